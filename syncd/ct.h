@@ -1,0 +1,69 @@
+/*
+ * ct.h: syncd's view of the kernel conntrack table over ctnetlink:
+ * events (NEW/UPDATE/DESTROY, expectations), dumps, batched imports and
+ * deletes. Events caused by our own imports are filtered out here (the
+ * kernel stamps them with our netlink port id).
+ */
+#ifndef SYNCD_CT_H
+#define SYNCD_CT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ev.h"
+#include "state.h"
+
+struct ct_handle;
+
+struct ct_callbacks {
+	/* A state changed in the kernel (not by us). */
+	void	(*state)(enum ct_event, const struct ct_state *, void *arg);
+	/* An expectation changed (NULL: expectations not wanted). */
+	void	(*expect)(enum ct_event, const struct ct_expect *, void *arg);
+	/* Events were lost (ENOBUFS); ct.c has started a re-dump whose
+	 * entries arrive through state() as CT_EV_NEW between
+	 * resync_begin and resync_end; entries the caller holds that the
+	 * dump did not report are gone. May be NULL. */
+	void	(*resync_begin)(void *arg);
+	void	(*resync_end)(void *arg);
+};
+
+struct ct_stats {
+	uint64_t	 events;		/* delivered to state() */
+	uint64_t	 own_events;		/* filtered: caused by us */
+	uint64_t	 overruns;		/* ENOBUFS seen */
+	uint64_t	 resyncs;		/* re-dumps done */
+	uint64_t	 parse_errors;
+	uint64_t	 imported;		/* created by commit */
+	uint64_t	 updated;		/* existed, updated by commit */
+	uint64_t	 import_errors;
+	uint64_t	 deleted;
+};
+
+/* Subscribe to events (rcvbuf bytes, forced) and register in the loop. */
+struct ct_handle *ct_open(struct ev_loop *, const struct ct_callbacks *,
+		    void *arg, size_t rcvbuf);
+void		 ct_close(struct ct_handle *);
+const struct ct_stats *ct_stats(const struct ct_handle *);
+
+/* Dump the whole table now (states, then expectations) through the
+ * callbacks as CT_EV_NEW, without blocking the loop for long: the dump
+ * runs on its own socket, driven by the loop; done(arg) is called at the
+ * end. One dump at a time; -1 with errno EBUSY otherwise. */
+int		 ct_dump_start(struct ct_handle *, void (*done)(void *, int err),
+		    void *arg);
+/* Blocking dump for tools and tests; calls cb for every state. */
+int		 ct_dump_sync(struct ct_handle *,
+		    void (*cb)(const struct ct_state *, void *), void *arg);
+
+/* Import states into the kernel: create, or update where one exists.
+ * Batched (many messages per sendmsg); masters must come before related
+ * states in the array. Imported TCP states get BE_LIBERAL. Returns the
+ * number imported or updated; failures are counted in stats. */
+long		 ct_import(struct ct_handle *, const struct ct_state *, size_t n);
+long		 ct_import_expect(struct ct_handle *, const struct ct_expect *,
+		    size_t n);
+/* Delete by original tuple (+ zone). Missing entries are not an error. */
+long		 ct_delete(struct ct_handle *, const struct ct_state *, size_t n);
+
+#endif
