@@ -30,7 +30,8 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) \
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS	:= $(PKG_LIBS) -lm
 
-B	:= build
+B	?= build
+export B
 
 ifeq ($(V),1)
 Q :=
@@ -62,6 +63,8 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 	bench-run fuzz install clean asan format
 all: carpd/carpd syncd/syncd
 
+.SECONDEXPANSION:
+
 # Rebuild everything when the compiler flags change (e.g. SAN=1 vs not).
 FLAGS_STAMP := $(B)/.flags
 $(shell mkdir -p $(B); echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' | \
@@ -78,16 +81,25 @@ $(LIBPROTO): $(call obj,$(PROTO_SRCS))
 $(LIBCARPD): $(call obj,$(CARPD_SRCS))
 $(LIBSYNCD): $(call obj,$(SYNCD_SRCS))
 $(B)/%.a:
+	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^ && ranlib $@
 
-carpd/carpd: $(B)/carpd/main.o $(LIBCARPD) $(LIBPROTO) $(LIBCOMMON)
+# Binaries are linked in $(B)/bin; the default build also copies them to
+# carpd/carpd and syncd/syncd. Another B= keeps a separate tree (e.g. a
+# sanitizer build beside the normal one).
+$(B)/bin/carpd: $(B)/carpd/main.o $(LIBCARPD) $(LIBPROTO) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-syncd/syncd: $(B)/syncd/main.o $(LIBSYNCD) $(LIBPROTO) $(LIBCOMMON)
+$(B)/bin/syncd: $(B)/syncd/main.o $(LIBSYNCD) $(LIBPROTO) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+carpd/carpd syncd/syncd: %: $(B)/bin/$$(notdir %)
+	$(Q)cp $< $@
 
 $(B)/tests/unit/%.o: tests/unit/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -172,6 +184,6 @@ format:
 	clang-format -i common/*.[ch] proto/*.[ch] carpd/*.[ch] syncd/*.[ch]
 
 clean:
-	rm -rf $(B) carpd/carpd syncd/syncd
+	rm -rf $(B) build build-* carpd/carpd syncd/syncd
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -6,9 +6,9 @@
 # closing line is "N passed, N failed".
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-CARPD=${CARPD:-$TOP/carpd/carpd}
-SYNCD=${SYNCD:-$TOP/syncd/syncd}
-TOOLS=${TOOLS:-$TOP/build/tools}
+CARPD=${CARPD:-$TOP/${B:-build}/bin/carpd}
+SYNCD=${SYNCD:-$TOP/${B:-build}/bin/syncd}
+TOOLS=${TOOLS:-$TOP/${B:-build}/tools}
 T_PREFIX=${T_PREFIX:-t$$}
 T_DIR=$(mktemp -d /tmp/carpd-netns.XXXXXX)
 T_NS=""
