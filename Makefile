@@ -184,6 +184,6 @@ format:
 	clang-format -i common/*.[ch] proto/*.[ch] carpd/*.[ch] syncd/*.[ch]
 
 clean:
-	rm -rf $(B) build build-* carpd/carpd syncd/syncd
+	rm -rf $(B) carpd/carpd syncd/syncd
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
