@@ -1,0 +1,141 @@
+/*
+ * log.c: logging for both daemons.
+ * stderr in the foreground, syslog once daemonized; errno is preserved.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "log.h"
+
+static int	 log_syslog;
+static int	 log_verbose;
+static char	 log_ident[64] = "";
+
+void
+log_init(const char *ident, int to_syslog, int verbose)
+{
+	snprintf(log_ident, sizeof(log_ident), "%s", ident ? ident : "");
+	log_verbose = verbose;
+	if (log_syslog)
+		closelog();
+	log_syslog = to_syslog;
+	if (log_syslog)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	tzset();
+}
+
+void
+log_setverbose(int verbose)
+{
+	log_verbose = verbose;
+}
+
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
+/*
+ * Format the message once; append ": strerror" when err is non-zero. The
+ * stack buffer bounds the line, long messages are truncated.
+ */
+static void
+vlog(int pri, int err, const char *fmt, va_list ap)
+{
+	char msg[2048];
+	int n;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		msg[0] = '\0';
+	if (err != 0) {
+		size_t l = strlen(msg);
+
+		snprintf(msg + l, sizeof(msg) - l, ": %s", strerror(err));
+	}
+	if (log_syslog)
+		syslog(pri, "%s", msg);
+	else if (log_ident[0] != '\0')
+		fprintf(stderr, "%s: %s\n", log_ident, msg);
+	else
+		fprintf(stderr, "%s\n", msg);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, 0, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, 0, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (log_verbose <= 0)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, 0, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, saved, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
