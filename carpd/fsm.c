@@ -1,0 +1,310 @@
+/*
+ * fsm.c: the CARP election of one vhid (OpenBSD ip_carp.c semantics, with
+ * the demote byte), on an injected clock so it can be table-tested.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "carp.h"
+#include "fsm.h"
+
+const char *const carp_state_names[3] = { "INIT", "BACKUP", "MASTER" };
+
+void
+fsm_init(struct fsm *f, const struct fsm_cfg *cfg)
+{
+	memset(f, 0, sizeof(*f));
+	f->cfg = *cfg;
+	f->state = CARP_ST_INIT;
+	f->last_from = CARP_ST_INIT;
+	f->last_reason = "start";
+}
+
+uint8_t
+fsm_wire_advskew(const struct fsm *f)
+{
+	unsigned int s = f->cfg.advskew;
+
+	/* FreeBSD style: peers that ignore the demote byte see it here. */
+	if (f->cfg.demote_skew && f->demote > 0 && s < CARP_MAXSKEW) {
+		s += f->demote;
+		if (s > CARP_MAXSKEW)
+			s = CARP_MAXSKEW;
+	}
+	return (uint8_t)s;
+}
+
+uint8_t
+fsm_wire_demote(const struct fsm *f)
+{
+	return f->demote > 255 ? 255 : (uint8_t)f->demote;
+}
+
+uint64_t
+fsm_adv_ns(const struct fsm *f)
+{
+	return carp_adv_ns(f->cfg.advbase, fsm_wire_advskew(f));
+}
+
+uint64_t
+fsm_down_ns(const struct fsm *f)
+{
+	return carp_down_ns(f->cfg.advbase, fsm_wire_advskew(f));
+}
+
+uint64_t
+fsm_next(const struct fsm *f)
+{
+	uint64_t t[4] = { f->ad_at, f->down_at, f->announce_at, f->commit_at };
+	uint64_t m = 0;
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (t[i] != 0 && (m == 0 || t[i] < m))
+			m = t[i];
+	return m;
+}
+
+/* The one place that writes the state. */
+static void
+set_state(struct fsm *f, enum carp_state st, const char *reason,
+    uint64_t now, struct fsm_out *o)
+{
+	if (f->state == st)
+		return;
+	if (!o->changed)
+		o->from = f->state;
+	o->changed = 1;
+	o->reason = reason;
+	f->last_from = f->state;
+	f->last_at = now;
+	f->last_reason = reason;
+	f->transitions++;
+	f->state = st;
+}
+
+/* The one place that sets the timers from the state. */
+static void
+rearm(struct fsm *f, uint64_t now)
+{
+	switch (f->state) {
+	case CARP_ST_INIT:
+		f->ad_at = f->down_at = f->announce_at = f->commit_at = 0;
+		f->pending = 0;
+		f->contention = 0;
+		break;
+	case CARP_ST_BACKUP:
+		f->ad_at = f->announce_at = 0;
+		f->contention = 0;
+		if (f->pending)
+			f->down_at = 0;
+		else {
+			f->commit_at = 0;
+			f->down_at = now + fsm_down_ns(f);
+		}
+		break;
+	case CARP_ST_MASTER:
+		f->down_at = f->commit_at = 0;
+		f->pending = 0;
+		f->ad_at = now + fsm_adv_ns(f);
+		break;
+	}
+}
+
+static void
+become_master(struct fsm *f, const char *reason, uint64_t now,
+    struct fsm_out *o)
+{
+	set_state(f, CARP_ST_MASTER, reason, now, o);
+	rearm(f, now);
+	/* "to deal with some L3 switches": a second round two ads later */
+	f->announce_at = now + 2 * fsm_adv_ns(f);
+	o->actions |= FSM_A_ADDRS_ADD | FSM_A_SEND_AD | FSM_A_ANNOUNCE |
+	    FSM_A_RUN_UP;
+}
+
+static void
+takeover(struct fsm *f, const char *reason, uint64_t now, struct fsm_out *o)
+{
+	if (f->pending)
+		return;
+	if (f->cfg.sync) {
+		f->pending = 1;
+		f->pending_reason = reason;
+		f->commit_at = now + f->cfg.sync_timeout_ns;
+		f->down_at = 0;
+		o->actions |= FSM_A_COMMIT;
+		o->reason = reason;
+		return;
+	}
+	become_master(f, reason, now, o);
+}
+
+static void
+step_down(struct fsm *f, enum carp_state to, const char *reason,
+    uint64_t now, struct fsm_out *o)
+{
+	int was_master = f->state == CARP_ST_MASTER;
+
+	set_state(f, to, reason, now, o);
+	f->pending = 0;
+	rearm(f, now);
+	if (was_master) {
+		o->actions |= FSM_A_ADDRS_DEL | FSM_A_RUN_DOWN;
+		if (to == CARP_ST_BACKUP)
+			o->actions |= FSM_A_RESYNC;
+	}
+}
+
+static void
+on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
+    struct fsm_out *o)
+{
+	unsigned int ours, theirs, D, d;
+	int bowout;
+
+	ours = (unsigned int)f->cfg.advbase << 8 | fsm_wire_advskew(f);
+	theirs = (unsigned int)a->advbase << 8 | a->advskew;
+	D = fsm_wire_demote(f);
+	d = a->demote;
+	bowout = a->advbase == CARP_BOWOUT && a->advskew == CARP_BOWOUT;
+
+	switch (f->state) {
+	case CARP_ST_INIT:
+		return;
+	case CARP_ST_MASTER:
+		/*
+		 * Equal intervals and equal demotion: we yield (OpenBSD);
+		 * a master that is bowing out never makes us yield.
+		 */
+		if (!bowout && (((ours >= theirs) && d <= D) || d < D)) {
+			step_down(f, CARP_ST_BACKUP, d < D ?
+			    "less demoted master seen" :
+			    "more frequent advertisement received", now, o);
+			return;
+		}
+		if (bowout)
+			return;
+		if (!f->contention) {
+			f->contention = 1;
+			f->splitbrain++;
+			o->actions |= FSM_A_SPLITBRAIN | FSM_A_SEND_AD;
+			o->reason = "another MASTER seen";
+		}
+		f->contention_last = now;
+		return;
+	case CARP_ST_BACKUP:
+		if (bowout) {
+			takeover(f, "master bowed out", now, o);
+			return;
+		}
+		if (f->cfg.preempt && ours < theirs && d >= D) {
+			takeover(f, "preempting a slower master", now, o);
+			return;
+		}
+		if (d > D) {
+			takeover(f, "master is more demoted", now, o);
+			return;
+		}
+		/* It advertises so slowly that it will time out anyway. */
+		if (f->cfg.advbase != 0 &&
+		    ((unsigned int)f->cfg.advbase * 3) << 8 < theirs) {
+			takeover(f, "master will time out", now, o);
+			return;
+		}
+		if (f->pending) {
+			f->pending = 0;
+			o->actions |= FSM_A_ABANDON;
+			o->reason = "better master heard during commit";
+		}
+		rearm(f, now);
+		return;
+	}
+}
+
+static void
+on_timer(struct fsm *f, uint64_t now, struct fsm_out *o)
+{
+	if (f->pending && f->commit_at != 0 && now >= f->commit_at) {
+		become_master(f, f->pending_reason, now, o);
+		o->reason = "commit timed out";
+		return;
+	}
+	if (f->state == CARP_ST_BACKUP && f->down_at != 0 &&
+	    now >= f->down_at) {
+		takeover(f, "master timed out", now, o);
+		return;
+	}
+	if (f->state != CARP_ST_MASTER)
+		return;
+	if (f->ad_at != 0 && now >= f->ad_at) {
+		o->actions |= FSM_A_SEND_AD;
+		f->ad_at = now + fsm_adv_ns(f);
+		if (f->contention &&
+		    now - f->contention_last > fsm_down_ns(f)) {
+			/* The winner re-announces its addresses. */
+			f->contention = 0;
+			o->actions |= FSM_A_ANNOUNCE | FSM_A_CONTENDED;
+			o->reason = "contention ended";
+		}
+	}
+	if (f->announce_at != 0 && now >= f->announce_at) {
+		f->announce_at = 0;
+		o->actions |= FSM_A_ANNOUNCE;
+	}
+}
+
+void
+fsm_step(struct fsm *f, enum fsm_ev ev, const void *arg, uint64_t now,
+    struct fsm_out *o)
+{
+	unsigned int old;
+
+	memset(o, 0, sizeof(*o));
+	o->from = f->state;
+	switch (ev) {
+	case FSM_EV_UP:
+		if (f->state == CARP_ST_INIT) {
+			set_state(f, CARP_ST_BACKUP, "initialization complete",
+			    now, o);
+			rearm(f, now);
+		}
+		break;
+	case FSM_EV_DOWN:
+		if (f->state != CARP_ST_INIT)
+			step_down(f, CARP_ST_INIT, "interface down", now, o);
+		break;
+	case FSM_EV_ADV:
+		on_adv(f, arg, now, o);
+		break;
+	case FSM_EV_TIMER:
+		on_timer(f, now, o);
+		break;
+	case FSM_EV_DEMOTE:
+		old = f->demote;
+		f->demote = *(const unsigned int *)arg;
+		/* Raising (or lowering) demotion is advertised at once. */
+		if (f->state == CARP_ST_MASTER && f->demote != old) {
+			o->actions |= FSM_A_SEND_AD;
+			f->ad_at = now + fsm_adv_ns(f);
+		}
+		break;
+	case FSM_EV_COMMIT:
+		if (f->pending && f->state == CARP_ST_BACKUP)
+			become_master(f, f->pending_reason, now, o);
+		break;
+	case FSM_EV_SHUTDOWN:
+	case FSM_EV_HANDOVER:
+		if (f->state == CARP_ST_MASTER)
+			o->actions |= FSM_A_SEND_BOWOUT;
+		if (ev == FSM_EV_SHUTDOWN) {
+			if (f->state != CARP_ST_INIT)
+				step_down(f, CARP_ST_INIT, "shutdown", now,
+				    o);
+			/* Like ucarp -z: the down script always runs. */
+			o->actions |= FSM_A_RUN_DOWN;
+		} else if (f->state == CARP_ST_MASTER)
+			step_down(f, CARP_ST_BACKUP, "handover", now, o);
+		break;
+	}
+}

@@ -1,0 +1,366 @@
+/*
+ * test_carp_fsm.c: the CARP state machine on a fake clock: election,
+ * preemption, demotion, tie-break, bow-out, "master will time out",
+ * split brain and the sync commit wait.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "carp.h"
+#include "fsm.h"
+
+#define S	1000000000ULL
+#define MS	1000000ULL
+
+static struct fsm f;
+static struct fsm_out o;
+static uint64_t now;
+
+static void
+setup(uint8_t advbase, uint8_t advskew, int preempt)
+{
+	struct fsm_cfg c = { 0 };
+
+	c.vhid = 1;
+	c.advbase = advbase;
+	c.advskew = advskew;
+	c.preempt = preempt;
+	fsm_init(&f, &c);
+	now = 1000 * S;
+	fsm_step(&f, FSM_EV_UP, NULL, now, &o);
+}
+
+static void
+adv(uint8_t advbase, uint8_t advskew, uint8_t demote)
+{
+	struct fsm_adv a = { advbase, advskew, demote };
+
+	fsm_step(&f, FSM_EV_ADV, &a, now, &o);
+}
+
+/* Advance the clock to t, firing the timer at each deadline on the way;
+ * returns the OR of the actions. */
+static unsigned int
+run_until(uint64_t t)
+{
+	unsigned int acts = 0;
+	uint64_t n;
+
+	while ((n = fsm_next(&f)) != 0 && n <= t) {
+		now = n;
+		fsm_step(&f, FSM_EV_TIMER, NULL, now, &o);
+		acts |= o.actions;
+	}
+	now = t;
+	return acts;
+}
+
+static void
+test_start_backup_then_master(void **state)
+{
+	unsigned int a;
+
+	(void)state;
+	setup(1, 0, 0);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	assert_int_equal(o.changed, 1);
+	assert_int_equal(f.down_at, now + 3 * S);
+	a = run_until(now + 3 * S - 1);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	assert_int_equal(a, 0);
+	a = run_until(now + 1);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_true(a & FSM_A_ADDRS_ADD);
+	assert_true(a & FSM_A_SEND_AD);
+	assert_true(a & FSM_A_ANNOUNCE);
+	assert_true(a & FSM_A_RUN_UP);
+	assert_string_equal(f.last_reason, "master timed out");
+	/* ads every second; a second announce two ads later, only once */
+	a = run_until(now + 2 * S);
+	assert_true(a & FSM_A_ANNOUNCE);
+	assert_int_equal(f.announce_at, 0);
+	a = run_until(now + 5 * S);
+	assert_true(a & FSM_A_SEND_AD);
+	assert_false(a & FSM_A_ANNOUNCE);
+}
+
+static void
+test_backup_reset_by_ads(void **state)
+{
+	int i;
+
+	(void)state;
+	setup(1, 100, 0);
+	for (i = 0; i < 10; i++) {
+		run_until(now + S);
+		adv(1, 50, 0);
+		assert_int_equal(f.state, CARP_ST_BACKUP);
+	}
+	/* master-down: 3 * advbase + advskew / 256 */
+	assert_int_equal(f.down_at - now, 3 * S + 100 * S / 256);
+}
+
+static void
+test_master_election(void **state)
+{
+	struct {
+		uint8_t	myb, mys, D, b, s, d;
+		int	stays;
+	} t[] = {
+		{ 1, 100, 0, 1, 50, 0, 0 },	/* faster peer wins */
+		{ 1, 50, 0, 1, 100, 0, 1 },	/* slower peer loses */
+		{ 1, 50, 0, 1, 50, 0, 0 },	/* equal: we yield */
+		{ 1, 50, 0, 2, 0, 0, 1 },	/* advbase first */
+		{ 2, 0, 0, 1, 255, 0, 0 },
+		{ 1, 0, 1, 1, 200, 0, 0 },	/* we are more demoted */
+		{ 1, 200, 0, 1, 0, 1, 1 },	/* peer more demoted */
+		{ 1, 50, 2, 1, 50, 2, 0 },	/* equal demotion, equal */
+		{ 1, 0, 0, 255, 255, 0, 1 },	/* bow-out never wins */
+	};
+	unsigned int i, D;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		setup(t[i].myb, t[i].mys, 0);
+		D = t[i].D;
+		fsm_step(&f, FSM_EV_DEMOTE, &D, now, &o);
+		run_until(now + 10 * S);
+		assert_int_equal(f.state, CARP_ST_MASTER);
+		adv(t[i].b, t[i].s, t[i].d);
+		assert_int_equal(f.state, t[i].stays ? CARP_ST_MASTER :
+		    CARP_ST_BACKUP);
+		if (!t[i].stays) {
+			assert_true(o.actions & FSM_A_ADDRS_DEL);
+			assert_true(o.actions & FSM_A_RUN_DOWN);
+			assert_true(o.actions & FSM_A_RESYNC);
+		}
+	}
+}
+
+static void
+test_preempt(void **state)
+{
+	(void)state;
+	/* Without preempt a better backup waits. */
+	setup(1, 0, 0);
+	adv(1, 100, 0);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	/* With it, it takes over a slower master at once. */
+	setup(1, 0, 1);
+	adv(1, 100, 0);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_string_equal(f.last_reason, "preempting a slower master");
+	/* ... but not one that is less demoted than we are. */
+	setup(1, 0, 1);
+	{
+		unsigned int D = 1;
+
+		fsm_step(&f, FSM_EV_DEMOTE, &D, now, &o);
+	}
+	adv(1, 100, 0);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	/* ... nor a faster one. */
+	setup(1, 100, 1);
+	adv(1, 0, 0);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	/* Equal: no preemption. */
+	setup(1, 100, 1);
+	adv(1, 100, 0);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+}
+
+static void
+test_demoted_master_taken_over(void **state)
+{
+	(void)state;
+	/* Regardless of preempt, a more demoted master is taken over. */
+	setup(1, 200, 0);
+	adv(1, 0, 1);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_string_equal(f.last_reason, "master is more demoted");
+}
+
+static void
+test_will_time_out(void **state)
+{
+	(void)state;
+	setup(1, 0, 0);
+	adv(4, 0, 0);	/* 3 * 1 < 4 */
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_string_equal(f.last_reason, "master will time out");
+	setup(1, 0, 0);
+	adv(3, 0, 0);	/* 3 s is not more than 3 s */
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	setup(1, 0, 0);
+	adv(3, 1, 0);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	/* advbase 0: rule skipped */
+	setup(0, 20, 0);
+	adv(1, 0, 0);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+}
+
+static void
+test_bowout(void **state)
+{
+	unsigned int a;
+
+	(void)state;
+	/* Backup takes over from a bow-out even with advbase 0. */
+	setup(0, 20, 0);
+	adv(255, 255, 0);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_string_equal(f.last_reason, "master bowed out");
+	/* Master shutting down sends it and runs the down script. */
+	fsm_step(&f, FSM_EV_SHUTDOWN, NULL, now, &o);
+	a = o.actions;
+	assert_true(a & FSM_A_SEND_BOWOUT);
+	assert_true(a & FSM_A_ADDRS_DEL);
+	assert_true(a & FSM_A_RUN_DOWN);
+	assert_int_equal(f.state, CARP_ST_INIT);
+	assert_int_equal(fsm_next(&f), 0);
+	/* A backup shutting down sends nothing. */
+	setup(1, 0, 0);
+	fsm_step(&f, FSM_EV_SHUTDOWN, NULL, now, &o);
+	assert_false(o.actions & FSM_A_SEND_BOWOUT);
+	assert_true(o.actions & FSM_A_RUN_DOWN);
+	/* Handover: bow out, stay BACKUP. */
+	setup(1, 0, 0);
+	run_until(now + 4 * S);
+	fsm_step(&f, FSM_EV_HANDOVER, NULL, now, &o);
+	assert_true(o.actions & FSM_A_SEND_BOWOUT);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+}
+
+static void
+test_subsecond(void **state)
+{
+	(void)state;
+	setup(0, 32, 0);
+	assert_int_equal(f.down_at - now, 375 * MS);
+	run_until(now + 375 * MS);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_int_equal(f.ad_at - now, 125 * MS);
+}
+
+static void
+test_demotion(void **state)
+{
+	unsigned int D;
+
+	(void)state;
+	setup(1, 10, 0);
+	run_until(now + 4 * S);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	D = 1;
+	fsm_step(&f, FSM_EV_DEMOTE, &D, now, &o);
+	assert_true(o.actions & FSM_A_SEND_AD);	/* at once */
+	assert_int_equal(fsm_wire_demote(&f), 1);
+	assert_int_equal(fsm_wire_advskew(&f), 10);	/* not folded */
+	/* FreeBSD style folding, clamped at 240. */
+	f.cfg.demote_skew = 1;
+	assert_int_equal(fsm_wire_advskew(&f), 11);
+	D = 1000;
+	fsm_step(&f, FSM_EV_DEMOTE, &D, now, &o);
+	assert_int_equal(fsm_wire_advskew(&f), CARP_MAXSKEW);
+	assert_int_equal(fsm_wire_demote(&f), 255);
+	/* Link loss: INIT, addresses dropped. */
+	fsm_step(&f, FSM_EV_DOWN, NULL, now, &o);
+	assert_int_equal(f.state, CARP_ST_INIT);
+	assert_true(o.actions & FSM_A_ADDRS_DEL);
+	adv(1, 0, 0);
+	assert_int_equal(f.state, CARP_ST_INIT);
+	assert_int_equal(fsm_next(&f), 0);
+}
+
+static void
+test_splitbrain(void **state)
+{
+	unsigned int a;
+
+	(void)state;
+	setup(1, 0, 0);
+	run_until(now + 4 * S);
+	adv(1, 100, 0);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_true(o.actions & FSM_A_SPLITBRAIN);
+	assert_int_equal(f.splitbrain, 1);
+	run_until(now + S);
+	adv(1, 100, 0);
+	assert_false(o.actions & FSM_A_SPLITBRAIN);	/* counted once */
+	assert_int_equal(f.splitbrain, 1);
+	/* It stops: after a master-down time we re-announce. */
+	a = run_until(now + 5 * S);
+	assert_true(a & FSM_A_CONTENDED);
+	assert_true(a & FSM_A_ANNOUNCE);
+	adv(1, 100, 0);
+	assert_int_equal(f.splitbrain, 2);
+}
+
+static void
+test_sync_commit(void **state)
+{
+	struct fsm_cfg c = { 0 };
+	unsigned int a;
+
+	(void)state;
+	c.vhid = 1;
+	c.advbase = 1;
+	c.sync = 1;
+	c.sync_timeout_ns = 2 * S;
+	fsm_init(&f, &c);
+	now = 100 * S;
+	fsm_step(&f, FSM_EV_UP, NULL, now, &o);
+	a = run_until(now + 3 * S);
+	assert_true(a & FSM_A_COMMIT);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	assert_true(f.pending);
+	fsm_step(&f, FSM_EV_COMMIT, NULL, now, &o);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_true(o.actions & FSM_A_ADDRS_ADD);
+
+	/* Timeout: proceed anyway. */
+	fsm_init(&f, &c);
+	fsm_step(&f, FSM_EV_UP, NULL, now, &o);
+	run_until(now + 3 * S);
+	assert_true(f.pending);
+	a = run_until(now + 2 * S);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_true(a & FSM_A_ADDRS_ADD);
+
+	/* A better master during the wait abandons the takeover. */
+	fsm_init(&f, &c);
+	fsm_step(&f, FSM_EV_UP, NULL, now, &o);
+	run_until(now + 3 * S);
+	assert_true(f.pending);
+	adv(1, 0, 0);
+	assert_true(o.actions & FSM_A_ABANDON);
+	assert_false(f.pending);
+	fsm_step(&f, FSM_EV_COMMIT, NULL, now, &o);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	assert_int_not_equal(f.down_at, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_start_backup_then_master),
+		cmocka_unit_test(test_backup_reset_by_ads),
+		cmocka_unit_test(test_master_election),
+		cmocka_unit_test(test_preempt),
+		cmocka_unit_test(test_demoted_master_taken_over),
+		cmocka_unit_test(test_will_time_out),
+		cmocka_unit_test(test_bowout),
+		cmocka_unit_test(test_subsecond),
+		cmocka_unit_test(test_demotion),
+		cmocka_unit_test(test_splitbrain),
+		cmocka_unit_test(test_sync_commit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
