@@ -38,9 +38,18 @@ struct ct_stats {
 	uint64_t	 updated;		/* existed, updated by commit */
 	uint64_t	 import_errors;
 	uint64_t	 deleted;
+	/* Appended fields. */
+	uint64_t	 dumped;		/* dump entries delivered */
+	uint64_t	 exp_events;		/* delivered to expect() */
+	uint64_t	 exp_imported;
+	uint64_t	 exp_import_errors;
 };
 
-/* Subscribe to events (rcvbuf bytes, forced) and register in the loop. */
+/* Subscribe to events (rcvbuf bytes, forced; 0: CT_RCVBUF_DEFAULT) and
+ * register in the loop. With cb == NULL no event socket is opened (an
+ * import/dump-only handle for tools; the loop may then be NULL, and
+ * ct_dump_start is unavailable). */
+#define CT_RCVBUF_DEFAULT	(32U << 20)
 struct ct_handle *ct_open(struct ev_loop *, const struct ct_callbacks *,
 		    void *arg, size_t rcvbuf);
 void		 ct_close(struct ct_handle *);
@@ -65,5 +74,20 @@ long		 ct_import_expect(struct ct_handle *, const struct ct_expect *,
 		    size_t n);
 /* Delete by original tuple (+ zone). Missing entries are not an error. */
 long		 ct_delete(struct ct_handle *, const struct ct_state *, size_t n);
+
+/*
+ * Parse one ctnetlink message (IPCTNL_MSG_CT_NEW/DELETE, resp. the
+ * expectation ones) of at most len bytes into *s / *e. Bounded: every
+ * length is checked; 0, or -1 when malformed or the tuples are missing.
+ */
+struct nlmsghdr;
+int		 ct_parse_msg(const struct nlmsghdr *, size_t len,
+		    struct ct_state *);
+int		 ct_parse_expect_msg(const struct nlmsghdr *, size_t len,
+		    struct ct_expect *);
+
+/* The netlink port id of the request socket; events carrying it are
+ * ours and filtered (counted in own_events). */
+uint32_t	 ct_portid(const struct ct_handle *);
 
 #endif

@@ -1,0 +1,836 @@
+/*
+ * ct.c: syncd's ctnetlink sockets: the event listener, dumps driven by
+ * the loop, and batched imports/deletes. Message coding is in ct_msg.c.
+ *
+ * Three netlink sockets:
+ * - events: subscribed to the conntrack groups, non-blocking, in the loop,
+ *   with a forced large receive buffer; read with recvmmsg() up to a
+ *   budget per wakeup. ENOBUFS means events were lost: a re-dump follows,
+ *   bracketed by resync_begin/resync_end.
+ * - requests: imports and deletes, many messages per sendmsg(); without
+ *   NLM_F_ACK the kernel answers only failures, which are read back after
+ *   each batch (it handles the whole batch inside sendmsg()). Events caused
+ *   by these requests carry this socket's port id and are dropped.
+ * - dumps: one NLM_F_DUMP at a time, read by the loop in bounded steps
+ *   (the kernel hands out ~32 KiB per read; a 1M table takes seconds).
+ *
+ * NETLINK_NO_ENOBUFS stays 0 so losses are reported. NETLINK_BROADCAST_ERROR
+ * is left off: with it a full buffer makes the kernel keep dying entries
+ * and retry their DESTROY events, which stalls expiry whenever the daemon
+ * is slow; the re-dump on ENOBUFS gives the same end result.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+
+#include "ct.h"
+#include "ct_msg.h"
+#include "log.h"
+
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK		10
+#endif
+
+#define CT_RX_VLEN	64		/* datagrams per recvmmsg() */
+#define CT_RX_SIZE	8192		/* bytes per datagram slot */
+#define CT_EV_BUDGET	16384		/* datagrams per wakeup */
+#define CT_DUMP_RX	65536		/* one dump read */
+#define CT_DUMP_BUDGET	32		/* dump reads per wakeup */
+#define CT_DUMP_WAIT_MS	10000		/* ct_dump_sync: silence = error */
+#define CT_BATCH_BYTES	(128 * 1024)	/* one sendmsg() */
+#define CT_BATCH_MSGS	2048
+#define CT_REQ_SNDBUF	(1U << 20)
+#define CT_REQ_RCVBUF	(4U << 20)
+#define CT_DUMP_RCVBUF	(1U << 20)
+
+enum ct_dump_mode {
+	CT_DUMP_NONE,
+	CT_DUMP_ASYNC,
+	CT_DUMP_SYNC,
+};
+
+struct ct_handle {
+	struct ev_loop		*loop;
+	struct ct_callbacks	 cb;
+	void			*arg;
+	struct ct_stats		 st;
+	uint32_t		 seq;
+
+	struct mnl_socket	*evs;
+	struct mnl_socket	*req;
+	struct mnl_socket	*dmp;
+	int			 evfd;
+	int			 reqfd;
+	int			 dmpfd;
+	uint32_t		 portid;
+
+	struct mmsghdr		*mm;
+	struct iovec		*iov;
+	uint8_t			*evbuf;
+
+	enum ct_dump_mode	 dumping;
+	int			 dump_phase;	/* 0 states, 1 expectations */
+	int			 dump_resync;
+	int			 resync_pending;
+	int			 dump_err;
+	uint32_t		 dump_seq;
+	void			(*dump_done)(void *, int);
+	void			*dump_arg;
+	void			(*dump_cb)(const struct ct_state *, void *);
+	void			*dump_cbarg;
+	uint8_t			*dbuf;
+
+	uint8_t			*sbuf;		/* CT_BATCH_BYTES + CT_MSG_MAX */
+	uint8_t			*rbuf;		/* CT_RX_SIZE */
+	int			*errs;		/* CT_BATCH_MSGS */
+	size_t			*lst[3];	/* CT_BATCH_MSGS each */
+};
+
+static void	ct_ev_readable(int, int, void *);
+static void	ct_dump_readable(int, int, void *);
+static void	ct_resync_start(struct ct_handle *);
+
+static void
+ct_setbuf(int fd, int force, int plain, unsigned int size)
+{
+	int v = (int)size;
+
+	/* SO_*BUFFORCE needs CAP_NET_ADMIN; fall back to the capped one. */
+	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) == -1 &&
+	    setsockopt(fd, SOL_SOCKET, plain, &v, sizeof(v)) == -1)
+		log_warn("%s: setsockopt buffer %u", __func__, size);
+}
+
+static struct mnl_socket *
+ct_socket(int nonblock, unsigned int rcvbuf)
+{
+	struct mnl_socket *nl;
+	int fd, on = 1;
+
+	nl = mnl_socket_open2(NETLINK_NETFILTER,
+	    SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
+	if (nl == NULL)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	fd = mnl_socket_get_fd(nl);
+	if (rcvbuf != 0)
+		ct_setbuf(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf);
+	/* Errors need not echo our whole request back. */
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
+	return nl;
+}
+
+static int
+ct_subscribe(int fd, int expect)
+{
+	static const int groups[] = {
+		NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE,
+		NFNLGRP_CONNTRACK_DESTROY,
+	};
+	static const int egroups[] = {
+		NFNLGRP_CONNTRACK_EXP_NEW, NFNLGRP_CONNTRACK_EXP_DESTROY,
+	};
+	size_t i;
+	int off = 0;
+
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+		    &groups[i], sizeof(groups[i])) == -1)
+			return -1;
+	for (i = 0; expect && i < sizeof(egroups) / sizeof(egroups[0]); i++)
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+		    &egroups[i], sizeof(egroups[i])) == -1)
+			return -1;
+	/* The default, stated: losses must be reported as ENOBUFS. */
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &off,
+	    sizeof(off)) == -1)
+		return -1;
+	return 0;
+}
+
+struct ct_handle *
+ct_open(struct ev_loop *loop, const struct ct_callbacks *cb, void *arg,
+    size_t rcvbuf)
+{
+	struct ct_handle *h;
+	size_t i;
+	int save;
+
+	if (cb != NULL && (loop == NULL || cb->state == NULL)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->loop = loop;
+	h->arg = arg;
+	h->evfd = h->reqfd = h->dmpfd = -1;
+	h->seq = (uint32_t)time(NULL);
+	if (cb != NULL)
+		h->cb = *cb;
+	if (rcvbuf == 0)
+		rcvbuf = CT_RCVBUF_DEFAULT;
+	if (rcvbuf > 0x7fffffff)
+		rcvbuf = 0x7fffffff;
+
+	h->sbuf = malloc(CT_BATCH_BYTES + CT_MSG_MAX);
+	h->rbuf = malloc(CT_RX_SIZE);
+	h->dbuf = malloc(CT_DUMP_RX);
+	h->errs = calloc(CT_BATCH_MSGS, sizeof(*h->errs));
+	for (i = 0; i < 3; i++)
+		h->lst[i] = calloc(CT_BATCH_MSGS, sizeof(size_t));
+	if (h->sbuf == NULL || h->rbuf == NULL || h->dbuf == NULL ||
+	    h->errs == NULL || h->lst[0] == NULL || h->lst[1] == NULL ||
+	    h->lst[2] == NULL)
+		goto fail;
+
+	/* The request socket blocks on send; errors are read non-blocking. */
+	if ((h->req = ct_socket(0, CT_REQ_RCVBUF)) == NULL)
+		goto fail;
+	h->reqfd = mnl_socket_get_fd(h->req);
+	ct_setbuf(h->reqfd, SO_SNDBUFFORCE, SO_SNDBUF, CT_REQ_SNDBUF);
+	h->portid = mnl_socket_get_portid(h->req);
+
+	if ((h->dmp = ct_socket(1, CT_DUMP_RCVBUF)) == NULL)
+		goto fail;
+	h->dmpfd = mnl_socket_get_fd(h->dmp);
+
+	if (cb == NULL)
+		return h;
+
+	h->mm = calloc(CT_RX_VLEN, sizeof(*h->mm));
+	h->iov = calloc(CT_RX_VLEN, sizeof(*h->iov));
+	h->evbuf = malloc((size_t)CT_RX_VLEN * CT_RX_SIZE);
+	if (h->mm == NULL || h->iov == NULL || h->evbuf == NULL)
+		goto fail;
+	for (i = 0; i < CT_RX_VLEN; i++) {
+		h->iov[i].iov_base = h->evbuf + i * CT_RX_SIZE;
+		h->iov[i].iov_len = CT_RX_SIZE;
+		h->mm[i].msg_hdr.msg_iov = &h->iov[i];
+		h->mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	if ((h->evs = ct_socket(1, (unsigned int)rcvbuf)) == NULL)
+		goto fail;
+	h->evfd = mnl_socket_get_fd(h->evs);
+	if (ct_subscribe(h->evfd, h->cb.expect != NULL) == -1)
+		goto fail;
+	if (ev_fd_add(loop, h->evfd, EV_READ, ct_ev_readable, h) == -1)
+		goto fail;
+	return h;
+fail:
+	save = errno;
+	if (h->evfd != -1)
+		(void)ev_fd_del(loop, h->evfd);
+	h->evfd = -1;
+	ct_close(h);
+	errno = save;
+	return NULL;
+}
+
+void
+ct_close(struct ct_handle *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	if (h->loop != NULL && h->dumping == CT_DUMP_ASYNC)
+		(void)ev_fd_del(h->loop, h->dmpfd);
+	if (h->loop != NULL && h->evfd != -1)
+		(void)ev_fd_del(h->loop, h->evfd);
+	if (h->evs != NULL)
+		mnl_socket_close(h->evs);
+	if (h->req != NULL)
+		mnl_socket_close(h->req);
+	if (h->dmp != NULL)
+		mnl_socket_close(h->dmp);
+	free(h->mm);
+	free(h->iov);
+	free(h->evbuf);
+	free(h->sbuf);
+	free(h->rbuf);
+	free(h->dbuf);
+	free(h->errs);
+	for (i = 0; i < 3; i++)
+		free(h->lst[i]);
+	free(h);
+}
+
+const struct ct_stats *
+ct_stats(const struct ct_handle *h)
+{
+	return &h->st;
+}
+
+uint32_t
+ct_portid(const struct ct_handle *h)
+{
+	return h->portid;
+}
+
+/*
+ * Events.
+ */
+
+static void
+ct_ev_one(struct ct_handle *h, const struct nlmsghdr *nlh, size_t len)
+{
+	struct ct_state s;
+	struct ct_expect e;
+	enum ct_event ev;
+	uint8_t subsys = nlh->nlmsg_type >> 8, type = nlh->nlmsg_type & 0xff;
+
+	if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+		return;
+	if (nlh->nlmsg_pid != 0 && nlh->nlmsg_pid == h->portid) {
+		h->st.own_events++;
+		return;
+	}
+	if (subsys == NFNL_SUBSYS_CTNETLINK) {
+		if (type == IPCTNL_MSG_CT_DELETE)
+			ev = CT_EV_DESTROY;
+		else if (type == IPCTNL_MSG_CT_NEW)
+			ev = (nlh->nlmsg_flags & NLM_F_CREATE) ?
+			    CT_EV_NEW : CT_EV_UPDATE;
+		else
+			return;
+		if (ct_parse_msg(nlh, len, &s) == -1) {
+			h->st.parse_errors++;
+			return;
+		}
+		h->st.events++;
+		h->cb.state(ev, &s, h->arg);
+	} else if (subsys == NFNL_SUBSYS_CTNETLINK_EXP &&
+	    h->cb.expect != NULL) {
+		if (type == IPCTNL_MSG_EXP_DELETE)
+			ev = CT_EV_DESTROY;
+		else if (type == IPCTNL_MSG_EXP_NEW)
+			ev = (nlh->nlmsg_flags & NLM_F_CREATE) ?
+			    CT_EV_NEW : CT_EV_UPDATE;
+		else
+			return;
+		if (ct_parse_expect_msg(nlh, len, &e) == -1) {
+			h->st.parse_errors++;
+			return;
+		}
+		h->st.exp_events++;
+		h->cb.expect(ev, &e, h->arg);
+	}
+}
+
+static void
+ct_ev_datagram(struct ct_handle *h, const void *buf, size_t len, int flags)
+{
+	const struct nlmsghdr *nlh = buf;
+	int rem = (int)len;
+
+	if (flags & MSG_TRUNC) {
+		h->st.parse_errors++;
+		return;
+	}
+	while (mnl_nlmsg_ok(nlh, rem)) {
+		ct_ev_one(h, nlh, (size_t)rem);
+		nlh = mnl_nlmsg_next(nlh, &rem);
+	}
+}
+
+static void
+ct_ev_readable(int fd, int events, void *arg)
+{
+	struct ct_handle *h = arg;
+	unsigned int i;
+	int n, total = 0;
+
+	if (h->resync_pending && h->dumping == CT_DUMP_NONE)
+		ct_resync_start(h);
+	while (total < CT_EV_BUDGET) {
+		for (i = 0; i < CT_RX_VLEN; i++)
+			h->mm[i].msg_hdr.msg_flags = 0;
+		n = recvmmsg(fd, h->mm, CT_RX_VLEN, MSG_DONTWAIT, NULL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			if (errno == ENOBUFS) {
+				/* Lost events: the table must be re-read. */
+				h->st.overruns++;
+				ct_resync_start(h);
+				continue;
+			}
+			log_warn("%s: recvmmsg", __func__);
+			break;
+		}
+		if (n == 0)
+			break;
+		for (i = 0; i < (unsigned int)n; i++)
+			ct_ev_datagram(h, h->iov[i].iov_base, h->mm[i].msg_len,
+			    h->mm[i].msg_hdr.msg_flags);
+		total += n;
+	}
+}
+
+/*
+ * Dumps.
+ */
+
+static int
+ct_dump_send(struct ct_handle *h, uint8_t subsys, uint8_t type)
+{
+	uint8_t buf[CT_MSG_MAX];
+	size_t len;
+	ssize_t n;
+
+	/* Drop what an abandoned dump may have left behind. */
+	while (recv(h->dmpfd, h->dbuf, CT_DUMP_RX, MSG_DONTWAIT) > 0)
+		;
+	h->dump_seq = ++h->seq;
+	len = ct_msg_dump(buf, h->dump_seq, subsys, type);
+	do {
+		n = send(h->dmpfd, buf, len, 0);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	return 0;
+}
+
+/* One read's worth: 0 more to come, 1 this dump part is done, -errno. */
+static int
+ct_dump_process(struct ct_handle *h, const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	const struct nlmsgerr *err;
+	struct ct_state s;
+	struct ct_expect e;
+	int rem = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+		if (nlh->nlmsg_seq != h->dump_seq)
+			continue;
+		if (nlh->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*err))
+				return -EPROTO;
+			err = mnl_nlmsg_get_payload(nlh);
+			if (err->error != 0)
+				return err->error;
+			continue;
+		}
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+			continue;
+		if (h->dump_phase == 0) {
+			if (ct_parse_msg(nlh, (size_t)rem, &s) == -1) {
+				h->st.parse_errors++;
+				continue;
+			}
+			h->st.dumped++;
+			if (h->dumping == CT_DUMP_SYNC)
+				h->dump_cb(&s, h->dump_cbarg);
+			else
+				h->cb.state(CT_EV_NEW, &s, h->arg);
+		} else {
+			if (ct_parse_expect_msg(nlh, (size_t)rem, &e) == -1) {
+				h->st.parse_errors++;
+				continue;
+			}
+			if (h->cb.expect != NULL)
+				h->cb.expect(CT_EV_NEW, &e, h->arg);
+		}
+	}
+	return 0;
+}
+
+static void
+ct_dump_finish(struct ct_handle *h, int err)
+{
+	void (*done)(void *, int) = h->dump_done;
+	void *darg = h->dump_arg;
+	int resync = h->dump_resync;
+
+	(void)ev_fd_del(h->loop, h->dmpfd);
+	h->dumping = CT_DUMP_NONE;
+	h->dump_resync = 0;
+	h->dump_done = NULL;
+	if (resync) {
+		if (err != 0) {
+			/* An incomplete re-dump proves nothing: do it again. */
+			log_warnx("%s: re-dump failed: %s", __func__,
+			    strerror(-err));
+			h->resync_pending = 1;
+		}
+		h->st.resyncs++;
+		if (h->cb.resync_end != NULL && err == 0)
+			h->cb.resync_end(h->arg);
+	} else if (done != NULL)
+		done(darg, err);
+	if (h->resync_pending && h->dumping == CT_DUMP_NONE)
+		ct_resync_start(h);
+}
+
+static void
+ct_dump_readable(int fd, int events, void *arg)
+{
+	struct ct_handle *h = arg;
+	ssize_t n;
+	int i, r;
+
+	for (i = 0; i < CT_DUMP_BUDGET; i++) {
+		n = recv(fd, h->dbuf, CT_DUMP_RX, MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			ct_dump_finish(h, -errno);
+			return;
+		}
+		r = ct_dump_process(h, h->dbuf, (size_t)n);
+		if (r < 0) {
+			ct_dump_finish(h, r);
+			return;
+		}
+		if (r == 0)
+			continue;
+		if (h->dump_phase == 0 && h->cb.expect != NULL) {
+			h->dump_phase = 1;
+			if (ct_dump_send(h, NFNL_SUBSYS_CTNETLINK_EXP,
+			    IPCTNL_MSG_EXP_GET) == -1) {
+				ct_dump_finish(h, -errno);
+				return;
+			}
+			continue;
+		}
+		ct_dump_finish(h, 0);
+		return;
+	}
+}
+
+static int
+ct_dump_begin(struct ct_handle *h)
+{
+	if (h->loop == NULL || h->cb.state == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (h->dumping != CT_DUMP_NONE) {
+		errno = EBUSY;
+		return -1;
+	}
+	h->dump_phase = 0;
+	if (ct_dump_send(h, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET) == -1)
+		return -1;
+	if (ev_fd_add(h->loop, h->dmpfd, EV_READ, ct_dump_readable, h) == -1)
+		return -1;
+	h->dumping = CT_DUMP_ASYNC;
+	return 0;
+}
+
+static void
+ct_resync_start(struct ct_handle *h)
+{
+	if (h->dumping != CT_DUMP_NONE) {
+		h->resync_pending = 1;
+		return;
+	}
+	if (ct_dump_begin(h) == -1) {
+		/* Retried at the next event wakeup. */
+		log_warn("%s: re-dump", __func__);
+		h->resync_pending = 1;
+		return;
+	}
+	h->resync_pending = 0;
+	h->dump_resync = 1;
+	if (h->cb.resync_begin != NULL)
+		h->cb.resync_begin(h->arg);
+}
+
+int
+ct_dump_start(struct ct_handle *h, void (*done)(void *, int), void *arg)
+{
+	if (ct_dump_begin(h) == -1)
+		return -1;
+	h->dump_done = done;
+	h->dump_arg = arg;
+	return 0;
+}
+
+int
+ct_dump_sync(struct ct_handle *h, void (*cb)(const struct ct_state *, void *),
+    void *arg)
+{
+	struct pollfd pfd;
+	ssize_t n;
+	int r, ret = -1;
+
+	if (h->dumping != CT_DUMP_NONE) {
+		errno = EBUSY;
+		return -1;
+	}
+	h->dumping = CT_DUMP_SYNC;
+	h->dump_phase = 0;
+	h->dump_cb = cb;
+	h->dump_cbarg = arg;
+	if (ct_dump_send(h, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET) == -1)
+		goto out;
+	pfd.fd = h->dmpfd;
+	pfd.events = POLLIN;
+	for (;;) {
+		n = recv(h->dmpfd, h->dbuf, CT_DUMP_RX, MSG_DONTWAIT);
+		if (n == -1 && errno == EAGAIN) {
+			r = poll(&pfd, 1, CT_DUMP_WAIT_MS);
+			if (r == 0) {
+				errno = ETIMEDOUT;
+				goto out;
+			}
+			if (r == -1 && errno != EINTR)
+				goto out;
+			continue;
+		}
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		r = ct_dump_process(h, h->dbuf, (size_t)n);
+		if (r < 0) {
+			errno = -r;
+			goto out;
+		}
+		if (r == 1)
+			break;
+	}
+	ret = 0;
+out:
+	h->dumping = CT_DUMP_NONE;
+	if (h->resync_pending && h->loop != NULL)
+		ct_resync_start(h);
+	return ret;
+}
+
+/*
+ * Batched requests.
+ */
+
+/* Read the failures of the batch seq0..seq0+n-1 into h->errs. */
+static void
+ct_batch_collect(struct ct_handle *h, uint32_t seq0, size_t n)
+{
+	const struct nlmsghdr *nlh;
+	const struct nlmsgerr *err;
+	ssize_t len;
+	uint32_t idx;
+	int rem;
+
+	for (;;) {
+		len = recv(h->reqfd, h->rbuf, CT_RX_SIZE, MSG_DONTWAIT);
+		if (len == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("%s: recv", __func__);
+			if (errno == ENOBUFS)
+				continue;
+			return;
+		}
+		nlh = (const struct nlmsghdr *)h->rbuf;
+		rem = (int)len;
+		for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*err))
+				continue;
+			err = mnl_nlmsg_get_payload(nlh);
+			idx = nlh->nlmsg_seq - seq0;
+			if (idx < n && err->error != 0)
+				h->errs[idx] = -err->error;
+		}
+	}
+}
+
+/* Send len bytes holding n messages numbered from seq0; h->errs[i] gets
+ * the errno of message i, 0 for success. */
+static void
+ct_batch_send(struct ct_handle *h, size_t len, uint32_t seq0, size_t n)
+{
+	ssize_t r;
+	size_t i;
+
+	memset(h->errs, 0, n * sizeof(*h->errs));
+	if (n == 0)
+		return;
+	do {
+		r = send(h->reqfd, h->sbuf, len, 0);
+	} while (r == -1 && errno == EINTR);
+	if (r == -1) {
+		for (i = 0; i < n; i++)
+			h->errs[i] = errno;
+		return;
+	}
+	ct_batch_collect(h, seq0, n);
+}
+
+/* Build and send states base[lst[0..m)] with how; errors in h->errs. */
+static void
+ct_send_list(struct ct_handle *h, const struct ct_state *base,
+    const size_t *lst, size_t m, int how)
+{
+	size_t i, len = 0;
+	uint32_t seq0 = h->seq;
+
+	for (i = 0; i < m; i++)
+		len += ct_msg_state(h->sbuf + len, seq0 + (uint32_t)i,
+		    &base[lst[i]], how);
+	h->seq += (uint32_t)m;
+	ct_batch_send(h, len, seq0, m);
+}
+
+long
+ct_import(struct ct_handle *h, const struct ct_state *s, size_t n)
+{
+	size_t i, j, k, m, nupd, nhelp, nretry;
+	size_t *all = h->lst[0], *upd = h->lst[1], *tmp = h->lst[2];
+	size_t len;
+	uint32_t seq0;
+	long done = 0;
+	int e;
+
+	for (i = 0; i < n; i = j) {
+		/* Creates, as many as fit one batch. */
+		seq0 = h->seq;
+		len = 0;
+		for (j = i; j < n && j - i < CT_BATCH_MSGS &&
+		    len < CT_BATCH_BYTES; j++)
+			len += ct_msg_state(h->sbuf + len,
+			    seq0 + (uint32_t)(j - i), &s[j], CT_BUILD_CREATE);
+		m = j - i;
+		h->seq += (uint32_t)m;
+		ct_batch_send(h, len, seq0, m);
+
+		nupd = nhelp = 0;
+		for (k = 0; k < m; k++) {
+			e = h->errs[k];
+			if (e == 0) {
+				h->st.imported++;
+				done++;
+			} else if (e == EEXIST)
+				upd[nupd++] = i + k;
+			else if ((s[i + k].fields & CT_F_HELPER) &&
+			    (e == ENOENT || e == EOPNOTSUPP))
+				all[nhelp++] = i + k;
+			else
+				h->st.import_errors++;
+		}
+
+		/* A helper this kernel lacks should not cost the state. */
+		if (nhelp > 0) {
+			ct_send_list(h, s, all, nhelp,
+			    CT_BUILD_CREATE | CT_BUILD_NO_HELPER);
+			for (k = 0; k < nhelp; k++) {
+				e = h->errs[k];
+				if (e == 0) {
+					h->st.imported++;
+					done++;
+				} else if (e == EEXIST)
+					upd[nupd++] = all[k];
+				else
+					h->st.import_errors++;
+			}
+		}
+
+		/* Existing entries: update without NAT, helper, master. */
+		if (nupd == 0)
+			continue;
+		ct_send_list(h, s, upd, nupd, 0);
+		nretry = 0;
+		for (k = 0; k < nupd; k++) {
+			e = h->errs[k];
+			if (e == 0) {
+				h->st.updated++;
+				done++;
+			} else if (e == EBUSY)
+				tmp[nretry++] = upd[k];
+			else
+				h->st.import_errors++;
+		}
+		/* EBUSY: the status would drop a bit the kernel keeps. */
+		if (nretry == 0)
+			continue;
+		ct_send_list(h, s, tmp, nretry, CT_BUILD_NO_STATUS);
+		for (k = 0; k < nretry; k++) {
+			if (h->errs[k] == 0) {
+				h->st.updated++;
+				done++;
+			} else
+				h->st.import_errors++;
+		}
+	}
+	return done;
+}
+
+long
+ct_import_expect(struct ct_handle *h, const struct ct_expect *x, size_t n)
+{
+	size_t i, j, k, len;
+	uint32_t seq0;
+	long done = 0;
+
+	for (i = 0; i < n; i = j) {
+		seq0 = h->seq;
+		len = 0;
+		for (j = i; j < n && j - i < CT_BATCH_MSGS &&
+		    len < CT_BATCH_BYTES; j++)
+			len += ct_msg_expect(h->sbuf + len,
+			    seq0 + (uint32_t)(j - i), &x[j]);
+		h->seq += (uint32_t)(j - i);
+		ct_batch_send(h, len, seq0, j - i);
+		for (k = 0; k < j - i; k++) {
+			if (h->errs[k] == 0) {
+				h->st.exp_imported++;
+				done++;
+			} else
+				h->st.exp_import_errors++;
+		}
+	}
+	return done;
+}
+
+long
+ct_delete(struct ct_handle *h, const struct ct_state *s, size_t n)
+{
+	size_t i, j, k, len;
+	uint32_t seq0;
+	long done = 0;
+
+	for (i = 0; i < n; i = j) {
+		seq0 = h->seq;
+		len = 0;
+		for (j = i; j < n && j - i < CT_BATCH_MSGS &&
+		    len < CT_BATCH_BYTES; j++)
+			len += ct_msg_delete(h->sbuf + len,
+			    seq0 + (uint32_t)(j - i), &s[j]);
+		h->seq += (uint32_t)(j - i);
+		ct_batch_send(h, len, seq0, j - i);
+		for (k = 0; k < j - i; k++) {
+			if (h->errs[k] == 0) {
+				h->st.deleted++;
+				done++;
+			} else if (h->errs[k] != ENOENT)
+				h->st.import_errors++;
+		}
+	}
+	return done;
+}
