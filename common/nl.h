@@ -57,6 +57,8 @@ int		 nl_link_set_up(struct nl_sock *, int ifindex, int up);
 int		 nl_macvlan_add(struct nl_sock *, int parent, const char *name,
 		    const uint8_t mac[6], const char *mode);
 int		 nl_link_del(struct nl_sock *, int ifindex);
+/* A dummy link (for tests); returns the new ifindex (> 0) or -errno. */
+int		 nl_dummy_add(struct nl_sock *, const char *name);
 /* Address add/remove. flags: NL_ADDR_NODAD, NL_ADDR_REPLACE. Adding an
  * existing address with NL_ADDR_REPLACE succeeds. */
 #define NL_ADDR_NODAD	0x1
