@@ -719,10 +719,12 @@ ct_msg_state(void *buf, uint32_t seq, const struct ct_state *s, int how)
 	if (s->fields & CT_F_ZONE)
 		mnl_attr_put_u16(nlh, CTA_ZONE, htons(s->zone));
 	if (create || !(how & CT_BUILD_NO_STATUS)) {
-		status = s->status & CT_IMPORT_STATUS;
-		/* An existing entry is confirmed; saying otherwise is EBUSY. */
-		if (!create)
-			status |= IPS_CONFIRMED;
+		/*
+		 * The kernel compares the status with the entry's own, which
+		 * is CONFIRMED by the time it looks (also for a new one):
+		 * leaving the bit out is EBUSY.
+		 */
+		status = (s->status & CT_IMPORT_STATUS) | IPS_CONFIRMED;
 		mnl_attr_put_u32(nlh, CTA_STATUS, htonl(status));
 	}
 	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl((s->fields & CT_F_TIMEOUT) ?

@@ -1,0 +1,183 @@
+/*
+ * ctgen.c: fill (or empty) the conntrack table of the current namespace
+ * with synthetic ESTABLISHED TCP states through ct_import, for benchmarks.
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+
+#include "ct.h"
+#include "log.h"
+
+#define CHUNK		8192
+#define PORTS		50000
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: ctgen [-n count] [-b base] [-t timeout] "
+	    "[-z zone] [-m mark] [--delete | --update | --dump]\n");
+	exit(2);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* State i: base+(i/PORTS):1024+(i%PORTS) -> 10.255.0.1:80. */
+static void
+gen(struct ct_state *s, uint32_t base, uint64_t i, uint32_t timeout,
+    int zone, int mark)
+{
+	uint32_t src = htonl(base + (uint32_t)(i / PORTS));
+	uint32_t dst = htonl(0x0aff0001);
+
+	memset(s, 0, sizeof(*s));
+	s->orig.family = s->reply.family = AF_INET;
+	s->orig.proto = s->reply.proto = IPPROTO_TCP;
+	memcpy(s->orig.src, &src, 4);
+	memcpy(s->orig.dst, &dst, 4);
+	s->orig.sport = (uint16_t)(1024 + i % PORTS);
+	s->orig.dport = 80;
+	memcpy(s->reply.src, &dst, 4);
+	memcpy(s->reply.dst, &src, 4);
+	s->reply.sport = 80;
+	s->reply.dport = s->orig.sport;
+	s->status = IPS_ASSURED | IPS_SEEN_REPLY | IPS_CONFIRMED;
+	s->fields = CT_F_TCP | CT_F_TIMEOUT;
+	s->timeout = timeout;
+	s->tcp_state = 3;	/* TCP_CONNTRACK_ESTABLISHED */
+	s->tcp_wscale[0] = s->tcp_wscale[1] = 7;
+	s->tcp_flags[0] = s->tcp_flags[1] = IP_CT_TCP_FLAG_SACK_PERM |
+	    IP_CT_TCP_FLAG_WINDOW_SCALE;
+	if (zone >= 0) {
+		s->fields |= CT_F_ZONE;
+		s->zone = (uint16_t)zone;
+	}
+	if (mark >= 0) {
+		s->fields |= CT_F_MARK;
+		s->mark = (uint32_t)mark;
+	}
+}
+
+static void
+count_cb(const struct ct_state *s, void *arg)
+{
+	(*(uint64_t *)arg)++;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option lopts[] = {
+		{ "delete", no_argument, NULL, 'D' },
+		{ "update", no_argument, NULL, 'U' },
+		{ "dump", no_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ct_handle *h;
+	struct ct_state *v;
+	const struct ct_stats *st;
+	struct in_addr base;
+	uint64_t n = 100000, i, done = 0, cnt = 0;
+	unsigned long long ull;
+	uint32_t timeout = 3600;
+	size_t k, m;
+	double t0, t;
+	int ch, mode = 0, zone = -1, mark = -1;
+	char *ep;
+
+	inet_pton(AF_INET, "10.1.0.0", &base);
+	while ((ch = getopt_long(argc, argv, "n:b:t:z:m:", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			ull = strtoull(optarg, &ep, 10);
+			if (*ep != '\0' || ull == 0 || ull > 100000000ULL)
+				usage();
+			n = ull;
+			break;
+		case 'b':
+			if (inet_pton(AF_INET, optarg, &base) != 1)
+				usage();
+			break;
+		case 't':
+			ull = strtoull(optarg, &ep, 10);
+			if (*ep != '\0' || ull == 0 || ull > 0x7fffffff)
+				usage();
+			timeout = (uint32_t)ull;
+			break;
+		case 'z':
+			zone = atoi(optarg);
+			if (zone < 0 || zone > 65535)
+				usage();
+			break;
+		case 'm':
+			mark = atoi(optarg);
+			if (mark < 0)
+				usage();
+			break;
+		case 'D':
+		case 'U':
+		case 'L':
+			mode = ch;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("ctgen", 0, 0);
+	if ((h = ct_open(NULL, NULL, NULL, 0)) == NULL)
+		err(1, "ct_open (needs CAP_NET_ADMIN)");
+	if (mode == 'L') {
+		t0 = now();
+		if (ct_dump_sync(h, count_cb, &cnt) == -1)
+			err(1, "dump");
+		t = now() - t0;
+		printf("dumped %llu in %.3f s (%.0f/s)\n",
+		    (unsigned long long)cnt, t, t > 0 ? cnt / t : 0.0);
+		ct_close(h);
+		return 0;
+	}
+	if ((v = calloc(CHUNK, sizeof(*v))) == NULL)
+		err(1, "calloc");
+	t0 = now();
+	for (i = 0; i < n; i += m) {
+		m = n - i < CHUNK ? (size_t)(n - i) : CHUNK;
+		for (k = 0; k < m; k++)
+			gen(&v[k], ntohl(base.s_addr), i + k, timeout, zone,
+			    mark);
+		if (mode == 'D')
+			done += (uint64_t)ct_delete(h, v, m);
+		else
+			done += (uint64_t)ct_import(h, v, m);
+	}
+	t = now() - t0;
+	st = ct_stats(h);
+	printf("%s %llu of %llu in %.3f s (%.0f/s): created %llu updated %llu "
+	    "deleted %llu errors %llu\n", mode == 'D' ? "deleted" :
+	    mode == 'U' ? "updated" : "imported",
+	    (unsigned long long)done, (unsigned long long)n, t,
+	    t > 0 ? done / t : 0.0, (unsigned long long)st->imported,
+	    (unsigned long long)st->updated, (unsigned long long)st->deleted,
+	    (unsigned long long)st->import_errors);
+	free(v);
+	ct_close(h);
+	return done == n ? 0 : 1;
+}
