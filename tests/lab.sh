@@ -1,0 +1,693 @@
+# tests/lab.sh: the firewall-pair lab (sourced by the failover tests, the
+# demo and the benchmark).
+#
+# Topology (every name carries the per-run prefix, nothing touches the root
+# namespace):
+#
+#   client 10.0.1.100 --+-- [lan switch] --+-- lan 10.0.1.2  fw1  wan 10.0.2.2 --+
+#                       |                  +-- lan 10.0.1.3  fw2  wan 10.0.2.3 --+
+#                       |   gateway 10.0.1.1 (virtual)    (virtual) 10.0.2.1     |
+#                                         fw1 sync 10.0.3.1 <--> 10.0.3.2 fw2     |
+#   server 10.0.2.100 -------------------------- [wan switch] --------------------+
+#
+# The switches are bridges in namespaces of their own, so "the master loses
+# all its links" is done on the switch ports without touching the firewall.
+# The firewalls forward with a strict stateful ruleset: new connections only
+# from the LAN (TCP only with a bare SYN), nf_conntrack_tcp_loose=0, SNAT to
+# the virtual WAN address 10.0.2.1 so both firewalls translate alike, and
+# invalid packets dropped in forward and input. Sync-link traffic and CARP /
+# VRRP (IP protocol 112) are not tracked, so there is nothing of theirs to
+# replicate.
+#
+# Either source tests/netns/lib.sh first (the tests: its ns helpers, TAP
+# counters and cleanup are used), or source this alone with TOP set (demo,
+# bench: a minimal set of helpers and a cleanup trap are defined here).
+
+: "${TOP:?TOP must be the top of the tree}"
+LAB_B=${B:-build}
+CARPD=${CARPD:-$TOP/$LAB_B/bin/carpd}
+SYNCD=${SYNCD:-$TOP/$LAB_B/bin/syncd}
+TOOLS=${TOOLS:-$TOP/$LAB_B/tools}
+TCPCONN=${TCPCONN:-$TOOLS/tcpconn}
+KEEPALIVED=${KEEPALIVED:-$(command -v keepalived || echo /usr/sbin/keepalived)}
+CONNTRACKD=${CONNTRACKD:-$(command -v conntrackd || echo /usr/sbin/conntrackd)}
+
+LAB_PORT=5001		# echo server, TCP and UDP
+LAB_SYNC_PORT=8370	# syncd (given explicitly)
+LAB_CTD_PORT=3780	# conntrackd
+
+if ! command -v ns_add >/dev/null 2>&1; then
+	# Standalone: the helpers tests/netns/lib.sh would provide.
+	T_PREFIX=${T_PREFIX:-lab$$}
+	T_DIR=$(mktemp -d /tmp/carpd-lab.XXXXXX)
+	T_NS=""
+	T_PIDS=""
+	ns() { echo "${T_PREFIX}$1"; }
+	ns_add() {
+		for n in "$@"; do
+			ip netns add "$(ns "$n")" || return 1
+			T_NS="$T_NS $(ns "$n")"
+			ip -n "$(ns "$n")" link set lo up
+		done
+	}
+	nsx() { n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+	bg() {
+		n=$1; l=$2; shift 2
+		ip netns exec "$(ns "$n")" "$@" >"$l" 2>&1 &
+		T_PIDS="$T_PIDS $!"
+		echo $!
+	}
+	wait_for() {
+		lim=$1; shift
+		i=0; n=$((lim * 20))
+		while [ $i -lt $n ]; do
+			"$@" >/dev/null 2>&1 && return 0
+			sleep 0.05
+			i=$((i + 1))
+		done
+		return 1
+	}
+	cleanup() {
+		for p in $T_PIDS; do kill "$p" 2>/dev/null; done
+		sleep 0.2
+		for p in $T_PIDS; do kill -9 "$p" 2>/dev/null; done
+		for n in $T_NS; do
+			ip netns pids "$n" 2>/dev/null | xargs -r kill -9 \
+			    2>/dev/null
+			ip netns del "$n" 2>/dev/null
+		done
+		T_NS=""
+		T_PIDS=""
+		[ -n "${T_KEEP:-}" ] || rm -rf "$T_DIR"
+	}
+	trap 'cleanup' EXIT
+	trap 'exit 130' INT TERM HUP
+fi
+
+# lab_log MSG: a timestamped line (seconds since the lab started).
+LAB_T0=$(date +%s.%N)
+lab_log() {
+	printf '[%7.2fs] %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$LAB_T0" \
+	    'BEGIN { print a - b }')" "$*"
+}
+
+# lab_other fw1 -> fw2
+lab_other() { [ "$1" = fw1 ] && echo fw2 || echo fw1; }
+lab_idx() { [ "$1" = fw1 ] && echo 1 || echo 2; }
+
+# lab_veth NS1 IF1 NS2 IF2: a veth pair between two namespaces.
+lab_veth() {
+	ip link add "$2" netns "$(ns "$1")" type veth peer name "$4" \
+	    netns "$(ns "$3")" || return 1
+	ip -n "$(ns "$1")" link set "$2" up
+	ip -n "$(ns "$3")" link set "$4" up
+}
+
+# lab_setup: build the topology, load the rulesets, start the echo server.
+lab_setup() {
+	ns_add client fw1 fw2 server lsw wsw || return 1
+	for sw in lsw wsw; do
+		ip -n "$(ns $sw)" link add br0 type bridge \
+		    forward_delay 0 stp_state 0 || return 1
+		ip -n "$(ns $sw)" link set br0 up
+	done
+	lab_veth client eth0 lsw c || return 1
+	lab_veth server eth0 wsw s || return 1
+	for f in fw1 fw2; do
+		i=$(lab_idx $f)
+		lab_veth $f lan lsw f$i || return 1
+		lab_veth $f wan wsw f$i || return 1
+		ip -n "$(ns lsw)" link set f$i master br0
+		ip -n "$(ns wsw)" link set f$i master br0
+		ip -n "$(ns $f)" addr add 10.0.1.$((i + 1))/24 dev lan
+		ip -n "$(ns $f)" addr add 10.0.2.$((i + 1))/24 dev wan
+	done
+	ip -n "$(ns lsw)" link set c master br0
+	ip -n "$(ns wsw)" link set s master br0
+	lab_veth fw1 sync fw2 sync || return 1
+	ip -n "$(ns fw1)" addr add 10.0.3.1/24 dev sync
+	ip -n "$(ns fw2)" addr add 10.0.3.2/24 dev sync
+
+	# Hosts. A small rto_min (iproute2 locks it) on both ends, so TCP retransmits
+	# soon after the path is back and the gap TCP sees is close to the
+	# gap in forwarding (the default 200 ms floor would hide it).
+	ip -n "$(ns client)" addr add 10.0.1.100/24 dev eth0
+	ip -n "$(ns client)" route add default via 10.0.1.1 \
+	    rto_min 5ms || return 1
+	ip -n "$(ns server)" addr add 10.0.2.100/24 dev eth0
+	ip -n "$(ns server)" route replace 10.0.2.0/24 dev eth0 \
+	    src 10.0.2.100 rto_min 5ms || return 1
+
+	for f in fw1 fw2; do
+		lab_fw_sysctl $f || return 1
+		lab_nft $f || return 1
+	done
+	LAB_SERVER_PID=$(bg server "$T_DIR/server.log" "$TCPCONN" \
+	    -l 0.0.0.0:$LAB_PORT)
+	wait_for 5 grep -q LISTENING "$T_DIR/server.log" || {
+		echo "lab: echo server did not start" >&2
+		cat "$T_DIR/server.log" >&2
+		return 1
+	}
+}
+
+lab_fw_sysctl() {
+	nsx "$1" sysctl -qw net.ipv4.ip_forward=1 \
+	    net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+	    net.ipv4.conf.lan.rp_filter=0 net.ipv4.conf.wan.rp_filter=0 \
+	    net.ipv4.conf.sync.rp_filter=0 || return 1
+}
+
+# lab_nft FW: the strict ruleset (also loads conntrack in the namespace),
+# then nf_conntrack_tcp_loose=0, checked.
+lab_nft() {
+	nsx "$1" nft -f - <<'EOF' || return 1
+flush ruleset
+table inet raw {
+	chain prerouting {
+		type filter hook prerouting priority raw; policy accept;
+		iifname "sync" notrack
+		meta l4proto 112 notrack
+	}
+	chain output {
+		type filter hook output priority raw; policy accept;
+		oifname "sync" notrack
+		meta l4proto 112 notrack
+	}
+}
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iif "lo" accept
+		iifname "sync" accept
+		meta l4proto 112 accept
+		ct state invalid counter drop
+		ct state established,related accept
+		meta l4proto icmp accept
+	}
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state invalid counter drop
+		ct state established,related accept
+		iifname "lan" oifname "wan" ct state new tcp flags & (syn | ack | fin | rst) == syn accept
+		iifname "lan" oifname "wan" ct state new meta l4proto { udp, icmp } accept
+		counter comment "dropped: not from the LAN or not a SYN"
+	}
+	chain output {
+		type filter hook output priority filter; policy accept;
+	}
+}
+table ip nat {
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "wan" snat to 10.0.2.1
+	}
+}
+EOF
+	nsx "$1" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 || return 1
+	[ "$(nsx "$1" sysctl -n net.netfilter.nf_conntrack_tcp_loose)" = 0 ]
+}
+
+# lab_loss FW PERCENT: drop PERCENT % of what arrives on FW's sync link
+# (nftables, before conntrack). 0 removes it.
+lab_loss() {
+	nsx "$1" nft delete table inet lab_loss 2>/dev/null
+	[ "$2" -gt 0 ] || return 0
+	nsx "$1" nft -f - <<EOF
+table inet lab_loss {
+	chain in {
+		type filter hook prerouting priority -400; policy accept;
+		iifname "sync" numgen random mod 100 < $2 counter drop
+	}
+}
+EOF
+}
+
+# lab_sync_block FW on|off: drop everything on FW's sync link (both ways).
+lab_sync_block() {
+	nsx "$1" nft delete table inet lab_block 2>/dev/null
+	[ "$2" = on ] || return 0
+	nsx "$1" nft -f - <<'EOF'
+table inet lab_block {
+	chain in {
+		type filter hook prerouting priority -400; policy accept;
+		iifname "sync" counter drop
+	}
+	chain out {
+		type filter hook output priority -400; policy accept;
+		oifname "sync" counter drop
+	}
+}
+EOF
+}
+
+# lab_links FW down|up: FW loses (or gets back) all its links at once: its
+# LAN and WAN switch ports and its end of the sync link.
+lab_links() {
+	i=$(lab_idx "$1")
+	ip -n "$(ns lsw)" link set f$i "$2"
+	ip -n "$(ns wsw)" link set f$i "$2"
+	ip -n "$(ns "$1")" link set sync "$2"
+}
+
+# lab_conntrack_count FW: conntrack entries in FW's table.
+lab_conntrack_count() {
+	nsx "$1" conntrack -C 2>/dev/null || echo 0
+}
+
+# lab_has_vip FW: FW holds both virtual addresses.
+lab_has_vip() {
+	nsx "$1" ip -4 addr show dev lan | grep -q 'inet 10\.0\.1\.1/' &&
+	    nsx "$1" ip -4 addr show dev wan | grep -q 'inet 10\.0\.2\.1/'
+}
+
+# lab_vip_holder: which firewall holds the LAN virtual address ("fw1",
+# "fw2", "both", "none").
+lab_vip_holder() {
+	h=""
+	for f in fw1 fw2; do
+		nsx $f ip -4 addr show dev lan 2>/dev/null |
+		    grep -q 'inet 10\.0\.1\.1/' && h="$h $f"
+	done
+	case "$h" in
+	" fw1") echo fw1 ;;
+	" fw2") echo fw2 ;;
+	"") echo none ;;
+	*) echo both ;;
+	esac
+}
+
+# ---------------------------------------------------------------- traffic
+
+# lab_traffic_start NAME N DURATION [tcpconn options...]: start the client
+# (N connections, run for DURATION s); output in $T_DIR/NAME.out.
+lab_traffic_start() {
+	name=$1; n=$2; d=$3; shift 3
+	LAB_TRAFFIC_OUT=$T_DIR/$name.out
+	LAB_TRAFFIC_PID=$(bg client "$LAB_TRAFFIC_OUT" "$TCPCONN" \
+	    -c 10.0.2.100:$LAB_PORT -n "$n" -d "$d" --rt "$@")
+}
+
+# lab_traffic_ready SECONDS: wait until every connection answered once.
+lab_traffic_ready() {
+	wait_for "$1" grep -q '^READY' "$LAB_TRAFFIC_OUT"
+}
+
+# lab_traffic_mark: close a measuring phase (gaps since the last mark).
+lab_traffic_mark() {
+	kill -USR1 "$LAB_TRAFFIC_PID" 2>/dev/null
+	sleep 0.1
+}
+
+# lab_traffic_stop: end the run (final check) and wait for the result.
+lab_traffic_stop() {
+	kill -USR2 "$LAB_TRAFFIC_PID" 2>/dev/null
+	lab_traffic_wait 60
+}
+
+# lab_traffic_wait SECONDS: wait for the result line.
+lab_traffic_wait() {
+	wait_for "$1" grep -q '^RESULT' "$LAB_TRAFFIC_OUT"
+}
+
+# lab_result KEY: a value from the RESULT line.
+lab_result() {
+	sed -n "s/^RESULT.* $1=\([^ ]*\).*/\1/p" "$LAB_TRAFFIC_OUT" | tail -1
+}
+
+# lab_mark_val N KEY: a value from the MARK line n=N.
+lab_mark_val() {
+	sed -n "s/^MARK n=$1 .*$2=\([^ ]*\).*/\1/p" "$LAB_TRAFFIC_OUT" |
+	    tail -1
+}
+
+# ---------------------------------------------------------------- carpd, syncd
+
+# Settings (override before lab_start_*):
+LAB_ADVBASE=${LAB_ADVBASE:-1}
+LAB_SKEW1=${LAB_SKEW1:-0}	# fw1, the preferred master
+LAB_SKEW2=${LAB_SKEW2:-50}
+LAB_PREEMPT=${LAB_PREEMPT:-1}
+LAB_PASS=${LAB_PASS:-labsecret}
+
+# lab_carpd_conf FW: carpd.conf for FW's two vhids (LAN 1, WAN 2).
+lab_carpd_conf() {
+	f=$1; i=$(lab_idx "$f")
+	eval skew=\$LAB_SKEW$i
+	c=$T_DIR/$f-carpd.conf
+	{
+		echo "# carpd.conf for $f in the failover lab"
+		for v in 1 2; do
+			if [ $v = 1 ]; then
+				ifc=lan; net=10.0.1
+			else
+				ifc=wan; net=10.0.2
+			fi
+			echo "vhid $v {"
+			echo "	interface $ifc"
+			echo "	srcip $net.$((i + 1))"
+			echo "	addr $net.1/24"
+			echo "	pass $LAB_PASS"
+			echo "	advbase $LAB_ADVBASE"
+			echo "	advskew $skew"
+			[ "$LAB_PREEMPT" = 1 ] && echo "	preempt"
+			echo "}"
+		done
+	} >"$c"
+	echo "$c"
+}
+
+# lab_start_syncd FW [extra options]: start FW's syncd.
+lab_start_syncd() {
+	f=$1; shift
+	i=$(lab_idx "$f")
+	if [ "$i" = 1 ]; then peer=10.0.3.2; else peer=10.0.3.1; fi
+	# one log file per start; $f-syncd.log points at the newest
+	log=$T_DIR/$f-syncd.log.$(date +%s%N)
+	rm -f "$T_DIR/$f-syncd.sock"
+	p=$(bg $f "$log" "$SYNCD" --interface sync --peer $peer \
+	    --port $LAB_SYNC_PORT --control "$T_DIR/$f-syncd.sock" "$@")
+	eval "LAB_SYNCD_PID_$f=$p"
+	ln -sf "$log" "$T_DIR/$f-syncd.log"
+	wait_for 5 test -S "$T_DIR/$f-syncd.sock"
+}
+
+# lab_start_carpd FW [extra options]: start FW's carpd (with --sync unless
+# LAB_NOSYNC=1).
+lab_start_carpd() {
+	f=$1; shift
+	conf=$(lab_carpd_conf "$f")
+	if [ "${LAB_NOSYNC:-0}" = 1 ]; then
+		set -- "$@"
+	else
+		set -- --sync "$T_DIR/$f-syncd.sock" "$@"
+	fi
+	log=$T_DIR/$f-carpd.log.$(date +%s%N)
+	rm -f "$T_DIR/$f-carpd.sock"
+	p=$(bg $f "$log" "$CARPD" -c "$conf" \
+	    --control "$T_DIR/$f-carpd.sock" "$@")
+	eval "LAB_CARPD_PID_$f=$p"
+	ln -sf "$log" "$T_DIR/$f-carpd.log"
+	wait_for 5 test -S "$T_DIR/$f-carpd.sock"
+}
+
+lab_carpd_pid() { eval echo "\${LAB_CARPD_PID_$1:-}"; }
+lab_syncd_pid() { eval echo "\${LAB_SYNCD_PID_$1:-}"; }
+
+# lab_kill SIGNAL PID: signal a process we started and wait for it to go.
+lab_kill() {
+	[ -n "$2" ] || return 0
+	kill "-$1" "$2" 2>/dev/null
+	i=0
+	while kill -0 "$2" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -0 "$2" 2>/dev/null && kill -9 "$2" 2>/dev/null
+	wait "$2" 2>/dev/null
+	return 0
+}
+
+# lab_carp_status FW: `carpd status --json`.
+lab_carp_status() {
+	nsx "$1" "$CARPD" status --json --control "$T_DIR/$1-carpd.sock" \
+	    2>/dev/null
+}
+
+# lab_carp_states FW: the state of each vhid, e.g. "MASTER MASTER".
+lab_carp_states() {
+	lab_carp_status "$1" | grep -o '"state": *"[A-Z]*"' |
+	    sed 's/.*"\([A-Z]*\)"$/\1/' | tr '\n' ' ' | sed 's/ $//'
+}
+
+# lab_is_master FW: every vhid of FW is MASTER (and it holds the addresses).
+lab_is_master() {
+	[ "$(lab_carp_states "$1")" = "MASTER MASTER" ] && lab_has_vip "$1"
+}
+
+lab_is_backup() {
+	[ "$(lab_carp_states "$1")" = "BACKUP BACKUP" ]
+}
+
+# lab_syncd_status FW: `syncd status --json`.
+lab_syncd_status() {
+	nsx "$1" "$SYNCD" status --json --control "$T_DIR/$1-syncd.sock" \
+	    2>/dev/null
+}
+
+# lab_syncd_val FW KEY: a top-level number or string from syncd status.
+lab_syncd_val() {
+	lab_syncd_status "$1" | grep -o "\"$2\": *\"*[^,\"}]*" | head -1 |
+	    sed 's/.*: *"*//'
+}
+
+lab_bulk_done() { [ "$(lab_syncd_val "$1" bulk)" = done ]; }
+
+# lab_external_at_least FW N: FW's syncd holds at least N peer states.
+lab_external_at_least() {
+	v=$(lab_syncd_val "$1" external)
+	[ -n "$v" ] && [ "$v" -ge "$2" ]
+}
+
+# lab_pair_start: carpd + syncd on both firewalls, fw1 first so it becomes
+# master; wait until fw1 is MASTER and fw2 BACKUP. LAB_NOSYNC=1: carpd
+# alone, without syncd (the control).
+lab_pair_start() {
+	for f in fw1 fw2; do
+		if [ "${LAB_NOSYNC:-0}" != 1 ]; then
+			lab_start_syncd $f || return 1
+		fi
+	done
+	lab_start_carpd fw1 || return 1
+	if [ "${LAB_NOSYNC:-0}" != 1 ]; then
+		wait_for 20 lab_bulk_done fw1 || true
+	fi
+	wait_for 20 lab_is_master fw1 || return 1
+	lab_start_carpd fw2 || return 1
+	wait_for 20 lab_is_backup fw2 || return 1
+	if [ "${LAB_NOSYNC:-0}" != 1 ]; then
+		wait_for 20 lab_bulk_done fw2 || return 1
+	fi
+}
+
+# lab_master: which firewall is MASTER by carpd ("fw1", "fw2", "none",
+# "both").
+lab_master() {
+	m=""
+	for f in fw1 fw2; do
+		case "$(lab_carp_states $f)" in
+		*MASTER*) m="$m $f" ;;
+		esac
+	done
+	case "$m" in
+	" fw1") echo fw1 ;;
+	" fw2") echo fw2 ;;
+	"") echo none ;;
+	*) echo both ;;
+	esac
+}
+
+# lab_crash FW: FW dies at once: every link gone, daemons killed -9, its
+# conntrack table forgotten (as after a power cut).
+lab_crash() {
+	lab_links "$1" down
+	for p in $(lab_carpd_pid "$1") $(lab_syncd_pid "$1") \
+	    $(lab_ka_pid "$1") $(lab_ctd_pid "$1"); do
+		kill -9 "$p" 2>/dev/null
+	done
+}
+
+# lab_revive FW: FW comes back after a crash: empty conntrack table, the
+# virtual addresses gone, links up. Daemons are started by the caller.
+lab_revive() {
+	nsx "$1" conntrack -F >/dev/null 2>&1
+	nsx "$1" ip addr del 10.0.1.1/24 dev lan 2>/dev/null
+	nsx "$1" ip addr del 10.0.2.1/24 dev wan 2>/dev/null
+	lab_links "$1" up
+}
+
+# ---------------------------------------------------------------- keepalived + conntrackd
+
+LAB_KA_ADVERT=${LAB_KA_ADVERT:-1}	# seconds; < 1 switches to VRRPv3
+LAB_KA_PRIO1=${LAB_KA_PRIO1:-250}
+# priority 206: skew (256-206)/256 s, the same as CARP advskew 50
+LAB_KA_PRIO2=${LAB_KA_PRIO2:-206}
+
+lab_ka_pid() { eval echo "\${LAB_KA_PID_$1:-}"; }
+lab_ctd_pid() { eval echo "\${LAB_CTD_PID_$1:-}"; }
+
+# lab_conntrackd_conf FW
+lab_conntrackd_conf() {
+	f=$1; i=$(lab_idx "$f")
+	if [ "$i" = 1 ]; then me=10.0.3.1; peer=10.0.3.2; else
+	    me=10.0.3.2; peer=10.0.3.1; fi
+	c=$T_DIR/$f-conntrackd.conf
+	cat >"$c" <<EOF
+Sync {
+	Mode FTFW {
+		ResendQueueSize 131072
+	}
+	UDP {
+		IPv4_address $me
+		IPv4_Destination_Address $peer
+		Port $LAB_CTD_PORT
+		Interface sync
+		SndSocketBuffer 1249280
+		RcvSocketBuffer 1249280
+		Checksum on
+	}
+}
+General {
+	HashSize 32768
+	HashLimit 131072
+	LogFile $T_DIR/$f-conntrackd.file.log
+	Syslog off
+	LockFile $T_DIR/$f-conntrackd.lock
+	UNIX {
+		Path $T_DIR/$f-conntrackd.ctl
+	}
+	NetlinkBufferSize 2097152
+	NetlinkBufferSizeMaxGrowth 8388608
+	Filter From Userspace {
+		Protocol Accept {
+			TCP
+			UDP
+			ICMP
+		}
+		Address Ignore {
+			IPv4_address 127.0.0.1
+			IPv4_address 10.0.3.0/24
+		}
+	}
+}
+EOF
+	echo "$c"
+}
+
+# lab_keepalived_conf FW: two VRRP instances (LAN, WAN) in one sync group;
+# the notify script drives conntrackd the way its primary-backup.sh does,
+# unless LAB_NOSYNC=1.
+lab_keepalived_conf() {
+	f=$1; i=$(lab_idx "$f")
+	eval prio=\$LAB_KA_PRIO$i
+	c=$T_DIR/$f-keepalived.conf
+	n=$T_DIR/$f-notify.sh
+	ctd="$CONNTRACKD -C $T_DIR/$f-conntrackd.conf"
+	if [ "${LAB_NOSYNC:-0}" = 1 ]; then
+		printf '#!/bin/sh\necho "$(date +%%s.%%N) $1" >>%s\n' \
+		    "$T_DIR/$f-notify.log" >"$n"
+	else
+		cat >"$n" <<EOF
+#!/bin/sh
+# conntrackd's primary-backup.sh, in short
+echo "\$(date +%s.%N) \$1" >>$T_DIR/$f-notify.log
+case "\$1" in
+primary)
+	$ctd -c
+	$ctd -f
+	$ctd -R
+	$ctd -B
+	;;
+backup)
+	$ctd -t
+	$ctd -n
+	;;
+fault)
+	$ctd -t
+	;;
+esac
+echo "\$(date +%s.%N) \$1 done" >>$T_DIR/$f-notify.log
+EOF
+	fi
+	chmod 755 "$n"
+	if awk -v a="$LAB_KA_ADVERT" 'BEGIN { exit !(a < 1) }'; then
+		ver=3
+	else
+		ver=2
+	fi
+	{
+		echo "global_defs {"
+		echo "	router_id $f"
+		echo "	script_user root"
+		echo "	enable_script_security"
+		echo "	vrrp_version $ver"
+		echo "	vrrp_garp_master_repeat 1"
+		echo "	vrrp_garp_master_delay 0"
+		echo "}"
+		echo "vrrp_sync_group G {"
+		echo "	group {"
+		echo "		LAN"
+		echo "		WAN"
+		echo "	}"
+		echo "	notify_master \"$n primary\""
+		echo "	notify_backup \"$n backup\""
+		echo "	notify_fault \"$n fault\""
+		echo "}"
+		for v in 1 2; do
+			if [ $v = 1 ]; then
+				name=LAN; ifc=lan; net=10.0.1
+			else
+				name=WAN; ifc=wan; net=10.0.2
+			fi
+			echo "vrrp_instance $name {"
+			echo "	state BACKUP"
+			echo "	interface $ifc"
+			echo "	virtual_router_id $v"
+			echo "	priority $prio"
+			echo "	advert_int $LAB_KA_ADVERT"
+			[ "$LAB_PREEMPT" = 1 ] || echo "	nopreempt"
+			echo "	virtual_ipaddress {"
+			echo "		$net.1/24 dev $ifc"
+			echo "	}"
+			echo "}"
+		done
+	} >"$c"
+	echo "$c"
+}
+
+lab_start_conntrackd() {
+	f=$1
+	c=$(lab_conntrackd_conf "$f")
+	rm -f "$T_DIR/$f-conntrackd.lock"
+	p=$(bg $f "$T_DIR/$f-conntrackd.log" "$CONNTRACKD" -C "$c")
+	eval "LAB_CTD_PID_$f=$p"
+	wait_for 5 test -S "$T_DIR/$f-conntrackd.ctl"
+}
+
+lab_start_keepalived() {
+	f=$1
+	c=$(lab_keepalived_conf "$f")
+	p=$(bg $f "$T_DIR/$f-keepalived.log" "$KEEPALIVED" -n -l -D -P \
+	    -f "$c" -p "$T_DIR/$f-ka.pid" -r "$T_DIR/$f-ka-vrrp.pid" \
+	    -c "$T_DIR/$f-ka-chk.pid")
+	eval "LAB_KA_PID_$f=$p"
+}
+
+# lab_ka_master FW: FW holds both virtual addresses and its notify script
+# ran "primary" last (keepalived has no status command).
+lab_ka_master() {
+	lab_has_vip "$1" &&
+	    tail -1 "$T_DIR/$1-notify.log" 2>/dev/null | grep -q primary
+}
+
+lab_ka_backup() {
+	! lab_has_vip "$1" &&
+	    tail -1 "$T_DIR/$1-notify.log" 2>/dev/null | grep -q backup
+}
+
+# lab_ka_pair_start: conntrackd (unless LAB_NOSYNC=1) and keepalived on both
+# firewalls; fw1 master, fw2 backup.
+lab_ka_pair_start() {
+	for f in fw1 fw2; do
+		if [ "${LAB_NOSYNC:-0}" != 1 ]; then
+			lab_start_conntrackd $f || return 1
+		fi
+	done
+	lab_start_keepalived fw1
+	wait_for 20 lab_ka_master fw1 || return 1
+	lab_start_keepalived fw2
+	wait_for 20 lab_ka_backup fw2 || return 1
+}
+
+# lab_ka_master_name: fw1/fw2/none/both from the virtual addresses.
+lab_ka_master_name() { lab_vip_holder; }

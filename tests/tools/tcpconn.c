@@ -1,0 +1,977 @@
+/*
+ * tcpconn.c: traffic through the firewall pair for the failover lab.
+ * Server: TCP and UDP echo. Client: N ping-pong TCP connections, one TCP
+ * stream and one UDP probe flow; reports survivors and traffic gaps.
+ *
+ * usage:
+ *   tcpconn -l ADDR:PORT                       echo server (TCP and UDP)
+ *   tcpconn -c ADDR:PORT [-n N] [-i MS] [-d S] [options]   client
+ *
+ * The client opens N connections; each sends a 16-byte message every -i ms
+ * and waits for its echo before the next one (one message outstanding per
+ * connection). One more connection carries a paced stream (--stream-us,
+ * --stream-bytes) and a UDP flow sends one probe every --probe-us; the
+ * largest interval between two successive echoes on each is the traffic
+ * gap. A connection counts as lost when it saw an error (reset) or when
+ * its last message is still unanswered at the end (--final-wait ms after
+ * the run stops sending). Lines on stdout:
+ *   READY conns=N                 all connections answered once
+ *   status line every --status ms (human readable)
+ *   MARK n=K tcp_gap_ms=X udp_gap_ms=Y udp_lost=L alive=A total=T
+ *                                 on SIGUSR1: gaps since the previous mark
+ *   RESULT alive=A total=T reset=R timeout=X stalled_max=S
+ *          tcp_gap_ms=G udp_gap_ms=U udp_lost=L
+ * --rt runs the client SCHED_FIFO (less scheduling noise in the gaps).
+ * SIGTERM, SIGINT or SIGUSR2 end the run early (the final check still runs).
+ * Exit status: 0 if every connection is alive, 1 if some were lost, 2 on a
+ * usage error, 3 if the connections could not be set up.
+ */
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MSGLEN		16
+#define SRV_BUF		65536
+#define MAX_CONNS	20000
+#define MAGIC		0x7463636eu	/* "tccn" */
+
+enum cst {
+	C_CONNECTING,
+	C_UP,
+	C_DEAD,
+};
+
+struct conn {
+	int		 fd;
+	uint32_t	 id;
+	enum cst	 st;
+	int		 err;		/* errno of the failure, if dead */
+	uint32_t	 seq;		/* last sent */
+	int		 outstanding;
+	int64_t		 sent_at;	/* us */
+	int64_t		 next_send;	/* us */
+	uint8_t		 rx[MSGLEN];
+	size_t		 rxlen;
+	int		 answered;	/* got at least one echo */
+	int		 stalled;
+};
+
+struct srvconn {
+	int		 fd;
+	uint8_t		*buf;
+	size_t		 off, len;
+	int		 want_out;
+};
+
+static int64_t
+now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: tcpconn -l ADDR:PORT\n"
+	    "       tcpconn -c ADDR:PORT [-n conns] [-i interval-ms] "
+	    "[-d seconds]\n"
+	    "               [--stream-us us] [--stream-bytes n] "
+	    "[--probe-us us] [--no-stream]\n"
+	    "               [--no-probe] [--status ms] [--dead ms] "
+	    "[--final-wait ms] [--quiet] [--rt]\n");
+	exit(2);
+}
+
+static int
+parse_addr(const char *s, struct sockaddr_in *sin)
+{
+	char		 host[64];
+	const char	*colon;
+	char		*end;
+	long		 port;
+
+	colon = strrchr(s, ':');
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+		return -1;
+	memcpy(host, s, colon - s);
+	host[colon - s] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port <= 0 || port > 65535)
+		return -1;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		return -1;
+	return 0;
+}
+
+static long
+num_arg(const char *s, long lo, long hi)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "tcpconn: bad number '%s' (%ld..%ld)\n", s,
+		    lo, hi);
+		usage();
+	}
+	return v;
+}
+
+static int
+make_sigfd(void)
+{
+	sigset_t	mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		return -1;
+	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* ---------------------------------------------------------------- server */
+
+static void
+srv_close(int ep, struct srvconn *sc)
+{
+	epoll_ctl(ep, EPOLL_CTL_DEL, sc->fd, NULL);
+	close(sc->fd);
+	free(sc->buf);
+	free(sc);
+}
+
+/* Echo what is readable; stop reading while output is pending. */
+static void
+srv_io(int ep, struct srvconn *sc)
+{
+	struct epoll_event	ev;
+	ssize_t			n;
+
+	for (;;) {
+		if (sc->len > sc->off) {
+			n = send(sc->fd, sc->buf + sc->off, sc->len - sc->off,
+			    MSG_NOSIGNAL);
+			if (n == -1) {
+				if (errno == EAGAIN)
+					break;
+				srv_close(ep, sc);
+				return;
+			}
+			sc->off += n;
+			if (sc->off < sc->len)
+				break;
+		}
+		sc->off = sc->len = 0;
+		n = recv(sc->fd, sc->buf, SRV_BUF, 0);
+		if (n == 0 || (n == -1 && errno != EAGAIN)) {
+			srv_close(ep, sc);
+			return;
+		}
+		if (n == -1)
+			break;
+		sc->len = n;
+	}
+	if ((sc->len > sc->off) != sc->want_out) {
+		sc->want_out = sc->len > sc->off;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = sc->want_out ? EPOLLOUT : EPOLLIN;
+		ev.data.ptr = sc;
+		epoll_ctl(ep, EPOLL_CTL_MOD, sc->fd, &ev);
+	}
+}
+
+static int
+run_server(const struct sockaddr_in *sin)
+{
+	struct epoll_event	 ev, evs[256];
+	struct srvconn		*sc;
+	struct sockaddr_in	 from;
+	socklen_t		 fl;
+	uint8_t			 ubuf[2048];
+	int			 ls, us, ep, sfd, i, n, fd, one = 1;
+	ssize_t			 r;
+	static int		 lmark, umark, smark;
+
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	us = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (ls == -1 || us == -1)
+		goto fail;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (const struct sockaddr *)sin, sizeof(*sin)) == -1 ||
+	    listen(ls, 4096) == -1 ||
+	    bind(us, (const struct sockaddr *)sin, sizeof(*sin)) == -1)
+		goto fail;
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (sfd = make_sigfd()) == -1)
+		goto fail;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &lmark;
+	epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+	ev.data.ptr = &umark;
+	epoll_ctl(ep, EPOLL_CTL_ADD, us, &ev);
+	ev.data.ptr = &smark;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	printf("LISTENING %s:%u\n", inet_ntoa(sin->sin_addr),
+	    ntohs(sin->sin_port));
+	fflush(stdout);
+	for (;;) {
+		n = epoll_wait(ep, evs, 256, -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &smark)
+				return 0;	/* any signal ends the server */
+			if (evs[i].data.ptr == &umark) {
+				/* bounded: at most 64 datagrams per wakeup */
+				for (int k = 0; k < 64; k++) {
+					fl = sizeof(from);
+					r = recvfrom(us, ubuf, sizeof(ubuf), 0,
+					    (struct sockaddr *)&from, &fl);
+					if (r <= 0)
+						break;
+					sendto(us, ubuf, r, 0,
+					    (struct sockaddr *)&from, fl);
+				}
+				continue;
+			}
+			if (evs[i].data.ptr == &lmark) {
+				for (int k = 0; k < 256; k++) {
+					fd = accept4(ls, NULL, NULL,
+					    SOCK_NONBLOCK | SOCK_CLOEXEC);
+					if (fd == -1)
+						break;
+					setsockopt(fd, IPPROTO_TCP,
+					    TCP_NODELAY, &one, sizeof(one));
+					sc = calloc(1, sizeof(*sc));
+					if (sc == NULL ||
+					    (sc->buf = malloc(SRV_BUF)) ==
+					    NULL) {
+						free(sc);
+						close(fd);
+						continue;
+					}
+					sc->fd = fd;
+					memset(&ev, 0, sizeof(ev));
+					ev.events = EPOLLIN;
+					ev.data.ptr = sc;
+					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+				}
+				continue;
+			}
+			srv_io(ep, evs[i].data.ptr);
+		}
+	}
+fail:
+	perror("tcpconn: server");
+	return 1;
+}
+
+/* ---------------------------------------------------------------- client */
+
+struct client {
+	struct sockaddr_in	 dst;
+	int			 n;
+	int64_t			 interval;	/* us, per connection */
+	int64_t			 duration;	/* us */
+	int64_t			 stream_us;
+	int			 stream_bytes;
+	int64_t			 probe_us;
+	int64_t			 status_us;
+	int64_t			 dead_us;
+	int64_t			 final_us;
+	int			 quiet;
+	int			 rt;
+
+	int			 ep;
+	struct conn		*c;
+	int64_t			 t0;
+	int			 ready;
+
+	/* stream */
+	int			 sfd;
+	int			 s_up;
+	int			 s_dead;
+	int64_t			 s_last;	/* last rx, us */
+	int64_t			 s_gap;		/* max since mark */
+	int64_t			 s_gap_all;
+	int64_t			 s_next;
+	uint64_t		 s_tx, s_rx;
+
+	/* UDP probe */
+	int			 ufd;
+	uint32_t		 u_seq;
+	uint32_t		 u_rx_seq;	/* highest seen */
+	uint64_t		 u_rx;
+	uint64_t		 u_lost, u_lost_mark;
+	int64_t			 u_last;
+	int64_t			 u_gap;
+	int64_t			 u_gap_all;
+	int64_t			 u_next;
+
+	int			 marks;
+	int			 stalled_max;
+};
+
+/* epoll tags for the non-connection fds */
+static int	tag_timer, tag_sig, tag_stream, tag_udp;
+
+static void
+conn_fail(struct client *cl, struct conn *c, int err)
+{
+	if (c->st == C_DEAD)
+		return;
+	c->st = C_DEAD;
+	c->err = err;
+	epoll_ctl(cl->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+}
+
+static int
+tcp_open(struct client *cl, void *tag, int *fdp)
+{
+	struct epoll_event	ev;
+	int			fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&cl->dst, sizeof(cl->dst)) == -1 &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLOUT;
+	ev.data.ptr = tag;
+	if (epoll_ctl(cl->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+static int
+sock_error(int fd)
+{
+	int		e = 0;
+	socklen_t	l = sizeof(e);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) == -1)
+		return errno;
+	return e;
+}
+
+static void
+conn_send(struct client *cl, struct conn *c, int64_t now)
+{
+	uint8_t	m[MSGLEN];
+	uint32_t v;
+	ssize_t	n;
+
+	c->seq++;
+	v = htonl(MAGIC);
+	memcpy(m, &v, 4);
+	v = htonl(c->id);
+	memcpy(m + 4, &v, 4);
+	v = htonl(c->seq);
+	memcpy(m + 8, &v, 4);
+	v = htonl((uint32_t)now);
+	memcpy(m + 12, &v, 4);
+	n = send(c->fd, m, MSGLEN, MSG_NOSIGNAL);
+	if (n != MSGLEN) {
+		/* 16 bytes into an almost empty socket buffer: a short
+		 * write means the connection is broken */
+		conn_fail(cl, c, n == -1 ? errno : EIO);
+		return;
+	}
+	c->outstanding = 1;
+	c->sent_at = now;
+}
+
+static void
+conn_event(struct client *cl, struct conn *c, uint32_t events, int64_t now)
+{
+	struct epoll_event	ev;
+	uint32_t		v;
+	ssize_t			n;
+	int			e;
+
+	if (c->st == C_CONNECTING) {
+		if ((e = sock_error(c->fd)) != 0) {
+			conn_fail(cl, c, e);
+			return;
+		}
+		if (!(events & (EPOLLOUT | EPOLLIN)))
+			return;
+		c->st = C_UP;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		epoll_ctl(cl->ep, EPOLL_CTL_MOD, c->fd, &ev);
+		conn_send(cl, c, now);
+		return;
+	}
+	if (c->st != C_UP)
+		return;
+	for (int k = 0; k < 8; k++) {
+		n = recv(c->fd, c->rx + c->rxlen, MSGLEN - c->rxlen, 0);
+		if (n == 0) {
+			conn_fail(cl, c, ECONNRESET);
+			return;
+		}
+		if (n == -1) {
+			if (errno != EAGAIN)
+				conn_fail(cl, c, errno);
+			return;
+		}
+		c->rxlen += n;
+		if (c->rxlen < MSGLEN)
+			continue;
+		c->rxlen = 0;
+		memcpy(&v, c->rx + 8, 4);
+		if (!c->outstanding || ntohl(v) != c->seq) {
+			conn_fail(cl, c, EPROTO);	/* echo does not match */
+			return;
+		}
+		memcpy(&v, c->rx + 4, 4);
+		if (ntohl(v) != c->id) {
+			conn_fail(cl, c, EPROTO);
+			return;
+		}
+		c->outstanding = 0;
+		c->answered = 1;
+		c->stalled = 0;
+		c->next_send = now + cl->interval;
+	}
+}
+
+static void
+stream_event(struct client *cl, uint32_t events, int64_t now)
+{
+	struct epoll_event	ev;
+	uint8_t			buf[65536];
+	ssize_t			n;
+	int			e;
+
+	if (cl->s_dead)
+		return;
+	if (!cl->s_up) {
+		if ((e = sock_error(cl->sfd)) != 0) {
+			cl->s_dead = e;
+			return;
+		}
+		cl->s_up = 1;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = &tag_stream;
+		epoll_ctl(cl->ep, EPOLL_CTL_MOD, cl->sfd, &ev);
+		return;
+	}
+	for (int k = 0; k < 16; k++) {
+		n = recv(cl->sfd, buf, sizeof(buf), 0);
+		if (n <= 0) {
+			if (n == 0 || errno != EAGAIN) {
+				cl->s_dead = n == 0 ? ECONNRESET : errno;
+				epoll_ctl(cl->ep, EPOLL_CTL_DEL, cl->sfd, NULL);
+			}
+			return;
+		}
+		if (cl->s_last != 0 && cl->ready) {
+			if (now - cl->s_last > cl->s_gap)
+				cl->s_gap = now - cl->s_last;
+			if (now - cl->s_last > cl->s_gap_all)
+				cl->s_gap_all = now - cl->s_last;
+		}
+		cl->s_last = now;
+		cl->s_rx += n;
+	}
+}
+
+static void
+stream_tick(struct client *cl, int64_t now)
+{
+	static uint8_t	buf[65536];
+	ssize_t		n;
+
+	if (!cl->s_up || cl->s_dead)
+		return;
+	if (cl->s_next < now - 10 * cl->stream_us)
+		cl->s_next = now;	/* start, or the loop was late */
+	while (cl->s_next <= now) {
+		cl->s_next += cl->stream_us;
+		n = send(cl->sfd, buf, cl->stream_bytes,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1 && errno != EAGAIN) {
+			cl->s_dead = errno;
+			return;
+		}
+		if (n > 0)
+			cl->s_tx += n;
+	}
+}
+
+static void
+udp_event(struct client *cl, int64_t now)
+{
+	uint8_t		buf[64];
+	uint32_t	v;
+	ssize_t		n;
+
+	for (int k = 0; k < 64; k++) {
+		n = recv(cl->ufd, buf, sizeof(buf), 0);
+		if (n < 8)
+			return;
+		memcpy(&v, buf, 4);
+		if (ntohl(v) != MAGIC)
+			continue;
+		memcpy(&v, buf + 4, 4);
+		v = ntohl(v);
+		if (v <= cl->u_rx_seq && cl->u_rx > 0)
+			continue;	/* duplicate or reordered */
+		if (cl->u_rx > 0)
+			cl->u_lost += v - cl->u_rx_seq - 1;
+		cl->u_rx_seq = v;
+		cl->u_rx++;
+		if (cl->u_last != 0 && cl->ready) {
+			if (now - cl->u_last > cl->u_gap)
+				cl->u_gap = now - cl->u_last;
+			if (now - cl->u_last > cl->u_gap_all)
+				cl->u_gap_all = now - cl->u_last;
+		}
+		cl->u_last = now;
+	}
+}
+
+static void
+udp_tick(struct client *cl, int64_t now)
+{
+	uint8_t		buf[32];
+	uint32_t	v;
+
+	if (cl->ufd == -1)
+		return;
+	if (cl->u_next < now - 10 * cl->probe_us)
+		cl->u_next = now;
+	while (cl->u_next <= now) {
+		cl->u_next += cl->probe_us;
+		memset(buf, 0, sizeof(buf));
+		v = htonl(MAGIC);
+		memcpy(buf, &v, 4);
+		v = htonl(++cl->u_seq);
+		memcpy(buf + 4, &v, 4);
+		send(cl->ufd, buf, sizeof(buf), MSG_DONTWAIT);
+	}
+}
+
+struct counts {
+	int	up, dead, reset, stalled, connecting, answered;
+};
+
+static void
+count(struct client *cl, int64_t now, struct counts *k)
+{
+	memset(k, 0, sizeof(*k));
+	for (int i = 0; i < cl->n; i++) {
+		struct conn *c = &cl->c[i];
+
+		switch (c->st) {
+		case C_CONNECTING:
+			k->connecting++;
+			break;
+		case C_UP:
+			k->up++;
+			if (c->outstanding && now - c->sent_at > cl->dead_us) {
+				k->stalled++;
+				c->stalled = 1;
+			}
+			break;
+		case C_DEAD:
+			k->dead++;
+			if (c->err == ECONNRESET || c->err == EPIPE)
+				k->reset++;
+			break;
+		}
+		if (c->answered)
+			k->answered++;
+	}
+}
+
+static double
+ms(int64_t us)
+{
+	return us / 1000.0;
+}
+
+/* The gap still running now counts too: an outage shows while it lasts. */
+static int64_t
+cur_gap(int64_t last, int64_t now, int64_t max)
+{
+	if (last != 0 && now - last > max)
+		return now - last;
+	return max;
+}
+
+static void
+status(struct client *cl, int64_t now)
+{
+	struct counts	k;
+	char		sgap[64] = "", ugap[64] = "";
+
+	count(cl, now, &k);
+	if (k.stalled > cl->stalled_max)
+		cl->stalled_max = k.stalled;
+	if (cl->quiet)
+		return;
+	if (cl->sfd != -1)
+		snprintf(sgap, sizeof(sgap), " | stream %s gap %.1f ms",
+		    cl->s_dead ? "DEAD" : "ok",
+		    ms(cur_gap(cl->s_last, now, cl->s_gap)));
+	if (cl->ufd != -1)
+		snprintf(ugap, sizeof(ugap), " | probe gap %.1f ms lost %lu",
+		    ms(cur_gap(cl->u_last, now, cl->u_gap)),
+		    (unsigned long)cl->u_lost);
+	printf("[%7.2fs] conns %d/%d alive, %d stalled, %d reset, "
+	    "%d failed%s%s\n", (now - cl->t0) / 1e6, k.up - k.stalled, cl->n,
+	    k.stalled, k.reset, k.dead - k.reset, sgap, ugap);
+	fflush(stdout);
+}
+
+static void
+mark(struct client *cl, int64_t now)
+{
+	struct counts	k;
+
+	count(cl, now, &k);
+	printf("MARK n=%d tcp_gap_ms=%.3f udp_gap_ms=%.3f udp_lost=%lu "
+	    "alive=%d stalled=%d total=%d\n", cl->marks++,
+	    ms(cur_gap(cl->s_last, now, cl->s_gap)),
+	    ms(cur_gap(cl->u_last, now, cl->u_gap)),
+	    (unsigned long)(cl->u_lost - cl->u_lost_mark), k.up - k.stalled,
+	    k.stalled, cl->n);
+	fflush(stdout);
+	cl->s_gap = 0;
+	cl->u_gap = 0;
+	cl->u_lost_mark = cl->u_lost;
+}
+
+static int
+run_client(struct client *cl)
+{
+	struct epoll_event	 ev, evs[512];
+	struct itimerspec	 its;
+	struct signalfd_siginfo	 si;
+	struct counts		 k;
+	int64_t			 now, end, last_status, stop_at = 0;
+	int64_t			 last_scan = 0;
+	int			 tfd, sfd, i, n, stopping = 0, timeout = 0;
+	int			 connected_by = 0, alive;
+
+	if (cl->rt) {
+		struct sched_param sp = { .sched_priority = 10 };
+
+		/* less scheduling noise in the measured gaps */
+		if (sched_setscheduler(0, SCHED_FIFO, &sp) == -1)
+			perror("tcpconn: SCHED_FIFO (ignored)");
+	}
+	cl->ep = epoll_create1(EPOLL_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	sfd = make_sigfd();
+	if (cl->ep == -1 || tfd == -1 || sfd == -1) {
+		perror("tcpconn");
+		return 3;
+	}
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_nsec = 200000;
+	its.it_interval.tv_nsec = 200000;	/* 0.2 ms tick */
+	timerfd_settime(tfd, 0, &its, NULL);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &tag_timer;
+	epoll_ctl(cl->ep, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.ptr = &tag_sig;
+	epoll_ctl(cl->ep, EPOLL_CTL_ADD, sfd, &ev);
+
+	cl->t0 = now = now_us();
+	end = cl->t0 + cl->duration;
+	last_status = now;
+	cl->c = calloc(cl->n, sizeof(*cl->c));
+	if (cl->c == NULL)
+		return 3;
+	for (i = 0; i < cl->n; i++) {
+		struct conn *c = &cl->c[i];
+
+		c->id = i;
+		c->st = C_CONNECTING;
+		if (tcp_open(cl, c, &c->fd) == -1) {
+			perror("tcpconn: connect");
+			return 3;
+		}
+	}
+	if (cl->sfd == 0 && tcp_open(cl, &tag_stream, &cl->sfd) == -1)
+		return 3;
+	if (cl->ufd == 0) {
+		cl->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		if (cl->ufd == -1 || connect(cl->ufd,
+		    (struct sockaddr *)&cl->dst, sizeof(cl->dst)) == -1)
+			return 3;
+		ev.data.ptr = &tag_udp;
+		epoll_ctl(cl->ep, EPOLL_CTL_ADD, cl->ufd, &ev);
+		cl->u_next = now;
+	}
+
+	for (;;) {
+		n = epoll_wait(cl->ep, evs, 512, 100);
+		now = now_us();
+		for (i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p == &tag_timer) {
+				uint64_t x;
+
+				if (read(tfd, &x, sizeof(x)) < 0)
+					continue;
+			} else if (p == &tag_sig) {
+				while (read(sfd, &si, sizeof(si)) ==
+				    sizeof(si)) {
+					if (si.ssi_signo == SIGUSR1)
+						mark(cl, now);
+					else if (si.ssi_signo != SIGPIPE &&
+					    !stopping)
+						end = now;
+				}
+			} else if (p == &tag_stream) {
+				stream_event(cl, evs[i].events, now);
+			} else if (p == &tag_udp) {
+				udp_event(cl, now);
+			} else
+				conn_event(cl, p, evs[i].events, now);
+		}
+
+		if (!cl->ready) {
+			count(cl, now, &k);
+			if (k.connecting == 0 && k.answered == cl->n &&
+			    (cl->sfd == -1 || cl->s_last != 0) &&
+			    (cl->ufd == -1 || cl->u_last != 0)) {
+				cl->ready = 1;
+				printf("READY conns=%d dead=%d\n", k.up,
+				    k.dead);
+				fflush(stdout);
+			} else if (!connected_by &&
+			    now - cl->t0 > 10 * 1000000) {
+				connected_by = 1;
+				fprintf(stderr, "tcpconn: only %d of %d "
+				    "connections answered within 10 s\n",
+				    k.answered, cl->n);
+			}
+		}
+		if (!stopping && now - last_scan >= 1000) {
+			last_scan = now;
+			for (i = 0; i < cl->n; i++) {
+				struct conn *c = &cl->c[i];
+
+				if (c->st == C_UP && !c->outstanding &&
+				    c->next_send <= now)
+					conn_send(cl, c, now);
+			}
+		}
+		if (!stopping) {
+			stream_tick(cl, now);
+			udp_tick(cl, now);
+		}
+		if (now - last_status >= cl->status_us) {
+			last_status = now;
+			status(cl, now);
+		}
+		if (!stopping && now >= end) {
+			stopping = 1;
+			stop_at = now;
+			if (!cl->quiet) {
+				printf("stopping: waiting up to %.1f s for "
+				    "outstanding echoes\n", cl->final_us / 1e6);
+				fflush(stdout);
+			}
+		}
+		if (stopping) {
+			int pending = 0;
+
+			for (i = 0; i < cl->n; i++)
+				if (cl->c[i].st != C_DEAD &&
+				    (cl->c[i].outstanding ||
+				    cl->c[i].st == C_CONNECTING))
+					pending++;
+			if (pending == 0)
+				break;
+			if (now - stop_at >= cl->final_us) {
+				timeout = pending;
+				break;
+			}
+		}
+	}
+
+	count(cl, now, &k);
+	alive = 0;
+	for (i = 0; i < cl->n; i++)
+		if (cl->c[i].st == C_UP && !cl->c[i].outstanding &&
+		    cl->c[i].answered)
+			alive++;
+	printf("RESULT alive=%d total=%d reset=%d failed=%d timeout=%d "
+	    "stalled_max=%d tcp_gap_ms=%.3f udp_gap_ms=%.3f udp_lost=%lu "
+	    "stream=%s ready=%d\n", alive, cl->n, k.reset, k.dead - k.reset,
+	    timeout, cl->stalled_max, ms(cl->s_gap_all), ms(cl->u_gap_all),
+	    (unsigned long)cl->u_lost,
+	    cl->sfd == -1 ? "none" : cl->s_dead ? "dead" :
+	    now - cl->s_last > cl->dead_us ? "stalled" : "alive",
+	    cl->ready);
+	fflush(stdout);
+	if (!cl->ready)
+		return 3;
+	return alive == cl->n ? 0 : 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "listen",	required_argument, NULL, 'l' },
+		{ "connect",	required_argument, NULL, 'c' },
+		{ "conns",	required_argument, NULL, 'n' },
+		{ "interval",	required_argument, NULL, 'i' },
+		{ "duration",	required_argument, NULL, 'd' },
+		{ "stream-us",	required_argument, NULL, 'S' },
+		{ "stream-bytes", required_argument, NULL, 'b' },
+		{ "probe-us",	required_argument, NULL, 'U' },
+		{ "no-stream",	no_argument,	   NULL, 'x' },
+		{ "no-probe",	no_argument,	   NULL, 'y' },
+		{ "status",	required_argument, NULL, 't' },
+		{ "dead",	required_argument, NULL, 'D' },
+		{ "final-wait",	required_argument, NULL, 'F' },
+		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "rt",		no_argument,	   NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct client		cl;
+	struct sockaddr_in	sin;
+	struct rlimit		rl;
+	const char		*listen_at = NULL, *connect_to = NULL;
+	int			ch;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.n = 300;
+	cl.interval = 100000;
+	cl.duration = 30 * 1000000LL;
+	cl.stream_us = 1000;
+	cl.stream_bytes = 256;
+	cl.probe_us = 1000;
+	cl.status_us = 1000000;
+	cl.dead_us = 1000000;
+	cl.final_us = 10 * 1000000LL;
+	while ((ch = getopt_long(argc, argv, "l:c:n:i:d:q", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			listen_at = optarg;
+			break;
+		case 'c':
+			connect_to = optarg;
+			break;
+		case 'n':
+			cl.n = num_arg(optarg, 1, MAX_CONNS);
+			break;
+		case 'i':
+			cl.interval = num_arg(optarg, 1, 600000) * 1000;
+			break;
+		case 'd':
+			cl.duration = num_arg(optarg, 1, 3600) * 1000000LL;
+			break;
+		case 'S':
+			cl.stream_us = num_arg(optarg, 100, 1000000);
+			break;
+		case 'b':
+			cl.stream_bytes = num_arg(optarg, 1, 65536);
+			break;
+		case 'U':
+			cl.probe_us = num_arg(optarg, 100, 1000000);
+			break;
+		case 'x':
+			cl.sfd = -1;
+			break;
+		case 'y':
+			cl.ufd = -1;
+			break;
+		case 't':
+			cl.status_us = num_arg(optarg, 10, 600000) * 1000;
+			break;
+		case 'D':
+			cl.dead_us = num_arg(optarg, 10, 600000) * 1000;
+			break;
+		case 'F':
+			cl.final_us = num_arg(optarg, 0, 600000) * 1000;
+			break;
+		case 'q':
+			cl.quiet = 1;
+			break;
+		case 'r':
+			cl.rt = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || (listen_at == NULL) == (connect_to == NULL))
+		usage();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;	/* thousands of sockets */
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (listen_at != NULL) {
+		if (parse_addr(listen_at, &sin) == -1) {
+			fprintf(stderr, "tcpconn: bad address '%s'\n",
+			    listen_at);
+			return 2;
+		}
+		return run_server(&sin);
+	}
+	if (parse_addr(connect_to, &cl.dst) == -1) {
+		fprintf(stderr, "tcpconn: bad address '%s'\n", connect_to);
+		return 2;
+	}
+	return run_client(&cl);
+}
