@@ -1,0 +1,96 @@
+/*
+ * test_common_sbuf.c: the string buffer and its JSON string escaping.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sbuf.h"
+
+static void
+test_append(void **state)
+{
+	struct sbuf sb;
+	int i;
+
+	sbuf_init(&sb);
+	assert_int_equal(sbuf_puts(&sb, ""), 0);
+	assert_non_null(sb.p);
+	assert_string_equal(sb.p, "");
+	assert_int_equal(sbuf_puts(&sb, "abc"), 0);
+	assert_int_equal(sbuf_printf(&sb, "-%d-%s", 42, "x"), 0);
+	assert_int_equal(sbuf_add(&sb, "yz", 2), 0);
+	assert_string_equal(sb.p, "abc-42-xyz");
+	assert_int_equal(sb.len, 10);
+	/* Growth across many appends keeps content and NUL. */
+	for (i = 0; i < 1000; i++)
+		sbuf_printf(&sb, "%04d", i);
+	assert_int_equal(sb.len, 10 + 4000);
+	assert_memory_equal(sb.p + 10 + 4 * 999, "0999", 5);
+	sbuf_reset(&sb);
+	assert_int_equal(sb.len, 0);
+	assert_string_equal(sb.p, "");
+	assert_int_equal(sb.err, 0);
+	sbuf_free(&sb);
+	assert_null(sb.p);
+}
+
+static void
+test_json(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} v[] = {
+		{ "", "\"\"" },
+		{ "eth0", "\"eth0\"" },
+		{ "a\"b", "\"a\\\"b\"" },
+		{ "back\\slash", "\"back\\\\slash\"" },
+		{ "nl\ncr\rtab\t", "\"nl\\ncr\\rtab\\t\"" },
+		{ "\001\037\177", "\"\\u0001\\u001f\\u007f\"" },
+		{ "\b\f", "\"\\b\\f\"" },
+		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
+		{ "/", "\"/\"" },
+	};
+	struct sbuf sb;
+	size_t i;
+
+	sbuf_init(&sb);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		sbuf_reset(&sb);
+		assert_int_equal(sbuf_json_str(&sb, v[i].in), 0);
+		assert_string_equal(sb.p, v[i].out);
+	}
+	sbuf_free(&sb);
+}
+
+static void
+test_error_latch(void **state)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	sbuf_puts(&sb, "keep");
+	sb.err = 1;	/* as after a failed allocation */
+	assert_int_equal(sbuf_puts(&sb, "more"), -1);
+	assert_int_equal(sbuf_printf(&sb, "%d", 1), -1);
+	assert_int_equal(sbuf_json_str(&sb, "x"), -1);
+	assert_string_equal(sb.p, "keep");
+	sbuf_free(&sb);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_append),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_error_latch),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
