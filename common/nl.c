@@ -8,6 +8,7 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/veth.h>
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -456,6 +457,38 @@ int
 nl_dummy_add(struct nl_sock *ns, const char *name)
 {
 	return nl_link_create(ns, "dummy", 0, name, NULL, 0);
+}
+
+int
+nl_veth_add(struct nl_sock *ns, const char *name, const char *peer)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *li, *data, *pa;
+	struct ifinfomsg *ifi;
+	struct nl_link l;
+	int rv;
+
+	if (name == NULL || *name == '\0' || strlen(name) >= IF_NAMESIZE ||
+	    peer == NULL || *peer == '\0' || strlen(peer) >= IF_NAMESIZE)
+		return -EINVAL;
+	nlh = nl_link_msg(ns, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	/* The peer is described by an ifinfomsg and its own attributes. */
+	pa = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	mnl_attr_nest_end(nlh, pa);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, li);
+	if ((rv = nl_talk(ns, nlh, NULL, NULL)) != 0)
+		return rv;
+	if ((rv = nl_link_by_name(ns, name, &l)) != 0)
+		return rv;
+	return l.ifindex;
 }
 
 int

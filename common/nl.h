@@ -59,6 +59,9 @@ int		 nl_macvlan_add(struct nl_sock *, int parent, const char *name,
 int		 nl_link_del(struct nl_sock *, int ifindex);
 /* A dummy link (for tests); returns the new ifindex (> 0) or -errno. */
 int		 nl_dummy_add(struct nl_sock *, const char *name);
+/* A veth pair name <-> peer; returns the ifindex of name or -errno. */
+int		 nl_veth_add(struct nl_sock *, const char *name,
+		    const char *peer);
 /* Address add/remove. flags: NL_ADDR_NODAD, NL_ADDR_REPLACE. Adding an
  * existing address with NL_ADDR_REPLACE succeeds. */
 #define NL_ADDR_NODAD	0x1
