@@ -1,11 +1,1029 @@
 /*
- * main.c: carpd, the CARP daemon (placeholder until the daemon lands).
+ * main.c: carpd, the CARP daemon: options, configuration, the event loop,
+ * the actions of the state machine, scripts, node demotion and syncd.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "carpd.h"
+#include "conf.h"
+#include "ctl.h"
+#include "ev.h"
+#include "log.h"
+#include "nl.h"
+#include "util.h"
+
+#define MAXSCRIPTS	64
+
+struct carpd *carpd;
+
+static struct script {
+	pid_t		pid;
+	uint64_t	deadline;
+	int		killed;
+	char		name[64];
+} scripts[MAXSCRIPTS];
+static struct ev_timer *script_timer;
+
+enum { SQ_SUBSCRIBE, SQ_COMMIT, SQ_RESYNC };
+static int commit_outstanding;
+
+static void	apply(struct vh *, const struct fsm_out *);
+static void	step(struct vh *, enum fsm_ev, const void *);
+static void	sync_connect(void);
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr,
+"usage: carpd [-PBhnz] [-c file] [-i iface] [-s srcip] [-v vhid]\n"
+"             [-a addr[/plen]]... [-p pass | -o passfile] [-b advbase]\n"
+"             [-k advskew] [-u upscript] [-d downscript] [-x xparam]\n"
+"             [--peer addr]... [--track iface]... [--sync socket]\n"
+"             [--sync-timeout ms] [--control socket] [--vmac | --no-vmac]\n"
+"             [--demote-skew] [--verbose]\n"
+"       carpd status [--json] [--control socket]\n"
+"       carpd demote [+|-]N [--control socket]\n");
+	exit(2);
+}
+
+uint64_t
+carpd_now(void)
+{
+	return ev_now_ns();
+}
+
+/* ---- node demotion ---- */
+
+void
+carpd_set_demote(enum carpd_dem r, unsigned int n)
+{
+	unsigned int sum = 0;
+	int i;
+
+	carpd->dem[r] = n;
+	for (i = 0; i < DEM_MAX; i++)
+		sum += carpd->dem[i];
+	if (sum == carpd->demote)
+		return;
+	log_info("demotion %u -> %u (link %u, sync %u, senderr %u, "
+	    "admin %u)", carpd->demote, sum, carpd->dem[DEM_LINK],
+	    carpd->dem[DEM_SYNC], carpd->dem[DEM_SENDERR],
+	    carpd->dem[DEM_ADMIN]);
+	carpd->demote = sum;
+	for (i = 0; i < carpd->nvh; i++)
+		step(carpd->vh[i], FSM_EV_DEMOTE, &sum);
+}
+
+static void
+link_demote_update(void)
+{
+	unsigned int n = 0;
+	int i;
+
+	for (i = 0; i < carpd->nifs; i++)
+		if ((carpd->ifs[i].used || carpd->ifs[i].track) &&
+		    !carpd->ifs[i].running)
+			n++;
+	carpd_set_demote(DEM_LINK, n);
+}
+
+/* Three times as many failed sends in a row as there are vhids demote by
+ * one; as many good ones in a row clear it (OpenBSD). */
+void
+carpd_send_result(int ok)
+{
+	unsigned int lim = 3 * (unsigned int)carpd->nvh;
+
+	if (ok) {
+		carpd->senderr_run = 0;
+		if (carpd->dem[DEM_SENDERR] && ++carpd->sendok_run >= lim) {
+			log_info("advertisements go out again");
+			carpd_set_demote(DEM_SENDERR, 0);
+		}
+		return;
+	}
+	carpd->sendok_run = 0;
+	if (!carpd->dem[DEM_SENDERR] && ++carpd->senderr_run >= lim) {
+		log_warnx("advertisements fail to go out: demoting");
+		carpd_set_demote(DEM_SENDERR, 1);
+	}
+}
+
+/* ---- scripts ---- */
+
+static void
+script_check(struct ev_timer *t, void *arg)
+{
+	uint64_t now = ev_now_ns();
+	int i, any = 0;
+
+	(void)arg;
+	for (i = 0; i < MAXSCRIPTS; i++) {
+		if (scripts[i].pid <= 0)
+			continue;
+		any = 1;
+		if (now < scripts[i].deadline)
+			continue;
+		if (!scripts[i].killed) {
+			log_warnx("script %s (pid %d) still running after %d s:"
+			    " killing it", scripts[i].name, (int)scripts[i].pid,
+			    CARPD_SCRIPT_TIMEOUT);
+			kill(scripts[i].pid, SIGTERM);
+			scripts[i].killed = 1;
+			scripts[i].deadline = now + 1000000000ULL;
+		} else
+			kill(scripts[i].pid, SIGKILL);
+	}
+	if (any)
+		ev_timer_arm(t, 200000000ULL);
+}
+
+static void
+script_reap(int sig, void *arg)
+{
+	pid_t pid;
+	int status, i;
+
+	(void)sig;
+	(void)arg;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < MAXSCRIPTS; i++) {
+			if (scripts[i].pid != pid)
+				continue;
+			if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+				log_warnx("script %s exited with status %d",
+				    scripts[i].name, WEXITSTATUS(status));
+			else if (WIFSIGNALED(status))
+				log_warnx("script %s killed by signal %d",
+				    scripts[i].name, WTERMSIG(status));
+			scripts[i].pid = 0;
+		}
+	}
+}
+
+/* ucarp's calling convention: <script> <interface> <vip> [<xparam>],
+ * plus the whole story in the environment. */
+static void
+run_script(struct vh *v, const char *path, const char *reason)
+{
+	char vhid[32], ifn[64], state[32], addrs[CARPD_MAXADDR * ADDR_STRLEN
+	    + 16], rsn[160], vip[ADDR_STRLEN], b[ADDR_STRLEN], vipe[64];
+	char *argv[5], *envp[7];
+	size_t off;
+	pid_t pid;
+	int i, slot = -1;
+
+	if (path == NULL)
+		return;
+	for (i = 0; i < MAXSCRIPTS; i++)
+		if (scripts[i].pid <= 0) {
+			slot = i;
+			break;
+		}
+	if (slot == -1) {
+		log_warnx("vhid %u: too many scripts running, %s not run",
+		    v->fsm.cfg.vhid, path);
+		return;
+	}
+	addr_fmt(&v->addrs[0].a, -1, vip, sizeof(vip));
+	off = (size_t)snprintf(addrs, sizeof(addrs), "CARP_ADDRS=");
+	for (i = 0; i < v->naddrs && off < sizeof(addrs); i++)
+		off += (size_t)snprintf(addrs + off, sizeof(addrs) - off,
+		    "%s%s", i ? " " : "", addr_fmt(&v->addrs[i].a,
+		    v->addrs[i].plen, b, sizeof(b)));
+	snprintf(vhid, sizeof(vhid), "CARP_VHID=%u", v->fsm.cfg.vhid);
+	snprintf(ifn, sizeof(ifn), "CARP_INTERFACE=%s", v->vmac ?
+	    v->vmac_name : v->ifname);
+	snprintf(state, sizeof(state), "CARP_STATE=%s",
+	    carp_state_names[v->fsm.state]);
+	snprintf(rsn, sizeof(rsn), "CARP_REASON=%s", reason ? reason : "");
+	snprintf(vipe, sizeof(vipe), "CARP_VIP=%s", vip);
+	envp[0] = vhid;
+	envp[1] = ifn;
+	envp[2] = state;
+	envp[3] = addrs;
+	envp[4] = rsn;
+	envp[5] = vipe;
+	envp[6] = NULL;
+	argv[0] = (char *)path;
+	argv[1] = v->vmac ? v->vmac_name : v->ifname;
+	argv[2] = vip;
+	argv[3] = v->xparam;
+	argv[4] = NULL;
+	if ((pid = util_spawn(argv, envp)) == -1) {
+		log_warn("vhid %u: run %s", v->fsm.cfg.vhid, path);
+		return;
+	}
+	scripts[slot].pid = pid;
+	scripts[slot].killed = 0;
+	scripts[slot].deadline = ev_now_ns() +
+	    CARPD_SCRIPT_TIMEOUT * 1000000000ULL;
+	snprintf(scripts[slot].name, sizeof(scripts[slot].name), "%s", path);
+	if (!ev_timer_pending(script_timer))
+		ev_timer_arm(script_timer, 200000000ULL);
+}
+
+/* ---- syncd client (docs/handshake.md) ---- */
+
+static void
+sync_send(int kind, const char *req)
+{
+	if (carpd->sync == NULL || !carpd->sync_up ||
+	    carpd->sync_qn >= (int)(sizeof(carpd->sync_q) /
+	    sizeof(carpd->sync_q[0])) ||
+	    ctl_client_send(carpd->sync, req) == -1) {
+		if (kind == SQ_COMMIT) {
+			snprintf(carpd->sync_last, sizeof(carpd->sync_last),
+			    "not sent: syncd not connected");
+			log_warnx("syncd not connected: taking over without "
+			    "a commit");
+			carpd->sync_commit_fail++;
+			commit_outstanding = 0;
+		}
+		return;
+	}
+	carpd->sync_q[carpd->sync_qn++] = kind;
+	if (kind == SQ_COMMIT)
+		commit_outstanding = 1;
+}
+
+static void
+commit_done(void)
+{
+	int i;
+
+	commit_outstanding = 0;
+	for (i = 0; i < carpd->nvh; i++)
+		if (carpd->vh[i]->fsm.pending)
+			step(carpd->vh[i], FSM_EV_COMMIT, NULL);
+}
+
+static void
+sync_event(const char *body, size_t len)
+{
+	char buf[256], *p, *end;
+	unsigned long n;
+	int i;
+
+	if (len >= sizeof(buf))
+		len = sizeof(buf) - 1;
+	memcpy(buf, body, len);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (strncmp(buf, "demote ", 7) == 0) {
+		errno = 0;
+		n = strtoul(buf + 7, &end, 10);
+		if (errno != 0 || end == buf + 7 || n > 255) {
+			log_warnx("syncd: bad event \"%s\"", buf);
+			return;
+		}
+		p = end + strspn(end, " ");
+		snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
+		    "%s", *p ? p : "syncd");
+		carpd_set_demote(DEM_SYNC, (unsigned int)n);
+	} else if (strcmp(buf, "handover") == 0) {
+		log_info("syncd hands over: giving mastership away");
+		for (i = 0; i < carpd->nvh; i++)
+			step(carpd->vh[i], FSM_EV_HANDOVER, NULL);
+	} else
+		log_debug("syncd: unknown event \"%s\"", buf);
+}
+
+static void
+sync_msg(struct ctl_client *cl, int type, const char *body, size_t len,
+    void *arg)
+{
+	int kind, i;
+
+	(void)cl;
+	(void)arg;
+	if (type == CTL_EVENT) {
+		sync_event(body, len);
+		return;
+	}
+	if (carpd->sync_qn == 0) {
+		log_debug("syncd: unexpected answer");
+		return;
+	}
+	kind = carpd->sync_q[0];
+	for (i = 1; i < carpd->sync_qn; i++)
+		carpd->sync_q[i - 1] = carpd->sync_q[i];
+	carpd->sync_qn--;
+	switch (kind) {
+	case SQ_SUBSCRIBE:
+		if (type != CTL_OK)
+			log_warnx("syncd refused subscribe: %.*s", (int)len,
+			    body);
+		break;
+	case SQ_COMMIT:
+		snprintf(carpd->sync_last, sizeof(carpd->sync_last), "%s%.*s",
+		    type == CTL_OK ? "" : "error: ",
+		    (int)(len > 120 ? 120 : len), body);
+		if (type == CTL_OK) {
+			carpd->sync_commits++;
+			log_info("syncd: %s", carpd->sync_last);
+		} else {
+			carpd->sync_commit_fail++;
+			log_warnx("syncd commit failed (%s): taking over "
+			    "anyway", carpd->sync_last);
+		}
+		commit_done();
+		break;
+	case SQ_RESYNC:
+		break;
+	}
+}
+
+static void
+sync_retry_cb(struct ev_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	sync_connect();
+}
+
+static void
+sync_down(struct ctl_client *cl, void *arg)
+{
+	(void)cl;
+	(void)arg;
+	if (carpd->sync_up)
+		log_warnx("syncd connection lost; reconnecting every second");
+	carpd->sync_up = 0;
+	carpd->sync_qn = 0;
+	snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
+	    "syncd down");
+	carpd_set_demote(DEM_SYNC, 1);
+	if (commit_outstanding) {
+		snprintf(carpd->sync_last, sizeof(carpd->sync_last),
+		    "error: connection lost");
+		carpd->sync_commit_fail++;
+		commit_done();
+	}
+	if (!carpd->shutting_down)
+		ev_timer_arm(carpd->sync_retry, 1000000000ULL);
+}
+
+static void
+sync_connect(void)
+{
+	if (ctl_client_connect(carpd->sync) == -1 && errno != EINPROGRESS) {
+		ev_timer_arm(carpd->sync_retry, 1000000000ULL);
+		return;
+	}
+	if (!carpd->sync_up)
+		log_info("connected to syncd at %s", carpd->sync_path);
+	carpd->sync_up = 1;
+	carpd->sync_qn = 0;
+	sync_send(SQ_SUBSCRIBE, "subscribe");
+}
+
+/* ---- the state machine's actions ---- */
+
+static void
+rearm(struct vh *v)
+{
+	uint64_t at = fsm_next(&v->fsm);
+
+	if (at == 0)
+		ev_timer_cancel(v->timer);
+	else
+		ev_timer_arm_at(v->timer, at);
+}
+
+static void
+apply(struct vh *v, const struct fsm_out *o)
+{
+	unsigned int a = o->actions;
+	uint8_t vhid = v->fsm.cfg.vhid;
+
+	if (o->changed)
+		log_info("vhid %u on %s: %s -> %s (%s)", vhid, v->ifname,
+		    carp_state_names[o->from], carp_state_names[v->fsm.state],
+		    o->reason ? o->reason : "");
+	if (a & FSM_A_SPLITBRAIN)
+		log_warnx("vhid %u on %s: another MASTER seen (split brain "
+		    "#%llu); it should yield to us", vhid, v->ifname,
+		    (unsigned long long)v->fsm.splitbrain);
+	if (a & FSM_A_CONTENDED)
+		log_info("vhid %u on %s: contention ended; announcing our "
+		    "addresses again", vhid, v->ifname);
+	if (a & FSM_A_ABANDON)
+		log_info("vhid %u on %s: takeover abandoned: %s", vhid,
+		    v->ifname, o->reason);
+	if (a & FSM_A_COMMIT) {
+		log_info("vhid %u on %s: %s: asking syncd to commit first",
+		    vhid, v->ifname, o->reason);
+		if (!commit_outstanding)
+			sync_send(SQ_COMMIT, "commit");
+	}
+	if (a & FSM_A_ADDRS_ADD)
+		vip_add_all(v);
+	if (a & FSM_A_SEND_AD)
+		net_send_ad(v, 0);
+	if (a & FSM_A_ANNOUNCE)
+		net_announce(v);
+	if (a & FSM_A_RUN_UP)
+		run_script(v, v->upscript, o->reason);
+	if (a & FSM_A_SEND_BOWOUT)
+		net_send_ad(v, 1);
+	if (a & FSM_A_ADDRS_DEL)
+		vip_del_all(v);
+	if (a & FSM_A_RUN_DOWN)
+		run_script(v, v->downscript, o->reason);
+	if (a & FSM_A_RESYNC)
+		sync_send(SQ_RESYNC, "resync");
+	rearm(v);
+	/* A commit that could not be sent completes at once. */
+	if ((a & FSM_A_COMMIT) && !commit_outstanding && v->fsm.pending)
+		step(v, FSM_EV_COMMIT, NULL);
+}
+
+static void
+step(struct vh *v, enum fsm_ev ev, const void *arg)
+{
+	struct fsm_out o;
+
+	fsm_step(&v->fsm, ev, arg, ev_now_ns(), &o);
+	apply(v, &o);
+}
+
+static void
+vh_timer_cb(struct ev_timer *t, void *arg)
+{
+	(void)t;
+	step(arg, FSM_EV_TIMER, NULL);
+}
+
+void
+carpd_rx_adv(struct vh *v, const struct carp_hdr *h, int af)
+{
+	struct fsm_adv a;
+
+	(void)af;
+	v->rx++;
+	if (h->advbase == CARP_BOWOUT && h->advskew == CARP_BOWOUT)
+		v->rx_bowout++;
+	a.advbase = h->advbase;
+	a.advskew = h->advskew;
+	a.demote = h->demote;
+	step(v, FSM_EV_ADV, &a);
+}
+
+/* ---- interfaces and rtnetlink events ---- */
+
+static void
+iface_addrs(struct iface *ifp)
+{
+	if (ifp->ifindex <= 0)
+		return;
+	if (nl_addr_first(carpd->nl, ifp->ifindex, AF_INET, 0,
+	    &ifp->src4) != 0)
+		ifp->src4.family = 0;
+	if (nl_addr_first(carpd->nl, ifp->ifindex, AF_INET6, 1,
+	    &ifp->src6) != 0)
+		ifp->src6.family = 0;
+}
+
+static void
+iface_link(struct iface *ifp, const struct nl_link *l)
+{
+	int was = ifp->running, i;
+
+	ifp->ifindex = l->ifindex;
+	memcpy(ifp->mac, l->mac, 6);
+	ifp->running = l->running;
+	if (was == ifp->running)
+		return;
+	log_info("%s%s: link %s", ifp->track ? "tracked interface " : "",
+	    ifp->name, ifp->running ? "up" : "down");
+	if (ifp->running)
+		iface_addrs(ifp);
+	for (i = 0; i < carpd->nvh; i++)
+		if (carpd->vh[i]->ifp == ifp)
+			step(carpd->vh[i], ifp->running ? FSM_EV_UP :
+			    FSM_EV_DOWN, NULL);
+	link_demote_update();
+}
+
+static void
+iface_refresh_all(void)
+{
+	struct nl_link l;
+	int i;
+
+	for (i = 0; i < carpd->nifs; i++) {
+		if (nl_link_by_name(carpd->nl, carpd->ifs[i].name, &l) == 0)
+			iface_link(&carpd->ifs[i], &l);
+		else {
+			memset(&l, 0, sizeof(l));
+			l.ifindex = carpd->ifs[i].ifindex;
+			iface_link(&carpd->ifs[i], &l);
+		}
+	}
+}
+
+static void
+nl_event(const struct nl_event *e, void *arg)
+{
+	struct iface *ifp = NULL;
+	struct nl_link l;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < carpd->nifs; i++)
+		if ((e->type == NL_EV_LINK &&
+		    strcmp(carpd->ifs[i].name, e->link.name) == 0) ||
+		    (carpd->ifs[i].ifindex == e->ifindex && e->ifindex > 0))
+			ifp = &carpd->ifs[i];
+	switch (e->type) {
+	case NL_EV_LINK:
+		if (ifp != NULL)
+			iface_link(ifp, &e->link);
+		break;
+	case NL_EV_LINK_DEL:
+		if (ifp != NULL) {
+			memset(&l, 0, sizeof(l));
+			iface_link(ifp, &l);
+			ifp->ifindex = 0;
+		}
+		break;
+	case NL_EV_ADDR_NEW:
+		if (ifp != NULL && (ifp->src4.family == 0 ||
+		    ifp->src6.family == 0))
+			iface_addrs(ifp);
+		break;
+	case NL_EV_ADDR_DEL:
+		for (i = 0; i < carpd->nvh; i++)
+			vip_addr_gone(carpd->vh[i], e->ifindex, &e->addr);
+		if (ifp != NULL)
+			iface_addrs(ifp);
+		break;
+	}
+}
+
+static void
+nl_readable(int fd, int events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	if (nl_read_events(carpd->nlev, nl_event, NULL) == -2) {
+		log_warnx("rtnetlink events lost; re-reading the links");
+		iface_refresh_all();
+	}
+}
+
+static void
+pcap_readable(int fd, int events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	net_input(arg);
+}
+
+/* ---- signals and shutdown ---- */
+
+static void
+on_term(int sig, void *arg)
+{
+	(void)arg;
+	log_info("signal %d: bowing out and stopping", sig);
+	ev_loop_break(carpd->loop);
+}
+
+static void
+on_hup(int sig, void *arg)
+{
+	(void)sig;
+	(void)arg;
+	log_info("SIGHUP: configuration reload is not supported; restart "
+	    "carpd to apply changes");
+}
+
+static void
+shutdown_all(void)
+{
+	uint64_t end;
+	int i, left;
+
+	carpd->shutting_down = 1;
+	for (i = 0; i < carpd->nvh; i++)
+		step(carpd->vh[i], FSM_EV_SHUTDOWN, NULL);
+	/* Give the down scripts a bounded time to finish. */
+	end = ev_now_ns() + 3000000000ULL;
+	do {
+		script_reap(SIGCHLD, NULL);
+		for (left = 0, i = 0; i < MAXSCRIPTS; i++)
+			if (scripts[i].pid > 0)
+				left++;
+		if (left == 0)
+			break;
+		usleep(20000);
+	} while (ev_now_ns() < end);
+	for (i = 0; i < MAXSCRIPTS; i++)
+		if (scripts[i].pid > 0) {
+			log_warnx("script %s still running at exit; killed",
+			    scripts[i].name);
+			kill(scripts[i].pid, SIGKILL);
+			waitpid(scripts[i].pid, NULL, 0);
+		}
+	for (i = 0; i < carpd->nvh; i++)
+		vip_teardown(carpd->vh[i]);
+}
+
+/* ---- client subcommands ---- */
+
+static int
+client_main(int argc, char **argv)
+{
+	const char *path = CARPD_CONTROL;
+	char *args[4];
+	int i, n = 0, json = 0;
+
+	args[n++] = argv[1];
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--control") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strncmp(argv[i], "--control=", 10) == 0)
+			path = argv[i] + 10;
+		else if (strcmp(argv[i], "--json") == 0 &&
+		    strcmp(argv[1], "status") == 0)
+			json = 1;
+		else if (strcmp(argv[1], "demote") == 0 && n == 1 &&
+		    (argv[i][0] == '+' || argv[i][0] == '-' ||
+		    (argv[i][0] >= '0' && argv[i][0] <= '9')))
+			args[n++] = argv[i];
+		else
+			usage();
+	}
+	if (json)
+		args[n++] = "json";
+	if (strcmp(argv[1], "demote") == 0 && n != 2)
+		usage();
+	args[n] = NULL;
+	return ctl_client_main("carpd", path, n, args);
+}
+
+/* ---- main ---- */
+
+enum {
+	OPT_PEER = 256, OPT_TRACK, OPT_SYNC, OPT_SYNC_TIMEOUT, OPT_CONTROL,
+	OPT_VMAC, OPT_NOVMAC, OPT_DEMOTE_SKEW, OPT_VERBOSE
+};
+
+static const struct option longopts[] = {
+	{ "config",	required_argument,	NULL, 'c' },
+	{ "interface",	required_argument,	NULL, 'i' },
+	{ "srcip",	required_argument,	NULL, 's' },
+	{ "vhid",	required_argument,	NULL, 'v' },
+	{ "addr",	required_argument,	NULL, 'a' },
+	{ "pass",	required_argument,	NULL, 'p' },
+	{ "passfile",	required_argument,	NULL, 'o' },
+	{ "advbase",	required_argument,	NULL, 'b' },
+	{ "advskew",	required_argument,	NULL, 'k' },
+	{ "preempt",	no_argument,		NULL, 'P' },
+	{ "upscript",	required_argument,	NULL, 'u' },
+	{ "downscript",	required_argument,	NULL, 'd' },
+	{ "xparam",	required_argument,	NULL, 'x' },
+	{ "daemonize",	no_argument,		NULL, 'B' },
+	{ "neutral",	no_argument,		NULL, 'n' },
+	{ "shutdown",	no_argument,		NULL, 'z' },
+	{ "facility",	required_argument,	NULL, 'f' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "peer",	required_argument,	NULL, OPT_PEER },
+	{ "track",	required_argument,	NULL, OPT_TRACK },
+	{ "sync",	required_argument,	NULL, OPT_SYNC },
+	{ "sync-timeout", required_argument,	NULL, OPT_SYNC_TIMEOUT },
+	{ "control",	required_argument,	NULL, OPT_CONTROL },
+	{ "vmac",	no_argument,		NULL, OPT_VMAC },
+	{ "no-vmac",	no_argument,		NULL, OPT_NOVMAC },
+	{ "demote-skew", no_argument,		NULL, OPT_DEMOTE_SKEW },
+	{ "verbose",	no_argument,		NULL, OPT_VERBOSE },
+	{ NULL,		0,			NULL, 0 }
+};
+
+static __attribute__((noreturn)) void
+nomem(void)
+{
+	fprintf(stderr, "carpd: out of memory\n");
+	exit(1);
+}
+
+static void
+cli_kw(struct vh *v, const char *k, const char *val)
+{
+	char err[256], *argv[3];
+
+	argv[0] = (char *)k;
+	argv[1] = (char *)val;
+	argv[2] = NULL;
+	if (vh_keyword(v, 2, argv, err, sizeof(err)) != 1) {
+		fprintf(stderr, "carpd: %s\n", err);
+		exit(2);
+	}
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	fprintf(stderr, "carpd: not built yet\n");
-	return 1;
+	struct carpd_opts o = { -1, 0, 0 };
+	char err[CONF_ERRLEN], *config = NULL;
+	struct vh *cli;
+	int ch, i, daemonize = 0, verbose = 0, cli_used = 0;
+	unsigned long n;
+	struct nl_link l;
+	struct fsm_cfg cfg;
+	unsigned int dem;
+
+	if (argc >= 2 && (strcmp(argv[1], "status") == 0 ||
+	    strcmp(argv[1], "demote") == 0))
+		return client_main(argc, argv);
+
+	if ((carpd = calloc(1, sizeof(*carpd))) == NULL ||
+	    (cli = vh_new()) == NULL)
+		nomem();
+	carpd->sync_timeout_ms = CARPD_SYNC_TIMEOUT;
+
+	while ((ch = getopt_long(argc, argv, "c:i:s:v:a:p:o:b:k:Pu:d:x:Bnzf:h",
+	    longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'i':
+			cli_kw(cli, "interface", optarg);
+			cli_used = 1;
+			break;
+		case 's':
+			cli_kw(cli, "srcip", optarg);
+			break;
+		case 'v':
+			if (conf_uint(optarg, 1, 255, &n) == -1) {
+				fprintf(stderr, "carpd: bad vhid %s (1..255)\n",
+				    optarg);
+				exit(2);
+			}
+			cli->fsm.cfg.vhid = (uint8_t)n;
+			cli_used = 1;
+			break;
+		case 'a':
+			cli_kw(cli, "addr", optarg);
+			cli_used = 1;
+			break;
+		case 'p':
+			cli_kw(cli, "pass", optarg);
+			break;
+		case 'o':
+			cli_kw(cli, "passfile", optarg);
+			break;
+		case 'b':
+			cli_kw(cli, "advbase", optarg);
+			break;
+		case 'k':
+			cli_kw(cli, "advskew", optarg);
+			break;
+		case 'P':
+			o.preempt = 1;
+			break;
+		case 'u':
+			cli_kw(cli, "upscript", optarg);
+			break;
+		case 'd':
+			cli_kw(cli, "downscript", optarg);
+			break;
+		case 'x':
+			cli_kw(cli, "xparam", optarg);
+			break;
+		case 'B':
+			daemonize = 1;
+			break;
+		case 'n':
+			o.neutral = 1;
+			break;
+		case 'z':	/* ucarp: down script on exit; we always do */
+		case 'f':	/* ucarp: syslog facility; we use daemon */
+			break;
+		case OPT_PEER:
+			cli_kw(cli, "peer", optarg);
+			break;
+		case OPT_TRACK:
+			if (strlen(optarg) >= IF_NAMESIZE ||
+			    carpd_add_track(optarg) == -1) {
+				fprintf(stderr, "carpd: bad track interface "
+				    "%s\n", optarg);
+				exit(2);
+			}
+			break;
+		case OPT_SYNC:
+			carpd->sync_path = strdup(optarg);
+			break;
+		case OPT_SYNC_TIMEOUT:
+			if (conf_uint(optarg, 0, 600000, &n) == -1) {
+				fprintf(stderr, "carpd: bad --sync-timeout %s "
+				    "(milliseconds)\n", optarg);
+				exit(2);
+			}
+			carpd->sync_timeout_ms = (unsigned int)n;
+			break;
+		case OPT_CONTROL:
+			carpd->control = strdup(optarg);
+			break;
+		case OPT_VMAC:
+			o.vmac = 1;
+			break;
+		case OPT_NOVMAC:
+			o.vmac = 0;
+			break;
+		case OPT_DEMOTE_SKEW:
+			carpd->demote_skew = 1;
+			break;
+		case OPT_VERBOSE:
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (config != NULL && cli_used) {
+		fprintf(stderr, "carpd: -c and a vhid on the command line "
+		    "exclude each other\n");
+		exit(2);
+	}
+	if (config != NULL) {
+		if (carpd_conf_load(config, &o, err, sizeof(err)) == -1) {
+			fprintf(stderr, "carpd: %s\n", err);
+			exit(2);
+		}
+		vh_free(cli);
+	} else {
+		if (o.preempt)
+			cli->fsm.cfg.preempt = 1;
+		cli->vmac = o.vmac == -1 ? 0 : o.vmac;
+		cli->neutral = o.neutral;
+		if (vh_finish(cli, err, sizeof(err)) == -1) {
+			fprintf(stderr, "carpd: %s\n", err);
+			vh_free(cli);
+			usage();
+		}
+	}
+	if (carpd->nvh == 0) {
+		fprintf(stderr, "carpd: no vhid configured\n");
+		exit(2);
+	}
+	if (carpd->control == NULL &&
+	    (carpd->control = strdup(CARPD_CONTROL)) == NULL)
+		nomem();
+
+	log_init("carpd", daemonize, verbose);
+	if (geteuid() != 0)
+		log_warnx("not running as root: CAP_NET_RAW and CAP_NET_ADMIN"
+		    " are needed");
+	if ((carpd->loop = ev_loop_new()) == NULL)
+		fatal("event loop");
+	carpd->started_ns = ev_now_ns();
+	carpd->started_wall = util_wallclock();
+	if ((carpd->nl = nl_open(0)) == NULL ||
+	    (carpd->nlev = nl_open(1)) == NULL) {
+		log_warn("rtnetlink (needs CAP_NET_ADMIN)");
+		return 1;
+	}
+	for (i = 0; i < carpd->nifs; i++) {
+		struct iface *ifp = &carpd->ifs[i];
+
+		if (nl_link_by_name(carpd->nl, ifp->name, &l) != 0) {
+			if (ifp->used) {
+				log_warnx("%s: no such interface", ifp->name);
+				return 1;
+			}
+			log_warnx("tracked interface %s does not exist (yet):"
+			    " counted as down", ifp->name);
+			continue;
+		}
+		ifp->ifindex = l.ifindex;
+		memcpy(ifp->mac, l.mac, 6);
+		ifp->running = l.running;
+		if (!ifp->used)
+			continue;
+		iface_addrs(ifp);
+		if (net_open(ifp, err, sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			return 1;
+		}
+		if (ev_fd_add(carpd->loop, ifp->pcap_fd, EV_READ,
+		    pcap_readable, ifp) == -1)
+			fatal("ev_fd_add");
+	}
+	if (ev_fd_add(carpd->loop, nl_fd(carpd->nlev), EV_READ, nl_readable,
+	    NULL) == -1)
+		fatal("ev_fd_add");
+	for (i = 0; i < carpd->nvh; i++)
+		if (vip_setup(carpd->vh[i]) == -1)
+			return 1;
+	if ((carpd->ctl = ctl_server_open(carpd->loop, carpd->control, 0660,
+	    carpd_ctl_request, NULL)) == NULL) {
+		log_warn("control socket %s", carpd->control);
+		return 1;
+	}
+	if ((script_timer = ev_timer_new(carpd->loop, script_check,
+	    NULL)) == NULL)
+		fatal("timer");
+	ev_signal_add(carpd->loop, SIGTERM, on_term, NULL);
+	ev_signal_add(carpd->loop, SIGINT, on_term, NULL);
+	ev_signal_add(carpd->loop, SIGHUP, on_hup, NULL);
+	ev_signal_add(carpd->loop, SIGCHLD, script_reap, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (daemonize && util_daemonize() == -1)
+		fatal("daemonize");
+
+	/* Node demotion before anything is advertised. */
+	for (i = 0; i < DEM_MAX; i++)
+		carpd->dem[i] = 0;
+	if (carpd->sync_path != NULL) {
+		carpd->dem[DEM_SYNC] = 32;
+		snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
+		    "syncd not connected");
+	}
+	for (i = 0; i < carpd->nifs; i++)
+		if ((carpd->ifs[i].used || carpd->ifs[i].track) &&
+		    !carpd->ifs[i].running)
+			carpd->dem[DEM_LINK]++;
+	for (dem = 0, i = 0; i < DEM_MAX; i++)
+		dem += carpd->dem[i];
+	carpd->demote = dem;
+
+	for (i = 0; i < carpd->nvh; i++) {
+		struct vh *v = carpd->vh[i];
+		struct fsm_out out;
+
+		cfg = v->fsm.cfg;
+		cfg.demote_skew = carpd->demote_skew;
+		cfg.sync = carpd->sync_path != NULL;
+		cfg.sync_timeout_ns = (uint64_t)carpd->sync_timeout_ms *
+		    1000000ULL;
+		fsm_init(&v->fsm, &cfg);
+		if ((v->timer = ev_timer_new(carpd->loop, vh_timer_cb,
+		    v)) == NULL)
+			fatal("timer");
+		fsm_step(&v->fsm, FSM_EV_DEMOTE, &dem, ev_now_ns(), &out);
+		log_info("vhid %u on %s: advbase %u advskew %u%s, %d "
+		    "address(es), %s", v->fsm.cfg.vhid, v->ifname,
+		    v->fsm.cfg.advbase, v->fsm.cfg.advskew,
+		    v->fsm.cfg.preempt ? " preempt" : "", v->naddrs,
+		    v->npeers ? "unicast" : "multicast");
+		/* Start from a clean slate: none of our addresses. */
+		vip_del_all(v);
+		if (v->ifp->running) {
+			fsm_step(&v->fsm, FSM_EV_UP, NULL, ev_now_ns(), &out);
+			if (v->neutral)
+				out.actions &= ~(unsigned int)FSM_A_RUN_DOWN;
+			else if (v->downscript != NULL)
+				out.actions |= FSM_A_RUN_DOWN;
+			apply(v, &out);
+		} else
+			log_warnx("vhid %u: %s has no link; staying INIT",
+			    v->fsm.cfg.vhid, v->ifname);
+	}
+	if (carpd->sync_path != NULL) {
+		if ((carpd->sync = ctl_client_new(carpd->loop,
+		    carpd->sync_path, sync_msg, sync_down, NULL)) == NULL ||
+		    (carpd->sync_retry = ev_timer_new(carpd->loop,
+		    sync_retry_cb, NULL)) == NULL)
+			fatal("syncd client");
+		sync_connect();
+	}
+
+	if (ev_loop_run(carpd->loop) == -1)
+		log_warn("event loop");
+	shutdown_all();
+	ctl_server_close(carpd->ctl);
+	if (carpd->sync != NULL)
+		ctl_client_free(carpd->sync);
+	for (i = 0; i < carpd->nvh; i++) {
+		ev_timer_free(carpd->vh[i]->timer);
+		vh_free(carpd->vh[i]);
+	}
+	for (i = 0; i < carpd->nifs; i++)
+		net_close(&carpd->ifs[i]);
+	if (carpd->sync_retry != NULL)
+		ev_timer_free(carpd->sync_retry);
+	ev_timer_free(script_timer);
+	nl_close(carpd->nl);
+	nl_close(carpd->nlev);
+	ev_loop_free(carpd->loop);
+	free(carpd->control);
+	free(carpd->sync_path);
+	free(carpd);
+	log_info("stopped");
+	return 0;
 }

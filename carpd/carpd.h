@@ -1,0 +1,194 @@
+/*
+ * carpd.h: carpd's shared state: interfaces, vhids, node demotion,
+ * counters, and the functions the modules export to each other.
+ */
+#ifndef CARPD_CARPD_H
+#define CARPD_CARPD_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "addr.h"
+#include "carp.h"
+#include "fsm.h"
+
+#define CARPD_MAXADDR		16
+#define CARPD_MAXPEER		8
+#define CARPD_MAXTRACK		8
+#define CARPD_MAXVH		64
+#define CARPD_MAXIF		32
+#define CARPD_CONTROL		"/run/carpd.sock"
+#define CARPD_SYNC_TIMEOUT	2000	/* ms */
+#define CARPD_SCRIPT_TIMEOUT	10	/* s, then the script is killed */
+
+struct ev_loop;
+struct ev_timer;
+struct nl_sock;
+struct ctl_server;
+struct ctl_client;
+struct ctl_conn;
+
+/* Node demotion reasons: the advertised count is their sum. */
+enum carpd_dem {
+	DEM_LINK,		/* a vhid or --track interface without link */
+	DEM_SYNC,		/* syncd: not connected, down, bulk pending */
+	DEM_SENDERR,		/* advertisements failing to go out */
+	DEM_ADMIN,		/* carpd demote */
+	DEM_MAX
+};
+
+extern const char *const carpd_dem_names[DEM_MAX];
+
+/* Receive-side counters (OpenBSD carpstats) and send-side ones. */
+struct carpd_stats {
+	uint64_t	ipackets;
+	uint64_t	ipackets6;
+	uint64_t	rej[CARP_E_MAX];	/* per reject reason */
+	uint64_t	opackets;
+	uint64_t	opackets6;
+	uint64_t	oerrors;
+	uint64_t	garps;
+	uint64_t	nas;
+};
+
+struct vaddr {
+	struct addr	a;
+	int		plen;
+	int		present;	/* added by us and not yet removed */
+};
+
+struct iface {
+	char		 name[IF_NAMESIZE];
+	int		 ifindex;
+	uint8_t		 mac[6];
+	int		 running;
+	int		 track;		/* --track only, no vhid */
+	int		 used;		/* a vhid lives on it */
+	void		*pcap;		/* pcap_t, receive and inject */
+	int		 pcap_fd;
+	int		 raw4, raw6;	/* unicast sending */
+	struct addr	 src4;		/* first IPv4 address */
+	struct addr	 src6;		/* a link-local */
+};
+
+struct vh {
+	struct fsm		 fsm;
+	char			 ifname[IF_NAMESIZE];
+	struct iface		*ifp;
+	struct vaddr		 addrs[CARPD_MAXADDR];
+	int			 naddrs;
+	/* The HMAC input, sorted. */
+	struct in_addr		 v4[CARPD_MAXADDR];
+	size_t			 n4;
+	struct in6_addr		 v6[CARPD_MAXADDR];
+	size_t			 n6;
+	uint8_t			 key[CARP_KEYLEN];
+	uint8_t			 cookie[8];	/* constant, OpenBSD style */
+	struct addr		 srcip;		/* configured, or unset */
+	struct addr		 peers[CARPD_MAXPEER];
+	int			 npeers;
+	char			*upscript;
+	char			*downscript;
+	char			*xparam;
+	int			 vmac;		/* 00:00:5e:00:01:vhid macvlan */
+	int			 vmac_ifindex;
+	char			 vmac_name[IF_NAMESIZE];
+	int			 neutral;	/* no down script at start */
+	int			 started;
+	struct ev_timer		*timer;
+
+	/* Per-vhid counters. */
+	uint64_t		 rx, tx;
+	uint64_t		 rx_bowout;
+	uint64_t		 badauth;
+	uint64_t		 readded;	/* addresses put back */
+};
+
+struct carpd {
+	struct ev_loop		*loop;
+	struct nl_sock		*nl;		/* requests */
+	struct nl_sock		*nlev;		/* events */
+	struct ctl_server	*ctl;
+	char			*control;
+	struct vh		*vh[CARPD_MAXVH];
+	int			 nvh;
+	struct iface		 ifs[CARPD_MAXIF];
+	int			 nifs;
+
+	unsigned int		 dem[DEM_MAX];
+	const char		*dem_sync_reason;
+	char			 dem_sync_buf[128];
+	unsigned int		 demote;	/* the sum */
+	int			 demote_skew;
+
+	/* syncd client */
+	char			*sync_path;
+	unsigned int		 sync_timeout_ms;
+	struct ctl_client	*sync;
+	struct ev_timer		*sync_retry;
+	int			 sync_up;
+	int			 sync_q[16];	/* outstanding request kinds */
+	int			 sync_qn;
+	uint64_t		 sync_commits;
+	uint64_t		 sync_commit_fail;
+	char			 sync_last[160];
+
+	unsigned int		 senderr_run;	/* consecutive errors */
+	unsigned int		 sendok_run;
+
+	struct carpd_stats	 st;
+	uint64_t		 started_ns;
+	double			 started_wall;
+	int			 shutting_down;
+};
+
+extern struct carpd *carpd;
+
+/* config.c */
+struct carpd_opts {
+	int	vmac;		/* default for vhids: -1 unset */
+	int	preempt;
+	int	neutral;
+};
+struct vh	*vh_new(void);
+void		 vh_free(struct vh *);
+int		 vh_finish(struct vh *, char *err, size_t errlen);
+/* A keyword of a vhid block (also used for the command line's vhid):
+ * 1 handled, 0 unknown, -1 error (err set). */
+int		 vh_keyword(struct vh *, int argc, char **argv, char *err,
+		    size_t errlen);
+int		 carpd_conf_load(const char *path, const struct carpd_opts *,
+		    char *err, size_t errlen);
+int		 carpd_conf_buf(const char *name, const char *buf, size_t len,
+		    const struct carpd_opts *, char *err, size_t errlen);
+int		 carpd_add_track(const char *ifname);
+struct iface	*carpd_iface(const char *name);
+
+/* net.c */
+int		 net_open(struct iface *, char *err, size_t errlen);
+void		 net_close(struct iface *);
+void		 net_input(struct iface *);
+int		 net_send_ad(struct vh *, int bowout);
+void		 net_announce(struct vh *);
+void		 net_vmac(uint8_t vhid, uint8_t mac[6]);
+
+/* vip.c */
+int		 vip_setup(struct vh *);
+void		 vip_teardown(struct vh *);
+void		 vip_add_all(struct vh *);
+void		 vip_del_all(struct vh *);
+int		 vip_ifindex(const struct vh *);
+void		 vip_addr_gone(struct vh *, int ifindex, const struct addr *);
+
+/* ctl.c (carpd's control requests) */
+void		 carpd_ctl_request(struct ctl_conn *, int, char **, void *);
+
+/* main.c: hooks for the modules */
+void		 carpd_rx_adv(struct vh *, const struct carp_hdr *, int af);
+void		 carpd_set_demote(enum carpd_dem, unsigned int);
+void		 carpd_send_result(int ok);
+uint64_t	 carpd_now(void);
+
+#endif

@@ -1,0 +1,589 @@
+/*
+ * net.c: carpd's packets: receive with libpcap (BPF for protocol 112),
+ * send advertisements, gratuitous ARP and unsolicited NA as whole frames
+ * through the same pcap handle (a packet socket), unicast peers through
+ * raw IP sockets.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "carpd.h"
+#include "ev.h"
+#include "log.h"
+#include "util.h"
+
+#define ETH_HLEN_	14
+#define ETHERTYPE_IP_	0x0800
+#define ETHERTYPE_IP6_	0x86dd
+#define ETHERTYPE_ARP_	0x0806
+#define ETHERTYPE_VLAN_	0x8100
+#define NET_BURST	256	/* packets per wake-up, then back to the loop */
+
+static const uint8_t mcast4_mac[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x12 };
+static const uint8_t mcast6_mac[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x12 };
+static const uint8_t allnodes_mac[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
+static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+void
+net_vmac(uint8_t vhid, uint8_t mac[6])
+{
+	mac[0] = 0x00;
+	mac[1] = 0x00;
+	mac[2] = 0x5e;
+	mac[3] = 0x00;
+	mac[4] = 0x01;
+	mac[5] = vhid;
+}
+
+/* A raw socket that never queues what it receives (filter: drop all). */
+static int
+raw_open(int af, int ifindex, const char *ifname)
+{
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { 1, &drop };
+	int fd, v = CARP_TTL, tos = 0x10;
+
+	if ((fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    CARP_PROTO)) == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog)) == -1)
+		goto fail;
+	if (af == AF_INET) {
+		struct ip_mreqn mr;
+
+		if (setsockopt(fd, IPPROTO_IP, IP_TTL, &v, sizeof(v)) == -1 ||
+		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &v,
+		    sizeof(v)) == -1 ||
+		    setsockopt(fd, IPPROTO_IP, IP_TOS, &tos,
+		    sizeof(tos)) == -1)
+			goto fail;
+		/* Membership makes the NIC accept 224.0.0.18. */
+		memset(&mr, 0, sizeof(mr));
+		inet_pton(AF_INET, CARP_GROUP4, &mr.imr_multiaddr);
+		mr.imr_ifindex = ifindex;
+		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+		    sizeof(mr)) == -1)
+			log_warn("%s: join %s", ifname, CARP_GROUP4);
+	} else {
+		struct ipv6_mreq mr;
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v,
+		    sizeof(v)) == -1 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &v,
+		    sizeof(v)) == -1)
+			goto fail;
+		memset(&mr, 0, sizeof(mr));
+		inet_pton(AF_INET6, CARP_GROUP6, &mr.ipv6mr_multiaddr);
+		mr.ipv6mr_interface = (unsigned int)ifindex;
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr,
+		    sizeof(mr)) == -1)
+			log_debug("%s: join %s: %s", ifname, CARP_GROUP6,
+			    strerror(errno));
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname,
+	    (socklen_t)strlen(ifname)) == -1)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int
+net_open(struct iface *ifp, char *err, size_t errlen)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	struct bpf_program prog;
+	pcap_t *p;
+
+	eb[0] = '\0';
+	if ((p = pcap_create(ifp->name, eb)) == NULL) {
+		snprintf(err, errlen, "%s: pcap: %s", ifp->name, eb);
+		return -1;
+	}
+	if (pcap_set_snaplen(p, 512) != 0 ||
+	    pcap_set_immediate_mode(p, 1) != 0 ||
+	    pcap_set_buffer_size(p, 1 << 20) != 0 ||
+	    pcap_activate(p) < 0) {
+		snprintf(err, errlen, "%s: pcap: %s (needs CAP_NET_RAW)",
+		    ifp->name, pcap_geterr(p));
+		goto fail;
+	}
+	if (pcap_datalink(p) != DLT_EN10MB) {
+		snprintf(err, errlen, "%s: not an Ethernet interface",
+		    ifp->name);
+		goto fail;
+	}
+	/* Our own transmissions are not input. */
+	(void)pcap_setdirection(p, PCAP_D_IN);
+	if (pcap_compile(p, &prog, "ip proto 112 or ip6 proto 112", 1,
+	    PCAP_NETMASK_UNKNOWN) == -1 || pcap_setfilter(p, &prog) == -1) {
+		snprintf(err, errlen, "%s: pcap filter: %s", ifp->name,
+		    pcap_geterr(p));
+		goto fail;
+	}
+	pcap_freecode(&prog);
+	if (pcap_setnonblock(p, 1, eb) == -1 ||
+	    (ifp->pcap_fd = pcap_get_selectable_fd(p)) == -1) {
+		snprintf(err, errlen, "%s: pcap: no selectable fd", ifp->name);
+		goto fail;
+	}
+	ifp->pcap = p;
+	if ((ifp->raw4 = raw_open(AF_INET, ifp->ifindex, ifp->name)) == -1) {
+		snprintf(err, errlen, "%s: raw socket: %s (needs CAP_NET_RAW)",
+		    ifp->name, strerror(errno));
+		return -1;
+	}
+	if ((ifp->raw6 = raw_open(AF_INET6, ifp->ifindex, ifp->name)) == -1)
+		log_warn("%s: IPv6 raw socket", ifp->name);
+	return 0;
+fail:
+	pcap_close(p);
+	return -1;
+}
+
+void
+net_close(struct iface *ifp)
+{
+	if (ifp->pcap != NULL)
+		pcap_close(ifp->pcap);
+	ifp->pcap = NULL;
+	ifp->pcap_fd = -1;
+	if (ifp->raw4 != -1)
+		close(ifp->raw4);
+	if (ifp->raw6 != -1)
+		close(ifp->raw6);
+	ifp->raw4 = ifp->raw6 = -1;
+}
+
+static struct vh *
+vh_find(const struct iface *ifp, uint8_t vhid)
+{
+	int i;
+
+	for (i = 0; i < carpd->nvh; i++)
+		if (carpd->vh[i]->ifp == ifp &&
+		    carpd->vh[i]->fsm.cfg.vhid == vhid)
+			return carpd->vh[i];
+	return NULL;
+}
+
+static int
+is_own_src(const struct iface *ifp, const struct vh *v,
+    const struct carp_ip *ip)
+{
+	if (ip->family == AF_INET)
+		return (ifp->src4.family == AF_INET &&
+		    ifp->src4.v4.s_addr == ip->src.v4.s_addr) ||
+		    (v->srcip.family == AF_INET &&
+		    v->srcip.v4.s_addr == ip->src.v4.s_addr);
+	return (ifp->src6.family == AF_INET6 &&
+	    memcmp(&ifp->src6.v6, &ip->src.v6, 16) == 0) ||
+	    (v->srcip.family == AF_INET6 &&
+	    memcmp(&v->srcip.v6, &ip->src.v6, 16) == 0);
+}
+
+static void
+input_one(u_char *arg, const struct pcap_pkthdr *ph, const u_char *pkt)
+{
+	struct iface *ifp = (struct iface *)arg;
+	struct carpd_stats *st = &carpd->st;
+	struct carp_addrs a;
+	struct carp_ip ip;
+	struct carp_hdr h;
+	struct rd r;
+	uint16_t et;
+	enum carp_err e;
+	struct vh *v;
+
+	rd_init(&r, pkt, ph->caplen);
+	if (rd_skip(&r, 12) == -1 || rd_u16(&r, &et) == -1)
+		goto badlen;
+	if (et == ETHERTYPE_VLAN_ && (rd_skip(&r, 2) == -1 ||
+	    rd_u16(&r, &et) == -1))
+		goto badlen;
+	if (et == ETHERTYPE_IP_)
+		st->ipackets++;
+	else if (et == ETHERTYPE_IP6_)
+		st->ipackets6++;
+	else {
+		st->rej[CARP_E_BADPROTO]++;
+		return;
+	}
+	if ((e = carp_ip_decode(r.p, r.len, &ip)) != CARP_OK) {
+		st->rej[e]++;
+		return;
+	}
+	if ((e = carp_decode(ip.payload, ip.paylen, &h, 0)) != CARP_OK) {
+		st->rej[e]++;
+		return;
+	}
+	if ((v = vh_find(ifp, h.vhid)) == NULL) {
+		st->rej[CARP_E_BADVHID]++;
+		return;
+	}
+	if (memcmp(h.counter, v->cookie, sizeof(v->cookie)) == 0 ||
+	    is_own_src(ifp, v, &ip)) {
+		st->rej[CARP_E_LOOP]++;
+		return;
+	}
+	a.v4 = v->v4;
+	a.n4 = v->n4;
+	a.v6 = v->v6;
+	a.n6 = v->n6;
+	if (carp_hmac_verify(v->key, &a, &h) == -1) {
+		st->rej[CARP_E_BADAUTH]++;
+		v->badauth++;
+		return;
+	}
+	carpd_rx_adv(v, &h, ip.family);
+	return;
+badlen:
+	st->rej[CARP_E_BADLEN]++;
+}
+
+void
+net_input(struct iface *ifp)
+{
+	int n;
+
+	if (ifp->pcap == NULL)
+		return;
+	n = pcap_dispatch(ifp->pcap, NET_BURST, input_one, (u_char *)ifp);
+	if (n == PCAP_ERROR)
+		log_warnx("%s: pcap: %s", ifp->name, pcap_geterr(ifp->pcap));
+}
+
+static void
+src_mac(const struct vh *v, uint8_t mac[6])
+{
+	if (v->vmac)
+		net_vmac(v->fsm.cfg.vhid, mac);
+	else
+		memcpy(mac, v->ifp->mac, 6);
+}
+
+static void
+eth_hdr(struct wr *w, const uint8_t dst[6], const uint8_t src[6],
+    uint16_t type)
+{
+	wr_bytes(w, dst, 6);
+	wr_bytes(w, src, 6);
+	wr_u16(w, type);
+}
+
+static void
+carp_hdr_fill(const struct vh *v, int bowout, struct carp_hdr *h)
+{
+	struct carp_addrs a = { v->v4, v->n4, v->v6, v->n6 };
+
+	memset(h, 0, sizeof(*h));
+	h->version = CARP_VERSION;
+	h->type = CARP_TYPE_ADV;
+	h->vhid = v->fsm.cfg.vhid;
+	h->authlen = CARP_AUTHLEN;
+	if (bowout) {
+		h->advbase = CARP_BOWOUT;
+		h->advskew = CARP_BOWOUT;
+	} else {
+		h->advbase = v->fsm.cfg.advbase;
+		h->advskew = fsm_wire_advskew(&v->fsm);
+	}
+	h->demote = fsm_wire_demote(&v->fsm);
+	/* A constant per-vhid cookie (OpenBSD): our own looped ads are
+	 * recognised by it; nobody checks that counters increase. */
+	memcpy(h->counter, v->cookie, sizeof(h->counter));
+	carp_hmac(v->key, h->vhid, &a, h->counter, h->md);
+}
+
+static int
+inject(struct iface *ifp, const uint8_t *frame, size_t len)
+{
+	if (ifp->pcap == NULL)
+		return -1;
+	if (pcap_inject(ifp->pcap, frame, len) != (int)len) {
+		log_debug("%s: inject: %s", ifp->name,
+		    pcap_geterr(ifp->pcap));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+send_mcast4(struct vh *v, const uint8_t *carp)
+{
+	struct iface *ifp = v->ifp;
+	uint8_t f[128], mac[6], *ip;
+	struct in_addr src, dst;
+	uint16_t id;
+	struct wr w;
+
+	if (v->srcip.family == AF_INET)
+		src = v->srcip.v4;
+	else if (ifp->src4.family == AF_INET)
+		src = ifp->src4.v4;
+	else
+		return -1;
+	inet_pton(AF_INET, CARP_GROUP4, &dst);
+	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != sizeof(id))
+		id = (uint16_t)ev_now_ns();
+	src_mac(v, mac);
+	wr_init(&w, f, sizeof(f));
+	eth_hdr(&w, mcast4_mac, mac, ETHERTYPE_IP_);
+	ip = f + w.off;
+	wr_u8(&w, 0x45);
+	wr_u8(&w, 0x10);			/* IPTOS_LOWDELAY */
+	wr_u16(&w, 20 + CARP_HDRLEN);
+	wr_u16(&w, id);
+	wr_u16(&w, 0x4000);			/* DF */
+	wr_u8(&w, CARP_TTL);
+	wr_u8(&w, CARP_PROTO);
+	wr_u16(&w, 0);
+	wr_bytes(&w, &src, 4);
+	wr_bytes(&w, &dst, 4);
+	wr_bytes(&w, carp, CARP_HDRLEN);
+	if (w.err)
+		return -1;
+	put_u16(ip + 10, carp_cksum(ip, 20));
+	if (inject(ifp, f, w.off) == -1)
+		return -1;
+	carpd->st.opackets++;
+	return 0;
+}
+
+static int
+send_mcast6(struct vh *v, const uint8_t *carp)
+{
+	struct iface *ifp = v->ifp;
+	uint8_t f[128], mac[6];
+	struct in6_addr dst;
+	struct wr w;
+
+	if (ifp->src6.family != AF_INET6)
+		return -1;
+	inet_pton(AF_INET6, CARP_GROUP6, &dst);
+	src_mac(v, mac);
+	wr_init(&w, f, sizeof(f));
+	eth_hdr(&w, mcast6_mac, mac, ETHERTYPE_IP6_);
+	wr_u32(&w, 0x60000000);
+	wr_u16(&w, CARP_HDRLEN);
+	wr_u8(&w, CARP_PROTO);
+	wr_u8(&w, CARP_TTL);
+	wr_bytes(&w, &ifp->src6.v6, 16);
+	wr_bytes(&w, &dst, 16);
+	wr_bytes(&w, carp, CARP_HDRLEN);
+	if (w.err || inject(ifp, f, w.off) == -1)
+		return -1;
+	carpd->st.opackets6++;
+	return 0;
+}
+
+static int
+send_unicast(struct vh *v, const struct addr *peer, const uint8_t *carp)
+{
+	struct iface *ifp = v->ifp;
+	union {
+		struct cmsghdr	hdr;
+		uint8_t		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} cm;
+	struct sockaddr_storage ss;
+	struct iovec iov = { (void *)carp, CARP_HDRLEN };
+	struct msghdr msg;
+	struct cmsghdr *c;
+	int fd;
+
+	memset(&ss, 0, sizeof(ss));
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	msg.msg_name = &ss;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (peer->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		fd = ifp->raw4;
+		sin->sin_family = AF_INET;
+		sin->sin_addr = peer->v4;
+		msg.msg_namelen = sizeof(*sin);
+		if (v->srcip.family == AF_INET) {
+			struct in_pktinfo pi;
+
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi_spec_dst = v->srcip.v4;
+			msg.msg_control = cm.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		}
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		fd = ifp->raw6;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = peer->v6;
+		if (addr_is_linklocal(peer))
+			sin6->sin6_scope_id = (uint32_t)ifp->ifindex;
+		msg.msg_namelen = sizeof(*sin6);
+		if (v->srcip.family == AF_INET6) {
+			struct in6_pktinfo pi;
+
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi6_addr = v->srcip.v6;
+			msg.msg_control = cm.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		}
+	}
+	if (fd == -1 || sendmsg(fd, &msg, 0) != CARP_HDRLEN)
+		return -1;
+	if (peer->family == AF_INET)
+		carpd->st.opackets++;
+	else
+		carpd->st.opackets6++;
+	return 0;
+}
+
+int
+net_send_ad(struct vh *v, int bowout)
+{
+	uint8_t carp[CARP_HDRLEN];
+	struct carp_hdr h;
+	int i, sent = 0, failed = 0;
+
+	carp_hdr_fill(v, bowout, &h);
+	if (carp_encode(&h, carp, sizeof(carp)) == -1)
+		return -1;
+	if (v->npeers > 0) {
+		for (i = 0; i < v->npeers; i++) {
+			if (send_unicast(v, &v->peers[i], carp) == 0)
+				sent++;
+			else
+				failed++;
+		}
+	} else {
+		/* One per address family the vhid uses (like OpenBSD). */
+		if (v->n4 > 0 || v->n6 == 0) {
+			if (send_mcast4(v, carp) == 0)
+				sent++;
+			else
+				failed++;
+		}
+		if (v->n6 > 0) {
+			if (send_mcast6(v, carp) == 0)
+				sent++;
+			else
+				failed++;
+		}
+	}
+	if (failed)
+		carpd->st.oerrors += (uint64_t)failed;
+	v->tx += (uint64_t)sent;
+	carpd_send_result(failed == 0);
+	return failed ? -1 : 0;
+}
+
+static void
+send_garp(struct vh *v, const struct in_addr *ip)
+{
+	uint8_t f[64], mac[6];
+	static const uint8_t zero[6];
+	struct wr w;
+
+	src_mac(v, mac);
+	wr_init(&w, f, sizeof(f));
+	eth_hdr(&w, bcast_mac, mac, ETHERTYPE_ARP_);
+	wr_u16(&w, 1);			/* Ethernet */
+	wr_u16(&w, ETHERTYPE_IP_);
+	wr_u8(&w, 6);
+	wr_u8(&w, 4);
+	wr_u16(&w, 1);			/* request */
+	wr_bytes(&w, mac, 6);
+	wr_bytes(&w, ip, 4);
+	wr_bytes(&w, zero, 6);
+	wr_bytes(&w, ip, 4);
+	while (w.off < 60)
+		wr_u8(&w, 0);
+	if (!w.err && inject(v->ifp, f, w.off) == 0)
+		carpd->st.garps++;
+}
+
+static uint16_t
+icmp6_cksum(const struct in6_addr *src, const struct in6_addr *dst,
+    const uint8_t *icmp, size_t len)
+{
+	uint8_t buf[40 + 64];
+	struct wr w;
+
+	if (len > 64)
+		return 0;
+	wr_init(&w, buf, sizeof(buf));
+	wr_bytes(&w, src, 16);
+	wr_bytes(&w, dst, 16);
+	wr_u32(&w, (uint32_t)len);
+	wr_u32(&w, 58);
+	wr_bytes(&w, icmp, len);
+	return carp_cksum(buf, w.off);
+}
+
+static void
+send_na(struct vh *v, const struct in6_addr *ip)
+{
+	uint8_t f[128], mac[6], *icmp;
+	struct in6_addr dst;
+	struct wr w;
+
+	inet_pton(AF_INET6, "ff02::1", &dst);
+	src_mac(v, mac);
+	wr_init(&w, f, sizeof(f));
+	eth_hdr(&w, allnodes_mac, mac, ETHERTYPE_IP6_);
+	wr_u32(&w, 0x60000000);
+	wr_u16(&w, 32);
+	wr_u8(&w, 58);			/* ICMPv6 */
+	wr_u8(&w, 255);
+	wr_bytes(&w, ip, 16);
+	wr_bytes(&w, &dst, 16);
+	icmp = f + w.off;
+	wr_u8(&w, 136);			/* neighbour advertisement */
+	wr_u8(&w, 0);
+	wr_u16(&w, 0);
+	wr_u32(&w, 0x20000000);		/* Override */
+	wr_bytes(&w, ip, 16);
+	wr_u8(&w, 2);			/* target link-layer address */
+	wr_u8(&w, 1);
+	wr_bytes(&w, mac, 6);
+	if (w.err)
+		return;
+	put_u16(icmp + 2, icmp6_cksum(ip, &dst, icmp, 32));
+	if (inject(v->ifp, f, w.off) == 0)
+		carpd->st.nas++;
+}
+
+void
+net_announce(struct vh *v)
+{
+	int i;
+
+	for (i = 0; i < v->naddrs; i++) {
+		if (v->addrs[i].a.family == AF_INET)
+			send_garp(v, &v->addrs[i].a.v4);
+		else
+			send_na(v, &v->addrs[i].a.v6);
+	}
+}
