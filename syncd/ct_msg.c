@@ -103,8 +103,28 @@ static int
 ct_parse_ip(const struct nlattr *nest, struct ct_tuple *t)
 {
 	const struct nlattr *a;
-	int have = 0;
+	int have = 0, fam = 0;
 
+	/* One family for both addresses, the other family's attributes
+	 * being a malformed tuple. */
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case CTA_IP_V4_SRC:
+		case CTA_IP_V4_DST:
+			if (fam == AF_INET6)
+				return -1;
+			fam = AF_INET;
+			break;
+		case CTA_IP_V6_SRC:
+		case CTA_IP_V6_DST:
+			if (fam == AF_INET)
+				return -1;
+			fam = AF_INET6;
+			break;
+		}
+	}
+	memset(t->src, 0, sizeof(t->src));
+	memset(t->dst, 0, sizeof(t->dst));
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_IP_V4_SRC:
@@ -133,7 +153,9 @@ ct_parse_ip(const struct nlattr *nest, struct ct_tuple *t)
 			break;
 		}
 	}
-	return have == 3 ? 0 : -1;
+	if (have != 3 || fam != t->family)
+		return -1;
+	return 0;
 }
 
 static int
