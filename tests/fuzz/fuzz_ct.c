@@ -9,8 +9,8 @@
 
 #include <linux/netlink.h>
 
-#include "ct.h"
-#include "ct_msg.h"
+#include "syncd/ct.h"
+#include "syncd/ct_msg.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
