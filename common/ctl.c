@@ -7,6 +7,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ struct ctl_conn {
 	size_t			 outoff, outlen, outcap;
 	int			 closing;	/* rejected: close once sent */
 	int			 eof;		/* peer shut down its side */
-	int			 waiting;	/* a request awaits its answer */
+	int			 waiting;	/* request awaits its answer */
 	int			 busy;		/* inside its own dispatch */
 	int			 dead;		/* free when no longer busy */
 };
@@ -120,8 +121,11 @@ ctl_conn_want(struct ctl_conn *c)
 {
 	int ev = 0;
 
-	/* One request at a time: answers go out in request order. */
-	if (!c->closing && !c->eof && !c->waiting)
+	/*
+	 * Requests are handled one at a time, so answers go out in order;
+	 * reading goes on while one waits, to notice a peer that left.
+	 */
+	if (!c->closing && !c->eof && c->inlen < sizeof(c->in))
 		ev |= EV_READ;
 	if (c->outlen > c->outoff)
 		ev |= EV_WRITE;
@@ -336,6 +340,20 @@ ctl_conn_release(struct ctl_conn *c)
 	}
 }
 
+static int
+ctl_conn_readable(const struct ctl_conn *c)
+{
+	return !c->closing && !c->eof && c->inlen < sizeof(c->in);
+}
+
+static int
+ctl_conn_hungup(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR));
+}
+
 static void
 ctl_conn_io(int fd, int events, void *arg)
 {
@@ -347,7 +365,11 @@ ctl_conn_io(int fd, int events, void *arg)
 		if (ctl_conn_flush(c) == -1)
 			goto drop;
 	}
-	if ((events & EV_READ) && !c->closing && !c->eof && !c->waiting) {
+	if ((events & EV_READ) && !ctl_conn_readable(c)) {
+		/* A hangup is reported even when not asked for. */
+		if (ctl_conn_hungup(fd))
+			goto drop;
+	} else if (events & EV_READ) {
 		n = recv(fd, c->in + c->inlen, sizeof(c->in) - c->inlen,
 		    MSG_DONTWAIT);
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&

@@ -63,6 +63,8 @@ req_cb(struct ctl_conn *c, int argc, char **argv, void *arg)
 	} else if (strcmp(argv[0], "defer") == 0) {
 		s->waiting = c;
 		ev_timer_arm(s->deferred, 5 * MS);
+	} else if (strcmp(argv[0], "hold") == 0) {
+		s->waiting = c;		/* never answered */
 	} else if (strcmp(argv[0], "sub") == 0) {
 		ctl_conn_set_data(c, s);
 		ctl_replyf(c, 1, "subscribed uid %u",
@@ -274,6 +276,24 @@ test_pipelined(void **state)
 	assert_int_equal(s->closed, 1);
 }
 
+/* A client that leaves while its request is pending is noticed. */
+static void
+test_leave_while_pending(void **state)
+{
+	struct srv *s = *state;
+	int fd = raw_connect(s), i;
+
+	raw_send(fd, CTL_REQ, "hold", 4);
+	for (i = 0; i < 50 && s->waiting == NULL; i++)
+		ev_loop_once(s->loop, 5);
+	assert_non_null(s->waiting);
+	close(fd);
+	for (i = 0; i < 50 && s->closed == 0; i++)
+		ev_loop_once(s->loop, 5);
+	assert_int_equal(s->closed, 1);
+	assert_null(s->waiting);
+}
+
 /* Send a bad frame on one connection; check ERR + close, and that a
  * second connection opened before keeps working. */
 static void
@@ -446,6 +466,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pipelined, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reject, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leave_while_pending,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_client, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader, setup,
