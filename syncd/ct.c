@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/filter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
@@ -74,6 +76,7 @@ struct ct_handle {
 	int			 reqfd;
 	int			 dmpfd;
 	uint32_t		 portid;
+	int			 own_filter;	/* kernel drops our events */
 
 	struct mmsghdr		*mm;
 	struct iovec		*iov;
@@ -162,6 +165,37 @@ ct_subscribe(int fd, int expect)
 	return 0;
 }
 
+/*
+ * Drop the events our own requests cause before they are queued: a bulk
+ * import would otherwise fill the receive buffer with them (one event per
+ * entry, 1M at a takeover) and overrun it, costing a full re-dump. The
+ * filter sees each event datagram from its nlmsghdr on; BPF loads words
+ * big-endian, hence htonl() of the host-order port id.
+ */
+static int
+ct_own_filter(int fd, uint32_t portid)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct nlmsghdr, nlmsg_pid)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(portid), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog));
+}
+
+/* Successful requests of ours whose events the filter dropped. */
+static void
+ct_own_count(struct ct_handle *h, long n)
+{
+	if (h->own_filter && n > 0)
+		h->st.own_events += (uint64_t)n;
+}
+
 struct ct_handle *
 ct_open(struct ev_loop *loop, const struct ct_callbacks *cb, void *arg,
     size_t rcvbuf)
@@ -228,6 +262,11 @@ ct_open(struct ev_loop *loop, const struct ct_callbacks *cb, void *arg,
 	h->evfd = mnl_socket_get_fd(h->evs);
 	if (ct_subscribe(h->evfd, h->cb.expect != NULL) == -1)
 		goto fail;
+	if (ct_own_filter(h->evfd, h->portid) == 0)
+		h->own_filter = 1;
+	else
+		log_warn("%s: own-event filter (checked in userland)",
+		    __func__);
 	if (ev_fd_add(loop, h->evfd, EV_READ, ct_ev_readable, h) == -1)
 		goto fail;
 	return h;
@@ -778,6 +817,7 @@ ct_import(struct ct_handle *h, const struct ct_state *s, size_t n)
 				h->st.import_errors++;
 		}
 	}
+	ct_own_count(h, done);
 	return done;
 }
 
@@ -832,5 +872,6 @@ ct_delete(struct ct_handle *h, const struct ct_state *s, size_t n)
 				h->st.import_errors++;
 		}
 	}
+	ct_own_count(h, done);
 	return done;
 }

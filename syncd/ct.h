@@ -30,7 +30,10 @@ struct ct_callbacks {
 
 struct ct_stats {
 	uint64_t	 events;		/* delivered to state() */
-	uint64_t	 own_events;		/* filtered: caused by us */
+	uint64_t	 own_events;		/* filtered: caused by us (a
+						 * socket filter drops them in
+						 * the kernel; then counted as
+						 * our successful requests) */
 	uint64_t	 overruns;		/* ENOBUFS seen */
 	uint64_t	 resyncs;		/* re-dumps done */
 	uint64_t	 parse_errors;

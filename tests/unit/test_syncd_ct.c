@@ -720,6 +720,43 @@ test_enobufs(void **unused)
 	free(b);
 }
 
+/* Our own bulk import does not reach (or overrun) our own listener. */
+static void
+test_own_burst(void **unused)
+{
+	struct ev_loop *l;
+	struct ct_handle *h;
+	struct ct_callbacks cb = { view_state, NULL, view_begin, view_end };
+	struct ct_state *s;
+	struct view v;
+	size_t n = 5000, i;
+
+	NEED_NS();
+	flush_table();
+	memset(&v, 0, sizeof(v));
+	s = calloc(n, sizeof(*s));
+	assert_non_null(s);
+	gen_states(s, n, 40);
+	l = ev_loop_new();
+	assert_non_null(l);
+	h = ct_open(l, &cb, &v, 4096);
+	assert_non_null(h);
+	assert_int_equal(ct_import(h, s, n), (long)n);
+	assert_int_equal(ct_delete(h, s, n), (long)n);
+	for (i = 0; i < 50; i++)
+		ev_loop_once(l, 10);
+	assert_int_equal(ct_stats(h)->overruns, 0);
+	assert_int_equal(ct_stats(h)->resyncs, 0);
+	assert_int_equal(ct_stats(h)->events, 0);
+	assert_int_equal(ct_stats(h)->own_events, 2 * n);
+	assert_int_equal(v.begins, 0);
+	ct_close(h);
+	ev_loop_free(l);
+	free(v.c.v);
+	free(v.gen);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -732,6 +769,7 @@ main(void)
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_dump_async),
 		cmocka_unit_test(test_enobufs),
+		cmocka_unit_test(test_own_burst),
 	};
 
 	log_init("test_syncd_ct", 0, 0);
