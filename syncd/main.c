@@ -1,11 +1,494 @@
 /*
- * main.c: syncd, the state sync daemon (placeholder until the daemon lands).
+ * main.c: syncd, the conntrack state sync daemon: options and config,
+ * the command-line client, then the daemon: kernel events into the
+ * caches, the transport, the control socket, clean shutdown.
  */
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "conf.h"
+#include "control.h"
+#include "ct.h"
+#include "ctl.h"
+#include "log.h"
+#include "syncd.h"
+#include "util.h"
+
+struct opts {
+	const char	*config;
+	char		 peers[SYNCD_MAXPEERS][64];
+	int		 npeers;
+	char		 listen[64];
+	char		 iface[32];
+	unsigned long	 port;
+	char		 keyfile[256];
+	char		 control[108];
+	unsigned long	 mtu;
+	int		 daemonize;
+	int		 verbose;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: syncd [-B] [-c file] [--peer addr]... [--listen addr]\n"
+	    "             [--interface iface] [--port n] [--key file]\n"
+	    "             [--control socket]\n"
+	    "       syncd status [--json] [--control socket]\n"
+	    "       syncd commit | resync [--control socket]\n"
+	    "       syncd diff [--json] [--control socket]\n"
+	    "       syncd genkey\n");
+	exit(2);
+}
+
+static int
+opt_peer(struct opts *o, const char *a, char *err, size_t len)
+{
+	struct sockaddr_in6 s6;
+
+	if (o->npeers == SYNCD_MAXPEERS) {
+		snprintf(err, len, "too many peers (at most %d)",
+		    SYNCD_MAXPEERS);
+		return -1;
+	}
+	if (inet_pton(AF_INET, a, &s6) != 1 &&
+	    inet_pton(AF_INET6, a, &s6.sin6_addr) != 1) {
+		snprintf(err, len, "bad peer address \"%s\"", a);
+		return -1;
+	}
+	snprintf(o->peers[o->npeers++], sizeof(o->peers[0]), "%s", a);
+	return 0;
+}
+
+static int
+conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
+{
+	struct opts *o = arg;
+	const char *k = l->argv[0];
+
+	if (l->argc != 2) {
+		snprintf(err, len, "\"%s\" takes one argument", k);
+		return -1;
+	}
+	if (strcmp(k, "peer") == 0)
+		return opt_peer(o, l->argv[1], err, len);
+	if (strcmp(k, "listen") == 0) {
+		if (o->listen[0] == '\0')
+			snprintf(o->listen, sizeof(o->listen), "%s",
+			    l->argv[1]);
+	} else if (strcmp(k, "interface") == 0) {
+		if (o->iface[0] == '\0')
+			snprintf(o->iface, sizeof(o->iface), "%s",
+			    l->argv[1]);
+	} else if (strcmp(k, "port") == 0) {
+		if (conf_uint(l->argv[1], 1, 65535, &o->port) == -1) {
+			snprintf(err, len, "bad port \"%s\"", l->argv[1]);
+			return -1;
+		}
+	} else if (strcmp(k, "mtu") == 0) {
+		if (conf_uint(l->argv[1], 576, 65535, &o->mtu) == -1) {
+			snprintf(err, len, "bad mtu \"%s\"", l->argv[1]);
+			return -1;
+		}
+	} else if (strcmp(k, "key") == 0) {
+		if (o->keyfile[0] == '\0')
+			snprintf(o->keyfile, sizeof(o->keyfile), "%s",
+			    l->argv[1]);
+	} else if (strcmp(k, "control") == 0) {
+		if (o->control[0] == '\0')
+			snprintf(o->control, sizeof(o->control), "%s",
+			    l->argv[1]);
+	} else {
+		snprintf(err, len, "unknown keyword \"%s\"", k);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+client(int argc, char **argv)
+{
+	const char *path = SYNCD_CONTROL;
+	char *words[8];
+	int n = 0;
+
+	words[n++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--control") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strncmp(argv[i], "--control=", 10) == 0)
+			path = argv[i] + 10;
+		else if (strcmp(argv[i], "--json") == 0 &&
+		    (strcmp(argv[0], "status") == 0 ||
+		    strcmp(argv[0], "diff") == 0) && n < 2)
+			words[n++] = "json";
+		else
+			usage();
+	}
+	return ctl_client_main("syncd", path, n, words);
+}
+
+static int
+genkey(void)
+{
+	uint8_t key[SYNC_KEYLEN];
+	char hex[65];
+
+	if (sodium_init() < 0)
+		errx(1, "libsodium initialisation failed");
+	sync_key_generate(key);
+	sync_key_format(key, hex);
+	printf("%s\n", hex);
+	sodium_memzero(key, sizeof(key));
+	return 0;
+}
+
+static void
+read_key(struct syncd *sd, const char *path)
+{
+	struct stat sb;
+	char *buf;
+	size_t len;
+
+	if (util_read_file(path, 4096, &buf, &len) == -1)
+		err(2, "%s", path);
+	if (sync_key_parse(buf, sd->key) == -1) {
+		sodium_memzero(buf, len);
+		errx(2, "%s:1: not a key (64 hex digits; see syncd genkey)",
+		    path);
+	}
+	sodium_memzero(buf, len);
+	free(buf);
+	if (stat(path, &sb) == 0 && (sb.st_mode & 077) != 0)
+		log_warnx("key file %s is readable by others", path);
+	sd->have_key = 1;
+}
+
+static int
+parse_sa(const char *a, uint16_t port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return -1;
+}
+
+/* The first address of iface in family (0: any). */
+static int
+iface_addr(const char *iface, int family, char *out, size_t len)
+{
+	struct ifaddrs *ifa, *i;
+	int rv = -1;
+
+	if (getifaddrs(&ifa) == -1)
+		return -1;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, iface) != 0)
+			continue;
+		if (family != 0 && i->ifa_addr->sa_family != family)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			inet_ntop(AF_INET,
+			    &((struct sockaddr_in *)i->ifa_addr)->sin_addr,
+			    out, (socklen_t)len);
+			rv = 0;
+			break;
+		}
+		if (i->ifa_addr->sa_family == AF_INET6 &&
+		    !IN6_IS_ADDR_LINKLOCAL(
+		    &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr)) {
+			inet_ntop(AF_INET6,
+			    &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+			    out, (socklen_t)len);
+			rv = 0;
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return rv;
+}
+
+static int
+iface_mtu(const char *iface)
+{
+	struct ifreq ifr;
+	int fd, mtu = -1;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(iface) >= sizeof(ifr.ifr_name)) {
+		close(fd);
+		return -1;
+	}
+	memcpy(ifr.ifr_name, iface, strlen(iface));
+	if (ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		mtu = ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
+static void
+on_signal(int signo, void *arg)
+{
+	struct syncd *sd = arg;
+
+	log_info("signal %d: shutting down", signo);
+	ev_loop_break(sd->loop);
+}
+
+static void
+ct_state_cb(enum ct_event ev, const struct ct_state *st, void *arg)
+{
+	engine_own_state(arg, ev, st);
+}
+
+static void
+ct_expect_cb(enum ct_event ev, const struct ct_expect *x, void *arg)
+{
+	engine_own_expect(arg, ev, x);
+}
+
+static void
+ct_resync_begin(void *arg)
+{
+	engine_resync_begin(arg);
+}
+
+static void
+ct_resync_end(void *arg)
+{
+	engine_resync_end(arg);
+}
+
+static void
+dump_done(void *arg, int error)
+{
+	struct syncd *sd = arg;
+
+	if (error != 0)
+		log_warnx("initial table dump failed: %s", strerror(error));
+	else
+		log_info("initial table dump: %zu own states",
+		    cache_count(sd->internal));
+}
 
 int
-main(void)
+main(int argc, char *argv[])
 {
-	fprintf(stderr, "syncd: not built yet\n");
-	return 1;
+	static const struct option lopts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "peer",	required_argument, NULL, 'p' },
+		{ "listen",	required_argument, NULL, 'l' },
+		{ "interface",	required_argument, NULL, 'i' },
+		{ "port",	required_argument, NULL, 'P' },
+		{ "key",	required_argument, NULL, 'k' },
+		{ "control",	required_argument, NULL, 's' },
+		{ "mtu",	required_argument, NULL, 'm' },
+		{ "daemonize",	no_argument,	   NULL, 'B' },
+		{ "verbose",	no_argument,	   NULL, 'v' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct syncd sd;
+	struct ct_callbacks cb;
+	struct ct_handle *ct = NULL;
+	struct opts o;
+	struct control *ctl = NULL;
+	char errbuf[CONF_ERRLEN];
+	int ch, rv = 1;
+
+	if (argc > 1 && (strcmp(argv[1], "status") == 0 ||
+	    strcmp(argv[1], "commit") == 0 || strcmp(argv[1], "resync") == 0 ||
+	    strcmp(argv[1], "diff") == 0))
+		return client(argc - 1, argv + 1);
+	if (argc == 2 && strcmp(argv[1], "genkey") == 0)
+		return genkey();
+
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "c:Bvh", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o.config = optarg;
+			break;
+		case 'p':
+			if (opt_peer(&o, optarg, errbuf, sizeof(errbuf)) == -1)
+				errx(2, "--peer: %s", errbuf);
+			break;
+		case 'l':
+			snprintf(o.listen, sizeof(o.listen), "%s", optarg);
+			break;
+		case 'i':
+			if (strlen(optarg) >= IF_NAMESIZE)
+				errx(2, "--interface: name too long");
+			snprintf(o.iface, sizeof(o.iface), "%s", optarg);
+			break;
+		case 'P':
+			if (conf_uint(optarg, 1, 65535, &o.port) == -1)
+				errx(2, "--port: bad port \"%s\"", optarg);
+			break;
+		case 'k':
+			snprintf(o.keyfile, sizeof(o.keyfile), "%s", optarg);
+			break;
+		case 's':
+			snprintf(o.control, sizeof(o.control), "%s", optarg);
+			break;
+		case 'm':
+			if (conf_uint(optarg, 576, 65535, &o.mtu) == -1)
+				errx(2, "--mtu: bad mtu \"%s\"", optarg);
+			break;
+		case 'B':
+			o.daemonize = 1;
+			break;
+		case 'v':
+			o.verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (o.config != NULL && conf_parse_file(o.config, conf_cb, &o,
+	    errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "syncd: %s\n", errbuf);
+		return 2;
+	}
+	log_init("syncd", 0, o.verbose);
+	if (o.npeers == 0)
+		errx(2, "no peer given (--peer or \"peer\" in the config)");
+	if (util_sodium_init() == -1)
+		return 1;
+
+	sd.sock = -1;
+	sd.port = o.port ? (uint16_t)o.port : SYNC_PORT;
+	snprintf(sd.control, sizeof(sd.control), "%s",
+	    o.control[0] ? o.control : SYNCD_CONTROL);
+	snprintf(sd.iface, sizeof(sd.iface), "%s", o.iface);
+	if (o.listen[0] == '\0' && o.iface[0] != '\0' &&
+	    iface_addr(o.iface, strchr(o.peers[0], ':') ? AF_INET6 : AF_INET,
+	    o.listen, sizeof(o.listen)) == -1)
+		errx(2, "--interface %s: no address to listen on", o.iface);
+	if (o.listen[0] != '\0') {
+		if (parse_sa(o.listen, sd.port, &sd.listen, &sd.listenlen)
+		    == -1)
+			errx(2, "--listen: bad address \"%s\"", o.listen);
+	} else {
+		/* Any address of the peers' family. */
+		parse_sa(strchr(o.peers[0], ':') ? "::" : "0.0.0.0", sd.port,
+		    &sd.listen, &sd.listenlen);
+	}
+	sd.mtu = (int)o.mtu;
+	if (sd.mtu == 0 && o.iface[0] != '\0')
+		sd.mtu = iface_mtu(o.iface);
+	if (sd.mtu <= 0)
+		sd.mtu = 1500;
+	if (sd.mtu > 9000)
+		sd.mtu = 9000;
+	for (int i = 0; i < o.npeers; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (parse_sa(o.peers[i], sd.port, &ss, &len) == -1 ||
+		    ss.ss_family != sd.listen.ss_family)
+			errx(2, "peer %s: not an address of the listen "
+			    "family", o.peers[i]);
+		if (peer_add(&sd, &ss, len) == -1)
+			err(1, "peer_add");
+	}
+	if (o.keyfile[0] != '\0')
+		read_key(&sd, o.keyfile);
+	else
+		log_warnx("WARNING: no --key: sync traffic is neither "
+		    "authenticated nor encrypted; anyone on the sync link can "
+		    "inject or read connection states");
+
+	if (o.daemonize) {
+		if (util_daemonize() == -1)
+			err(1, "daemonize");
+		log_init("syncd", 1, o.verbose);
+	}
+	if ((sd.loop = ev_loop_new()) == NULL)
+		fatal("ev_loop_new");
+	if ((sd.internal = cache_new()) == NULL)
+		fatal("cache_new");
+	sd.demote = -1;
+	if ((ctl = control_open(&sd)) == NULL) {
+		log_warn("control socket %s", sd.control);
+		goto out;
+	}
+	memset(&cb, 0, sizeof(cb));
+	cb.state = ct_state_cb;
+	cb.expect = ct_expect_cb;
+	cb.resync_begin = ct_resync_begin;
+	cb.resync_end = ct_resync_end;
+	if ((ct = ct_open(sd.loop, &cb, &sd, 0)) == NULL) {
+		if (errno == EPERM)
+			log_warnx("conntrack netlink: CAP_NET_ADMIN needed");
+		else
+			log_warn("conntrack netlink");
+		goto out;
+	}
+	control_set_ct(ctl, ct);
+	if (transport_open(&sd) == -1) {
+		log_warn("sync socket");
+		goto out;
+	}
+	engine_update_demote(&sd);
+	if (ct_dump_start(ct, dump_done, &sd) == -1)
+		log_warn("initial table dump");
+	ev_signal_add(sd.loop, SIGTERM, on_signal, &sd);
+	ev_signal_add(sd.loop, SIGINT, on_signal, &sd);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("listening on port %u, %d peer(s), mtu %d%s", sd.port,
+	    sd.npeers, sd.mtu, sd.have_key ? ", sealed" : "");
+
+	if (ev_loop_run(sd.loop) == -1)
+		log_warn("event loop");
+	/* SIGTERM: push what is queued, wait (bounded) for the acks. */
+	transport_flush(&sd, 1000);
+	control_handover(ctl);
+	rv = 0;
+ out:
+	control_close(ctl);
+	if (ct != NULL)
+		ct_close(ct);
+	transport_close(&sd);
+	cache_free(sd.internal);
+	free(sd.exp);
+	sodium_memzero(sd.key, sizeof(sd.key));
+	if (sd.loop != NULL)
+		ev_loop_free(sd.loop);
+	return rv;
 }

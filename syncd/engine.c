@@ -1,0 +1,382 @@
+/*
+ * engine.c: syncd's caches: own states from kernel events (coalesced in
+ * the send queue), peers' states from the wire, expectations, expiry,
+ * resync after lost events, and the demotion syncd asks carpd for.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "syncd.h"
+
+#define EXPIRE_SLOTS	65536	/* slots scanned per tick and cache */
+
+static uint8_t
+change_mask(const struct ct_state *o, const struct ct_state *n)
+{
+	uint8_t m = 0;
+
+	if (o->status != n->status)
+		m |= SYNC_U_STATUS;
+	if (o->tcp_state != n->tcp_state ||
+	    memcmp(o->tcp_flags, n->tcp_flags, 2) != 0)
+		m |= SYNC_U_TCP;
+	if (o->mark != n->mark)
+		m |= SYNC_U_MARK;
+	if (memcmp(o->labels, n->labels, CT_LABELS_LEN) != 0)
+		m |= SYNC_U_LABELS;
+	if ((o->fields & ~CT_F_TIMEOUT) != (n->fields & ~CT_F_TIMEOUT) ||
+	    memcmp(&o->reply, &n->reply, sizeof(o->reply)) != 0 ||
+	    memcmp(o->helper, n->helper, CT_HELPER_LEN) != 0 ||
+	    memcmp(&o->master, &n->master, sizeof(o->master)) != 0 ||
+	    memcmp(o->seqadj, n->seqadj, sizeof(o->seqadj)) != 0 ||
+	    memcmp(o->tcp_wscale, n->tcp_wscale, 2) != 0 ||
+	    o->sctp_state != n->sctp_state ||
+	    memcmp(o->sctp_vtag, n->sctp_vtag, sizeof(o->sctp_vtag)) != 0)
+		m |= CHG_FULL;
+	return m;
+}
+
+static int
+addr_is(const struct sockaddr_storage *ss, const struct ct_tuple *t,
+    const uint8_t *a)
+{
+	if (ss->ss_family == AF_INET && t->family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)ss)->sin_addr, a,
+		    4) == 0;
+	if (ss->ss_family == AF_INET6 && t->family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr,
+		    a, 16) == 0;
+	return 0;
+}
+
+int
+engine_is_sync_flow(const struct syncd *sd, const struct ct_state *st)
+{
+	const struct ct_tuple *t = &st->orig;
+
+	if (t->proto != IPPROTO_UDP ||
+	    (t->sport != sd->port && t->dport != sd->port))
+		return 0;
+	for (int i = 0; i < sd->npeers; i++) {
+		const struct sockaddr_storage *ss = &sd->peers[i]->sa;
+
+		if (addr_is(ss, t, t->src) || addr_is(ss, t, t->dst))
+			return 1;
+	}
+	return addr_is(&sd->listen, t, t->src) ||
+	    addr_is(&sd->listen, t, t->dst);
+}
+
+static void
+release(struct cache *c, struct centry *old, struct centry *e)
+{
+	if (old == NULL)
+		return;
+	if (old->flags & CE_QUEUED) {
+		old->flags |= CE_DEAD;
+		if (e != NULL)
+			cache_enqueue(c, e);
+	} else
+		free(old);
+}
+
+static void
+own_delete(struct syncd *sd, const struct ct_state *st)
+{
+	struct centry *e;
+
+	if ((e = cache_del(sd->internal, st)) == NULL)
+		return;
+	if (e->flags & CE_SENT) {
+		e->flags |= CE_DELETED;
+		cache_enqueue(sd->internal, e);
+	} else if (e->flags & CE_QUEUED)
+		e->flags |= CE_DEAD;
+	else
+		free(e);
+}
+
+void
+engine_own_state(struct syncd *sd, enum ct_event ev,
+    const struct ct_state *st)
+{
+	struct ct_state old;
+	struct centry *e, *o;
+	uint32_t now = syncd_now_s();
+	uint8_t m = CHG_FULL;
+	int had = 0;
+
+	if (engine_is_sync_flow(sd, st)) {
+		sd->sync_flows++;
+		return;
+	}
+	if (ev == CT_EV_DESTROY) {
+		own_delete(sd, st);
+		transport_kick(sd);
+		return;
+	}
+	if ((e = cache_lookup(sd->internal, st)) != NULL &&
+	    centry_state(e, now, &old) == 0) {
+		had = 1;
+		m = change_mask(&old, st);
+		if (m == 0 && ev == CT_EV_NEW) {
+			/* A dump repeating what we know. */
+			e->gen = sd->igen;
+			if (st->fields & CT_F_TIMEOUT)
+				e->expire = now + st->timeout;
+			return;
+		}
+	}
+	if ((e = cache_put(sd->internal, st, now, &o)) == NULL) {
+		log_warn("%s: cache", __func__);
+		return;
+	}
+	release(sd->internal, o, e);
+	e->gen = sd->igen;
+	if (had && (e->flags & CE_SENT))
+		e->chg |= m | SYNC_U_TIMEOUT;
+	else
+		e->chg = CHG_FULL;
+	cache_enqueue(sd->internal, e);
+	transport_kick(sd);
+}
+
+static int
+exp_same(const struct ct_expect *a, const struct ct_expect *b)
+{
+	return memcmp(&a->tuple, &b->tuple, sizeof(a->tuple)) == 0 &&
+	    memcmp(&a->master, &b->master, sizeof(a->master)) == 0 &&
+	    a->zone == b->zone;
+}
+
+/* Add or remove in a small array of expectations. */
+static void
+exp_apply(struct ct_expect **arr, size_t *n, int del,
+    const struct ct_expect *x)
+{
+	struct ct_expect *na;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (exp_same(&(*arr)[i], x))
+			break;
+	if (del) {
+		if (i < *n)
+			(*arr)[i] = (*arr)[--(*n)];
+		return;
+	}
+	if (i < *n) {
+		(*arr)[i] = *x;
+		return;
+	}
+	if (*n >= SYNCD_MAXEXPECT)
+		return;
+	if ((*n & 63) == 0) {
+		na = realloc(*arr, (*n + 64) * sizeof(**arr));
+		if (na == NULL)
+			return;
+		*arr = na;
+	}
+	(*arr)[(*n)++] = *x;
+}
+
+void
+engine_own_expect(struct syncd *sd, enum ct_event ev,
+    const struct ct_expect *x)
+{
+	struct wr w;
+	int type = ev == CT_EV_DESTROY ? SYNC_R_EXPECT_DEL : SYNC_R_EXPECT;
+
+	exp_apply(&sd->exp, &sd->nexp, ev == CT_EV_DESTROY, x);
+	wr_init(&w, sd->xq + sd->xqlen, sizeof(sd->xq) - sd->xqlen);
+	if (sync_expect_encode(&w, type, x) == 0)
+		sd->xqlen += w.off;
+	else
+		log_debug("%s: expectation queue full", __func__);
+	transport_kick(sd);
+}
+
+void
+engine_resync_begin(struct syncd *sd)
+{
+	sd->igen++;
+	sd->resyncing = 1;
+	log_info("kernel events lost: re-reading the table");
+}
+
+void
+engine_resync_end(struct syncd *sd)
+{
+	struct centry *e;
+	struct ct_state st;
+	size_t pos = 0, n = 0;
+
+	sd->resyncing = 0;
+	while ((e = cache_next(sd->internal, &pos)) != NULL) {
+		if (e->gen == sd->igen)
+			continue;
+		if (centry_state(e, 0, &st) == 0) {
+			own_delete(sd, &st);
+			n++;
+		}
+	}
+	log_info("re-read the table: %zu states gone meanwhile", n);
+	transport_kick(sd);
+}
+
+size_t
+engine_external(const struct syncd *sd)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < sd->npeers; i++)
+		n += cache_count(sd->peers[i]->ext);
+	return n;
+}
+
+void
+engine_update_demote(struct syncd *sd)
+{
+	int alive = 0, failed = 0, d;
+	const char *why;
+
+	for (int i = 0; i < sd->npeers; i++) {
+		struct peer *p = sd->peers[i];
+
+		if (p->alive)
+			alive++;
+		if (p->brx == BRX_DONE && sd->first_bulk == 0) {
+			sd->first_bulk = 1;
+			log_info("first bulk sync done (from %s)", p->name);
+		}
+		if (p->brx == BRX_FAILED)
+			failed++;
+	}
+	if (sd->first_bulk == 0 && (sd->npeers == 0 || failed == sd->npeers)) {
+		sd->first_bulk = 2;
+		if (sd->npeers > 0)
+			log_warnx("first bulk sync failed: no peer answered");
+	}
+	if (sd->first_bulk == 0) {
+		d = 32;
+		why = "bulk sync pending";
+	} else if (alive == 0 && sd->npeers > 0) {
+		d = 1;
+		why = "sync link down";
+	} else {
+		d = 0;
+		why = "in sync";
+	}
+	if (d != sd->demote || strcmp(why, sd->demote_reason) != 0) {
+		sd->demote = d;
+		snprintf(sd->demote_reason, sizeof(sd->demote_reason), "%s",
+		    why);
+		if (sd->demote_changed != NULL)
+			sd->demote_changed(sd);
+	}
+}
+
+void
+engine_expire(struct syncd *sd)
+{
+	static size_t pos[SYNCD_MAXPEERS];
+	uint32_t now = syncd_now_s();
+	struct centry *e = NULL;
+	size_t end;
+
+	for (int i = 0; i < sd->npeers; i++) {
+		struct cache *c = sd->peers[i]->ext;
+
+		e = NULL;
+		end = pos[i] + EXPIRE_SLOTS;
+		while (pos[i] < end && (e = cache_next(c, &pos[i])) != NULL)
+			if (e->expire != 0 && e->expire < now)
+				cache_del_at(c, pos[i]);
+		if (e == NULL)
+			pos[i] = 0;
+	}
+}
+
+void
+engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
+{
+	struct syncd *sd = p->sd;
+	struct ct_state st, cur;
+	struct sync_update u;
+	struct ct_expect x;
+	struct centry *e, *o;
+	uint32_t now = syncd_now_s();
+
+	switch (type) {
+	case SYNC_R_STATE:
+		if (sync_state_decode(v, &st) == -1)
+			goto bad;
+		if ((e = cache_put(p->ext, &st, now, &o)) == NULL)
+			return;
+		free(o);
+		e->gen = p->gen;
+		p->st.rx_states++;
+		return;
+	case SYNC_R_UPDATE:
+		if (sync_update_decode(v, &u) == -1)
+			goto bad;
+		p->st.rx_states++;
+		if ((e = cache_lookup(p->ext, &u.st)) == NULL ||
+		    centry_state(e, now, &cur) == -1) {
+			p->st.unknown_updates++;
+			return;
+		}
+		if (u.mask & SYNC_U_STATUS)
+			cur.status = u.st.status;
+		if (u.mask & SYNC_U_TIMEOUT) {
+			cur.timeout = u.st.timeout;
+			cur.fields |= CT_F_TIMEOUT;
+		}
+		if (u.mask & SYNC_U_TCP) {
+			cur.tcp_state = u.st.tcp_state;
+			memcpy(cur.tcp_flags, u.st.tcp_flags, 2);
+			cur.fields |= CT_F_TCP;
+		}
+		if (u.mask & SYNC_U_MARK) {
+			cur.mark = u.st.mark;
+			cur.fields |= CT_F_MARK;
+		}
+		if (u.mask & SYNC_U_LABELS) {
+			memcpy(cur.labels, u.st.labels, CT_LABELS_LEN);
+			cur.fields |= CT_F_LABELS;
+		}
+		if ((e = cache_put(p->ext, &cur, now, &o)) != NULL) {
+			free(o);
+			e->gen = p->gen;
+		}
+		return;
+	case SYNC_R_DELETE:
+		if (sync_delete_decode(v, &st) == -1)
+			goto bad;
+		p->st.rx_states++;
+		free(cache_del(p->ext, &st));
+		return;
+	case SYNC_R_EXPECT:
+	case SYNC_R_EXPECT_DEL:
+		if (sync_expect_decode(v, &x) == -1)
+			goto bad;
+		exp_apply(&p->exp, &p->nexp, type == SYNC_R_EXPECT_DEL, &x);
+		return;
+	case SYNC_R_DIFF_STATE:
+		if (sync_state_decode(v, &st) == -1)
+			goto bad;
+		if (sd->diff_state != NULL)
+			sd->diff_state(sd, p, &st);
+		return;
+	default:
+		/* Unknown record types are skipped. */
+		return;
+	}
+ bad:
+	p->st.rx_malformed++;
+}

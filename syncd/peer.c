@@ -1,0 +1,1050 @@
+/*
+ * peer.c: syncd's transport: one UDP socket, per-peer reliable streams
+ * (sequence numbers, cumulative acks with missing ranges, retransmission
+ * from a bounded window, SKIP + bulk when a peer fell out of the window),
+ * liveness, bulk and diff streams, pacing (live updates first).
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "syncd.h"
+#include "util.h"
+
+#define NS_MS		1000000ULL
+#define RTO_NS		(200 * NS_MS)
+#define RESEND_GAP_NS	(5 * NS_MS)
+#define ACK_EVERY	32
+#define PUMP_BUDGET	128	/* frames per pump turn */
+#define RECV_BATCH	64
+#define RECV_ROUNDS	16
+
+static uint8_t	 fbuf[SYNC_FRAME_MAX + 64];
+
+uint32_t
+syncd_now_s(void)
+{
+	return (uint32_t)(ev_now_ns() / 1000000000ULL) + 1;
+}
+
+const char *
+bulk_rx_name(enum bulk_rx_state s)
+{
+	static const char *names[] = { "none", "requested", "running",
+	    "done", "failed" };
+
+	return names[s];
+}
+
+static size_t
+body_cap(const struct syncd *sd)
+{
+	size_t ip = sd->listen.ss_family == AF_INET6 ? 48 : 28;
+	size_t n = (size_t)sd->mtu - ip - SYNC_HDRLEN;
+
+	if (sd->have_key)
+		n -= SYNC_SEALOVERHEAD;
+	return n;
+}
+
+static size_t
+body_off(const struct syncd *sd)
+{
+	return sync_frame_body_off(sd->have_key);
+}
+
+static int
+win_room(const struct peer *p)
+{
+	return p->tx_next - p->tx_una < SYNCD_WINDOW;
+}
+
+static void
+send_dgram(struct peer *p, const uint8_t *buf, size_t len)
+{
+	if (sendto(p->sd->sock, buf, len, 0, (const struct sockaddr *)&p->sa,
+	    p->salen) == -1) {
+		if (errno != EAGAIN && errno != ENOBUFS &&
+		    errno != ECONNREFUSED && errno != EHOSTUNREACH &&
+		    errno != ENETUNREACH)
+			log_debug("%s: sendto %s: %s", __func__, p->name,
+			    strerror(errno));
+		return;
+	}
+	p->st.tx_frames++;
+	p->st.tx_bytes += len;
+}
+
+/* Send a body as the next reliable frame; keeps a copy for resending. */
+static int
+send_reliable(struct peer *p, const uint8_t *body, size_t blen)
+{
+	struct syncd *sd = p->sd;
+	struct txslot *s;
+	size_t len, off = body_off(sd);
+
+	if (!win_room(p))
+		return -1;
+	memcpy(fbuf + off, body, blen);
+	len = sync_frame_finish(fbuf, blen, SYNC_F_RELIABLE, sd->session,
+	    p->tx_next, sd->have_key ? sd->key : NULL);
+	if (len == 0)
+		return -1;
+	s = &p->win[p->tx_next % SYNCD_WINDOW];
+	free(s->buf);
+	if ((s->buf = malloc(len)) == NULL)
+		return -1;
+	memcpy(s->buf, fbuf, len);
+	s->len = (uint16_t)len;
+	s->sent_ns = ev_now_ns();
+	if (p->tx_una == p->tx_next)
+		p->last_progress_ns = s->sent_ns;
+	p->tx_next++;
+	send_dgram(p, fbuf, len);
+	return 0;
+}
+
+static void
+send_ctl(struct peer *p, const uint8_t *body, size_t blen)
+{
+	struct syncd *sd = p->sd;
+	size_t len, off = body_off(sd);
+
+	memcpy(fbuf + off, body, blen);
+	len = sync_frame_finish(fbuf, blen, 0, sd->session, ++p->ctl_seq,
+	    sd->have_key ? sd->key : NULL);
+	if (len != 0)
+		send_dgram(p, fbuf, len);
+}
+
+static void
+win_drop(struct peer *p)
+{
+	for (int i = 0; i < SYNCD_WINDOW; i++) {
+		free(p->win[i].buf);
+		p->win[i].buf = NULL;
+	}
+	p->tx_una = p->tx_next;
+}
+
+static void
+rx_reset(struct peer *p, uint64_t session)
+{
+	for (int i = 0; i < SYNCD_WINDOW; i++) {
+		free(p->rx[i].body);
+		p->rx[i].body = NULL;
+		p->rx[i].have = 0;
+	}
+	p->rx_valid = 1;
+	p->rx_session = session;
+	p->rx_next = 1;
+	p->rx_unacked = 0;
+}
+
+static void
+ack_encode(struct peer *p, struct wr *w)
+{
+	struct sync_ack a;
+	uint32_t s, hi = 0;
+	int in_gap = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.session = p->rx_session;
+	a.next = p->rx_next;
+	for (s = p->rx_next + 1; s != p->rx_next + SYNCD_WINDOW; s++)
+		if (p->rx[s % SYNCD_WINDOW].have)
+			hi = s;
+	for (s = p->rx_next; hi != 0 && s < hi; s++) {
+		if (!p->rx[s % SYNCD_WINDOW].have) {
+			if (!in_gap) {
+				if (a.nranges == SYNC_ACK_MAXRANGES)
+					break;
+				a.range[a.nranges].from = s;
+				in_gap = 1;
+			}
+			a.range[a.nranges].to = s;
+		} else if (in_gap) {
+			a.nranges++;
+			in_gap = 0;
+		}
+	}
+	if (in_gap)
+		a.nranges++;
+	sync_ack_encode(w, &a);
+}
+
+static void
+send_ack(struct peer *p, int hello)
+{
+	struct syncd *sd = p->sd;
+	uint8_t body[512];
+	struct wr w;
+	struct sync_hello h;
+
+	wr_init(&w, body, sizeof(body));
+	if (hello) {
+		h.flags = sd->first_bulk ? SYNC_H_BULK_DONE : 0;
+		h.internal = (uint32_t)cache_count(sd->internal);
+		sync_hello_encode(&w, &h);
+	}
+	if (p->rx_valid)
+		ack_encode(p, &w);
+	if (w.off > 0 && !w.err)
+		send_ctl(p, body, w.off);
+	p->rx_unacked = 0;
+	p->ack_now = 0;
+}
+
+static void
+send_ctl_rec(struct peer *p, int type, uint32_t id, uint32_t count)
+{
+	uint8_t body[32];
+	struct wr w;
+	struct sync_ctl c = { id, count };
+
+	wr_init(&w, body, sizeof(body));
+	if (sync_ctl_encode(&w, type, &c) == 0)
+		send_ctl(p, body, w.off);
+}
+
+int
+peer_request_bulk(struct peer *p, int reset_tries)
+{
+	if (reset_tries)
+		p->brx_tries = 0;
+	p->brx_tries++;
+	p->brx_id = randombytes_random() | 1;
+	p->brx = BRX_SENT;
+	p->brx_deadline = ev_now_ns() + SYNCD_BULK_RETRY_MS * NS_MS;
+	send_ctl_rec(p, SYNC_R_BULK_REQ, p->brx_id, 0);
+	return 0;
+}
+
+int
+peer_request_diff(struct peer *p, uint32_t id)
+{
+	send_ctl_rec(p, SYNC_R_DIFF_REQ, id, 0);
+	return 0;
+}
+
+int
+peer_in_sync(const struct peer *p, char *why, size_t len)
+{
+	uint64_t now = ev_now_ns();
+
+	if (p->last_rx_ns == 0) {
+		snprintf(why, len, "never heard from");
+		return 0;
+	}
+	if (!p->alive) {
+		snprintf(why, len, "no contact for %.1f s",
+		    (double)(now - p->last_rx_ns) / 1e9);
+		return 0;
+	}
+	if (p->brx == BRX_SENT || p->brx == BRX_RUNNING) {
+		snprintf(why, len, "bulk %s", bulk_rx_name(p->brx));
+		return 0;
+	}
+	if (p->bulk.active) {
+		snprintf(why, len, "sending bulk");
+		return 0;
+	}
+	if (p->tx_next - p->tx_una > 0 &&
+	    now - p->last_progress_ns > 1000 * NS_MS) {
+		snprintf(why, len, "%u frames unacknowledged",
+		    p->tx_next - p->tx_una);
+		return 0;
+	}
+	snprintf(why, len, "in sync");
+	return 1;
+}
+
+/* Live records for every peer: pending expectation records, then the
+ * queue of changed states. Returns the body length (0: nothing). */
+static size_t
+build_live(struct syncd *sd, uint8_t *body, size_t cap, uint32_t *nstates)
+{
+	struct centry *e;
+	struct ct_state st;
+	struct sync_update u;
+	struct wr w;
+	uint32_t now = syncd_now_s();
+	size_t save, klen;
+
+	*nstates = 0;
+	wr_init(&w, body, cap);
+	if (sd->xqlen > 0 && sd->xqlen <= cap) {
+		wr_bytes(&w, sd->xq, sd->xqlen);
+		sd->xqlen = 0;
+	}
+	while ((e = cache_peek(sd->internal)) != NULL) {
+		save = w.off;
+		if (e->flags & CE_DEAD) {
+			cache_dequeue(sd->internal);
+			free(e);
+			continue;
+		}
+		if (e->flags & CE_DELETED) {
+			if (e->flags & CE_SENT) {
+				klen = sync_key_len(e->rec, e->len);
+				wr_u8(&w, SYNC_R_DELETE);
+				wr_u8(&w, (uint8_t)klen);
+				wr_bytes(&w, e->rec, klen);
+				if (w.err)
+					goto full;
+				(*nstates)++;
+			}
+			cache_dequeue(sd->internal);
+			free(e);
+			continue;
+		}
+		if (centry_state(e, now, &st) == -1) {
+			cache_dequeue(sd->internal);
+			continue;
+		}
+		if (!(e->flags & CE_SENT) || (e->chg & CHG_FULL)) {
+			if (sync_state_encode(&w, SYNC_R_STATE, &st) == -1)
+				goto full;
+		} else {
+			u.mask = (e->chg & 0x1f) | SYNC_U_TIMEOUT;
+			u.st = st;
+			if (sync_update_encode(&w, &u) == -1)
+				goto full;
+		}
+		cache_dequeue(sd->internal);
+		e->flags |= CE_SENT;
+		e->chg = 0;
+		(*nstates)++;
+		continue;
+ full:
+		w.err = 0;
+		w.len += w.off - save;
+		w.off = save;
+		break;
+	}
+	return w.off;
+}
+
+/* The next frame of a bulk or diff stream to p (0: nothing). */
+static size_t
+build_stream(struct peer *p, struct stream *s, int kind, uint8_t *body,
+    size_t cap)
+{
+	struct syncd *sd = p->sd;
+	struct cache *c = kind == STREAM_BULK ? sd->internal : p->ext;
+	struct sync_ctl ctl;
+	struct ct_state st;
+	struct centry *e;
+	struct wr w;
+	uint32_t now = syncd_now_s();
+	size_t save;
+
+	wr_init(&w, body, cap);
+	if (!s->begun) {
+		ctl.id = s->id;
+		ctl.count = 0;
+		if (kind == STREAM_BULK)
+			sync_ctl_encode(&w, SYNC_R_BULK_BEGIN, &ctl);
+		s->begun = 1;
+		s->pos = 0;
+		s->exp_pos = 0;
+		s->epoch = cache_epoch(c);
+	}
+	if (kind == STREAM_BULK) {
+		while (s->exp_pos < sd->nexp) {
+			save = w.off;
+			if (sync_expect_encode(&w, SYNC_R_EXPECT,
+			    &sd->exp[s->exp_pos]) == -1) {
+				w.err = 0;
+				w.len += w.off - save;
+				w.off = save;
+				return w.off;
+			}
+			s->exp_pos++;
+		}
+	}
+	if (s->epoch != cache_epoch(c)) {
+		/* The table was rebuilt: start over (repeats are harmless). */
+		s->pos = 0;
+		s->epoch = cache_epoch(c);
+	}
+	while ((e = cache_next(c, &s->pos)) != NULL) {
+		save = w.off;
+		if (centry_state(e, now, &st) == -1)
+			continue;
+		if (sync_state_encode(&w, kind == STREAM_BULK ? SYNC_R_STATE :
+		    SYNC_R_DIFF_STATE, &st) == -1) {
+			w.err = 0;
+			w.len += w.off - save;
+			w.off = save;
+			s->pos--;
+			return w.off;
+		}
+		s->count++;
+		p->st.tx_states++;
+	}
+	ctl.id = s->id;
+	ctl.count = s->count;
+	save = w.off;
+	if (sync_ctl_encode(&w, kind == STREAM_BULK ? SYNC_R_BULK_END :
+	    SYNC_R_DIFF_END, &ctl) == -1) {
+		w.err = 0;
+		w.off = save;
+		return w.off;
+	}
+	s->active = 0;
+	if (kind == STREAM_BULK) {
+		p->st.bulks_sent++;
+		log_info("bulk to %s done: %u states", p->name, s->count);
+	}
+	return w.off;
+}
+
+static void
+pump(struct syncd *sd)
+{
+	static uint8_t body[SYNC_FRAME_MAX];
+	struct peer *p;
+	size_t cap = body_cap(sd), blen;
+	uint32_t n;
+	int budget = PUMP_BUDGET, alive, room, i, more = 0;
+
+	/* Live updates first, to every live peer at once. */
+	while (cache_queued(sd->internal) > 0 || sd->xqlen > 0) {
+		alive = 0;
+		room = 1;
+		for (i = 0; i < sd->npeers; i++) {
+			p = sd->peers[i];
+			if (!p->alive)
+				continue;
+			alive++;
+			if (!win_room(p))
+				room = 0;
+		}
+		if (alive == 0 || !room)
+			break;
+		if (budget-- == 0) {
+			more = 1;
+			break;
+		}
+		if ((blen = build_live(sd, body, cap, &n)) == 0)
+			break;
+		for (i = 0; i < sd->npeers; i++) {
+			p = sd->peers[i];
+			if (!p->alive)
+				continue;
+			send_reliable(p, body, blen);
+			p->st.tx_states += n;
+		}
+	}
+	/* Then bulk and diff streams, with what is left of the turn. */
+	for (i = 0; i < sd->npeers && !more; i++) {
+		p = sd->peers[i];
+		if (!p->alive)
+			continue;
+		while ((p->bulk.active || p->diff.active) && win_room(p)) {
+			if (budget-- <= 0) {
+				more = 1;
+				break;
+			}
+			if (p->bulk.active)
+				blen = build_stream(p, &p->bulk, STREAM_BULK,
+				    body, cap);
+			else
+				blen = build_stream(p, &p->diff, STREAM_DIFF,
+				    body, cap);
+			if (blen > 0)
+				send_reliable(p, body, blen);
+		}
+	}
+	if (more)
+		transport_kick(sd);
+}
+
+static void
+pump_cb(struct ev_timer *t, void *arg)
+{
+	struct syncd *sd = arg;
+
+	sd->pump_armed = 0;
+	pump(sd);
+}
+
+void
+transport_kick(struct syncd *sd)
+{
+	if (sd->pump_armed || sd->pump_t == NULL)
+		return;
+	sd->pump_armed = 1;
+	ev_timer_arm(sd->pump_t, 0);
+}
+
+static void
+resend(struct peer *p, uint32_t seq, uint64_t now)
+{
+	struct txslot *s = &p->win[seq % SYNCD_WINDOW];
+
+	if (s->buf == NULL || now - s->sent_ns < RESEND_GAP_NS)
+		return;
+	s->sent_ns = now;
+	p->st.resent++;
+	send_dgram(p, s->buf, s->len);
+}
+
+static void
+rx_ack(struct peer *p, const struct sync_ack *a)
+{
+	struct syncd *sd = p->sd;
+	uint64_t now = ev_now_ns();
+	uint32_t s;
+	int n = 0, skip = 0;
+
+	if (a->session != sd->session)
+		return;
+	if (a->next > p->tx_next)
+		return;
+	if (a->next < p->tx_una)
+		skip = 1;
+	while (p->tx_una < a->next) {
+		struct txslot *t = &p->win[p->tx_una % SYNCD_WINDOW];
+
+		free(t->buf);
+		t->buf = NULL;
+		p->tx_una++;
+		p->last_progress_ns = now;
+	}
+	for (int i = 0; i < a->nranges; i++) {
+		for (s = a->range[i].from; s <= a->range[i].to && n < 256;
+		    s++, n++) {
+			if (s < p->tx_una)
+				skip = 1;
+			else if (s < p->tx_next)
+				resend(p, s, now);
+			if (s == UINT32_MAX)
+				break;
+		}
+	}
+	if (skip) {
+		p->st.skips++;
+		send_ctl_rec(p, SYNC_R_SKIP, p->tx_una, 0);
+	}
+	transport_kick(sd);
+}
+
+static void
+sweep_ext(struct peer *p)
+{
+	struct centry *e;
+	size_t pos = 0, n = 0;
+
+	while ((e = cache_next(p->ext, &pos)) != NULL) {
+		if (e->gen != p->gen) {
+			cache_del_at(p->ext, pos);
+			n++;
+		}
+	}
+	if (n > 0)
+		log_info("bulk from %s: %zu stale states dropped", p->name,
+		    n);
+}
+
+static void deliver(struct peer *, uint8_t *, size_t, int);
+
+/* Transport records; the rest goes to the engine. */
+static void
+rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
+{
+	struct syncd *sd = p->sd;
+	struct sync_hello h;
+	struct sync_ack a;
+	struct sync_ctl c;
+
+	switch (type) {
+	case SYNC_R_HELLO:
+		if (sync_hello_decode(v, &h) == 0) {
+			p->peer_flags = h.flags;
+			p->peer_internal = h.internal;
+		}
+		return;
+	case SYNC_R_ACK:
+		if (sync_ack_decode(v, &a) == 0)
+			rx_ack(p, &a);
+		else
+			p->st.rx_malformed++;
+		return;
+	case SYNC_R_SKIP:
+		if (sync_ctl_decode(v, type, &c) == -1 || !p->rx_valid)
+			return;
+		if (c.id > p->rx_next && c.id - p->rx_next < (1U << 30)) {
+			p->st.lost += c.id - p->rx_next;
+			for (uint32_t s = p->rx_next; s != c.id &&
+			    s - p->rx_next < SYNCD_WINDOW; s++) {
+				struct rxslot *r = &p->rx[s % SYNCD_WINDOW];
+
+				free(r->body);
+				r->body = NULL;
+				r->have = 0;
+			}
+			p->rx_next = c.id;
+			deliver(p, NULL, 0, 0);
+			if (p->brx != BRX_SENT && p->brx != BRX_RUNNING)
+				peer_request_bulk(p, 1);
+		}
+		p->ack_now = 1;
+		return;
+	case SYNC_R_BULK_REQ:
+		if (sync_ctl_decode(v, type, &c) == -1)
+			return;
+		if (p->bulk.active && p->bulk.id == c.id)
+			return;
+		memset(&p->bulk, 0, sizeof(p->bulk));
+		p->bulk.active = 1;
+		p->bulk.id = c.id;
+		log_info("bulk to %s requested", p->name);
+		transport_kick(sd);
+		return;
+	case SYNC_R_DIFF_REQ:
+		if (sync_ctl_decode(v, type, &c) == -1)
+			return;
+		if (p->diff.active && p->diff.id == c.id)
+			return;
+		memset(&p->diff, 0, sizeof(p->diff));
+		p->diff.active = 1;
+		p->diff.id = c.id;
+		transport_kick(sd);
+		return;
+	}
+	if (!reliable)
+		return;
+	switch (type) {
+	case SYNC_R_BULK_BEGIN:
+		if (sync_ctl_decode(v, type, &c) == -1)
+			return;
+		p->gen++;
+		p->nexp = 0;
+		if ((p->brx == BRX_SENT || p->brx == BRX_RUNNING) &&
+		    c.id == p->brx_id)
+			p->brx = BRX_RUNNING;
+		return;
+	case SYNC_R_BULK_END:
+		if (sync_ctl_decode(v, type, &c) == -1)
+			return;
+		sweep_ext(p);
+		p->st.bulks_received++;
+		if (c.id == p->brx_id && p->brx == BRX_RUNNING) {
+			p->brx = BRX_DONE;
+			log_info("bulk from %s done: %u states", p->name,
+			    c.count);
+			engine_update_demote(sd);
+		}
+		return;
+	case SYNC_R_DIFF_END:
+		if (sync_ctl_decode(v, type, &c) == 0 && sd->diff_done != NULL)
+			sd->diff_done(sd, p, c.id, c.count);
+		return;
+	default:
+		engine_rx_record(p, type, v);
+	}
+}
+
+static void
+process_body(struct peer *p, const uint8_t *body, size_t blen, int reliable)
+{
+	struct rd b, v;
+	uint8_t type;
+	int r;
+
+	rd_init(&b, body, blen);
+	while ((r = sync_rec_next(&b, &type, &v)) == 1)
+		rx_record(p, type, &v, reliable);
+	if (r == -1)
+		p->st.rx_malformed++;
+}
+
+/* A reliable frame arrived (or NULL: just drain the buffer). */
+static void
+deliver(struct peer *p, uint8_t *body, size_t blen, int have_seq_is_next)
+{
+	struct rxslot *r;
+
+	if (have_seq_is_next) {
+		process_body(p, body, blen, 1);
+		p->rx_next++;
+	}
+	for (;;) {
+		r = &p->rx[p->rx_next % SYNCD_WINDOW];
+		if (!r->have)
+			break;
+		r->have = 0;
+		process_body(p, r->body, r->len, 1);
+		free(r->body);
+		r->body = NULL;
+		p->rx_next++;
+	}
+}
+
+static void
+peer_up(struct peer *p, int first)
+{
+	p->alive = 1;
+	log_info("peer %s is alive", p->name);
+	if (!first && !p->bulk.active) {
+		/* Back after an outage: it missed what we sent meanwhile. */
+		memset(&p->bulk, 0, sizeof(p->bulk));
+		p->bulk.active = 1;
+		p->bulk.id = 0;
+	}
+	engine_update_demote(p->sd);
+	transport_kick(p->sd);
+}
+
+static void
+peer_down(struct peer *p)
+{
+	p->alive = 0;
+	log_warnx("peer %s: no contact for %d ms", p->name, SYNCD_DEAD_MS);
+	win_drop(p);
+	p->bulk.active = 0;
+	p->diff.active = 0;
+	engine_update_demote(p->sd);
+}
+
+static struct peer *
+find_peer(struct syncd *sd, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *a4, *b4;
+	const struct sockaddr_in6 *a6, *b6;
+
+	for (int i = 0; i < sd->npeers; i++) {
+		const struct sockaddr_storage *ps = &sd->peers[i]->sa;
+
+		if (ps->ss_family != ss->ss_family)
+			continue;
+		if (ss->ss_family == AF_INET) {
+			a4 = (const struct sockaddr_in *)ps;
+			b4 = (const struct sockaddr_in *)ss;
+			if (a4->sin_addr.s_addr == b4->sin_addr.s_addr)
+				return sd->peers[i];
+		} else {
+			a6 = (const struct sockaddr_in6 *)ps;
+			b6 = (const struct sockaddr_in6 *)ss;
+			if (memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0)
+				return sd->peers[i];
+		}
+	}
+	return NULL;
+}
+
+static void
+rx_frame(struct syncd *sd, struct peer *p, uint8_t *buf, size_t len)
+{
+	struct sync_hdr h;
+	struct rxslot *r;
+	uint8_t *body;
+	size_t blen;
+	int rc, restarted = 0, first;
+
+	rc = sync_frame_open(buf, len, sd->have_key ? sd->key : NULL, &h,
+	    &body, &blen);
+	if (rc != 0) {
+		p->st.rx_rejected++;
+		if (rc == SYNC_E_AUTH)
+			p->st.rx_forged++;
+		else if (rc == SYNC_E_SEALING)
+			p->st.rx_sealing++;
+		else
+			p->st.rx_malformed++;
+		return;
+	}
+	if (p->rx_valid && h.session < p->rx_session) {
+		p->st.rx_rejected++;
+		p->st.rx_replayed++;
+		return;
+	}
+	if (!(h.flags & SYNC_F_RELIABLE) &&
+	    sync_replay_check(&p->ctl_replay, h.session, h.seq) == -1) {
+		p->st.rx_rejected++;
+		p->st.rx_replayed++;
+		return;
+	}
+	if (!p->rx_valid || h.session > p->rx_session) {
+		restarted = p->rx_valid;
+		rx_reset(p, h.session);
+	}
+	first = p->last_rx_ns == 0;
+	p->st.rx_frames++;
+	p->st.rx_bytes += len;
+	p->last_rx_ns = ev_now_ns();
+	if (!p->alive)
+		peer_up(p, first);
+	if (restarted) {
+		log_info("peer %s restarted (new session)", p->name);
+		peer_request_bulk(p, 1);
+	}
+	if (!(h.flags & SYNC_F_RELIABLE)) {
+		process_body(p, body, blen, 0);
+		return;
+	}
+	if (h.seq < p->rx_next) {
+		p->st.dup++;
+		p->ack_now = 1;
+		return;
+	}
+	if (h.seq - p->rx_next >= SYNCD_WINDOW) {
+		p->ack_now = 1;
+		return;
+	}
+	if (h.seq == p->rx_next) {
+		deliver(p, body, blen, 1);
+	} else {
+		r = &p->rx[h.seq % SYNCD_WINDOW];
+		if (r->have) {
+			p->st.dup++;
+		} else if ((r->body = malloc(blen ? blen : 1)) != NULL) {
+			memcpy(r->body, body, blen);
+			r->len = (uint16_t)blen;
+			r->have = 1;
+		}
+		/* A gap: tell the sender soon. */
+		if (ev_now_ns() - p->last_nack_ns > 2 * NS_MS) {
+			p->last_nack_ns = ev_now_ns();
+			p->ack_now = 1;
+		}
+	}
+	if (++p->rx_unacked >= ACK_EVERY)
+		p->ack_now = 1;
+	if (!ev_timer_pending(sd->ack_t))
+		ev_timer_arm(sd->ack_t, 1 * NS_MS);
+}
+
+static void
+read_cb(int fd, int events, void *arg)
+{
+	static uint8_t bufs[RECV_BATCH][2048];
+	struct syncd *sd = arg;
+	struct mmsghdr mm[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
+	struct sockaddr_storage from[RECV_BATCH];
+	struct peer *p;
+	int n, i, round;
+
+	for (round = 0; round < RECV_ROUNDS; round++) {
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < RECV_BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = sizeof(bufs[i]);
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_name = &from[i];
+			mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		n = recvmmsg(fd, mm, RECV_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if ((p = find_peer(sd, &from[i])) == NULL) {
+				sd->rx_unknown++;
+				continue;
+			}
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				p->st.rx_rejected++;
+				p->st.rx_malformed++;
+				continue;
+			}
+			rx_frame(sd, p, bufs[i], mm[i].msg_len);
+		}
+		if (n < RECV_BATCH)
+			break;
+	}
+	for (i = 0; i < sd->npeers; i++)
+		if (sd->peers[i]->ack_now)
+			send_ack(sd->peers[i], 0);
+	transport_kick(sd);
+}
+
+static void
+ack_cb(struct ev_timer *t, void *arg)
+{
+	struct syncd *sd = arg;
+
+	for (int i = 0; i < sd->npeers; i++) {
+		struct peer *p = sd->peers[i];
+
+		if (p->rx_unacked > 0 || p->ack_now)
+			send_ack(p, 0);
+	}
+}
+
+static void
+tick_cb(struct ev_timer *t, void *arg)
+{
+	static uint64_t last_hello;
+	struct syncd *sd = arg;
+	uint64_t now = ev_now_ns();
+	int hello = now - last_hello >= 1000 * NS_MS;
+
+	if (hello)
+		last_hello = now;
+	for (int i = 0; i < sd->npeers; i++) {
+		struct peer *p = sd->peers[i];
+
+		if (p->alive && now - p->last_rx_ns > SYNCD_DEAD_MS * NS_MS)
+			peer_down(p);
+		if (hello)
+			send_ack(p, 1);
+		/* Tail loss: resend the oldest frames after the RTO. */
+		if (p->alive && p->tx_una != p->tx_next &&
+		    now - p->last_progress_ns > RTO_NS) {
+			for (uint32_t s = p->tx_una; s != p->tx_next &&
+			    s - p->tx_una < 32; s++)
+				if (now - p->win[s % SYNCD_WINDOW].sent_ns >
+				    RTO_NS)
+					resend(p, s, now);
+		}
+		if (p->brx == BRX_SENT && now > p->brx_deadline) {
+			if (p->brx_tries >= SYNCD_BULK_TRIES) {
+				p->brx = BRX_FAILED;
+				log_warnx("bulk from %s failed after %d "
+				    "requests", p->name, p->brx_tries);
+			} else
+				peer_request_bulk(p, 0);
+		} else if (p->brx == BRX_RUNNING && !p->alive) {
+			peer_request_bulk(p, 0);
+		}
+	}
+	engine_update_demote(sd);
+	engine_expire(sd);
+	transport_kick(sd);
+	ev_timer_arm(t, 100 * NS_MS);
+}
+
+int
+peer_add(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct peer *p;
+	char host[INET6_ADDRSTRLEN];
+
+	if (sd->npeers == SYNCD_MAXPEERS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	if ((p->ext = cache_new()) == NULL) {
+		free(p);
+		return -1;
+	}
+	p->sd = sd;
+	p->idx = sd->npeers;
+	memcpy(&p->sa, ss, len);
+	p->salen = len;
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+		    host, sizeof(host));
+	else
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr, host,
+		    sizeof(host));
+	snprintf(p->name, sizeof(p->name), "%s", host);
+	p->tx_next = p->tx_una = 1;
+	sd->peers[sd->npeers++] = p;
+	return 0;
+}
+
+int
+transport_open(struct syncd *sd)
+{
+	int fd, one = 1, sz = 16 << 20;
+
+	sd->session = (uint64_t)(util_wallclock() * 1000.0) << 16 |
+	    (randombytes_random() & 0xffff);
+	if ((fd = socket(sd->listen.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	sz = 4 << 20;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (sd->iface[0] != '\0')
+		setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sd->iface,
+		    (socklen_t)strlen(sd->iface));
+	if (bind(fd, (struct sockaddr *)&sd->listen, sd->listenlen) == -1) {
+		close(fd);
+		return -1;
+	}
+	sd->sock = fd;
+	if (ev_fd_add(sd->loop, fd, EV_READ, read_cb, sd) == -1 ||
+	    (sd->tick = ev_timer_new(sd->loop, tick_cb, sd)) == NULL ||
+	    (sd->pump_t = ev_timer_new(sd->loop, pump_cb, sd)) == NULL ||
+	    (sd->ack_t = ev_timer_new(sd->loop, ack_cb, sd)) == NULL)
+		return -1;
+	ev_timer_arm(sd->tick, 10 * NS_MS);
+	for (int i = 0; i < sd->npeers; i++) {
+		send_ack(sd->peers[i], 1);
+		peer_request_bulk(sd->peers[i], 1);
+	}
+	return 0;
+}
+
+static int
+flushed(struct syncd *sd)
+{
+	if (cache_queued(sd->internal) > 0 || sd->xqlen > 0) {
+		for (int i = 0; i < sd->npeers; i++)
+			if (sd->peers[i]->alive)
+				return 0;
+	}
+	for (int i = 0; i < sd->npeers; i++) {
+		struct peer *p = sd->peers[i];
+
+		if (p->alive && p->tx_una != p->tx_next)
+			return 0;
+	}
+	return 1;
+}
+
+void
+transport_flush(struct syncd *sd, int timeout_ms)
+{
+	uint64_t end = ev_now_ns() + (uint64_t)timeout_ms * NS_MS;
+
+	pump(sd);
+	while (!flushed(sd) && ev_now_ns() < end)
+		ev_loop_once(sd->loop, 10);
+}
+
+void
+transport_close(struct syncd *sd)
+{
+	for (int i = 0; i < sd->npeers; i++) {
+		struct peer *p = sd->peers[i];
+
+		win_drop(p);
+		rx_reset(p, 0);
+		cache_free(p->ext);
+		free(p->exp);
+		free(p);
+		sd->peers[i] = NULL;
+	}
+	sd->npeers = 0;
+	ev_timer_free(sd->tick);
+	ev_timer_free(sd->pump_t);
+	ev_timer_free(sd->ack_t);
+	sd->tick = sd->pump_t = sd->ack_t = NULL;
+	if (sd->sock != -1) {
+		ev_fd_del(sd->loop, sd->sock);
+		close(sd->sock);
+		sd->sock = -1;
+	}
+}
