@@ -157,8 +157,17 @@ ev_fd_add(struct ev_loop *l, int fd, int events, ev_fd_cb cb, void *arg)
 		ee.data.u64 = (uint64_t)l->gen << 32 | (uint32_t)fd;
 	} else
 		ee.data.u64 = (uint64_t)l->fds[fd].gen << 32 | (uint32_t)fd;
-	if (epoll_ctl(l->epfd, op, fd, &ee) == -1)
-		return -1;
+	if (epoll_ctl(l->epfd, op, fd, &ee) == -1) {
+		if (op != EPOLL_CTL_MOD || errno != ENOENT)
+			return -1;
+		/* Closed without ev_fd_del and the number reused. */
+		op = EPOLL_CTL_ADD;
+		if (++l->gen == EV_SIGTAG)
+			l->gen = 1;
+		ee.data.u64 = (uint64_t)l->gen << 32 | (uint32_t)fd;
+		if (epoll_ctl(l->epfd, op, fd, &ee) == -1)
+			return -1;
+	}
 	if (op == EPOLL_CTL_ADD)
 		l->fds[fd].gen = l->gen;
 	l->fds[fd].cb = cb;

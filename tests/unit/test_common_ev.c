@@ -261,6 +261,31 @@ test_fd_del_in_dispatch(void **state)
 	ev_loop_free(l);
 }
 
+/* An fd closed without ev_fd_del whose number comes back. */
+static void
+test_fd_reuse(void **state)
+{
+	struct ev_loop *l = ev_loop_new();
+	struct fdctx c = { .loop = l, .kill_fd = -1 };
+	int p[2], q[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(ev_fd_add(l, p[0], EV_READ, fd_cb, &c), 0);
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(pipe(q), 0);
+	assert_int_equal(q[0], p[0]);
+	assert_int_equal(ev_fd_add(l, q[0], EV_READ, fd_cb, &c), 0);
+	assert_int_equal(write(q[1], "y", 1), 1);
+	ev_loop_once(l, 1000);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.got, 'y');
+	ev_fd_del(l, q[0]);
+	close(q[0]);
+	close(q[1]);
+	ev_loop_free(l);
+}
+
 static void
 sig_cb(int signo, void *arg)
 {
@@ -334,6 +359,7 @@ main(void)
 		cmocka_unit_test(test_timer_self_free),
 		cmocka_unit_test(test_fd_pipe),
 		cmocka_unit_test(test_fd_del_in_dispatch),
+		cmocka_unit_test(test_fd_reuse),
 		cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_loop_break),
 	};

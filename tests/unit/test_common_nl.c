@@ -210,12 +210,63 @@ test_addrs(void **state)
 	nl_close(ns);
 }
 
+static int	count_cb_n;
+
+static void
+count_cb(const struct nl_event *ev, void *arg)
+{
+	count_cb_n++;
+}
+
+/* Events lost to a full receive buffer are reported as -2. */
+static void
+test_enobufs(void **state)
+{
+	struct nl_sock *ns, *evs;
+	struct addr a;
+	char s[32];
+	int dum, i, r, sz = 1024, saw = 0;
+
+	NEED_NETNS();
+	ns = nl_open(0);
+	evs = nl_open(1);
+	assert_non_null(ns);
+	assert_non_null(evs);
+	assert_int_equal(setsockopt(nl_fd(evs), SOL_SOCKET, SO_RCVBUFFORCE,
+	    &sz, sizeof(sz)), 0);
+	dum = nl_veth_add(ns, "tveth5", "tveth6");
+	assert_true(dum > 0);
+	for (i = 1; i <= 200; i++) {
+		snprintf(s, sizeof(s), "10.77.%d.%d", i / 250, i % 250 + 1);
+		addr_parse(s, &a, NULL);
+		assert_int_equal(nl_addr_add(ns, dum, &a, 32, 0), 0);
+	}
+	for (i = 0; i < 20; i++) {
+		r = nl_read_events(evs, count_cb, NULL);
+		if (r == -2)
+			saw = 1;
+		if (r == 0)
+			break;
+	}
+	assert_true(saw);
+	/* The socket goes on working afterwards. */
+	count_cb_n = 0;
+	assert_int_equal(nl_link_set_up(ns, dum, 1), 0);
+	for (i = 0; i < 20 && count_cb_n == 0; i++)
+		nl_read_events(evs, count_cb, NULL);
+	assert_true(count_cb_n > 0);
+	assert_int_equal(nl_link_del(ns, dum), 0);
+	nl_close(evs);
+	nl_close(ns);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_addrs),
+		cmocka_unit_test(test_enobufs),
 	};
 
 	/*
