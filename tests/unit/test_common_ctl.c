@@ -23,6 +23,7 @@
 
 #include "ctl.h"
 #include "ev.h"
+#include "util.h"
 
 #define MS	1000000ull
 
@@ -198,9 +199,13 @@ test_blocking_client(void **state)
 {
 	struct srv *s = *state;
 	char *echo[] = { "echo", "x" }, *bad[] = { "nope" };
+	char outf[64], errf[64], *text;
+	size_t len;
 	pid_t pid;
 	int st = -1, i;
 
+	snprintf(outf, sizeof(outf), "/tmp/test_ctl.%d.out", (int)getpid());
+	snprintf(errf, sizeof(errf), "/tmp/test_ctl.%d.err", (int)getpid());
 	fflush(NULL);
 	if ((pid = fork()) == 0) {
 		struct sbuf out;
@@ -216,8 +221,8 @@ test_blocking_client(void **state)
 		    strstr(out.p, "unknown command") == NULL)
 			rc |= 2;
 		close(fd);
-		if (freopen("/dev/null", "w", stdout) == NULL ||
-		    freopen("/dev/null", "w", stderr) == NULL)
+		if (freopen(outf, "w", stdout) == NULL ||
+		    freopen(errf, "w", stderr) == NULL)
 			rc |= 4;
 		if (ctl_client_main("test", s->path, 2, echo) != 0)
 			rc |= 8;
@@ -226,7 +231,12 @@ test_blocking_client(void **state)
 		if (ctl_client_main("test", "/nonexistent/x.sock", 2,
 		    echo) != 1)
 			rc |= 32;
+		/* Without privilege: the 0600 socket belongs to root. */
+		if (geteuid() == 0 && setuid(65534) == 0 &&
+		    ctl_client_main("test", s->path, 2, echo) != 1)
+			rc |= 64;
 		sbuf_free(&out);
+		fflush(NULL);
 		_exit(rc);
 	}
 	assert_true(pid > 0);
@@ -238,6 +248,19 @@ test_blocking_client(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_true(s->requests >= 4);
+	assert_int_equal(util_read_file(outf, 4096, &text, &len), 0);
+	assert_string_equal(text, "x\n");
+	free(text);
+	assert_int_equal(util_read_file(errf, 4096, &text, &len), 0);
+	assert_non_null(strstr(text, "test: unknown command \"nope\"\n"));
+	assert_non_null(strstr(text, "test: cannot connect to"
+	    " /nonexistent/x.sock: No such file or directory (is test"
+	    " running?)\n"));
+	if (geteuid() == 0)
+		assert_non_null(strstr(text, "permission denied"));
+	free(text);
+	unlink(outf);
+	unlink(errf);
 }
 
 static void
