@@ -44,6 +44,7 @@ if ! command -v ns_add >/dev/null 2>&1; then
 	T_PIDS=""
 	ns() { echo "${T_PREFIX}$1"; }
 	ns_add() {
+		local n
 		for n in "$@"; do
 			ip netns add "$(ns "$n")" || return 1
 			T_NS="$T_NS $(ns "$n")"
@@ -52,12 +53,14 @@ if ! command -v ns_add >/dev/null 2>&1; then
 	}
 	nsx() { n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
 	bg() {
+		local n l
 		n=$1; l=$2; shift 2
 		ip netns exec "$(ns "$n")" "$@" >"$l" 2>&1 &
 		T_PIDS="$T_PIDS $!"
 		echo $!
 	}
 	wait_for() {
+		local lim i n
 		lim=$1; shift
 		i=0; n=$((lim * 20))
 		while [ $i -lt $n ]; do
@@ -68,6 +71,7 @@ if ! command -v ns_add >/dev/null 2>&1; then
 		return 1
 	}
 	cleanup() {
+		local p n
 		for p in $T_PIDS; do kill "$p" 2>/dev/null; done
 		sleep 0.2
 		for p in $T_PIDS; do kill -9 "$p" 2>/dev/null; done
@@ -87,6 +91,7 @@ fi
 # lab_log MSG: a timestamped line (seconds since the lab started).
 LAB_T0=$(date +%s.%N)
 lab_log() {
+	local a b
 	printf '[%7.2fs] %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$LAB_T0" \
 	    'BEGIN { print a - b }')" "$*"
 }
@@ -105,6 +110,7 @@ lab_veth() {
 
 # lab_setup: build the topology, load the rulesets, start the echo server.
 lab_setup() {
+	local sw f i
 	ns_add client fw1 fw2 server lsw wsw || return 1
 	for sw in lsw wsw; do
 		ip -n "$(ns $sw)" link add br0 type bridge \
@@ -244,6 +250,7 @@ EOF
 # lab_links FW down|up: FW loses (or gets back) all its links at once: its
 # LAN and WAN switch ports and its end of the sync link.
 lab_links() {
+	local i
 	i=$(lab_idx "$1")
 	ip -n "$(ns lsw)" link set f$i "$2"
 	ip -n "$(ns wsw)" link set f$i "$2"
@@ -264,6 +271,7 @@ lab_has_vip() {
 # lab_vip_holder: which firewall holds the LAN virtual address ("fw1",
 # "fw2", "both", "none").
 lab_vip_holder() {
+	local h f
 	h=""
 	for f in fw1 fw2; do
 		nsx $f ip -4 addr show dev lan 2>/dev/null |
@@ -282,6 +290,7 @@ lab_vip_holder() {
 # lab_traffic_start NAME N DURATION [tcpconn options...]: start the client
 # (N connections, run for DURATION s); output in $T_DIR/NAME.out.
 lab_traffic_start() {
+	local name n d
 	name=$1; n=$2; d=$3; shift 3
 	LAB_TRAFFIC_OUT=$T_DIR/$name.out
 	LAB_TRAFFIC_PID=$(bg client "$LAB_TRAFFIC_OUT" "$TCPCONN" \
@@ -317,6 +326,7 @@ lab_result() {
 
 # lab_mark_val N KEY: a value from the MARK line n=N.
 lab_mark_val() {
+	local n
 	sed -n "s/^MARK n=$1 .*$2=\([^ ]*\).*/\1/p" "$LAB_TRAFFIC_OUT" |
 	    tail -1
 }
@@ -332,6 +342,7 @@ LAB_PASS=${LAB_PASS:-labsecret}
 
 # lab_carpd_conf FW: carpd.conf for FW's two vhids (LAN 1, WAN 2).
 lab_carpd_conf() {
+	local f i skew c v ifc net
 	f=$1; i=$(lab_idx "$f")
 	eval skew=\$LAB_SKEW$i
 	c=$T_DIR/$f-carpd.conf
@@ -350,7 +361,7 @@ lab_carpd_conf() {
 			echo "	pass $LAB_PASS"
 			echo "	advbase $LAB_ADVBASE"
 			echo "	advskew $skew"
-			[ "$LAB_PREEMPT" = 1 ] && echo "	preempt"
+			[ "$LAB_PREEMPT" = 1 ] && echo "	preempt yes"
 			echo "}"
 		done
 	} >"$c"
@@ -359,6 +370,7 @@ lab_carpd_conf() {
 
 # lab_start_syncd FW [extra options]: start FW's syncd.
 lab_start_syncd() {
+	local f i peer log p
 	f=$1; shift
 	i=$(lab_idx "$f")
 	if [ "$i" = 1 ]; then peer=10.0.3.2; else peer=10.0.3.1; fi
@@ -375,6 +387,7 @@ lab_start_syncd() {
 # lab_start_carpd FW [extra options]: start FW's carpd (with --sync unless
 # LAB_NOSYNC=1).
 lab_start_carpd() {
+	local f conf log p
 	f=$1; shift
 	conf=$(lab_carpd_conf "$f")
 	if [ "${LAB_NOSYNC:-0}" = 1 ]; then
@@ -396,6 +409,7 @@ lab_syncd_pid() { eval echo "\${LAB_SYNCD_PID_$1:-}"; }
 
 # lab_kill SIGNAL PID: signal a process we started and wait for it to go.
 lab_kill() {
+	local i
 	[ -n "$2" ] || return 0
 	kill "-$1" "$2" 2>/dev/null
 	i=0
@@ -445,6 +459,7 @@ lab_bulk_done() { [ "$(lab_syncd_val "$1" bulk)" = done ]; }
 
 # lab_external_at_least FW N: FW's syncd holds at least N peer states.
 lab_external_at_least() {
+	local v
 	v=$(lab_syncd_val "$1" external)
 	[ -n "$v" ] && [ "$v" -ge "$2" ]
 }
@@ -453,6 +468,7 @@ lab_external_at_least() {
 # master; wait until fw1 is MASTER and fw2 BACKUP. LAB_NOSYNC=1: carpd
 # alone, without syncd (the control).
 lab_pair_start() {
+	local f
 	for f in fw1 fw2; do
 		if [ "${LAB_NOSYNC:-0}" != 1 ]; then
 			lab_start_syncd $f || return 1
@@ -473,6 +489,7 @@ lab_pair_start() {
 # lab_master: which firewall is MASTER by carpd ("fw1", "fw2", "none",
 # "both").
 lab_master() {
+	local m f
 	m=""
 	for f in fw1 fw2; do
 		case "$(lab_carp_states $f)" in
@@ -490,6 +507,7 @@ lab_master() {
 # lab_crash FW: FW dies at once: every link gone, daemons killed -9, its
 # conntrack table forgotten (as after a power cut).
 lab_crash() {
+	local p
 	lab_links "$1" down
 	for p in $(lab_carpd_pid "$1") $(lab_syncd_pid "$1") \
 	    $(lab_ka_pid "$1") $(lab_ctd_pid "$1"); do
@@ -518,6 +536,7 @@ lab_ctd_pid() { eval echo "\${LAB_CTD_PID_$1:-}"; }
 
 # lab_conntrackd_conf FW
 lab_conntrackd_conf() {
+	local f i me peer c
 	f=$1; i=$(lab_idx "$f")
 	if [ "$i" = 1 ]; then me=10.0.3.1; peer=10.0.3.2; else
 	    me=10.0.3.2; peer=10.0.3.1; fi
@@ -568,6 +587,7 @@ EOF
 # the notify script drives conntrackd the way its primary-backup.sh does,
 # unless LAB_NOSYNC=1.
 lab_keepalived_conf() {
+	local f i prio c n ctd a ver v name ifc net
 	f=$1; i=$(lab_idx "$f")
 	eval prio=\$LAB_KA_PRIO$i
 	c=$T_DIR/$f-keepalived.conf
@@ -646,6 +666,7 @@ EOF
 }
 
 lab_start_conntrackd() {
+	local f c p
 	f=$1
 	c=$(lab_conntrackd_conf "$f")
 	rm -f "$T_DIR/$f-conntrackd.lock"
@@ -655,6 +676,7 @@ lab_start_conntrackd() {
 }
 
 lab_start_keepalived() {
+	local f c p
 	f=$1
 	c=$(lab_keepalived_conf "$f")
 	p=$(bg $f "$T_DIR/$f-keepalived.log" "$KEEPALIVED" -n -l -D -P \
@@ -678,6 +700,7 @@ lab_ka_backup() {
 # lab_ka_pair_start: conntrackd (unless LAB_NOSYNC=1) and keepalived on both
 # firewalls; fw1 master, fw2 backup.
 lab_ka_pair_start() {
+	local f
 	for f in fw1 fw2; do
 		if [ "${LAB_NOSYNC:-0}" != 1 ]; then
 			lab_start_conntrackd $f || return 1
@@ -691,3 +714,176 @@ lab_ka_pair_start() {
 
 # lab_ka_master_name: fw1/fw2/none/both from the virtual addresses.
 lab_ka_master_name() { lab_vip_holder; }
+
+# ---------------------------------------------------------------- either stack
+# LAB_STACK=carp (carpd + syncd, the default) or ka (keepalived + conntrackd);
+# LAB_NOSYNC=1 leaves out the state sync (the control).
+
+LAB_STACK=${LAB_STACK:-carp}
+
+lab_stack_name() {
+	if [ "$LAB_STACK" = ka ]; then
+		echo "keepalived$([ "${LAB_NOSYNC:-0}" = 1 ] || echo ' + conntrackd')"
+	else
+		echo "carpd$([ "${LAB_NOSYNC:-0}" = 1 ] || echo ' + syncd')"
+	fi
+}
+
+lab_stack_start() {
+	if [ "$LAB_STACK" = ka ]; then lab_ka_pair_start; else lab_pair_start; fi
+}
+
+# lab_stack_is_master FW: FW is master and the other one is not.
+lab_stack_is_master() {
+	local o
+	o=$(lab_other "$1")
+	if [ "$LAB_STACK" = ka ]; then
+		lab_has_vip "$1" && ! lab_has_vip "$o"
+	else
+		lab_is_master "$1" && ! lab_has_vip "$o"
+	fi
+}
+
+# lab_stack_who: fw1, fw2, none or both (by carpd status, or by the
+# addresses for keepalived).
+lab_stack_who() {
+	if [ "$LAB_STACK" = ka ]; then lab_vip_holder; else lab_master; fi
+}
+
+# lab_stack_synced FW N: FW holds at least N states learned from its peer.
+lab_stack_synced() {
+	local v
+	[ "${LAB_NOSYNC:-0}" = 1 ] && return 0
+	if [ "$LAB_STACK" = ka ]; then
+		v=$(nsx "$1" "$CONNTRACKD" -C "$T_DIR/$1-conntrackd.conf" -s \
+		    2>/dev/null | awk '/cache external/ { e = 1 }
+		    e && /current active/ { print $NF; exit }')
+		[ -n "$v" ] && [ "$v" -ge "$2" ]
+	else
+		lab_external_at_least "$1" "$2"
+	fi
+}
+
+# lab_stack_graceful FW: stop FW's master daemon with SIGTERM.
+lab_stack_graceful() {
+	if [ "$LAB_STACK" = ka ]; then
+		lab_kill TERM "$(lab_ka_pid "$1")"
+	else
+		lab_kill TERM "$(lab_carpd_pid "$1")"
+	fi
+}
+
+# lab_stack_revive FW: FW back after a crash, with fresh daemons.
+lab_stack_revive() {
+	lab_revive "$1"
+	if [ "$LAB_STACK" = ka ]; then
+		[ "${LAB_NOSYNC:-0}" = 1 ] || lab_start_conntrackd "$1"
+		lab_start_keepalived "$1"
+	else
+		[ "${LAB_NOSYNC:-0}" = 1 ] || lab_start_syncd "$1"
+		lab_start_carpd "$1"
+	fi
+}
+
+# lab_logs: the daemon logs worth showing when something failed.
+lab_logs() {
+	local f
+	for f in "$T_DIR"/fw?-carpd.log "$T_DIR"/fw?-syncd.log \
+	    "$T_DIR"/fw?-keepalived.log "$T_DIR"/fw?-conntrackd.log \
+	    "$T_DIR"/fw?-notify.log "${LAB_TRAFFIC_OUT:-/nonexistent}"; do
+		[ -e "$f" ] && echo "$f"
+	done
+}
+
+# ---------------------------------------------------------------- test shape
+# Used by tests/netns/test_failover_*.sh (with lib.sh's ok/not_ok/check).
+
+LAB_N=${LAB_N:-300}
+
+# lab_t_begin NAME [HOOK]: lab, both daemons, LAB_N connections through
+# fw1, their states on fw2. HOOK (a command) runs right after the lab is
+# built, before the daemons start. Returns 1 (after reporting) when the
+# scenario cannot go on.
+lab_t_begin() {
+	if ! lab_setup || ! ${2:-true}; then
+		not_ok "lab set up"
+		return 1
+	fi
+	ok "lab set up: client, fw1, fw2, server; strict ruleset, NAT"
+	if ! lab_stack_start; then
+		not_ok "$(lab_stack_name) on both: fw1 MASTER, fw2 BACKUP" \
+		    "(fw1: $(lab_carp_states fw1), fw2: $(lab_carp_states fw2))"
+		dump $(lab_logs)
+		return 1
+	fi
+	ok "$(lab_stack_name) on both: fw1 MASTER, fw2 BACKUP"
+	lab_traffic_start "$1" "$LAB_N" 300 --final-wait 20000
+	if ! lab_traffic_ready 30; then
+		not_ok "$LAB_N TCP connections through fw1"
+		dump $(lab_logs)
+		return 1
+	fi
+	ok "$LAB_N TCP connections (and a stream) through fw1, SNAT to 10.0.2.1"
+	if [ "${LAB_NOSYNC:-0}" != 1 ]; then
+		check "fw2 learned the $LAB_N states from fw1" \
+		    wait_for 20 lab_stack_synced fw2 "$LAB_N"
+	fi
+	sleep 1
+	lab_traffic_mark
+	return 0
+}
+
+# lab_t_master FW WHAT: FW takes over (bounded wait).
+lab_t_master() {
+	if wait_for 15 lab_stack_is_master "$1"; then
+		ok "$1 is MASTER after $2"
+		return 0
+	fi
+	not_ok "$1 is MASTER after $2 (fw1: $(lab_carp_states fw1)," \
+	    "fw2: $(lab_carp_states fw2), addresses on: $(lab_vip_holder))"
+	dump $(lab_logs)
+	return 1
+}
+
+# lab_t_settle: let every connection send over the new master (and TCP
+# retransmit after the gap), then close the measuring phase.
+lab_t_settle() {
+	sleep "${1:-6}"
+	lab_traffic_mark
+}
+
+# lab_t_gap MARK WHAT: the measured gap as a TAP comment (figures, not
+# assertions; `make bench` reports them).
+lab_t_gap() {
+	echo "# $2: traffic gap $(lab_mark_val "$1" udp_gap_ms) ms" \
+	    "(UDP probes), $(lab_mark_val "$1" tcp_gap_ms) ms (TCP stream)"
+}
+
+# lab_t_end all|none WHAT: stop the traffic; all (or none) of the
+# connections must have survived.
+lab_t_end() {
+	local alive lost s
+	lab_traffic_stop
+	alive=$(lab_result alive)
+	lost=$((LAB_N - ${alive:-0}))
+	echo "# $(grep '^RESULT' "$LAB_TRAFFIC_OUT")"
+	if [ "$1" = all ]; then
+		if [ "${alive:-0}" = "$LAB_N" ]; then
+			ok "all $LAB_N connections alive after $2"
+		else
+			not_ok "all $LAB_N connections alive after $2" \
+			    "($lost lost)"
+			dump $(lab_logs)
+		fi
+		s=$(lab_result stream)
+		check "the TCP stream is alive after $2" [ "$s" = alive ]
+	else
+		if [ "${alive:-1}" = 0 ]; then
+			ok "without state sync all $LAB_N connections die after $2"
+		else
+			not_ok "without state sync all $LAB_N connections die" \
+			    "after $2 ($alive survived: the ruleset is not strict)"
+			dump $(lab_logs)
+		fi
+	fi
+}

@@ -30,13 +30,13 @@ ns_add() {
 }
 
 # nsx NAME CMD...: run a command in a namespace.
-nsx() { n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+nsx() { _nsx_n=$1; shift; ip netns exec "$(ns "$_nsx_n")" "$@"; }
 
 # bg NAME LOGFILE CMD...: start a command in a namespace in the background;
 # prints its pid. Killed at the end.
 bg() {
-	n=$1; l=$2; shift 2
-	ip netns exec "$(ns "$n")" "$@" >"$l" 2>&1 &
+	_bg_n=$1; _bg_l=$2; shift 2
+	ip netns exec "$(ns "$_bg_n")" "$@" >"$_bg_l" 2>&1 &
 	T_PIDS="$T_PIDS $!"
 	echo $!
 }
@@ -68,13 +68,14 @@ skip() { T_N=$((T_N + 1)); T_SKIP=$((T_SKIP + 1)); echo "ok $T_N - $1 # SKIP $2"
 check() { w=$1; shift; if "$@"; then ok "$w"; else not_ok "$w"; fi; }
 
 # wait_for SECONDS CMD...: poll (every 50 ms) until CMD succeeds; bounded.
+# (Its counters have names of their own: CMD may be a shell function that
+# sets i or n.)
 wait_for() {
-	lim=$1; shift
-	i=0; n=$((lim * 20))
-	while [ $i -lt $n ]; do
+	_wf_i=0; _wf_n=$(($1 * 20)); shift
+	while [ $_wf_i -lt $_wf_n ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.05
-		i=$((i + 1))
+		_wf_i=$((_wf_i + 1))
 	done
 	return 1
 }

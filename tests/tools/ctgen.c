@@ -26,8 +26,24 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: ctgen [-n count] [-b base] [-t timeout] "
-	    "[-z zone] [-m mark] [--delete | --update | --dump]\n");
+	    "[-z zone] [-m mark] [--delete | --update | --dump]\n"
+	    "       ctgen --one [--proto tcp|udp] --src A --sport P --dst A "
+	    "--dport P\n"
+	    "             [--snat A [--snat-port P]] [--dnat A "
+	    "[--dnat-port P]] [--delete]\n");
 	exit(2);
+}
+
+static int
+port_arg(const char *s)
+{
+	char *ep;
+	long v;
+
+	v = strtol(s, &ep, 10);
+	if (*ep != '\0' || v <= 0 || v > 65535)
+		usage();
+	return (int)v;
 }
 
 static double
@@ -75,6 +91,72 @@ gen(struct ct_state *s, uint32_t base, uint64_t i, uint32_t timeout,
 	}
 }
 
+/* One state given on the command line (--one). */
+struct one {
+	const char	*proto, *src, *dst, *snat, *dnat;
+	int		 sport, dport, snat_port, dnat_port;
+};
+
+static int
+addr_parse(const char *s, uint8_t *out, int *family)
+{
+	if (inet_pton(AF_INET, s, out) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/* The reply tuple is the inverse of orig with the NAT applied to it. */
+static int
+one_build(const struct one *o, struct ct_state *s, uint32_t timeout,
+    int zone, int mark)
+{
+	int f1, f2, f;
+
+	gen(s, 0, 0, timeout, zone, mark);
+	memset(s->orig.src, 0, 16);
+	memset(s->orig.dst, 0, 16);
+	if (o->src == NULL || o->dst == NULL ||
+	    addr_parse(o->src, s->orig.src, &f1) == -1 ||
+	    addr_parse(o->dst, s->orig.dst, &f2) == -1 || f1 != f2)
+		return -1;
+	s->orig.family = (uint8_t)f1;
+	if (o->proto == NULL || strcmp(o->proto, "tcp") == 0)
+		s->orig.proto = IPPROTO_TCP;
+	else if (strcmp(o->proto, "udp") == 0) {
+		s->orig.proto = IPPROTO_UDP;
+		s->fields &= ~CT_F_TCP;
+	} else
+		return -1;
+	s->orig.sport = (uint16_t)o->sport;
+	s->orig.dport = (uint16_t)o->dport;
+	s->reply = s->orig;
+	memcpy(s->reply.src, s->orig.dst, 16);
+	memcpy(s->reply.dst, s->orig.src, 16);
+	s->reply.sport = s->orig.dport;
+	s->reply.dport = s->orig.sport;
+	if (o->snat != NULL) {
+		memset(s->reply.dst, 0, 16);
+		if (addr_parse(o->snat, s->reply.dst, &f) == -1 || f != f1)
+			return -1;
+		if (o->snat_port > 0)
+			s->reply.dport = (uint16_t)o->snat_port;
+	}
+	if (o->dnat != NULL) {
+		memset(s->reply.src, 0, 16);
+		if (addr_parse(o->dnat, s->reply.src, &f) == -1 || f != f1)
+			return -1;
+		if (o->dnat_port > 0)
+			s->reply.sport = (uint16_t)o->dnat_port;
+	}
+	return 0;
+}
+
 static void
 count_cb(const struct ct_state *s, void *arg)
 {
@@ -88,6 +170,16 @@ main(int argc, char *argv[])
 		{ "delete", no_argument, NULL, 'D' },
 		{ "update", no_argument, NULL, 'U' },
 		{ "dump", no_argument, NULL, 'L' },
+		{ "one", no_argument, NULL, '1' },
+		{ "proto", required_argument, NULL, 'P' },
+		{ "src", required_argument, NULL, 's' },
+		{ "dst", required_argument, NULL, 'd' },
+		{ "sport", required_argument, NULL, 'S' },
+		{ "dport", required_argument, NULL, 'T' },
+		{ "snat", required_argument, NULL, 'A' },
+		{ "snat-port", required_argument, NULL, 'B' },
+		{ "dnat", required_argument, NULL, 'C' },
+		{ "dnat-port", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ct_handle *h;
@@ -99,9 +191,11 @@ main(int argc, char *argv[])
 	uint32_t timeout = 3600;
 	size_t k, m;
 	double t0, t;
-	int ch, mode = 0, zone = -1, mark = -1;
+	struct one o;
+	int ch, mode = 0, zone = -1, mark = -1, one = 0;
 	char *ep;
 
+	memset(&o, 0, sizeof(o));
 	inet_pton(AF_INET, "10.1.0.0", &base);
 	while ((ch = getopt_long(argc, argv, "n:b:t:z:m:", lopts, NULL)) != -1) {
 		switch (ch) {
@@ -136,6 +230,36 @@ main(int argc, char *argv[])
 		case 'L':
 			mode = ch;
 			break;
+		case '1':
+			one = 1;
+			break;
+		case 'P':
+			o.proto = optarg;
+			break;
+		case 's':
+			o.src = optarg;
+			break;
+		case 'd':
+			o.dst = optarg;
+			break;
+		case 'S':
+			o.sport = port_arg(optarg);
+			break;
+		case 'T':
+			o.dport = port_arg(optarg);
+			break;
+		case 'A':
+			o.snat = optarg;
+			break;
+		case 'B':
+			o.snat_port = port_arg(optarg);
+			break;
+		case 'C':
+			o.dnat = optarg;
+			break;
+		case 'E':
+			o.dnat_port = port_arg(optarg);
+			break;
 		default:
 			usage();
 		}
@@ -157,6 +281,17 @@ main(int argc, char *argv[])
 	}
 	if ((v = calloc(CHUNK, sizeof(*v))) == NULL)
 		err(1, "calloc");
+	if (one) {
+		if (one_build(&o, v, timeout, zone, mark) == -1)
+			usage();
+		done = (uint64_t)(mode == 'D' ? ct_delete(h, v, 1) :
+		    ct_import(h, v, 1));
+		printf("%s %llu\n", mode == 'D' ? "deleted" : "imported",
+		    (unsigned long long)done);
+		free(v);
+		ct_close(h);
+		return done == 1 ? 0 : 1;
+	}
 	t0 = now();
 	for (i = 0; i < n; i += m) {
 		m = n - i < CHUNK ? (size_t)(n - i) : CHUNK;

@@ -17,7 +17,8 @@
  * the run stops sending). Lines on stdout:
  *   READY conns=N                 all connections answered once
  *   status line every --status ms (human readable)
- *   MARK n=K tcp_gap_ms=X udp_gap_ms=Y udp_lost=L alive=A total=T
+ *   MARK n=K tcp_gap_ms=X udp_gap_ms=Y udp_lost=L alive=A stalled=S
+ *        dead=D reset=R total=T
  *                                 on SIGUSR1: gaps since the previous mark
  *   RESULT alive=A total=T reset=R timeout=X stalled_max=S
  *          tcp_gap_ms=G udp_gap_ms=U udp_lost=L
@@ -680,11 +681,11 @@ mark(struct client *cl, int64_t now)
 
 	count(cl, now, &k);
 	printf("MARK n=%d tcp_gap_ms=%.3f udp_gap_ms=%.3f udp_lost=%lu "
-	    "alive=%d stalled=%d total=%d\n", cl->marks++,
+	    "alive=%d stalled=%d dead=%d reset=%d total=%d\n", cl->marks++,
 	    ms(cur_gap(cl->s_last, now, cl->s_gap)),
 	    ms(cur_gap(cl->u_last, now, cl->u_gap)),
 	    (unsigned long)(cl->u_lost - cl->u_lost_mark), k.up - k.stalled,
-	    k.stalled, cl->n);
+	    k.stalled, k.dead, k.reset, cl->n);
 	fflush(stdout);
 	cl->s_gap = 0;
 	cl->u_gap = 0;
