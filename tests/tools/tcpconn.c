@@ -847,6 +847,11 @@ run_client(struct client *cl)
 	}
 
 	count(cl, now, &k);
+	if (cl->ready) {
+		/* an outage still going on at the end counts too */
+		cl->s_gap_all = cur_gap(cl->s_last, now, cl->s_gap_all);
+		cl->u_gap_all = cur_gap(cl->u_last, now, cl->u_gap_all);
+	}
 	alive = 0;
 	for (i = 0; i < cl->n; i++)
 		if (cl->c[i].st == C_UP && !cl->c[i].outstanding &&
