@@ -290,6 +290,10 @@ sync_event(const char *body, size_t len)
 		carpd_set_demote(DEM_SYNC, (unsigned int)n);
 	} else if (strcmp(buf, "handover") == 0) {
 		log_info("syncd hands over: giving mastership away");
+		/* Stay demoted until syncd is back and says otherwise. */
+		snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
+		    "syncd handed over");
+		carpd_set_demote(DEM_SYNC, 32);
 		for (i = 0; i < carpd->nvh; i++)
 			step(carpd->vh[i], FSM_EV_HANDOVER, NULL);
 	} else
