@@ -757,6 +757,150 @@ test_own_burst(void **unused)
 	free(s);
 }
 
+/* Expectations: import, event, dump; a related state with its master. */
+struct expview {
+	struct ct_expect	 ev, dumped;
+	int			 nev, ndumped, done;
+};
+
+static void
+exp_state_cb(enum ct_event ev, const struct ct_state *s, void *arg)
+{
+}
+
+static void
+exp_cb(enum ct_event ev, const struct ct_expect *e, void *arg)
+{
+	struct expview *x = arg;
+
+	if (x->done == 0 && ev == CT_EV_NEW && x->nev > 0) {
+		x->dumped = *e;
+		x->ndumped++;
+	} else if (ev == CT_EV_NEW) {
+		x->ev = *e;
+		x->nev++;
+	}
+}
+
+static void
+exp_done(void *arg, int err)
+{
+	struct expview *x = arg;
+
+	x->done = err == 0 ? 1 : -1;
+}
+
+static int
+exp_has_event(struct view *v, void *arg)
+{
+	return ((struct expview *)arg)->nev > 0;
+}
+
+static int
+exp_dump_done(struct view *v, void *arg)
+{
+	return ((struct expview *)arg)->done != 0;
+}
+
+static void
+check_expect(const struct ct_expect *want, const struct ct_expect *got)
+{
+	assert_true(tuple_eq(&want->master, &got->master));
+	assert_true(tuple_eq(&want->tuple, &got->tuple));
+	assert_int_equal(got->mask.sport, want->mask.sport);
+	assert_int_equal(got->mask.dport, want->mask.dport);
+	assert_memory_equal(got->mask.src, want->mask.src, 4);
+	assert_memory_equal(got->mask.dst, want->mask.dst, 4);
+	assert_string_equal(got->helper, "ftp");
+	assert_int_equal(got->class, want->class);
+	assert_true(got->timeout <= want->timeout);
+	assert_true(got->timeout + 60 >= want->timeout);
+}
+
+static void
+test_expect(void **unused)
+{
+	struct ev_loop *l;
+	struct ct_handle *h, *other;
+	struct ct_callbacks cb = { exp_state_cb, exp_cb, NULL, NULL };
+	struct ct_state m, rel;
+	struct ct_expect e;
+	struct expview x;
+	struct coll c;
+	const struct ct_state *g;
+
+	NEED_NS();
+	flush_table();
+	memset(&x, 0, sizeof(x));
+	l = ev_loop_new();
+	assert_non_null(l);
+	h = ct_open(l, &cb, &x, 0);
+	assert_non_null(h);
+	other = ct_open(NULL, NULL, NULL, 0);
+	assert_non_null(other);
+
+	/* The FTP control connection, with its helper. */
+	mk(&m, AF_INET, IPPROTO_TCP, "10.0.5.1", "10.9.5.1", 40000, 21);
+	m.fields |= CT_F_HELPER;
+	snprintf(m.helper, sizeof(m.helper), "ftp");
+	if (ct_import(other, &m, 1) != 1) {
+		print_message("# skipped: no ftp helper in this kernel\n");
+		ct_close(other);
+		ct_close(h);
+		ev_loop_free(l);
+		skip();
+	}
+
+	/* Expect 10.0.5.1:any -> 10.9.5.1:20000. */
+	memset(&e, 0, sizeof(e));
+	e.master = m.orig;
+	set_addr(&e.tuple, AF_INET, "10.0.5.1", "10.9.5.1");
+	e.tuple.proto = IPPROTO_TCP;
+	e.tuple.dport = 20000;
+	set_addr(&e.mask, AF_INET, "255.255.255.255", "255.255.255.255");
+	e.mask.proto = IPPROTO_TCP;
+	e.mask.sport = 0;
+	e.mask.dport = 0xffff;
+	e.timeout = 300;
+	e.fields = CT_EXP_F_HELPER;
+	snprintf(e.helper, sizeof(e.helper), "ftp");
+	assert_int_equal(ct_import_expect(other, &e, 1), 1);
+	assert_int_equal(ct_stats(other)->exp_import_errors, 0);
+
+	/* Event for a foreign expectation. */
+	assert_true(spin(l, NULL, exp_has_event, &x));
+	check_expect(&e, &x.ev);
+
+	/* Dump: states, then expectations. */
+	assert_int_equal(ct_dump_start(h, exp_done, &x), 0);
+	assert_true(spin(l, NULL, exp_dump_done, &x));
+	assert_int_equal(x.done, 1);
+	assert_int_equal(x.ndumped, 1);
+	check_expect(&e, &x.dumped);
+
+	/* The related data connection, created with its master. */
+	mk(&rel, AF_INET, IPPROTO_TCP, "10.0.5.1", "10.9.5.1", 40001, 20001);
+	rel.fields |= CT_F_MASTER;
+	rel.master = m.orig;
+	assert_int_equal(ct_import(other, &rel, 1), 1);
+	dump_all(other, &c);
+	g = coll_find(&c, &m);
+	assert_non_null(g);
+	assert_true(g->fields & CT_F_HELPER);
+	assert_string_equal(g->helper, "ftp");
+	g = coll_find(&c, &rel);
+	assert_non_null(g);
+	assert_true(g->fields & CT_F_MASTER);
+	assert_true(tuple_eq(&g->master, &m.orig));
+	assert_true(g->status & IPS_EXPECTED);
+	free(c.v);
+
+	ct_close(other);
+	ct_close(h);
+	ev_loop_free(l);
+	flush_table();
+}
+
 int
 main(void)
 {
@@ -770,6 +914,7 @@ main(void)
 		cmocka_unit_test(test_dump_async),
 		cmocka_unit_test(test_enobufs),
 		cmocka_unit_test(test_own_burst),
+		cmocka_unit_test(test_expect),
 	};
 
 	log_init("test_syncd_ct", 0, 0);
