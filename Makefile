@@ -64,6 +64,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 all: carpd/carpd syncd/syncd
 
 .SECONDEXPANSION:
+.SECONDARY:
 
 # Rebuild everything when the compiler flags change (e.g. SAN=1 vs not).
 FLAGS_STAMP := $(B)/.flags
