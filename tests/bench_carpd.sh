@@ -1,0 +1,72 @@
+#!/bin/sh
+# bench_carpd.sh: carpd failover times in network namespaces: the master
+# is killed (SIGKILL: the backup waits for master-down) or stopped
+# (SIGTERM: it bows out and the backup takes over at once). Prints one
+# line per case with the measured gap and the protocol's bound.
+# Needs root. Usage: B=build sh tests/bench_carpd.sh [rounds]
+TOPDIR=$(cd "$(dirname "$0")/.." && pwd)
+CARPD=${CARPD:-$TOPDIR/${B:-build}/bin/carpd}
+. "$TOPDIR/tests/netns/lib.sh"
+. "$TOPDIR/tests/netns/carpd.inc"
+trap 'cleanup' EXIT
+
+ROUNDS=${1:-3}
+[ "$(id -u)" -eq 0 ] || { echo "bench_carpd: needs root"; exit 0; }
+[ -x "$CARPD" ] || { echo "bench_carpd: $CARPD not built"; exit 1; }
+topo a b || exit 1
+
+now() { date +%s.%N; }
+
+# one CASE ADVBASE SKEW_A SKEW_B SIGNAL: ms from the signal to b MASTER.
+one() {
+	carpd_bg a -i eth0 -v 1 -p bench -a 10.0.0.100/24 -b "$2" -k "$3"
+	carpd_bg b -i eth0 -v 1 -p bench -a 10.0.0.100/24 -b "$2" -k "$4"
+	wait_for 10 is_state a MASTER && wait_for 5 is_state b BACKUP ||
+	    { echo "# setup failed"; return 1; }
+	sleep 1.2
+	pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
+	t0=$(now)
+	kill "-$5" "$pa"
+	if ! wait_for 15 is_state b MASTER; then
+		echo "# b did not take over"
+		return 1
+	fi
+	t1=$(jq_ b "s['vhids'][0]['last_transition']['time']")
+	pkill -f "$T_DIR/b.sock" 2>/dev/null
+	wait_for 3 sh -c "! pgrep -f '$T_DIR/[ab].sock' >/dev/null"
+	nsx a ip addr del 10.0.0.100/24 dev eth0 2>/dev/null
+	python3 -c "print('%.1f' % ((float('$t1') - float('$t0')) * 1000))"
+}
+
+run() {	# LABEL ADVBASE SKEWA SKEWB SIGNAL BOUND_MS
+	all=""
+	i=0
+	while [ $i -lt "$ROUNDS" ]; do
+		v=$(one "$@" | tail -1)
+		all="$all $v"
+		i=$((i + 1))
+	done
+	python3 - "$1" "$6" $all <<'P'
+import sys
+label, bound = sys.argv[1], float(sys.argv[2])
+v = []
+for x in sys.argv[3:]:
+    try:
+        v.append(float(x))
+    except ValueError:
+        pass
+if not v:
+    print("carpd %-44s failed" % label)
+else:
+    print("carpd %-44s min %7.1f ms  mean %7.1f ms  max %7.1f ms  "
+          "(bound %s, %d runs)" % (label, min(v), sum(v) / len(v),
+          max(v), ("%.0f ms" % bound) if bound else "one packet", len(v)))
+P
+}
+
+# Bounds: master-down = 3 * advbase + advskew/256 of the backup
+# (advbase 0: 3 * advskew/256); a bow-out has no bound but one packet.
+run "failover, advbase 1, SIGKILL (master-down)" 1 0 20 KILL 3078
+run "failover, advbase 0 advskew 20/40, SIGKILL" 0 20 40 KILL 469
+run "handover, advbase 1, SIGTERM (bow-out)" 1 0 20 TERM 0
+run "handover, advbase 0 advskew 20/40, SIGTERM" 0 20 40 TERM 0
