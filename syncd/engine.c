@@ -41,6 +41,54 @@ change_mask(const struct ct_state *o, const struct ct_state *n)
 	return m;
 }
 
+/*
+ * The kernel's update events carry the master tuple, labels, protocol
+ * info, sequence adjustment and mark only when they changed (the mark
+ * also when non-zero): keep what we knew for the parts left out.
+ */
+static void
+merge_update(struct ct_state *n, const struct ct_state *o)
+{
+	static const struct {
+		uint32_t	 f;
+	} keep[] = { { CT_F_MASTER }, { CT_F_LABELS }, { CT_F_TCP },
+	    { CT_F_SCTP }, { CT_F_SEQADJ }, { CT_F_MARK }, { CT_F_HELPER } };
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		uint32_t f = keep[i].f;
+
+		if ((n->fields & f) || !(o->fields & f))
+			continue;
+		n->fields |= f;
+		switch (f) {
+		case CT_F_MASTER:
+			n->master = o->master;
+			break;
+		case CT_F_LABELS:
+			memcpy(n->labels, o->labels, CT_LABELS_LEN);
+			break;
+		case CT_F_TCP:
+			n->tcp_state = o->tcp_state;
+			memcpy(n->tcp_wscale, o->tcp_wscale, 2);
+			memcpy(n->tcp_flags, o->tcp_flags, 2);
+			break;
+		case CT_F_SCTP:
+			n->sctp_state = o->sctp_state;
+			memcpy(n->sctp_vtag, o->sctp_vtag, sizeof(n->sctp_vtag));
+			break;
+		case CT_F_SEQADJ:
+			memcpy(n->seqadj, o->seqadj, sizeof(n->seqadj));
+			break;
+		case CT_F_MARK:
+			n->mark = o->mark;
+			break;
+		case CT_F_HELPER:
+			memcpy(n->helper, o->helper, CT_HELPER_LEN);
+			break;
+		}
+	}
+}
+
 static int
 addr_is(const struct sockaddr_storage *ss, const struct ct_tuple *t,
     const uint8_t *a)
@@ -105,7 +153,7 @@ void
 engine_own_state(struct syncd *sd, enum ct_event ev,
     const struct ct_state *st)
 {
-	struct ct_state old;
+	struct ct_state old, merged;
 	struct centry *e, *o;
 	uint32_t now = syncd_now_s();
 	uint8_t m = CHG_FULL;
@@ -123,6 +171,12 @@ engine_own_state(struct syncd *sd, enum ct_event ev,
 	if ((e = cache_lookup(sd->internal, st)) != NULL &&
 	    centry_state(e, now, &old) == 0) {
 		had = 1;
+		if (ev == CT_EV_UPDATE) {
+			/* Update events carry only what changed of these. */
+			merged = *st;
+			merge_update(&merged, &old);
+			st = &merged;
+		}
 		m = change_mask(&old, st);
 		if (m == 0 && ev == CT_EV_NEW) {
 			/* A dump repeating what we know. */
