@@ -98,6 +98,9 @@ struct ct_handle {
 	uint8_t			*rbuf;		/* CT_RX_SIZE */
 	int			*errs;		/* CT_BATCH_MSGS */
 	size_t			*lst[3];	/* CT_BATCH_MSGS each */
+	size_t			*defer;		/* ct_import: retry at the end */
+	size_t			 ndefer, capdefer;
+	int			 first_err;
 };
 
 static void	ct_ev_readable(int, int, void *);
@@ -306,6 +309,7 @@ ct_close(struct ct_handle *h)
 	free(h->errs);
 	for (i = 0; i < 3; i++)
 		free(h->lst[i]);
+	free(h->defer);
 	free(h);
 }
 
@@ -722,101 +726,166 @@ ct_batch_send(struct ct_handle *h, size_t len, uint32_t seq0, size_t n)
 	ct_batch_collect(h, seq0, n);
 }
 
-/* Build and send states base[lst[0..m)] with how; errors in h->errs. */
-static void
+#define CT_IDX(lst, k)	((lst) != NULL ? (lst)[k] : (k))
+
+/*
+ * Build and send, in one batch, the states base[CT_IDX(lst, k)] for k from
+ * "from" on, before "to", as many as fit; h->errs[k - from] gets each
+ * outcome. Returns how many were sent.
+ */
+static size_t
 ct_send_list(struct ct_handle *h, const struct ct_state *base,
-    const size_t *lst, size_t m, int how)
+    const size_t *lst, size_t from, size_t to, int how)
 {
-	size_t i, len = 0;
+	size_t k, len = 0;
 	uint32_t seq0 = h->seq;
 
-	for (i = 0; i < m; i++)
-		len += ct_msg_state(h->sbuf + len, seq0 + (uint32_t)i,
-		    &base[lst[i]], how);
-	h->seq += (uint32_t)m;
-	ct_batch_send(h, len, seq0, m);
+	for (k = from; k < to && k - from < CT_BATCH_MSGS &&
+	    len < CT_BATCH_BYTES; k++)
+		len += ct_msg_state(h->sbuf + len, seq0 + (uint32_t)(k - from),
+		    &base[CT_IDX(lst, k)], how);
+	h->seq += (uint32_t)(k - from);
+	ct_batch_send(h, len, seq0, k - from);
+	return k - from;
 }
 
-long
-ct_import(struct ct_handle *h, const struct ct_state *s, size_t n)
+static void
+ct_import_error(struct ct_handle *h, int e)
 {
-	size_t i, j, k, m, nupd, nhelp, nretry;
-	size_t *all = h->lst[0], *upd = h->lst[1], *tmp = h->lst[2];
-	size_t len;
-	uint32_t seq0;
+	if (h->first_err == 0)
+		h->first_err = e;
+	h->st.import_errors++;
+}
+
+/* Existing entries: update without NAT, helper and master. */
+static long
+ct_update(struct ct_handle *h, const struct ct_state *s, const size_t *upd,
+    size_t n)
+{
+	size_t *retry = h->lst[2];
+	size_t k0, k, r0, r, sent, rsent, nretry;
+	long done = 0;
+
+	for (k0 = 0; k0 < n; k0 += sent) {
+		sent = ct_send_list(h, s, upd, k0, n, 0);
+		nretry = 0;
+		for (k = 0; k < sent; k++) {
+			if (h->errs[k] == 0) {
+				h->st.updated++;
+				done++;
+			} else if (h->errs[k] == EBUSY)
+				retry[nretry++] = upd[k0 + k];
+			else
+				ct_import_error(h, h->errs[k]);
+		}
+		/* EBUSY: our status would clear a bit the kernel keeps
+		 * (ASSURED, SEEN_REPLY): leave the status alone. */
+		for (r0 = 0; r0 < nretry; r0 += rsent) {
+			rsent = ct_send_list(h, s, retry, r0, nretry,
+			    CT_BUILD_NO_STATUS);
+			for (r = 0; r < rsent; r++) {
+				if (h->errs[r] == 0) {
+					h->st.updated++;
+					done++;
+				} else
+					ct_import_error(h, h->errs[r]);
+			}
+		}
+	}
+	return done;
+}
+
+/* A failure a later attempt may cure: the master is further down the
+ * array, or this kernel lacks the helper. */
+static int
+ct_retryable(const struct ct_state *s, int e)
+{
+	if ((s->fields & CT_F_MASTER) && e == ENOENT)
+		return 1;
+	if ((s->fields & CT_F_HELPER) && (e == ENOENT || e == EOPNOTSUPP))
+		return 1;
+	return 0;
+}
+
+static void
+ct_defer(struct ct_handle *h, size_t idx)
+{
+	size_t *p, cap;
+
+	if (h->ndefer == h->capdefer) {
+		cap = h->capdefer ? h->capdefer * 2 : 64;
+		if ((p = reallocarray(h->defer, cap, sizeof(*p))) == NULL) {
+			ct_import_error(h, ENOMEM);
+			return;
+		}
+		h->defer = p;
+		h->capdefer = cap;
+	}
+	h->defer[h->ndefer++] = idx;
+}
+
+/* Create s[CT_IDX(lst, k)] for k < m; existing ones are updated. */
+static long
+ct_create(struct ct_handle *h, const struct ct_state *s, const size_t *lst,
+    size_t m, int how, int defer)
+{
+	size_t *upd = h->lst[1];
+	size_t k0, k, x, sent, nupd;
 	long done = 0;
 	int e;
 
-	for (i = 0; i < n; i = j) {
-		/* Creates, as many as fit one batch. */
-		seq0 = h->seq;
-		len = 0;
-		for (j = i; j < n && j - i < CT_BATCH_MSGS &&
-		    len < CT_BATCH_BYTES; j++)
-			len += ct_msg_state(h->sbuf + len,
-			    seq0 + (uint32_t)(j - i), &s[j], CT_BUILD_CREATE);
-		m = j - i;
-		h->seq += (uint32_t)m;
-		ct_batch_send(h, len, seq0, m);
-
-		nupd = nhelp = 0;
-		for (k = 0; k < m; k++) {
+	for (k0 = 0; k0 < m; k0 += sent) {
+		sent = ct_send_list(h, s, lst, k0, m, how);
+		nupd = 0;
+		for (k = 0; k < sent; k++) {
+			x = CT_IDX(lst, k0 + k);
 			e = h->errs[k];
 			if (e == 0) {
 				h->st.imported++;
 				done++;
 			} else if (e == EEXIST)
-				upd[nupd++] = i + k;
-			else if ((s[i + k].fields & CT_F_HELPER) &&
-			    (e == ENOENT || e == EOPNOTSUPP))
-				all[nhelp++] = i + k;
+				upd[nupd++] = x;
+			else if (defer && ct_retryable(&s[x], e))
+				ct_defer(h, x);
 			else
-				h->st.import_errors++;
+				ct_import_error(h, e);
 		}
-
-		/* A helper this kernel lacks should not cost the state. */
-		if (nhelp > 0) {
-			ct_send_list(h, s, all, nhelp,
-			    CT_BUILD_CREATE | CT_BUILD_NO_HELPER);
-			for (k = 0; k < nhelp; k++) {
-				e = h->errs[k];
-				if (e == 0) {
-					h->st.imported++;
-					done++;
-				} else if (e == EEXIST)
-					upd[nupd++] = all[k];
-				else
-					h->st.import_errors++;
-			}
-		}
-
-		/* Existing entries: update without NAT, helper, master. */
-		if (nupd == 0)
-			continue;
-		ct_send_list(h, s, upd, nupd, 0);
-		nretry = 0;
-		for (k = 0; k < nupd; k++) {
-			e = h->errs[k];
-			if (e == 0) {
-				h->st.updated++;
-				done++;
-			} else if (e == EBUSY)
-				tmp[nretry++] = upd[k];
-			else
-				h->st.import_errors++;
-		}
-		/* EBUSY: the status would drop a bit the kernel keeps. */
-		if (nretry == 0)
-			continue;
-		ct_send_list(h, s, tmp, nretry, CT_BUILD_NO_STATUS);
-		for (k = 0; k < nretry; k++) {
-			if (h->errs[k] == 0) {
-				h->st.updated++;
-				done++;
-			} else
-				h->st.import_errors++;
-		}
+		done += ct_update(h, s, upd, nupd);
 	}
+	return done;
+}
+
+long
+ct_import(struct ct_handle *h, const struct ct_state *s, size_t n)
+{
+	size_t *d, nd;
+	uint64_t errs0 = h->st.import_errors;
+	long done;
+
+	h->first_err = 0;
+	h->ndefer = 0;
+	done = ct_create(h, s, NULL, n, CT_BUILD_CREATE, 1);
+	if (h->ndefer > 0) {
+		/* Masters that came later are in by now. */
+		d = h->defer;
+		nd = h->ndefer;
+		h->defer = NULL;
+		h->ndefer = h->capdefer = 0;
+		done += ct_create(h, s, d, nd, CT_BUILD_CREATE, 1);
+		free(d);
+	}
+	if (h->ndefer > 0) {
+		/* Still no master or helper: keep the connection itself
+		 * (its packets pass) rather than lose it. */
+		done += ct_create(h, s, h->defer, h->ndefer, CT_BUILD_CREATE |
+		    CT_BUILD_NO_MASTER | CT_BUILD_NO_HELPER, 0);
+		h->ndefer = 0;
+	}
+	if (h->st.import_errors > errs0)
+		log_warnx("%s: %llu of %zu states refused by the kernel "
+		    "(first: %s)", __func__,
+		    (unsigned long long)(h->st.import_errors - errs0), n,
+		    strerror(h->first_err));
 	ct_own_count(h, done);
 	return done;
 }

@@ -667,14 +667,18 @@ ct_put_protoinfo(struct nlmsghdr *nlh, const struct ct_state *s)
 	struct nlattr *n1, *n2;
 	uint8_t f[CT_TCP_FLAGS_LEN];
 
-	if (s->orig.proto == IPPROTO_TCP && (s->fields & CT_F_TCP)) {
+	if (s->orig.proto == IPPROTO_TCP) {
 		n1 = mnl_attr_nest_start(nlh, CTA_PROTOINFO);
 		n2 = mnl_attr_nest_start(nlh, CTA_PROTOINFO_TCP);
-		mnl_attr_put_u8(nlh, CTA_PROTOINFO_TCP_STATE, s->tcp_state);
-		mnl_attr_put_u8(nlh, CTA_PROTOINFO_TCP_WSCALE_ORIGINAL,
-		    s->tcp_wscale[0]);
-		mnl_attr_put_u8(nlh, CTA_PROTOINFO_TCP_WSCALE_REPLY,
-		    s->tcp_wscale[1]);
+		/* Without a known state, at least make it liberal. */
+		if (s->fields & CT_F_TCP) {
+			mnl_attr_put_u8(nlh, CTA_PROTOINFO_TCP_STATE,
+			    s->tcp_state);
+			mnl_attr_put_u8(nlh, CTA_PROTOINFO_TCP_WSCALE_ORIGINAL,
+			    s->tcp_wscale[0]);
+			mnl_attr_put_u8(nlh, CTA_PROTOINFO_TCP_WSCALE_REPLY,
+			    s->tcp_wscale[1]);
+		}
 		/*
 		 * The sequence tracking data (td_end, td_maxwin, ...) cannot
 		 * be set over ctnetlink, so imported states must be liberal
@@ -779,7 +783,7 @@ ct_msg_state(void *buf, uint32_t seq, const struct ct_state *s, int how)
 		mnl_attr_put_strz(nlh, CTA_HELP_NAME, s->helper);
 		mnl_attr_nest_end(nlh, n);
 	}
-	if (s->fields & CT_F_MASTER)
+	if ((s->fields & CT_F_MASTER) && !(how & CT_BUILD_NO_MASTER))
 		ct_put_tuple(nlh, CTA_TUPLE_MASTER, &s->master);
 	return nlh->nlmsg_len;
 }

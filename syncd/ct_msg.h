@@ -27,6 +27,7 @@
 #define CT_BUILD_CREATE		0x1	/* else: update of an existing one */
 #define CT_BUILD_NO_STATUS	0x2	/* update: leave the status alone */
 #define CT_BUILD_NO_HELPER	0x4	/* create: without the helper */
+#define CT_BUILD_NO_MASTER	0x8	/* create: without the master */
 
 /* Each builder writes one message at buf (at least CT_MSG_MAX bytes) and
  * returns its length. */

@@ -895,6 +895,33 @@ test_expect(void **unused)
 	assert_true(g->status & IPS_EXPECTED);
 	free(c.v);
 
+	/* Related before its master in the array: still linked. */
+	{
+		struct ct_state two[2], orphan;
+
+		assert_int_equal(ct_delete(other, &rel, 1), 1);
+		assert_int_equal(ct_delete(other, &m, 1), 1);
+		two[0] = rel;
+		two[1] = m;
+		assert_int_equal(ct_import(other, two, 2), 2);
+		/* A master that exists nowhere: kept as a plain state. */
+		mk(&orphan, AF_INET, IPPROTO_TCP, "10.0.6.1", "10.9.6.1",
+		    40002, 20002);
+		orphan.fields |= CT_F_MASTER;
+		orphan.master = m.orig;
+		orphan.master.sport = 1;
+		assert_int_equal(ct_import(other, &orphan, 1), 1);
+		dump_all(other, &c);
+		g = coll_find(&c, &rel);
+		assert_non_null(g);
+		assert_true(g->fields & CT_F_MASTER);
+		assert_true(tuple_eq(&g->master, &m.orig));
+		g = coll_find(&c, &orphan);
+		assert_non_null(g);
+		assert_false(g->fields & CT_F_MASTER);
+		free(c.v);
+	}
+
 	ct_close(other);
 	ct_close(h);
 	ev_loop_free(l);
