@@ -337,12 +337,13 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 			return -1;
 		}
 	} else if (strcmp(cl->argv[0], "control") == 0) {
-		free(carpd->control);
-		if ((carpd->control = strdup(cl->argv[1])) == NULL)
+		/* The command line wins. */
+		if (carpd->control == NULL &&
+		    (carpd->control = strdup(cl->argv[1])) == NULL)
 			return -1;
 	} else if (strcmp(cl->argv[0], "sync") == 0) {
-		free(carpd->sync_path);
-		if ((carpd->sync_path = strdup(cl->argv[1])) == NULL)
+		if (carpd->sync_path == NULL &&
+		    (carpd->sync_path = strdup(cl->argv[1])) == NULL)
 			return -1;
 	} else if (strcmp(cl->argv[0], "sync-timeout") == 0) {
 		if (conf_uint(cl->argv[1], 0, 600000, &n) == -1) {
