@@ -59,7 +59,17 @@
 enum ct_dump_mode {
 	CT_DUMP_NONE,
 	CT_DUMP_ASYNC,
-	CT_DUMP_SYNC,
+};
+
+/* One dump in progress: the loop's (on h->dmp) or a ct_dump_sync()
+ * (on a socket of its own, so that it never waits for the other). */
+struct ct_dumpio {
+	int			 fd;
+	uint32_t		 seq;
+	int			 phase;		/* 0 states, 1 expectations */
+	uint8_t			*buf;		/* CT_DUMP_RX */
+	void			(*cb)(const struct ct_state *, void *);
+	void			*cbarg;		/* cb == NULL: h->cb */
 };
 
 struct ct_handle {
@@ -83,15 +93,15 @@ struct ct_handle {
 	uint8_t			*evbuf;
 
 	enum ct_dump_mode	 dumping;
-	int			 dump_phase;	/* 0 states, 1 expectations */
+	struct ct_dumpio	 adump;
 	int			 dump_resync;
 	int			 resync_pending;
+	int			 resync_open;	/* begin called, end not yet */
+	void			(*pend_done)(void *, int);
+	void			*pend_arg;
 	int			 dump_err;
-	uint32_t		 dump_seq;
 	void			(*dump_done)(void *, int);
 	void			*dump_arg;
-	void			(*dump_cb)(const struct ct_state *, void *);
-	void			*dump_cbarg;
 	uint8_t			*dbuf;
 
 	uint8_t			*sbuf;		/* CT_BATCH_BYTES + CT_MSG_MAX */
@@ -245,6 +255,8 @@ ct_open(struct ev_loop *loop, const struct ct_callbacks *cb, void *arg,
 	if ((h->dmp = ct_socket(1, CT_DUMP_RCVBUF)) == NULL)
 		goto fail;
 	h->dmpfd = mnl_socket_get_fd(h->dmp);
+	h->adump.fd = h->dmpfd;
+	h->adump.buf = h->dbuf;
 
 	if (cb == NULL)
 		return h;
@@ -432,19 +444,20 @@ ct_ev_readable(int fd, int events, void *arg)
  */
 
 static int
-ct_dump_send(struct ct_handle *h, uint8_t subsys, uint8_t type)
+ct_dump_send(struct ct_handle *h, struct ct_dumpio *d, uint8_t subsys,
+    uint8_t type)
 {
 	uint8_t buf[CT_MSG_MAX];
 	size_t len;
 	ssize_t n;
 
 	/* Drop what an abandoned dump may have left behind. */
-	while (recv(h->dmpfd, h->dbuf, CT_DUMP_RX, MSG_DONTWAIT) > 0)
+	while (recv(d->fd, d->buf, CT_DUMP_RX, MSG_DONTWAIT) > 0)
 		;
-	h->dump_seq = ++h->seq;
-	len = ct_msg_dump(buf, h->dump_seq, subsys, type);
+	d->seq = ++h->seq;
+	len = ct_msg_dump(buf, d->seq, subsys, type);
 	do {
-		n = send(h->dmpfd, buf, len, 0);
+		n = send(d->fd, buf, len, 0);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -1;
@@ -453,16 +466,16 @@ ct_dump_send(struct ct_handle *h, uint8_t subsys, uint8_t type)
 
 /* One read's worth: 0 more to come, 1 this dump part is done, -errno. */
 static int
-ct_dump_process(struct ct_handle *h, const void *buf, size_t len)
+ct_dump_process(struct ct_handle *h, struct ct_dumpio *d, size_t len)
 {
-	const struct nlmsghdr *nlh = buf;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)d->buf;
 	const struct nlmsgerr *err;
 	struct ct_state s;
 	struct ct_expect e;
 	int rem = (int)len;
 
 	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
-		if (nlh->nlmsg_seq != h->dump_seq)
+		if (nlh->nlmsg_seq != d->seq)
 			continue;
 		if (nlh->nlmsg_type == NLMSG_DONE)
 			return 1;
@@ -476,14 +489,14 @@ ct_dump_process(struct ct_handle *h, const void *buf, size_t len)
 		}
 		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
 			continue;
-		if (h->dump_phase == 0) {
+		if (d->phase == 0) {
 			if (ct_parse_msg(nlh, (size_t)rem, &s) == -1) {
 				h->st.parse_errors++;
 				continue;
 			}
 			h->st.dumped++;
-			if (h->dumping == CT_DUMP_SYNC)
-				h->dump_cb(&s, h->dump_cbarg);
+			if (d->cb != NULL)
+				d->cb(&s, d->cbarg);
 			else
 				h->cb.state(CT_EV_NEW, &s, h->arg);
 		} else {
@@ -498,6 +511,8 @@ ct_dump_process(struct ct_handle *h, const void *buf, size_t len)
 	return 0;
 }
 
+static int	ct_dump_begin(struct ct_handle *);
+
 static void
 ct_dump_finish(struct ct_handle *h, int err)
 {
@@ -510,19 +525,36 @@ ct_dump_finish(struct ct_handle *h, int err)
 	h->dump_resync = 0;
 	h->dump_done = NULL;
 	if (resync) {
+		h->st.resyncs++;
 		if (err != 0) {
-			/* An incomplete re-dump proves nothing: do it again. */
+			/* An incomplete re-dump proves nothing: do it again,
+			 * inside the same resync_begin/resync_end bracket. */
 			log_warnx("%s: re-dump failed: %s", __func__,
 			    strerror(-err));
 			h->resync_pending = 1;
+		} else {
+			h->resync_open = 0;
+			if (h->cb.resync_end != NULL)
+				h->cb.resync_end(h->arg);
 		}
-		h->st.resyncs++;
-		if (h->cb.resync_end != NULL && err == 0)
-			h->cb.resync_end(h->arg);
 	} else if (done != NULL)
 		done(darg, err);
-	if (h->resync_pending && h->dumping == CT_DUMP_NONE)
+	if (h->dumping != CT_DUMP_NONE)
+		return;
+	if (h->resync_pending)
 		ct_resync_start(h);
+	else if (h->pend_done != NULL) {
+		/* A ct_dump_start() that came during a re-dump. */
+		done = h->pend_done;
+		darg = h->pend_arg;
+		h->pend_done = NULL;
+		if (ct_dump_begin(h) == -1)
+			done(darg, -errno);
+		else {
+			h->dump_done = done;
+			h->dump_arg = darg;
+		}
+	}
 }
 
 static void
@@ -542,16 +574,16 @@ ct_dump_readable(int fd, int events, void *arg)
 			ct_dump_finish(h, -errno);
 			return;
 		}
-		r = ct_dump_process(h, h->dbuf, (size_t)n);
+		r = ct_dump_process(h, &h->adump, (size_t)n);
 		if (r < 0) {
 			ct_dump_finish(h, r);
 			return;
 		}
 		if (r == 0)
 			continue;
-		if (h->dump_phase == 0 && h->cb.expect != NULL) {
-			h->dump_phase = 1;
-			if (ct_dump_send(h, NFNL_SUBSYS_CTNETLINK_EXP,
+		if (h->adump.phase == 0 && h->cb.expect != NULL) {
+			h->adump.phase = 1;
+			if (ct_dump_send(h, &h->adump, NFNL_SUBSYS_CTNETLINK_EXP,
 			    IPCTNL_MSG_EXP_GET) == -1) {
 				ct_dump_finish(h, -errno);
 				return;
@@ -574,8 +606,9 @@ ct_dump_begin(struct ct_handle *h)
 		errno = EBUSY;
 		return -1;
 	}
-	h->dump_phase = 0;
-	if (ct_dump_send(h, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET) == -1)
+	h->adump.phase = 0;
+	if (ct_dump_send(h, &h->adump, NFNL_SUBSYS_CTNETLINK,
+	    IPCTNL_MSG_CT_GET) == -1)
 		return -1;
 	if (ev_fd_add(h->loop, h->dmpfd, EV_READ, ct_dump_readable, h) == -1)
 		return -1;
@@ -598,13 +631,26 @@ ct_resync_start(struct ct_handle *h)
 	}
 	h->resync_pending = 0;
 	h->dump_resync = 1;
-	if (h->cb.resync_begin != NULL)
-		h->cb.resync_begin(h->arg);
+	if (!h->resync_open) {
+		h->resync_open = 1;
+		if (h->cb.resync_begin != NULL)
+			h->cb.resync_begin(h->arg);
+	}
 }
 
 int
 ct_dump_start(struct ct_handle *h, void (*done)(void *, int), void *arg)
 {
+	if (h->loop != NULL && h->cb.state != NULL &&
+	    (h->dump_resync || h->resync_pending) && h->dump_done == NULL &&
+	    h->pend_done == NULL && done != NULL) {
+		/* Queued behind the re-dump. */
+		if (h->dumping == CT_DUMP_NONE)
+			ct_resync_start(h);
+		h->pend_done = done;
+		h->pend_arg = arg;
+		return 0;
+	}
 	if (ct_dump_begin(h) == -1)
 		return -1;
 	h->dump_done = done;
@@ -616,24 +662,30 @@ int
 ct_dump_sync(struct ct_handle *h, void (*cb)(const struct ct_state *, void *),
     void *arg)
 {
+	struct mnl_socket *nl;
+	struct ct_dumpio d;
 	struct pollfd pfd;
 	ssize_t n;
-	int r, ret = -1;
+	int r, save, ret = -1;
 
-	if (h->dumping != CT_DUMP_NONE) {
-		errno = EBUSY;
+	if (cb == NULL) {
+		errno = EINVAL;
 		return -1;
 	}
-	h->dumping = CT_DUMP_SYNC;
-	h->dump_phase = 0;
-	h->dump_cb = cb;
-	h->dump_cbarg = arg;
-	if (ct_dump_send(h, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET) == -1)
+	memset(&d, 0, sizeof(d));
+	d.cb = cb;
+	d.cbarg = arg;
+	if ((nl = ct_socket(1, CT_DUMP_RCVBUF)) == NULL)
+		return -1;
+	d.fd = mnl_socket_get_fd(nl);
+	if ((d.buf = malloc(CT_DUMP_RX)) == NULL)
 		goto out;
-	pfd.fd = h->dmpfd;
+	if (ct_dump_send(h, &d, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET) == -1)
+		goto out;
+	pfd.fd = d.fd;
 	pfd.events = POLLIN;
 	for (;;) {
-		n = recv(h->dmpfd, h->dbuf, CT_DUMP_RX, MSG_DONTWAIT);
+		n = recv(d.fd, d.buf, CT_DUMP_RX, MSG_DONTWAIT);
 		if (n == -1 && errno == EAGAIN) {
 			r = poll(&pfd, 1, CT_DUMP_WAIT_MS);
 			if (r == 0) {
@@ -649,7 +701,7 @@ ct_dump_sync(struct ct_handle *h, void (*cb)(const struct ct_state *, void *),
 				continue;
 			goto out;
 		}
-		r = ct_dump_process(h, h->dbuf, (size_t)n);
+		r = ct_dump_process(h, &d, (size_t)n);
 		if (r < 0) {
 			errno = -r;
 			goto out;
@@ -659,9 +711,10 @@ ct_dump_sync(struct ct_handle *h, void (*cb)(const struct ct_state *, void *),
 	}
 	ret = 0;
 out:
-	h->dumping = CT_DUMP_NONE;
-	if (h->resync_pending && h->loop != NULL)
-		ct_resync_start(h);
+	save = errno;
+	free(d.buf);
+	mnl_socket_close(nl);
+	errno = save;
 	return ret;
 }
 

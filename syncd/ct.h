@@ -61,17 +61,25 @@ const struct ct_stats *ct_stats(const struct ct_handle *);
 /* Dump the whole table now (states, then expectations) through the
  * callbacks as CT_EV_NEW, without blocking the loop for long: the dump
  * runs on its own socket, driven by the loop; done(arg) is called at the
- * end. One dump at a time; -1 with errno EBUSY otherwise. */
+ * end. One dump at a time; -1 with errno EBUSY otherwise, except that a
+ * dump asked for during a re-dump after ENOBUFS is queued behind it.
+ * Callbacks must not call ct_close(). */
 int		 ct_dump_start(struct ct_handle *, void (*done)(void *, int err),
 		    void *arg);
-/* Blocking dump for tools and tests; calls cb for every state. */
+/* Blocking dump for tools and tests; calls cb for every state. Uses a
+ * socket of its own, so it works while a loop-driven dump runs. */
 int		 ct_dump_sync(struct ct_handle *,
 		    void (*cb)(const struct ct_state *, void *), void *arg);
 
 /* Import states into the kernel: create, or update where one exists.
- * Batched (many messages per sendmsg); masters must come before related
- * states in the array. Imported TCP states get BE_LIBERAL. Returns the
- * number imported or updated; failures are counted in stats. */
+ * Batched (many messages per sendmsg); masters should come before related
+ * states in the array (a related state whose master comes later is
+ * retried at the end; one whose master is nowhere, or whose helper this
+ * kernel lacks, is created without it). NAT is rebuilt from the reply
+ * tuple (CTA_NAT_SRC/DST); an update leaves NAT, helper and master as
+ * they are. Imported TCP states get BE_LIBERAL. Returns the number
+ * imported or updated; failures are counted in stats and summarised in
+ * one log line per call. Events of our own requests never reach state(). */
 long		 ct_import(struct ct_handle *, const struct ct_state *, size_t n);
 long		 ct_import_expect(struct ct_handle *, const struct ct_expect *,
 		    size_t n);

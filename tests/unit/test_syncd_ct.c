@@ -626,12 +626,20 @@ test_dump_async(void **unused)
 	assert_int_equal(ct_dump_start(h, dump_done, &done), 0);
 	assert_int_equal(ct_dump_start(h, dump_done, &done), -1);
 	assert_int_equal(errno, EBUSY);
+	/* A blocking dump meanwhile uses a socket of its own. */
+	{
+		struct coll c;
+
+		dump_all(h, &c);
+		assert_int_equal(c.n, n);
+		free(c.v);
+	}
 	assert_true(spin(l, &v, done_set, &done));
 	assert_int_equal(done, 1);
 	assert_int_equal(v.c.n, n);
 	for (i = 0; i < n; i++)
 		assert_non_null(view_find(&v, &s[i], &k));
-	assert_int_equal(ct_stats(h)->dumped, n);
+	assert_int_equal(ct_stats(h)->dumped, 2 * n);	/* both dumps */
 
 	ct_delete(other, s, n);
 	ct_close(other);
@@ -648,6 +656,12 @@ resynced(struct view *v, void *arg)
 	return v->ends > 0 && !v->in_resync;
 }
 
+static int
+resync_started(struct view *v, void *arg)
+{
+	return v->begins > 0;
+}
+
 static void
 test_enobufs(void **unused)
 {
@@ -659,6 +673,7 @@ test_enobufs(void **unused)
 	struct view v;
 	size_t na = 200, nb = 5000, i, k;
 	uint64_t want;
+	int done = 0;
 
 	NEED_NS();
 	flush_table();
@@ -689,7 +704,12 @@ test_enobufs(void **unused)
 	/* Burst while nobody reads: half of a goes away, b arrives. */
 	assert_int_equal(ct_delete(other, a, na / 2), (long)(na / 2));
 	assert_int_equal(ct_import(other, b, nb), (long)nb);
+	/* A dump asked for during the re-dump runs after it. */
+	assert_true(spin(l, &v, resync_started, NULL));
+	assert_int_equal(ct_dump_start(h, dump_done, &done), 0);
 	assert_true(spin(l, &v, resynced, NULL));
+	assert_true(spin(l, &v, done_set, &done));
+	assert_int_equal(done, 1);
 	/* Let the events queued behind the dump drain too. */
 	for (i = 0; i < 50; i++)
 		ev_loop_once(l, 10);
