@@ -39,7 +39,7 @@ sysctl_set(const char *fmt, const char *ifname, const char *val)
  * The macvlan holds the addresses only while MASTER. The parent must not
  * answer ARP for them with its own MAC: arp_ignore 1 answers only for
  * addresses of the receiving interface, so only the macvlan (with the
- * virtual MAC) does.
+ * virtual MAC) does; arp_announce 2 keeps them out of its ARP requests.
  */
 int
 vip_setup(struct vh *v)
@@ -72,6 +72,10 @@ vip_setup(struct vh *v)
 	    "1");
 	sysctl_set("/proc/sys/net/ipv4/conf/%s/arp_ignore", v->vmac_name,
 	    "1");
+	/* ... and must not teach the segment the address with its own MAC
+	 * when it resolves a neighbour for a reply sourced from it. */
+	sysctl_set("/proc/sys/net/ipv4/conf/%s/arp_announce", v->ifp->name,
+	    "2");
 	if ((r = nl_link_set_up(carpd->nl, v->vmac_ifindex, 1)) < 0) {
 		errno = -r;
 		log_warn("vhid %u: set %s up", v->fsm.cfg.vhid, v->vmac_name);
