@@ -1,0 +1,165 @@
+/*
+ * test_carp_conf.c: carpd.conf parsing: a full file into vhids, and every
+ * error naming file:line: reason.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "carpd.h"
+
+struct carpd *carpd;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	carpd = calloc(1, sizeof(*carpd));
+	return carpd == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < carpd->nvh; i++)
+		vh_free(carpd->vh[i]);
+	free(carpd->control);
+	free(carpd->sync_path);
+	free(carpd);
+	carpd = NULL;
+	return 0;
+}
+
+static const struct carpd_opts opts = { -1, 0, 0 };
+
+static int
+parse(const char *text, char *err, size_t errlen)
+{
+	return carpd_conf_buf("t.conf", text, strlen(text), &opts, err,
+	    errlen);
+}
+
+static void
+test_good(void **state)
+{
+	const char *c =
+	    "# comment\n"
+	    "sync /run/s.sock\n"
+	    "sync-timeout 1500\n"
+	    "demote-skew yes\n"
+	    "track eth9\n"
+	    "vhid 7 {\n"
+	    "\tinterface eth0\n"
+	    "\taddr 10.0.0.20/24\n"
+	    "\taddr 10.0.0.3\n"
+	    "\taddr fd00::1/64\n"
+	    "\tpass \"s3 cret\"\n"
+	    "\tadvbase 0\n"
+	    "\tadvskew 20\n"
+	    "\tpreempt yes\n"
+	    "\tpeer 10.0.0.9\n"
+	    "\tvmac yes\n"
+	    "\txparam foo\n"
+	    "}\n"
+	    "vhid 8 {\n interface eth1\n addr 192.0.2.1/24\n}\n";
+	char err[256] = "";
+	char b[64];
+	struct vh *v;
+
+	(void)state;
+	assert_int_equal(parse(c, err, sizeof(err)), 0);
+	assert_int_equal(carpd->nvh, 2);
+	v = carpd->vh[0];
+	assert_int_equal(v->fsm.cfg.vhid, 7);
+	assert_string_equal(v->ifname, "eth0");
+	assert_int_equal(v->naddrs, 3);
+	assert_int_equal(v->addrs[1].plen, 32);
+	assert_int_equal(v->n4, 2);
+	assert_int_equal(v->n6, 1);
+	/* sorted for the HMAC */
+	inet_ntop(AF_INET, &v->v4[0], b, sizeof(b));
+	assert_string_equal(b, "10.0.0.3");
+	assert_memory_equal(v->key, "s3 cret\0\0", 9);
+	assert_int_equal(v->fsm.cfg.advbase, 0);
+	assert_int_equal(v->fsm.cfg.advskew, 20);
+	assert_true(v->fsm.cfg.preempt);
+	assert_true(v->vmac);
+	assert_int_equal(v->npeers, 1);
+	assert_string_equal(v->xparam, "foo");
+	assert_string_equal(carpd->sync_path, "/run/s.sock");
+	assert_int_equal(carpd->sync_timeout_ms, 1500);
+	assert_true(carpd->demote_skew);
+	assert_int_equal(carpd->nifs, 3);	/* eth9, eth0, eth1 */
+	assert_true(carpd->ifs[0].track);
+	assert_int_equal(carpd->vh[1]->fsm.cfg.advbase, 1);
+	assert_false(carpd->vh[1]->vmac);
+}
+
+static void
+bad(const char *text, const char *want)
+{
+	char err[256] = "";
+	int i;
+
+	assert_int_equal(parse(text, err, sizeof(err)), -1);
+	if (strstr(err, want) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", err, want);
+	for (i = 0; i < carpd->nvh; i++)
+		vh_free(carpd->vh[i]);
+	carpd->nvh = 0;
+}
+
+static void
+test_bad(void **state)
+{
+	(void)state;
+	bad("vhid 0 {\n", "t.conf:1: bad vhid 0");
+	bad("vhid 256 {\n", "t.conf:1:");
+	bad("vhid 1\n", "t.conf:1: expected: vhid N {");
+	bad("vhid 1 {\n interface eth0\n", "t.conf:1: vhid block not closed");
+	bad("vhid 1 {\n addr 10.0.0.1\n}\n", "t.conf:3: vhid 1: interface "
+	    "missing");
+	bad("vhid 1 {\n interface eth0\n}\n", "t.conf:3: vhid 1: no address");
+	bad("vhid 1 {\n interface eth0\n addr 10.0.0.300\n}\n",
+	    "t.conf:3: bad address: 10.0.0.300");
+	bad("vhid 1 {\n interface eth0\n pass 12345678901234567890\n}\n",
+	    "t.conf:3: passphrase longer than 19 bytes");
+	bad("vhid 1 {\n interface eth0\n advbase 255\n}\n",
+	    "t.conf:3: bad advbase 255");
+	bad("vhid 1 {\n interface eth0\n advskew 255\n}\n",
+	    "t.conf:3: bad advskew 255");
+	bad("vhid 1 {\n interface eth0\n addr 10.0.0.1\n advbase 0\n}\n",
+	    "t.conf:5: vhid 1: advbase 0 needs advskew > 0");
+	bad("vhid 1 {\n interface eth0\n bogus 1\n}\n",
+	    "t.conf:3: unknown keyword in vhid block: bogus");
+	bad("frobnicate yes\n", "t.conf:1: unknown keyword: frobnicate");
+	bad("vhid 1 {\n interface eth0\n preempt maybe\n}\n",
+	    "t.conf:3: preempt: yes or no");
+	bad("vhid 1 {\n interface eth0\n addr 10.0.0.1\n addr 10.0.0.1\n}\n",
+	    "listed twice");
+	bad("vhid 1 {\n interface eth0\n addr 10.0.0.1\n}\n"
+	    "vhid 1 {\n interface eth0\n addr 10.0.0.1\n}\n",
+	    "t.conf:8: vhid 1 on eth0 twice");
+	bad("vhid 1 {\n interface eth0\n addr\n}\n",
+	    "t.conf:3: addr takes one argument");
+	bad("sync-timeout -1\n", "t.conf:1: bad sync-timeout");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
