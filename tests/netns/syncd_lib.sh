@@ -35,9 +35,8 @@ sctl() { n=$1; shift; nsx "$n" $SYNCD "$@" --control "$T_DIR/$n.sock"; }
 
 # jnum NODE KEY: first numeric "KEY":N of the node's status --json.
 jnum() {
-	sctl "$1" status --json 2>/dev/null |
-	    sed -n "s/^[^\"]*\"$2\":\([0-9]*\).*/\1/p; s/.*[,{]\"$2\":\([0-9]*\).*/\1/p" |
-	    head -1
+	sctl "$1" status --json 2>/dev/null | grep -o "\"$2\":[0-9]*" |
+	    head -1 | cut -d: -f2
 }
 jstr() {
 	sctl "$1" status --json 2>/dev/null |

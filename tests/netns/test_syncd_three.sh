@@ -1,0 +1,61 @@
+#!/bin/sh
+# test_syncd_three.sh: a group of three on one sync segment (a bridge in
+# its own namespace). Each node learns the other two's states, keyed per
+# origin; a commit on C installs the union of A's and B's; a node that dies
+# is reported out of sync with the reason, and the survivors stay in sync.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/syncd_lib.sh"
+need_tools
+[ -x "$CTGEN" ] || { skip "syncd three" "ctgen not built"; exit 0; }
+
+ns_add sw a b c
+nsx sw ip link add br0 type bridge
+nsx sw ip link set br0 up
+i=1
+for n in a b c; do
+	ip link add "${T_PREFIX}$n" type veth peer name "${T_PREFIX}s$n"
+	ip link set "${T_PREFIX}$n" netns "$(ns $n)"
+	ip link set "${T_PREFIX}s$n" netns "$(ns sw)"
+	nsx sw ip link set "${T_PREFIX}s$n" master br0 up
+	nsx $n ip addr add "10.9.0.$i/24" dev "${T_PREFIX}$n"
+	nsx $n ip link set "${T_PREFIX}$n" up
+	i=$((i + 1))
+done
+start_syncd a 10.9.0.1 10.9.0.2 10.9.0.3
+start_syncd b 10.9.0.2 10.9.0.1 10.9.0.3
+start_syncd c 10.9.0.3 10.9.0.1 10.9.0.2
+check "all three finish their first bulk" wait_for 15 sh -c \
+    "for n in a b c; do $SYNCD status --json --control $T_DIR/\$n.sock | grep -q '\"demote\":0,' || exit 1; done"
+
+nsx a "$CTGEN" -n 5000 -b 10.1.0.0 >/dev/null
+nsx b "$CTGEN" -n 3000 -b 10.2.0.0 >/dev/null
+check "C holds A's and B's states" wait_for 30 has c external 8000
+check "A holds B's states" wait_for 30 has a external 3000
+check "B holds A's states" wait_for 30 has b external 5000
+check "C's peers are in sync" wait_for 10 sh -c \
+    "[ \$($SYNCD status --json --control $T_DIR/c.sock | grep -o '\"in_sync\":true' | wc -l) = 2 ]"
+
+sctl c commit >"$T_DIR/commit.txt"
+check "commit on C: 8000 states" grep -q "^committed 8000 states" "$T_DIR/commit.txt"
+table a >"$T_DIR/ta"; table b >"$T_DIR/tb"; table c >"$T_DIR/tc"
+sort -u "$T_DIR/ta" "$T_DIR/tb" >"$T_DIR/tab"
+if cmp -s "$T_DIR/tab" "$T_DIR/tc"; then
+	ok "C's table is the union of A's and B's"
+else
+	not_ok "C's table is the union of A's and B's"
+	diff "$T_DIR/tab" "$T_DIR/tc" | head | sed 's/^/#   /'
+fi
+
+# C's committed states are its own now: A and B learn them from C.
+check "A learns C's adopted states" wait_for 30 has a external 11000
+
+# A dies: B and C say so, and why.
+kill -KILL "$PID_a"
+if wait_for 10 sh -c "$SYNCD status --json --control $T_DIR/b.sock | grep -q 'no contact for'"; then
+	ok "B reports A out of sync: no contact"
+else
+	not_ok "B reports A out of sync: no contact"
+fi
+check "B still has C alive" sh -c \
+    "$SYNCD status --json --control $T_DIR/b.sock | grep -q '\"address\":\"10.9.0.3\",\"alive\":true'"
+check "B stays undemoted while one peer lives" has b demote 0
