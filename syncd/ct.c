@@ -104,11 +104,11 @@ struct ct_handle {
 	void			*dump_arg;
 	uint8_t			*dbuf;
 
-	uint8_t			*sbuf;		/* CT_BATCH_BYTES + CT_MSG_MAX */
+	uint8_t			*sbuf;		/* CT_BATCH_BYTES+CT_MSG_MAX */
 	uint8_t			*rbuf;		/* CT_RX_SIZE */
 	int			*errs;		/* CT_BATCH_MSGS */
 	size_t			*lst[3];	/* CT_BATCH_MSGS each */
-	size_t			*defer;		/* ct_import: retry at the end */
+	size_t			*defer;		/* ct_import: retry at end */
 	size_t			 ndefer, capdefer;
 	int			 first_err;
 };
@@ -425,6 +425,7 @@ ct_ev_readable(int fd, int events, void *arg)
 				/* Lost events: the table must be re-read. */
 				h->st.overruns++;
 				ct_resync_start(h);
+				total++;
 				continue;
 			}
 			log_warn("%s: recvmmsg", __func__);
@@ -583,7 +584,8 @@ ct_dump_readable(int fd, int events, void *arg)
 			continue;
 		if (h->adump.phase == 0 && h->cb.expect != NULL) {
 			h->adump.phase = 1;
-			if (ct_dump_send(h, &h->adump, NFNL_SUBSYS_CTNETLINK_EXP,
+			if (ct_dump_send(h, &h->adump,
+			    NFNL_SUBSYS_CTNETLINK_EXP,
 			    IPCTNL_MSG_EXP_GET) == -1) {
 				ct_dump_finish(h, -errno);
 				return;
@@ -745,7 +747,8 @@ ct_batch_collect(struct ct_handle *h, uint32_t seq0, size_t n)
 		}
 		nlh = (const struct nlmsghdr *)h->rbuf;
 		rem = (int)len;
-		for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+		for (; mnl_nlmsg_ok(nlh, rem);
+		    nlh = mnl_nlmsg_next(nlh, &rem)) {
 			if (nlh->nlmsg_type != NLMSG_ERROR ||
 			    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*err))
 				continue;
@@ -967,6 +970,7 @@ ct_import_expect(struct ct_handle *h, const struct ct_expect *x, size_t n)
 				h->st.exp_import_errors++;
 		}
 	}
+	ct_own_count(h, done);
 	return done;
 }
 

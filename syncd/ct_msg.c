@@ -686,7 +686,8 @@ ct_put_protoinfo(struct nlmsghdr *nlh, const struct ct_state *s)
 		 */
 		f[0] = s->tcp_flags[0] | IP_CT_TCP_FLAG_BE_LIBERAL;
 		f[1] = 0xff;
-		mnl_attr_put(nlh, CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, sizeof(f), f);
+		mnl_attr_put(nlh, CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, sizeof(f),
+		    f);
 		f[0] = s->tcp_flags[1] | IP_CT_TCP_FLAG_BE_LIBERAL;
 		mnl_attr_put(nlh, CTA_PROTOINFO_TCP_FLAGS_REPLY, sizeof(f), f);
 		mnl_attr_nest_end(nlh, n2);

@@ -40,7 +40,10 @@ table ip nat {
 	chain post { type nat hook postrouting priority 100; }
 }
 table ip filter {
-	chain filt { type filter hook forward priority 0; ct state established counter; }
+	chain filt {
+		type filter hook forward priority 0;
+		ct state established counter
+	}
 }
 EOF
 
@@ -93,8 +96,11 @@ wait
 out=$(nsx r "$CTGEN" --one --proto udp --src 10.0.1.2 --sport 5000 \
     --dst 10.0.2.2 --dport 7000 --snat 10.0.2.1 --snat-port 40000 -t 60 2>&1)
 check "SNAT state imported ($out)" test "$out" = "imported 1"
-check "kernel reports the SNAT binding" sh -c \
-    "ip netns exec $(ns r) conntrack -L 2>/dev/null | grep 'sport=5000' | grep -q 'dst=10.0.2.1 sport=7000 dport=40000'"
+snat_listed() {
+	nsx r conntrack -L 2>/dev/null | grep 'sport=5000' |
+	    grep -q 'dst=10.0.2.1 sport=7000 dport=40000'
+}
+check "kernel reports the SNAT binding" snat_listed
 udp_server
 r=$(udp_client 5000 10.0.2.2 7000)
 p=$(srv_peer)

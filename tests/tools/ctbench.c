@@ -197,8 +197,10 @@ parse_nfct(void)
 		s.orig.dport = ntohs(nfct_get_attr_u16(ct, ATTR_PORT_DST));
 		memcpy(s.reply.src, nfct_get_attr(ct, ATTR_REPL_IPV4_SRC), 4);
 		memcpy(s.reply.dst, nfct_get_attr(ct, ATTR_REPL_IPV4_DST), 4);
-		s.reply.sport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
-		s.reply.dport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
+		s.reply.sport = ntohs(nfct_get_attr_u16(ct,
+		    ATTR_REPL_PORT_SRC));
+		s.reply.dport = ntohs(nfct_get_attr_u16(ct,
+		    ATTR_REPL_PORT_DST));
 		s.status = nfct_get_attr_u32(ct, ATTR_STATUS);
 		s.timeout = nfct_get_attr_u32(ct, ATTR_TIMEOUT);
 		s.mark = nfct_get_attr_u32(ct, ATTR_MARK);

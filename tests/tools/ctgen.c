@@ -197,7 +197,8 @@ main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	inet_pton(AF_INET, "10.1.0.0", &base);
-	while ((ch = getopt_long(argc, argv, "n:b:t:z:m:", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:b:t:z:m:", lopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			ull = strtoull(optarg, &ep, 10);

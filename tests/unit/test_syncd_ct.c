@@ -379,6 +379,53 @@ test_import_labels(void **unused)
 	(void)system("nft delete table inet ctlabels >/dev/null 2>&1");
 }
 
+/* SCTP with vtags, a protocol without ports, sequence adjustment. */
+static void
+test_import_more(void **unused)
+{
+	struct ct_handle *h;
+	struct ct_state s[3];
+	const struct ct_state *g;
+	struct coll c;
+
+	NEED_NS();
+	flush_table();
+	mk(&s[0], AF_INET, IPPROTO_SCTP, "10.0.7.1", "10.9.7.1", 7000, 7001);
+	s[0].fields |= CT_F_SCTP;
+	s[0].sctp_state = 3;	/* SCTP_CONNTRACK_ESTABLISHED */
+	s[0].sctp_vtag[0] = 0x11223344;
+	s[0].sctp_vtag[1] = 0x55667788;
+	mk(&s[1], AF_INET6, 50, "fd00::7", "fd00:9::7", 0, 0);	/* ESP */
+	mk(&s[2], AF_INET, IPPROTO_TCP, "10.0.7.2", "10.9.7.1", 7002, 21);
+	s[2].fields |= CT_F_SEQADJ;
+	s[2].seqadj[0].pos = 1000;
+	s[2].seqadj[0].before = 5;
+	s[2].seqadj[0].after = 9;
+	s[2].seqadj[1].pos = 2000;
+	s[2].seqadj[1].before = 7;
+	s[2].seqadj[1].after = 3;
+
+	h = ct_open(NULL, NULL, NULL, 0);
+	assert_non_null(h);
+	assert_int_equal(ct_import(h, s, 3), 3);
+	dump_all(h, &c);
+	assert_int_equal(c.n, 3);
+	g = coll_find(&c, &s[0]);
+	check_same(&s[0], g);
+	assert_true(g->fields & CT_F_SCTP);
+	assert_int_equal(g->sctp_state, 3);
+	assert_int_equal(g->sctp_vtag[0], 0x11223344);
+	assert_int_equal(g->sctp_vtag[1], 0x55667788);
+	check_same(&s[1], coll_find(&c, &s[1]));
+	g = coll_find(&c, &s[2]);
+	check_same(&s[2], g);
+	assert_true(g->fields & CT_F_SEQADJ);
+	assert_memory_equal(g->seqadj, s[2].seqadj, sizeof(s[2].seqadj));
+	free(c.v);
+	assert_int_equal(ct_delete(h, s, 3), 3);
+	ct_close(h);
+}
+
 /*
  * Events, and the caller's view they maintain.
  */
@@ -957,6 +1004,7 @@ main(void)
 		cmocka_unit_test(test_import_dump),
 		cmocka_unit_test(test_import_nat),
 		cmocka_unit_test(test_import_labels),
+		cmocka_unit_test(test_import_more),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_dump_async),
 		cmocka_unit_test(test_enobufs),
