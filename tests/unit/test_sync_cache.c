@@ -1,0 +1,143 @@
+/*
+ * test_sync_cache.c: syncd's compact state cache: insert, replace with a
+ * different size, lookup, delete with tombstones, iteration that neither
+ * misses nor repeats while entries are deleted, the send queue, rebuilds,
+ * and the memory per IPv4 state.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cache.h"
+#include "sync.h"
+
+static void
+mk(struct ct_state *st, uint32_t i)
+{
+	uint32_t a = htonl(0x0a000000 | (i >> 16)), b = htonl(0x0aff0001);
+
+	memset(st, 0, sizeof(*st));
+	st->orig.family = st->reply.family = AF_INET;
+	st->orig.proto = st->reply.proto = IPPROTO_TCP;
+	memcpy(st->orig.src, &a, 4);
+	memcpy(st->orig.dst, &b, 4);
+	memcpy(st->reply.src, &b, 4);
+	memcpy(st->reply.dst, &a, 4);
+	st->orig.sport = st->reply.dport = (uint16_t)(i & 0xffff);
+	st->orig.dport = st->reply.sport = 80;
+	st->fields = CT_F_TCP | CT_F_TIMEOUT;
+	st->timeout = 1000;
+	st->tcp_state = 3;
+}
+
+static void
+test_basic(void **ctx)
+{
+	struct cache *c = cache_new();
+	struct ct_state st, out;
+	struct centry *e, *old;
+	const uint32_t n = 100000;
+
+	assert_non_null(c);
+	for (uint32_t i = 0; i < n; i++) {
+		mk(&st, i);
+		e = cache_put(c, &st, 10, &old);
+		assert_non_null(e);
+		assert_null(old);
+	}
+	assert_int_equal(cache_count(c), n);
+	/* Memory per IPv4 TCP state, table included. */
+	assert_true(cache_mem(c) / n <= 100);
+	mk(&st, 777);
+	e = cache_lookup(c, &st);
+	assert_non_null(e);
+	assert_int_equal(centry_state(e, 20, &out), 0);
+	assert_int_equal(out.timeout, 990);
+	assert_memory_equal(&out.orig, &st.orig, sizeof(st.orig));
+	/* Replace with a bigger encoding (mark + labels). */
+	st.fields |= CT_F_MARK | CT_F_LABELS;
+	st.mark = 5;
+	st.labels[0] = 1;
+	e = cache_put(c, &st, 10, &old);
+	assert_non_null(old);
+	free(old);
+	assert_int_equal(cache_count(c), n);
+	assert_ptr_equal(cache_lookup(c, &st), e);
+	centry_state(e, 10, &out);
+	assert_int_equal(out.mark, 5);
+	/* Zone is part of the key. */
+	st.fields |= CT_F_ZONE;
+	st.zone = 4;
+	assert_null(cache_lookup(c, &st));
+	/* Delete every other one, then iterate: the rest exactly once. */
+	for (uint32_t i = 0; i < n; i += 2) {
+		mk(&st, i);
+		free(cache_del(c, &st));
+	}
+	assert_int_equal(cache_count(c), n / 2);
+	{
+		size_t pos = 0, seen = 0;
+
+		while ((e = cache_next(c, &pos)) != NULL) {
+			centry_state(e, 10, &out);
+			assert_int_equal(out.orig.sport & 1, 1);
+			seen++;
+			if (seen % 3 == 0)
+				cache_del_at(c, pos);
+		}
+		assert_int_equal(seen, n / 2);
+	}
+	cache_free(c);
+}
+
+static void
+test_queue(void **ctx)
+{
+	struct cache *c = cache_new();
+	struct ct_state st;
+	struct centry *e, *old;
+
+	for (uint32_t i = 0; i < 5000; i++) {
+		mk(&st, i);
+		e = cache_put(c, &st, 1, &old);
+		assert_int_equal(cache_enqueue(c, e), 0);
+		assert_int_equal(cache_enqueue(c, e), 0);	/* coalesced */
+	}
+	assert_int_equal(cache_queued(c), 5000);
+	for (uint32_t i = 0; i < 5000; i++) {
+		e = cache_dequeue(c);
+		assert_non_null(e);
+		assert_false(e->flags & CE_QUEUED);
+	}
+	assert_null(cache_dequeue(c));
+	/* Clearing leaves queued entries to the queue as dead ones. */
+	mk(&st, 1);
+	e = cache_lookup(c, &st);
+	cache_enqueue(c, e);
+	cache_clear(c);
+	assert_int_equal(cache_count(c), 0);
+	e = cache_dequeue(c);
+	assert_non_null(e);
+	assert_true(e->flags & CE_DEAD);
+	free(e);
+	cache_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_queue),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
