@@ -66,7 +66,7 @@ struct iface {
 	int		 running;
 	int		 track;		/* --track only, no vhid */
 	int		 used;		/* a vhid lives on it */
-	void		*pcap;		/* pcap_t, receive and inject */
+	void		*pcap;		/* pcap_t: receive, inject */
 	int		 pcap_fd;
 	int		 raw4, raw6;	/* unicast sending */
 	struct addr	 src4;		/* first IPv4 address */
@@ -85,17 +85,17 @@ struct vh {
 	struct in6_addr		 v6[CARPD_MAXADDR];
 	size_t			 n6;
 	uint8_t			 key[CARP_KEYLEN];
-	uint8_t			 cookie[8];	/* constant, OpenBSD style */
-	struct addr		 srcip;		/* configured, or unset */
+	uint8_t			 cookie[8];	/* OpenBSD style */
+	struct addr		 srcip;		/* or unset */
 	struct addr		 peers[CARPD_MAXPEER];
 	int			 npeers;
 	char			*upscript;
 	char			*downscript;
 	char			*xparam;
-	int			 vmac;		/* 00:00:5e:00:01:vhid macvlan */
+	int			 vmac;		/* virtual MAC */
 	int			 vmac_ifindex;
 	char			 vmac_name[IF_NAMESIZE];
-	int			 neutral;	/* no down script at start */
+	int			 neutral;	/* no down script first */
 	int			 started;
 	struct ev_timer		*timer;
 
@@ -129,13 +129,13 @@ struct carpd {
 	struct ctl_client	*sync;
 	struct ev_timer		*sync_retry;
 	int			 sync_up;
-	int			 sync_q[16];	/* outstanding request kinds */
+	int			 sync_q[16];	/* requests in flight */
 	int			 sync_qn;
 	uint64_t		 sync_commits;
 	uint64_t		 sync_commit_fail;
 	char			 sync_last[160];
 
-	unsigned int		 senderr_run;	/* consecutive errors */
+	unsigned int		 senderr_run;	/* errors in a row */
 	unsigned int		 sendok_run;
 
 	struct carpd_stats	 st;
@@ -161,8 +161,9 @@ int		 vh_keyword(struct vh *, int argc, char **argv, char *err,
 		    size_t errlen);
 int		 carpd_conf_load(const char *path, const struct carpd_opts *,
 		    char *err, size_t errlen);
-int		 carpd_conf_buf(const char *name, const char *buf, size_t len,
-		    const struct carpd_opts *, char *err, size_t errlen);
+int		 carpd_conf_buf(const char *name, const char *buf,
+		    size_t len, const struct carpd_opts *, char *err,
+		    size_t errlen);
 int		 carpd_add_track(const char *ifname);
 struct iface	*carpd_iface(const char *name);
 
@@ -180,7 +181,8 @@ void		 vip_teardown(struct vh *);
 void		 vip_add_all(struct vh *);
 void		 vip_del_all(struct vh *);
 int		 vip_ifindex(const struct vh *);
-void		 vip_addr_gone(struct vh *, int ifindex, const struct addr *);
+void		 vip_addr_gone(struct vh *, int ifindex,
+		    const struct addr *);
 
 /* ctl.c (carpd's control requests) */
 void		 carpd_ctl_request(struct ctl_conn *, int, char **, void *);

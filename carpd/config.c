@@ -296,7 +296,8 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 			p->cur = NULL;
 			return 0;
 		}
-		r = vh_keyword(p->cur, cl->argc, (char **)cl->argv, err, errlen);
+		r = vh_keyword(p->cur, cl->argc, (char **)cl->argv, err,
+		    errlen);
 		if (r == -1)
 			return -1;
 		if (r == 0) {

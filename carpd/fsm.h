@@ -20,8 +20,8 @@ enum fsm_ev {
 	FSM_EV_DOWN,		/* interface lost: -> INIT */
 	FSM_EV_ADV,		/* a valid advertisement from a peer */
 	FSM_EV_TIMER,		/* a deadline may have passed */
-	FSM_EV_DEMOTE,		/* node demotion changed (arg: new value) */
-	FSM_EV_COMMIT,		/* syncd answered the commit (or gave up) */
+	FSM_EV_DEMOTE,		/* node demotion changed (arg: value) */
+	FSM_EV_COMMIT,		/* syncd answered the commit */
 	FSM_EV_SHUTDOWN,	/* bow out and stop */
 	FSM_EV_HANDOVER,	/* give mastership away now (bow out), stay */
 };
@@ -30,15 +30,15 @@ enum fsm_ev {
 #define FSM_A_COMMIT		0x0001	/* ask syncd to commit */
 #define FSM_A_ADDRS_ADD		0x0002
 #define FSM_A_SEND_AD		0x0004
-#define FSM_A_ANNOUNCE		0x0008	/* gratuitous ARP / unsolicited NA */
+#define FSM_A_ANNOUNCE		0x0008	/* GARP, unsol. NA */
 #define FSM_A_RUN_UP		0x0010
 #define FSM_A_SEND_BOWOUT	0x0020
 #define FSM_A_ADDRS_DEL		0x0040
 #define FSM_A_RUN_DOWN		0x0080
 #define FSM_A_RESYNC		0x0100	/* ask syncd for a resync */
 #define FSM_A_SPLITBRAIN	0x0200	/* another master seen: log it */
-#define FSM_A_CONTENDED		0x0400	/* contention ended: log it */
-#define FSM_A_ABANDON		0x0800	/* pending takeover abandoned */
+#define FSM_A_CONTENDED		0x0400	/* contention ended: log */
+#define FSM_A_ABANDON		0x0800	/* takeover abandoned */
 
 struct fsm_cfg {
 	uint8_t		vhid;
@@ -46,7 +46,7 @@ struct fsm_cfg {
 	uint8_t		advskew;	/* 0..254 */
 	int		preempt;
 	int		demote_skew;	/* fold demotion into advskew */
-	int		sync;		/* takeover waits for a commit */
+	int		sync;		/* takeover waits: commit */
 	uint64_t	sync_timeout_ns;
 };
 
@@ -61,7 +61,7 @@ struct fsm {
 	struct fsm_cfg	 cfg;
 	enum carp_state	 state;
 	unsigned int	 demote;	/* node demotion count */
-	int		 pending;	/* takeover waiting for the commit */
+	int		 pending;	/* takeover awaits commit */
 	const char	*pending_reason;
 
 	/* Deadlines on the monotonic clock (ns), 0 when idle. */

@@ -26,7 +26,7 @@
 #define ETHERTYPE_IP6_	0x86dd
 #define ETHERTYPE_ARP_	0x0806
 #define ETHERTYPE_VLAN_	0x8100
-#define NET_BURST	256	/* packets per wake-up, then back to the loop */
+#define NET_BURST	256	/* packets per wake-up, then the loop */
 
 static const uint8_t mcast4_mac[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x12 };
 static const uint8_t mcast6_mac[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x12 };
@@ -394,7 +394,8 @@ send_unicast(struct vh *v, const struct addr *peer, const uint8_t *carp)
 	struct iface *ifp = v->ifp;
 	union {
 		struct cmsghdr	hdr;
-		uint8_t		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		uint8_t
+		    buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	} cm;
 	struct sockaddr_storage ss;
 	struct iovec iov = { (void *)carp, CARP_HDRLEN };

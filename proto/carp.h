@@ -39,9 +39,9 @@
 #define CARP_HDRLEN		36
 #define CARP_KEYLEN		20
 #define CARP_MDLEN		20
-#define CARP_PASS_MAX		19	/* ucarp refuses more, BSD truncates */
+#define CARP_PASS_MAX		19	/* ucarp: at most; BSD cuts */
 #define CARP_MAXSKEW		240	/* clamp of advskew + demotion */
-#define CARP_BOWOUT		255	/* advbase and advskew of a bow-out */
+#define CARP_BOWOUT		255	/* advbase, advskew: bow-out */
 #define CARP_GROUP4		"224.0.0.18"
 #define CARP_GROUP6		"ff02::12"
 
@@ -53,7 +53,7 @@ struct carp_hdr {
 	uint8_t		authlen;
 	uint8_t		demote;
 	uint8_t		advbase;
-	uint16_t	cksum;		/* as received; computed on encode */
+	uint16_t	cksum;		/* as received; set by encode */
 	uint8_t		counter[8];	/* hashed as on the wire */
 	uint8_t		md[CARP_MDLEN];
 };
@@ -98,7 +98,8 @@ struct carp_ip {
 
 /* Key from a passphrase: raw bytes zero-padded to 20. -1 when longer than
  * CARP_PASS_MAX bytes. */
-int		 carp_key_from_pass(const char *pass, uint8_t key[CARP_KEYLEN]);
+int		 carp_key_from_pass(const char *pass,
+		    uint8_t key[CARP_KEYLEN]);
 
 /* Internet checksum (RFC 1071) of len bytes, as a host-order value ready to
  * be stored big-endian. */
@@ -106,7 +107,8 @@ uint16_t	 carp_cksum(const uint8_t *, size_t);
 
 /* Write the 36-byte header (checksum computed here) into buf; returns
  * CARP_HDRLEN or -1 when len is too small. */
-int		 carp_encode(const struct carp_hdr *, uint8_t *buf, size_t len);
+int		 carp_encode(const struct carp_hdr *, uint8_t *buf,
+		    size_t len);
 /* Parse and check length, checksum, version, type and authlen. Returns
  * CARP_OK or the reject reason. Extra bytes after the header are
  * accepted (some senders pad) only when exact is 0. */

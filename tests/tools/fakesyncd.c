@@ -22,7 +22,7 @@
 
 static struct ev_loop	*loop;
 static struct ctl_server *srv;
-static struct ctl_conn	*pending;	/* a commit awaiting its answer */
+static struct ctl_conn	*pending;	/* a commit awaiting answer */
 static struct ev_timer	*commit_t, *sync_t;
 static int		 demote0 = 32, commit_ms, answer_err;
 static long		 sync_ms = -1;
@@ -80,7 +80,8 @@ req(struct ctl_conn *c, int argc, char **argv, void *arg)
 	} else if (strcmp(argv[0], "commit") == 0) {
 		pending = c;
 		if (commit_ms >= 0)
-			ev_timer_arm(commit_t, (uint64_t)commit_ms * 1000000ULL);
+			ev_timer_arm(commit_t,
+			    (uint64_t)commit_ms * 1000000ULL);
 	} else if (strcmp(argv[0], "resync") == 0)
 		ctl_replyf(c, 1, "resync requested");
 	else
