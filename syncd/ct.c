@@ -97,6 +97,7 @@ struct ct_handle {
 	int			 dump_resync;
 	int			 resync_pending;
 	int			 resync_open;	/* begin called, end not yet */
+	struct ev_timer		*retry;		/* re-dump could not start */
 	void			(*pend_done)(void *, int);
 	void			*pend_arg;
 	int			 dump_err;
@@ -116,6 +117,7 @@ struct ct_handle {
 static void	ct_ev_readable(int, int, void *);
 static void	ct_dump_readable(int, int, void *);
 static void	ct_resync_start(struct ct_handle *);
+static void	ct_resync_retry(struct ev_timer *, void *);
 
 static void
 ct_setbuf(int fd, int force, int plain, unsigned int size)
@@ -282,6 +284,8 @@ ct_open(struct ev_loop *loop, const struct ct_callbacks *cb, void *arg,
 	else
 		log_warn("%s: own-event filter (checked in userland)",
 		    __func__);
+	if ((h->retry = ev_timer_new(loop, ct_resync_retry, h)) == NULL)
+		goto fail;
 	if (ev_fd_add(loop, h->evfd, EV_READ, ct_ev_readable, h) == -1)
 		goto fail;
 	return h;
@@ -306,6 +310,8 @@ ct_close(struct ct_handle *h)
 		(void)ev_fd_del(h->loop, h->dmpfd);
 	if (h->loop != NULL && h->evfd != -1)
 		(void)ev_fd_del(h->loop, h->evfd);
+	if (h->retry != NULL)
+		ev_timer_free(h->retry);
 	if (h->evs != NULL)
 		mnl_socket_close(h->evs);
 	if (h->req != NULL)
@@ -408,10 +414,8 @@ ct_ev_readable(int fd, int events, void *arg)
 {
 	struct ct_handle *h = arg;
 	unsigned int i;
-	int n, total = 0;
+	int n, total = 0, drained = 0;
 
-	if (h->resync_pending && h->dumping == CT_DUMP_NONE)
-		ct_resync_start(h);
 	while (total < CT_EV_BUDGET) {
 		for (i = 0; i < CT_RX_VLEN; i++)
 			h->mm[i].msg_hdr.msg_flags = 0;
@@ -419,12 +423,14 @@ ct_ev_readable(int fd, int events, void *arg)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN)
+			if (errno == EAGAIN) {
+				drained = 1;
 				break;
+			}
 			if (errno == ENOBUFS) {
 				/* Lost events: the table must be re-read. */
 				h->st.overruns++;
-				ct_resync_start(h);
+				h->resync_pending = 1;
 				total++;
 				continue;
 			}
@@ -438,6 +444,21 @@ ct_ev_readable(int fd, int events, void *arg)
 			    h->mm[i].msg_hdr.msg_flags);
 		total += n;
 	}
+	/*
+	 * Re-dump only once the queue is empty: what is still queued is
+	 * older than the loss, and delivered after resync_begin it could
+	 * bring back an entry whose DESTROY was lost.
+	 */
+	if (drained && h->resync_pending && h->dumping == CT_DUMP_NONE)
+		ct_resync_start(h);
+}
+
+static void
+ct_resync_retry(struct ev_timer *t, void *arg)
+{
+	struct ct_handle *h = arg;
+
+	ct_ev_readable(h->evfd, EV_READ, h);
 }
 
 /*
@@ -543,7 +564,7 @@ ct_dump_finish(struct ct_handle *h, int err)
 	if (h->dumping != CT_DUMP_NONE)
 		return;
 	if (h->resync_pending)
-		ct_resync_start(h);
+		ct_ev_readable(h->evfd, EV_READ, h);	/* drain, then re-dump */
 	else if (h->pend_done != NULL) {
 		/* A ct_dump_start() that came during a re-dump. */
 		done = h->pend_done;
@@ -626,9 +647,9 @@ ct_resync_start(struct ct_handle *h)
 		return;
 	}
 	if (ct_dump_begin(h) == -1) {
-		/* Retried at the next event wakeup. */
-		log_warn("%s: re-dump", __func__);
+		log_warn("%s: re-dump (retried in 1 s)", __func__);
 		h->resync_pending = 1;
+		ev_timer_arm(h->retry, 1000000000ULL);
 		return;
 	}
 	h->resync_pending = 0;
@@ -647,8 +668,6 @@ ct_dump_start(struct ct_handle *h, void (*done)(void *, int), void *arg)
 	    (h->dump_resync || h->resync_pending) && h->dump_done == NULL &&
 	    h->pend_done == NULL && done != NULL) {
 		/* Queued behind the re-dump. */
-		if (h->dumping == CT_DUMP_NONE)
-			ct_resync_start(h);
 		h->pend_done = done;
 		h->pend_arg = arg;
 		return 0;
