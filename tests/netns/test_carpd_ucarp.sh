@@ -104,3 +104,23 @@ else
 fi
 check "carpd's per-vhid badauth counter" \
     test "$(jq_ a "s['vhids'][0]['badauth']")" -gt 0
+stop_all
+
+# 4. --demote-skew: ucarp ignores the demote byte but sees the demotion
+# folded into advskew, and preempts a demoted carpd.
+: >"$T_DIR/ucarp-b.log"
+carpd_bg a -i eth0 -s 10.0.0.1 -v 7 -p pw7 -a $VIP/24 -b 1 -k 0 \
+    --demote-skew
+wait_for 8 is_state a MASTER
+ucarp_bg b 10.0.0.2 50 pw7
+sleep 2
+check "undemoted carpd stays MASTER over ucarp" is_state a MASTER
+"$CARPD" demote +100 --control "$T_DIR/a.sock" >/dev/null
+check "carpd advertises advskew 0 + 100" \
+    test "$(jq_ a "s['vhids'][0]['advskew_sent']")" = 100
+if wait_for 6 is_state a BACKUP && wait_for 4 has_addr b $VIP; then
+	ok "ucarp preempts a demoted carpd (demotion folded into advskew)"
+else
+	not_ok "demote-skew: a=$(state a)"
+	dump "$T_DIR/a.log" "$T_DIR/ucarp-b.log"
+fi
