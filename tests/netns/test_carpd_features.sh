@@ -96,6 +96,29 @@ done
 wait_for 3 sh -c "[ -z \"\$(ip netns pids $(ns a))\" ]"
 wait_for 3 sh -c "[ -z \"\$(ip netns pids $(ns b))\" ]"
 
+# An IPv6-only vhid: advertisements to ff02::12 from link-locals.
+carpd_bg a -i eth0 -v 3 -p six -a fd00::103/64 -k 0
+carpd_bg b -i eth0 -v 3 -p six -a fd00::103/64 -k 50
+if wait_for 8 is_state a MASTER && wait_for 3 is_state b BACKUP; then
+	ok "IPv6-only vhid: a MASTER, b BACKUP"
+else
+	not_ok "IPv6-only: a=$(state a) b=$(state b)"
+	dump "$T_DIR/a.log" "$T_DIR/b.log"
+fi
+check "IPv6 VIP on a" has_addr a fd00::103
+check "b receives IPv6 advertisements" \
+    test "$(jq_ b "s['counters']['ipackets6']")" -gt 0
+check "a sent no IPv4 advertisement" \
+    test "$(jq_ a "s['counters']['opackets']")" = 0
+check "a sent unsolicited NAs" test "$(counter a na)" -ge 1
+for p in $(ip netns pids "$(ns a)"); do kill -9 "$p" 2>/dev/null; done
+if wait_for 6 is_state b MASTER; then ok "IPv6-only: b takes over"
+else not_ok "IPv6-only failover: b=$(state b)"; fi
+check "IPv6 VIP on b" has_addr b fd00::103
+for p in $(ip netns pids "$(ns b)"); do kill "$p" 2>/dev/null; done
+wait_for 3 sh -c "[ -z \"\$(ip netns pids $(ns b))\" ]"
+nsx a ip addr del fd00::103/64 dev eth0 2>/dev/null
+
 # Unicast: the switch drops CARP multicast; peers still elect.
 nsx sw nft -f - <<N
 table bridge carpt {
