@@ -10,9 +10,17 @@
  * - requests: imports and deletes, many messages per sendmsg(); without
  *   NLM_F_ACK the kernel answers only failures, which are read back after
  *   each batch (it handles the whole batch inside sendmsg()). Events caused
- *   by these requests carry this socket's port id and are dropped.
+ *   by these requests carry this socket's port id; a socket filter on the
+ *   event socket drops them in the kernel, so a bulk import cannot overrun
+ *   our own listener.
  * - dumps: one NLM_F_DUMP at a time, read by the loop in bounded steps
  *   (the kernel hands out ~32 KiB per read; a 1M table takes seconds).
+ *   ct_dump_sync() opens a socket of its own for the time of the dump.
+ *
+ * Messages are parsed and built with libmnl directly (ct_msg.c): on the
+ * same kernel dump that is about twice as fast as nfct_nlmsg_parse() plus
+ * nfct_get_attr() (see tests/tools/ctbench.c), and it keeps the NAT and
+ * status rules of the import in one place.
  *
  * NETLINK_NO_ENOBUFS stays 0 so losses are reported. NETLINK_BROADCAST_ERROR
  * is left off: with it a full buffer makes the kernel keep dying entries
@@ -100,7 +108,6 @@ struct ct_handle {
 	struct ev_timer		*retry;		/* re-dump could not start */
 	void			(*pend_done)(void *, int);
 	void			*pend_arg;
-	int			 dump_err;
 	void			(*dump_done)(void *, int);
 	void			*dump_arg;
 	uint8_t			*dbuf;
@@ -108,7 +115,7 @@ struct ct_handle {
 	uint8_t			*sbuf;		/* CT_BATCH_BYTES+CT_MSG_MAX */
 	uint8_t			*rbuf;		/* CT_RX_SIZE */
 	int			*errs;		/* CT_BATCH_MSGS */
-	size_t			*lst[3];	/* CT_BATCH_MSGS each */
+	size_t			*lst[2];	/* CT_BATCH_MSGS each */
 	size_t			*defer;		/* ct_import: retry at end */
 	size_t			 ndefer, capdefer;
 	int			 first_err;
@@ -240,11 +247,10 @@ ct_open(struct ev_loop *loop, const struct ct_callbacks *cb, void *arg,
 	h->rbuf = malloc(CT_RX_SIZE);
 	h->dbuf = malloc(CT_DUMP_RX);
 	h->errs = calloc(CT_BATCH_MSGS, sizeof(*h->errs));
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 2; i++)
 		h->lst[i] = calloc(CT_BATCH_MSGS, sizeof(size_t));
 	if (h->sbuf == NULL || h->rbuf == NULL || h->dbuf == NULL ||
-	    h->errs == NULL || h->lst[0] == NULL || h->lst[1] == NULL ||
-	    h->lst[2] == NULL)
+	    h->errs == NULL || h->lst[0] == NULL || h->lst[1] == NULL)
 		goto fail;
 
 	/* The request socket blocks on send; errors are read non-blocking. */
@@ -325,7 +331,7 @@ ct_close(struct ct_handle *h)
 	free(h->rbuf);
 	free(h->dbuf);
 	free(h->errs);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 2; i++)
 		free(h->lst[i]);
 	free(h->defer);
 	free(h);
@@ -837,7 +843,7 @@ static long
 ct_update(struct ct_handle *h, const struct ct_state *s, const size_t *upd,
     size_t n)
 {
-	size_t *retry = h->lst[2];
+	size_t *retry = h->lst[1];
 	size_t k0, k, r0, r, sent, rsent, nretry;
 	long done = 0;
 
@@ -904,7 +910,7 @@ static long
 ct_create(struct ct_handle *h, const struct ct_state *s, const size_t *lst,
     size_t m, int how, int defer)
 {
-	size_t *upd = h->lst[1];
+	size_t *upd = h->lst[0];
 	size_t k0, k, x, sent, nupd;
 	long done = 0;
 	int e;
