@@ -45,6 +45,8 @@ if wait_for 3 is_state b MASTER; then ok "handover: b takes over"
 else not_ok "handover: b=$(state b)"; dump "$T_DIR/a.log"; fi
 sleep 1.5
 check "a stays BACKUP after the handover" is_state a BACKUP
+check "a asked syncd for a resync when it stepped down" \
+    wait_for 3 grep -q resync "$T_DIR/fake.log"
 check "b counted a's bow-out" \
     test "$(jq_ b "s['vhids'][0]['rx_bowout']")" -ge 1
 
