@@ -96,7 +96,7 @@ struct vh {
 	int			 vmac_ifindex;
 	char			 vmac_name[IF_NAMESIZE];
 	int			 neutral;	/* no down script first */
-	int			 started;
+	int			 warned_send;
 	struct ev_timer		*timer;
 
 	/* Per-vhid counters. */

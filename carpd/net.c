@@ -493,8 +493,17 @@ net_send_ad(struct vh *v, int bowout)
 				failed++;
 		}
 	}
-	if (failed)
+	if (failed) {
 		carpd->st.oerrors += (uint64_t)failed;
+		if (!v->warned_send) {
+			/* Once per vhid; the counters tell the rest. */
+			log_warnx("vhid %u on %s: advertisement not sent (no "
+			    "%s source address on the interface? set srcip)",
+			    h.vhid, v->ifp->name, v->n4 > 0 || v->n6 == 0 ?
+			    "IPv4" : "IPv6 link-local");
+			v->warned_send = 1;
+		}
+	}
 	v->tx += (uint64_t)sent;
 	carpd_send_result(failed == 0);
 	return failed ? -1 : 0;
