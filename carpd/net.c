@@ -193,10 +193,11 @@ is_own_src(const struct iface *ifp, const struct vh *v,
 	    memcmp(&v->srcip.v6, &ip->src.v6, 16) == 0);
 }
 
-static void
-input_one(u_char *arg, const struct pcap_pkthdr *ph, const u_char *pkt)
+/* One received Ethernet frame: every rejection is counted, a valid
+ * advertisement goes to its vhid's state machine. */
+void
+net_input_frame(struct iface *ifp, const uint8_t *pkt, size_t caplen)
 {
-	struct iface *ifp = (struct iface *)arg;
 	struct carpd_stats *st = &carpd->st;
 	struct carp_addrs a;
 	struct carp_ip ip;
@@ -206,7 +207,7 @@ input_one(u_char *arg, const struct pcap_pkthdr *ph, const u_char *pkt)
 	enum carp_err e;
 	struct vh *v;
 
-	rd_init(&r, pkt, ph->caplen);
+	rd_init(&r, pkt, caplen);
 	if (rd_skip(&r, 12) == -1 || rd_u16(&r, &et) == -1)
 		goto badlen;
 	if (et == ETHERTYPE_VLAN_ && (rd_skip(&r, 2) == -1 ||
@@ -222,6 +223,10 @@ input_one(u_char *arg, const struct pcap_pkthdr *ph, const u_char *pkt)
 	}
 	if ((e = carp_ip_decode(r.p, r.len, &ip)) != CARP_OK) {
 		st->rej[e]++;
+		return;
+	}
+	if (ip.family != (et == ETHERTYPE_IP_ ? AF_INET : AF_INET6)) {
+		st->rej[CARP_E_BADPROTO]++;
 		return;
 	}
 	if ((e = carp_decode(ip.payload, ip.paylen, &h, 0)) != CARP_OK) {
@@ -250,6 +255,12 @@ input_one(u_char *arg, const struct pcap_pkthdr *ph, const u_char *pkt)
 	return;
 badlen:
 	st->rej[CARP_E_BADLEN]++;
+}
+
+static void
+input_one(u_char *arg, const struct pcap_pkthdr *ph, const u_char *pkt)
+{
+	net_input_frame((struct iface *)arg, pkt, ph->caplen);
 }
 
 void
