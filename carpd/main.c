@@ -892,6 +892,12 @@ main(int argc, char **argv)
 	if (geteuid() != 0)
 		log_warnx("not running as root: CAP_NET_RAW and CAP_NET_ADMIN"
 		    " are needed");
+	/*
+	 * Detach before the event loop exists: a signalfd registered in
+	 * epoll by the parent would not wake the child.
+	 */
+	if (daemonize && util_daemonize() == -1)
+		fatal("daemonize");
 	if ((carpd->loop = ev_loop_new()) == NULL)
 		fatal("event loop");
 	carpd->started_ns = ev_now_ns();
@@ -946,9 +952,6 @@ main(int argc, char **argv)
 	ev_signal_add(carpd->loop, SIGHUP, on_hup, NULL);
 	ev_signal_add(carpd->loop, SIGCHLD, script_reap, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
-	if (daemonize && util_daemonize() == -1)
-		fatal("daemonize");
 
 	/* Node demotion before anything is advertised. */
 	for (i = 0; i < DEM_MAX; i++)
