@@ -7,6 +7,10 @@
 
 topo a || { not_ok "topology"; exit 1; }
 
+is_state_sock() {
+	"$CARPD" status --control "$T_DIR/$1" 2>/dev/null | grep -q MASTER
+}
+
 # expect RC PATTERN CMD...: exit status and a stderr pattern.
 expect() {
 	rc=$1; pat=$2; shift 2
@@ -73,3 +77,16 @@ wait "$pa" 2>/dev/null
 rc=$?
 check "SIGTERM: exit status 0 ($rc)" test "$rc" -eq 0
 check "address removed at exit" no_addr a 10.0.0.103
+
+# -B: detach, still answer and still stop on SIGTERM (the signalfd must
+# belong to the detached process).
+nsx a "$CARPD" -B --control "$T_DIR/d.sock" -i eth0 -v 4 -a 10.0.0.104/24 \
+    -b 0 -k 10
+check "-B returns 0" test $? -eq 0
+check "detached carpd becomes MASTER" wait_for 3 is_state_sock d.sock
+pd=$(pgrep -f "$T_DIR/d.sock" | head -1)
+T_PIDS="$T_PIDS $pd"
+kill -TERM "$pd" 2>/dev/null
+check "detached carpd stops on SIGTERM" \
+    wait_for 3 sh -c "! kill -0 $pd 2>/dev/null"
+check "and removed its address" no_addr a 10.0.0.104
