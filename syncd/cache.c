@@ -304,6 +304,33 @@ cache_del_at(struct cache *c, size_t pos)
 		free(e);
 }
 
+struct centry *
+cache_take_at(struct cache *c, size_t pos)
+{
+	struct centry *e;
+
+	if (pos == 0 || pos > c->cap)
+		return NULL;
+	e = c->slot[pos - 1];
+	if (e == NULL || e == TOMB)
+		return NULL;
+	c->slot[pos - 1] = TOMB;
+	c->tombs++;
+	c->used--;
+	c->bytes -= entry_size(e->len);
+	return e;
+}
+
+void
+cache_swap(struct cache *a, struct cache *b)
+{
+	struct cache t = *a;
+
+	*a = *b;
+	*b = t;
+	a->epoch = b->epoch = (a->epoch > b->epoch ? a->epoch : b->epoch) + 1;
+}
+
 int
 centry_state(const struct centry *e, uint32_t now, struct ct_state *st)
 {

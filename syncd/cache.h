@@ -55,6 +55,11 @@ struct centry	*cache_next(struct cache *, size_t *pos);
 /* Remove the entry at the slot before *pos (the last one returned). */
 void		 cache_del_at(struct cache *, size_t pos);
 
+/* Like cache_del_at, but hand the entry to the caller. */
+struct centry	*cache_take_at(struct cache *, size_t pos);
+/* Exchange the contents of two caches (both epochs change). */
+void		 cache_swap(struct cache *, struct cache *);
+
 /* Decode an entry into a state, with the remaining timeout. */
 int		 centry_state(const struct centry *, uint32_t now,
 		    struct ct_state *);

@@ -39,12 +39,12 @@ struct control {
 	size_t		  c_pos;
 	uint64_t	  c_epoch;
 	long		  c_count;
+	size_t		  c_now;		/* imported by the commit */
 	uint64_t	  c_start;
 	struct ev_timer	 *c_timer;
 	struct ctl_conn	 *c_wait[CTL_MAXCONN];
 	int		  c_nwait;
 	struct ct_state	 *c_chunk;
-	size_t		 *c_chunkpos;
 
 	/* diff */
 	int		  d_active, d_json, d_tries;
@@ -207,11 +207,13 @@ control_status(struct syncd *sd, struct ct_handle *ct, int json,
 	sbuf_json_str(b, sd->demote_reason);
 	sbuf_printf(b, ",\"first_bulk\":\"%s\",\"sealed\":%s,\"port\":%u,"
 	    "\"mtu\":%d,\"cache_bytes\":%zu,\"expectations\":%zu,"
-	    "\"sync_flows_ignored\":%llu,\"rx_unknown_source\":%llu",
+	    "\"sync_flows_ignored\":%llu,\"rx_unknown_source\":%llu,"
+	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu",
 	    sd->first_bulk == 0 ? "pending" : sd->first_bulk == 1 ? "done" :
 	    "failed", sd->have_key ? "true" : "false", sd->port, sd->mtu, mem,
 	    sd->nexp, (unsigned long long)sd->sync_flows,
-	    (unsigned long long)sd->rx_unknown);
+	    (unsigned long long)sd->rx_unknown, sd->stage ? "true" : "false",
+	    engine_stage_backlog(sd), (unsigned long long)sd->staged);
 	if (cs != NULL)
 		sbuf_printf(b, ",\"kernel\":{\"events\":%llu,"
 		    "\"own_events\":%llu,\"overruns\":%llu,\"resyncs\":%llu,"
@@ -240,7 +242,7 @@ static void
 commit_finish(struct control *c)
 {
 	struct syncd *sd = c->sd;
-	double ms = (double)(ev_now_ns() - c->c_start) / 1e6;
+	double ms;
 
 	for (int i = 0; i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
@@ -249,7 +251,10 @@ commit_finish(struct control *c)
 			ct_import_expect(c->ct, p->exp, p->nexp);
 		p->nexp = 0;
 	}
-	log_info("committed %ld states in %.0f ms", c->c_count, ms);
+	c->c_count = (long)engine_adopt(sd);
+	ms = (double)(ev_now_ns() - c->c_start) / 1e6;
+	log_info("committed %ld states in %.0f ms (%zu imported now, the "
+	    "rest staged before)", c->c_count, ms, c->c_now);
 	for (int i = 0; i < c->c_nwait; i++)
 		ctl_replyf(c->c_wait[i], 1, "committed %ld states in %.0f ms",
 		    c->c_count, ms);
@@ -265,9 +270,22 @@ commit_step(struct ev_timer *t, void *arg)
 	uint32_t now = syncd_now_s();
 	struct centry *e = NULL;
 	struct cache *ext;
-	size_t n, budget = COMMIT_BUDGET;
+	size_t n, budget = COMMIT_BUDGET, done;
 	long r;
 
+	/* First what is still waiting to be staged. */
+	while (c->c_pass == 0 && budget > 0 && engine_stage_backlog(sd) > 0) {
+		done = engine_stage(sd, budget);
+		c->c_now += done;
+		if (done == 0)
+			break;
+		budget -= done < budget ? done : budget;
+	}
+	if (engine_stage_backlog(sd) > 0 && c->c_pass == 0) {
+		ev_timer_arm(t, 0);
+		return;
+	}
+	/* Then anything not in the kernel yet: masters, then related. */
 	while (budget > 0 && c->c_pi < sd->npeers) {
 		ext = sd->peers[c->c_pi]->ext;
 		if (c->c_epoch != cache_epoch(ext)) {
@@ -277,24 +295,21 @@ commit_step(struct ev_timer *t, void *arg)
 		n = 0;
 		while (n < COMMIT_CHUNK &&
 		    (e = cache_next(ext, &c->c_pos)) != NULL) {
+			budget -= budget > 0 ? 1 : 0;
+			if (e->flags & CE_STAGED)
+				continue;
 			if (centry_state(e, now, &c->c_chunk[n]) == -1)
 				continue;
-			if (c->c_pass == 0 &&
-			    (c->c_chunk[n].fields & CT_F_MASTER))
+			if ((c->c_pass == 0) !=
+			    !(c->c_chunk[n].fields & CT_F_MASTER))
 				continue;
-			c->c_chunkpos[n++] = c->c_pos;
+			n++;
 		}
-		if (n > 0) {
-			r = c->ct != NULL ? ct_import(c->ct, c->c_chunk, n) : 0;
+		if (n > 0 && c->ct != NULL) {
+			r = ct_import(c->ct, c->c_chunk, n);
 			if (r > 0)
-				c->c_count += r;
-			/* Now this node's own states. */
-			for (size_t i = 0; i < n; i++) {
-				cache_del_at(ext, c->c_chunkpos[i]);
-				engine_own_state(sd, CT_EV_NEW, &c->c_chunk[i]);
-			}
+				c->c_now += (size_t)r;
 		}
-		budget -= n < budget ? n : budget;
 		if (e == NULL) {
 			c->c_pi++;
 			c->c_pos = 0;
@@ -329,6 +344,7 @@ commit_start(struct control *c, struct ctl_conn *conn)
 	c->c_pos = 0;
 	c->c_epoch = (uint64_t)-1;
 	c->c_count = 0;
+	c->c_now = 0;
 	c->c_start = ev_now_ns();
 	ev_timer_arm(c->c_timer, 0);
 }
@@ -716,10 +732,9 @@ control_open(struct syncd *sd)
 		return NULL;
 	c->sd = sd;
 	c->c_chunk = calloc(COMMIT_CHUNK, sizeof(*c->c_chunk));
-	c->c_chunkpos = calloc(COMMIT_CHUNK, sizeof(*c->c_chunkpos));
 	c->c_timer = ev_timer_new(sd->loop, commit_step, c);
 	c->d_timer = ev_timer_new(sd->loop, diff_timer, c);
-	if (c->c_chunk == NULL || c->c_chunkpos == NULL ||
+	if (c->c_chunk == NULL ||
 	    c->c_timer == NULL || c->d_timer == NULL)
 		goto fail;
 	if ((c->srv = ctl_server_open(sd->loop, sd->control, 0600,
@@ -770,6 +785,5 @@ control_close(struct control *c)
 	for (int i = 0; i < SYNCD_MAXPEERS; i++)
 		cache_free(c->d_held[i]);
 	free(c->c_chunk);
-	free(c->c_chunkpos);
 	free(c);
 }

@@ -14,6 +14,8 @@
 #include "syncd.h"
 
 #define EXPIRE_SLOTS	65536	/* slots scanned per tick and cache */
+#define STAGE_BATCH	2048
+#define STAGE_DELAY_NS	2000000ULL
 
 static uint8_t
 change_mask(const struct ct_state *o, const struct ct_state *n)
@@ -133,6 +135,36 @@ release(struct cache *c, struct centry *old, struct centry *e)
 		free(old);
 }
 
+static int
+any_alive(const struct syncd *sd)
+{
+	for (int i = 0; i < sd->npeers; i++)
+		if (sd->peers[i]->alive)
+			return 1;
+	return 0;
+}
+
+/*
+ * No peer is alive: forget the send queue. Whoever comes back gets a
+ * bulk (it asks for one at start, or we push one after an outage), which
+ * carries every state and sweeps the deleted ones.
+ */
+void
+engine_drop_queue(struct syncd *sd)
+{
+	struct centry *e;
+
+	while ((e = cache_dequeue(sd->internal)) != NULL) {
+		if (e->flags & (CE_DEAD | CE_DELETED))
+			free(e);
+		else {
+			e->flags &= ~CE_SENT;
+			e->chg = CHG_FULL;
+		}
+	}
+	sd->xqlen = 0;
+}
+
 static void
 own_delete(struct syncd *sd, const struct ct_state *st)
 {
@@ -140,7 +172,7 @@ own_delete(struct syncd *sd, const struct ct_state *st)
 
 	if ((e = cache_del(sd->internal, st)) == NULL)
 		return;
-	if (e->flags & CE_SENT) {
+	if ((e->flags & CE_SENT) && any_alive(sd)) {
 		e->flags |= CE_DELETED;
 		cache_enqueue(sd->internal, e);
 	} else if (e->flags & CE_QUEUED)
@@ -196,7 +228,8 @@ engine_own_state(struct syncd *sd, enum ct_event ev,
 		e->chg |= m | SYNC_U_TIMEOUT;
 	else
 		e->chg = CHG_FULL;
-	cache_enqueue(sd->internal, e);
+	if (any_alive(sd))
+		cache_enqueue(sd->internal, e);
 	transport_kick(sd);
 }
 
@@ -247,6 +280,8 @@ engine_own_expect(struct syncd *sd, enum ct_event ev,
 	int type = ev == CT_EV_DESTROY ? SYNC_R_EXPECT_DEL : SYNC_R_EXPECT;
 
 	exp_apply(&sd->exp, &sd->nexp, ev == CT_EV_DESTROY, x);
+	if (!any_alive(sd))
+		return;
 	wr_init(&w, sd->xq + sd->xqlen, sizeof(sd->xq) - sd->xqlen);
 	if (sync_expect_encode(&w, type, x) == 0)
 		sd->xqlen += w.off;
@@ -356,6 +391,176 @@ engine_expire(struct syncd *sd)
 	}
 }
 
+static void
+stage_kick(struct syncd *sd)
+{
+	if (sd->stage && sd->stage_t != NULL && !ev_timer_pending(sd->stage_t))
+		ev_timer_arm(sd->stage_t, STAGE_DELAY_NS);
+}
+
+/* A state from a peer: into its cache and, when staging, to the kernel
+ * soon (the cache's queue is the staging queue). */
+static void
+ext_put(struct peer *p, const struct ct_state *st, uint32_t now)
+{
+	struct centry *e, *o;
+
+	if ((e = cache_put(p->ext, st, now, &o)) == NULL)
+		return;
+	release(p->ext, o, NULL);
+	e->gen = p->gen;
+	e->flags &= ~CE_STAGED;
+	/* Not over a state this node owns (the kernel has it already). */
+	if (!p->sd->stage || cache_lookup(p->sd->internal, st) != NULL)
+		return;
+	cache_enqueue(p->ext, e);
+	stage_kick(p->sd);
+}
+
+/* An entry removed from a peer's cache: staged ones leave the kernel. */
+void
+engine_ext_drop(struct peer *p, struct centry *e)
+{
+	if (e == NULL)
+		return;
+	if (e->flags & CE_STAGED) {
+		e->flags |= CE_DELETED;
+		cache_enqueue(p->ext, e);
+		stage_kick(p->sd);
+	} else if (e->flags & CE_QUEUED)
+		e->flags |= CE_DEAD;
+	else
+		free(e);
+}
+
+/*
+ * Staging: peers' states go into the kernel in the background, in
+ * batches, so that a commit has only what arrived last (and related
+ * states, which wait for their masters) left to import. Returns the
+ * entries handled; budget bounds the time spent in the kernel.
+ */
+size_t
+engine_stage(struct syncd *sd, size_t budget)
+{
+	static struct ct_state *imp, *del;
+	static struct centry **ents;
+	uint32_t now = syncd_now_s();
+	struct centry *e;
+	size_t done = 0, ni, nd;
+	long r;
+
+	if (sd->ct == NULL)
+		return 0;
+	if (imp == NULL) {
+		imp = calloc(STAGE_BATCH, sizeof(*imp));
+		del = calloc(STAGE_BATCH, sizeof(*del));
+		ents = calloc(STAGE_BATCH, sizeof(*ents));
+		if (imp == NULL || del == NULL || ents == NULL)
+			fatal("%s: calloc", __func__);
+	}
+	for (int i = 0; i < sd->npeers && done < budget; i++) {
+		struct peer *p = sd->peers[i];
+
+		ni = nd = 0;
+		while (ni < STAGE_BATCH && nd < STAGE_BATCH &&
+		    ni + nd < budget && (e = cache_peek(p->ext)) != NULL) {
+			cache_dequeue(p->ext);
+			if (e->flags & CE_DEAD) {
+				free(e);
+				continue;
+			}
+			if (e->flags & CE_DELETED) {
+				if (centry_state(e, now, &del[nd]) == 0)
+					nd++;
+				free(e);
+				continue;
+			}
+			if (centry_state(e, now, &imp[ni]) == -1 ||
+			    (imp[ni].fields & CT_F_MASTER))
+				continue;
+			ents[ni++] = e;
+		}
+		if (nd > 0)
+			ct_delete(sd->ct, del, nd);
+		if (ni > 0) {
+			r = ct_import(sd->ct, imp, ni);
+			if (r == (long)ni)
+				for (size_t k = 0; k < ni; k++)
+					ents[k]->flags |= CE_STAGED;
+			sd->staged += r > 0 ? (uint64_t)r : 0;
+		}
+		done += ni + nd;
+	}
+	return done;
+}
+
+size_t
+engine_stage_backlog(const struct syncd *sd)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < sd->npeers; i++)
+		n += cache_queued(sd->peers[i]->ext);
+	return n;
+}
+
+/*
+ * After a commit the peers' states are this node's own. The largest
+ * cache becomes the internal one by exchanging the tables (no per-state
+ * work); the smaller ones are merged state by state. Peers then get the
+ * whole table as an unsolicited bulk.
+ */
+size_t
+engine_adopt(struct syncd *sd)
+{
+	uint32_t now = syncd_now_s();
+	struct centry *e;
+	struct cache *small;
+	struct ct_state st;
+	size_t pos, n = 0;
+
+	for (int i = 0; i < sd->npeers; i++) {
+		struct peer *p = sd->peers[i];
+
+		/* The staging queue is empty after a commit; be safe. */
+		while ((e = cache_dequeue(p->ext)) != NULL)
+			if (e->flags & (CE_DEAD | CE_DELETED))
+				free(e);
+		if (cache_count(p->ext) == 0)
+			continue;
+		n += cache_count(p->ext);
+		if (cache_count(sd->internal) < cache_count(p->ext)) {
+			cache_swap(sd->internal, p->ext);
+			small = p->ext;
+			/* The old internal send queue: keep its deletes. */
+			while ((e = cache_dequeue(small)) != NULL) {
+				if (e->flags & CE_DEAD)
+					free(e);
+				else if (e->flags & CE_DELETED)
+					cache_enqueue(sd->internal, e);
+			}
+		} else
+			small = p->ext;
+		pos = 0;
+		while ((e = cache_next(small, &pos)) != NULL)
+			if (centry_state(e, now, &st) == 0)
+				engine_own_state(sd, CT_EV_NEW, &st);
+		cache_clear(small);
+		while ((e = cache_dequeue(small)) != NULL)
+			free(e);
+	}
+	for (int i = 0; n > 0 && i < sd->npeers; i++) {
+		struct peer *p = sd->peers[i];
+
+		if (!p->alive || p->bulk.active)
+			continue;
+		memset(&p->bulk, 0, sizeof(p->bulk));
+		p->bulk.active = 1;
+	}
+	transport_kick(sd);
+	return n;
+}
+
 void
 engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
 {
@@ -363,18 +568,15 @@ engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
 	struct ct_state st, cur;
 	struct sync_update u;
 	struct ct_expect x;
-	struct centry *e, *o;
+	struct centry *e;
 	uint32_t now = syncd_now_s();
 
 	switch (type) {
 	case SYNC_R_STATE:
 		if (sync_state_decode(v, &st) == -1)
 			goto bad;
-		if ((e = cache_put(p->ext, &st, now, &o)) == NULL)
-			return;
-		free(o);
-		e->gen = p->gen;
 		p->st.rx_states++;
+		ext_put(p, &st, now);
 		return;
 	case SYNC_R_UPDATE:
 		if (sync_update_decode(v, &u) == -1)
@@ -404,16 +606,13 @@ engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
 			memcpy(cur.labels, u.st.labels, CT_LABELS_LEN);
 			cur.fields |= CT_F_LABELS;
 		}
-		if ((e = cache_put(p->ext, &cur, now, &o)) != NULL) {
-			free(o);
-			e->gen = p->gen;
-		}
+		ext_put(p, &cur, now);
 		return;
 	case SYNC_R_DELETE:
 		if (sync_delete_decode(v, &st) == -1)
 			goto bad;
 		p->st.rx_states++;
-		free(cache_del(p->ext, &st));
+		engine_ext_drop(p, cache_del(p->ext, &st));
 		return;
 	case SYNC_R_EXPECT:
 	case SYNC_R_EXPECT_DEL:

@@ -40,6 +40,7 @@ struct opts {
 	char		 keyfile[256];
 	char		 control[108];
 	unsigned long	 mtu;
+	int		 nostage;
 	int		 daemonize;
 	int		 verbose;
 };
@@ -50,7 +51,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: syncd [-B] [-c file] [--peer addr]... [--listen addr]\n"
 	    "             [--interface iface] [--port n] [--key file]\n"
-	    "             [--control socket]\n"
+	    "             [--control socket] [--mtu n] [--no-stage] [-v]\n"
 	    "       syncd status [--json] [--control socket]\n"
 	    "       syncd commit | resync [--control socket]\n"
 	    "       syncd diff [--json] [--control socket]\n"
@@ -82,6 +83,7 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 {
 	struct opts *o = arg;
 	const char *k = l->argv[0];
+	int v;
 
 	if (l->argc != 2) {
 		snprintf(err, len, "\"%s\" takes one argument", k);
@@ -107,6 +109,14 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 			snprintf(err, len, "bad mtu \"%s\"", l->argv[1]);
 			return -1;
 		}
+	} else if (strcmp(k, "stage") == 0) {
+		if ((v = conf_bool(l->argv[1])) == -1) {
+			snprintf(err, len, "stage: yes or no, not \"%s\"",
+			    l->argv[1]);
+			return -1;
+		}
+		if (!v)
+			o->nostage = 1;
 	} else if (strcmp(k, "key") == 0) {
 		if (o->keyfile[0] == '\0')
 			snprintf(o->keyfile, sizeof(o->keyfile), "%s",
@@ -293,6 +303,23 @@ ct_resync_end(void *arg)
 }
 
 static void
+stage_cb(struct ev_timer *t, void *arg)
+{
+	struct syncd *sd = arg;
+
+	/* A bulk being received comes first: stage when it is done. */
+	for (int i = 0; i < sd->npeers; i++) {
+		if (sd->peers[i]->brx == BRX_RUNNING) {
+			ev_timer_arm(t, 50 * 1000000ULL);
+			return;
+		}
+	}
+	engine_stage(sd, 2048);
+	if (engine_stage_backlog(sd) > 0)
+		ev_timer_arm(t, 0);
+}
+
+static void
 dump_done(void *arg, int error)
 {
 	struct syncd *sd = arg;
@@ -316,6 +343,7 @@ main(int argc, char *argv[])
 		{ "key",	required_argument, NULL, 'k' },
 		{ "control",	required_argument, NULL, 's' },
 		{ "mtu",	required_argument, NULL, 'm' },
+		{ "no-stage",	no_argument,	   NULL, 'S' },
 		{ "daemonize",	no_argument,	   NULL, 'B' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
@@ -367,6 +395,9 @@ main(int argc, char *argv[])
 		case 'm':
 			if (conf_uint(optarg, 576, 65535, &o.mtu) == -1)
 				errx(2, "--mtu: bad mtu \"%s\"", optarg);
+			break;
+		case 'S':
+			o.nostage = 1;
 			break;
 		case 'B':
 			o.daemonize = 1;
@@ -461,6 +492,10 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	control_set_ct(ctl, ct);
+	sd.ct = ct;
+	sd.stage = !o.nostage;
+	if ((sd.stage_t = ev_timer_new(sd.loop, stage_cb, &sd)) == NULL)
+		fatal("ev_timer_new");
 	if (transport_open(&sd) == -1) {
 		log_warn("sync socket");
 		goto out;
@@ -482,6 +517,7 @@ main(int argc, char *argv[])
 	rv = 0;
  out:
 	control_close(ctl);
+	ev_timer_free(sd.stage_t);
 	if (ct != NULL)
 		ct_close(ct);
 	transport_close(&sd);

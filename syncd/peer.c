@@ -25,6 +25,7 @@
 #define RESEND_GAP_NS	(5 * NS_MS)
 #define ACK_EVERY	32
 #define PUMP_BUDGET	128	/* frames per pump turn */
+#define PUMP_COALESCE_NS (500 * 1000ULL)
 #define RECV_BATCH	64
 #define RECV_ROUNDS	16
 
@@ -219,8 +220,10 @@ send_ctl_rec(struct peer *p, int type, uint32_t id, uint32_t count)
 int
 peer_request_bulk(struct peer *p, int reset_tries)
 {
-	if (reset_tries)
+	if (reset_tries) {
 		p->brx_tries = 0;
+		p->brx_start_ns = ev_now_ns();
+	}
 	p->brx_tries++;
 	p->brx_id = randombytes_random() | 1;
 	p->brx = BRX_SENT;
@@ -482,10 +485,14 @@ pump_cb(struct ev_timer *t, void *arg)
 void
 transport_kick(struct syncd *sd)
 {
+	size_t q;
+
 	if (sd->pump_armed || sd->pump_t == NULL)
 		return;
 	sd->pump_armed = 1;
-	ev_timer_arm(sd->pump_t, 0);
+	/* A few queued states wait a moment for company: fuller frames. */
+	q = cache_queued(sd->internal);
+	ev_timer_arm(sd->pump_t, q == 0 || q >= 40 ? 0 : PUMP_COALESCE_NS);
 }
 
 static void
@@ -548,7 +555,7 @@ sweep_ext(struct peer *p)
 
 	while ((e = cache_next(p->ext, &pos)) != NULL) {
 		if (e->gen != p->gen) {
-			cache_del_at(p->ext, pos);
+			engine_ext_drop(p, cache_take_at(p->ext, pos));
 			n++;
 		}
 	}
@@ -642,8 +649,9 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 		p->st.bulks_received++;
 		if (c.id == p->brx_id && p->brx == BRX_RUNNING) {
 			p->brx = BRX_DONE;
-			log_info("bulk from %s done: %u states", p->name,
-			    c.count);
+			log_info("bulk from %s done: %u states in %.3f s",
+			    p->name, c.count,
+			    (double)(ev_now_ns() - p->brx_start_ns) / 1e9);
 			engine_update_demote(sd);
 		}
 		return;
@@ -715,6 +723,11 @@ peer_down(struct peer *p)
 	win_drop(p);
 	p->bulk.active = 0;
 	p->diff.active = 0;
+	for (int i = 0; i < p->sd->npeers; i++)
+		if (p->sd->peers[i]->alive)
+			goto out;
+	engine_drop_queue(p->sd);
+ out:
 	engine_update_demote(p->sd);
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cache.h"
+#include "ct.h"
 #include "ev.h"
 #include "sbuf.h"
 #include "state.h"
@@ -114,6 +115,7 @@ struct peer {
 	uint32_t	 brx_id;
 	int		 brx_tries;
 	uint64_t	 brx_deadline;
+	uint64_t	 brx_start_ns;
 	uint8_t		 gen;
 
 	/* What the peer holds as its own: states and expectations. */
@@ -154,7 +156,10 @@ struct syncd {
 	int		 demote;
 	char		 demote_reason[64];
 
-	struct ev_timer	*tick, *pump_t, *ack_t;
+	struct ev_timer	*tick, *pump_t, *ack_t, *stage_t;
+	struct ct_handle *ct;
+	int		 stage;		/* stage peers' states in the kernel */
+	uint64_t	 staged;
 	int		 pump_armed;
 	uint64_t	 rx_unknown;	/* frames from unknown addresses */
 	uint64_t	 sync_flows;	/* events of the sync link itself */
@@ -195,6 +200,11 @@ void		 engine_resync_end(struct syncd *);
 size_t		 engine_external(const struct syncd *);
 void		 engine_update_demote(struct syncd *);
 void		 engine_expire(struct syncd *);
+void		 engine_drop_queue(struct syncd *);
+void		 engine_ext_drop(struct peer *, struct centry *);
+size_t		 engine_stage(struct syncd *, size_t budget);
+size_t		 engine_stage_backlog(const struct syncd *);
+size_t		 engine_adopt(struct syncd *);
 /* Receive side: records from a peer, in order. */
 void		 engine_rx_record(struct peer *, uint8_t type, struct rd *);
 int		 engine_is_sync_flow(const struct syncd *,
