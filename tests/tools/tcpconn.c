@@ -816,7 +816,7 @@ run_client(struct client *cl)
 			stream_tick(cl, now);
 			udp_tick(cl, now);
 		}
-		if (now - last_status >= cl->status_us) {
+		if (now - last_status >= cl->status_us && !stopping) {
 			last_status = now;
 			status(cl, now);
 		}
