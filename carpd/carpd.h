@@ -65,6 +65,7 @@ struct iface {
 	uint8_t		 mac[6];
 	int		 running;
 	int		 track;		/* --track only, no vhid */
+	int		 ignore;	/* a vhid ignores its link */
 	int		 used;		/* a vhid lives on it */
 	void		*pcap;		/* pcap_t: receive, inject */
 	int		 pcap_fd;
@@ -96,6 +97,9 @@ struct vh {
 	int			 vmac_ifindex;
 	char			 vmac_name[IF_NAMESIZE];
 	int			 neutral;	/* no down script first */
+	int			 ignoreifstate;	/* ucarp -S */
+	int			 nomcast;	/* ucarp -M: broadcast */
+	struct in_addr		 mcast4;	/* ucarp -m or default */
 	int			 warned_send;
 	struct ev_timer		*timer;
 
@@ -151,6 +155,7 @@ struct carpd_opts {
 	int	vmac;		/* default for vhids: -1 unset */
 	int	preempt;
 	int	neutral;
+	int	ignoreifstate;
 };
 struct vh	*vh_new(void);
 void		 vh_free(struct vh *);

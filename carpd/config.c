@@ -2,6 +2,7 @@
  * config.c: carpd.conf(5): global settings and "vhid N { ... }" blocks,
  * checked into struct vh; and the interface table.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ vh_new(void)
 		return NULL;
 	v->fsm.cfg.advbase = 1;
 	v->vmac = -1;
+	inet_pton(AF_INET, CARP_GROUP4, &v->mcast4);
 	return v;
 }
 
@@ -112,6 +114,8 @@ vh_finish(struct vh *v, char *err, size_t errlen)
 		return -1;
 	}
 	v->ifp->used = 1;
+	if (v->ignoreifstate)
+		v->ifp->ignore = 1;
 	v->n4 = v->n6 = 0;
 	for (i = 0; i < v->naddrs; i++) {
 		for (j = 0; j < i; j++)
@@ -182,7 +186,9 @@ vh_keyword(struct vh *v, int argc, char **argv, char *err, size_t errlen)
 		    strcmp(k, "peer") == 0 || strcmp(k, "upscript") == 0 ||
 		    strcmp(k, "downscript") == 0 || strcmp(k, "xparam") == 0 ||
 		    strcmp(k, "passfile") == 0 || strcmp(k, "preempt") == 0 ||
-		    strcmp(k, "vmac") == 0) {
+		    strcmp(k, "vmac") == 0 || strcmp(k, "deadratio") == 0 ||
+		    strcmp(k, "mcast") == 0 || strcmp(k, "nomcast") == 0 ||
+		    strcmp(k, "ignoreifstate") == 0) {
 			snprintf(err, errlen, "%s takes one argument", k);
 			return -1;
 		}
@@ -258,16 +264,35 @@ vh_keyword(struct vh *v, int argc, char **argv, char *err, size_t errlen)
 	} else if (strcmp(k, "xparam") == 0) {
 		if (set_str(&v->xparam, argv[1]) == -1)
 			goto nomem;
-	} else if (strcmp(k, "preempt") == 0 || strcmp(k, "vmac") == 0) {
+	} else if (strcmp(k, "deadratio") == 0) {
+		if (conf_uint(argv[1], 1, 255, &n) == -1) {
+			snprintf(err, errlen, "bad deadratio %s (1..255)",
+			    argv[1]);
+			return -1;
+		}
+		v->fsm.cfg.deadratio = (uint8_t)n;
+	} else if (strcmp(k, "mcast") == 0) {
+		if (inet_pton(AF_INET, argv[1], &v->mcast4) != 1 ||
+		    !IN_MULTICAST(ntohl(v->mcast4.s_addr))) {
+			snprintf(err, errlen, "bad IPv4 multicast group: %s",
+			    argv[1]);
+			return -1;
+		}
+	} else if (strcmp(k, "preempt") == 0 || strcmp(k, "vmac") == 0 ||
+	    strcmp(k, "nomcast") == 0 || strcmp(k, "ignoreifstate") == 0) {
 		if ((b = conf_bool(argv[1])) == -1) {
 			snprintf(err, errlen, "%s: yes or no, not %s", k,
 			    argv[1]);
 			return -1;
 		}
-		if (k[0] == 'p')
+		if (strcmp(k, "preempt") == 0)
 			v->fsm.cfg.preempt = b;
-		else
+		else if (strcmp(k, "vmac") == 0)
 			v->vmac = b;
+		else if (strcmp(k, "nomcast") == 0)
+			v->nomcast = b;
+		else
+			v->ignoreifstate = b;
 	} else
 		return 0;
 	return 1;
@@ -291,6 +316,8 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 				p->cur->vmac = p->opts->vmac;
 			if (p->opts->neutral)
 				p->cur->neutral = 1;
+			if (p->opts->ignoreifstate)
+				p->cur->ignoreifstate = 1;
 			if (vh_finish(p->cur, err, errlen) == -1)
 				return -1;
 			p->cur = NULL;

@@ -46,10 +46,25 @@ fsm_adv_ns(const struct fsm *f)
 	return carp_adv_ns(f->cfg.advbase, fsm_wire_advskew(f));
 }
 
+static unsigned int
+deadratio(const struct fsm *f)
+{
+	return f->cfg.deadratio ? f->cfg.deadratio : 3;
+}
+
 uint64_t
 fsm_down_ns(const struct fsm *f)
 {
-	return carp_down_ns(f->cfg.advbase, fsm_wire_advskew(f));
+	uint64_t skew;
+
+	if (deadratio(f) == 3)
+		return carp_down_ns(f->cfg.advbase, fsm_wire_advskew(f));
+	/* ucarp --deadratio: ratio * advbase + advskew / 256 */
+	if (f->cfg.advbase == 0)
+		return deadratio(f) * carp_adv_ns(0, fsm_wire_advskew(f));
+	skew = (uint64_t)fsm_wire_advskew(f) * 1000000000ULL / 256;
+	return (uint64_t)deadratio(f) * f->cfg.advbase * 1000000000ULL +
+	    skew;
 }
 
 uint64_t
@@ -208,7 +223,8 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
 		}
 		/* It advertises so slowly that it will time out anyway. */
 		if (f->cfg.advbase != 0 &&
-		    ((unsigned int)f->cfg.advbase * 3) << 8 < theirs) {
+		    ((unsigned int)f->cfg.advbase * deadratio(f)) << 8 <
+		    theirs) {
 			takeover(f, "master will time out", now, o);
 			return;
 		}

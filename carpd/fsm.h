@@ -46,6 +46,7 @@ struct fsm_cfg {
 	uint8_t		advskew;	/* 0..254 */
 	int		preempt;
 	int		demote_skew;	/* fold demotion into advskew */
+	uint8_t		deadratio;	/* master down: 0 means 3 */
 	int		sync;		/* takeover waits: commit */
 	uint64_t	sync_timeout_ns;
 };

@@ -42,9 +42,10 @@ static __attribute__((noreturn)) void
 usage(void)
 {
 	fprintf(stderr,
-"usage: carpd [-PBhnz] [-c file] [-i iface] [-s srcip] [-v vhid]\n"
+"usage: carpd [-BDMPShnz] [-c file] [-i iface] [-s srcip] [-v vhid]\n"
 "             [-a addr[/plen]]... [-p pass | -o passfile] [-b advbase]\n"
 "             [-k advskew] [-u upscript] [-d downscript] [-x xparam]\n"
+"             [-r deadratio] [-m mcast] [-f facility]\n"
 "             [--peer addr]... [--track iface]... [--sync socket]\n"
 "             [--sync-timeout ms] [--control socket] [--vmac | --no-vmac]\n"
 "             [--demote-skew] [--verbose]\n"
@@ -81,6 +82,16 @@ carpd_set_demote(enum carpd_dem r, unsigned int n)
 		step(carpd->vh[i], FSM_EV_DEMOTE, &sum);
 }
 
+/* A vhid or tracked interface without link demotes, unless the vhids on
+ * it ignore the link state (ucarp -S). */
+static int
+iface_demotes(const struct iface *ifp)
+{
+	if (ifp->running)
+		return 0;
+	return ifp->track || (ifp->used && !ifp->ignore);
+}
+
 static void
 link_demote_update(void)
 {
@@ -88,8 +99,7 @@ link_demote_update(void)
 	int i;
 
 	for (i = 0; i < carpd->nifs; i++)
-		if ((carpd->ifs[i].used || carpd->ifs[i].track) &&
-		    !carpd->ifs[i].running)
+		if (iface_demotes(&carpd->ifs[i]))
 			n++;
 	carpd_set_demote(DEM_LINK, n);
 }
@@ -511,7 +521,7 @@ iface_link(struct iface *ifp, const struct nl_link *l)
 	if (ifp->running)
 		iface_addrs(ifp);
 	for (i = 0; i < carpd->nvh; i++)
-		if (carpd->vh[i]->ifp == ifp)
+		if (carpd->vh[i]->ifp == ifp && !carpd->vh[i]->ignoreifstate)
 			step(carpd->vh[i], ifp->running ? FSM_EV_UP :
 			    FSM_EV_DOWN, NULL);
 	link_demote_update();
@@ -702,6 +712,11 @@ static const struct option longopts[] = {
 	{ "shutdown",	no_argument,		NULL, 'z' },
 	{ "facility",	required_argument,	NULL, 'f' },
 	{ "help",	no_argument,		NULL, 'h' },
+	{ "deadratio",	required_argument,	NULL, 'r' },
+	{ "mcast",	required_argument,	NULL, 'm' },
+	{ "nomcast",	no_argument,		NULL, 'M' },
+	{ "ignoreifstate", no_argument,		NULL, 'S' },
+	{ "debug",	no_argument,		NULL, 'D' },
 	{ "peer",	required_argument,	NULL, OPT_PEER },
 	{ "track",	required_argument,	NULL, OPT_TRACK },
 	{ "sync",	required_argument,	NULL, OPT_SYNC },
@@ -738,7 +753,7 @@ cli_kw(struct vh *v, const char *k, const char *val)
 int
 main(int argc, char **argv)
 {
-	struct carpd_opts o = { -1, 0, 0 };
+	struct carpd_opts o = { -1, 0, 0, 0 };
 	char err[CONF_ERRLEN], *config = NULL;
 	struct vh *cli;
 	int ch, i, daemonize = 0, verbose = 0, cli_used = 0;
@@ -756,7 +771,8 @@ main(int argc, char **argv)
 		nomem();
 	carpd->sync_timeout_ms = CARPD_SYNC_TIMEOUT;
 
-	while ((ch = getopt_long(argc, argv, "c:i:s:v:a:p:o:b:k:Pu:d:x:Bnzf:h",
+	while ((ch = getopt_long(argc, argv,
+	    "c:i:s:v:a:p:o:b:k:Pu:d:x:Bnzf:hr:SMm:D",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -811,6 +827,21 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			o.neutral = 1;
+			break;
+		case 'r':
+			cli_kw(cli, "deadratio", optarg);
+			break;
+		case 'm':
+			cli_kw(cli, "mcast", optarg);
+			break;
+		case 'M':
+			cli_kw(cli, "nomcast", "yes");
+			break;
+		case 'S':
+			o.ignoreifstate = 1;
+			break;
+		case 'D':
+			verbose++;
 			break;
 		case 'z':	/* ucarp: down script on exit; we always do */
 		case 'f':	/* ucarp: syslog facility; we use daemon */
@@ -874,6 +905,7 @@ main(int argc, char **argv)
 			cli->fsm.cfg.preempt = 1;
 		cli->vmac = o.vmac == -1 ? 0 : o.vmac;
 		cli->neutral = o.neutral;
+		cli->ignoreifstate = o.ignoreifstate;
 		if (vh_finish(cli, err, sizeof(err)) == -1) {
 			fprintf(stderr, "carpd: %s\n", err);
 			vh_free(cli);
@@ -962,8 +994,7 @@ main(int argc, char **argv)
 		    "syncd not connected");
 	}
 	for (i = 0; i < carpd->nifs; i++)
-		if ((carpd->ifs[i].used || carpd->ifs[i].track) &&
-		    !carpd->ifs[i].running)
+		if (iface_demotes(&carpd->ifs[i]))
 			carpd->dem[DEM_LINK]++;
 	for (dem = 0, i = 0; i < DEM_MAX; i++)
 		dem += carpd->dem[i];
@@ -990,7 +1021,7 @@ main(int argc, char **argv)
 		    v->npeers ? "unicast" : "multicast");
 		/* Start from a clean slate: none of our addresses. */
 		vip_del_all(v);
-		if (v->ifp->running) {
+		if (v->ifp->running || v->ignoreifstate) {
 			fsm_step(&v->fsm, FSM_EV_UP, NULL, ev_now_ns(), &out);
 			if (v->neutral)
 				out.actions &= ~(unsigned int)FSM_A_RUN_DOWN;

@@ -26,6 +26,8 @@
 #define ETHERTYPE_IP6_	0x86dd
 #define ETHERTYPE_ARP_	0x0806
 #define ETHERTYPE_VLAN_	0x8100
+static char send_why[160];	/* why the last send failed */
+
 #define NET_BURST	256	/* packets per wake-up, then the loop */
 
 static const uint8_t mcast4_mac[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x12 };
@@ -46,7 +48,8 @@ net_vmac(uint8_t vhid, uint8_t mac[6])
 
 /* A raw socket that never queues what it receives (filter: drop all). */
 static int
-raw_open(int af, int ifindex, const char *ifname)
+raw_open(int af, int ifindex, const char *ifname,
+    const struct in_addr *grp)
 {
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { 1, &drop };
@@ -74,6 +77,13 @@ raw_open(int af, int ifindex, const char *ifname)
 		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
 		    sizeof(mr)) == -1)
 			log_warn("%s: join %s", ifname, CARP_GROUP4);
+		/* Other groups (ucarp -m) of the vhids on this interface. */
+		for (; grp != NULL && grp->s_addr != 0; grp++) {
+			mr.imr_multiaddr = *grp;
+			if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+			    sizeof(mr)) == -1 && errno != EADDRINUSE)
+				log_warn("%s: join group", ifname);
+		}
 	} else {
 		struct ipv6_mreq mr;
 
@@ -103,7 +113,9 @@ int
 net_open(struct iface *ifp, char *err, size_t errlen)
 {
 	char eb[PCAP_ERRBUF_SIZE];
+	struct in_addr grp[CARPD_MAXVH + 1];
 	struct bpf_program prog;
+	int i, n = 0;
 	pcap_t *p;
 
 	eb[0] = '\0';
@@ -139,12 +151,18 @@ net_open(struct iface *ifp, char *err, size_t errlen)
 		goto fail;
 	}
 	ifp->pcap = p;
-	if ((ifp->raw4 = raw_open(AF_INET, ifp->ifindex, ifp->name)) == -1) {
+	memset(grp, 0, sizeof(grp));
+	for (i = 0; i < carpd->nvh; i++)
+		if (carpd->vh[i]->ifp == ifp)
+			grp[n++] = carpd->vh[i]->mcast4;
+	if ((ifp->raw4 = raw_open(AF_INET, ifp->ifindex, ifp->name,
+	    grp)) == -1) {
 		snprintf(err, errlen, "%s: raw socket: %s (needs CAP_NET_RAW)",
 		    ifp->name, strerror(errno));
 		return -1;
 	}
-	if ((ifp->raw6 = raw_open(AF_INET6, ifp->ifindex, ifp->name)) == -1)
+	if ((ifp->raw6 = raw_open(AF_INET6, ifp->ifindex, ifp->name,
+	    NULL)) == -1)
 		log_warn("%s: IPv6 raw socket", ifp->name);
 	return 0;
 fail:
@@ -323,7 +341,7 @@ inject(struct iface *ifp, const uint8_t *frame, size_t len)
 	if (ifp->pcap == NULL)
 		return -1;
 	if (pcap_inject(ifp->pcap, frame, len) != (int)len) {
-		log_debug("%s: inject: %s", ifp->name,
+		snprintf(send_why, sizeof(send_why), "%s",
 		    pcap_geterr(ifp->pcap));
 		return -1;
 	}
@@ -334,8 +352,9 @@ static int
 send_mcast4(struct vh *v, const uint8_t *carp)
 {
 	struct iface *ifp = v->ifp;
-	uint8_t f[128], mac[6], *ip;
+	uint8_t f[128], mac[6], dmac[6], *ip;
 	struct in_addr src, dst;
+	uint32_t g;
 	uint16_t id;
 	struct wr w;
 
@@ -343,14 +362,27 @@ send_mcast4(struct vh *v, const uint8_t *carp)
 		src = v->srcip.v4;
 	else if (ifp->src4.family == AF_INET)
 		src = ifp->src4.v4;
-	else
+	else {
+		snprintf(send_why, sizeof(send_why), "no IPv4 address on the "
+		    "interface (set srcip)");
 		return -1;
-	inet_pton(AF_INET, CARP_GROUP4, &dst);
+	}
+	dst = v->mcast4;
+	/* ucarp --nomcast: the same packet to the Ethernet broadcast. */
+	g = ntohl(dst.s_addr);
+	if (v->nomcast)
+		memcpy(dmac, bcast_mac, 6);
+	else {
+		memcpy(dmac, mcast4_mac, 3);
+		dmac[3] = (uint8_t)((g >> 16) & 0x7f);
+		dmac[4] = (uint8_t)(g >> 8);
+		dmac[5] = (uint8_t)g;
+	}
 	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != sizeof(id))
 		id = (uint16_t)ev_now_ns();
 	src_mac(v, mac);
 	wr_init(&w, f, sizeof(f));
-	eth_hdr(&w, mcast4_mac, mac, ETHERTYPE_IP_);
+	eth_hdr(&w, dmac, mac, ETHERTYPE_IP_);
 	ip = f + w.off;
 	wr_u8(&w, 0x45);
 	wr_u8(&w, 0x10);			/* IPTOS_LOWDELAY */
@@ -380,8 +412,11 @@ send_mcast6(struct vh *v, const uint8_t *carp)
 	struct in6_addr dst;
 	struct wr w;
 
-	if (ifp->src6.family != AF_INET6)
+	if (ifp->src6.family != AF_INET6) {
+		snprintf(send_why, sizeof(send_why), "no IPv6 link-local "
+		    "address on the interface");
 		return -1;
+	}
 	inet_pton(AF_INET6, CARP_GROUP6, &dst);
 	src_mac(v, mac);
 	wr_init(&w, f, sizeof(f));
@@ -463,8 +498,11 @@ send_unicast(struct vh *v, const struct addr *peer, const uint8_t *carp)
 			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
 		}
 	}
-	if (fd == -1 || sendmsg(fd, &msg, 0) != CARP_HDRLEN)
+	if (fd == -1 || sendmsg(fd, &msg, 0) != CARP_HDRLEN) {
+		snprintf(send_why, sizeof(send_why), "unicast: %s",
+		    fd == -1 ? "no socket" : strerror(errno));
 		return -1;
+	}
 	if (peer->family == AF_INET)
 		carpd->st.opackets++;
 	else
@@ -507,13 +545,15 @@ net_send_ad(struct vh *v, int bowout)
 	if (failed) {
 		carpd->st.oerrors += (uint64_t)failed;
 		if (!v->warned_send) {
-			/* Once per vhid; the counters tell the rest. */
-			log_warnx("vhid %u on %s: advertisement not sent (no "
-			    "%s source address on the interface? set srcip)",
-			    h.vhid, v->ifp->name, v->n4 > 0 || v->n6 == 0 ?
-			    "IPv4" : "IPv6 link-local");
+			/* Once per episode; the counters tell the rest. */
+			log_warnx("vhid %u on %s: advertisement not sent: %s",
+			    h.vhid, v->ifp->name, send_why);
 			v->warned_send = 1;
 		}
+	} else if (v->warned_send) {
+		log_info("vhid %u on %s: advertisements go out again", h.vhid,
+		    v->ifp->name);
+		v->warned_send = 0;
 	}
 	v->tx += (uint64_t)sent;
 	carpd_send_result(failed == 0);

@@ -15,7 +15,7 @@ struct carpd *carpd;
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	static const struct carpd_opts o = { -1, 0, 0 };
+	static const struct carpd_opts o = { -1, 0, 0, 0 };
 	static struct carpd c;
 	char err[512];
 	int i;

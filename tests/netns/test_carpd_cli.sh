@@ -90,3 +90,15 @@ kill -TERM "$pd" 2>/dev/null
 check "detached carpd stops on SIGTERM" \
     wait_for 3 sh -c "! kill -0 $pd 2>/dev/null"
 check "and removed its address" no_addr a 10.0.0.104
+
+# -S (ucarp --ignoreifstate): link loss neither demotes nor leaves MASTER.
+carpd_bg a -i eth0 -v 5 -a 10.0.0.105/24 -b 0 -k 10 -S
+check "-S: MASTER" wait_for 3 is_state a MASTER
+nsx a ip link set eth0 down
+sleep 0.5
+check "-S: still MASTER with the link down" is_state a MASTER
+check "-S: no link demotion" \
+    test "$(jq_ a "s['demote']['reasons']['link']")" = 0
+check "-S: failed sends demote instead" \
+    test "$(jq_ a "s['demote']['reasons']['senderr']")" = 1
+nsx a ip link set eth0 up

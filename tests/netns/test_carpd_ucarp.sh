@@ -124,3 +124,21 @@ else
 	not_ok "demote-skew: a=$(state a)"
 	dump "$T_DIR/a.log" "$T_DIR/ucarp-b.log"
 fi
+stop_all
+
+# 5. ucarp's --nomcast (Ethernet broadcast) and --deadratio on both sides.
+: >"$T_DIR/ucarp-b.log"
+carpd_bg a -i eth0 -s 10.0.0.1 -v 7 -p pw7 -a $VIP/24 -b 1 -k 0 -M -r 2
+wait_for 8 is_state a MASTER
+bg b "$T_DIR/ucarp-b.log" "$UCARP" -i eth0 -s 10.0.0.2 -v 7 -p pw7 \
+    -a $VIP -b 1 -k 50 -M -r 2 -u "$T_DIR/up.sh" -d "$T_DIR/down.sh" \
+    >/dev/null
+sleep 3
+check "--nomcast: ucarp stays BACKUP under carpd" no_addr b $VIP
+check "--nomcast: carpd stays MASTER" is_state a MASTER
+check "carpd's master-down uses the dead ratio" \
+    test "$(jq_ a "s['vhids'][0]['timers']['master_down_interval_ms']")" = 2000
+pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
+kill -9 "$pa"
+if wait_for 6 has_addr b $VIP; then ok "--nomcast: ucarp takes over"
+else not_ok "--nomcast takeover"; dump "$T_DIR/ucarp-b.log"; fi

@@ -38,7 +38,7 @@ teardown(void **state)
 	return 0;
 }
 
-static const struct carpd_opts opts = { -1, 0, 0 };
+static const struct carpd_opts opts = { -1, 0, 0, 0 };
 
 static int
 parse(const char *text, char *err, size_t errlen)
@@ -69,7 +69,9 @@ test_good(void **state)
 	    "\tvmac yes\n"
 	    "\txparam foo\n"
 	    "}\n"
-	    "vhid 8 {\n interface eth1\n addr 192.0.2.1/24\n}\n";
+	    "vhid 8 {\n interface eth1\n addr 192.0.2.1/24\n"
+	    " deadratio 2\n mcast 239.1.2.3\n nomcast yes\n"
+	    " ignoreifstate yes\n}\n";
 	char err[256] = "";
 	char b[64];
 	struct vh *v;
@@ -101,6 +103,14 @@ test_good(void **state)
 	assert_true(carpd->ifs[0].track);
 	assert_int_equal(carpd->vh[1]->fsm.cfg.advbase, 1);
 	assert_false(carpd->vh[1]->vmac);
+	assert_int_equal(carpd->vh[1]->fsm.cfg.deadratio, 2);
+	inet_ntop(AF_INET, &carpd->vh[1]->mcast4, b, sizeof(b));
+	assert_string_equal(b, "239.1.2.3");
+	inet_ntop(AF_INET, &v->mcast4, b, sizeof(b));
+	assert_string_equal(b, "224.0.0.18");
+	assert_true(carpd->vh[1]->nomcast);
+	assert_true(carpd->vh[1]->ignoreifstate);
+	assert_true(carpd->ifs[2].ignore);
 }
 
 static void
@@ -151,6 +161,10 @@ test_bad(void **state)
 	bad("vhid 1 {\n interface eth0\n addr\n}\n",
 	    "t.conf:3: addr takes one argument");
 	bad("sync-timeout -1\n", "t.conf:1: bad sync-timeout");
+	bad("vhid 1 {\n interface eth0\n mcast 10.0.0.1\n}\n",
+	    "t.conf:3: bad IPv4 multicast group");
+	bad("vhid 1 {\n interface eth0\n deadratio 0\n}\n",
+	    "t.conf:3: bad deadratio 0");
 }
 
 int

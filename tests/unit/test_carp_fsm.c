@@ -248,6 +248,30 @@ test_subsecond(void **state)
 }
 
 static void
+test_deadratio(void **state)
+{
+	(void)state;
+	setup(1, 64, 0);
+	f.cfg.deadratio = 2;
+	fsm_step(&f, FSM_EV_DOWN, NULL, now, &o);
+	fsm_step(&f, FSM_EV_UP, NULL, now, &o);
+	/* ucarp: ratio * advbase + advskew / 256 */
+	assert_int_equal(f.down_at - now, 2 * S + S / 4);
+	adv(2, 1, 0);	/* 2 * 1 s < 2.004 s: will time out */
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	setup(1, 0, 0);
+	f.cfg.deadratio = 2;
+	fsm_step(&f, FSM_EV_DOWN, NULL, now, &o);
+	fsm_step(&f, FSM_EV_UP, NULL, now, &o);
+	assert_int_equal(f.down_at - now, 2 * S);
+	setup(0, 64, 0);
+	f.cfg.deadratio = 4;
+	fsm_step(&f, FSM_EV_DOWN, NULL, now, &o);
+	fsm_step(&f, FSM_EV_UP, NULL, now, &o);
+	assert_int_equal(f.down_at - now, S);
+}
+
+static void
 test_demotion(void **state)
 {
 	unsigned int D;
@@ -357,6 +381,7 @@ main(void)
 		cmocka_unit_test(test_will_time_out),
 		cmocka_unit_test(test_bowout),
 		cmocka_unit_test(test_subsecond),
+		cmocka_unit_test(test_deadratio),
 		cmocka_unit_test(test_demotion),
 		cmocka_unit_test(test_splitbrain),
 		cmocka_unit_test(test_sync_commit),
