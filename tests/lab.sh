@@ -508,11 +508,39 @@ lab_master() {
 # conntrack table forgotten (as after a power cut).
 lab_crash() {
 	local p
-	lab_links "$1" down
 	for p in $(lab_carpd_pid "$1") $(lab_syncd_pid "$1") \
 	    $(lab_ka_pid "$1") $(lab_ctd_pid "$1"); do
 		kill -9 "$p" 2>/dev/null
 	done
+	lab_links "$1" down
+}
+
+# lab_watch_start FW FILE: sample FW's vhid states every 50 ms into FILE
+# (one line per sample; bounded: 2 minutes), until lab_watch_stop FW.
+lab_watch_start() {
+	rm -f "$T_DIR/watch-$1.stop"
+	(
+		i=0
+		while [ $i -lt 2400 ] && [ -d "$T_DIR" ] &&
+		    [ ! -e "$T_DIR/watch-$1.stop" ]; do
+			echo "$(lab_carp_states "$1")" >>"$2"
+			sleep 0.05
+			i=$((i + 1))
+		done
+	) &
+	LAB_WATCH_PID=$!
+}
+
+lab_watch_stop() {
+	touch "$T_DIR/watch-$1.stop"
+	wait "$LAB_WATCH_PID" 2>/dev/null
+}
+
+# lab_together FILE: the samples saw both vhids MASTER, and never one
+# MASTER without the other.
+lab_together() {
+	grep -q '^MASTER MASTER$' "$1" &&
+	    ! grep 'MASTER' "$1" | grep -qv '^MASTER MASTER$'
 }
 
 # lab_revive FW: FW comes back after a crash: empty conntrack table, the
