@@ -63,6 +63,19 @@ setup() {
 	nsx a ip link set "${P}va" up
 	nsx b ip addr add 10.9.0.2/24 dev "${P}vb"
 	nsx b ip link set "${P}vb" up
+	# Bytes on the wire (IP packets) from A to B, whoever sends them.
+	nsx a nft -f - <<-EOF
+	table inet bench {
+		chain out {
+			type filter hook output priority 0;
+			ip daddr 10.9.0.2 udp dport { $PORT, 3780 } counter
+		}
+	}
+	EOF
+}
+wire_bytes() {
+	nsx a nft list table inet bench 2>/dev/null |
+	    sed -n 's/.*counter packets [0-9]* bytes \([0-9]*\).*/\1/p' | head -1
 }
 teardown() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
@@ -108,7 +121,7 @@ run_syncd() {
 	wait_num b demote 0 20
 	rss_b0=$(rss "$SPID_b"); rss_a0=$(rss "$SPID_a")
 	cpu_a0=$(cpu "$SPID_a")
-	bytes0=$(sy_num a tx_bytes); frames0=$(sy_num a tx_frames)
+	bytes0=$(wire_bytes)
 	t0=$(now)
 	nsx a "$CTGEN" -n "$n" >"$D/gen.out" 2>&1
 	t1=$(now)
@@ -120,12 +133,12 @@ run_syncd() {
 	t2=$(now)
 	cpu_a1=$(cpu "$SPID_a")
 	rss_b1=$(rss "$SPID_b"); rss_a1=$(rss "$SPID_a")
-	bytes1=$(sy_num a tx_bytes); frames1=$(sy_num a tx_frames)
+	bytes1=$(wire_bytes)
 	S_REP=$(calc "$n / ($t2 - $t0)")
 	S_LAG=$(calc "$t2 - $t1")
 	S_GEN=$(calc "$n / ($t1 - $t0)")
-	# UDP payload plus 28 bytes of IPv4 and UDP header per datagram.
-	S_WIRE=$(calc "(($bytes1 - $bytes0) + 28 * ($frames1 - $frames0)) / $n")
+	# IP packets (headers included) as counted by nftables.
+	S_WIRE=$(calc "($bytes1 - $bytes0) / $n")
 	S_RSS=$(calc "($rss_b1 - $rss_b0) / $n")
 	S_RSSA=$(calc "($rss_a1 - $rss_a0) / $n")
 	S_CPU=$(calc "($cpu_a1 - $cpu_a0) / $HZ")
@@ -194,15 +207,19 @@ EOF
 cd_start() {
 	ip netns exec "$P$1" conntrackd -C "$D/cd.$1.conf" -d >/dev/null 2>&1
 	sleep 0.5
-	eval "CPID_$1=$(pgrep -f "conntrackd -C $D/cd.$1.conf" | head -1)"
+	_p=""
+	for _q in $(ip netns pids "$P$1"); do
+		[ "$(cat /proc/$_q/comm 2>/dev/null)" = conntrackd ] && _p=$_q
+	done
+	eval "CPID_$1=$_p"
 }
 cd_ext() {
-	nsx "$1" conntrackd -C "$D/cd.$1.conf" -s cache 2>/dev/null |
-	    awk '/cache:external/ {f=1} f && /current active connections/ {print $1; exit}'
+	nsx "$1" conntrackd -C "$D/cd.$1.conf" -s 2>/dev/null |
+	    awk '/^cache external/ {f=1} f && /current active connections/ {print $NF; exit}'
 }
 cd_bytes() {
-	nsx "$1" conntrackd -C "$D/cd.$1.conf" -s network 2>/dev/null |
-	    awk '/traffic processed/ {print $1; exit}'
+	nsx "$1" conntrackd -C "$D/cd.$1.conf" -s 2>/dev/null |
+	    awk '/^UDP traffic/ {getline; print $1; exit}'
 }
 cd_wait_ext() {
 	end=$(calc "$(now) + $3")
@@ -222,6 +239,7 @@ run_conntrackd() {
 		echo "  conntrackd: did not start"; teardown; return 1; }
 	sleep 1
 	rss_b0=$(rss "$CPID_b"); cpu_a0=$(cpu "$CPID_a")
+	bytes0=$(wire_bytes)
 	t0=$(now)
 	nsx a "$CTGEN" -n "$n" >/dev/null 2>&1
 	t1=$(now)
@@ -233,8 +251,8 @@ run_conntrackd() {
 	cpu_a1=$(cpu "$CPID_a"); rss_b1=$(rss "$CPID_b")
 	C_REP=$(calc "$n / ($t2 - $t0)")
 	C_LAG=$(calc "$t2 - $t1")
-	bytes=$(cd_bytes a)
-	C_WIRE=$(calc "${bytes:-0} / $n")
+	bytes1=$(wire_bytes)
+	C_WIRE=$(calc "($bytes1 - $bytes0) / $n")
 	C_RSS=$(calc "($rss_b1 - $rss_b0) / $n")
 	C_CPU=$(calc "($cpu_a1 - $cpu_a0) / $HZ")
 	c0=$(now)
@@ -249,12 +267,12 @@ run_conntrackd() {
 	cd_start b
 	nsx b conntrackd -C "$D/cd.b.conf" -n >/dev/null 2>&1
 	if cd_wait_ext b "$n" 180; then
-		b1=$(now); C_BULK=$(calc "$b1 - $b0")
+		b1=$(now); C_BULK=$(fmt "$(calc "$b1 - $b0")" 3)
 	else
 		C_BULK=""
 	fi
 	teardown
-	printf "  conntrackd %8d states: replication %.0f states/s end to end, %.3f s after the last; staged in the peer's kernel %.3f s after the last; commit %.3f s; bulk %s s; %.1f wire bytes/state (payload); %.0f resident bytes/state; sender CPU %.2f s\n" \
+	printf "  conntrackd %8d states: replication %.0f states/s end to end, %.3f s after the last; commit %.3f s; bulk to a fresh peer %s s; %.1f wire bytes/state; %.0f resident bytes/state (receiver); sender CPU %.2f s\n" \
 	    "$n" "$C_REP" "$C_LAG" "$C_COMMIT" "${C_BULK:-n/a}" "$C_WIRE" \
 	    "$C_RSS" "$C_CPU"
 }
