@@ -193,7 +193,22 @@ void		 vip_addr_gone(struct vh *, int ifindex,
 /* ctl.c (carpd's control requests) */
 void		 carpd_ctl_request(struct ctl_conn *, int, char **, void *);
 
+/* script.c */
+int		 script_init(struct ev_loop *);
+void		 script_run(struct vh *, const char *path,
+		    const char *reason);
+void		 script_reap(int sig, void *arg);
+void		 script_wait_all(unsigned int ms);
+
+/* syncc.c: the syncd client */
+enum { SQ_SUBSCRIBE, SQ_COMMIT, SQ_RESYNC };
+int		 sync_start(void);
+void		 sync_connect(void);
+void		 sync_send(int kind, const char *req);
+int		 sync_commit_outstanding(void);
+
 /* main.c: hooks for the modules */
+void		 carpd_step(struct vh *, enum fsm_ev, const void *);
 void		 carpd_rx_adv(struct vh *, const struct carp_hdr *, int af);
 void		 carpd_set_demote(enum carpd_dem, unsigned int);
 void		 carpd_send_result(int ok);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "carpd.h"
@@ -19,24 +18,9 @@
 #include "nl.h"
 #include "util.h"
 
-#define MAXSCRIPTS	64
-
 struct carpd *carpd;
 
-static struct script {
-	pid_t		pid;
-	uint64_t	deadline;
-	int		killed;
-	char		name[64];
-} scripts[MAXSCRIPTS];
-static struct ev_timer *script_timer;
-
-enum { SQ_SUBSCRIBE, SQ_COMMIT, SQ_RESYNC };
-static int commit_outstanding;
-
 static void	apply(struct vh *, const struct fsm_out *);
-static void	step(struct vh *, enum fsm_ev, const void *);
-static void	sync_connect(void);
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -79,7 +63,7 @@ carpd_set_demote(enum carpd_dem r, unsigned int n)
 	    carpd->dem[DEM_ADMIN]);
 	carpd->demote = sum;
 	for (i = 0; i < carpd->nvh; i++)
-		step(carpd->vh[i], FSM_EV_DEMOTE, &sum);
+		carpd_step(carpd->vh[i], FSM_EV_DEMOTE, &sum);
 }
 
 /* A vhid or tracked interface without link demotes, unless the vhids on
@@ -126,279 +110,6 @@ carpd_send_result(int ok)
 	}
 }
 
-/* ---- scripts ---- */
-
-static void
-script_check(struct ev_timer *t, void *arg)
-{
-	uint64_t now = ev_now_ns();
-	int i, any = 0;
-
-	(void)arg;
-	for (i = 0; i < MAXSCRIPTS; i++) {
-		if (scripts[i].pid <= 0)
-			continue;
-		any = 1;
-		if (now < scripts[i].deadline)
-			continue;
-		if (!scripts[i].killed) {
-			log_warnx("script %s (pid %d) still running after %d s:"
-			    " killing it", scripts[i].name, (int)scripts[i].pid,
-			    CARPD_SCRIPT_TIMEOUT);
-			kill(scripts[i].pid, SIGTERM);
-			scripts[i].killed = 1;
-			scripts[i].deadline = now + 1000000000ULL;
-		} else
-			kill(scripts[i].pid, SIGKILL);
-	}
-	if (any)
-		ev_timer_arm(t, 200000000ULL);
-}
-
-static void
-script_reap(int sig, void *arg)
-{
-	pid_t pid;
-	int status, i;
-
-	(void)sig;
-	(void)arg;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < MAXSCRIPTS; i++) {
-			if (scripts[i].pid != pid)
-				continue;
-			if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-				log_warnx("script %s exited with status %d",
-				    scripts[i].name, WEXITSTATUS(status));
-			else if (WIFSIGNALED(status))
-				log_warnx("script %s killed by signal %d",
-				    scripts[i].name, WTERMSIG(status));
-			scripts[i].pid = 0;
-		}
-	}
-}
-
-/* ucarp's calling convention: <script> <interface> <vip> [<xparam>],
- * plus the whole story in the environment. */
-static void
-run_script(struct vh *v, const char *path, const char *reason)
-{
-	char vhid[32], ifn[64], state[32], addrs[CARPD_MAXADDR * ADDR_STRLEN
-	    + 16], rsn[160], vip[ADDR_STRLEN], b[ADDR_STRLEN], vipe[64];
-	char *argv[5], *envp[7];
-	size_t off;
-	pid_t pid;
-	int i, slot = -1;
-
-	if (path == NULL)
-		return;
-	for (i = 0; i < MAXSCRIPTS; i++)
-		if (scripts[i].pid <= 0) {
-			slot = i;
-			break;
-		}
-	if (slot == -1) {
-		log_warnx("vhid %u: too many scripts running, %s not run",
-		    v->fsm.cfg.vhid, path);
-		return;
-	}
-	addr_fmt(&v->addrs[0].a, -1, vip, sizeof(vip));
-	off = (size_t)snprintf(addrs, sizeof(addrs), "CARP_ADDRS=");
-	for (i = 0; i < v->naddrs && off < sizeof(addrs); i++)
-		off += (size_t)snprintf(addrs + off, sizeof(addrs) - off,
-		    "%s%s", i ? " " : "", addr_fmt(&v->addrs[i].a,
-		    v->addrs[i].plen, b, sizeof(b)));
-	snprintf(vhid, sizeof(vhid), "CARP_VHID=%u", v->fsm.cfg.vhid);
-	snprintf(ifn, sizeof(ifn), "CARP_INTERFACE=%s", v->vmac ?
-	    v->vmac_name : v->ifname);
-	snprintf(state, sizeof(state), "CARP_STATE=%s",
-	    carp_state_names[v->fsm.state]);
-	snprintf(rsn, sizeof(rsn), "CARP_REASON=%s", reason ? reason : "");
-	snprintf(vipe, sizeof(vipe), "CARP_VIP=%s", vip);
-	envp[0] = vhid;
-	envp[1] = ifn;
-	envp[2] = state;
-	envp[3] = addrs;
-	envp[4] = rsn;
-	envp[5] = vipe;
-	envp[6] = NULL;
-	argv[0] = (char *)path;
-	argv[1] = v->vmac ? v->vmac_name : v->ifname;
-	argv[2] = vip;
-	argv[3] = v->xparam;
-	argv[4] = NULL;
-	if ((pid = util_spawn(argv, envp)) == -1) {
-		log_warn("vhid %u: run %s", v->fsm.cfg.vhid, path);
-		return;
-	}
-	scripts[slot].pid = pid;
-	scripts[slot].killed = 0;
-	scripts[slot].deadline = ev_now_ns() +
-	    CARPD_SCRIPT_TIMEOUT * 1000000000ULL;
-	snprintf(scripts[slot].name, sizeof(scripts[slot].name), "%s", path);
-	if (!ev_timer_pending(script_timer))
-		ev_timer_arm(script_timer, 200000000ULL);
-}
-
-/* ---- syncd client (docs/handshake.md) ---- */
-
-static void
-sync_send(int kind, const char *req)
-{
-	if (carpd->sync == NULL || !carpd->sync_up ||
-	    carpd->sync_qn >= (int)(sizeof(carpd->sync_q) /
-	    sizeof(carpd->sync_q[0])) ||
-	    ctl_client_send(carpd->sync, req) == -1) {
-		if (kind == SQ_COMMIT) {
-			snprintf(carpd->sync_last, sizeof(carpd->sync_last),
-			    "not sent: syncd not connected");
-			log_warnx("syncd not connected: taking over without "
-			    "a commit");
-			carpd->sync_commit_fail++;
-			commit_outstanding = 0;
-		}
-		return;
-	}
-	carpd->sync_q[carpd->sync_qn++] = kind;
-	if (kind == SQ_COMMIT)
-		commit_outstanding = 1;
-}
-
-static void
-commit_done(void)
-{
-	int i;
-
-	commit_outstanding = 0;
-	for (i = 0; i < carpd->nvh; i++)
-		if (carpd->vh[i]->fsm.pending)
-			step(carpd->vh[i], FSM_EV_COMMIT, NULL);
-}
-
-static void
-sync_event(const char *body, size_t len)
-{
-	char buf[256], *p, *end;
-	unsigned long n;
-	int i;
-
-	if (len >= sizeof(buf))
-		len = sizeof(buf) - 1;
-	memcpy(buf, body, len);
-	buf[len] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (strncmp(buf, "demote ", 7) == 0) {
-		errno = 0;
-		n = strtoul(buf + 7, &end, 10);
-		if (errno != 0 || end == buf + 7 || n > 255) {
-			log_warnx("syncd: bad event \"%s\"", buf);
-			return;
-		}
-		p = end + strspn(end, " ");
-		snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
-		    "%s", *p ? p : "syncd");
-		carpd_set_demote(DEM_SYNC, (unsigned int)n);
-	} else if (strcmp(buf, "handover") == 0) {
-		log_info("syncd hands over: giving mastership away");
-		/* Stay demoted until syncd is back and says otherwise. */
-		snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
-		    "syncd handed over");
-		carpd_set_demote(DEM_SYNC, 32);
-		for (i = 0; i < carpd->nvh; i++)
-			step(carpd->vh[i], FSM_EV_HANDOVER, NULL);
-	} else
-		log_debug("syncd: unknown event \"%s\"", buf);
-}
-
-static void
-sync_msg(struct ctl_client *cl, int type, const char *body, size_t len,
-    void *arg)
-{
-	int kind, i;
-
-	(void)cl;
-	(void)arg;
-	if (type == CTL_EVENT) {
-		sync_event(body, len);
-		return;
-	}
-	if (carpd->sync_qn == 0) {
-		log_debug("syncd: unexpected answer");
-		return;
-	}
-	kind = carpd->sync_q[0];
-	for (i = 1; i < carpd->sync_qn; i++)
-		carpd->sync_q[i - 1] = carpd->sync_q[i];
-	carpd->sync_qn--;
-	switch (kind) {
-	case SQ_SUBSCRIBE:
-		if (type != CTL_OK)
-			log_warnx("syncd refused subscribe: %.*s", (int)len,
-			    body);
-		break;
-	case SQ_COMMIT:
-		snprintf(carpd->sync_last, sizeof(carpd->sync_last), "%s%.*s",
-		    type == CTL_OK ? "" : "error: ",
-		    (int)(len > 120 ? 120 : len), body);
-		if (type == CTL_OK) {
-			carpd->sync_commits++;
-			log_info("syncd: %s", carpd->sync_last);
-		} else {
-			carpd->sync_commit_fail++;
-			log_warnx("syncd commit failed (%s): taking over "
-			    "anyway", carpd->sync_last);
-		}
-		commit_done();
-		break;
-	case SQ_RESYNC:
-		break;
-	}
-}
-
-static void
-sync_retry_cb(struct ev_timer *t, void *arg)
-{
-	(void)t;
-	(void)arg;
-	sync_connect();
-}
-
-static void
-sync_down(struct ctl_client *cl, void *arg)
-{
-	(void)cl;
-	(void)arg;
-	if (carpd->sync_up)
-		log_warnx("syncd connection lost; reconnecting every second");
-	carpd->sync_up = 0;
-	carpd->sync_qn = 0;
-	snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
-	    "syncd down");
-	carpd_set_demote(DEM_SYNC, 1);
-	if (commit_outstanding) {
-		snprintf(carpd->sync_last, sizeof(carpd->sync_last),
-		    "error: connection lost");
-		carpd->sync_commit_fail++;
-		commit_done();
-	}
-	if (!carpd->shutting_down)
-		ev_timer_arm(carpd->sync_retry, 1000000000ULL);
-}
-
-static void
-sync_connect(void)
-{
-	if (ctl_client_connect(carpd->sync) == -1 && errno != EINPROGRESS) {
-		ev_timer_arm(carpd->sync_retry, 1000000000ULL);
-		return;
-	}
-	if (!carpd->sync_up)
-		log_info("connected to syncd at %s", carpd->sync_path);
-	carpd->sync_up = 1;
-	carpd->sync_qn = 0;
-	sync_send(SQ_SUBSCRIBE, "subscribe");
-}
-
 /* ---- the state machine's actions ---- */
 
 static void
@@ -435,7 +146,7 @@ apply(struct vh *v, const struct fsm_out *o)
 	if (a & FSM_A_COMMIT) {
 		log_info("vhid %u on %s: %s: asking syncd to commit first",
 		    vhid, v->ifname, o->reason);
-		if (!commit_outstanding)
+		if (!sync_commit_outstanding())
 			sync_send(SQ_COMMIT, "commit");
 	}
 	if (a & FSM_A_ADDRS_ADD)
@@ -445,23 +156,24 @@ apply(struct vh *v, const struct fsm_out *o)
 	if (a & FSM_A_ANNOUNCE)
 		net_announce(v);
 	if (a & FSM_A_RUN_UP)
-		run_script(v, v->upscript, o->reason);
+		script_run(v, v->upscript, o->reason);
 	if (a & FSM_A_SEND_BOWOUT)
 		net_send_ad(v, 1);
 	if (a & FSM_A_ADDRS_DEL)
 		vip_del_all(v);
 	if (a & FSM_A_RUN_DOWN)
-		run_script(v, v->downscript, o->reason);
+		script_run(v, v->downscript, o->reason);
 	if (a & FSM_A_RESYNC)
 		sync_send(SQ_RESYNC, "resync");
 	rearm(v);
 	/* A commit that could not be sent completes at once. */
-	if ((a & FSM_A_COMMIT) && !commit_outstanding && v->fsm.pending)
-		step(v, FSM_EV_COMMIT, NULL);
+	if ((a & FSM_A_COMMIT) && !sync_commit_outstanding() &&
+	    v->fsm.pending)
+		carpd_step(v, FSM_EV_COMMIT, NULL);
 }
 
-static void
-step(struct vh *v, enum fsm_ev ev, const void *arg)
+void
+carpd_step(struct vh *v, enum fsm_ev ev, const void *arg)
 {
 	struct fsm_out o;
 
@@ -473,7 +185,7 @@ static void
 vh_timer_cb(struct ev_timer *t, void *arg)
 {
 	(void)t;
-	step(arg, FSM_EV_TIMER, NULL);
+	carpd_step(arg, FSM_EV_TIMER, NULL);
 }
 
 void
@@ -488,7 +200,7 @@ carpd_rx_adv(struct vh *v, const struct carp_hdr *h, int af)
 	a.advbase = h->advbase;
 	a.advskew = h->advskew;
 	a.demote = h->demote;
-	step(v, FSM_EV_ADV, &a);
+	carpd_step(v, FSM_EV_ADV, &a);
 }
 
 /* ---- interfaces and rtnetlink events ---- */
@@ -522,7 +234,7 @@ iface_link(struct iface *ifp, const struct nl_link *l)
 		iface_addrs(ifp);
 	for (i = 0; i < carpd->nvh; i++)
 		if (carpd->vh[i]->ifp == ifp && !carpd->vh[i]->ignoreifstate)
-			step(carpd->vh[i], ifp->running ? FSM_EV_UP :
+			carpd_step(carpd->vh[i], ifp->running ? FSM_EV_UP :
 			    FSM_EV_DOWN, NULL);
 	link_demote_update();
 }
@@ -625,30 +337,12 @@ on_hup(int sig, void *arg)
 static void
 shutdown_all(void)
 {
-	uint64_t end;
-	int i, left;
+	int i;
 
 	carpd->shutting_down = 1;
 	for (i = 0; i < carpd->nvh; i++)
-		step(carpd->vh[i], FSM_EV_SHUTDOWN, NULL);
-	/* Give the down scripts a bounded time to finish. */
-	end = ev_now_ns() + 3000000000ULL;
-	do {
-		script_reap(SIGCHLD, NULL);
-		for (left = 0, i = 0; i < MAXSCRIPTS; i++)
-			if (scripts[i].pid > 0)
-				left++;
-		if (left == 0)
-			break;
-		usleep(20000);
-	} while (ev_now_ns() < end);
-	for (i = 0; i < MAXSCRIPTS; i++)
-		if (scripts[i].pid > 0) {
-			log_warnx("script %s still running at exit; killed",
-			    scripts[i].name);
-			kill(scripts[i].pid, SIGKILL);
-			waitpid(scripts[i].pid, NULL, 0);
-		}
+		carpd_step(carpd->vh[i], FSM_EV_SHUTDOWN, NULL);
+	script_wait_all(3000);
 	for (i = 0; i < carpd->nvh; i++)
 		vip_teardown(carpd->vh[i]);
 }
@@ -976,8 +670,7 @@ main(int argc, char **argv)
 		log_warn("control socket %s", carpd->control);
 		return 1;
 	}
-	if ((script_timer = ev_timer_new(carpd->loop, script_check,
-	    NULL)) == NULL)
+	if (script_init(carpd->loop) == -1)
 		fatal("timer");
 	ev_signal_add(carpd->loop, SIGTERM, on_term, NULL);
 	ev_signal_add(carpd->loop, SIGINT, on_term, NULL);
@@ -1032,14 +725,8 @@ main(int argc, char **argv)
 			log_warnx("vhid %u: %s has no link; staying INIT",
 			    v->fsm.cfg.vhid, v->ifname);
 	}
-	if (carpd->sync_path != NULL) {
-		if ((carpd->sync = ctl_client_new(carpd->loop,
-		    carpd->sync_path, sync_msg, sync_down, NULL)) == NULL ||
-		    (carpd->sync_retry = ev_timer_new(carpd->loop,
-		    sync_retry_cb, NULL)) == NULL)
-			fatal("syncd client");
-		sync_connect();
-	}
+	if (carpd->sync_path != NULL && sync_start() == -1)
+		fatal("syncd client");
 
 	if (ev_loop_run(carpd->loop) == -1)
 		log_warn("event loop");
@@ -1055,7 +742,6 @@ main(int argc, char **argv)
 		net_close(&carpd->ifs[i]);
 	if (carpd->sync_retry != NULL)
 		ev_timer_free(carpd->sync_retry);
-	ev_timer_free(script_timer);
 	nl_close(carpd->nl);
 	nl_close(carpd->nlev);
 	ev_loop_free(carpd->loop);
