@@ -141,3 +141,21 @@ else
 fi
 check "b receives a's unicast advertisements" \
     test "$(jq_ b "s['vhids'][0]['rx']")" -gt 0
+for p in $(ip netns pids "$(ns a)") $(ip netns pids "$(ns b)"); do
+	kill "$p" 2>/dev/null
+done
+wait_for 3 sh -c "[ -z \"\$(ip netns pids $(ns a))\$(ip netns pids $(ns b))\" ]"
+
+# Unicast over IPv6, still without multicast.
+carpd_bg a -i eth0 -v 10 -p uni6 -a fd00::110/64 -k 0 --peer fd00::2
+carpd_bg b -i eth0 -v 10 -p uni6 -a fd00::110/64 -k 50 --peer fd00::1
+if wait_for 8 is_state a MASTER && wait_for 3 is_state b BACKUP; then
+	sleep 1.5
+	if is_state b BACKUP; then ok "IPv6 unicast peers elect a MASTER"
+	else not_ok "IPv6 unicast: b became $(state b)"; fi
+else
+	not_ok "IPv6 unicast: a=$(state a) b=$(state b)"
+	dump "$T_DIR/a.log" "$T_DIR/b.log"
+fi
+check "b counts IPv6 advertisements" \
+    test "$(jq_ b "s['counters']['ipackets6']")" -gt 0
