@@ -441,6 +441,11 @@ dump_cb(const struct ct_state *st, void *arg)
 
 	if (engine_is_sync_flow(d->sd, st))
 		return;
+	/* Peers' states staged here are theirs, not ours. */
+	for (int i = 0; i < d->sd->npeers; i++)
+		if (cache_lookup(d->sd->peers[i]->ext, st) != NULL &&
+		    cache_lookup(d->sd->internal, st) == NULL)
+			return;
 	if (cache_put(d->c, st, syncd_now_s(), &o) != NULL)
 		free(o);
 }

@@ -405,6 +405,7 @@ ext_put(struct peer *p, const struct ct_state *st, uint32_t now)
 {
 	struct centry *e, *o;
 
+	p->sd->last_state_ns = ev_now_ns();
 	if ((e = cache_put(p->ext, st, now, &o)) == NULL)
 		return;
 	release(p->ext, o, NULL);

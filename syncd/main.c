@@ -30,6 +30,9 @@
 #include "syncd.h"
 #include "util.h"
 
+#define STAGE_QUIET_NS		(20 * 1000000ULL)
+#define STAGE_MAX_BACKLOG	200000
+
 struct opts {
 	const char	*config;
 	char		 peers[SYNCD_MAXPEERS][64];
@@ -306,6 +309,7 @@ static void
 stage_cb(struct ev_timer *t, void *arg)
 {
 	struct syncd *sd = arg;
+	size_t backlog;
 
 	/* A bulk being received comes first: stage when it is done. */
 	for (int i = 0; i < sd->npeers; i++) {
@@ -313,6 +317,17 @@ stage_cb(struct ev_timer *t, void *arg)
 			ev_timer_arm(t, 50 * 1000000ULL);
 			return;
 		}
+	}
+	/*
+	 * While states stream in, staging (kernel inserts, which contend
+	 * with the sender's on a small machine) waits for a pause, unless
+	 * the backlog gets large enough to make a commit slow.
+	 */
+	backlog = engine_stage_backlog(sd);
+	if (ev_now_ns() - sd->last_state_ns < STAGE_QUIET_NS &&
+	    backlog < STAGE_MAX_BACKLOG) {
+		ev_timer_arm(t, STAGE_QUIET_NS);
+		return;
 	}
 	engine_stage(sd, 2048);
 	if (engine_stage_backlog(sd) > 0)

@@ -160,6 +160,7 @@ struct syncd {
 	struct ct_handle *ct;
 	int		 stage;		/* stage peers' states in the kernel */
 	uint64_t	 staged;
+	uint64_t	 last_state_ns;	/* last state record from a peer */
 	int		 pump_armed;
 	uint64_t	 rx_unknown;	/* frames from unknown addresses */
 	uint64_t	 sync_flows;	/* events of the sync link itself */

@@ -5,7 +5,7 @@
 # bytes per cached state, sender CPU; then conntrackd (FTFW over UDP) on the
 # same workload when it is installed, and the ratios.
 #
-# Needs root. Raises net.netfilter.nf_conntrack_max (root namespace) for the
+# SYNCD_BENCH_OPTS adds syncd options (e.g. --no-stage). Needs root. Raises net.netfilter.nf_conntrack_max (root namespace) for the
 # run when it is too small for N and restores it afterwards.
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
@@ -92,7 +92,8 @@ teardown() {
 sy_start() {	# node listen peer
 	rm -f "$D/$1.sock"
 	ip netns exec "$P$1" "$SYNCD" --peer "$3" --listen "$2" \
-	    --control "$D/$1.sock" ${KEY:+--key "$KEY"} >"$D/$1.log" 2>&1 &
+	    --control "$D/$1.sock" ${KEY:+--key "$KEY"} $SYNCD_BENCH_OPTS \
+	    >"$D/$1.log" 2>&1 &
 	eval "SPID_$1=$!"
 	PIDS="$PIDS $!"
 	i=0
@@ -205,6 +206,7 @@ General {
 EOF
 }
 cd_start() {
+	rm -f "$D/cd.$1.lock" "$D/cd.$1.ctl"
 	ip netns exec "$P$1" conntrackd -C "$D/cd.$1.conf" -d >/dev/null 2>&1
 	sleep 0.5
 	_p=""
