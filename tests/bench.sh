@@ -44,7 +44,7 @@ run_case() (
 	LAB_STACK=$1
 	T_PREFIX=bn$$$1$2
 	if [ "$2" = fast ]; then
-		LAB_ADVBASE=0 LAB_SKEW1=0 LAB_SKEW2=2
+		LAB_ADVBASE=0 LAB_SKEW1=1 LAB_SKEW2=2
 		LAB_KA_ADVERT=0.01 LAB_KA_PRIO1=250 LAB_KA_PRIO2=206
 		settle=2
 	else
@@ -192,7 +192,7 @@ if [ -n "$STACKS" ]; then
 	echo "(ratio: keepalived + conntrackd's gap / carpd + syncd's gap)"
 	echo "timers: 1 s = carpd advbase 1, advskew 0/50; keepalived VRRPv2"
 	echo "advert_int 1, priority 250/206 (the same skew). fastest = carpd"
-	echo "advbase 0, advskew 0/2; keepalived VRRPv3 advert_int 0.01."
+	echo "advbase 0, advskew 1/2; keepalived VRRPv3 advert_int 0.01."
 fi
 
 for b in bench_carpd bench_syncd; do

@@ -506,13 +506,17 @@ lab_master() {
 
 # lab_crash FW: FW dies at once: every link gone, daemons killed -9, its
 # conntrack table forgotten (as after a power cut).
+# Every process in FW's namespace is frozen first (so none of them can
+# react: no bow-out, no link-down demotion), then the links go, then the
+# processes are killed. The addresses stay on the dead box's interfaces,
+# as they would.
 lab_crash() {
-	local p
-	for p in $(lab_carpd_pid "$1") $(lab_syncd_pid "$1") \
-	    $(lab_ka_pid "$1") $(lab_ctd_pid "$1"); do
-		kill -9 "$p" 2>/dev/null
-	done
+	local pids
+	pids=$(ip netns pids "$(ns "$1")" 2>/dev/null)
+	[ -n "$pids" ] && kill -STOP $pids 2>/dev/null
 	lab_links "$1" down
+	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	eval "LAB_DOWN_$1=1"
 }
 
 # lab_watch_start FW FILE: sample FW's vhid states every 50 ms into FILE
@@ -546,6 +550,7 @@ lab_together() {
 # lab_revive FW: FW comes back after a crash: empty conntrack table, the
 # virtual addresses gone, links up. Daemons are started by the caller.
 lab_revive() {
+	eval "LAB_DOWN_$1=0"
 	nsx "$1" conntrack -F >/dev/null 2>&1
 	nsx "$1" ip addr del 10.0.1.1/24 dev lan 2>/dev/null
 	nsx "$1" ip addr del 10.0.2.1/24 dev wan 2>/dev/null
@@ -761,15 +766,18 @@ lab_stack_start() {
 	if [ "$LAB_STACK" = ka ]; then lab_ka_pair_start; else lab_pair_start; fi
 }
 
-# lab_stack_is_master FW: FW is master and the other one is not.
+# lab_stack_is_master FW: FW is master and the other one is not (or is a
+# crashed box, whose addresses do not count).
 lab_stack_is_master() {
-	local o
+	local o down
 	o=$(lab_other "$1")
+	eval "down=\${LAB_DOWN_$o:-0}"
 	if [ "$LAB_STACK" = ka ]; then
-		lab_has_vip "$1" && ! lab_has_vip "$o"
+		lab_has_vip "$1" || return 1
 	else
-		lab_is_master "$1" && ! lab_has_vip "$o"
+		lab_is_master "$1" || return 1
 	fi
+	[ "$down" = 1 ] || ! lab_has_vip "$o"
 }
 
 # lab_stack_who: fw1, fw2, none or both (by carpd status, or by the
