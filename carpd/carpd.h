@@ -101,6 +101,7 @@ struct vh {
 	int			 nomcast;	/* ucarp -M: broadcast */
 	struct in_addr		 mcast4;	/* ucarp -m or default */
 	int			 warned_send;
+	char			 group_reason[96];
 	struct ev_timer		*timer;
 
 	/* Per-vhid counters. */

@@ -209,8 +209,14 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
 		f->contention_last = now;
 		return;
 	case CARP_ST_BACKUP:
+		/*
+		 * A bow-out or a demoted master are about the peer node, not
+		 * this vhid: the caller moves the node's other vhids too, so
+		 * that they do not wait for their own master-down timers.
+		 */
 		if (bowout) {
 			takeover(f, "master bowed out", now, o);
+			o->actions |= FSM_A_GROUP;
 			return;
 		}
 		if (f->cfg.preempt && ours < theirs && d >= D) {
@@ -219,6 +225,7 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
 		}
 		if (d > D) {
 			takeover(f, "master is more demoted", now, o);
+			o->actions |= FSM_A_GROUP;
 			return;
 		}
 		/* It advertises so slowly that it will time out anyway. */
@@ -304,6 +311,10 @@ fsm_step(struct fsm *f, enum fsm_ev ev, const void *arg, uint64_t now,
 			o->actions |= FSM_A_SEND_AD;
 			f->ad_at = now + fsm_adv_ns(f);
 		}
+		break;
+	case FSM_EV_TAKEOVER:
+		if (f->state == CARP_ST_BACKUP)
+			takeover(f, arg != NULL ? arg : "group", now, o);
 		break;
 	case FSM_EV_COMMIT:
 		if (f->pending && f->state == CARP_ST_BACKUP)

@@ -24,6 +24,7 @@ enum fsm_ev {
 	FSM_EV_COMMIT,		/* syncd answered the commit */
 	FSM_EV_SHUTDOWN,	/* bow out and stop */
 	FSM_EV_HANDOVER,	/* give mastership away now (bow out), stay */
+	FSM_EV_TAKEOVER,	/* the node's other vhids moved (arg: reason) */
 };
 
 /* Actions for the caller, in the order it should do them. */
@@ -39,6 +40,7 @@ enum fsm_ev {
 #define FSM_A_SPLITBRAIN	0x0200	/* another master seen: log it */
 #define FSM_A_CONTENDED		0x0400	/* contention ended: log */
 #define FSM_A_ABANDON		0x0800	/* takeover abandoned */
+#define FSM_A_GROUP		0x1000	/* node-level cause: move the rest */
 
 struct fsm_cfg {
 	uint8_t		vhid;

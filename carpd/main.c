@@ -123,6 +123,31 @@ rearm(struct vh *v)
 		ev_timer_arm_at(v->timer, at);
 }
 
+/*
+ * The peer node bowed out or is demoted: it loses every election, so the
+ * node's other BACKUP vhids take over now instead of each waiting for its
+ * own master-down timer (a vhid whose link the peer lost hears nothing
+ * more from it). LAN and WAN addresses then move together.
+ */
+static void
+group_takeover(struct vh *src, const char *why)
+{
+	struct vh *v;
+	int i;
+
+	for (i = 0; i < carpd->nvh; i++) {
+		v = carpd->vh[i];
+		if (v == src || v->fsm.state != CARP_ST_BACKUP ||
+		    v->fsm.pending)
+			continue;
+		/* The state machine keeps the pointer: per-vhid storage. */
+		snprintf(v->group_reason, sizeof(v->group_reason),
+		    "with vhid %u: %s", src->fsm.cfg.vhid,
+		    why ? why : "peer node left");
+		carpd_step(v, FSM_EV_TAKEOVER, v->group_reason);
+	}
+}
+
 static void
 apply(struct vh *v, const struct fsm_out *o)
 {
@@ -170,6 +195,8 @@ apply(struct vh *v, const struct fsm_out *o)
 	if ((a & FSM_A_COMMIT) && !sync_commit_outstanding() &&
 	    v->fsm.pending)
 		carpd_step(v, FSM_EV_COMMIT, NULL);
+	if (a & FSM_A_GROUP)
+		group_takeover(v, o->reason);
 }
 
 void

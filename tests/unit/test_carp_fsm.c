@@ -237,6 +237,39 @@ test_bowout(void **state)
 }
 
 static void
+test_group(void **state)
+{
+	(void)state;
+	/* Node-level causes ask the caller to move the other vhids. */
+	setup(1, 100, 0);
+	adv(1, 0, 1);
+	assert_true(o.actions & FSM_A_GROUP);
+	setup(1, 100, 0);
+	adv(255, 255, 0);
+	assert_true(o.actions & FSM_A_GROUP);
+	/* Per-vhid causes do not. */
+	setup(1, 0, 1);
+	adv(1, 100, 0);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_false(o.actions & FSM_A_GROUP);
+	setup(1, 0, 0);
+	run_until(now + 4 * S);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_false(o.actions & FSM_A_GROUP);
+	/* The caller's takeover: BACKUP moves, others ignore it. */
+	setup(1, 100, 0);
+	fsm_step(&f, FSM_EV_TAKEOVER, "with vhid 2", now, &o);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_string_equal(f.last_reason, "with vhid 2");
+	assert_false(o.actions & FSM_A_GROUP);
+	fsm_step(&f, FSM_EV_TAKEOVER, "again", now, &o);
+	assert_int_equal(o.actions, 0);
+	fsm_step(&f, FSM_EV_DOWN, NULL, now, &o);
+	fsm_step(&f, FSM_EV_TAKEOVER, "init", now, &o);
+	assert_int_equal(f.state, CARP_ST_INIT);
+}
+
+static void
 test_subsecond(void **state)
 {
 	(void)state;
@@ -380,6 +413,7 @@ main(void)
 		cmocka_unit_test(test_demoted_master_taken_over),
 		cmocka_unit_test(test_will_time_out),
 		cmocka_unit_test(test_bowout),
+		cmocka_unit_test(test_group),
 		cmocka_unit_test(test_subsecond),
 		cmocka_unit_test(test_deadratio),
 		cmocka_unit_test(test_demotion),
