@@ -351,6 +351,12 @@ engine_update_demote(struct syncd *sd)
 		if (sd->npeers > 0)
 			log_warnx("first bulk sync failed: no peer answered");
 	}
+	if (sd->first_bulk != 0 && sd->first_bulk_hook != NULL) {
+		void (*hook)(struct syncd *) = sd->first_bulk_hook;
+
+		sd->first_bulk_hook = NULL;
+		hook(sd);
+	}
 	if (sd->first_bulk == 0) {
 		d = 32;
 		why = "bulk sync pending";

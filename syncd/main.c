@@ -305,6 +305,15 @@ ct_resync_end(void *arg)
 	engine_resync_end(arg);
 }
 
+static void	dump_done(void *, int);
+
+static void
+start_dump(struct syncd *sd)
+{
+	if (ct_dump_start(sd->ct, dump_done, sd) == -1)
+		log_warn("initial table dump");
+}
+
 static void
 stage_cb(struct ev_timer *t, void *arg)
 {
@@ -515,9 +524,13 @@ main(int argc, char *argv[])
 		log_warn("sync socket");
 		goto out;
 	}
+	/*
+	 * Our own table is read once the first bulk from a peer is in (or
+	 * failed): until then the loop belongs to receiving it. Events are
+	 * subscribed already, so nothing is missed meanwhile.
+	 */
+	sd.first_bulk_hook = start_dump;
 	engine_update_demote(&sd);
-	if (ct_dump_start(ct, dump_done, &sd) == -1)
-		log_warn("initial table dump");
 	ev_signal_add(sd.loop, SIGTERM, on_signal, &sd);
 	ev_signal_add(sd.loop, SIGINT, on_signal, &sd);
 	signal(SIGPIPE, SIG_IGN);

@@ -170,6 +170,7 @@ struct syncd {
 	size_t		 xqlen;
 
 	/* Hooks set by main.c. */
+	void		(*first_bulk_hook)(struct syncd *);
 	void		(*demote_changed)(struct syncd *);
 	void		(*diff_done)(struct syncd *, struct peer *,
 			    uint32_t id, uint32_t count);

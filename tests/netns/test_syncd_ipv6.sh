@@ -1,0 +1,65 @@
+#!/bin/sh
+# test_syncd_ipv6.sh: the sync link itself over IPv6, without a key (the
+# loud warning), a config file, config errors naming file:line, resync,
+# and a commit that reproduces IPv4 and IPv6 states.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/syncd_lib.sh"
+need_tools
+
+ns_add a b
+ip link add "${T_PREFIX}va" type veth peer name "${T_PREFIX}vb"
+ip link set "${T_PREFIX}va" netns "$(ns a)"
+ip link set "${T_PREFIX}vb" netns "$(ns b)"
+nsx a ip addr add fd00:9::1/64 dev "${T_PREFIX}va" nodad
+nsx b ip addr add fd00:9::2/64 dev "${T_PREFIX}vb" nodad
+nsx a ip link set "${T_PREFIX}va" up
+nsx b ip link set "${T_PREFIX}vb" up
+
+# Configuration errors: exit 2 with file:line.
+printf 'peer fd00:9::2\nport 99999\n' >"$T_DIR/bad.conf"
+nsx a $SYNCD -c "$T_DIR/bad.conf" 2>"$T_DIR/bad.err"
+rc=$?
+check "a bad config line exits 2" [ "$rc" = 2 ]
+check "and names file:line" grep -q "bad.conf:2:" "$T_DIR/bad.err"
+nsx a $SYNCD --peer fd00:9::2 --frobnicate 2>/dev/null
+check "a bad flag exits 2" [ "$?" = 2 ]
+
+for n in a b; do
+	if [ $n = a ]; then me=fd00:9::1; peer=fd00:9::2; else me=fd00:9::2; peer=fd00:9::1; fi
+	cat >"$T_DIR/$n.conf" <<-EOF
+	# syncd.conf for $n
+	listen $me
+	peer "$peer"
+	control $T_DIR/$n.sock
+	EOF
+	bg $n "$T_DIR/$n.log" $SYNCD -c "$T_DIR/$n.conf" >/dev/null
+done
+wait_for 5 test -S "$T_DIR/b.sock"
+check "no key: a loud warning" grep -q "WARNING: no --key" "$T_DIR/a.log"
+check "first bulk over IPv6" wait_for 10 has b demote 0
+
+nsx a conntrack -I -p tcp -s fd00:1::1 -d fd00:2::2 --sport 4000 --dport 443 \
+    --state ESTABLISHED -t 3600 -u SEEN_REPLY,ASSURED >/dev/null 2>&1
+nsx a conntrack -I -p udp -s 10.1.1.1 -d 10.2.2.2 --sport 4000 --dport 53 \
+    -t 100 >/dev/null 2>&1
+nsx a conntrack -I -p icmpv6 -s fd00:1::1 -d fd00:2::2 --icmpv6-type 128 \
+    --icmpv6-code 0 --icmpv6-id 9 -t 30 >/dev/null 2>&1
+NA=$(table a | wc -l)
+check "B holds A's $NA states" wait_for 10 has b external "$NA"
+
+sctl b resync >"$T_DIR/resync.txt" 2>&1
+check "resync is accepted" grep -q "resync requested" "$T_DIR/resync.txt"
+check "the resync's bulk completes" wait_for 10 sh -c \
+    "$SYNCD status --json --control $T_DIR/b.sock | grep -q '\"bulk\":\"done\"'"
+check "still the same states" has b external "$NA"
+
+sctl b commit >/dev/null
+if same_tables a b; then
+	ok "after commit B's table matches A's"
+else
+	not_ok "after commit B's table matches A's"
+	show_table_diff a b
+fi
+sctl b status >"$T_DIR/st.txt"
+check "text status names the peer and says in sync" \
+    grep -q "peer fd00:9::1: in sync" "$T_DIR/st.txt"
