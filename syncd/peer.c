@@ -711,6 +711,9 @@ peer_up(struct peer *p, int first)
 		p->bulk.active = 1;
 		p->bulk.id = 0;
 	}
+	/* Our requests had given up on it: ask again now it is here. */
+	if (p->brx == BRX_FAILED || p->brx == BRX_NONE)
+		peer_request_bulk(p, 1);
 	engine_update_demote(p->sd);
 	transport_kick(p->sd);
 }
