@@ -14,6 +14,7 @@
 #include "log.h"
 
 static int commit_outstanding;
+static int handed_over;		/* until syncd's next demote event */
 
 int
 sync_commit_outstanding(void)
@@ -74,12 +75,14 @@ sync_event(const char *body, size_t len)
 			return;
 		}
 		p = end + strspn(end, " ");
+		handed_over = 0;
 		snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
 		    "%s", *p ? p : "syncd");
 		carpd_set_demote(DEM_SYNC, (unsigned int)n);
 	} else if (strcmp(buf, "handover") == 0) {
 		log_info("syncd hands over: giving mastership away");
 		/* Stay demoted until syncd is back and says otherwise. */
+		handed_over = 1;
 		snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
 		    "syncd handed over");
 		carpd_set_demote(DEM_SYNC, 32);
@@ -151,9 +154,17 @@ sync_down(struct ctl_client *cl, void *arg)
 		log_warnx("syncd connection lost; reconnecting every second");
 	carpd->sync_up = 0;
 	carpd->sync_qn = 0;
-	snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
-	    "syncd down");
-	carpd_set_demote(DEM_SYNC, 1);
+	if (handed_over) {
+		/* It stopped on purpose: stay out of the way until it is
+		 * back (docs/handshake.md), not just "down" (1). */
+		snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
+		    "syncd away after its handover");
+		carpd_set_demote(DEM_SYNC, 32);
+	} else {
+		snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
+		    "syncd down");
+		carpd_set_demote(DEM_SYNC, 1);
+	}
 	if (commit_outstanding) {
 		snprintf(carpd->sync_last, sizeof(carpd->sync_last),
 		    "error: connection lost");

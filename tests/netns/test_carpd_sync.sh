@@ -50,9 +50,21 @@ check "a asked syncd for a resync when it stepped down" \
 check "b counted a's bow-out" \
     test "$(jq_ b "s['vhids'][0]['rx_bowout']")" -ge 1
 
-# syncd goes away: a shows it.
+# syncd goes away after its handover: a stays demoted by 32.
 kill "$pf"
+away() { [ "$(jq_ a "s['sync']['connected']")" = False ]; }
+check "status says not connected" wait_for 4 away
+check "still demoted by 32 while syncd is away after a handover" \
+    test "$(jq_ a "s['demote']['reasons']['sync']")" = 32
+sleep 1.5
+check "a does not preempt meanwhile" is_state a BACKUP
+
+# syncd back (in sync): a preempts again; then syncd dies without a
+# handover: demoted by 1 only.
+bg a "$T_DIR/fake2.log" "$FAKE" -s "$T_DIR/fa.sock" -D 0 -c 0 >/dev/null
+if wait_for 6 is_state a MASTER; then ok "syncd back in sync: a preempts"
+else not_ok "after syncd's return: a=$(state a)"; dump "$T_DIR/a.log"; fi
+pf2=$(pgrep -f "$T_DIR/fa.sock" | grep -v "$(pgrep -f "$T_DIR/a.sock")" | head -1)
+kill -9 "$pf2"
 syncd_down() { [ "$(jq_ a "s['demote']['reasons']['sync']")" = 1 ]; }
-check "syncd down: demoted by 1" wait_for 4 syncd_down
-check "status says not connected" \
-    test "$(jq_ a "s['sync']['connected']")" = False
+check "syncd crashed: demoted by 1" wait_for 4 syncd_down
