@@ -39,7 +39,7 @@ LAB_CTD_PORT=3780	# conntrackd
 if ! command -v ns_add >/dev/null 2>&1; then
 	# Standalone: the helpers tests/netns/lib.sh would provide.
 	T_PREFIX=${T_PREFIX:-lab$$}
-	T_DIR=$(mktemp -d /tmp/carpd-lab.XXXXXX)
+	T_DIR=$(mktemp -d /tmp/fwlab.XXXXXX)
 	T_NS=""
 	T_PIDS=""
 	ns() { echo "${T_PREFIX}$1"; }
@@ -86,6 +86,12 @@ if ! command -v ns_add >/dev/null 2>&1; then
 	}
 	trap 'cleanup' EXIT
 	trap 'exit 130' INT TERM HUP
+else
+	# Under tests/netns/lib.sh: a directory of our own, with a name no
+	# other suite's leftover-cleaning matches (lib.sh's cleanup removes
+	# whatever T_DIR names at the end).
+	rmdir "$T_DIR" 2>/dev/null
+	T_DIR=$(mktemp -d /tmp/fwlab.XXXXXX)
 fi
 
 # lab_log MSG: a timestamped line (seconds since the lab started).
@@ -471,20 +477,29 @@ lab_pair_start() {
 	local f
 	for f in fw1 fw2; do
 		if [ "${LAB_NOSYNC:-0}" != 1 ]; then
-			lab_start_syncd $f || return 1
+			lab_start_syncd $f ||
+			    { lab_why "$f's syncd: no control socket"; return 1; }
 		fi
 	done
-	lab_start_carpd fw1 || return 1
+	lab_start_carpd fw1 ||
+	    { lab_why "fw1's carpd: no control socket"; return 1; }
 	if [ "${LAB_NOSYNC:-0}" != 1 ]; then
 		wait_for 20 lab_bulk_done fw1 || true
 	fi
-	wait_for 20 lab_is_master fw1 || return 1
-	lab_start_carpd fw2 || return 1
-	wait_for 20 lab_is_backup fw2 || return 1
+	wait_for 20 lab_is_master fw1 ||
+	    { lab_why "fw1 did not become MASTER"; return 1; }
+	lab_start_carpd fw2 ||
+	    { lab_why "fw2's carpd: no control socket"; return 1; }
+	wait_for 20 lab_is_backup fw2 ||
+	    { lab_why "fw2 did not become BACKUP"; return 1; }
 	if [ "${LAB_NOSYNC:-0}" != 1 ]; then
-		wait_for 20 lab_bulk_done fw2 || return 1
+		wait_for 20 lab_bulk_done fw2 ||
+		    { lab_why "fw2's bulk sync did not finish"; return 1; }
 	fi
 }
+
+# lab_why MSG: say why a step failed (a TAP comment; stderr is the log).
+lab_why() { echo "# lab: $*"; }
 
 # lab_master: which firewall is MASTER by carpd ("fw1", "fw2", "none",
 # "both").
@@ -821,6 +836,19 @@ lab_stack_revive() {
 	fi
 }
 
+# lab_state: one TAP comment line on what each firewall is doing.
+lab_state() {
+	local f st inv
+	for f in fw1 fw2; do
+		st=$(lab_carp_states $f)
+		inv=$(nsx $f nft list chain inet filter forward 2>/dev/null |
+		    sed -n 's/.*ct state invalid counter packets \([0-9]*\).*/\1/p')
+		echo "# $f: carp ${st:-down}, addresses $(lab_has_vip $f &&
+		    echo yes || echo no), $(lab_conntrack_count $f) states," \
+		    "${inv:-?} invalid packets dropped in forward"
+	done
+}
+
 # lab_logs: the daemon logs worth showing when something failed.
 lab_logs() {
 	local f
@@ -909,6 +937,7 @@ lab_t_end() {
 		else
 			not_ok "all $LAB_N connections alive after $2" \
 			    "($lost lost)"
+			lab_state
 			dump $(lab_logs)
 		fi
 		s=$(lab_result stream)
