@@ -25,9 +25,9 @@ struct centry {
 	uint32_t	 expire;	/* monotonic seconds, 0 = none */
 	uint8_t		 flags;
 	uint8_t		 chg;
-	uint8_t		 gen;		/* bulk generation (external) */
+	uint8_t		 gen;		/* bulk generation */
 	uint8_t		 len;
-	uint8_t		 rec[];		/* STATE value, without timeout */
+	uint8_t		 rec[];		/* STATE value, no timeout */
 };
 
 struct cache;
@@ -35,7 +35,7 @@ struct cache;
 struct cache	*cache_new(void);
 void		 cache_free(struct cache *);
 size_t		 cache_count(const struct cache *);
-size_t		 cache_mem(const struct cache *);	/* bytes, approx. */
+size_t		 cache_mem(const struct cache *);	/* bytes */
 /* Number of table rebuilds so far (iteration cursors restart). */
 uint64_t	 cache_epoch(const struct cache *);
 

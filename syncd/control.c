@@ -39,7 +39,7 @@ struct control {
 	size_t		  c_pos;
 	uint64_t	  c_epoch;
 	long		  c_count;
-	size_t		  c_now;		/* imported by the commit */
+	size_t		  c_now;	/* imported by the commit */
 	uint64_t	  c_start;
 	struct ev_timer	 *c_timer;
 	struct ctl_conn	 *c_wait[CTL_MAXCONN];

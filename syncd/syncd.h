@@ -22,7 +22,7 @@
 #define SYNCD_MAXPEERS		8
 #define SYNCD_CONTROL		"/run/syncd.sock"
 #define SYNCD_WINDOW		1024	/* reliable frames in flight */
-#define SYNCD_DEAD_MS		3000	/* no frame for this long: dead */
+#define SYNCD_DEAD_MS		3000	/* silent this long: dead */
 #define SYNCD_BULK_TRIES	10
 #define SYNCD_BULK_RETRY_MS	1000
 #define SYNCD_MAXEXPECT		4096
@@ -148,7 +148,7 @@ struct syncd {
 	struct cache	*internal;
 	struct ct_expect *exp;		/* our expectations */
 	size_t		 nexp;
-	uint8_t		 igen;		/* internal resync generation */
+	uint8_t		 igen;		/* resync generation */
 	int		 resyncing;
 
 	/* First bulk: 0 pending, 1 done, 2 failed. */
@@ -158,9 +158,9 @@ struct syncd {
 
 	struct ev_timer	*tick, *pump_t, *ack_t, *stage_t;
 	struct ct_handle *ct;
-	int		 stage;		/* stage peers' states in the kernel */
+	int		 stage;		/* stage peers' states */
 	uint64_t	 staged;
-	uint64_t	 last_state_ns;	/* last state record from a peer */
+	uint64_t	 last_state_ns;	/* last peer state rx */
 	int		 pump_armed;
 	uint64_t	 rx_unknown;	/* frames from unknown addresses */
 	uint64_t	 sync_flows;	/* events of the sync link itself */
@@ -184,7 +184,7 @@ int		 peer_add(struct syncd *, const struct sockaddr_storage *,
 		    socklen_t);
 int		 transport_open(struct syncd *);
 void		 transport_close(struct syncd *);
-void		 transport_kick(struct syncd *);	/* something to send */
+void		 transport_kick(struct syncd *);	/* work to send */
 void		 transport_flush(struct syncd *, int timeout_ms);
 int		 peer_request_bulk(struct peer *, int reset_tries);
 int		 peer_request_diff(struct peer *, uint32_t id);
