@@ -250,7 +250,7 @@ on_timer(struct fsm *f, uint64_t now, struct fsm_out *o)
 {
 	if (f->pending && f->commit_at != 0 && now >= f->commit_at) {
 		become_master(f, f->pending_reason, now, o);
-		o->reason = "commit timed out";
+		o->actions |= FSM_A_NOCOMMIT;
 		return;
 	}
 	if (f->state == CARP_ST_BACKUP && f->down_at != 0 &&

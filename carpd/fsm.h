@@ -41,6 +41,7 @@ enum fsm_ev {
 #define FSM_A_CONTENDED		0x0400	/* contention ended: log */
 #define FSM_A_ABANDON		0x0800	/* takeover abandoned */
 #define FSM_A_GROUP		0x1000	/* node-level cause: move the rest */
+#define FSM_A_NOCOMMIT		0x2000	/* commit not answered in time */
 
 struct fsm_cfg {
 	uint8_t		vhid;

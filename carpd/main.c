@@ -168,6 +168,10 @@ apply(struct vh *v, const struct fsm_out *o)
 	if (a & FSM_A_ABANDON)
 		log_info("vhid %u on %s: takeover abandoned: %s", vhid,
 		    v->ifname, o->reason);
+	if (a & FSM_A_NOCOMMIT)
+		log_warnx("vhid %u on %s: syncd did not answer the commit in "
+		    "%u ms: commit timed out, taking over anyway", vhid,
+		    v->ifname, carpd->sync_timeout_ms);
 	if (a & FSM_A_COMMIT) {
 		log_info("vhid %u on %s: %s: asking syncd to commit first",
 		    vhid, v->ifname, o->reason);

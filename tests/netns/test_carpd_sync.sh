@@ -68,3 +68,19 @@ pf2=$(pgrep -f "$T_DIR/fa.sock" | grep -v "$(pgrep -f "$T_DIR/a.sock")" | head -
 kill -9 "$pf2"
 syncd_down() { [ "$(jq_ a "s['demote']['reasons']['sync']")" = 1 ]; }
 check "syncd crashed: demoted by 1" wait_for 4 syncd_down
+
+# A syncd that never answers the commit: the takeover proceeds after
+# --sync-timeout, and says so.
+for p in $(ip netns pids "$(ns a)") $(ip netns pids "$(ns b)"); do
+	kill "$p" 2>/dev/null
+done
+wait_for 3 sh -c "[ -z \"\$(ip netns pids $(ns a))\$(ip netns pids $(ns b))\" ]"
+rm -f "$T_DIR/fa.sock"
+bg a "$T_DIR/fake3.log" "$FAKE" -s "$T_DIR/fa.sock" -D 0 -c -1 >/dev/null
+wait_for 3 test -S "$T_DIR/fa.sock"
+carpd_bg a -i eth0 -v 1 -p s -a $VIP/24 -b 0 -k 20 \
+    --sync "$T_DIR/fa.sock" --sync-timeout 500
+if wait_for 5 is_state a MASTER; then ok "no commit answer: MASTER anyway"
+else not_ok "commit timeout: a=$(state a)"; dump "$T_DIR/a.log"; fi
+check "the commit was asked for" grep -q commit "$T_DIR/fake3.log"
+check "the timeout is logged" grep -q "commit timed out" "$T_DIR/a.log"

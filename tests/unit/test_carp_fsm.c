@@ -388,6 +388,8 @@ test_sync_commit(void **state)
 	a = run_until(now + 2 * S);
 	assert_int_equal(f.state, CARP_ST_MASTER);
 	assert_true(a & FSM_A_ADDRS_ADD);
+	assert_true(a & FSM_A_NOCOMMIT);
+	assert_string_equal(f.last_reason, "master timed out");
 
 	/* A better master during the wait abandons the takeover. */
 	fsm_init(&f, &c);
