@@ -208,12 +208,14 @@ control_status(struct syncd *sd, struct ct_handle *ct, int json,
 	sbuf_printf(b, ",\"first_bulk\":\"%s\",\"sealed\":%s,\"port\":%u,"
 	    "\"mtu\":%d,\"cache_bytes\":%zu,\"expectations\":%zu,"
 	    "\"sync_flows_ignored\":%llu,\"rx_unknown_source\":%llu,"
-	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu",
+	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu,"
+	    "\"peer_owned_ignored\":%llu",
 	    sd->first_bulk == 0 ? "pending" : sd->first_bulk == 1 ? "done" :
 	    "failed", sd->have_key ? "true" : "false", sd->port, sd->mtu, mem,
 	    sd->nexp, (unsigned long long)sd->sync_flows,
 	    (unsigned long long)sd->rx_unknown, sd->stage ? "true" : "false",
-	    engine_stage_backlog(sd), (unsigned long long)sd->staged);
+	    engine_stage_backlog(sd), (unsigned long long)sd->staged,
+	    (unsigned long long)sd->peer_owned);
 	if (cs != NULL)
 		sbuf_printf(b, ",\"kernel\":{\"events\":%llu,"
 		    "\"own_events\":%llu,\"overruns\":%llu,\"resyncs\":%llu,"

@@ -165,6 +165,15 @@ engine_drop_queue(struct syncd *sd)
 	sd->xqlen = 0;
 }
 
+static int
+held_by_peer(struct syncd *sd, const struct ct_state *st)
+{
+	for (int i = 0; i < sd->npeers; i++)
+		if (cache_lookup(sd->peers[i]->ext, st) != NULL)
+			return 1;
+	return 0;
+}
+
 static void
 own_delete(struct syncd *sd, const struct ct_state *st)
 {
@@ -200,8 +209,18 @@ engine_own_state(struct syncd *sd, enum ct_event ev,
 		transport_kick(sd);
 		return;
 	}
-	if ((e = cache_lookup(sd->internal, st)) != NULL &&
-	    centry_state(e, now, &old) == 0) {
+	e = cache_lookup(sd->internal, st);
+	if (e == NULL && ev == CT_EV_NEW && !sd->adopting &&
+	    held_by_peer(sd, st)) {
+		/*
+		 * A dump found a state a peer announces as its own: our
+		 * staged copy, not ours (an update event, i.e. traffic
+		 * here, would make it ours).
+		 */
+		sd->peer_owned++;
+		return;
+	}
+	if (e != NULL && centry_state(e, now, &old) == 0) {
 		had = 1;
 		if (ev == CT_EV_UPDATE) {
 			/* Update events carry only what changed of these. */
@@ -549,9 +568,11 @@ engine_adopt(struct syncd *sd)
 		} else
 			small = p->ext;
 		pos = 0;
+		sd->adopting = 1;
 		while ((e = cache_next(small, &pos)) != NULL)
 			if (centry_state(e, now, &st) == 0)
 				engine_own_state(sd, CT_EV_NEW, &st);
+		sd->adopting = 0;
 		cache_clear(small);
 		while ((e = cache_dequeue(small)) != NULL)
 			free(e);

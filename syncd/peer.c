@@ -149,6 +149,7 @@ rx_reset(struct peer *p, uint64_t session)
 	p->rx_session = session;
 	p->rx_next = 1;
 	p->rx_unacked = 0;
+	p->rx_delivered = 0;
 }
 
 static void
@@ -592,7 +593,9 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 		if (sync_ctl_decode(v, type, &c) == -1 || !p->rx_valid)
 			return;
 		if (c.id > p->rx_next && c.id - p->rx_next < (1U << 30)) {
-			p->st.lost += c.id - p->rx_next;
+			/* Frames of a session we joined late are not lost. */
+			if (p->rx_delivered > 0)
+				p->st.lost += c.id - p->rx_next;
 			for (uint32_t s = p->rx_next; s != c.id &&
 			    s - p->rx_next < SYNCD_WINDOW; s++) {
 				struct rxslot *r = &p->rx[s % SYNCD_WINDOW];
@@ -687,6 +690,7 @@ deliver(struct peer *p, uint8_t *body, size_t blen, int have_seq_is_next)
 	if (have_seq_is_next) {
 		process_body(p, body, blen, 1);
 		p->rx_next++;
+		p->rx_delivered++;
 	}
 	for (;;) {
 		r = &p->rx[p->rx_next % SYNCD_WINDOW];
@@ -697,6 +701,7 @@ deliver(struct peer *p, uint8_t *body, size_t blen, int have_seq_is_next)
 		free(r->body);
 		r->body = NULL;
 		p->rx_next++;
+		p->rx_delivered++;
 	}
 }
 

@@ -99,6 +99,7 @@ struct peer {
 	struct rxslot	 rx[SYNCD_WINDOW];
 	struct sync_replay ctl_replay;
 	uint32_t	 rx_unacked;
+	uint32_t	 rx_delivered;	/* frames delivered this session */
 	uint64_t	 last_nack_ns;
 	int		 ack_now;
 
@@ -150,6 +151,7 @@ struct syncd {
 	size_t		 nexp;
 	uint8_t		 igen;		/* resync generation */
 	int		 resyncing;
+	int		 adopting;	/* commit merging peers' states */
 
 	/* First bulk: 0 pending, 1 done, 2 failed. */
 	int		 first_bulk;
@@ -164,6 +166,7 @@ struct syncd {
 	int		 pump_armed;
 	uint64_t	 rx_unknown;	/* frames from unknown addresses */
 	uint64_t	 sync_flows;	/* events of the sync link itself */
+	uint64_t	 peer_owned;	/* dumped states peers own */
 
 	/* Pending live expectation records (small). */
 	uint8_t		 xq[2048];
