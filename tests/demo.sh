@@ -103,16 +103,17 @@ part() (
 	say "gateway, each echoing a message every 100 ms, plus one TCP stream and"
 	say "a UDP probe every 1 ms (the gap is the longest pause in their echoes)"
 	lab_traffic_start demo "$N" 120 --status 500 --final-wait 6000
+	prev="" cnt=0
 	tail -n +1 -f --pid="$LAB_TRAFFIC_PID" "$LAB_TRAFFIC_OUT" 2>/dev/null |
 	    while IFS= read -r line; do
 		# a status line every 500 ms; shown when it changes, or
 		# every 2 s
 		case "$line" in
 		"["*)	cur=${line#*] }
-			n=$((n + 1))
-			if [ "$cur" != "$prev" ] || [ $n -ge 4 ]; then
+			cnt=$((cnt + 1))
+			if [ "$cur" != "$prev" ] || [ $cnt -ge 4 ]; then
 				say "   traffic: $cur"
-				prev=$cur n=0
+				prev=$cur cnt=0
 			fi ;;
 		esac
 	    done &
@@ -130,7 +131,7 @@ part() (
 	sleep 3
 	lab_traffic_mark
 	hr
-	say ">>> fw1 crashes: all its links cut, carpd and syncd killed -9"
+	say ">>> fw1 crashes: frozen, all its links cut, carpd and syncd killed -9"
 	hr
 	lab_crash fw1
 	say "    (fw2 waits for the master-down timer: 3 x advbase + advskew/256 ="

@@ -275,11 +275,12 @@ lab_has_vip() {
 }
 
 # lab_vip_holder: which firewall holds the LAN virtual address ("fw1",
-# "fw2", "both", "none").
+# "fw2", "both", "none"); a crashed box does not count.
 lab_vip_holder() {
 	local h f
 	h=""
 	for f in fw1 fw2; do
+		lab_down $f && continue
 		nsx $f ip -4 addr show dev lan 2>/dev/null |
 		    grep -q 'inet 10\.0\.1\.1/' && h="$h $f"
 	done
@@ -531,8 +532,11 @@ lab_crash() {
 	[ -n "$pids" ] && kill -STOP $pids 2>/dev/null
 	lab_links "$1" down
 	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
-	eval "LAB_DOWN_$1=1"
+	touch "$T_DIR/down-$1"
 }
+
+# lab_down FW: FW crashed and has not been revived.
+lab_down() { [ -e "$T_DIR/down-$1" ]; }
 
 # lab_watch_start FW FILE: sample FW's vhid states every 50 ms into FILE
 # (one line per sample; bounded: 2 minutes), until lab_watch_stop FW.
@@ -565,7 +569,7 @@ lab_together() {
 # lab_revive FW: FW comes back after a crash: empty conntrack table, the
 # virtual addresses gone, links up. Daemons are started by the caller.
 lab_revive() {
-	eval "LAB_DOWN_$1=0"
+	rm -f "$T_DIR/down-$1"
 	nsx "$1" conntrack -F >/dev/null 2>&1
 	nsx "$1" ip addr del 10.0.1.1/24 dev lan 2>/dev/null
 	nsx "$1" ip addr del 10.0.2.1/24 dev wan 2>/dev/null
@@ -784,15 +788,14 @@ lab_stack_start() {
 # lab_stack_is_master FW: FW is master and the other one is not (or is a
 # crashed box, whose addresses do not count).
 lab_stack_is_master() {
-	local o down
+	local o
 	o=$(lab_other "$1")
-	eval "down=\${LAB_DOWN_$o:-0}"
 	if [ "$LAB_STACK" = ka ]; then
 		lab_has_vip "$1" || return 1
 	else
 		lab_is_master "$1" || return 1
 	fi
-	[ "$down" = 1 ] || ! lab_has_vip "$o"
+	lab_down "$o" || ! lab_has_vip "$o"
 }
 
 # lab_stack_who: fw1, fw2, none or both (by carpd status, or by the
