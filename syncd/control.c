@@ -40,6 +40,7 @@ struct control {
 	uint64_t	  c_epoch;
 	long		  c_count;
 	size_t		  c_now;	/* imported by the commit */
+	uint64_t	  c_err0;	/* kernel import errors before */
 	uint64_t	  c_start;
 	struct ev_timer	 *c_timer;
 	struct ctl_conn	 *c_wait[CTL_MAXCONN];
@@ -244,6 +245,7 @@ static void
 commit_finish(struct control *c)
 {
 	struct syncd *sd = c->sd;
+	uint64_t errs;
 	double ms;
 
 	for (int i = 0; i < sd->npeers; i++) {
@@ -257,9 +259,19 @@ commit_finish(struct control *c)
 	ms = (double)(ev_now_ns() - c->c_start) / 1e6;
 	log_info("committed %ld states in %.0f ms (%zu imported now, the "
 	    "rest staged before)", c->c_count, ms, c->c_now);
-	for (int i = 0; i < c->c_nwait; i++)
-		ctl_replyf(c->c_wait[i], 1, "committed %ld states in %.0f ms",
-		    c->c_count, ms);
+	errs = c->ct != NULL ? ct_stats(c->ct)->import_errors - c->c_err0 : 0;
+	if (errs > 0)
+		log_warnx("commit: the kernel refused %llu states",
+		    (unsigned long long)errs);
+	for (int i = 0; i < c->c_nwait; i++) {
+		if (errs > 0)
+			ctl_replyf(c->c_wait[i], 1, "committed %ld states in "
+			    "%.0f ms, %llu refused by the kernel", c->c_count,
+			    ms, (unsigned long long)errs);
+		else
+			ctl_replyf(c->c_wait[i], 1, "committed %ld states in "
+			    "%.0f ms", c->c_count, ms);
+	}
 	c->c_nwait = 0;
 	c->c_active = 0;
 }
@@ -347,6 +359,7 @@ commit_start(struct control *c, struct ctl_conn *conn)
 	c->c_epoch = (uint64_t)-1;
 	c->c_count = 0;
 	c->c_now = 0;
+	c->c_err0 = c->ct != NULL ? ct_stats(c->ct)->import_errors : 0;
 	c->c_start = ev_now_ns();
 	ev_timer_arm(c->c_timer, 0);
 }
