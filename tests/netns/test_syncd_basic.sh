@@ -79,6 +79,11 @@ c.sendall(b"USER a\r\n"); s.recv(100)
 s.sendall(b"331 ok\r\n"); c.recv(100)
 c.sendall(b"PORT 127,0,0,1,195,80\r\n"); s.recv(100)
 s.sendall(b"200 ok\r\n"); c.recv(100)
+print("expecting", flush=True)
+import os, sys
+for i in range(200):
+	if os.path.exists(sys.argv[1]): break
+	time.sleep(0.05)
 d = socket.create_connection(("127.0.0.1", 50000)); e, _ = dl.accept()
 d.sendall(b"x"); e.recv(10); e.sendall(b"y"); d.recv(10)
 print("ftp ready", flush=True)
@@ -86,7 +91,18 @@ time.sleep(120)
 EOF
 FTP=no
 if command -v python3 >/dev/null 2>&1; then
-	bg a "$T_DIR/ftp.log" python3 "$T_DIR/ftp.py" >/dev/null
+	bg a "$T_DIR/ftp.log" python3 "$T_DIR/ftp.py" "$T_DIR/go" >/dev/null
+	if wait_for 5 grep -q "expecting" "$T_DIR/ftp.log"; then
+		# The PORT command left an expectation: B learns it.
+		if wait_for 5 sh -c "$SYNCD status --json --control \
+		    $T_DIR/b.sock | grep -o '\"expectations\":[0-9]*' |
+		    tail -1 | grep -q ':[1-9]'"; then
+			ok "B learns A's FTP expectation"
+		else
+			not_ok "B learns A's FTP expectation"
+		fi
+	fi
+	touch "$T_DIR/go"
 	wait_for 5 grep -q "ftp ready" "$T_DIR/ftp.log" && FTP=yes
 fi
 if [ $FTP = yes ] && nsx a "$CTLIST" | grep -q ' master='; then
