@@ -5,7 +5,11 @@
 # bytes per cached state, sender CPU; then conntrackd (FTFW over UDP) on the
 # same workload when it is installed, and the ratios.
 #
-# SYNCD_BENCH_OPTS adds syncd options (e.g. --no-stage). Needs root. Raises net.netfilter.nf_conntrack_max (root namespace) for the
+# SYNCD_BENCH_OPTS adds syncd options (e.g. --no-stage);
+# SYNCD_BENCH_NOSTAGE=1 adds a run without staging for reference.
+# Both nodes share this machine's CPUs and conntrack lock, so the peer's
+# staging (kernel inserts) slows the sender's creation rate here; on two
+# machines it would not. Needs root. Raises net.netfilter.nf_conntrack_max (root namespace) for the
 # run when it is too small for N and restores it afterwards.
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
@@ -284,6 +288,15 @@ for n in $SIZES; do
 	need=$((n * 2 + 10000))
 	if [ "$OLDMAX" -lt "$need" ] 2>/dev/null; then
 		sysctl -qw net.netfilter.nf_conntrack_max="$need" 2>/dev/null
+	fi
+	if [ "${SYNCD_BENCH_NOSTAGE:-0}" = 1 ]; then
+		# For reference: without staging (the peer's kernel inserts no
+		# longer compete with the sender's on this machine; commit cold).
+		_o=$SYNCD_BENCH_OPTS
+		SYNCD_BENCH_OPTS="$_o --no-stage"
+		echo "  (without staging:)"
+		run_syncd "$n"
+		SYNCD_BENCH_OPTS=$_o
 	fi
 	run_syncd "$n" || continue
 	if command -v conntrackd >/dev/null 2>&1 && [ "${SYNCD_BENCH_CONNTRACKD:-1}" = 1 ]; then
