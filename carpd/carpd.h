@@ -176,7 +176,7 @@ struct iface	*carpd_iface(const char *name);
 /* net.c */
 int		 net_open(struct iface *, char *err, size_t errlen);
 void		 net_close(struct iface *);
-void		 net_input(struct iface *);
+int		 net_input(struct iface *);
 void		 net_input_frame(struct iface *, const uint8_t *, size_t);
 int		 net_send_ad(struct vh *, int bowout);
 void		 net_announce(struct vh *);

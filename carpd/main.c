@@ -21,6 +21,8 @@
 struct carpd *carpd;
 
 static void	apply(struct vh *, const struct fsm_out *);
+static int	iface_open(struct iface *);
+static void	iface_gone(struct iface *);
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -261,7 +263,10 @@ iface_link(struct iface *ifp, const struct nl_link *l)
 		return;
 	log_info("%s%s: link %s", ifp->track ? "tracked interface " : "",
 	    ifp->name, ifp->running ? "up" : "down");
-	if (ifp->running)
+	if (ifp->running && ifp->used && ifp->pcap == NULL) {
+		log_info("%s: back; capturing again", ifp->name);
+		iface_open(ifp);
+	} else if (ifp->running)
 		iface_addrs(ifp);
 	for (i = 0; i < carpd->nvh; i++)
 		if (carpd->vh[i]->ifp == ifp && !carpd->vh[i]->ignoreifstate)
@@ -309,6 +314,8 @@ nl_event(const struct nl_event *e, void *arg)
 		if (ifp != NULL) {
 			memset(&l, 0, sizeof(l));
 			iface_link(ifp, &l);
+			if (ifp->used)
+				iface_gone(ifp);
 			ifp->ifindex = 0;
 		}
 		break;
@@ -341,9 +348,54 @@ nl_readable(int fd, int events, void *arg)
 static void
 pcap_readable(int fd, int events, void *arg)
 {
-	(void)fd;
+	struct iface *ifp = arg;
+
 	(void)events;
-	net_input(arg);
+	if (net_input(ifp) == -1) {
+		/* Gone with its interface: reopened when it is back. */
+		ev_fd_del(carpd->loop, fd);
+		net_close(ifp);
+	}
+}
+
+/* Capture and send on a vhid interface (again, after it came back). */
+static int
+iface_open(struct iface *ifp)
+{
+	char err[256];
+	int i;
+
+	iface_addrs(ifp);
+	if (net_open(ifp, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (ev_fd_add(carpd->loop, ifp->pcap_fd, EV_READ, pcap_readable,
+	    ifp) == -1) {
+		log_warn("%s: ev_fd_add", ifp->name);
+		net_close(ifp);
+		return -1;
+	}
+	for (i = 0; i < carpd->nvh; i++)
+		if (carpd->vh[i]->ifp == ifp && carpd->vh[i]->vmac &&
+		    carpd->vh[i]->vmac_ifindex == 0)
+			vip_setup(carpd->vh[i]);
+	return 0;
+}
+
+static void
+iface_gone(struct iface *ifp)
+{
+	int i;
+
+	if (ifp->pcap != NULL) {
+		ev_fd_del(carpd->loop, ifp->pcap_fd);
+		net_close(ifp);
+	}
+	/* A macvlan goes with its parent. */
+	for (i = 0; i < carpd->nvh; i++)
+		if (carpd->vh[i]->ifp == ifp)
+			carpd->vh[i]->vmac_ifindex = 0;
 }
 
 /* ---- signals and shutdown ---- */

@@ -159,6 +159,7 @@ net_open(struct iface *ifp, char *err, size_t errlen)
 	    grp)) == -1) {
 		snprintf(err, errlen, "%s: raw socket: %s (needs CAP_NET_RAW)",
 		    ifp->name, strerror(errno));
+		net_close(ifp);
 		return -1;
 	}
 	if ((ifp->raw6 = raw_open(AF_INET6, ifp->ifindex, ifp->name,
@@ -281,16 +282,19 @@ input_one(u_char *arg, const struct pcap_pkthdr *ph, const u_char *pkt)
 	net_input_frame((struct iface *)arg, pkt, ph->caplen);
 }
 
-void
+int
 net_input(struct iface *ifp)
 {
 	int n;
 
 	if (ifp->pcap == NULL)
-		return;
+		return -1;
 	n = pcap_dispatch(ifp->pcap, NET_BURST, input_one, (u_char *)ifp);
-	if (n == PCAP_ERROR)
+	if (n == PCAP_ERROR) {
 		log_warnx("%s: pcap: %s", ifp->name, pcap_geterr(ifp->pcap));
+		return -1;
+	}
+	return 0;
 }
 
 static void

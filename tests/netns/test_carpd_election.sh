@@ -56,3 +56,26 @@ check "b took over because a bowed out" \
 wait_for 3 sh -c "! kill -0 $pa 2>/dev/null"
 check "a exited and removed its VIP" no_addr a $VIP
 check "a logged a clean stop" grep -q stopped "$T_DIR/a.log"
+
+# The interface disappears and comes back (a new veth): carpd captures on
+# the new one and keeps following the election.
+carpd_bg a -i eth0 -s 10.0.0.1 -v 1 -p secret -a $VIP/24 -b 1 -k 0 -P
+wait_for 8 is_state a MASTER
+wait_for 3 is_state b BACKUP
+nsx b ip link del eth0
+check "b: INIT without its interface" wait_for 3 is_state b INIT
+ip link add "${T_PREFIX}v2" netns "$(ns sw)" type veth peer name eth0 \
+    netns "$(ns b)" 2>/dev/null ||
+    ip link add "${T_PREFIX}x2" netns "$(ns sw)" type veth peer name eth0 \
+    netns "$(ns b)"
+for p in "${T_PREFIX}v2" "${T_PREFIX}x2"; do
+	nsx sw ip link set "$p" master br0 up 2>/dev/null
+done
+nsx b ip addr add 10.0.0.2/24 dev eth0
+nsx b ip link set eth0 up
+check "b: BACKUP again on the new interface" wait_for 5 is_state b BACKUP
+rx0=$(jq_ b "s['vhids'][0]['rx']")
+sleep 2.5
+check "b receives on the new interface" \
+    test "$(jq_ b "s['vhids'][0]['rx']")" -gt "$rx0"
+check "b still BACKUP" is_state b BACKUP
