@@ -25,9 +25,9 @@ static int	iface_open(struct iface *);
 static void	iface_gone(struct iface *);
 
 static __attribute__((noreturn)) void
-usage(void)
+usage_to(FILE *f, int status)
 {
-	fprintf(stderr,
+	fprintf(f,
 "usage: carpd [-BDMPShnz] [-c file] [-i iface] [-s srcip] [-v vhid]\n"
 "             [-a addr[/plen]]... [-p pass | -o passfile] [-b advbase]\n"
 "             [-k advskew] [-u upscript] [-d downscript] [-x xparam]\n"
@@ -37,7 +37,13 @@ usage(void)
 "             [--demote-skew] [--verbose]\n"
 "       carpd status [--json] [--control socket]\n"
 "       carpd demote [+|-]N [--control socket]\n");
-	exit(2);
+	exit(status);
+}
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	usage_to(stderr, 2);
 }
 
 uint64_t
@@ -660,6 +666,8 @@ main(int argc, char **argv)
 		case OPT_VERBOSE:
 			verbose++;
 			break;
+		case 'h':
+			usage_to(stdout, 0);
 		default:
 			usage();
 		}
