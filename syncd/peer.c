@@ -333,6 +333,13 @@ build_live(struct syncd *sd, uint8_t *body, size_t cap, uint32_t *nstates)
 		w.err = 0;
 		w.len += w.off - save;
 		w.off = save;
+		if (save == 0) {
+			/* Cannot be encoded at all: do not stall the queue. */
+			cache_dequeue(sd->internal);
+			if (e->flags & CE_DELETED)
+				free(e);
+			continue;
+		}
 		break;
 	}
 	return w.off;
@@ -390,6 +397,8 @@ build_stream(struct peer *p, struct stream *s, int kind, uint8_t *body,
 			w.err = 0;
 			w.len += w.off - save;
 			w.off = save;
+			if (save == 0)
+				continue;	/* cannot be encoded: skip */
 			s->pos--;
 			return w.off;
 		}

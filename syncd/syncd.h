@@ -169,7 +169,7 @@ struct syncd {
 	uint64_t	 peer_owned;	/* dumped states peers own */
 
 	/* Pending live expectation records (small). */
-	uint8_t		 xq[2048];
+	uint8_t		 xq[1024];	/* fits any frame body */
 	size_t		 xqlen;
 
 	/* Hooks set by main.c. */

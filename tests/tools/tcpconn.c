@@ -171,14 +171,15 @@ srv_close(int ep, struct srvconn *sc)
 	free(sc);
 }
 
-/* Echo what is readable; stop reading while output is pending. */
+/* Echo what is readable; stop reading while output is pending. Bounded:
+ * epoll (level-triggered) calls again for what is left. */
 static void
 srv_io(int ep, struct srvconn *sc)
 {
 	struct epoll_event	ev;
 	ssize_t			n;
 
-	for (;;) {
+	for (int it = 0; it < 64; it++) {
 		if (sc->len > sc->off) {
 			n = send(sc->fd, sc->buf + sc->off, sc->len - sc->off,
 			    MSG_NOSIGNAL);
