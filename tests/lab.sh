@@ -155,7 +155,7 @@ lab_setup() {
 		lab_nft $f || return 1
 	done
 	LAB_SERVER_PID=$(bg server "$T_DIR/server.log" "$TCPCONN" \
-	    -l 0.0.0.0:$LAB_PORT)
+	    -l 0.0.0.0:$LAB_PORT --rt)
 	wait_for 5 grep -q LISTENING "$T_DIR/server.log" || {
 		echo "lab: echo server did not start" >&2
 		cat "$T_DIR/server.log" >&2

@@ -22,7 +22,8 @@
  *                                 on SIGUSR1: gaps since the previous mark
  *   RESULT alive=A total=T reset=R timeout=X stalled_max=S
  *          tcp_gap_ms=G udp_gap_ms=U udp_lost=L
- * --rt runs the client SCHED_FIFO (less scheduling noise in the gaps).
+ * --rt runs the client or the server SCHED_FIFO (less scheduling noise in
+ * the gaps).
  * SIGTERM, SIGINT or SIGUSR2 end the run early (the final check still runs).
  * Exit status: 0 if every connection is alive, 1 if some were lost, 2 on a
  * usage error, 3 if the connections could not be set up.
@@ -94,7 +95,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: tcpconn -l ADDR:PORT\n"
+	    "usage: tcpconn -l ADDR:PORT [--rt]\n"
 	    "       tcpconn -c ADDR:PORT [-n conns] [-i interval-ms] "
 	    "[-d seconds]\n"
 	    "               [--stream-us us] [--stream-bytes n] "
@@ -705,13 +706,6 @@ run_client(struct client *cl)
 	int			 tfd, sfd, i, n, stopping = 0, timeout = 0;
 	int			 connected_by = 0, alive;
 
-	if (cl->rt) {
-		struct sched_param sp = { .sched_priority = 10 };
-
-		/* less scheduling noise in the measured gaps */
-		if (sched_setscheduler(0, SCHED_FIFO, &sp) == -1)
-			perror("tcpconn: SCHED_FIFO (ignored)");
-	}
 	cl->ep = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	sfd = make_sigfd();
@@ -967,6 +961,13 @@ main(int argc, char *argv[])
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;	/* thousands of sockets */
 		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (cl.rt) {
+		struct sched_param sp = { .sched_priority = 10 };
+
+		/* less scheduling noise in the measured gaps */
+		if (sched_setscheduler(0, SCHED_FIFO, &sp) == -1)
+			perror("tcpconn: SCHED_FIFO (ignored)");
 	}
 	if (listen_at != NULL) {
 		if (parse_addr(listen_at, &sin) == -1) {
