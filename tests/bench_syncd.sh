@@ -43,7 +43,8 @@ cleanup() {
 	done
 	[ "$OLDMAX" -gt 0 ] 2>/dev/null &&
 	    sysctl -qw net.netfilter.nf_conntrack_max="$OLDMAX" 2>/dev/null
-	rm -rf "$D"
+	sleep 0.2
+	rm -rf "$D" 2>/dev/null || { sleep 0.5; rm -rf "$D"; }
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
