@@ -45,6 +45,9 @@ trap 'exit 130' INT TERM HUP
 run_case() (
 	LAB_STACK=$1
 	T_PREFIX=bn$$$1$2
+	if [ "$2" = control ]; then
+		LAB_NOSYNC=1	# no state sync: the strict ruleset's control
+	fi
 	if [ "$2" = fast ]; then
 		LAB_ADVBASE=0 LAB_SKEW1=1 LAB_SKEW2=2
 		LAB_KA_ADVERT=0.01 LAB_KA_PRIO1=250 LAB_KA_PRIO2=206
@@ -107,7 +110,8 @@ run_case() (
 	wait_for 15 lab_stack_is_master fw2 || fail "no takeover" $timers
 	sleep $settle
 	record crash $timers
-	[ "$timers" = fast ] && { lab_traffic_stop; exit 0; }
+	[ "$timers" = fast ] || [ "$timers" = control ] &&
+	    { lab_traffic_stop; exit 0; }
 
 	lab_stack_revive fw1
 	wait_for 40 lab_stack_is_master fw1 || fail "no failback" $timers
@@ -139,6 +143,7 @@ for s in $STACKS; do
 			r=$((r + 1))
 		done
 	done
+	run_case $s control	# once: it only shows the losses
 done
 
 # median of the runs: stack timers event -> gap tcp lost
@@ -181,7 +186,7 @@ if [ -n "$STACKS" ]; then
 	printf '%-30s %-36s %-36s %s\n' "event" "carpd + syncd" \
 	    "keepalived + conntrackd" "ratio"
 	for ev in "baseline slow" "crash slow" "crash fast" "failback slow" \
-	    "graceful slow"; do
+	    "graceful slow" "crash control"; do
 		set -- $ev
 		case "$1 $2" in
 		"baseline slow") label="no event (noise floor, 3 s)" ;;
@@ -189,6 +194,7 @@ if [ -n "$STACKS" ]; then
 		"crash fast") label="crash, fastest timers" ;;
 		"failback slow") label="failback (preemption)" ;;
 		"graceful slow") label="graceful handover (SIGTERM)" ;;
+		"crash control") label="crash, no state sync (1 run)" ;;
 		esac
 		a=$(summary carp "$2" "$1")
 		b=$(summary ka "$2" "$1")
