@@ -168,7 +168,8 @@ cell() {
 	# "gap tcp lost" -> "  31.2 ms (35.0)  0 lost"
 	case "$1" in
 	-|failed) printf '%-30s' "$1" ;;
-	*) echo "$1" | awk -v n="$LAB_N" '{ printf "%8.1f ms (%7.1f) %3d/%d lost  ", $1, $2, $3, n }' ;;
+	*) echo "$1" | awk -v n="$LAB_N" \
+	    '{ printf "%8.1f ms (%7.1f) %3d/%d lost  ", $1, $2, $3, n }' ;;
 	esac
 }
 

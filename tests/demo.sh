@@ -29,7 +29,8 @@ RES=$(mktemp /tmp/carpd-demo.XXXXXX)
 trap 'rm -f "$RES"' EXIT
 trap 'exit 130' INT TERM HUP
 
-hr() { echo "--------------------------------------------------------------------------"; }
+hr() { printf '%s\n' \
+    "------------------------------------------------------------------"; }
 
 # part NOSYNC TITLE: one run of the story in a lab of its own (a subshell:
 # its trap removes the lab whatever happens).
@@ -93,7 +94,8 @@ part() (
 	if [ "$LAB_NOSYNC" = 1 ]; then
 		say "starting carpd on fw1 and fw2 (vhid 1 on LAN, vhid 2 on WAN), no syncd"
 	else
-		say "starting syncd and carpd --sync on fw1 and fw2 (vhid 1 on LAN, vhid 2 on WAN)"
+		say "starting syncd and carpd --sync on fw1 and fw2" \
+		    "(vhid 1 on LAN, vhid 2 on WAN)"
 	fi
 	wpid="" tpid=""
 	watch_master &

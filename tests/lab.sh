@@ -4,11 +4,11 @@
 # Topology (every name carries the per-run prefix, nothing touches the root
 # namespace):
 #
-#   client 10.0.1.100 --+-- [lan switch] --+-- lan 10.0.1.2  fw1  wan 10.0.2.2 --+
-#                       |                  +-- lan 10.0.1.3  fw2  wan 10.0.2.3 --+
-#                       |   gateway 10.0.1.1 (virtual)    (virtual) 10.0.2.1     |
-#                                         fw1 sync 10.0.3.1 <--> 10.0.3.2 fw2     |
-#   server 10.0.2.100 -------------------------- [wan switch] --------------------+
+#          10.0.1.0/24                            10.0.2.0/24
+#   client --[lan sw]--+-- lan .2 [fw1] wan .2 --+--[wan sw]-- server
+#    .100              +-- lan .3 [fw2] wan .3 --+              .100
+#   virtual .1 on both segments (the LAN's gateway; the SNAT address);
+#   sync cable fw1 10.0.3.1 <-> fw2 10.0.3.2
 #
 # The switches are bridges in namespaces of their own, so "the master loses
 # all its links" is done on the switch ports without touching the firewall.
@@ -576,7 +576,7 @@ lab_revive() {
 	lab_links "$1" up
 }
 
-# ---------------------------------------------------------------- keepalived + conntrackd
+# ------------------------------------------------- keepalived + conntrackd
 
 LAB_KA_ADVERT=${LAB_KA_ADVERT:-1}	# seconds; < 1 switches to VRRPv3
 LAB_KA_PRIO1=${LAB_KA_PRIO1:-250}
