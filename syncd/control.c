@@ -25,7 +25,20 @@
 #define COMMIT_BUDGET	65536	/* states per loop turn */
 #define DIFF_TRIES	10
 #define DIFF_MAXLINES	50
+#define DIFF_DUMP_TRIES	100	/* kernel dump busy: retries */
+#define DIFF_DUMP_RETRY_MS 100
 #define NS_MS		1000000ULL
+
+enum diff_phase {
+	DIFF_PEERS,	/* waiting for the peers' streams */
+	DIFF_DUMPWAIT,	/* another dump runs: retry */
+	DIFF_DUMPING,	/* kernel dump on the loop */
+};
+
+struct dump_ctx {
+	struct syncd	*sd;
+	struct cache	*c;
+};
 
 static int subscribed_mark;
 
@@ -48,12 +61,14 @@ struct control {
 	struct ct_state	 *c_chunk;
 
 	/* diff */
-	int		  d_active, d_json, d_tries;
+	int		  d_active, d_json, d_tries, d_phase;
 	uint32_t	  d_id;
 	struct ctl_conn	 *d_conn;
 	struct cache	 *d_held[SYNCD_MAXPEERS];
 	int		  d_asked[SYNCD_MAXPEERS], d_done[SYNCD_MAXPEERS];
 	struct ev_timer	 *d_timer;
+	struct cache	 *d_kc;		/* our states in the kernel */
+	struct dump_ctx	  d_dump;
 };
 
 static struct control *the_control;
@@ -443,11 +458,6 @@ attr_diff(const struct ct_state *k, const struct ct_state *h, char *kv,
 	return NULL;
 }
 
-struct dump_ctx {
-	struct syncd	*sd;
-	struct cache	*c;
-};
-
 static void
 dump_cb(const struct ct_state *st, void *arg)
 {
@@ -562,25 +572,15 @@ diff_peer(struct control *c, struct peer *p, struct cache *kc,
 	sbuf_free(&list);
 }
 
+/* Peers have answered (or not): compare with the kernel dump and reply. */
 static void
-diff_finish(struct control *c)
+diff_report(struct control *c)
 {
 	struct syncd *sd = c->sd;
-	struct dump_ctx d;
 	struct sbuf b;
 	int first = 1;
 
-	ev_timer_cancel(c->d_timer);
-	c->d_active = 0;
 	sbuf_init(&b);
-	d.sd = sd;
-	d.c = cache_new();
-	if (d.c == NULL || c->ct == NULL ||
-	    ct_dump_sync(c->ct, dump_cb, &d) == -1) {
-		if (c->d_conn != NULL)
-			ctl_replyf(c->d_conn, 0, "kernel dump failed");
-		goto out;
-	}
 	if (c->d_json)
 		sbuf_puts(&b, "{\"peers\":[");
 	for (int i = 0; i < sd->npeers; i++) {
@@ -589,21 +589,95 @@ diff_finish(struct control *c)
 		if (c->d_json && !first)
 			sbuf_puts(&b, ",");
 		first = 0;
-		diff_peer(c, sd->peers[i], d.c, c->d_held[i], c->d_done[i],
-		    &b, c->d_json);
+		diff_peer(c, sd->peers[i], c->d_kc, c->d_held[i],
+		    c->d_done[i], &b, c->d_json);
 	}
 	if (c->d_json)
 		sbuf_puts(&b, "]}\n");
-	if (c->d_conn != NULL)
-		ctl_reply(c->d_conn, 1, b.p ? b.p : "", b.len);
- out:
+	if (c->d_conn != NULL) {
+		if (b.err)
+			ctl_replyf(c->d_conn, 0, "out of memory");
+		else
+			ctl_reply(c->d_conn, 1, b.p ? b.p : "", b.len);
+	}
+	sbuf_free(&b);
+}
+
+static void
+diff_cleanup(struct control *c)
+{
+	ev_timer_cancel(c->d_timer);
+	c->d_active = 0;
+	c->d_phase = DIFF_PEERS;
 	c->d_conn = NULL;
-	cache_free(d.c);
+	cache_free(c->d_kc);
+	c->d_kc = NULL;
 	for (int i = 0; i < SYNCD_MAXPEERS; i++) {
 		cache_free(c->d_held[i]);
 		c->d_held[i] = NULL;
 	}
-	sbuf_free(&b);
+}
+
+static void
+diff_fail(struct control *c, const char *why)
+{
+	if (c->d_conn != NULL)
+		ctl_replyf(c->d_conn, 0, "%s", why);
+	diff_cleanup(c);
+}
+
+static void
+diff_dumped(void *arg, int err)
+{
+	struct control *c = arg;
+
+	if (!c->d_active || c->d_phase != DIFF_DUMPING)
+		return;
+	if (err != 0 || c->d_kc == NULL) {
+		log_warnx("diff: kernel dump failed: %s",
+		    err != 0 ? strerror(-err) : "out of memory");
+		diff_fail(c, "kernel dump failed");
+		return;
+	}
+	diff_report(c);
+	diff_cleanup(c);
+}
+
+/*
+ * The peers are done: dump the kernel table on the loop (sync traffic
+ * and control requests go on meanwhile) and answer when the dump ends.
+ * A dump already running (a re-dump after lost events) is waited for.
+ */
+static void
+diff_finish(struct control *c)
+{
+	struct dump_ctx *d = &c->d_dump;
+
+	ev_timer_cancel(c->d_timer);
+	if (c->d_phase == DIFF_PEERS) {
+		c->d_phase = DIFF_DUMPWAIT;
+		c->d_tries = 0;
+	}
+	if (c->ct == NULL) {
+		diff_fail(c, "kernel dump failed");
+		return;
+	}
+	if (c->d_kc == NULL && (c->d_kc = cache_new()) == NULL) {
+		diff_fail(c, "out of memory");
+		return;
+	}
+	d->sd = c->sd;
+	d->c = c->d_kc;
+	if (ct_dump_start_cb(c->ct, dump_cb, d, diff_dumped, c) == -1) {
+		if (errno == EBUSY && ++c->d_tries < DIFF_DUMP_TRIES) {
+			ev_timer_arm(c->d_timer, DIFF_DUMP_RETRY_MS * NS_MS);
+			return;
+		}
+		log_warn("diff: kernel dump");
+		diff_fail(c, "kernel dump failed");
+		return;
+	}
+	c->d_phase = DIFF_DUMPING;
 }
 
 static void
@@ -612,8 +686,9 @@ diff_state_cb(struct syncd *sd, struct peer *p, const struct ct_state *st)
 	struct control *c = the_control;
 	struct centry *o;
 
-	if (c == NULL || !c->d_active || !c->d_asked[p->idx] ||
-	    c->d_done[p->idx] || c->d_held[p->idx] == NULL)
+	if (c == NULL || !c->d_active || c->d_phase != DIFF_PEERS ||
+	    !c->d_asked[p->idx] || c->d_done[p->idx] ||
+	    c->d_held[p->idx] == NULL)
 		return;
 	if (cache_put(c->d_held[p->idx], st, syncd_now_s(), &o) != NULL)
 		free(o);
@@ -624,7 +699,8 @@ diff_done_cb(struct syncd *sd, struct peer *p, uint32_t id, uint32_t count)
 {
 	struct control *c = the_control;
 
-	if (c == NULL || !c->d_active || id != c->d_id)
+	if (c == NULL || !c->d_active || c->d_phase != DIFF_PEERS ||
+	    id != c->d_id)
 		return;
 	c->d_done[p->idx] = 1;
 	for (int i = 0; i < sd->npeers; i++)
@@ -640,6 +716,12 @@ diff_timer(struct ev_timer *t, void *arg)
 	struct syncd *sd = c->sd;
 	int waiting = 0;
 
+	if (c->d_phase == DIFF_DUMPWAIT) {
+		diff_finish(c);		/* retry starting the dump */
+		return;
+	}
+	if (c->d_phase != DIFF_PEERS)
+		return;
 	if (++c->d_tries >= DIFF_TRIES) {
 		diff_finish(c);
 		return;
@@ -672,6 +754,7 @@ diff_start(struct control *c, struct ctl_conn *conn, int json)
 	c->d_id = randombytes_random() | 1;
 	c->d_json = json;
 	c->d_tries = 0;
+	c->d_phase = DIFF_PEERS;
 	for (int i = 0; i < sd->npeers; i++) {
 		c->d_asked[i] = c->d_done[i] = 0;
 		if (!sd->peers[i]->alive)
@@ -684,6 +767,7 @@ diff_start(struct control *c, struct ctl_conn *conn, int json)
 	}
 	if (n == 0) {
 		ctl_replyf(conn, 0, "no peer is alive");
+		diff_cleanup(c);
 		return;
 	}
 	c->d_active = 1;
@@ -804,6 +888,7 @@ control_close(struct control *c)
 	ev_timer_free(c->d_timer);
 	for (int i = 0; i < SYNCD_MAXPEERS; i++)
 		cache_free(c->d_held[i]);
+	cache_free(c->d_kc);
 	free(c->c_chunk);
 	free(c);
 }

@@ -609,7 +609,8 @@ ct_dump_readable(int fd, int events, void *arg)
 		}
 		if (r == 0)
 			continue;
-		if (h->adump.phase == 0 && h->cb.expect != NULL) {
+		if (h->adump.phase == 0 && h->adump.cb == NULL &&
+		    h->cb.expect != NULL) {
 			h->adump.phase = 1;
 			if (ct_dump_send(h, &h->adump,
 			    NFNL_SUBSYS_CTNETLINK_EXP,
@@ -636,6 +637,8 @@ ct_dump_begin(struct ct_handle *h)
 		return -1;
 	}
 	h->adump.phase = 0;
+	h->adump.cb = NULL;
+	h->adump.cbarg = NULL;
 	if (ct_dump_send(h, &h->adump, NFNL_SUBSYS_CTNETLINK,
 	    IPCTNL_MSG_CT_GET) == -1)
 		return -1;
@@ -680,6 +683,29 @@ ct_dump_start(struct ct_handle *h, void (*done)(void *, int), void *arg)
 	}
 	if (ct_dump_begin(h) == -1)
 		return -1;
+	h->dump_done = done;
+	h->dump_arg = arg;
+	return 0;
+}
+
+int
+ct_dump_start_cb(struct ct_handle *h,
+    void (*cb)(const struct ct_state *, void *), void *cbarg,
+    void (*done)(void *, int), void *arg)
+{
+	if (cb == NULL || done == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Not queued behind a re-dump: the caller retries on EBUSY. */
+	if (h->dump_resync || h->resync_pending || h->pend_done != NULL) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (ct_dump_begin(h) == -1)
+		return -1;
+	h->adump.cb = cb;
+	h->adump.cbarg = cbarg;
 	h->dump_done = done;
 	h->dump_arg = arg;
 	return 0;

@@ -66,6 +66,12 @@ const struct ct_stats *ct_stats(const struct ct_handle *);
  * Callbacks must not call ct_close(). */
 int		 ct_dump_start(struct ct_handle *, void (*done)(void *, int err),
 		    void *arg);
+/* Like ct_dump_start, but states go to cb(st, cbarg) instead of the
+ * state() callback and no expectations are dumped; the event stream is
+ * untouched. EBUSY while any other dump (or a re-dump) runs or waits. */
+int		 ct_dump_start_cb(struct ct_handle *,
+		    void (*cb)(const struct ct_state *, void *), void *cbarg,
+		    void (*done)(void *, int err), void *arg);
 /* Blocking dump for tools and tests; calls cb for every state. Uses a
  * socket of its own, so it works while a loop-driven dump runs. */
 int		 ct_dump_sync(struct ct_handle *,

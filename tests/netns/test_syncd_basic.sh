@@ -132,6 +132,22 @@ check "syncd diff finds no difference" grep -q "identical" "$T_DIR/diff.txt"
 sctl a diff --json >"$T_DIR/diff.json" 2>&1
 check "syncd diff --json counts" grep -q '"missing":0,"extra":0,"mismatched":0' \
     "$T_DIR/diff.json"
+# The diff's kernel dump runs on the loop: status answers and sync goes on
+# while a diff is outstanding, and the diff still answers.
+sctl a diff >"$T_DIR/diff2.txt" 2>&1 &
+DPID=$!
+sctl a status --json >"$T_DIR/st-during.json" 2>&1
+check "status answers while a diff runs" grep -q '"peers"' \
+    "$T_DIR/st-during.json"
+ins -p tcp -s 10.1.1.1 -d 10.2.2.2 --sport 1009 --dport 80 \
+    --state ESTABLISHED -t 3600 -u SEEN_REPLY,ASSURED
+check "a state created during a diff reaches B" \
+    wait_for 10 has b external "$NA"
+wait "$DPID"
+check "the concurrent diff answers" grep -q "^peer 10.9.0.2: kernel" \
+    "$T_DIR/diff2.txt"
+nsx a conntrack -D -p tcp --orig-port-src 1009 >/dev/null 2>&1
+wait_for 10 has b external "$N2"
 # A state B does not know about shows up as missing.
 nsx b "$CTLIST" >/dev/null
 ins -p tcp -s 10.1.1.1 -d 10.2.2.2 --sport 1003 --dport 80 \
