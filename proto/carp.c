@@ -114,7 +114,7 @@ carp_ip_decode(const uint8_t *pkt, size_t len, struct carp_ip *ip)
 {
 	struct rd r;
 	uint8_t vhl, ttl, proto, nxt, hlim;
-	uint16_t totlen, plen;
+	uint16_t totlen, frag, plen;
 	size_t ihl;
 
 	memset(ip, 0, sizeof(*ip));
@@ -128,7 +128,8 @@ carp_ip_decode(const uint8_t *pkt, size_t len, struct carp_ip *ip)
 		 * 10 sum, 12 src, 16 dst.
 		 */
 		if (rd_u8(&r, &vhl) == -1 || rd_skip(&r, 1) == -1 ||
-		    rd_u16(&r, &totlen) == -1 || rd_skip(&r, 4) == -1 ||
+		    rd_u16(&r, &totlen) == -1 || rd_skip(&r, 2) == -1 ||
+		    rd_u16(&r, &frag) == -1 ||
 		    rd_u8(&r, &ttl) == -1 || rd_u8(&r, &proto) == -1 ||
 		    rd_skip(&r, 2) == -1 ||
 		    rd_bytes(&r, &ip->src.v4, 4) == -1 ||
@@ -136,6 +137,13 @@ carp_ip_decode(const uint8_t *pkt, size_t len, struct carp_ip *ip)
 			return CARP_E_BADLEN;
 		ihl = (size_t)(vhl & 0x0f) * 4;
 		if (ihl < 20 || totlen < ihl || totlen > len)
+			return CARP_E_BADLEN;
+		/*
+		 * A fragment (more fragments, or an offset) is not a whole
+		 * advertisement: nothing reassembles what a packet socket
+		 * captures, and CARP senders never fragment 56 bytes.
+		 */
+		if ((frag & 0x3fff) != 0)
 			return CARP_E_BADLEN;
 		ip->family = AF_INET;
 		ip->ttl = ttl;

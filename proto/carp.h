@@ -116,8 +116,9 @@ enum carp_err	 carp_decode(const uint8_t *buf, size_t len,
 		    struct carp_hdr *, int exact);
 
 /* Parse an IPv4 or IPv6 packet (no link header) carrying protocol 112;
- * checks lengths, protocol and TTL / hop limit. IPv6 extension headers
- * are not supported (CARP senders do not use them): CARP_E_BADPROTO. */
+ * checks lengths, protocol and TTL / hop limit. IPv4 fragments are
+ * CARP_E_BADLEN. IPv6 extension headers are not supported (CARP senders
+ * do not use them): CARP_E_BADPROTO. */
 enum carp_err	 carp_ip_decode(const uint8_t *pkt, size_t len,
 		    struct carp_ip *);
 

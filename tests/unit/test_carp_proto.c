@@ -221,6 +221,17 @@ test_malformed(void **state)
 	memcpy(p, pkt, sizeof(pkt));
 	p[3] = 0x30;
 	assert_int_equal(carp_ip_decode(p, sizeof(pkt), &ip), CARP_E_BADLEN);
+	/* Fragments: more fragments, an offset, both. */
+	memcpy(p, pkt, sizeof(pkt));
+	p[6] = 0x20;
+	assert_int_equal(carp_ip_decode(p, sizeof(pkt), &ip), CARP_E_BADLEN);
+	p[6] = 0x00;
+	p[7] = 0x01;
+	assert_int_equal(carp_ip_decode(p, sizeof(pkt), &ip), CARP_E_BADLEN);
+	p[6] = 0x40;
+	assert_int_equal(carp_ip_decode(p, sizeof(pkt), &ip), CARP_E_BADLEN);
+	p[7] = 0x00;
+	assert_int_equal(carp_ip_decode(p, sizeof(pkt), &ip), CARP_OK);
 	/* IHL below 5. */
 	memcpy(p, pkt, sizeof(pkt));
 	p[0] = 0x44;
