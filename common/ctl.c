@@ -20,6 +20,8 @@
 
 #define CTL_INCAP	(CTL_HDRLEN + CTL_REQ_MAX)
 #define CTL_BACKLOG	16
+/* Answers queued beyond this: read no further requests until they drain. */
+#define CTL_OUT_HIWAT	(256u << 10)
 
 struct ctl_conn {
 	struct ctl_server	*srv;
@@ -36,6 +38,7 @@ struct ctl_conn {
 	int			 waiting;	/* request awaits its answer */
 	int			 busy;		/* inside its own dispatch */
 	int			 dead;		/* free when no longer busy */
+	int			 asked;		/* a whole request came in */
 };
 
 struct ctl_server {
@@ -123,9 +126,11 @@ ctl_conn_want(struct ctl_conn *c)
 
 	/*
 	 * Requests are handled one at a time, so answers go out in order;
-	 * reading goes on while one waits, to notice a peer that left.
+	 * reading goes on while one waits, to notice a peer that left, but
+	 * not while a client leaves a pile of answers unread.
 	 */
-	if (!c->closing && !c->eof && c->inlen < sizeof(c->in))
+	if (!c->closing && !c->eof && c->inlen < sizeof(c->in) &&
+	    c->outlen - c->outoff < CTL_OUT_HIWAT)
 		ev |= EV_READ;
 	if (c->outlen > c->outoff)
 		ev |= EV_WRITE;
@@ -236,6 +241,7 @@ ctl_conn_parse(struct ctl_conn *c)
 	int argc, type;
 
 	while (!c->dead && !c->closing && !c->waiting &&
+	    c->outlen - c->outoff < CTL_OUT_HIWAT &&
 	    c->inlen - used >= CTL_HDRLEN) {
 		const uint8_t *h = c->in + used;
 
@@ -271,6 +277,7 @@ ctl_conn_parse(struct ctl_conn *c)
 			continue;
 		}
 		c->waiting = 1;
+		c->asked = 1;
 		c->busy++;
 		s->req_cb(c, argc, argv, s->arg);
 		c->busy--;
@@ -343,7 +350,8 @@ ctl_conn_release(struct ctl_conn *c)
 static int
 ctl_conn_readable(const struct ctl_conn *c)
 {
-	return !c->closing && !c->eof && c->inlen < sizeof(c->in);
+	return !c->closing && !c->eof && c->inlen < sizeof(c->in) &&
+	    c->outlen - c->outoff < CTL_OUT_HIWAT;
 }
 
 static int
@@ -364,6 +372,12 @@ ctl_conn_io(int fd, int events, void *arg)
 	if (events & EV_WRITE) {
 		if (ctl_conn_flush(c) == -1)
 			goto drop;
+		/* Answers drained: requests held back can go on. */
+		if (!c->waiting && !c->closing && ctl_conn_has_frame(c)) {
+			ctl_conn_parse(c);
+			if (c->dead)
+				goto out;
+		}
 	}
 	if ((events & EV_READ) && !ctl_conn_readable(c)) {
 		/* A hangup is reported even when not asked for. */
@@ -420,6 +434,34 @@ ctl_kick(struct ev_timer *t, void *arg)
 	}
 }
 
+/*
+ * The table is full: make room by closing the oldest connection that has
+ * not sent one whole request (idle or dribbling a partial frame), so that
+ * clients that never finish cannot lock the others out. 0 or -1 (none).
+ */
+static int
+ctl_evict(struct ctl_server *s)
+{
+	static const char why[] = "closed: no request sent while the control"
+	    " socket was full";
+	struct ctl_conn *c, *old = NULL;
+	uint8_t hdr[CTL_HDRLEN];
+
+	/* New connections go to the head: the last match is the oldest. */
+	for (c = s->conns; c != NULL; c = c->next)
+		if (!c->asked && !c->waiting && !c->closing && c->busy == 0)
+			old = c;
+	if (old == NULL)
+		return -1;
+	ctl_frame_hdr(hdr, CTL_ERR, sizeof(why) - 1);
+	if (send(old->fd, hdr, sizeof(hdr), MSG_NOSIGNAL |
+	    MSG_DONTWAIT) == sizeof(hdr))
+		send(old->fd, why, sizeof(why) - 1, MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
+	ctl_conn_drop(old);
+	return 0;
+}
+
 static void
 ctl_accept(int fd, int events, void *arg)
 {
@@ -439,7 +481,7 @@ ctl_accept(int fd, int events, void *arg)
 				log_warn("%s: accept", __func__);
 			return;
 		}
-		if (s->nconns >= CTL_MAXCONN) {
+		if (s->nconns >= CTL_MAXCONN && ctl_evict(s) == -1) {
 			ctl_frame_hdr(hdr, CTL_ERR, sizeof(full) - 1);
 			if (send(cfd, hdr, sizeof(hdr), MSG_NOSIGNAL |
 			    MSG_DONTWAIT) == sizeof(hdr))

@@ -16,6 +16,10 @@
  * ERR frame, in order. A client that subscribed may also receive EVENT
  * frames at any time. Frames larger than the receiver's limit, or requests
  * that are not printable text, close the connection after an ERR answer.
+ * A client that leaves answers unread is not read from until they drain.
+ * With CTL_MAXCONN connections open, a new one takes the place of the
+ * oldest that has not sent a whole request yet (which gets an ERR);
+ * when there is none, the new one gets the ERR and is closed.
  */
 #ifndef COMMON_CTL_H
 #define COMMON_CTL_H

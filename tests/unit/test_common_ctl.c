@@ -463,6 +463,106 @@ test_slow_reader(void **state)
 	close(fd);
 }
 
+/* Answers nobody reads: the server stops taking requests instead of
+ * queueing answers without bound; all of them arrive once read. */
+static void
+test_unread_answers(void **state)
+{
+	struct srv *s = *state;
+	static char req[CTL_HDRLEN + 4000], body[4096];
+	size_t sent = 0, total = 0, frames = 0, got = 0;
+	int fd = raw_connect(s), idle = 0, t;
+	ssize_t n;
+
+	memset(req, 'x', sizeof(req));
+	memcpy(req + CTL_HDRLEN, "echo ", 5);
+	ctl_frame_hdr((uint8_t *)req, CTL_REQ, sizeof(req) - CTL_HDRLEN);
+	while (frames < 2000 && idle < 50) {
+		n = send(fd, req + sent, sizeof(req) - sent, MSG_DONTWAIT);
+		if (n > 0) {
+			idle = 0;
+			sent += (size_t)n;
+			total += (size_t)n;
+			if (sent == sizeof(req)) {
+				sent = 0;
+				frames++;
+			}
+		} else
+			idle++;
+		ev_loop_once(s->loop, 0);
+	}
+	assert_true(idle >= 50);	/* the server stopped reading */
+	assert_int_equal(s->closed, 0);
+	assert_true((size_t)s->requests < frames);
+	/* Finish the partial frame, then read every answer. */
+	while (sent > 0 && sent < sizeof(req)) {
+		n = send(fd, req + sent, sizeof(req) - sent, MSG_DONTWAIT);
+		if (n > 0)
+			sent += (size_t)n;
+		else {
+			t = raw_frame(s, fd, body, sizeof(body));
+			assert_int_equal(t, CTL_OK);
+			got++;
+		}
+	}
+	if (sent == sizeof(req))
+		frames++;
+	while (got < frames) {
+		assert_int_equal(raw_frame(s, fd, body, sizeof(body)), CTL_OK);
+		assert_int_equal(strlen(body), sizeof(req) - CTL_HDRLEN - 5);
+		got++;
+	}
+	assert_int_equal(s->requests, (int)frames);
+	assert_int_equal(s->closed, 0);
+	close(fd);
+}
+
+/* A full table: a client that has not sent a whole request gives way to
+ * a new one; when every client has asked something, the new one is told. */
+static void
+test_full_table(void **state)
+{
+	struct srv *s = *state;
+	int fds[CTL_MAXCONN], fd, i;
+	char body[256];
+
+	for (i = 0; i < CTL_MAXCONN; i++) {
+		fds[i] = raw_connect(s);
+		ev_loop_once(s->loop, 5);
+		if (i % 2)	/* a partial header, never finished */
+			assert_int_equal(send(fds[i], "\0\0", 2, 0), 2);
+	}
+	for (i = 0; i < 10; i++)
+		ev_loop_once(s->loop, 5);
+	fd = raw_connect(s);
+	raw_send(fd, CTL_REQ, "echo hi", 7);
+	assert_int_equal(raw_frame(s, fd, body, sizeof(body)), CTL_OK);
+	assert_string_equal(body, "hi");
+	/* The oldest silent one went, with a reason. */
+	assert_int_equal(raw_frame(s, fds[0], body, sizeof(body)), CTL_ERR);
+	assert_non_null(strstr(body, "full"));
+	assert_int_equal(s->closed, 1);
+	close(fd);
+	close(fds[0]);
+	for (i = 1; i < CTL_MAXCONN; i++)
+		close(fds[i]);
+	for (i = 0; i < 20; i++)
+		ev_loop_once(s->loop, 5);
+	/* Every slot has asked something: the newcomer is refused. */
+	for (i = 0; i < CTL_MAXCONN; i++) {
+		fds[i] = raw_connect(s);
+		raw_send(fds[i], CTL_REQ, "echo x", 6);
+		assert_int_equal(raw_frame(s, fds[i], body, sizeof(body)),
+		    CTL_OK);
+	}
+	fd = raw_connect(s);
+	assert_int_equal(raw_frame(s, fd, body, sizeof(body)), CTL_ERR);
+	assert_string_equal(body, "too many control connections");
+	close(fd);
+	for (i = 0; i < CTL_MAXCONN; i++)
+		close(fds[i]);
+}
+
 static void
 test_split(void **state)
 {
@@ -494,6 +594,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_async_client, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unread_answers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_full_table, setup,
 		    teardown),
 	};
 
