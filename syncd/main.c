@@ -31,7 +31,15 @@
 #include "util.h"
 
 #define STAGE_QUIET_NS		(20 * 1000000ULL)
-#define STAGE_MAX_BACKLOG	200000
+#define STAGE_BUSY_NS		(5 * 1000000ULL)
+#define STAGE_SLICE_MIN		512
+#define STAGE_SLICE_MAX		8192
+#define STAGE_SLICE_DIV		8
+/* Share of the time staging takes while states stream in: from
+ * STAGE_DUTY_MIN % with a small backlog up to all of it at
+ * STAGE_DUTY_FULL states waiting. */
+#define STAGE_DUTY_MIN		25
+#define STAGE_DUTY_FULL		65536
 
 struct opts {
 	const char	*config;
@@ -318,7 +326,8 @@ static void
 stage_cb(struct ev_timer *t, void *arg)
 {
 	struct syncd *sd = arg;
-	size_t backlog;
+	size_t backlog, slice, n;
+	uint64_t t0, spent, pause, duty;
 
 	/* A bulk being received comes first: stage when it is done. */
 	for (int i = 0; i < sd->npeers; i++) {
@@ -329,13 +338,32 @@ stage_cb(struct ev_timer *t, void *arg)
 	}
 	/*
 	 * While states stream in, staging (kernel inserts, which contend
-	 * with the sender's on a small machine) waits for a pause, unless
-	 * the backlog gets large enough to make a commit slow.
+	 * with the sender's on a small machine) runs in paced slices of an
+	 * eighth of the backlog (bounded), taking a share of the time that
+	 * grows with the backlog, so that the live stream keeps the loop
+	 * and the un-staged backlog stays small (a takeover mid-burst has
+	 * little left to import). In a pause it runs back to back.
 	 */
 	backlog = engine_stage_backlog(sd);
-	if (ev_now_ns() - sd->last_state_ns < STAGE_QUIET_NS &&
-	    backlog < STAGE_MAX_BACKLOG) {
-		ev_timer_arm(t, STAGE_QUIET_NS);
+	if (backlog == 0)
+		return;
+	if (ev_now_ns() - sd->last_state_ns < STAGE_QUIET_NS) {
+		slice = backlog / STAGE_SLICE_DIV;
+		if (slice < STAGE_SLICE_MIN)
+			slice = STAGE_SLICE_MIN;
+		if (slice > STAGE_SLICE_MAX)
+			slice = STAGE_SLICE_MAX;
+		t0 = ev_now_ns();
+		while (slice > 0 && (n = engine_stage(sd, slice)) > 0)
+			slice -= n < slice ? n : slice;
+		spent = ev_now_ns() - t0;
+		duty = STAGE_DUTY_MIN + (100 - STAGE_DUTY_MIN) *
+		    (backlog < STAGE_DUTY_FULL ? backlog : STAGE_DUTY_FULL) /
+		    STAGE_DUTY_FULL;
+		pause = duty >= 100 ? 0 : spent * (100 - duty) / duty;
+		if (engine_stage_backlog(sd) > 0)
+			ev_timer_arm(t, pause > STAGE_BUSY_NS ? pause :
+			    duty >= 100 ? 0 : STAGE_BUSY_NS);
 		return;
 	}
 	engine_stage(sd, 2048);
