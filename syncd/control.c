@@ -27,12 +27,24 @@
 #define DIFF_MAXLINES	50
 #define DIFF_DUMP_TRIES	100	/* kernel dump busy: retries */
 #define DIFF_DUMP_RETRY_MS 100
+#define DIFF_STEP	4096	/* entries compared per loop turn */
 #define NS_MS		1000000ULL
 
 enum diff_phase {
 	DIFF_PEERS,	/* waiting for the peers' streams */
 	DIFF_DUMPWAIT,	/* another dump runs: retry */
 	DIFF_DUMPING,	/* kernel dump on the loop */
+	DIFF_REPORT,	/* comparing, a slice per loop turn */
+};
+
+/* The comparison of one peer's view, in progress. */
+struct diff_run {
+	int		 begun;
+	int		 pass;		/* 0 kernel entries, 1 held, 2 done */
+	size_t		 pos;
+	size_t		 missing, extra, mism, lines;
+	int		 first;
+	struct sbuf	 list;
 };
 
 struct dump_ctx {
@@ -69,6 +81,9 @@ struct control {
 	struct ev_timer	 *d_timer;
 	struct cache	 *d_kc;		/* our states in the kernel */
 	struct dump_ctx	  d_dump;
+	int		  d_ri, d_ofirst;	/* report: peer, separator */
+	struct diff_run	  d_r;
+	struct sbuf	  d_out;
 };
 
 static struct control *the_control;
@@ -505,102 +520,148 @@ diff_line(struct sbuf *b, int json, int *first, const char *kind,
 	sbuf_free(&s);
 }
 
-static void
-diff_peer(struct control *c, struct peer *p, struct cache *kc,
-    struct cache *held, int answered, struct sbuf *b, int json)
+/*
+ * Compare at most *budget entries of peer i's held view with the kernel
+ * dump, resuming where the last call stopped (c->d_r). Returns 1 when
+ * this peer is done (its report appended to c->d_out).
+ */
+static int
+diff_peer_step(struct control *c, int i, size_t *budget)
 {
+	struct diff_run *r = &c->d_r;
+	struct peer *p = c->sd->peers[i];
+	struct cache *kc = c->d_kc, *held = c->d_held[i];
+	struct sbuf *b = &c->d_out;
 	struct centry *e, *h;
 	struct ct_state ks, hs;
-	size_t pos = 0, missing = 0, extra = 0, mism = 0, lines = 0;
 	const char *attr;
 	char kv[128], hv[128];
-	int first = 1;
 	uint32_t now = syncd_now_s();
-	struct sbuf list;
+	int json = c->d_json, answered = c->d_done[i];
 
-	sbuf_init(&list);
-	if (answered) {
-		while ((e = cache_next(kc, &pos)) != NULL) {
-			centry_state(e, now, &ks);
-			if ((h = cache_lookup(held, &ks)) == NULL) {
-				missing++;
-				if (lines++ < DIFF_MAXLINES)
-					diff_line(&list, json, &first,
-					    "missing", &ks, NULL, NULL, NULL);
-				continue;
-			}
-			centry_state(h, now, &hs);
-			if ((attr = attr_diff(&ks, &hs, kv, hv, sizeof(kv)))
-			    != NULL) {
-				mism++;
-				if (lines++ < DIFF_MAXLINES)
-					diff_line(&list, json, &first,
-					    "mismatch", &ks, attr, kv, hv);
-			}
+	while (answered && r->pass == 0 && *budget > 0) {
+		if ((e = cache_next(kc, &r->pos)) == NULL) {
+			r->pass = 1;
+			r->pos = 0;
+			break;
 		}
-		pos = 0;
-		while ((h = cache_next(held, &pos)) != NULL) {
-			centry_state(h, now, &hs);
-			if (cache_lookup(kc, &hs) == NULL) {
-				extra++;
-				if (lines++ < DIFF_MAXLINES)
-					diff_line(&list, json, &first,
-					    "extra", &hs, NULL, NULL, NULL);
-			}
+		(*budget)--;
+		centry_state(e, now, &ks);
+		if ((h = cache_lookup(held, &ks)) == NULL) {
+			r->missing++;
+			if (r->lines++ < DIFF_MAXLINES)
+				diff_line(&r->list, json, &r->first,
+				    "missing", &ks, NULL, NULL, NULL);
+			continue;
+		}
+		centry_state(h, now, &hs);
+		if ((attr = attr_diff(&ks, &hs, kv, hv, sizeof(kv))) != NULL) {
+			r->mism++;
+			if (r->lines++ < DIFF_MAXLINES)
+				diff_line(&r->list, json, &r->first,
+				    "mismatch", &ks, attr, kv, hv);
 		}
 	}
+	while (answered && r->pass == 1 && *budget > 0) {
+		if ((h = cache_next(held, &r->pos)) == NULL) {
+			r->pass = 2;
+			break;
+		}
+		(*budget)--;
+		centry_state(h, now, &hs);
+		if (cache_lookup(kc, &hs) == NULL) {
+			r->extra++;
+			if (r->lines++ < DIFF_MAXLINES)
+				diff_line(&r->list, json, &r->first, "extra",
+				    &hs, NULL, NULL, NULL);
+		}
+	}
+	if (answered && r->pass < 2)
+		return 0;
 	if (json) {
 		sbuf_puts(b, "{\"address\":");
 		sbuf_json_str(b, p->name);
 		sbuf_printf(b, ",\"answered\":%s,\"kernel\":%zu,\"held\":%zu,"
 		    "\"missing\":%zu,\"extra\":%zu,\"mismatched\":%zu,"
 		    "\"differences\":[%s]}", answered ? "true" : "false",
-		    cache_count(kc), cache_count(held), missing, extra, mism,
-		    list.p ? list.p : "");
+		    cache_count(kc), cache_count(held), r->missing, r->extra,
+		    r->mism, r->list.p ? r->list.p : "");
 	} else if (!answered)
 		sbuf_printf(b, "peer %s: no answer\n", p->name);
 	else {
 		sbuf_printf(b, "peer %s: kernel %zu, peer holds %zu: "
 		    "missing %zu, extra %zu, mismatched %zu%s\n", p->name,
-		    cache_count(kc), cache_count(held), missing, extra, mism,
-		    missing + extra + mism == 0 ? " (identical)" : "");
-		sbuf_puts(b, list.p ? list.p : "");
-		if (lines > DIFF_MAXLINES)
+		    cache_count(kc), cache_count(held), r->missing, r->extra,
+		    r->mism, r->missing + r->extra + r->mism == 0 ?
+		    " (identical)" : "");
+		sbuf_puts(b, r->list.p ? r->list.p : "");
+		if (r->lines > DIFF_MAXLINES)
 			sbuf_printf(b, "  ... %zu more\n",
-			    lines - DIFF_MAXLINES);
+			    r->lines - DIFF_MAXLINES);
 	}
-	sbuf_free(&list);
+	return 1;
 }
 
-/* Peers have answered (or not): compare with the kernel dump and reply. */
+static void
+diff_run_reset(struct diff_run *r)
+{
+	sbuf_free(&r->list);
+	memset(r, 0, sizeof(*r));
+	sbuf_init(&r->list);
+	r->first = 1;
+}
+
+static void	diff_cleanup(struct control *);
+
+/* One slice of the comparison; the reply when all peers are done. */
+static void
+diff_report_step(struct control *c)
+{
+	struct syncd *sd = c->sd;
+	size_t budget = DIFF_STEP;
+
+	while (c->d_ri < sd->npeers) {
+		if (!c->d_asked[c->d_ri]) {
+			c->d_ri++;
+			continue;
+		}
+		if (!c->d_r.begun) {
+			if (c->d_json && !c->d_ofirst)
+				sbuf_puts(&c->d_out, ",");
+			c->d_ofirst = 0;
+			c->d_r.begun = 1;
+		}
+		if (!diff_peer_step(c, c->d_ri, &budget)) {
+			ev_timer_arm(c->d_timer, 0);	/* more next turn */
+			return;
+		}
+		diff_run_reset(&c->d_r);
+		c->d_ri++;
+	}
+	if (c->d_json)
+		sbuf_puts(&c->d_out, "]}\n");
+	if (c->d_conn != NULL) {
+		if (c->d_out.err)
+			ctl_replyf(c->d_conn, 0, "out of memory");
+		else
+			ctl_reply(c->d_conn, 1, c->d_out.p ? c->d_out.p : "",
+			    c->d_out.len);
+	}
+	diff_cleanup(c);
+}
+
 static void
 diff_report(struct control *c)
 {
-	struct syncd *sd = c->sd;
-	struct sbuf b;
-	int first = 1;
-
-	sbuf_init(&b);
+	c->d_phase = DIFF_REPORT;
+	c->d_ri = 0;
+	c->d_ofirst = 1;
+	sbuf_free(&c->d_out);
+	sbuf_init(&c->d_out);
+	diff_run_reset(&c->d_r);
 	if (c->d_json)
-		sbuf_puts(&b, "{\"peers\":[");
-	for (int i = 0; i < sd->npeers; i++) {
-		if (!c->d_asked[i])
-			continue;
-		if (c->d_json && !first)
-			sbuf_puts(&b, ",");
-		first = 0;
-		diff_peer(c, sd->peers[i], c->d_kc, c->d_held[i],
-		    c->d_done[i], &b, c->d_json);
-	}
-	if (c->d_json)
-		sbuf_puts(&b, "]}\n");
-	if (c->d_conn != NULL) {
-		if (b.err)
-			ctl_replyf(c->d_conn, 0, "out of memory");
-		else
-			ctl_reply(c->d_conn, 1, b.p ? b.p : "", b.len);
-	}
-	sbuf_free(&b);
+		sbuf_puts(&c->d_out, "{\"peers\":[");
+	diff_report_step(c);
 }
 
 static void
@@ -612,6 +673,9 @@ diff_cleanup(struct control *c)
 	c->d_conn = NULL;
 	cache_free(c->d_kc);
 	c->d_kc = NULL;
+	sbuf_free(&c->d_out);
+	sbuf_init(&c->d_out);
+	diff_run_reset(&c->d_r);
 	for (int i = 0; i < SYNCD_MAXPEERS; i++) {
 		cache_free(c->d_held[i]);
 		c->d_held[i] = NULL;
@@ -640,7 +704,6 @@ diff_dumped(void *arg, int err)
 		return;
 	}
 	diff_report(c);
-	diff_cleanup(c);
 }
 
 /*
@@ -718,6 +781,10 @@ diff_timer(struct ev_timer *t, void *arg)
 
 	if (c->d_phase == DIFF_DUMPWAIT) {
 		diff_finish(c);		/* retry starting the dump */
+		return;
+	}
+	if (c->d_phase == DIFF_REPORT) {
+		diff_report_step(c);
 		return;
 	}
 	if (c->d_phase != DIFF_PEERS)
@@ -889,6 +956,8 @@ control_close(struct control *c)
 	for (int i = 0; i < SYNCD_MAXPEERS; i++)
 		cache_free(c->d_held[i]);
 	cache_free(c->d_kc);
+	sbuf_free(&c->d_out);
+	sbuf_free(&c->d_r.list);
 	free(c->c_chunk);
 	free(c);
 }

@@ -35,6 +35,19 @@ check "B holds A's states" wait_for 30 has b external 5000
 check "C's peers are in sync" wait_for 10 sh -c \
     "[ \$($SYNCD status --json --control $T_DIR/c.sock | grep -o '\"in_sync\":true' | wc -l) = 2 ]"
 
+# Diff on A: both peers' view of A's 5000 states (compared in slices,
+# over several loop turns), one JSON object per peer.
+sctl a diff --json >"$T_DIR/diff.json" 2>&1
+check "diff on A: both peers hold exactly A's states" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = sorted(d["peers"], key=lambda x: x["address"])
+assert [x["address"] for x in p] == ["10.9.0.2", "10.9.0.3"], p
+for x in p:
+    assert x["answered"] and x["kernel"] == 5000 and x["held"] == 5000, x
+    assert x["missing"] == x["extra"] == x["mismatched"] == 0, x
+' "$T_DIR/diff.json"
+
 sctl c commit >"$T_DIR/commit.txt"
 check "commit on C: 8000 states" grep -q "^committed 8000 states" "$T_DIR/commit.txt"
 table a >"$T_DIR/ta"; table b >"$T_DIR/tb"; table c >"$T_DIR/tc"
