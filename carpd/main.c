@@ -2,6 +2,10 @@
  * main.c: carpd, the CARP daemon: options, configuration, the event loop,
  * the actions of the state machine, scripts, node demotion and syncd.
  */
+#include <sys/syscall.h>
+
+#include <linux/capability.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -476,6 +480,44 @@ enum {
 	OPT_VMAC, OPT_NOVMAC, OPT_DEMOTE_SKEW, OPT_VERBOSE
 };
 
+/*
+ * The capabilities carpd cannot work without, checked before anything is
+ * opened so that the message names the missing one. Returns 0 when both
+ * are effective (or the check itself is not possible), -1 after logging.
+ */
+static int
+caps_check(void)
+{
+	struct __user_cap_header_struct h = {
+		_LINUX_CAPABILITY_VERSION_3, 0
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	static const struct {
+		int		 cap;
+		const char	*name, *why;
+	} need[] = {
+		{ CAP_NET_RAW, "CAP_NET_RAW", "to capture and send"
+		    " advertisements" },
+		{ CAP_NET_ADMIN, "CAP_NET_ADMIN", "to add and remove the"
+		    " virtual addresses" },
+	};
+	size_t i;
+	int rc = 0;
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) == -1)
+		return 0;
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (d[need[i].cap / 32].effective &
+		    (1u << (need[i].cap % 32)))
+			continue;
+		log_warnx("missing capability %s (%s)%s", need[i].name,
+		    need[i].why, geteuid() != 0 ? ": run as root" : "");
+		rc = -1;
+	}
+	return rc;
+}
+
 static const struct option longopts[] = {
 	{ "config",	required_argument,	NULL, 'c' },
 	{ "interface",	required_argument,	NULL, 'i' },
@@ -706,9 +748,8 @@ main(int argc, char **argv)
 		nomem();
 
 	log_init("carpd", daemonize, verbose);
-	if (geteuid() != 0)
-		log_warnx("not running as root: CAP_NET_RAW and CAP_NET_ADMIN"
-		    " are needed");
+	if (caps_check() == -1)
+		return 1;
 	/*
 	 * Detach before the event loop exists: a signalfd registered in
 	 * epoll by the parent would not wake the child.

@@ -41,6 +41,21 @@ check "status without a daemon: exit 1" expect 1 "cannot connect" \
 check "missing interface: exit 1" expect 1 "no such interface" \
     nsx a "$CARPD" --control "$T_DIR/x.sock" -i nosuch0 -v 1 -a 10.0.0.9
 
+# Missing privilege: the message names the capability, exit 1.
+if command -v setpriv >/dev/null; then
+	check "unprivileged: names CAP_NET_RAW, exit 1" expect 1 \
+	    "missing capability CAP_NET_RAW" nsx a setpriv --reuid=nobody \
+	    --regid=nogroup --clear-groups "$CARPD" --control "$T_DIR/u.sock" \
+	    -i eth0 -v 1 -a 10.0.0.9
+	check "no CAP_NET_ADMIN: names it, exit 1" expect 1 \
+	    "missing capability CAP_NET_ADMIN" nsx a setpriv \
+	    --bounding-set=-net_admin --inh-caps=-net_admin "$CARPD" \
+	    --control "$T_DIR/u.sock" -i eth0 -v 1 -a 10.0.0.9
+else
+	skip "privilege messages" "no setpriv"
+	skip "privilege messages" "no setpriv"
+fi
+
 printf 'pw\n' >"$T_DIR/pass"
 carpd_bg a -i eth0 -v 3 -o "$T_DIR/pass" -a 10.0.0.103/24 -b 0 -k 10 -n
 check "advbase 0: MASTER quickly" wait_for 3 is_state a MASTER
@@ -60,6 +75,13 @@ assert v[\"addrs\"] == [\"10.0.0.103/24\"]
 assert v[\"last_transition\"][\"to\"] == \"MASTER\"
 assert \"badttl\" in s[\"counters\"] and \"loop\" in s[\"counters\"]
 '"
+if command -v setpriv >/dev/null; then
+	check "status as another user: permission denied, exit 1" expect 1 \
+	    "permission denied" setpriv --reuid=nobody --regid=nogroup \
+	    --clear-groups "$CARPD" status --control "$T_DIR/a.sock"
+else
+	skip "status as another user" "no setpriv"
+fi
 check "demote with a bad count: error, exit 1" expect 1 "bad count" \
     "$CARPD" demote +x9 --control "$T_DIR/a.sock"
 check "demote without a count: usage, exit 2" expect 2 "usage" \
