@@ -562,6 +562,7 @@ sweep_ext(struct peer *p)
 {
 	struct centry *e;
 	size_t pos = 0, n = 0;
+	uint64_t t0 = ev_now_ns();
 
 	while ((e = cache_next(p->ext, &pos)) != NULL) {
 		if (e->gen != p->gen) {
@@ -570,8 +571,8 @@ sweep_ext(struct peer *p)
 		}
 	}
 	if (n > 0)
-		log_info("bulk from %s: %zu stale states dropped", p->name,
-		    n);
+		log_info("bulk from %s: %zu stale states dropped (%.3f s)",
+		    p->name, n, (double)(ev_now_ns() - t0) / 1e9);
 }
 
 static void deliver(struct peer *, uint8_t *, size_t, int);

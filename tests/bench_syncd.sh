@@ -195,6 +195,7 @@ run_syncd() {
 	b1=$(now)
 	S_BULK=$(calc "$b1 - $b0")
 	grep "bulk from" "$D/b.log" | tail -1 | sed 's/^/  (receiver log) /'
+	grep "stale" "$D/a.log" | tail -1 | sed 's/^/  (sender log) /'
 	teardown
 	printf "  syncd      %8d states: created at %.0f/s; replication %.0f states/s end to end, %.3f s after the last; staged in the peer's kernel %.3f s after the last; commit %.3f s (%.0f/s; %s; stage backlog at the last state %s); bulk to a fresh peer %.3f s; %.1f wire bytes/state; %.0f resident bytes/state (receiver), %.0f (sender); sender CPU %.2f s\n" \
 	    "$n" "$S_GEN" "$S_REP" "$S_LAG" "$S_STAGE" "$S_COMMIT" "$S_CRATE" \
