@@ -48,7 +48,8 @@ nl_open(int events)
 
 	if ((ns = calloc(1, sizeof(*ns))) == NULL)
 		return NULL;
-	if ((ns->buf = malloc(NL_BUFSIZE)) == NULL)
+	/* Zeroed: attribute padding of requests is sent as it is. */
+	if ((ns->buf = calloc(1, NL_BUFSIZE)) == NULL)
 		goto fail;
 	ns->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (ns->mnl == NULL)
