@@ -438,6 +438,23 @@ send_mcast6(struct vh *v, const uint8_t *carp)
 	return 0;
 }
 
+/* The source address of a unicast advertisement, as one control message
+ * in buf (room for CMSG_SPACE(len)). */
+static void
+put_pktinfo(struct msghdr *msg, uint8_t *buf, int level, int type,
+    const void *pi, size_t len)
+{
+	struct cmsghdr *c;
+
+	msg->msg_control = buf;
+	msg->msg_controllen = CMSG_SPACE(len);
+	c = CMSG_FIRSTHDR(msg);
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), pi, len);
+}
+
 static int
 send_unicast(struct vh *v, const struct addr *peer, const uint8_t *carp)
 {
@@ -450,7 +467,6 @@ send_unicast(struct vh *v, const struct addr *peer, const uint8_t *carp)
 	struct sockaddr_storage ss;
 	struct iovec iov = { (void *)carp, CARP_HDRLEN };
 	struct msghdr msg;
-	struct cmsghdr *c;
 	int fd;
 
 	memset(&ss, 0, sizeof(ss));
@@ -471,13 +487,8 @@ send_unicast(struct vh *v, const struct addr *peer, const uint8_t *carp)
 
 			memset(&pi, 0, sizeof(pi));
 			pi.ipi_spec_dst = v->srcip.v4;
-			msg.msg_control = cm.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
-			c = CMSG_FIRSTHDR(&msg);
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			put_pktinfo(&msg, cm.buf, IPPROTO_IP, IP_PKTINFO,
+			    &pi, sizeof(pi));
 		}
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
@@ -493,13 +504,8 @@ send_unicast(struct vh *v, const struct addr *peer, const uint8_t *carp)
 
 			memset(&pi, 0, sizeof(pi));
 			pi.ipi6_addr = v->srcip.v6;
-			msg.msg_control = cm.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
-			c = CMSG_FIRSTHDR(&msg);
-			c->cmsg_level = IPPROTO_IPV6;
-			c->cmsg_type = IPV6_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			put_pktinfo(&msg, cm.buf, IPPROTO_IPV6, IPV6_PKTINFO,
+			    &pi, sizeof(pi));
 		}
 	}
 	if (fd == -1 || sendmsg(fd, &msg, 0) != CARP_HDRLEN) {

@@ -159,3 +159,16 @@ else
 fi
 check "b counts IPv6 advertisements" \
     test "$(jq_ b "s['counters']['ipackets6']")" -gt 0
+for p in $(ip netns pids "$(ns a)") $(ip netns pids "$(ns b)"); do
+	kill "$p" 2>/dev/null
+done
+wait_for 3 sh -c "[ -z \"\$(ip netns pids $(ns a))\$(ip netns pids $(ns b))\" ]"
+
+# Unicast from a chosen source address (srcip): it is on the wire.
+nsx a ip addr add 10.0.0.11/24 dev eth0
+carpd_bg a -i eth0 -v 11 -p uni -a 10.0.0.111/24 -k 0 -s 10.0.0.11 \
+    --peer 10.0.0.2
+nsx b timeout 8 tcpdump -n -i eth0 -c 2 "ip proto 112 and src 10.0.0.11" \
+    >"$T_DIR/src.txt" 2>/dev/null
+check "unicast advertisements leave from srcip 10.0.0.11" \
+    test "$(grep -c "10.0.0.11 > 10.0.0.2" "$T_DIR/src.txt")" -ge 1
