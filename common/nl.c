@@ -394,6 +394,37 @@ nl_link_set_up(struct nl_sock *ns, int ifindex, int up)
 	return nl_talk(ns, nlh, NULL, NULL);
 }
 
+static int
+nl_name_ok(const char *name)
+{
+	return name != NULL && *name != '\0' && strlen(name) < IF_NAMESIZE;
+}
+
+/* The start of a request that creates the link name. */
+static struct nlmsghdr *
+nl_newlink_msg(struct nl_sock *ns, const char *name)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = nl_link_msg(ns, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return nlh;
+}
+
+/* Send a creation request; the new link's ifindex or -errno. */
+static int
+nl_newlink_talk(struct nl_sock *ns, struct nlmsghdr *nlh, const char *name)
+{
+	struct nl_link l;
+	int rv;
+
+	if ((rv = nl_talk(ns, nlh, NULL, NULL)) != 0)
+		return rv;
+	if ((rv = nl_link_by_name(ns, name, &l)) != 0)
+		return rv;
+	return l.ifindex;
+}
+
 /* Create a link of the given kind; returns its ifindex or -errno. */
 static int
 nl_link_create(struct nl_sock *ns, const char *kind, int parent,
@@ -401,13 +432,10 @@ nl_link_create(struct nl_sock *ns, const char *kind, int parent,
 {
 	struct nlmsghdr *nlh;
 	struct nlattr *li, *data;
-	struct nl_link l;
-	int rv;
 
-	if (name == NULL || *name == '\0' || strlen(name) >= IF_NAMESIZE)
+	if (!nl_name_ok(name))
 		return -EINVAL;
-	nlh = nl_link_msg(ns, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	nlh = nl_newlink_msg(ns, name);
 	if (parent > 0)
 		mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)parent);
 	if (mac != NULL)
@@ -421,11 +449,7 @@ nl_link_create(struct nl_sock *ns, const char *kind, int parent,
 		mnl_attr_nest_end(nlh, data);
 	}
 	mnl_attr_nest_end(nlh, li);
-	if ((rv = nl_talk(ns, nlh, NULL, NULL)) != 0)
-		return rv;
-	if ((rv = nl_link_by_name(ns, name, &l)) != 0)
-		return rv;
-	return l.ifindex;
+	return nl_newlink_talk(ns, nlh, name);
 }
 
 int
@@ -466,14 +490,10 @@ nl_veth_add(struct nl_sock *ns, const char *name, const char *peer)
 	struct nlmsghdr *nlh;
 	struct nlattr *li, *data, *pa;
 	struct ifinfomsg *ifi;
-	struct nl_link l;
-	int rv;
 
-	if (name == NULL || *name == '\0' || strlen(name) >= IF_NAMESIZE ||
-	    peer == NULL || *peer == '\0' || strlen(peer) >= IF_NAMESIZE)
+	if (!nl_name_ok(name) || !nl_name_ok(peer))
 		return -EINVAL;
-	nlh = nl_link_msg(ns, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	nlh = nl_newlink_msg(ns, name);
 	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -485,11 +505,7 @@ nl_veth_add(struct nl_sock *ns, const char *name, const char *peer)
 	mnl_attr_nest_end(nlh, pa);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, li);
-	if ((rv = nl_talk(ns, nlh, NULL, NULL)) != 0)
-		return rv;
-	if ((rv = nl_link_by_name(ns, name, &l)) != 0)
-		return rv;
-	return l.ifindex;
+	return nl_newlink_talk(ns, nlh, name);
 }
 
 int
