@@ -293,21 +293,10 @@ ctl_conn_parse(struct ctl_conn *c)
 static int
 ctl_conn_flush(struct ctl_conn *c)
 {
-	ssize_t n;
-
-	while (c->outoff < c->outlen) {
-		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -1;
-		}
-		c->outoff += (size_t)n;
-	}
-	c->outoff = c->outlen = 0;
+	if (util_send_nb(c->fd, c->out, c->outlen, &c->outoff) == -1)
+		return -1;
+	if (c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
 	return 0;
 }
 

@@ -473,22 +473,12 @@ ctl_client_frames(struct ctl_client *cl)
 static int
 ctl_client_flush(struct ctl_client *cl)
 {
-	ssize_t n;
-
-	while (cl->outoff < cl->out.len) {
-		n = send(cl->fd, cl->out.p + cl->outoff,
-		    cl->out.len - cl->outoff, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -1;
-		}
-		cl->outoff += (size_t)n;
+	if (util_send_nb(cl->fd, cl->out.p, cl->out.len, &cl->outoff) == -1)
+		return -1;
+	if (cl->outoff == cl->out.len) {
+		sbuf_reset(&cl->out);
+		cl->outoff = 0;
 	}
-	sbuf_reset(&cl->out);
-	cl->outoff = 0;
 	return 0;
 }
 

@@ -2,6 +2,7 @@
  * util.c: small process helpers: libsodium setup, daemonizing,
  * non-blocking fds, whole-file reads, spawning scripts.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -19,6 +20,26 @@
 #include "util.h"
 
 extern char **environ;
+
+int
+util_send_nb(int fd, const void *buf, size_t len, size_t *off)
+{
+	ssize_t n;
+
+	while (*off < len) {
+		n = send(fd, (const char *)buf + *off, len - *off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		*off += (size_t)n;
+	}
+	return 0;
+}
 
 int
 util_sodium_init(void)

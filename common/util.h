@@ -13,6 +13,10 @@
 int	util_sodium_init(void);
 /* Detach: fork, setsid, stdio to /dev/null. 0 in the child, -1 on error. */
 int	util_daemonize(void);
+/* Send buf[*off..len) on a stream socket without blocking (no SIGPIPE),
+ * advancing *off. 0 when all is sent or the socket is full, -1 on an
+ * error (errno). */
+int	util_send_nb(int fd, const void *buf, size_t len, size_t *off);
 /* Set O_NONBLOCK and FD_CLOEXEC. */
 int	util_nonblock(int fd);
 /* Read a whole small file (at most max bytes) into a NUL-terminated

@@ -2,6 +2,7 @@
  * test_common_util.c: process helpers: whole-file reads with a limit,
  * spawning with extra environment and a clean signal state, logging.
  */
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -141,6 +142,37 @@ test_log(void **state)
 	log_setverbose(0);
 }
 
+/* A non-blocking send goes as far as the socket takes, then resumes. */
+static void
+test_send_nb(void **state)
+{
+	static char big[1 << 20], got[1 << 20];
+	size_t off = 0, have = 0;
+	ssize_t n;
+	int sv[2];
+
+	(void)state;
+	memset(big, 'q', sizeof(big));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(util_send_nb(sv[0], big, sizeof(big), &off), 0);
+	assert_true(off > 0 && off < sizeof(big));	/* the socket filled */
+	while (have < sizeof(big)) {
+		n = recv(sv[1], got + have, sizeof(got) - have, MSG_DONTWAIT);
+		if (n > 0)
+			have += (size_t)n;
+		assert_int_equal(util_send_nb(sv[0], big, sizeof(big), &off),
+		    0);
+	}
+	assert_int_equal(off, sizeof(big));
+	assert_memory_equal(got, big, sizeof(big));
+	/* A closed peer is an error, not a signal. */
+	close(sv[1]);
+	off = 0;
+	assert_int_equal(util_send_nb(sv[0], big, 10, &off), -1);
+	assert_int_equal(errno, EPIPE);
+	close(sv[0]);
+}
+
 int
 main(void)
 {
@@ -148,6 +180,7 @@ main(void)
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_spawn),
 		cmocka_unit_test(test_nonblock),
+		cmocka_unit_test(test_send_nb),
 		cmocka_unit_test(test_log),
 	};
 
