@@ -114,6 +114,21 @@ nl_attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* The fixed header (hdrlen bytes) of a message, its attributes indexed in
+ * at (up to max); NULL when the message is short or malformed. */
+static const void *
+nl_msg_attrs(const struct nlmsghdr *nlh, size_t hdrlen, int max,
+    struct nl_attrs *at)
+{
+	if (nlh->nlmsg_len < NLMSG_LENGTH(hdrlen))
+		return NULL;
+	memset(at, 0, sizeof(*at));
+	at->max = max;
+	if (mnl_attr_parse(nlh, (unsigned int)hdrlen, nl_attr_cb, at) < 0)
+		return NULL;
+	return mnl_nlmsg_get_payload(nlh);
+}
+
 static int
 nl_parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 {
@@ -122,13 +137,9 @@ nl_parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 	const char *name;
 	size_t n;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
-		return -1;
-	ifi = mnl_nlmsg_get_payload(nlh);
-	memset(l, 0, sizeof(*l));
-	memset(&at, 0, sizeof(at));
-	at.max = IFLA_MAX;
-	if (mnl_attr_parse(nlh, sizeof(*ifi), nl_attr_cb, &at) < 0)
+	if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifi)))
+		memset(l, 0, sizeof(*l));
+	if ((ifi = nl_msg_attrs(nlh, sizeof(*ifi), IFLA_MAX, &at)) == NULL)
 		return -1;
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
@@ -166,13 +177,9 @@ nl_parse_addr(const struct nlmsghdr *nlh, struct nl_ifaddr *ia)
 	struct nl_attrs at;
 	size_t alen;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
-		return -1;
-	ifa = mnl_nlmsg_get_payload(nlh);
-	memset(ia, 0, sizeof(*ia));
-	memset(&at, 0, sizeof(at));
-	at.max = IFA_MAX;
-	if (mnl_attr_parse(nlh, sizeof(*ifa), nl_attr_cb, &at) < 0)
+	if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifa)))
+		memset(ia, 0, sizeof(*ia));
+	if ((ifa = nl_msg_attrs(nlh, sizeof(*ifa), IFA_MAX, &at)) == NULL)
 		return -1;
 	if (ifa->ifa_family == AF_INET) {
 		alen = 4;
@@ -334,15 +341,25 @@ nl_link_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* A new request in the socket's buffer. */
+static struct nlmsghdr *
+nl_msg_start(struct nl_sock *ns, int type, int flags)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = mnl_nlmsg_put_header(ns->buf);
+	nlh->nlmsg_type = (uint16_t)type;
+	nlh->nlmsg_flags = (uint16_t)flags;
+	return nlh;
+}
+
 static struct nlmsghdr *
 nl_link_msg(struct nl_sock *ns, int type, int flags, int ifindex)
 {
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
 
-	nlh = mnl_nlmsg_put_header(ns->buf);
-	nlh->nlmsg_type = (uint16_t)type;
-	nlh->nlmsg_flags = (uint16_t)flags;
+	nlh = nl_msg_start(ns, type, flags);
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
@@ -524,9 +541,7 @@ nl_addr_msg(struct nl_sock *ns, int type, int flags, int ifindex,
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 
-	nlh = mnl_nlmsg_put_header(ns->buf);
-	nlh->nlmsg_type = (uint16_t)type;
-	nlh->nlmsg_flags = (uint16_t)flags;
+	nlh = nl_msg_start(ns, type, flags);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)a->family;
 	ifa->ifa_prefixlen = (uint8_t)plen;
