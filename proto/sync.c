@@ -353,6 +353,43 @@ sync_state_decode(struct rd *r, struct ct_state *st)
 	return 0;
 }
 
+/*
+ * A STATE (or DIFF_STATE) record from a value sync_state_encode wrote
+ * without a timeout (as caches keep them), adding the timeout when timed:
+ * the same bytes sync_state_encode would write, without decoding.
+ */
+int
+sync_state_encode_value(struct wr *w, int type, const uint8_t *val,
+    size_t vlen, int timed, uint32_t timeout)
+{
+	struct rd r;
+	uint8_t *lenp;
+	size_t start, klen;
+	uint16_t f;
+	uint32_t status;
+
+	if ((klen = sync_key_len(val, vlen)) == 0 || vlen < klen + 6) {
+		w->err = 1;
+		return -1;
+	}
+	rd_init(&r, val + klen, vlen - klen);
+	if (rd_u16(&r, &f) == -1 || rd_u32(&r, &status) == -1 ||
+	    (f & W_TIMEOUT)) {
+		w->err = 1;
+		return -1;
+	}
+	if ((lenp = rec_begin(w, type)) == NULL)
+		return -1;
+	start = w->off;
+	wr_bytes(w, val, klen);
+	wr_u16(w, timed ? f | W_TIMEOUT : f);
+	wr_u32(w, status);
+	if (timed)
+		wr_u32(w, timeout);
+	wr_bytes(w, val + klen + 6, vlen - klen - 6);
+	return rec_end(w, lenp, start);
+}
+
 int
 sync_update_encode(struct wr *w, const struct sync_update *u)
 {

@@ -127,6 +127,10 @@ int	sync_hdr_decode(struct rd *, struct sync_hdr *);
 /* Records. Each encoder writes type, length and value, or sets w->err
  * and returns -1 when it does not fit (the caller rewinds). */
 int	sync_state_encode(struct wr *, int type, const struct ct_state *);
+/* The same record from a value sync_state_encode wrote without timeout
+ * (what caches keep), with the timeout added when timed. */
+int	sync_state_encode_value(struct wr *, int type, const uint8_t *val,
+	    size_t vlen, int timed, uint32_t timeout);
 int	sync_update_encode(struct wr *, const struct sync_update *);
 int	sync_delete_encode(struct wr *, const struct ct_state *);
 int	sync_expect_encode(struct wr *, int type, const struct ct_expect *);

@@ -353,7 +353,6 @@ build_stream(struct peer *p, struct stream *s, int kind, uint8_t *body,
 	struct syncd *sd = p->sd;
 	struct cache *c = kind == STREAM_BULK ? sd->internal : p->ext;
 	struct sync_ctl ctl;
-	struct ct_state st;
 	struct centry *e;
 	struct wr w;
 	uint32_t now = syncd_now_s();
@@ -390,10 +389,11 @@ build_stream(struct peer *p, struct stream *s, int kind, uint8_t *body,
 	}
 	while ((e = cache_next(c, &s->pos)) != NULL) {
 		save = w.off;
-		if (centry_state(e, now, &st) == -1)
-			continue;
-		if (sync_state_encode(&w, kind == STREAM_BULK ? SYNC_R_STATE :
-		    SYNC_R_DIFF_STATE, &st) == -1) {
+		/* The cached value as it is, plus the time left. */
+		if (sync_state_encode_value(&w, kind == STREAM_BULK ?
+		    SYNC_R_STATE : SYNC_R_DIFF_STATE, e->rec, e->len,
+		    e->expire != 0, e->expire > now ? e->expire - now : 1)
+		    == -1) {
 			w.err = 0;
 			w.len += w.off - save;
 			w.off = save;

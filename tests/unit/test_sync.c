@@ -176,6 +176,69 @@ test_state_nat_v6_full(void **ctx)
 	state_rt(&st, SYNC_R_STATE);
 }
 
+/* The record from a cached (timeout-less) value equals a direct encode. */
+static void
+value_same(const struct ct_state *in, int type)
+{
+	uint8_t val[512], a[512], b[512];
+	struct ct_state tmp = *in;
+	struct wr w, wa, wb;
+	size_t vlen;
+
+	tmp.fields &= ~CT_F_TIMEOUT;
+	tmp.timeout = 0;
+	wr_init(&w, val, sizeof(val));
+	assert_int_equal(sync_state_encode(&w, SYNC_R_STATE, &tmp), 0);
+	vlen = w.off - 2;
+	wr_init(&wa, a, sizeof(a));
+	assert_int_equal(sync_state_encode(&wa, type, in), 0);
+	wr_init(&wb, b, sizeof(b));
+	assert_int_equal(sync_state_encode_value(&wb, type, val + 2, vlen,
+	    (in->fields & CT_F_TIMEOUT) != 0, in->timeout), 0);
+	assert_int_equal(wa.off, wb.off);
+	assert_memory_equal(a, b, wa.off);
+	/* No room: an error, nothing claimed. */
+	for (size_t n = 0; n < wa.off; n++) {
+		wr_init(&wb, b, n);
+		assert_int_equal(sync_state_encode_value(&wb, type, val + 2,
+		    vlen, (in->fields & CT_F_TIMEOUT) != 0, in->timeout), -1);
+		assert_true(wb.err);
+	}
+	/* Truncated or timed values are refused. */
+	for (size_t n = 0; n < vlen; n++) {
+		wr_init(&wb, b, sizeof(b));
+		if (n < 6 || sync_key_len(val + 2, n) == 0 ||
+		    n < sync_key_len(val + 2, n) + 6)
+			assert_int_equal(sync_state_encode_value(&wb, type,
+			    val + 2, n, 1, 5), -1);
+	}
+	wr_init(&w, val, sizeof(val));
+	tmp.fields |= CT_F_TIMEOUT;
+	tmp.timeout = 9;
+	assert_int_equal(sync_state_encode(&w, SYNC_R_STATE, &tmp), 0);
+	wr_init(&wb, b, sizeof(b));
+	assert_int_equal(sync_state_encode_value(&wb, type, val + 2,
+	    w.off - 2, 1, 5), -1);
+}
+
+static void
+test_state_value(void **ctx)
+{
+	struct ct_state st;
+
+	plain_tcp(&st);
+	value_same(&st, SYNC_R_STATE);
+	value_same(&st, SYNC_R_DIFF_STATE);
+	st.fields &= ~CT_F_TIMEOUT;
+	st.timeout = 0;
+	value_same(&st, SYNC_R_STATE);
+	full_v6(&st);
+	value_same(&st, SYNC_R_STATE);
+	st.fields &= ~CT_F_TIMEOUT;
+	st.timeout = 0;
+	value_same(&st, SYNC_R_DIFF_STATE);
+}
+
 static void
 test_update_delete(void **ctx)
 {
@@ -487,6 +550,7 @@ main(void)
 		cmocka_unit_test(test_state_plain),
 		cmocka_unit_test(test_state_golden),
 		cmocka_unit_test(test_state_nat_v6_full),
+		cmocka_unit_test(test_state_value),
 		cmocka_unit_test(test_update_delete),
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_control),
