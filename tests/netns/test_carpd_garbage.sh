@@ -4,6 +4,9 @@
 # the daemon stays alive and answers its control socket.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/carpd.inc"
+# The packet helpers the scripts below import.
+PYTHONPATH="$TOP/tests/netns${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONPATH
 
 topo a b || { not_ok "topology"; exit 1; }
 carpd_bg a -i eth0 -s 10.0.0.1 -v 1 -p secret -a 10.0.0.100/24 -b 1 -k 0
@@ -12,14 +15,7 @@ else not_ok "a did not become MASTER"; dump "$T_DIR/a.log"; fi
 
 cat >"$T_DIR/craft.py" <<'P'
 import os, random, socket, struct, sys, time
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
+from carppkt import csum
 
 def carp(vhid=1, ver=2, typ=1, skew=0, base=1, authlen=7, md=b"\0" * 20,
          counter=b"\1" * 8, badsum=False):

@@ -7,6 +7,9 @@
 # answering status, keep its memory, and still hold a real election.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/carpd.inc"
+# The packet helpers the scripts below import.
+PYTHONPATH="$TOP/tests/netns${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONPATH
 
 # Under AddressSanitizer, freed memory sits in a quarantine that would
 # read as growth: keep it small so RSS means something.
@@ -35,14 +38,7 @@ rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 cat >"$T_DIR/flood.py" <<'P'
 # Hostile frames on a packet socket: bounded by count and time.
 import os, random, socket, struct, sys, time
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
+from carppkt import csum
 
 def carp(vhid=1, skew=0, base=1):
     h = struct.pack("!BBBBBBH", 0x21, vhid, skew, 7, 0, base, 0) + \
