@@ -642,6 +642,18 @@ nl_addr_query(struct nl_sock *ns, struct nl_addrq *q)
 	return nl_talk(ns, nlh, nl_addrq_cb, q);
 }
 
+/* Look a on ifindex up; q tells whether and with which plen. */
+static int
+nl_addr_find(struct nl_sock *ns, int ifindex, const struct addr *a,
+    struct nl_addrq *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->ifindex = ifindex;
+	q->family = a->family;
+	q->want = a;
+	return nl_addr_query(ns, q);
+}
+
 int
 nl_addr_has(struct nl_sock *ns, int ifindex, const struct addr *a)
 {
@@ -650,11 +662,7 @@ nl_addr_has(struct nl_sock *ns, int ifindex, const struct addr *a)
 
 	if (a->family != AF_INET && a->family != AF_INET6)
 		return -EINVAL;
-	memset(&q, 0, sizeof(q));
-	q.ifindex = ifindex;
-	q.family = a->family;
-	q.want = a;
-	if ((rv = nl_addr_query(ns, &q)) != 0)
+	if ((rv = nl_addr_find(ns, ifindex, a, &q)) != 0)
 		return rv;
 	return q.found;
 }
@@ -691,11 +699,7 @@ nl_addr_del(struct nl_sock *ns, int ifindex, const struct addr *a,
 		return -EINVAL;
 	if (plen < 0) {
 		/* The kernel matches IPv6 addresses by prefix length too. */
-		memset(&q, 0, sizeof(q));
-		q.ifindex = ifindex;
-		q.family = a->family;
-		q.want = a;
-		if ((rv = nl_addr_query(ns, &q)) != 0)
+		if ((rv = nl_addr_find(ns, ifindex, a, &q)) != 0)
 			return rv;
 		if (!q.found)
 			return -EADDRNOTAVAIL;
