@@ -16,6 +16,8 @@
 #define CE_DELETED	0x04	/* removed: the queue sends a DELETE */
 #define CE_DEAD		0x08	/* replaced: the queue frees it */
 #define CE_STAGED	0x10	/* external: in the kernel as sent */
+#define CE_INKERNEL	0x20	/* external: a staged copy is in the kernel
+				 * (maybe older: CE_STAGED clear) */
 
 /* chg: what changed since the last send (SYNC_U_*), CHG_FULL for any
  * other field. */

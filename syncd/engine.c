@@ -169,7 +169,8 @@ static int
 held_by_peer(struct syncd *sd, const struct ct_state *st)
 {
 	for (int i = 0; i < sd->npeers; i++)
-		if (cache_lookup(sd->peers[i]->ext, st) != NULL)
+		if (cache_lookup(sd->peers[i]->ext, st) != NULL ||
+		    cache_lookup(sd->peers[i]->unstage, st) != NULL)
 			return 1;
 	return 0;
 }
@@ -449,7 +450,14 @@ engine_ext_drop(struct peer *p, struct centry *e)
 {
 	if (e == NULL)
 		return;
-	if (e->flags & CE_STAGED) {
+	if (e->flags & (CE_STAGED | CE_INKERNEL)) {
+		struct ct_state st;
+		struct centry *o;
+
+		/* Remembered until the kernel copy is gone. */
+		if (centry_state(e, 0, &st) == 0 &&
+		    cache_put(p->unstage, &st, 0, &o) != NULL)
+			free(o);
 		e->flags |= CE_DELETED;
 		cache_enqueue(p->ext, e);
 		stage_kick(p->sd);
@@ -506,13 +514,17 @@ engine_stage(struct syncd *sd, size_t budget)
 				continue;
 			ents[ni++] = e;
 		}
-		if (nd > 0)
+		if (nd > 0) {
 			ct_delete(sd->ct, del, nd);
+			for (size_t k = 0; k < nd; k++)
+				free(cache_del(p->unstage, &del[k]));
+		}
 		if (ni > 0) {
 			r = ct_import(sd->ct, imp, ni);
-			if (r == (long)ni)
-				for (size_t k = 0; k < ni; k++)
-					ents[k]->flags |= CE_STAGED;
+			/* Those that failed are deleted harmlessly later. */
+			for (size_t k = 0; k < ni; k++)
+				ents[k]->flags |= CE_INKERNEL |
+				    (r == (long)ni ? CE_STAGED : 0);
 			sd->staged += r > 0 ? (uint64_t)r : 0;
 		}
 		done += ni + nd;
@@ -552,6 +564,7 @@ engine_adopt(struct syncd *sd)
 		while ((e = cache_dequeue(p->ext)) != NULL)
 			if (e->flags & (CE_DEAD | CE_DELETED))
 				free(e);
+		cache_clear(p->unstage);
 		if (cache_count(p->ext) == 0)
 			continue;
 		n += cache_count(p->ext);

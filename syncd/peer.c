@@ -404,6 +404,10 @@ build_stream(struct peer *p, struct stream *s, int kind, uint8_t *body,
 		}
 		s->count++;
 		p->st.tx_states++;
+		/* Sent: its delete must reach the peers (adopted states
+		 * are only ever sent this way). */
+		if (kind == STREAM_BULK)
+			e->flags |= CE_SENT;
 	}
 	ctl.id = s->id;
 	ctl.count = s->count;
@@ -970,7 +974,9 @@ peer_add(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
-	if ((p->ext = cache_new()) == NULL) {
+	if ((p->ext = cache_new()) == NULL ||
+	    (p->unstage = cache_new()) == NULL) {
+		cache_free(p->ext);
 		free(p);
 		return -1;
 	}
@@ -1064,6 +1070,7 @@ transport_close(struct syncd *sd)
 		win_drop(p);
 		rx_reset(p, 0);
 		cache_free(p->ext);
+		cache_free(p->unstage);
 		free(p->exp);
 		free(p);
 		sd->peers[i] = NULL;

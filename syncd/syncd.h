@@ -121,6 +121,9 @@ struct peer {
 
 	/* What the peer holds as its own: states and expectations. */
 	struct cache	*ext;
+	/* Staged states the peer dropped, until staging has deleted them
+	 * from the kernel (a dump meanwhile must not take them for ours). */
+	struct cache	*unstage;
 	struct ct_expect *exp;
 	size_t		 nexp;
 

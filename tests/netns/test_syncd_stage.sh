@@ -3,7 +3,8 @@
 # its kernel in the background). Staged states are in B's kernel before any
 # commit; a state updated on A after it was staged is staged again with the
 # new value; a state deleted on A leaves B's kernel; a commit right after a
-# burst (staging possibly behind) leaves B's table equal to A's.
+# burst (staging possibly behind) leaves B's table equal to A's; a state
+# B adopted and then deleted is deleted on A too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/syncd_lib.sh"
 need_tools
@@ -53,4 +54,10 @@ else
 	not_ok "after the commit B's table equals A's"
 	show_table_diff a b
 fi
+# The committed states are B's own: A learns them from B, and a delete of
+# one on B reaches A (adopted states are only sent in a bulk).
+check "A learns B's adopted states" wait_for 30 has a external $((N + 1))
+nsx b conntrack -D -s 10.1.1.7 >/dev/null 2>&1
+check "a delete of an adopted state on B reaches A" \
+    wait_for 10 has a external $N
 finish
