@@ -70,3 +70,77 @@ run "failover, advbase 1, SIGKILL (master-down)" 1 0 20 KILL 3078
 run "failover, advbase 0 advskew 20/40, SIGKILL" 0 20 40 KILL 469
 run "handover, advbase 1, SIGTERM (bow-out)" 1 0 20 TERM 0
 run "handover, advbase 0 advskew 20/40, SIGTERM" 0 20 40 TERM 0
+
+# The same cases with Debian's ucarp on both hosts, for comparison: the
+# time from the signal to b's up script (ucarp has no status to read).
+UCARP=$(command -v ucarp || echo /usr/sbin/ucarp)
+[ -x "$UCARP" ] || { echo "ucarp not installed: no comparison"; exit 0; }
+cat > "$T_DIR/up.sh" <<EOS
+#!/bin/sh
+date +%s.%N > "$T_DIR/\$(basename "\$(readlink /proc/self/ns/net)").up" 2>/dev/null
+ip addr add "\$2/24" dev "\$1" 2>/dev/null
+EOS
+cat > "$T_DIR/down.sh" <<'EOS'
+#!/bin/sh
+ip addr del "$2/24" dev "$1" 2>/dev/null
+EOS
+chmod +x "$T_DIR/up.sh" "$T_DIR/down.sh"
+
+# uone ADVBASE SKEW_A SKEW_B SIGNAL: ms from the signal to b's up script.
+uone() {
+	rm -f "$T_DIR"/*.up
+	bg a "$T_DIR/ua.log" "$UCARP" -i eth0 -s 10.0.0.1 -v 1 -p bench \
+	    -a 10.0.0.100 -b "$1" -k "$2" -P -z -u "$T_DIR/up.sh" \
+	    -d "$T_DIR/down.sh" >/dev/null
+	wait_for 10 nsx a sh -c "ip addr show dev eth0 | grep -q 10.0.0.100" ||
+	    { echo "# ucarp a did not become master"; return 1; }
+	bg b "$T_DIR/ub.log" "$UCARP" -i eth0 -s 10.0.0.2 -v 1 -p bench \
+	    -a 10.0.0.100 -b "$1" -k "$3" -P -z -u "$T_DIR/up.sh" \
+	    -d "$T_DIR/down.sh" >/dev/null
+	sleep 1.5
+	rm -f "$T_DIR"/*.up
+	pa=$(nsx a pgrep -x ucarp | head -1)
+	t0=$(now)
+	kill "-$4" "$pa"
+	if ! wait_for 15 sh -c "ls '$T_DIR'/*.up >/dev/null 2>&1"; then
+		echo "# ucarp b did not take over"
+		nsx b pkill -x ucarp
+		return 1
+	fi
+	t1=$(cat "$T_DIR"/*.up | head -1)
+	nsx a pkill -9 -x ucarp 2>/dev/null
+	nsx b pkill -9 -x ucarp 2>/dev/null
+	sleep 0.2
+	nsx a ip addr del 10.0.0.100/24 dev eth0 2>/dev/null
+	nsx b ip addr del 10.0.0.100/24 dev eth0 2>/dev/null
+	python3 -c "print('%.1f' % ((float('$t1') - float('$t0')) * 1000))"
+}
+
+urun() {	# LABEL ADVBASE SKEWA SKEWB SIGNAL
+	all=""
+	i=0
+	while [ $i -lt "$ROUNDS" ]; do
+		v=$(uone "$2" "$3" "$4" "$5" | tail -1)
+		all="$all $v"
+		i=$((i + 1))
+	done
+	python3 - "$1" $all <<'P'
+import sys
+v = []
+for x in sys.argv[2:]:
+    try:
+        v.append(float(x))
+    except ValueError:
+        pass
+if not v:
+    print("ucarp %-44s failed" % sys.argv[1])
+else:
+    print("ucarp %-44s min %7.1f ms  mean %7.1f ms  max %7.1f ms  "
+          "(%d runs)" % (sys.argv[1], min(v), sum(v) / len(v), max(v),
+          len(v)))
+P
+}
+
+urun "failover, advbase 1, SIGKILL (master-down)" 1 0 20 KILL
+urun "failover, advbase 0 advskew 20/40, SIGKILL" 0 20 40 KILL
+urun "handover, advbase 1, SIGTERM (no bow-out)" 1 0 20 TERM
