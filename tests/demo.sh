@@ -133,7 +133,12 @@ part() (
 	sleep 3
 	lab_traffic_mark
 	hr
-	say ">>> fw1 crashes: frozen, all its links cut, carpd and syncd killed -9"
+	if [ "$LAB_NOSYNC" = 1 ]; then
+		daemons="carpd"
+	else
+		daemons="carpd and syncd"
+	fi
+	say ">>> fw1 crashes: frozen, all its links cut, $daemons killed -9"
 	hr
 	lab_crash fw1
 	say "    (fw2 waits for the master-down timer: 3 x advbase + advskew/256 ="
