@@ -20,7 +20,8 @@ done
 # ucarp peer, and the incumbents for the benchmark comparison.
 for c in ip:iproute2 nft:nftables conntrack:conntrack ucarp:ucarp \
     conntrackd:conntrackd keepalived:keepalived tcpdump:tcpdump \
-    ping:iputils-ping timeout:coreutils python3:python3; do
+    ping:iputils-ping timeout:coreutils python3:python3 bc:bc \
+    sysctl:procps setpriv:util-linux; do
 	have_cmd "${c%%:*}" || need="$need ${c#*:}"
 done
 
