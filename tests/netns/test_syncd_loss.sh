@@ -51,6 +51,21 @@ else
 	show_table_diff a b
 fi
 
+# extra_states: what B holds for A beyond A's kernel table (A's diff),
+# with both sides' counts, to tell stale entries of A's internal cache
+# (old addresses) from states A took for its own (B's staged copies).
+extra_states() {
+	echo "# A: internal $(jnum a internal), external $(jnum a external)," \
+	    "kernel $(table a | wc -l); B: internal $(jnum b internal)," \
+	    "kernel $(table b | wc -l)"
+	echo "# A's kernel by protocol and source /16:"
+	table a | grep -o 'orig=[0-9]*/[0-9]*\.[0-9]*' | sort | uniq -c | head |
+	    sed 's/^/#   /'
+	echo "# syncd diff on A (A's kernel vs what B holds for A):"
+	sctl a diff 2>&1 | head -20 | sed 's/^/#   /'
+	sctl a status 2>&1 | sed 's/^/#   A: /'
+}
+
 # Restart the receiver mid-stream (SIGKILL), with a fresh kernel table.
 nsx b conntrack -F >/dev/null 2>&1
 nsx a "$CTGEN" -n $N --delete >/dev/null
@@ -66,7 +81,8 @@ if wait_for 60 has b external $N; then
 	ok "a receiver restarted mid-stream converges through a bulk"
 else
 	not_ok "a receiver restarted mid-stream converges ($(jnum b external))"
-	dump "$T_DIR/b.log"
+	extra_states
+	dump "$T_DIR/a.log" "$T_DIR/b.log"
 fi
 check "its bulk is done" wait_for 20 sh -c \
     "$SYNCD status --json --control $T_DIR/b.sock | grep -q '\"bulk\":\"done\"'"
