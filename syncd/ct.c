@@ -105,6 +105,7 @@ struct ct_handle {
 	int			 dump_resync;
 	int			 resync_pending;
 	int			 resync_open;	/* begin called, end not yet */
+	int			 in_dump_cb;	/* state() called for a dump entry */
 	struct ev_timer		*retry;		/* re-dump could not start */
 	void			(*pend_done)(void *, int);
 	void			*pend_arg;
@@ -525,8 +526,11 @@ ct_dump_process(struct ct_handle *h, struct ct_dumpio *d, size_t len)
 			h->st.dumped++;
 			if (d->cb != NULL)
 				d->cb(&s, d->cbarg);
-			else
+			else {
+				h->in_dump_cb = 1;
 				h->cb.state(CT_EV_NEW, &s, h->arg);
+				h->in_dump_cb = 0;
+			}
 		} else {
 			if (ct_parse_expect_msg(nlh, (size_t)rem, &e) == -1) {
 				h->st.parse_errors++;
@@ -623,6 +627,17 @@ ct_dump_readable(int fd, int events, void *arg)
 		ct_dump_finish(h, 0);
 		return;
 	}
+}
+
+int
+ct_dump_feeding(const struct ct_handle *h)
+{
+	if (h == NULL)
+		return CT_FEED_NONE;
+	if (h->in_dump_cb)
+		return CT_FEED_ENTRY;
+	return h->dumping == CT_DUMP_ASYNC && h->adump.cb == NULL ?
+	    CT_FEED_EVENT : CT_FEED_NONE;
 }
 
 static int

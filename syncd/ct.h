@@ -66,6 +66,17 @@ const struct ct_stats *ct_stats(const struct ct_handle *);
  * Callbacks must not call ct_close(). */
 int		 ct_dump_start(struct ct_handle *, void (*done)(void *, int err),
 		    void *arg);
+/*
+ * Whether the loop's dump (ct_dump_start or a re-dump) is feeding the
+ * state() callback: CT_FEED_ENTRY from inside state() for a dumped
+ * entry, CT_FEED_EVENT for an event that arrives while such a dump runs
+ * (it may be newer than entries still to come: a dump part is read
+ * from the kernel before it is handled), CT_FEED_NONE otherwise.
+ */
+#define CT_FEED_NONE	0
+#define CT_FEED_EVENT	1
+#define CT_FEED_ENTRY	2
+int		 ct_dump_feeding(const struct ct_handle *);
 /* Like ct_dump_start, but states go to cb(st, cbarg) instead of the
  * state() callback and no expectations are dumped; the event stream is
  * untouched. EBUSY while any other dump (or a re-dump) runs or waits. */

@@ -191,6 +191,46 @@ own_delete(struct syncd *sd, const struct ct_state *st)
 		free(e);
 }
 
+/*
+ * A dump part is read from the kernel before it is handled, and events
+ * are handled in between: a state destroyed meanwhile can still come in
+ * a later part, and would then stay here (and at the peers) for good.
+ * While a dump runs, remember what was destroyed and skip such entries;
+ * a NEW or UPDATE event since means the state exists again. Returns 1
+ * when st is such a stale dump entry.
+ */
+static int
+dump_stale(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
+{
+	struct centry *o;
+
+	switch (ct_dump_feeding(sd->ct)) {
+	case CT_FEED_ENTRY:
+		if (sd->dump_gone != NULL &&
+		    cache_lookup(sd->dump_gone, st) != NULL) {
+			sd->dump_stale++;
+			return 1;
+		}
+		return 0;
+	case CT_FEED_EVENT:
+		if (ev == CT_EV_DESTROY) {
+			if (sd->dump_gone == NULL &&
+			    (sd->dump_gone = cache_new()) == NULL) {
+				log_warn("%s: cache", __func__);
+				return 0;
+			}
+			if (cache_put(sd->dump_gone, st, 0, &o) != NULL)
+				free(o);
+		} else if (sd->dump_gone != NULL)
+			free(cache_del(sd->dump_gone, st));
+		return 0;
+	default:
+		if (sd->dump_gone != NULL && cache_count(sd->dump_gone) > 0)
+			cache_clear(sd->dump_gone);
+		return 0;
+	}
+}
+
 void
 engine_own_state(struct syncd *sd, enum ct_event ev,
     const struct ct_state *st)
@@ -205,6 +245,8 @@ engine_own_state(struct syncd *sd, enum ct_event ev,
 		sd->sync_flows++;
 		return;
 	}
+	if (dump_stale(sd, ev, st))
+		return;
 	if (ev == CT_EV_DESTROY) {
 		own_delete(sd, st);
 		transport_kick(sd);
@@ -334,7 +376,8 @@ engine_resync_end(struct syncd *sd)
 			n++;
 		}
 	}
-	log_info("re-read the table: %zu states gone meanwhile", n);
+	log_info("re-read the table: %zu states gone meanwhile, %llu dumped "
+	    "entries destroyed since", n, (unsigned long long)sd->dump_stale);
 	transport_kick(sd);
 }
 
@@ -504,13 +547,28 @@ engine_stage(struct syncd *sd, size_t budget)
 				continue;
 			}
 			if (e->flags & CE_DELETED) {
-				if (centry_state(e, now, &del[nd]) == 0)
-					nd++;
+				/*
+				 * Not if the state is ours meanwhile: the
+				 * kernel copy is then our own, and our own
+				 * requests cause no events here, so its
+				 * delete would leave it stale in our cache.
+				 */
+				if (centry_state(e, now, &del[nd]) == 0) {
+					if (cache_lookup(sd->internal,
+					    &del[nd]) == NULL)
+						nd++;
+					else
+						free(cache_del(p->unstage,
+						    &del[nd]));
+				}
 				free(e);
 				continue;
 			}
 			if (centry_state(e, now, &imp[ni]) == -1 ||
 			    (imp[ni].fields & CT_F_MASTER))
+				continue;
+			/* Ours meanwhile: the kernel has it already. */
+			if (cache_lookup(sd->internal, &imp[ni]) != NULL)
 				continue;
 			ents[ni++] = e;
 		}

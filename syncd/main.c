@@ -578,6 +578,7 @@ main(int argc, char *argv[])
 		ct_close(ct);
 	transport_close(&sd);
 	cache_free(sd.internal);
+	cache_free(sd.dump_gone);
 	free(sd.exp);
 	sodium_memzero(sd.key, sizeof(sd.key));
 	if (sd.loop != NULL)

@@ -155,6 +155,10 @@ struct syncd {
 	uint8_t		 igen;		/* resync generation */
 	int		 resyncing;
 	int		 adopting;	/* commit merging peers' states */
+	/* Destroyed while a dump runs: its older entries must not bring
+	 * them back. Emptied when no dump runs. */
+	struct cache	*dump_gone;
+	uint64_t	 dump_stale;	/* dump entries skipped for that */
 
 	/* First bulk: 0 pending, 1 done, 2 failed. */
 	int		 first_bulk;

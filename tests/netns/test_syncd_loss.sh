@@ -64,6 +64,7 @@ extra_states() {
 	echo "# syncd diff on A (A's kernel vs what B holds for A):"
 	sctl a diff 2>&1 | head -20 | sed 's/^/#   /'
 	sctl a status 2>&1 | sed 's/^/#   A: /'
+	sctl a status --json 2>&1 | sed 's/^/#   A: /'
 }
 
 # Restart the receiver mid-stream (SIGKILL), with a fresh kernel table.
