@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "ctl.h"
 #include "log.h"
 #include "util.h"
@@ -56,10 +57,7 @@ struct ctl_server {
 void
 ctl_frame_hdr(uint8_t hdr[CTL_HDRLEN], int type, uint32_t len)
 {
-	hdr[0] = (uint8_t)(len >> 24);
-	hdr[1] = (uint8_t)(len >> 16);
-	hdr[2] = (uint8_t)(len >> 8);
-	hdr[3] = (uint8_t)len;
+	put_u32(hdr, len);
 	hdr[4] = (uint8_t)type;
 }
 
@@ -245,8 +243,7 @@ ctl_conn_parse(struct ctl_conn *c)
 	    c->inlen - used >= CTL_HDRLEN) {
 		const uint8_t *h = c->in + used;
 
-		len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
-		    (uint32_t)h[2] << 8 | h[3];
+		len = get_u32(h);
 		type = h[4];
 		if (type != CTL_REQ) {
 			snprintf(why, sizeof(why), "bad frame type %d"
@@ -307,8 +304,7 @@ ctl_conn_has_frame(const struct ctl_conn *c)
 
 	if (c->inlen < CTL_HDRLEN)
 		return 0;
-	len = (uint32_t)c->in[0] << 24 | (uint32_t)c->in[1] << 16 |
-	    (uint32_t)c->in[2] << 8 | c->in[3];
+	len = get_u32(c->in);
 	/* A bad header counts: parsing it produces the ERR answer. */
 	return c->in[4] != CTL_REQ || len > CTL_REQ_MAX ||
 	    c->inlen >= CTL_HDRLEN + len;

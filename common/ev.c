@@ -65,7 +65,8 @@ struct ev_loop {
 };
 
 #define EV_MAXEVENTS	64
-#define EV_SIGTAG	0xffffffffu
+/* Registration generations run from 1 and wrap before this value. */
+#define EV_GEN_WRAP	0xffffffffu
 
 uint64_t
 ev_now_ns(void)
@@ -152,7 +153,7 @@ ev_fd_add(struct ev_loop *l, int fd, int events, ev_fd_cb cb, void *arg)
 	memset(&ee, 0, sizeof(ee));
 	ee.events = ev_epmask(events);
 	if (op == EPOLL_CTL_ADD) {
-		if (++l->gen == EV_SIGTAG)
+		if (++l->gen == EV_GEN_WRAP)
 			l->gen = 1;
 		ee.data.u64 = (uint64_t)l->gen << 32 | (uint32_t)fd;
 	} else
@@ -162,7 +163,7 @@ ev_fd_add(struct ev_loop *l, int fd, int events, ev_fd_cb cb, void *arg)
 			return -1;
 		/* Closed without ev_fd_del and the number reused. */
 		op = EPOLL_CTL_ADD;
-		if (++l->gen == EV_SIGTAG)
+		if (++l->gen == EV_GEN_WRAP)
 			l->gen = 1;
 		ee.data.u64 = (uint64_t)l->gen << 32 | (uint32_t)fd;
 		if (epoll_ctl(l->epfd, op, fd, &ee) == -1)

@@ -260,7 +260,7 @@ nl_read_events(struct nl_sock *ns, nl_event_cb cb, void *arg)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			if (errno == ENOBUFS)
-				return -2;
+				return NL_EVENTS_LOST;
 			return -1;
 		}
 		if (n == 0)

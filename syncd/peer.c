@@ -330,9 +330,7 @@ build_live(struct syncd *sd, uint8_t *body, size_t cap, uint32_t *nstates)
 		(*nstates)++;
 		continue;
  full:
-		w.err = 0;
-		w.len += w.off - save;
-		w.off = save;
+		wr_rewind(&w, save);
 		if (save == 0) {
 			/* Cannot be encoded at all: do not stall the queue. */
 			cache_dequeue(sd->internal);
@@ -374,9 +372,7 @@ build_stream(struct peer *p, struct stream *s, int kind, uint8_t *body,
 			save = w.off;
 			if (sync_expect_encode(&w, SYNC_R_EXPECT,
 			    &sd->exp[s->exp_pos]) == -1) {
-				w.err = 0;
-				w.len += w.off - save;
-				w.off = save;
+				wr_rewind(&w, save);
 				return w.off;
 			}
 			s->exp_pos++;
@@ -394,9 +390,7 @@ build_stream(struct peer *p, struct stream *s, int kind, uint8_t *body,
 		    SYNC_R_STATE : SYNC_R_DIFF_STATE, e->rec, e->len,
 		    e->expire != 0, e->expire > now ? e->expire - now : 1)
 		    == -1) {
-			w.err = 0;
-			w.len += w.off - save;
-			w.off = save;
+			wr_rewind(&w, save);
 			if (save == 0)
 				continue;	/* cannot be encoded: skip */
 			s->pos--;
@@ -414,8 +408,7 @@ build_stream(struct peer *p, struct stream *s, int kind, uint8_t *body,
 	save = w.off;
 	if (sync_ctl_encode(&w, kind == STREAM_BULK ? SYNC_R_BULK_END :
 	    SYNC_R_DIFF_END, &ctl) == -1) {
-		w.err = 0;
-		w.off = save;
+		wr_rewind(&w, save);
 		return w.off;
 	}
 	s->active = 0;
