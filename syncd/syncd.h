@@ -16,7 +16,7 @@
 #include "ct.h"
 #include "ev.h"
 #include "sbuf.h"
-#include "state.h"
+#include "sync_state.h"
 #include "sync.h"
 
 #define SYNCD_MAXPEERS		8
