@@ -76,6 +76,7 @@ enum sync_rec_type {
 #define SYNC_U_TCP		0x04	/* tcp state + flags */
 #define SYNC_U_MARK		0x08
 #define SYNC_U_LABELS		0x10
+#define SYNC_U_ALL		0x1f
 
 /* HELLO flags. */
 #define SYNC_H_BULK_DONE	0x01	/* sender's first bulk is complete */
