@@ -64,13 +64,12 @@ ctl_frame_hdr(uint8_t hdr[CTL_HDRLEN], int type, uint32_t len)
 int
 ctl_split(char *body, char **argv, int maxargs)
 {
-	unsigned char *p;
 	int argc = 0;
 
-	for (p = (unsigned char *)body; *p != '\0'; p++)
+	for (unsigned char *p = (unsigned char *)body; *p != '\0'; p++)
 		if ((*p < 0x20 && *p != '\t') || *p >= 0x7f)
 			return -1;
-	for (p = (unsigned char *)body; *p != '\0';) {
+	for (unsigned char *p = (unsigned char *)body; *p != '\0';) {
 		while (*p == ' ' || *p == '\t')
 			*p++ = '\0';
 		if (*p == '\0')
@@ -399,9 +398,9 @@ static void
 ctl_kick(struct ev_timer *t, void *arg)
 {
 	struct ctl_server *s = arg;
-	struct ctl_conn *c, *next;
+	struct ctl_conn *next;
 
-	for (c = s->conns; c != NULL; c = next) {
+	for (struct ctl_conn *c = s->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->waiting || c->closing || !ctl_conn_has_frame(c))
 			continue;
@@ -429,11 +428,11 @@ ctl_evict(struct ctl_server *s)
 {
 	static const char why[] = "closed: no request sent while the control"
 	    " socket was full";
-	struct ctl_conn *c, *old = NULL;
+	struct ctl_conn *old = NULL;
 	uint8_t hdr[CTL_HDRLEN];
 
 	/* New connections go to the head: the last match is the oldest. */
-	for (c = s->conns; c != NULL; c = c->next)
+	for (struct ctl_conn *c = s->conns; c != NULL; c = c->next)
 		if (!c->asked && !c->waiting && !c->closing && c->busy == 0)
 			old = c;
 	if (old == NULL)
@@ -456,9 +455,9 @@ ctl_accept(int fd, int events, void *arg)
 	struct ucred cr;
 	socklen_t crlen = sizeof(cr);
 	uint8_t hdr[CTL_HDRLEN];
-	int cfd, i;
+	int cfd;
 
-	for (i = 0; i < 16; i++) {
+	for (int i = 0; i < 16; i++) {
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -605,9 +604,9 @@ void
 ctl_server_broadcast(struct ctl_server *s, int type, const char *body,
     size_t len, int (*match)(struct ctl_conn *, void *), void *arg)
 {
-	struct ctl_conn *c, *next;
+	struct ctl_conn *next;
 
-	for (c = s->conns; c != NULL; c = next) {
+	for (struct ctl_conn *c = s->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->closing || c->dead)
 			continue;

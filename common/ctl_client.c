@@ -204,11 +204,11 @@ ctl_client_main(const char *progname, const char *path, int argc,
     char **argv)
 {
 	struct sbuf req, ans;
-	int fd, i, type, rv = 1;
+	int fd, type, rv = 1;
 
 	sbuf_init(&req);
 	sbuf_init(&ans);
-	for (i = 0; i < argc; i++) {
+	for (int i = 0; i < argc; i++) {
 		if (i > 0)
 			sbuf_add(&req, " ", 1);
 		sbuf_puts(&req, argv[i]);

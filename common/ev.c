@@ -255,14 +255,15 @@ void
 ev_timer_arm_at(struct ev_timer *t, uint64_t when)
 {
 	struct ev_loop *l = t->loop;
-	struct ev_timer *p, *last = NULL;
+	struct ev_timer *last = NULL;
 
 	if (l == NULL)
 		return;
 	ev_timer_cancel(t);
 	t->when = when;
 	t->seq = l->seq++;
-	for (p = l->timers; p != NULL && p->when <= when; p = p->next)
+	for (struct ev_timer *p = l->timers; p != NULL && p->when <= when;
+	    p = p->next)
 		last = p;
 	t->prev = last;
 	if (last != NULL) {
@@ -393,7 +394,7 @@ ev_loop_once(struct ev_loop *l, int timeout_ms)
 	struct epoll_event ev[EV_MAXEVENTS];
 	struct ev_fd *f;
 	uint32_t gen;
-	int i, n, fd, events;
+	int n, fd, events;
 
 	n = epoll_wait(l->epfd, ev, EV_MAXEVENTS, ev_timeout(l, timeout_ms));
 	if (n == -1) {
@@ -402,7 +403,7 @@ ev_loop_once(struct ev_loop *l, int timeout_ms)
 		log_warn("%s: epoll_wait", __func__);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		fd = (int)(uint32_t)ev[i].data.u64;
 		gen = (uint32_t)(ev[i].data.u64 >> 32);
 		if (fd < 0 || fd >= l->nfds)

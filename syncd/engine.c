@@ -208,7 +208,7 @@ dump_stale(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
 	case CT_FEED_ENTRY:
 		if (sd->dump_gone != NULL &&
 		    cache_lookup(sd->dump_gone, st) != NULL) {
-			sd->dump_stale++;
+			sd->dump_stale_skipped++;
 			return 1;
 		}
 		return 0;
@@ -357,7 +357,6 @@ void
 engine_resync_begin(struct syncd *sd)
 {
 	sd->resync_gen++;
-	sd->resyncing = 1;
 	log_info("kernel events lost: re-reading the table");
 }
 
@@ -368,7 +367,6 @@ engine_resync_end(struct syncd *sd)
 	struct ct_state st;
 	size_t pos = 0, n = 0;
 
-	sd->resyncing = 0;
 	while ((e = cache_next(sd->internal, &pos)) != NULL) {
 		if (e->gen == sd->resync_gen)
 			continue;
@@ -378,7 +376,8 @@ engine_resync_end(struct syncd *sd)
 		}
 	}
 	log_info("re-read the table: %zu states gone meanwhile, %llu dumped "
-	    "entries destroyed since", n, (unsigned long long)sd->dump_stale);
+	    "entries destroyed since", n,
+	    (unsigned long long)sd->dump_stale_skipped);
 	transport_kick(sd);
 }
 

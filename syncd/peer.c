@@ -165,16 +165,16 @@ static void
 ack_encode(struct peer *p, struct wr *w)
 {
 	struct sync_ack a;
-	uint32_t s, hi = 0;
+	uint32_t hi = 0;
 	int in_gap = 0;
 
 	memset(&a, 0, sizeof(a));
 	a.session = p->rx_session;
 	a.next = p->rx_next;
-	for (s = p->rx_next + 1; s != p->rx_next + SYNCD_WINDOW; s++)
+	for (uint32_t s = p->rx_next + 1; s != p->rx_next + SYNCD_WINDOW; s++)
 		if (p->rx[s % SYNCD_WINDOW].have)
 			hi = s;
-	for (s = p->rx_next; hi != 0 && s < hi; s++) {
+	for (uint32_t s = p->rx_next; hi != 0 && s < hi; s++) {
 		if (!p->rx[s % SYNCD_WINDOW].have) {
 			if (!in_gap) {
 				if (a.nranges == SYNC_ACK_MAXRANGES)
@@ -287,13 +287,13 @@ pump(struct syncd *sd)
 	struct peer *p;
 	size_t cap = body_cap(sd), blen;
 	uint32_t n;
-	int budget = PUMP_BUDGET, alive, room, i, more = 0;
+	int budget = PUMP_BUDGET, alive, room, more = 0;
 
 	/* Live updates first, to every live peer at once. */
 	while (cache_queued(sd->internal) > 0 || sd->expect_queue_len > 0) {
 		alive = 0;
 		room = 1;
-		for (i = 0; i < sd->npeers; i++) {
+		for (int i = 0; i < sd->npeers; i++) {
 			p = sd->peers[i];
 			if (!p->alive)
 				continue;
@@ -309,7 +309,7 @@ pump(struct syncd *sd)
 		}
 		if ((blen = stream_build_live(sd, body, cap, &n)) == 0)
 			break;
-		for (i = 0; i < sd->npeers; i++) {
+		for (int i = 0; i < sd->npeers; i++) {
 			p = sd->peers[i];
 			if (!p->alive)
 				continue;
@@ -318,7 +318,7 @@ pump(struct syncd *sd)
 		}
 	}
 	/* Then bulk and diff streams, with what is left of the turn. */
-	for (i = 0; i < sd->npeers && !more; i++) {
+	for (int i = 0; i < sd->npeers && !more; i++) {
 		p = sd->peers[i];
 		if (!p->alive)
 			continue;
@@ -355,7 +355,8 @@ transport_kick(struct syncd *sd)
 	sd->pump_armed = 1;
 	/* A few queued states wait a moment for company: fuller frames. */
 	q = cache_queued(sd->internal);
-	ev_timer_arm(sd->pump_t, q == 0 || q >= PUMP_COALESCE_MAX ? 0 : PUMP_COALESCE_NS);
+	ev_timer_arm(sd->pump_t, q == 0 || q >= PUMP_COALESCE_MAX ? 0 :
+	    PUMP_COALESCE_NS);
 }
 
 static void
@@ -375,7 +376,6 @@ rx_ack(struct peer *p, const struct sync_ack *a)
 {
 	struct syncd *sd = p->sd;
 	uint64_t now = ev_now_ns();
-	uint32_t s;
 	int n = 0, skip = 0;
 
 	if (a->session != sd->session)
@@ -393,7 +393,7 @@ rx_ack(struct peer *p, const struct sync_ack *a)
 		p->last_progress_ns = now;
 	}
 	for (int i = 0; i < a->nranges; i++) {
-		for (s = a->range[i].from; s <= a->range[i].to &&
+		for (uint32_t s = a->range[i].from; s <= a->range[i].to &&
 		    n < ACK_RESEND_MAX; s++, n++) {
 			if (s < p->tx_una)
 				skip = 1;

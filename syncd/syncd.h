@@ -190,12 +190,11 @@ struct syncd {
 	struct ct_expect *exp;		/* our expectations */
 	size_t		 nexp;
 	uint8_t		 resync_gen;	/* kernel re-read generation */
-	int		 resyncing;
 	int		 adopting;	/* commit merging peers' states */
 	/* Destroyed while a dump runs: its older entries must not bring
 	 * them back. Emptied when no dump runs. */
 	struct cache	*dump_gone;
-	uint64_t	 dump_stale;	/* dump entries skipped for that */
+	uint64_t	 dump_stale_skipped;	/* dump entries skipped so */
 
 	enum first_bulk	 first_bulk;
 	int		 demote;
