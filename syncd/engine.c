@@ -454,7 +454,7 @@ engine_update_demote(struct syncd *sd)
 		d = SYNCD_DEMOTE_PENDING;
 		why = "bulk sync pending";
 	} else if (!any_alive(sd) && sd->npeers > 0) {
-		d = 1;
+		d = SYNCD_DEMOTE_LINK_DOWN;
 		why = "sync link down";
 	} else {
 		d = 0;

@@ -30,6 +30,10 @@
 #include "syncd.h"
 #include "util.h"
 
+#define PORT_MIN	1
+#define PORT_MAX	65535
+#define MTU_MIN		576	/* what IPv4 hosts must accept */
+#define MTU_LIMIT	65535	/* accepted from the config */
 #define MTU_DEFAULT	1500
 #define MTU_MAX		9000
 #define FLUSH_MS	1000	/* at shutdown: queued states and acks */
@@ -104,12 +108,12 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 			snprintf(o->iface, sizeof(o->iface), "%s",
 			    l->argv[1]);
 	} else if (strcmp(k, "port") == 0) {
-		if (conf_uint(l->argv[1], 1, 65535, &o->port) == -1) {
+		if (conf_uint(l->argv[1], PORT_MIN, PORT_MAX, &o->port) == -1) {
 			snprintf(err, len, "bad port \"%s\"", l->argv[1]);
 			return -1;
 		}
 	} else if (strcmp(k, "mtu") == 0) {
-		if (conf_uint(l->argv[1], 576, 65535, &o->mtu) == -1) {
+		if (conf_uint(l->argv[1], MTU_MIN, MTU_LIMIT, &o->mtu) == -1) {
 			snprintf(err, len, "bad mtu \"%s\"", l->argv[1]);
 			return -1;
 		}
@@ -348,7 +352,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 			snprintf(o->iface, sizeof(o->iface), "%s", optarg);
 			break;
 		case 'P':
-			if (conf_uint(optarg, 1, 65535, &o->port) == -1)
+			if (conf_uint(optarg, PORT_MIN, PORT_MAX, &o->port) == -1)
 				errx(2, "--port: bad port \"%s\"", optarg);
 			break;
 		case 'k':
@@ -358,7 +362,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 			snprintf(o->control, sizeof(o->control), "%s", optarg);
 			break;
 		case 'm':
-			if (conf_uint(optarg, 576, 65535, &o->mtu) == -1)
+			if (conf_uint(optarg, MTU_MIN, MTU_LIMIT, &o->mtu) == -1)
 				errx(2, "--mtu: bad mtu \"%s\"", optarg);
 			break;
 		case 'S':

@@ -33,6 +33,11 @@
 #define ACK_RESEND_MAX	256	/* frames resent for one ack */
 #define RECV_ROUNDS	16
 #define HELLO_NS	(1000 * NS_MS)
+#define STALLED_NS	(1000 * NS_MS)	/* unacked this long: not in sync */
+#define FIRST_TICK_NS	(10 * NS_MS)
+#define SKIP_MAX	(1U << 30)	/* a SKIP further ahead is bogus */
+#define IP4_UDP_HDRLEN	28
+#define IP6_UDP_HDRLEN	48
 #define TICK_NS		(100 * NS_MS)
 #define TAIL_RESEND_MAX	32	/* oldest frames resent after the RTO */
 
@@ -56,7 +61,8 @@ bulk_req_name(enum bulk_req_state s)
 static size_t
 body_cap(const struct syncd *sd)
 {
-	size_t ip = sd->listen.ss_family == AF_INET6 ? 48 : 28;
+	size_t ip = sd->listen.ss_family == AF_INET6 ? IP6_UDP_HDRLEN :
+	    IP4_UDP_HDRLEN;
 	size_t n = (size_t)sd->mtu - ip - SYNC_HDRLEN;
 
 	if (sd->have_key)
@@ -271,7 +277,7 @@ peer_in_sync(const struct peer *p, char *why, size_t len)
 		return 0;
 	}
 	if (p->tx_next - p->tx_una > 0 &&
-	    now - p->last_progress_ns > 1000 * NS_MS) {
+	    now - p->last_progress_ns > STALLED_NS) {
 		snprintf(why, len, "%u frames unacknowledged",
 		    p->tx_next - p->tx_una);
 		return 0;
@@ -453,7 +459,7 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 	case SYNC_R_SKIP:
 		if (sync_ctl_decode(v, type, &c) == -1 || !p->rx_valid)
 			return;
-		if (c.id > p->rx_next && c.id - p->rx_next < (1U << 30)) {
+		if (c.id > p->rx_next && c.id - p->rx_next < SKIP_MAX) {
 			/* Frames of a session we joined late are not lost. */
 			if (p->rx_delivered > 0)
 				p->st.lost += c.id - p->rx_next;
@@ -870,7 +876,7 @@ transport_open(struct syncd *sd)
 	    (sd->pump_t = ev_timer_new(sd->loop, pump_cb, sd)) == NULL ||
 	    (sd->ack_t = ev_timer_new(sd->loop, ack_cb, sd)) == NULL)
 		return -1;
-	ev_timer_arm(sd->tick, 10 * NS_MS);
+	ev_timer_arm(sd->tick, FIRST_TICK_NS);
 	for (int i = 0; i < sd->npeers; i++) {
 		send_ack(sd->peers[i], 1);
 		peer_request_bulk(sd->peers[i], 1);

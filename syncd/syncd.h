@@ -41,6 +41,7 @@
 /* Demotion asked of carpd until the first bulk is in (same value as
  * carpd's). */
 #define SYNCD_DEMOTE_PENDING	32
+#define SYNCD_DEMOTE_LINK_DOWN	1	/* no peer alive */
 #define NS_MS			1000000ULL
 
 /* Monotonic seconds, from 1: the caches' clock (0 means "no expiry"). */
