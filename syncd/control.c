@@ -195,9 +195,10 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu,"
 	    "\"peer_owned_ignored\":%llu",
 	    first_bulk_name(sd->first_bulk), sd->have_key ? "true" : "false",
-	    sd->port, sd->mtu, mem, sd->nexp, (unsigned long long)sd->sync_flows,
-	    (unsigned long long)sd->rx_unknown, sd->stage_enabled ? "true" :
-	    "false", stage_backlog(sd), (unsigned long long)sd->staged,
+	    sd->port, sd->mtu, mem, sd->nexp,
+	    (unsigned long long)sd->sync_flows,
+	    (unsigned long long)sd->rx_unknown,
+	    sd->stage_enabled ? "true" : "false", stage_backlog(sd), (unsigned long long)sd->staged,
 	    (unsigned long long)sd->peer_owned);
 	if (cs != NULL)
 		sbuf_printf(b, ",\"kernel\":{\"events\":%llu,"

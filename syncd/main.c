@@ -352,7 +352,8 @@ parse_options(int argc, char *argv[], struct opts *o)
 			snprintf(o->iface, sizeof(o->iface), "%s", optarg);
 			break;
 		case 'P':
-			if (conf_uint(optarg, PORT_MIN, PORT_MAX, &o->port) == -1)
+			if (conf_uint(optarg, PORT_MIN, PORT_MAX,
+			    &o->port) == -1)
 				errx(2, "--port: bad port \"%s\"", optarg);
 			break;
 		case 'k':
@@ -362,7 +363,8 @@ parse_options(int argc, char *argv[], struct opts *o)
 			snprintf(o->control, sizeof(o->control), "%s", optarg);
 			break;
 		case 'm':
-			if (conf_uint(optarg, MTU_MIN, MTU_LIMIT, &o->mtu) == -1)
+			if (conf_uint(optarg, MTU_MIN, MTU_LIMIT,
+			    &o->mtu) == -1)
 				errx(2, "--mtu: bad mtu \"%s\"", optarg);
 			break;
 		case 'S':
