@@ -198,7 +198,8 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    sd->port, sd->mtu, mem, sd->nexp,
 	    (unsigned long long)sd->sync_flows,
 	    (unsigned long long)sd->rx_unknown,
-	    sd->stage_enabled ? "true" : "false", stage_backlog(sd), (unsigned long long)sd->staged,
+	    sd->stage_enabled ? "true" : "false", stage_backlog(sd),
+	    (unsigned long long)sd->staged,
 	    (unsigned long long)sd->peer_owned);
 	if (cs != NULL)
 		sbuf_printf(b, ",\"kernel\":{\"events\":%llu,"
