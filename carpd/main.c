@@ -349,7 +349,7 @@ nl_readable(int fd, int events, void *arg)
 	(void)fd;
 	(void)events;
 	(void)arg;
-	if (nl_read_events(carpd->nlev, nl_event, NULL) == NL_EVENTS_LOST) {
+	if (nl_read_events(carpd->nlev, nl_event, NULL) == -2) {
 		log_warnx("rtnetlink events lost; re-reading the links");
 		iface_refresh_all();
 	}

@@ -180,6 +180,7 @@ util_spawn(char *const argv[], char *const envp_extra[])
 	size_t n = 0, m = 0, i, k;
 	sigset_t set;
 	pid_t pid;
+	int sig;
 
 	if (argv == NULL || argv[0] == NULL) {
 		errno = EINVAL;
@@ -205,7 +206,7 @@ util_spawn(char *const argv[], char *const envp_extra[])
 		return -1;
 	}
 	if (pid == 0) {
-		for (int sig = 1; sig < NSIG; sig++)
+		for (sig = 1; sig < NSIG; sig++)
 			signal(sig, SIG_DFL);
 		sigemptyset(&set);
 		sigprocmask(SIG_SETMASK, &set, NULL);
