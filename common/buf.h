@@ -152,6 +152,20 @@ wr_u64(struct wr *c, uint64_t v)
 	return wr_u32(c, (uint32_t)v);
 }
 
+/*
+ * Take back what was written since mark (an earlier c->off), e.g. a record
+ * that did not fit: the cursor is as it was then, with err cleared.
+ */
+static inline void
+wr_rewind(struct wr *c, size_t mark)
+{
+	if (mark > c->off)
+		return;
+	c->len += c->off - mark;
+	c->off = mark;
+	c->err = 0;
+}
+
 /* Reserve n bytes to fill in later (e.g. a length); NULL when full. */
 static inline uint8_t *
 wr_reserve(struct wr *c, size_t n)

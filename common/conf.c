@@ -214,11 +214,10 @@ conf_bool(const char *s)
 {
 	static const char *yes[] = { "yes", "on", "true", "1" };
 	static const char *no[] = { "no", "off", "false", "0" };
-	size_t i;
 
 	if (s == NULL)
 		return -1;
-	for (i = 0; i < nitems(yes); i++) {
+	for (size_t i = 0; i < nitems(yes); i++) {
 		if (strcasecmp(s, yes[i]) == 0)
 			return 1;
 		if (strcasecmp(s, no[i]) == 0)

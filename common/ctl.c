@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "ctl.h"
 #include "log.h"
 #include "util.h"
@@ -56,23 +57,19 @@ struct ctl_server {
 void
 ctl_frame_hdr(uint8_t hdr[CTL_HDRLEN], int type, uint32_t len)
 {
-	hdr[0] = (uint8_t)(len >> 24);
-	hdr[1] = (uint8_t)(len >> 16);
-	hdr[2] = (uint8_t)(len >> 8);
-	hdr[3] = (uint8_t)len;
+	put_u32(hdr, len);
 	hdr[4] = (uint8_t)type;
 }
 
 int
 ctl_split(char *body, char **argv, int maxargs)
 {
-	unsigned char *p;
 	int argc = 0;
 
-	for (p = (unsigned char *)body; *p != '\0'; p++)
+	for (unsigned char *p = (unsigned char *)body; *p != '\0'; p++)
 		if ((*p < 0x20 && *p != '\t') || *p >= 0x7f)
 			return -1;
-	for (p = (unsigned char *)body; *p != '\0';) {
+	for (unsigned char *p = (unsigned char *)body; *p != '\0';) {
 		while (*p == ' ' || *p == '\t')
 			*p++ = '\0';
 		if (*p == '\0')
@@ -245,8 +242,7 @@ ctl_conn_parse(struct ctl_conn *c)
 	    c->inlen - used >= CTL_HDRLEN) {
 		const uint8_t *h = c->in + used;
 
-		len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
-		    (uint32_t)h[2] << 8 | h[3];
+		len = get_u32(h);
 		type = h[4];
 		if (type != CTL_REQ) {
 			snprintf(why, sizeof(why), "bad frame type %d"
@@ -307,8 +303,7 @@ ctl_conn_has_frame(const struct ctl_conn *c)
 
 	if (c->inlen < CTL_HDRLEN)
 		return 0;
-	len = (uint32_t)c->in[0] << 24 | (uint32_t)c->in[1] << 16 |
-	    (uint32_t)c->in[2] << 8 | c->in[3];
+	len = get_u32(c->in);
 	/* A bad header counts: parsing it produces the ERR answer. */
 	return c->in[4] != CTL_REQ || len > CTL_REQ_MAX ||
 	    c->inlen >= CTL_HDRLEN + len;
@@ -403,9 +398,9 @@ static void
 ctl_kick(struct ev_timer *t, void *arg)
 {
 	struct ctl_server *s = arg;
-	struct ctl_conn *c, *next;
+	struct ctl_conn *next;
 
-	for (c = s->conns; c != NULL; c = next) {
+	for (struct ctl_conn *c = s->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->waiting || c->closing || !ctl_conn_has_frame(c))
 			continue;
@@ -433,11 +428,11 @@ ctl_evict(struct ctl_server *s)
 {
 	static const char why[] = "closed: no request sent while the control"
 	    " socket was full";
-	struct ctl_conn *c, *old = NULL;
+	struct ctl_conn *old = NULL;
 	uint8_t hdr[CTL_HDRLEN];
 
 	/* New connections go to the head: the last match is the oldest. */
-	for (c = s->conns; c != NULL; c = c->next)
+	for (struct ctl_conn *c = s->conns; c != NULL; c = c->next)
 		if (!c->asked && !c->waiting && !c->closing && c->busy == 0)
 			old = c;
 	if (old == NULL)
@@ -460,9 +455,9 @@ ctl_accept(int fd, int events, void *arg)
 	struct ucred cr;
 	socklen_t crlen = sizeof(cr);
 	uint8_t hdr[CTL_HDRLEN];
-	int cfd, i;
+	int cfd;
 
-	for (i = 0; i < 16; i++) {
+	for (int i = 0; i < 16; i++) {
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -609,9 +604,9 @@ void
 ctl_server_broadcast(struct ctl_server *s, int type, const char *body,
     size_t len, int (*match)(struct ctl_conn *, void *), void *arg)
 {
-	struct ctl_conn *c, *next;
+	struct ctl_conn *next;
 
-	for (c = s->conns; c != NULL; c = next) {
+	for (struct ctl_conn *c = s->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->closing || c->dead)
 			continue;

@@ -74,7 +74,7 @@ void		*ctl_conn_data(struct ctl_conn *);
 /* Peer credentials (SO_PEERCRED): uid of the client. */
 uid_t		 ctl_conn_uid(struct ctl_conn *);
 
-/* Encode/decode one frame header (pure, for tests and fuzzing). */
+/* Encode one frame header (pure, for tests and fuzzing). */
 void		 ctl_frame_hdr(uint8_t hdr[CTL_HDRLEN], int type, uint32_t len);
 /* Split a request body into words (in place, NUL-terminated body needed).
  * Returns argc or -1 when too many words or a non-printable byte. */

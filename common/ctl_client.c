@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "ctl.h"
 #include "log.h"
 #include "util.h"
@@ -163,8 +164,7 @@ ctl_request(int fd, const char *req, int timeout_ms, struct sbuf *out)
 	for (;;) {
 		if (ctl_read_all(fd, hdr, sizeof(hdr), deadline) == -1)
 			goto out;
-		len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-		    (uint32_t)hdr[2] << 8 | hdr[3];
+		len = get_u32(hdr);
 		type = hdr[4];
 		if (len > CTL_MSG_MAX) {
 			errno = EMSGSIZE;
@@ -204,11 +204,11 @@ ctl_client_main(const char *progname, const char *path, int argc,
     char **argv)
 {
 	struct sbuf req, ans;
-	int fd, i, type, rv = 1;
+	int fd, type, rv = 1;
 
 	sbuf_init(&req);
 	sbuf_init(&ans);
-	for (i = 0; i < argc; i++) {
+	for (int i = 0; i < argc; i++) {
 		if (i > 0)
 			sbuf_add(&req, " ", 1);
 		sbuf_puts(&req, argv[i]);
@@ -438,8 +438,7 @@ ctl_client_frames(struct ctl_client *cl)
 
 	while (cl->in.len - cl->inoff >= CTL_HDRLEN) {
 		h = (const uint8_t *)cl->in.p + cl->inoff;
-		len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
-		    (uint32_t)h[2] << 8 | h[3];
+		len = get_u32(h);
 		if (len > CTL_MSG_MAX - CTL_HDRLEN || h[4] > CTL_EVENT ||
 		    h[4] == CTL_REQ) {
 			log_warnx("%s: bad frame from %s (type %u, %u"

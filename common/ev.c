@@ -65,7 +65,8 @@ struct ev_loop {
 };
 
 #define EV_MAXEVENTS	64
-#define EV_SIGTAG	0xffffffffu
+/* Registration generations run from 1 and wrap before this value. */
+#define EV_GEN_WRAP	0xffffffffu
 
 uint64_t
 ev_now_ns(void)
@@ -152,7 +153,7 @@ ev_fd_add(struct ev_loop *l, int fd, int events, ev_fd_cb cb, void *arg)
 	memset(&ee, 0, sizeof(ee));
 	ee.events = ev_epmask(events);
 	if (op == EPOLL_CTL_ADD) {
-		if (++l->gen == EV_SIGTAG)
+		if (++l->gen == EV_GEN_WRAP)
 			l->gen = 1;
 		ee.data.u64 = (uint64_t)l->gen << 32 | (uint32_t)fd;
 	} else
@@ -162,7 +163,7 @@ ev_fd_add(struct ev_loop *l, int fd, int events, ev_fd_cb cb, void *arg)
 			return -1;
 		/* Closed without ev_fd_del and the number reused. */
 		op = EPOLL_CTL_ADD;
-		if (++l->gen == EV_SIGTAG)
+		if (++l->gen == EV_GEN_WRAP)
 			l->gen = 1;
 		ee.data.u64 = (uint64_t)l->gen << 32 | (uint32_t)fd;
 		if (epoll_ctl(l->epfd, op, fd, &ee) == -1)
@@ -254,14 +255,15 @@ void
 ev_timer_arm_at(struct ev_timer *t, uint64_t when)
 {
 	struct ev_loop *l = t->loop;
-	struct ev_timer *p, *last = NULL;
+	struct ev_timer *last = NULL;
 
 	if (l == NULL)
 		return;
 	ev_timer_cancel(t);
 	t->when = when;
 	t->seq = l->seq++;
-	for (p = l->timers; p != NULL && p->when <= when; p = p->next)
+	for (struct ev_timer *p = l->timers; p != NULL && p->when <= when;
+	    p = p->next)
 		last = p;
 	t->prev = last;
 	if (last != NULL) {
@@ -392,7 +394,7 @@ ev_loop_once(struct ev_loop *l, int timeout_ms)
 	struct epoll_event ev[EV_MAXEVENTS];
 	struct ev_fd *f;
 	uint32_t gen;
-	int i, n, fd, events;
+	int n, fd, events;
 
 	n = epoll_wait(l->epfd, ev, EV_MAXEVENTS, ev_timeout(l, timeout_ms));
 	if (n == -1) {
@@ -401,7 +403,7 @@ ev_loop_once(struct ev_loop *l, int timeout_ms)
 		log_warn("%s: epoll_wait", __func__);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		fd = (int)(uint32_t)ev[i].data.u64;
 		gen = (uint32_t)(ev[i].data.u64 >> 32);
 		if (fd < 0 || fd >= l->nfds)

@@ -250,9 +250,8 @@ nl_read_events(struct nl_sock *ns, nl_event_cb cb, void *arg)
 {
 	struct nl_evctx ctx = { cb, arg, 0 };
 	ssize_t n;
-	int i;
 
-	for (i = 0; i < NL_EVBATCH; i++) {
+	for (int i = 0; i < NL_EVBATCH; i++) {
 		n = recv(nl_fd(ns), ns->buf, NL_BUFSIZE, MSG_DONTWAIT);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -260,7 +259,7 @@ nl_read_events(struct nl_sock *ns, nl_event_cb cb, void *arg)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			if (errno == ENOBUFS)
-				return -2;
+				return NL_EVENTS_LOST;
 			return -1;
 		}
 		if (n == 0)
@@ -482,13 +481,12 @@ nl_macvlan_add(struct nl_sock *ns, int parent, const char *name,
 		{ "bridge",	MACVLAN_MODE_BRIDGE },
 		{ "passthru",	MACVLAN_MODE_PASSTHRU },
 	};
-	size_t i;
 
 	if (parent <= 0)
 		return -EINVAL;
 	if (mode == NULL)
 		mode = "private";
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (strcmp(mode, modes[i].name) == 0)
 			return nl_link_create(ns, "macvlan", parent, name,
 			    mac, modes[i].mode);

@@ -44,8 +44,10 @@ typedef void	(*nl_event_cb)(const struct nl_event *, void *arg);
 struct nl_sock	*nl_open(int events);
 void		 nl_close(struct nl_sock *);
 int		 nl_fd(struct nl_sock *);
-/* Read and dispatch all pending events (non-blocking). -1 on error; on
- * ENOBUFS (events lost) returns -2 so the caller can re-read the state. */
+/* Read and dispatch all pending events (non-blocking). Returns the events
+ * dispatched, -1 on error, or NL_EVENTS_LOST when the kernel dropped
+ * events (ENOBUFS): the caller then re-reads the state. */
+#define NL_EVENTS_LOST	(-2)
 int		 nl_read_events(struct nl_sock *, nl_event_cb, void *arg);
 
 /* Requests; 0 or -errno. */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "syncd/state.h"
+#include "sync_state.h"
 
 /*
  * A frame (UDP payload), all fields big-endian:
@@ -76,6 +76,7 @@ enum sync_rec_type {
 #define SYNC_U_TCP		0x04	/* tcp state + flags */
 #define SYNC_U_MARK		0x08
 #define SYNC_U_LABELS		0x10
+#define SYNC_U_ALL		0x1f
 
 /* HELLO flags. */
 #define SYNC_H_BULK_DONE	0x01	/* sender's first bulk is complete */
@@ -142,7 +143,8 @@ int	sync_ctl_encode(struct wr *, int type, const struct sync_ctl *);
  * end, -1 when a record overruns the body. */
 int	sync_rec_next(struct rd *body, uint8_t *type, struct rd *val);
 
-/* Value decoders: the whole value must be consumed; 0 or -1. */
+/* Value decoders: 0 or -1 when the value is too short or invalid. Bytes
+ * after the fields a decoder knows are ignored (room for extensions). */
 int	sync_state_decode(struct rd *, struct ct_state *);
 int	sync_update_decode(struct rd *, struct sync_update *);
 int	sync_delete_decode(struct rd *, struct ct_state *);

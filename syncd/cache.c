@@ -128,11 +128,11 @@ static int
 rebuild(struct cache *c, size_t ncap)
 {
 	struct centry **ns, **os = c->slot, *e;
-	size_t ocap = c->cap, mask = ncap - 1, i, j, klen;
+	size_t ocap = c->cap, mask = ncap - 1, j, klen;
 
 	if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
 		return -1;
-	for (i = 0; i < ocap; i++) {
+	for (size_t i = 0; i < ocap; i++) {
 		if ((e = os[i]) == NULL || e == TOMB)
 			continue;
 		klen = sync_key_len(e->rec, e->len);

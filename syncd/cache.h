@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "state.h"
+#include "sync_state.h"
 
 /* Entry flags. */
 #define CE_QUEUED	0x01	/* in the send queue */

@@ -1,23 +1,45 @@
 /*
- * control.h: syncd's control socket: status, commit, resync, diff and
- * the subscription carpd uses (demote and handover events).
+ * control.h: syncd's control socket (control.c: status, resync, carpd's
+ * subscription to demote and handover events) and the two requests that
+ * run over many loop turns: commit (commit.c) and diff (diff.c).
  */
 #ifndef SYNCD_CONTROL_H
 #define SYNCD_CONTROL_H
 
-#include "ct.h"
+#include <stdint.h>
+
+#include "sbuf.h"
 #include "syncd.h"
 
-struct control;
+struct ctl_conn;
 
+/* Open the socket at sd->control_path; sets sd->control and sd->diff. */
 struct control	*control_open(struct syncd *);
-void		 control_set_ct(struct control *, struct ct_handle *);
 /* Tell subscribers syncd is stopping, flush, return. */
 void		 control_handover(struct control *);
 void		 control_close(struct control *);
-
+/* sd->demote changed: tell the subscribers (NULL: no socket). */
+void		 control_demote_changed(struct control *);
 /* Status as JSON or text (also used by tests). */
-void		 control_status(struct syncd *, struct ct_handle *, int json,
-		    struct sbuf *);
+void		 control_status(struct syncd *, int json, struct sbuf *);
+
+/* commit.c: import what peers hold into the kernel (states waiting to
+ * be staged, then masters, then related states), adopt them, answer
+ * every request waiting when done. */
+struct commit	*commit_new(struct syncd *);
+void		 commit_free(struct commit *);
+void		 commit_request(struct commit *, struct ctl_conn *);
+void		 commit_conn_closed(struct commit *, struct ctl_conn *);
+
+/* diff.c: ask the live peers what they hold for us, dump the kernel,
+ * compare and answer. Records from peers arrive through
+ * diff_peer_state() and diff_peer_done() (a NULL diff ignores them). */
+struct diff	*diff_new(struct syncd *);
+void		 diff_free(struct diff *);
+void		 diff_request(struct diff *, struct ctl_conn *, int json);
+void		 diff_conn_closed(struct diff *, struct ctl_conn *);
+void		 diff_peer_state(struct diff *, struct peer *,
+		    const struct ct_state *);
+void		 diff_peer_done(struct diff *, struct peer *, uint32_t id);
 
 #endif

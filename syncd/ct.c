@@ -170,14 +170,14 @@ ct_subscribe(int fd, int expect)
 	static const int egroups[] = {
 		NFNLGRP_CONNTRACK_EXP_NEW, NFNLGRP_CONNTRACK_EXP_DESTROY,
 	};
-	size_t i;
 	int off = 0;
 
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
 		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
 		    &groups[i], sizeof(groups[i])) == -1)
 			return -1;
-	for (i = 0; expect && i < sizeof(egroups) / sizeof(egroups[0]); i++)
+	for (size_t i = 0; expect && i < sizeof(egroups) / sizeof(egroups[0]);
+	    i++)
 		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
 		    &egroups[i], sizeof(egroups[i])) == -1)
 			return -1;
@@ -224,7 +224,6 @@ ct_open(struct ev_loop *loop, const struct ct_callbacks *cb, void *arg,
     size_t rcvbuf)
 {
 	struct ct_handle *h;
-	size_t i;
 	int save;
 
 	if (cb != NULL && (loop == NULL || cb->state == NULL)) {
@@ -248,7 +247,7 @@ ct_open(struct ev_loop *loop, const struct ct_callbacks *cb, void *arg,
 	h->rbuf = malloc(CT_RX_SIZE);
 	h->dbuf = malloc(CT_DUMP_RX);
 	h->errs = calloc(CT_BATCH_MSGS, sizeof(*h->errs));
-	for (i = 0; i < 2; i++)
+	for (size_t i = 0; i < 2; i++)
 		h->lst[i] = calloc(CT_BATCH_MSGS, sizeof(size_t));
 	if (h->sbuf == NULL || h->rbuf == NULL || h->dbuf == NULL ||
 	    h->errs == NULL || h->lst[0] == NULL || h->lst[1] == NULL)
@@ -275,7 +274,7 @@ ct_open(struct ev_loop *loop, const struct ct_callbacks *cb, void *arg,
 	h->evbuf = malloc((size_t)CT_RX_VLEN * CT_RX_SIZE);
 	if (h->mm == NULL || h->iov == NULL || h->evbuf == NULL)
 		goto fail;
-	for (i = 0; i < CT_RX_VLEN; i++) {
+	for (size_t i = 0; i < CT_RX_VLEN; i++) {
 		h->iov[i].iov_base = h->evbuf + i * CT_RX_SIZE;
 		h->iov[i].iov_len = CT_RX_SIZE;
 		h->mm[i].msg_hdr.msg_iov = &h->iov[i];
@@ -309,8 +308,6 @@ fail:
 void
 ct_close(struct ct_handle *h)
 {
-	size_t i;
-
 	if (h == NULL)
 		return;
 	if (h->loop != NULL && h->dumping == CT_DUMP_ASYNC)
@@ -332,7 +329,7 @@ ct_close(struct ct_handle *h)
 	free(h->rbuf);
 	free(h->dbuf);
 	free(h->errs);
-	for (i = 0; i < 2; i++)
+	for (size_t i = 0; i < 2; i++)
 		free(h->lst[i]);
 	free(h->defer);
 	free(h);
@@ -420,11 +417,10 @@ static void
 ct_ev_readable(int fd, int events, void *arg)
 {
 	struct ct_handle *h = arg;
-	unsigned int i;
 	int n, total = 0, drained = 0;
 
 	while (total < CT_EV_BUDGET) {
-		for (i = 0; i < CT_RX_VLEN; i++)
+		for (unsigned int i = 0; i < CT_RX_VLEN; i++)
 			h->mm[i].msg_hdr.msg_flags = 0;
 		n = recvmmsg(fd, h->mm, CT_RX_VLEN, MSG_DONTWAIT, NULL);
 		if (n == -1) {
@@ -446,7 +442,7 @@ ct_ev_readable(int fd, int events, void *arg)
 		}
 		if (n == 0)
 			break;
-		for (i = 0; i < (unsigned int)n; i++)
+		for (unsigned int i = 0; i < (unsigned int)n; i++)
 			ct_ev_datagram(h, h->iov[i].iov_base, h->mm[i].msg_len,
 			    h->mm[i].msg_hdr.msg_flags);
 		total += n;
@@ -594,9 +590,9 @@ ct_dump_readable(int fd, int events, void *arg)
 {
 	struct ct_handle *h = arg;
 	ssize_t n;
-	int i, r;
+	int r;
 
-	for (i = 0; i < CT_DUMP_BUDGET; i++) {
+	for (int i = 0; i < CT_DUMP_BUDGET; i++) {
 		n = recv(fd, h->dbuf, CT_DUMP_RX, MSG_DONTWAIT);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -832,7 +828,6 @@ static void
 ct_batch_send(struct ct_handle *h, size_t len, uint32_t seq0, size_t n)
 {
 	ssize_t r;
-	size_t i;
 
 	memset(h->errs, 0, n * sizeof(*h->errs));
 	if (n == 0)
@@ -841,7 +836,7 @@ ct_batch_send(struct ct_handle *h, size_t len, uint32_t seq0, size_t n)
 		r = send(h->reqfd, h->sbuf, len, 0);
 	} while (r == -1 && errno == EINTR);
 	if (r == -1) {
-		for (i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++)
 			h->errs[i] = errno;
 		return;
 	}
@@ -885,13 +880,13 @@ ct_update(struct ct_handle *h, const struct ct_state *s, const size_t *upd,
     size_t n)
 {
 	size_t *retry = h->lst[1];
-	size_t k0, k, r0, r, sent, rsent, nretry;
+	size_t sent, rsent, nretry;
 	long done = 0;
 
-	for (k0 = 0; k0 < n; k0 += sent) {
+	for (size_t k0 = 0; k0 < n; k0 += sent) {
 		sent = ct_send_list(h, s, upd, k0, n, 0);
 		nretry = 0;
-		for (k = 0; k < sent; k++) {
+		for (size_t k = 0; k < sent; k++) {
 			if (h->errs[k] == 0) {
 				h->st.updated++;
 				done++;
@@ -902,10 +897,10 @@ ct_update(struct ct_handle *h, const struct ct_state *s, const size_t *upd,
 		}
 		/* EBUSY: our status would clear a bit the kernel keeps
 		 * (ASSURED, SEEN_REPLY): leave the status alone. */
-		for (r0 = 0; r0 < nretry; r0 += rsent) {
+		for (size_t r0 = 0; r0 < nretry; r0 += rsent) {
 			rsent = ct_send_list(h, s, retry, r0, nretry,
 			    CT_BUILD_NO_STATUS);
-			for (r = 0; r < rsent; r++) {
+			for (size_t r = 0; r < rsent; r++) {
 				if (h->errs[r] == 0) {
 					h->st.updated++;
 					done++;
@@ -952,14 +947,14 @@ ct_create(struct ct_handle *h, const struct ct_state *s, const size_t *lst,
     size_t m, int how, int defer)
 {
 	size_t *upd = h->lst[0];
-	size_t k0, k, x, sent, nupd;
+	size_t x, sent, nupd;
 	long done = 0;
 	int e;
 
-	for (k0 = 0; k0 < m; k0 += sent) {
+	for (size_t k0 = 0; k0 < m; k0 += sent) {
 		sent = ct_send_list(h, s, lst, k0, m, how);
 		nupd = 0;
-		for (k = 0; k < sent; k++) {
+		for (size_t k = 0; k < sent; k++) {
 			x = CT_IDX(lst, k0 + k);
 			e = h->errs[k];
 			if (e == 0) {
@@ -1015,11 +1010,11 @@ ct_import(struct ct_handle *h, const struct ct_state *s, size_t n)
 long
 ct_import_expect(struct ct_handle *h, const struct ct_expect *x, size_t n)
 {
-	size_t i, j, k, len;
+	size_t j, len;
 	uint32_t seq0;
 	long done = 0;
 
-	for (i = 0; i < n; i = j) {
+	for (size_t i = 0; i < n; i = j) {
 		seq0 = h->seq;
 		len = 0;
 		for (j = i; j < n && j - i < CT_BATCH_MSGS &&
@@ -1028,7 +1023,7 @@ ct_import_expect(struct ct_handle *h, const struct ct_expect *x, size_t n)
 			    seq0 + (uint32_t)(j - i), &x[j]);
 		h->seq += (uint32_t)(j - i);
 		ct_batch_send(h, len, seq0, j - i);
-		for (k = 0; k < j - i; k++) {
+		for (size_t k = 0; k < j - i; k++) {
 			if (h->errs[k] == 0) {
 				h->st.exp_imported++;
 				done++;
@@ -1043,11 +1038,11 @@ ct_import_expect(struct ct_handle *h, const struct ct_expect *x, size_t n)
 long
 ct_delete(struct ct_handle *h, const struct ct_state *s, size_t n)
 {
-	size_t i, j, k, len;
+	size_t j, len;
 	uint32_t seq0;
 	long done = 0;
 
-	for (i = 0; i < n; i = j) {
+	for (size_t i = 0; i < n; i = j) {
 		seq0 = h->seq;
 		len = 0;
 		for (j = i; j < n && j - i < CT_BATCH_MSGS &&
@@ -1056,7 +1051,7 @@ ct_delete(struct ct_handle *h, const struct ct_state *s, size_t n)
 			    seq0 + (uint32_t)(j - i), &s[j]);
 		h->seq += (uint32_t)(j - i);
 		ct_batch_send(h, len, seq0, j - i);
-		for (k = 0; k < j - i; k++) {
+		for (size_t k = 0; k < j - i; k++) {
 			if (h->errs[k] == 0) {
 				h->st.deleted++;
 				done++;

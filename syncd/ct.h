@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "ev.h"
-#include "state.h"
+#include "sync_state.h"
 
 struct ct_handle;
 

@@ -10,7 +10,7 @@
 
 #include <linux/netlink.h>
 
-#include "state.h"
+#include "sync_state.h"
 
 /* Upper bound of one message built below (bytes, aligned). */
 #define CT_MSG_MAX	1024

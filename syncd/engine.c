@@ -1,7 +1,8 @@
 /*
  * engine.c: syncd's caches: own states from kernel events (coalesced in
- * the send queue), peers' states from the wire, expectations, expiry,
- * resync after lost events, and the demotion syncd asks carpd for.
+ * the send queue), the initial read of our table, peers' states from the
+ * wire, expectations, expiry, resync after lost events, adopting peers'
+ * states after a commit, and the demotion syncd asks carpd for.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -10,12 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "log.h"
 #include "syncd.h"
 
 #define EXPIRE_SLOTS	65536	/* slots scanned per tick and cache */
-#define STAGE_BATCH	2048
-#define STAGE_DELAY_NS	2000000ULL
 
 static uint8_t
 change_mask(const struct ct_state *o, const struct ct_state *n)
@@ -162,7 +162,7 @@ engine_drop_queue(struct syncd *sd)
 			e->chg = CHG_FULL;
 		}
 	}
-	sd->xqlen = 0;
+	sd->expect_queue_len = 0;
 }
 
 static int
@@ -208,7 +208,7 @@ dump_stale(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
 	case CT_FEED_ENTRY:
 		if (sd->dump_gone != NULL &&
 		    cache_lookup(sd->dump_gone, st) != NULL) {
-			sd->dump_stale++;
+			sd->dump_stale_skipped++;
 			return 1;
 		}
 		return 0;
@@ -274,7 +274,7 @@ engine_own_state(struct syncd *sd, enum ct_event ev,
 		m = change_mask(&old, st);
 		if (m == 0 && ev == CT_EV_NEW) {
 			/* A dump repeating what we know. */
-			e->gen = sd->igen;
+			e->gen = sd->resync_gen;
 			if (st->fields & CT_F_TIMEOUT)
 				e->expire = now + st->timeout;
 			return;
@@ -285,7 +285,7 @@ engine_own_state(struct syncd *sd, enum ct_event ev,
 		return;
 	}
 	release(sd->internal, o, e);
-	e->gen = sd->igen;
+	e->gen = sd->resync_gen;
 	if (had && (e->flags & CE_SENT))
 		e->chg |= m | SYNC_U_TIMEOUT;
 	else
@@ -344,9 +344,10 @@ engine_own_expect(struct syncd *sd, enum ct_event ev,
 	exp_apply(&sd->exp, &sd->nexp, ev == CT_EV_DESTROY, x);
 	if (!any_alive(sd))
 		return;
-	wr_init(&w, sd->xq + sd->xqlen, sizeof(sd->xq) - sd->xqlen);
+	wr_init(&w, sd->expect_queue + sd->expect_queue_len,
+	    sizeof(sd->expect_queue) - sd->expect_queue_len);
 	if (sync_expect_encode(&w, type, x) == 0)
-		sd->xqlen += w.off;
+		sd->expect_queue_len += w.off;
 	else
 		log_debug("%s: expectation queue full", __func__);
 	transport_kick(sd);
@@ -355,8 +356,7 @@ engine_own_expect(struct syncd *sd, enum ct_event ev,
 void
 engine_resync_begin(struct syncd *sd)
 {
-	sd->igen++;
-	sd->resyncing = 1;
+	sd->resync_gen++;
 	log_info("kernel events lost: re-reading the table");
 }
 
@@ -367,9 +367,8 @@ engine_resync_end(struct syncd *sd)
 	struct ct_state st;
 	size_t pos = 0, n = 0;
 
-	sd->resyncing = 0;
 	while ((e = cache_next(sd->internal, &pos)) != NULL) {
-		if (e->gen == sd->igen)
+		if (e->gen == sd->resync_gen)
 			continue;
 		if (centry_state(e, 0, &st) == 0) {
 			own_delete(sd, &st);
@@ -377,7 +376,8 @@ engine_resync_end(struct syncd *sd)
 		}
 	}
 	log_info("re-read the table: %zu states gone meanwhile, %llu dumped "
-	    "entries destroyed since", n, (unsigned long long)sd->dump_stale);
+	    "entries destroyed since", n,
+	    (unsigned long long)sd->dump_stale_skipped);
 	transport_kick(sd);
 }
 
@@ -391,40 +391,70 @@ engine_external(const struct syncd *sd)
 	return n;
 }
 
-void
-engine_update_demote(struct syncd *sd)
+static void
+table_read(void *arg, int error)
 {
-	int alive = 0, failed = 0, d;
-	const char *why;
+	struct syncd *sd = arg;
 
+	if (error != 0)
+		log_warnx("initial table dump failed: %s", strerror(error));
+	else
+		log_info("initial table dump: %zu own states",
+		    cache_count(sd->internal));
+}
+
+/*
+ * Our own table is read once the first bulk from a peer is in (or
+ * failed): until then the loop belongs to receiving it. Events are
+ * subscribed already, so nothing is missed meanwhile.
+ */
+static void
+first_bulk_settled(struct syncd *sd)
+{
+	if (sd->ct != NULL && ct_dump_start(sd->ct, table_read, sd) == -1)
+		log_warn("initial table dump");
+}
+
+static void
+update_first_bulk(struct syncd *sd)
+{
+	int failed = 0;
+
+	if (sd->first_bulk != FIRST_BULK_PENDING)
+		return;
 	for (int i = 0; i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
 
-		if (p->alive)
-			alive++;
-		if (p->brx == BRX_DONE && sd->first_bulk == 0) {
-			sd->first_bulk = 1;
+		if (p->bulk_req == BULK_REQ_DONE &&
+		    sd->first_bulk == FIRST_BULK_PENDING) {
+			sd->first_bulk = FIRST_BULK_DONE;
 			log_info("first bulk sync done (from %s)", p->name);
 		}
-		if (p->brx == BRX_FAILED)
+		if (p->bulk_req == BULK_REQ_FAILED)
 			failed++;
 	}
-	if (sd->first_bulk == 0 && (sd->npeers == 0 || failed == sd->npeers)) {
-		sd->first_bulk = 2;
+	if (sd->first_bulk == FIRST_BULK_PENDING &&
+	    (sd->npeers == 0 || failed == sd->npeers)) {
+		sd->first_bulk = FIRST_BULK_FAILED;
 		if (sd->npeers > 0)
 			log_warnx("first bulk sync failed: no peer answered");
 	}
-	if (sd->first_bulk != 0 && sd->first_bulk_hook != NULL) {
-		void (*hook)(struct syncd *) = sd->first_bulk_hook;
+	if (sd->first_bulk != FIRST_BULK_PENDING)
+		first_bulk_settled(sd);
+}
 
-		sd->first_bulk_hook = NULL;
-		hook(sd);
-	}
-	if (sd->first_bulk == 0) {
-		d = 32;
+void
+engine_update_demote(struct syncd *sd)
+{
+	int d;
+	const char *why;
+
+	update_first_bulk(sd);
+	if (sd->first_bulk == FIRST_BULK_PENDING) {
+		d = SYNCD_DEMOTE_PENDING;
 		why = "bulk sync pending";
-	} else if (alive == 0 && sd->npeers > 0) {
-		d = 1;
+	} else if (!any_alive(sd) && sd->npeers > 0) {
+		d = SYNCD_DEMOTE_LINK_DOWN;
 		why = "sync link down";
 	} else {
 		d = 0;
@@ -434,37 +464,29 @@ engine_update_demote(struct syncd *sd)
 		sd->demote = d;
 		snprintf(sd->demote_reason, sizeof(sd->demote_reason), "%s",
 		    why);
-		if (sd->demote_changed != NULL)
-			sd->demote_changed(sd);
+		control_demote_changed(sd->control);
 	}
 }
 
 void
 engine_expire(struct syncd *sd)
 {
-	static size_t pos[SYNCD_MAXPEERS];
 	uint32_t now = syncd_now_s();
 	struct centry *e = NULL;
 	size_t end;
 
 	for (int i = 0; i < sd->npeers; i++) {
 		struct cache *c = sd->peers[i]->ext;
+		size_t *pos = &sd->peers[i]->expire_pos;
 
 		e = NULL;
-		end = pos[i] + EXPIRE_SLOTS;
-		while (pos[i] < end && (e = cache_next(c, &pos[i])) != NULL)
+		end = *pos + EXPIRE_SLOTS;
+		while (*pos < end && (e = cache_next(c, pos)) != NULL)
 			if (e->expire != 0 && e->expire < now)
-				cache_del_at(c, pos[i]);
+				cache_del_at(c, *pos);
 		if (e == NULL)
-			pos[i] = 0;
+			*pos = 0;
 	}
-}
-
-static void
-stage_kick(struct syncd *sd)
-{
-	if (sd->stage && sd->stage_t != NULL && !ev_timer_pending(sd->stage_t))
-		ev_timer_arm(sd->stage_t, STAGE_DELAY_NS);
 }
 
 /* A state from a peer: into its cache and, when staging, to the kernel
@@ -478,10 +500,10 @@ ext_put(struct peer *p, const struct ct_state *st, uint32_t now)
 	if ((e = cache_put(p->ext, st, now, &o)) == NULL)
 		return;
 	release(p->ext, o, NULL);
-	e->gen = p->gen;
+	e->gen = p->bulk_gen;
 	e->flags &= ~CE_STAGED;
 	/* Not over a state this node owns (the kernel has it already). */
-	if (!p->sd->stage || cache_lookup(p->sd->internal, st) != NULL)
+	if (!p->sd->stage_enabled || cache_lookup(p->sd->internal, st) != NULL)
 		return;
 	cache_enqueue(p->ext, e);
 	stage_kick(p->sd);
@@ -508,96 +530,6 @@ engine_ext_drop(struct peer *p, struct centry *e)
 		e->flags |= CE_DEAD;
 	else
 		free(e);
-}
-
-/*
- * Staging: peers' states go into the kernel in the background, in
- * batches, so that a commit has only what arrived last (and related
- * states, which wait for their masters) left to import. Returns the
- * entries handled; budget bounds the time spent in the kernel.
- */
-size_t
-engine_stage(struct syncd *sd, size_t budget)
-{
-	static struct ct_state *imp, *del;
-	static struct centry **ents;
-	uint32_t now = syncd_now_s();
-	struct centry *e;
-	size_t done = 0, ni, nd;
-	long r;
-
-	if (sd->ct == NULL)
-		return 0;
-	if (imp == NULL) {
-		imp = calloc(STAGE_BATCH, sizeof(*imp));
-		del = calloc(STAGE_BATCH, sizeof(*del));
-		ents = calloc(STAGE_BATCH, sizeof(*ents));
-		if (imp == NULL || del == NULL || ents == NULL)
-			fatal("%s: calloc", __func__);
-	}
-	for (int i = 0; i < sd->npeers && done < budget; i++) {
-		struct peer *p = sd->peers[i];
-
-		ni = nd = 0;
-		while (ni < STAGE_BATCH && nd < STAGE_BATCH &&
-		    ni + nd < budget && (e = cache_peek(p->ext)) != NULL) {
-			cache_dequeue(p->ext);
-			if (e->flags & CE_DEAD) {
-				free(e);
-				continue;
-			}
-			if (e->flags & CE_DELETED) {
-				/*
-				 * Not if the state is ours meanwhile: the
-				 * kernel copy is then our own, and our own
-				 * requests cause no events here, so its
-				 * delete would leave it stale in our cache.
-				 */
-				if (centry_state(e, now, &del[nd]) == 0) {
-					if (cache_lookup(sd->internal,
-					    &del[nd]) == NULL)
-						nd++;
-					else
-						free(cache_del(p->unstage,
-						    &del[nd]));
-				}
-				free(e);
-				continue;
-			}
-			if (centry_state(e, now, &imp[ni]) == -1 ||
-			    (imp[ni].fields & CT_F_MASTER))
-				continue;
-			/* Ours meanwhile: the kernel has it already. */
-			if (cache_lookup(sd->internal, &imp[ni]) != NULL)
-				continue;
-			ents[ni++] = e;
-		}
-		if (nd > 0) {
-			ct_delete(sd->ct, del, nd);
-			for (size_t k = 0; k < nd; k++)
-				free(cache_del(p->unstage, &del[k]));
-		}
-		if (ni > 0) {
-			r = ct_import(sd->ct, imp, ni);
-			/* Those that failed are deleted harmlessly later. */
-			for (size_t k = 0; k < ni; k++)
-				ents[k]->flags |= CE_INKERNEL |
-				    (r == (long)ni ? CE_STAGED : 0);
-			sd->staged += r > 0 ? (uint64_t)r : 0;
-		}
-		done += ni + nd;
-	}
-	return done;
-}
-
-size_t
-engine_stage_backlog(const struct syncd *sd)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < sd->npeers; i++)
-		n += cache_queued(sd->peers[i]->ext);
-	return n;
 }
 
 /*
@@ -651,10 +583,8 @@ engine_adopt(struct syncd *sd)
 	for (int i = 0; n > 0 && i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
 
-		if (!p->alive || p->bulk.active)
-			continue;
-		memset(&p->bulk, 0, sizeof(p->bulk));
-		p->bulk.active = 1;
+		if (p->alive && !p->bulk.active)
+			stream_start_bulk(p, 0);
 	}
 	transport_kick(sd);
 	return n;
@@ -722,8 +652,7 @@ engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
 	case SYNC_R_DIFF_STATE:
 		if (sync_state_decode(v, &st) == -1)
 			goto bad;
-		if (sd->diff_state != NULL)
-			sd->diff_state(sd, p, &st);
+		diff_peer_state(sd->diff, p, &st);
 		return;
 	default:
 		/* Unknown record types are skipped. */

@@ -1,7 +1,7 @@
 /*
- * main.c: syncd, the conntrack state sync daemon: options and config,
- * the command-line client, then the daemon: kernel events into the
- * caches, the transport, the control socket, clean shutdown.
+ * main.c: syncd, the conntrack state sync daemon: the command-line client
+ * and genkey, then the daemon: options, log, config, opening the control
+ * socket, conntrack netlink and the sync socket, the loop, shutdown.
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -30,16 +30,13 @@
 #include "syncd.h"
 #include "util.h"
 
-#define STAGE_QUIET_NS		(20 * 1000000ULL)
-#define STAGE_BUSY_NS		(5 * 1000000ULL)
-#define STAGE_SLICE_MIN		512
-#define STAGE_SLICE_MAX		8192
-#define STAGE_SLICE_DIV		8
-/* Share of the time staging takes while states stream in: from
- * STAGE_DUTY_MIN % with a small backlog up to all of it at
- * STAGE_DUTY_FULL states waiting. */
-#define STAGE_DUTY_MIN		25
-#define STAGE_DUTY_FULL		65536
+#define PORT_MIN	1
+#define PORT_MAX	65535
+#define MTU_MIN		576	/* what IPv4 hosts must accept */
+#define MTU_LIMIT	65535	/* accepted from the config */
+#define MTU_DEFAULT	1500
+#define MTU_MAX		9000
+#define FLUSH_MS	1000	/* at shutdown: queued states and acks */
 
 struct opts {
 	const char	*config;
@@ -111,12 +108,12 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 			snprintf(o->iface, sizeof(o->iface), "%s",
 			    l->argv[1]);
 	} else if (strcmp(k, "port") == 0) {
-		if (conf_uint(l->argv[1], 1, 65535, &o->port) == -1) {
+		if (conf_uint(l->argv[1], PORT_MIN, PORT_MAX, &o->port) == -1) {
 			snprintf(err, len, "bad port \"%s\"", l->argv[1]);
 			return -1;
 		}
 	} else if (strcmp(k, "mtu") == 0) {
-		if (conf_uint(l->argv[1], 576, 65535, &o->mtu) == -1) {
+		if (conf_uint(l->argv[1], MTU_MIN, MTU_LIMIT, &o->mtu) == -1) {
 			snprintf(err, len, "bad mtu \"%s\"", l->argv[1]);
 			return -1;
 		}
@@ -229,12 +226,12 @@ parse_sa(const char *a, uint16_t port, struct sockaddr_storage *ss,
 static int
 iface_addr(const char *iface, int family, char *out, size_t len)
 {
-	struct ifaddrs *ifa, *i;
+	struct ifaddrs *ifa;
 	int rv = -1;
 
 	if (getifaddrs(&ifa) == -1)
 		return -1;
-	for (i = ifa; i != NULL; i = i->ifa_next) {
+	for (struct ifaddrs *i = ifa; i != NULL; i = i->ifa_next) {
 		if (i->ifa_addr == NULL || strcmp(i->ifa_name, iface) != 0)
 			continue;
 		if (family != 0 && i->ifa_addr->sa_family != family)
@@ -313,149 +310,71 @@ ct_resync_end(void *arg)
 	engine_resync_end(arg);
 }
 
-static void	dump_done(void *, int);
+static const struct option lopts[] = {
+	{ "config",	required_argument, NULL, 'c' },
+	{ "peer",	required_argument, NULL, 'p' },
+	{ "listen",	required_argument, NULL, 'l' },
+	{ "interface",	required_argument, NULL, 'i' },
+	{ "port",	required_argument, NULL, 'P' },
+	{ "key",	required_argument, NULL, 'k' },
+	{ "control",	required_argument, NULL, 's' },
+	{ "mtu",	required_argument, NULL, 'm' },
+	{ "no-stage",	no_argument,	   NULL, 'S' },
+	{ "daemonize",	no_argument,	   NULL, 'B' },
+	{ "verbose",	no_argument,	   NULL, 'v' },
+	{ "help",	no_argument,	   NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
 
+/* The command line into o; exits 2 on a bad option. */
 static void
-start_dump(struct syncd *sd)
+parse_options(int argc, char *argv[], struct opts *o)
 {
-	if (ct_dump_start(sd->ct, dump_done, sd) == -1)
-		log_warn("initial table dump");
-}
-
-static void
-stage_cb(struct ev_timer *t, void *arg)
-{
-	struct syncd *sd = arg;
-	size_t backlog, slice, n;
-	uint64_t t0, spent, pause, duty;
-
-	/* A bulk being received comes first: stage when it is done. */
-	for (int i = 0; i < sd->npeers; i++) {
-		if (sd->peers[i]->brx == BRX_RUNNING) {
-			ev_timer_arm(t, 50 * 1000000ULL);
-			return;
-		}
-	}
-	/*
-	 * While states stream in, staging (kernel inserts, which contend
-	 * with the sender's on a small machine) runs in paced slices of an
-	 * eighth of the backlog (bounded), taking a share of the time that
-	 * grows with the backlog, so that the live stream keeps the loop
-	 * and the un-staged backlog stays small (a takeover mid-burst has
-	 * little left to import). In a pause it runs back to back.
-	 */
-	backlog = engine_stage_backlog(sd);
-	if (backlog == 0)
-		return;
-	if (ev_now_ns() - sd->last_state_ns < STAGE_QUIET_NS) {
-		slice = backlog / STAGE_SLICE_DIV;
-		if (slice < STAGE_SLICE_MIN)
-			slice = STAGE_SLICE_MIN;
-		if (slice > STAGE_SLICE_MAX)
-			slice = STAGE_SLICE_MAX;
-		t0 = ev_now_ns();
-		while (slice > 0 && (n = engine_stage(sd, slice)) > 0)
-			slice -= n < slice ? n : slice;
-		spent = ev_now_ns() - t0;
-		duty = STAGE_DUTY_MIN + (100 - STAGE_DUTY_MIN) *
-		    (backlog < STAGE_DUTY_FULL ? backlog : STAGE_DUTY_FULL) /
-		    STAGE_DUTY_FULL;
-		pause = duty >= 100 ? 0 : spent * (100 - duty) / duty;
-		if (engine_stage_backlog(sd) > 0)
-			ev_timer_arm(t, pause > STAGE_BUSY_NS ? pause :
-			    duty >= 100 ? 0 : STAGE_BUSY_NS);
-		return;
-	}
-	engine_stage(sd, 2048);
-	if (engine_stage_backlog(sd) > 0)
-		ev_timer_arm(t, 0);
-}
-
-static void
-dump_done(void *arg, int error)
-{
-	struct syncd *sd = arg;
-
-	if (error != 0)
-		log_warnx("initial table dump failed: %s", strerror(error));
-	else
-		log_info("initial table dump: %zu own states",
-		    cache_count(sd->internal));
-}
-
-int
-main(int argc, char *argv[])
-{
-	static const struct option lopts[] = {
-		{ "config",	required_argument, NULL, 'c' },
-		{ "peer",	required_argument, NULL, 'p' },
-		{ "listen",	required_argument, NULL, 'l' },
-		{ "interface",	required_argument, NULL, 'i' },
-		{ "port",	required_argument, NULL, 'P' },
-		{ "key",	required_argument, NULL, 'k' },
-		{ "control",	required_argument, NULL, 's' },
-		{ "mtu",	required_argument, NULL, 'm' },
-		{ "no-stage",	no_argument,	   NULL, 'S' },
-		{ "daemonize",	no_argument,	   NULL, 'B' },
-		{ "verbose",	no_argument,	   NULL, 'v' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static struct syncd sd;
-	struct ct_callbacks cb;
-	struct ct_handle *ct = NULL;
-	struct opts o;
-	struct control *ctl = NULL;
 	char errbuf[CONF_ERRLEN];
-	int ch, rv = 1;
+	int ch;
 
-	if (argc > 1 && (strcmp(argv[1], "status") == 0 ||
-	    strcmp(argv[1], "commit") == 0 || strcmp(argv[1], "resync") == 0 ||
-	    strcmp(argv[1], "diff") == 0))
-		return client(argc - 1, argv + 1);
-	if (argc == 2 && strcmp(argv[1], "genkey") == 0)
-		return genkey();
-
-	memset(&o, 0, sizeof(o));
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "c:Bvh", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			o.config = optarg;
+			o->config = optarg;
 			break;
 		case 'p':
-			if (opt_peer(&o, optarg, errbuf, sizeof(errbuf)) == -1)
+			if (opt_peer(o, optarg, errbuf, sizeof(errbuf)) == -1)
 				errx(2, "--peer: %s", errbuf);
 			break;
 		case 'l':
-			snprintf(o.listen, sizeof(o.listen), "%s", optarg);
+			snprintf(o->listen, sizeof(o->listen), "%s", optarg);
 			break;
 		case 'i':
 			if (strlen(optarg) >= IF_NAMESIZE)
 				errx(2, "--interface: name too long");
-			snprintf(o.iface, sizeof(o.iface), "%s", optarg);
+			snprintf(o->iface, sizeof(o->iface), "%s", optarg);
 			break;
 		case 'P':
-			if (conf_uint(optarg, 1, 65535, &o.port) == -1)
+			if (conf_uint(optarg, PORT_MIN, PORT_MAX,
+			    &o->port) == -1)
 				errx(2, "--port: bad port \"%s\"", optarg);
 			break;
 		case 'k':
-			snprintf(o.keyfile, sizeof(o.keyfile), "%s", optarg);
+			snprintf(o->keyfile, sizeof(o->keyfile), "%s", optarg);
 			break;
 		case 's':
-			snprintf(o.control, sizeof(o.control), "%s", optarg);
+			snprintf(o->control, sizeof(o->control), "%s", optarg);
 			break;
 		case 'm':
-			if (conf_uint(optarg, 576, 65535, &o.mtu) == -1)
+			if (conf_uint(optarg, MTU_MIN, MTU_LIMIT,
+			    &o->mtu) == -1)
 				errx(2, "--mtu: bad mtu \"%s\"", optarg);
 			break;
 		case 'S':
-			o.nostage = 1;
+			o->nostage = 1;
 			break;
 		case 'B':
-			o.daemonize = 1;
+			o->daemonize = 1;
 			break;
 		case 'v':
-			o.verbose++;
+			o->verbose++;
 			break;
 		default:
 			usage();
@@ -463,125 +382,172 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	if (o.config != NULL && conf_parse_file(o.config, conf_cb, &o,
-	    errbuf, sizeof(errbuf)) == -1) {
-		fprintf(stderr, "syncd: %s\n", errbuf);
-		return 2;
-	}
-	log_init("syncd", 0, o.verbose);
-	if (o.npeers == 0)
-		errx(2, "no peer given (--peer or \"peer\" in the config)");
-	if (util_sodium_init() == -1)
-		return 1;
+}
 
-	sd.sock = -1;
-	sd.port = o.port ? (uint16_t)o.port : SYNC_PORT;
-	snprintf(sd.control, sizeof(sd.control), "%s",
-	    o.control[0] ? o.control : SYNCD_CONTROL);
-	snprintf(sd.iface, sizeof(sd.iface), "%s", o.iface);
-	if (o.listen[0] == '\0' && o.iface[0] != '\0' &&
-	    iface_addr(o.iface, strchr(o.peers[0], ':') ? AF_INET6 : AF_INET,
-	    o.listen, sizeof(o.listen)) == -1)
-		errx(2, "--interface %s: no address to listen on", o.iface);
-	if (o.listen[0] != '\0') {
-		if (parse_sa(o.listen, sd.port, &sd.listen, &sd.listenlen)
-		    == -1)
-			errx(2, "--listen: bad address \"%s\"", o.listen);
-	} else {
-		/* Any address of the peers' family. */
-		parse_sa(strchr(o.peers[0], ':') ? "::" : "0.0.0.0", sd.port,
-		    &sd.listen, &sd.listenlen);
-	}
-	sd.mtu = (int)o.mtu;
-	if (sd.mtu == 0 && o.iface[0] != '\0')
-		sd.mtu = iface_mtu(o.iface);
-	if (sd.mtu <= 0)
-		sd.mtu = 1500;
-	if (sd.mtu > 9000)
-		sd.mtu = 9000;
-	for (int i = 0; i < o.npeers; i++) {
-		struct sockaddr_storage ss;
-		socklen_t len;
+/* The listen address: given, the interface's, or any of the peers'
+ * family. Exits 2 when it cannot be had. */
+static void
+set_listen(struct syncd *sd, struct opts *o)
+{
+	int v6 = strchr(o->peers[0], ':') != NULL;
 
-		if (parse_sa(o.peers[i], sd.port, &ss, &len) == -1 ||
-		    ss.ss_family != sd.listen.ss_family)
+	if (o->listen[0] == '\0' && o->iface[0] != '\0' &&
+	    iface_addr(o->iface, v6 ? AF_INET6 : AF_INET, o->listen,
+	    sizeof(o->listen)) == -1)
+		errx(2, "--interface %s: no address to listen on", o->iface);
+	if (o->listen[0] != '\0') {
+		if (parse_sa(o->listen, sd->port, &sd->listen,
+		    &sd->listenlen) == -1)
+			errx(2, "--listen: bad address \"%s\"", o->listen);
+	} else
+		parse_sa(v6 ? "::" : "0.0.0.0", sd->port, &sd->listen,
+		    &sd->listenlen);
+}
+
+/* Settings from the options and config; exits 2 on a bad one. */
+static void
+configure(struct syncd *sd, struct opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	sd->sock = -1;
+	sd->port = o->port ? (uint16_t)o->port : SYNC_PORT;
+	snprintf(sd->control_path, sizeof(sd->control_path), "%s",
+	    o->control[0] ? o->control : SYNCD_CONTROL);
+	snprintf(sd->iface, sizeof(sd->iface), "%s", o->iface);
+	set_listen(sd, o);
+	sd->mtu = (int)o->mtu;
+	if (sd->mtu == 0 && o->iface[0] != '\0')
+		sd->mtu = iface_mtu(o->iface);
+	if (sd->mtu <= 0)
+		sd->mtu = MTU_DEFAULT;
+	if (sd->mtu > MTU_MAX)
+		sd->mtu = MTU_MAX;
+	for (int i = 0; i < o->npeers; i++) {
+		if (parse_sa(o->peers[i], sd->port, &ss, &len) == -1 ||
+		    ss.ss_family != sd->listen.ss_family)
 			errx(2, "peer %s: not an address of the listen "
-			    "family", o.peers[i]);
-		if (peer_add(&sd, &ss, len) == -1)
+			    "family", o->peers[i]);
+		if (peer_add(sd, &ss, len) == -1)
 			err(1, "peer_add");
 	}
-	if (o.keyfile[0] != '\0')
-		read_key(&sd, o.keyfile);
+	if (o->keyfile[0] != '\0')
+		read_key(sd, o->keyfile);
 	else
 		log_warnx("WARNING: no --key: sync traffic is neither "
 		    "authenticated nor encrypted; anyone on the sync link can "
 		    "inject or read connection states");
+}
 
-	if (o.daemonize) {
-		if (util_daemonize() == -1)
-			err(1, "daemonize");
-		log_init("syncd", 1, o.verbose);
-	}
-	if ((sd.loop = ev_loop_new()) == NULL)
+static void
+daemon_close(struct syncd *sd)
+{
+	control_close(sd->control);
+	stage_close(sd);
+	if (sd->ct != NULL)
+		ct_close(sd->ct);
+	sd->ct = NULL;
+	transport_close(sd);
+	cache_free(sd->internal);
+	cache_free(sd->dump_gone);
+	free(sd->exp);
+	sodium_memzero(sd->key, sizeof(sd->key));
+	if (sd->loop != NULL)
+		ev_loop_free(sd->loop);
+}
+
+/*
+ * The loop, the control socket, conntrack netlink (events subscribed
+ * now; our table is read once the first bulk is in, see engine.c) and
+ * the sync socket. A failure is logged and exits 1, all closed.
+ */
+static void
+daemon_open(struct syncd *sd, int stage)
+{
+	struct ct_callbacks cb;
+
+	if ((sd->loop = ev_loop_new()) == NULL)
 		fatal("ev_loop_new");
-	if ((sd.internal = cache_new()) == NULL)
+	if ((sd->internal = cache_new()) == NULL)
 		fatal("cache_new");
-	sd.demote = -1;
-	if ((ctl = control_open(&sd)) == NULL) {
-		log_warn("control socket %s", sd.control);
-		goto out;
+	sd->demote = -1;
+	if (control_open(sd) == NULL) {
+		log_warn("control socket %s", sd->control_path);
+		goto fail;
 	}
 	memset(&cb, 0, sizeof(cb));
 	cb.state = ct_state_cb;
 	cb.expect = ct_expect_cb;
 	cb.resync_begin = ct_resync_begin;
 	cb.resync_end = ct_resync_end;
-	if ((ct = ct_open(sd.loop, &cb, &sd, 0)) == NULL) {
+	if ((sd->ct = ct_open(sd->loop, &cb, sd, 0)) == NULL) {
 		if (errno == EPERM)
 			log_warnx("conntrack netlink: CAP_NET_ADMIN needed");
 		else
 			log_warn("conntrack netlink");
-		goto out;
+		goto fail;
 	}
-	control_set_ct(ctl, ct);
-	sd.ct = ct;
-	sd.stage = !o.nostage;
-	if ((sd.stage_t = ev_timer_new(sd.loop, stage_cb, &sd)) == NULL)
-		fatal("ev_timer_new");
-	if (transport_open(&sd) == -1) {
+	if (stage_open(sd, stage) == -1)
+		fatal("staging");
+	if (transport_open(sd) == -1) {
 		log_warn("sync socket");
-		goto out;
+		goto fail;
 	}
-	/*
-	 * Our own table is read once the first bulk from a peer is in (or
-	 * failed): until then the loop belongs to receiving it. Events are
-	 * subscribed already, so nothing is missed meanwhile.
-	 */
-	sd.first_bulk_hook = start_dump;
-	engine_update_demote(&sd);
-	ev_signal_add(sd.loop, SIGTERM, on_signal, &sd);
-	ev_signal_add(sd.loop, SIGINT, on_signal, &sd);
+	engine_update_demote(sd);
+	ev_signal_add(sd->loop, SIGTERM, on_signal, sd);
+	ev_signal_add(sd->loop, SIGINT, on_signal, sd);
 	signal(SIGPIPE, SIG_IGN);
+	return;
+ fail:
+	daemon_close(sd);
+	exit(1);
+}
+
+static int
+is_client_command(const char *w)
+{
+	return strcmp(w, "status") == 0 || strcmp(w, "commit") == 0 ||
+	    strcmp(w, "resync") == 0 || strcmp(w, "diff") == 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct syncd sd;
+	struct opts o;
+	char errbuf[CONF_ERRLEN];
+
+	if (argc > 1 && is_client_command(argv[1]))
+		return client(argc - 1, argv + 1);
+	if (argc == 2 && strcmp(argv[1], "genkey") == 0)
+		return genkey();
+
+	parse_options(argc, argv, &o);
+	if (o.config != NULL && conf_parse_file(o.config, conf_cb, &o,
+	    errbuf, sizeof(errbuf)) == -1)
+		errx(2, "%s", errbuf);
+	log_init("syncd", 0, o.verbose);
+	if (o.npeers == 0)
+		errx(2, "no peer given (--peer or \"peer\" in the config)");
+	if (util_sodium_init() == -1)
+		exit(1);
+	configure(&sd, &o);
+	if (o.daemonize) {
+		if (util_daemonize() == -1)
+			err(1, "daemonize");
+		log_init("syncd", 1, o.verbose);
+	}
+
+	daemon_open(&sd, !o.nostage);
 	log_info("listening on port %u, %d peer(s), mtu %d%s", sd.port,
 	    sd.npeers, sd.mtu, sd.have_key ? ", sealed" : "");
-
 	if (ev_loop_run(sd.loop) == -1)
 		log_warn("event loop");
+
 	/* SIGTERM: push what is queued, wait (bounded) for the acks. */
-	transport_flush(&sd, 1000);
-	control_handover(ctl);
-	rv = 0;
- out:
-	control_close(ctl);
-	ev_timer_free(sd.stage_t);
-	if (ct != NULL)
-		ct_close(ct);
-	transport_close(&sd);
-	cache_free(sd.internal);
-	cache_free(sd.dump_gone);
-	free(sd.exp);
-	sodium_memzero(sd.key, sizeof(sd.key));
-	if (sd.loop != NULL)
-		ev_loop_free(sd.loop);
-	return rv;
+	transport_flush(&sd, FLUSH_MS);
+	control_handover(sd.control);
+	daemon_close(&sd);
+	return 0;
 }

@@ -2,7 +2,8 @@
  * peer.c: syncd's transport: one UDP socket, per-peer reliable streams
  * (sequence numbers, cumulative acks with missing ranges, retransmission
  * from a bounded window, SKIP + bulk when a peer fell out of the window),
- * liveness, bulk and diff streams, pacing (live updates first).
+ * liveness, bulk requests, pacing (live updates first). What goes into
+ * the frames is built by stream.c.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -16,29 +17,40 @@
 
 #include <sodium.h>
 
+#include "control.h"
 #include "log.h"
 #include "syncd.h"
 #include "util.h"
 
-#define NS_MS		1000000ULL
 #define RTO_NS		(200 * NS_MS)
 #define RESEND_GAP_NS	(5 * NS_MS)
 #define ACK_EVERY	32
 #define PUMP_BUDGET	128	/* frames per pump turn */
 #define PUMP_COALESCE_NS (500 * 1000ULL)
-#define RECV_BATCH	64
+#define PUMP_COALESCE_MAX 40	/* queued states that do not wait */
+#define ACK_DELAY_NS	(1 * NS_MS)
+#define NACK_GAP_NS	(2 * NS_MS)	/* between acks reporting a gap */
+#define ACK_RESEND_MAX	256	/* frames resent for one ack */
 #define RECV_ROUNDS	16
+#define HELLO_NS	(1000 * NS_MS)
+#define STALLED_NS	(1000 * NS_MS)	/* unacked this long: not in sync */
+#define FIRST_TICK_NS	(10 * NS_MS)
+#define SKIP_MAX	(1U << 30)	/* a SKIP further ahead is bogus */
+#define IP4_UDP_HDRLEN	28
+#define IP6_UDP_HDRLEN	48
+#define TICK_NS		(100 * NS_MS)
+#define TAIL_RESEND_MAX	32	/* oldest frames resent after the RTO */
 
-static uint8_t	 fbuf[SYNC_FRAME_MAX + 64];
-
-uint32_t
-syncd_now_s(void)
-{
-	return (uint32_t)(ev_now_ns() / 1000000000ULL) + 1;
-}
+/* Frame buffers: one frame being sealed, one body being built, a batch
+ * of received datagrams. */
+struct transport_bufs {
+	uint8_t		 frame[SYNC_FRAME_MAX + 64];
+	uint8_t		 body[SYNC_FRAME_MAX];
+	uint8_t		 rx[SYNCD_RECV_BATCH][SYNCD_RECV_BUFLEN];
+};
 
 const char *
-bulk_rx_name(enum bulk_rx_state s)
+bulk_req_name(enum bulk_req_state s)
 {
 	static const char *names[] = { "none", "requested", "running",
 	    "done", "failed" };
@@ -49,7 +61,8 @@ bulk_rx_name(enum bulk_rx_state s)
 static size_t
 body_cap(const struct syncd *sd)
 {
-	size_t ip = sd->listen.ss_family == AF_INET6 ? 48 : 28;
+	size_t ip = sd->listen.ss_family == AF_INET6 ? IP6_UDP_HDRLEN :
+	    IP4_UDP_HDRLEN;
 	size_t n = (size_t)sd->mtu - ip - SYNC_HDRLEN;
 
 	if (sd->have_key)
@@ -90,6 +103,7 @@ static int
 send_reliable(struct peer *p, const uint8_t *body, size_t blen)
 {
 	struct syncd *sd = p->sd;
+	uint8_t *fbuf = sd->bufs->frame;
 	struct txslot *s;
 	size_t len, off = body_off(sd);
 
@@ -118,6 +132,7 @@ static void
 send_ctl(struct peer *p, const uint8_t *body, size_t blen)
 {
 	struct syncd *sd = p->sd;
+	uint8_t *fbuf = sd->bufs->frame;
 	size_t len, off = body_off(sd);
 
 	memcpy(fbuf + off, body, blen);
@@ -156,16 +171,16 @@ static void
 ack_encode(struct peer *p, struct wr *w)
 {
 	struct sync_ack a;
-	uint32_t s, hi = 0;
+	uint32_t hi = 0;
 	int in_gap = 0;
 
 	memset(&a, 0, sizeof(a));
 	a.session = p->rx_session;
 	a.next = p->rx_next;
-	for (s = p->rx_next + 1; s != p->rx_next + SYNCD_WINDOW; s++)
+	for (uint32_t s = p->rx_next + 1; s != p->rx_next + SYNCD_WINDOW; s++)
 		if (p->rx[s % SYNCD_WINDOW].have)
 			hi = s;
-	for (s = p->rx_next; hi != 0 && s < hi; s++) {
+	for (uint32_t s = p->rx_next; hi != 0 && s < hi; s++) {
 		if (!p->rx[s % SYNCD_WINDOW].have) {
 			if (!in_gap) {
 				if (a.nranges == SYNC_ACK_MAXRANGES)
@@ -194,7 +209,8 @@ send_ack(struct peer *p, int hello)
 
 	wr_init(&w, body, sizeof(body));
 	if (hello) {
-		h.flags = sd->first_bulk ? SYNC_H_BULK_DONE : 0;
+		h.flags = sd->first_bulk != FIRST_BULK_PENDING ?
+		    SYNC_H_BULK_DONE : 0;
 		h.internal = (uint32_t)cache_count(sd->internal);
 		sync_hello_encode(&w, &h);
 	}
@@ -218,26 +234,24 @@ send_ctl_rec(struct peer *p, int type, uint32_t id, uint32_t count)
 		send_ctl(p, body, w.off);
 }
 
-int
+void
 peer_request_bulk(struct peer *p, int reset_tries)
 {
 	if (reset_tries) {
-		p->brx_tries = 0;
-		p->brx_start_ns = ev_now_ns();
+		p->bulk_req_tries = 0;
+		p->bulk_req_start_ns = ev_now_ns();
 	}
-	p->brx_tries++;
-	p->brx_id = randombytes_random() | 1;
-	p->brx = BRX_SENT;
-	p->brx_deadline = ev_now_ns() + SYNCD_BULK_RETRY_MS * NS_MS;
-	send_ctl_rec(p, SYNC_R_BULK_REQ, p->brx_id, 0);
-	return 0;
+	p->bulk_req_tries++;
+	p->bulk_req_id = randombytes_random() | 1;
+	p->bulk_req = BULK_REQ_SENT;
+	p->bulk_req_deadline = ev_now_ns() + SYNCD_BULK_RETRY_MS * NS_MS;
+	send_ctl_rec(p, SYNC_R_BULK_REQ, p->bulk_req_id, 0);
 }
 
-int
+void
 peer_request_diff(struct peer *p, uint32_t id)
 {
 	send_ctl_rec(p, SYNC_R_DIFF_REQ, id, 0);
-	return 0;
 }
 
 int
@@ -254,8 +268,8 @@ peer_in_sync(const struct peer *p, char *why, size_t len)
 		    (double)(now - p->last_rx_ns) / 1e9);
 		return 0;
 	}
-	if (p->brx == BRX_SENT || p->brx == BRX_RUNNING) {
-		snprintf(why, len, "bulk %s", bulk_rx_name(p->brx));
+	if (p->bulk_req == BULK_REQ_SENT || p->bulk_req == BULK_REQ_RUNNING) {
+		snprintf(why, len, "bulk %s", bulk_req_name(p->bulk_req));
 		return 0;
 	}
 	if (p->bulk.active) {
@@ -263,7 +277,7 @@ peer_in_sync(const struct peer *p, char *why, size_t len)
 		return 0;
 	}
 	if (p->tx_next - p->tx_una > 0 &&
-	    now - p->last_progress_ns > 1000 * NS_MS) {
+	    now - p->last_progress_ns > STALLED_NS) {
 		snprintf(why, len, "%u frames unacknowledged",
 		    p->tx_next - p->tx_una);
 		return 0;
@@ -272,174 +286,20 @@ peer_in_sync(const struct peer *p, char *why, size_t len)
 	return 1;
 }
 
-/* Live records for every peer: pending expectation records, then the
- * queue of changed states. Returns the body length (0: nothing). */
-static size_t
-build_live(struct syncd *sd, uint8_t *body, size_t cap, uint32_t *nstates)
-{
-	struct centry *e;
-	struct ct_state st;
-	struct sync_update u;
-	struct wr w;
-	uint32_t now = syncd_now_s();
-	size_t save, klen;
-
-	*nstates = 0;
-	wr_init(&w, body, cap);
-	if (sd->xqlen > 0 && sd->xqlen <= cap) {
-		wr_bytes(&w, sd->xq, sd->xqlen);
-		sd->xqlen = 0;
-	}
-	while ((e = cache_peek(sd->internal)) != NULL) {
-		save = w.off;
-		if (e->flags & CE_DEAD) {
-			cache_dequeue(sd->internal);
-			free(e);
-			continue;
-		}
-		if (e->flags & CE_DELETED) {
-			if (e->flags & CE_SENT) {
-				klen = sync_key_len(e->rec, e->len);
-				wr_u8(&w, SYNC_R_DELETE);
-				wr_u8(&w, (uint8_t)klen);
-				wr_bytes(&w, e->rec, klen);
-				if (w.err)
-					goto full;
-				(*nstates)++;
-			}
-			cache_dequeue(sd->internal);
-			free(e);
-			continue;
-		}
-		if (centry_state(e, now, &st) == -1) {
-			cache_dequeue(sd->internal);
-			continue;
-		}
-		if (!(e->flags & CE_SENT) || (e->chg & CHG_FULL)) {
-			if (sync_state_encode(&w, SYNC_R_STATE, &st) == -1)
-				goto full;
-		} else {
-			u.mask = (e->chg & 0x1f) | SYNC_U_TIMEOUT;
-			u.st = st;
-			if (sync_update_encode(&w, &u) == -1)
-				goto full;
-		}
-		cache_dequeue(sd->internal);
-		e->flags |= CE_SENT;
-		e->chg = 0;
-		(*nstates)++;
-		continue;
- full:
-		w.err = 0;
-		w.len += w.off - save;
-		w.off = save;
-		if (save == 0) {
-			/* Cannot be encoded at all: do not stall the queue. */
-			cache_dequeue(sd->internal);
-			if (e->flags & CE_DELETED)
-				free(e);
-			continue;
-		}
-		break;
-	}
-	return w.off;
-}
-
-/* The next frame of a bulk or diff stream to p (0: nothing). */
-static size_t
-build_stream(struct peer *p, struct stream *s, int kind, uint8_t *body,
-    size_t cap)
-{
-	struct syncd *sd = p->sd;
-	struct cache *c = kind == STREAM_BULK ? sd->internal : p->ext;
-	struct sync_ctl ctl;
-	struct centry *e;
-	struct wr w;
-	uint32_t now = syncd_now_s();
-	size_t save;
-
-	wr_init(&w, body, cap);
-	if (!s->begun) {
-		ctl.id = s->id;
-		ctl.count = 0;
-		if (kind == STREAM_BULK)
-			sync_ctl_encode(&w, SYNC_R_BULK_BEGIN, &ctl);
-		s->begun = 1;
-		s->pos = 0;
-		s->exp_pos = 0;
-		s->epoch = cache_epoch(c);
-	}
-	if (kind == STREAM_BULK) {
-		while (s->exp_pos < sd->nexp) {
-			save = w.off;
-			if (sync_expect_encode(&w, SYNC_R_EXPECT,
-			    &sd->exp[s->exp_pos]) == -1) {
-				w.err = 0;
-				w.len += w.off - save;
-				w.off = save;
-				return w.off;
-			}
-			s->exp_pos++;
-		}
-	}
-	if (s->epoch != cache_epoch(c)) {
-		/* The table was rebuilt: start over (repeats are harmless). */
-		s->pos = 0;
-		s->epoch = cache_epoch(c);
-	}
-	while ((e = cache_next(c, &s->pos)) != NULL) {
-		save = w.off;
-		/* The cached value as it is, plus the time left. */
-		if (sync_state_encode_value(&w, kind == STREAM_BULK ?
-		    SYNC_R_STATE : SYNC_R_DIFF_STATE, e->rec, e->len,
-		    e->expire != 0, e->expire > now ? e->expire - now : 1)
-		    == -1) {
-			w.err = 0;
-			w.len += w.off - save;
-			w.off = save;
-			if (save == 0)
-				continue;	/* cannot be encoded: skip */
-			s->pos--;
-			return w.off;
-		}
-		s->count++;
-		p->st.tx_states++;
-		/* Sent: its delete must reach the peers (adopted states
-		 * are only ever sent this way). */
-		if (kind == STREAM_BULK)
-			e->flags |= CE_SENT;
-	}
-	ctl.id = s->id;
-	ctl.count = s->count;
-	save = w.off;
-	if (sync_ctl_encode(&w, kind == STREAM_BULK ? SYNC_R_BULK_END :
-	    SYNC_R_DIFF_END, &ctl) == -1) {
-		w.err = 0;
-		w.off = save;
-		return w.off;
-	}
-	s->active = 0;
-	if (kind == STREAM_BULK) {
-		p->st.bulks_sent++;
-		log_info("bulk to %s done: %u states", p->name, s->count);
-	}
-	return w.off;
-}
-
 static void
 pump(struct syncd *sd)
 {
-	static uint8_t body[SYNC_FRAME_MAX];
+	uint8_t *body = sd->bufs->body;
 	struct peer *p;
 	size_t cap = body_cap(sd), blen;
 	uint32_t n;
-	int budget = PUMP_BUDGET, alive, room, i, more = 0;
+	int budget = PUMP_BUDGET, alive, room, more = 0;
 
 	/* Live updates first, to every live peer at once. */
-	while (cache_queued(sd->internal) > 0 || sd->xqlen > 0) {
+	while (cache_queued(sd->internal) > 0 || sd->expect_queue_len > 0) {
 		alive = 0;
 		room = 1;
-		for (i = 0; i < sd->npeers; i++) {
+		for (int i = 0; i < sd->npeers; i++) {
 			p = sd->peers[i];
 			if (!p->alive)
 				continue;
@@ -453,9 +313,9 @@ pump(struct syncd *sd)
 			more = 1;
 			break;
 		}
-		if ((blen = build_live(sd, body, cap, &n)) == 0)
+		if ((blen = stream_build_live(sd, body, cap, &n)) == 0)
 			break;
-		for (i = 0; i < sd->npeers; i++) {
+		for (int i = 0; i < sd->npeers; i++) {
 			p = sd->peers[i];
 			if (!p->alive)
 				continue;
@@ -464,21 +324,16 @@ pump(struct syncd *sd)
 		}
 	}
 	/* Then bulk and diff streams, with what is left of the turn. */
-	for (i = 0; i < sd->npeers && !more; i++) {
+	for (int i = 0; i < sd->npeers && !more; i++) {
 		p = sd->peers[i];
 		if (!p->alive)
 			continue;
-		while ((p->bulk.active || p->diff.active) && win_room(p)) {
+		while (stream_pending(p) && win_room(p)) {
 			if (budget-- <= 0) {
 				more = 1;
 				break;
 			}
-			if (p->bulk.active)
-				blen = build_stream(p, &p->bulk, STREAM_BULK,
-				    body, cap);
-			else
-				blen = build_stream(p, &p->diff, STREAM_DIFF,
-				    body, cap);
+			blen = stream_build_next(p, body, cap);
 			if (blen > 0)
 				send_reliable(p, body, blen);
 		}
@@ -506,7 +361,8 @@ transport_kick(struct syncd *sd)
 	sd->pump_armed = 1;
 	/* A few queued states wait a moment for company: fuller frames. */
 	q = cache_queued(sd->internal);
-	ev_timer_arm(sd->pump_t, q == 0 || q >= 40 ? 0 : PUMP_COALESCE_NS);
+	ev_timer_arm(sd->pump_t, q == 0 || q >= PUMP_COALESCE_MAX ? 0 :
+	    PUMP_COALESCE_NS);
 }
 
 static void
@@ -526,7 +382,6 @@ rx_ack(struct peer *p, const struct sync_ack *a)
 {
 	struct syncd *sd = p->sd;
 	uint64_t now = ev_now_ns();
-	uint32_t s;
 	int n = 0, skip = 0;
 
 	if (a->session != sd->session)
@@ -544,8 +399,8 @@ rx_ack(struct peer *p, const struct sync_ack *a)
 		p->last_progress_ns = now;
 	}
 	for (int i = 0; i < a->nranges; i++) {
-		for (s = a->range[i].from; s <= a->range[i].to && n < 256;
-		    s++, n++) {
+		for (uint32_t s = a->range[i].from; s <= a->range[i].to &&
+		    n < ACK_RESEND_MAX; s++, n++) {
 			if (s < p->tx_una)
 				skip = 1;
 			else if (s < p->tx_next)
@@ -569,7 +424,7 @@ sweep_ext(struct peer *p)
 	uint64_t t0 = ev_now_ns();
 
 	while ((e = cache_next(p->ext, &pos)) != NULL) {
-		if (e->gen != p->gen) {
+		if (e->gen != p->bulk_gen) {
 			engine_ext_drop(p, cache_take_at(p->ext, pos));
 			n++;
 		}
@@ -579,7 +434,7 @@ sweep_ext(struct peer *p)
 		    p->name, n, (double)(ev_now_ns() - t0) / 1e9);
 }
 
-static void deliver(struct peer *, uint8_t *, size_t, int);
+static void rx_deliver(struct peer *, const uint8_t *, size_t);
 
 /* Transport records; the rest goes to the engine. */
 static void
@@ -592,10 +447,8 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 
 	switch (type) {
 	case SYNC_R_HELLO:
-		if (sync_hello_decode(v, &h) == 0) {
-			p->peer_flags = h.flags;
+		if (sync_hello_decode(v, &h) == 0)
 			p->peer_internal = h.internal;
-		}
 		return;
 	case SYNC_R_ACK:
 		if (sync_ack_decode(v, &a) == 0)
@@ -606,7 +459,7 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 	case SYNC_R_SKIP:
 		if (sync_ctl_decode(v, type, &c) == -1 || !p->rx_valid)
 			return;
-		if (c.id > p->rx_next && c.id - p->rx_next < (1U << 30)) {
+		if (c.id > p->rx_next && c.id - p->rx_next < SKIP_MAX) {
 			/* Frames of a session we joined late are not lost. */
 			if (p->rx_delivered > 0)
 				p->st.lost += c.id - p->rx_next;
@@ -619,8 +472,9 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 				r->have = 0;
 			}
 			p->rx_next = c.id;
-			deliver(p, NULL, 0, 0);
-			if (p->brx != BRX_SENT && p->brx != BRX_RUNNING)
+			rx_deliver(p, NULL, 0);
+			if (p->bulk_req != BULK_REQ_SENT &&
+			    p->bulk_req != BULK_REQ_RUNNING)
 				peer_request_bulk(p, 1);
 		}
 		p->ack_now = 1;
@@ -630,21 +484,15 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 			return;
 		if (p->bulk.active && p->bulk.id == c.id)
 			return;
-		memset(&p->bulk, 0, sizeof(p->bulk));
-		p->bulk.active = 1;
-		p->bulk.id = c.id;
 		log_info("bulk to %s requested", p->name);
-		transport_kick(sd);
+		stream_start_bulk(p, c.id);
 		return;
 	case SYNC_R_DIFF_REQ:
 		if (sync_ctl_decode(v, type, &c) == -1)
 			return;
 		if (p->diff.active && p->diff.id == c.id)
 			return;
-		memset(&p->diff, 0, sizeof(p->diff));
-		p->diff.active = 1;
-		p->diff.id = c.id;
-		transport_kick(sd);
+		stream_start_diff(p, c.id);
 		return;
 	}
 	if (!reliable)
@@ -653,28 +501,28 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 	case SYNC_R_BULK_BEGIN:
 		if (sync_ctl_decode(v, type, &c) == -1)
 			return;
-		p->gen++;
+		p->bulk_gen++;
 		p->nexp = 0;
-		if ((p->brx == BRX_SENT || p->brx == BRX_RUNNING) &&
-		    c.id == p->brx_id)
-			p->brx = BRX_RUNNING;
+		if ((p->bulk_req == BULK_REQ_SENT ||
+		    p->bulk_req == BULK_REQ_RUNNING) && c.id == p->bulk_req_id)
+			p->bulk_req = BULK_REQ_RUNNING;
 		return;
 	case SYNC_R_BULK_END:
 		if (sync_ctl_decode(v, type, &c) == -1)
 			return;
 		sweep_ext(p);
 		p->st.bulks_received++;
-		if (c.id == p->brx_id && p->brx == BRX_RUNNING) {
-			p->brx = BRX_DONE;
+		if (c.id == p->bulk_req_id && p->bulk_req == BULK_REQ_RUNNING) {
+			p->bulk_req = BULK_REQ_DONE;
 			log_info("bulk from %s done: %u states in %.3f s",
 			    p->name, c.count,
-			    (double)(ev_now_ns() - p->brx_start_ns) / 1e9);
+			    (double)(ev_now_ns() - p->bulk_req_start_ns) / 1e9);
 			engine_update_demote(sd);
 		}
 		return;
 	case SYNC_R_DIFF_END:
-		if (sync_ctl_decode(v, type, &c) == 0 && sd->diff_done != NULL)
-			sd->diff_done(sd, p, c.id, c.count);
+		if (sync_ctl_decode(v, type, &c) == 0)
+			diff_peer_done(sd->diff, p, c.id);
 		return;
 	default:
 		engine_rx_record(p, type, v);
@@ -695,13 +543,16 @@ process_body(struct peer *p, const uint8_t *body, size_t blen, int reliable)
 		p->st.rx_malformed++;
 }
 
-/* A reliable frame arrived (or NULL: just drain the buffer). */
+/*
+ * Process the reliable frame with the next sequence number (body; NULL
+ * when there is none), then the frames buffered after it, in order.
+ */
 static void
-deliver(struct peer *p, uint8_t *body, size_t blen, int have_seq_is_next)
+rx_deliver(struct peer *p, const uint8_t *body, size_t blen)
 {
 	struct rxslot *r;
 
-	if (have_seq_is_next) {
+	if (body != NULL) {
 		process_body(p, body, blen, 1);
 		p->rx_next++;
 		p->rx_delivered++;
@@ -724,14 +575,11 @@ peer_up(struct peer *p, int first)
 {
 	p->alive = 1;
 	log_info("peer %s is alive", p->name);
-	if (!first && !p->bulk.active) {
-		/* Back after an outage: it missed what we sent meanwhile. */
-		memset(&p->bulk, 0, sizeof(p->bulk));
-		p->bulk.active = 1;
-		p->bulk.id = 0;
-	}
+	/* Back after an outage: it missed what we sent meanwhile. */
+	if (!first && !p->bulk.active)
+		stream_start_bulk(p, 0);
 	/* Our requests had given up on it: ask again now it is here. */
-	if (p->brx == BRX_FAILED || p->brx == BRX_NONE)
+	if (p->bulk_req == BULK_REQ_FAILED || p->bulk_req == BULK_REQ_NONE)
 		peer_request_bulk(p, 1);
 	engine_update_demote(p->sd);
 	transport_kick(p->sd);
@@ -839,7 +687,7 @@ rx_frame(struct syncd *sd, struct peer *p, uint8_t *buf, size_t len)
 		return;
 	}
 	if (h.seq == p->rx_next) {
-		deliver(p, body, blen, 1);
+		rx_deliver(p, body, blen);
 	} else {
 		r = &p->rx[h.seq % SYNCD_WINDOW];
 		if (r->have) {
@@ -850,7 +698,7 @@ rx_frame(struct syncd *sd, struct peer *p, uint8_t *buf, size_t len)
 			r->have = 1;
 		}
 		/* A gap: tell the sender soon. */
-		if (ev_now_ns() - p->last_nack_ns > 2 * NS_MS) {
+		if (ev_now_ns() - p->last_nack_ns > NACK_GAP_NS) {
 			p->last_nack_ns = ev_now_ns();
 			p->ack_now = 1;
 		}
@@ -858,34 +706,34 @@ rx_frame(struct syncd *sd, struct peer *p, uint8_t *buf, size_t len)
 	if (++p->rx_unacked >= ACK_EVERY)
 		p->ack_now = 1;
 	if (!ev_timer_pending(sd->ack_t))
-		ev_timer_arm(sd->ack_t, 1 * NS_MS);
+		ev_timer_arm(sd->ack_t, ACK_DELAY_NS);
 }
 
 static void
 read_cb(int fd, int events, void *arg)
 {
-	static uint8_t bufs[RECV_BATCH][2048];
 	struct syncd *sd = arg;
-	struct mmsghdr mm[RECV_BATCH];
-	struct iovec iov[RECV_BATCH];
-	struct sockaddr_storage from[RECV_BATCH];
+	uint8_t (*bufs)[SYNCD_RECV_BUFLEN] = sd->bufs->rx;
+	struct mmsghdr mm[SYNCD_RECV_BATCH];
+	struct iovec iov[SYNCD_RECV_BATCH];
+	struct sockaddr_storage from[SYNCD_RECV_BATCH];
 	struct peer *p;
-	int n, i, round;
+	int n;
 
-	for (round = 0; round < RECV_ROUNDS; round++) {
+	for (int round = 0; round < RECV_ROUNDS; round++) {
 		memset(mm, 0, sizeof(mm));
-		for (i = 0; i < RECV_BATCH; i++) {
+		for (int i = 0; i < SYNCD_RECV_BATCH; i++) {
 			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = sizeof(bufs[i]);
+			iov[i].iov_len = SYNCD_RECV_BUFLEN;
 			mm[i].msg_hdr.msg_iov = &iov[i];
 			mm[i].msg_hdr.msg_iovlen = 1;
 			mm[i].msg_hdr.msg_name = &from[i];
 			mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
 		}
-		n = recvmmsg(fd, mm, RECV_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(fd, mm, SYNCD_RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
-		for (i = 0; i < n; i++) {
+		for (int i = 0; i < n; i++) {
 			if ((p = find_peer(sd, &from[i])) == NULL) {
 				sd->rx_unknown++;
 				continue;
@@ -897,10 +745,10 @@ read_cb(int fd, int events, void *arg)
 			}
 			rx_frame(sd, p, bufs[i], mm[i].msg_len);
 		}
-		if (n < RECV_BATCH)
+		if (n < SYNCD_RECV_BATCH)
 			break;
 	}
-	for (i = 0; i < sd->npeers; i++)
+	for (int i = 0; i < sd->npeers; i++)
 		if (sd->peers[i]->ack_now)
 			send_ack(sd->peers[i], 0);
 	transport_kick(sd);
@@ -922,13 +770,12 @@ ack_cb(struct ev_timer *t, void *arg)
 static void
 tick_cb(struct ev_timer *t, void *arg)
 {
-	static uint64_t last_hello;
 	struct syncd *sd = arg;
 	uint64_t now = ev_now_ns();
-	int hello = now - last_hello >= 1000 * NS_MS;
+	int hello = now - sd->last_hello_ns >= HELLO_NS;
 
 	if (hello)
-		last_hello = now;
+		sd->last_hello_ns = now;
 	for (int i = 0; i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
 
@@ -940,26 +787,27 @@ tick_cb(struct ev_timer *t, void *arg)
 		if (p->alive && p->tx_una != p->tx_next &&
 		    now - p->last_progress_ns > RTO_NS) {
 			for (uint32_t s = p->tx_una; s != p->tx_next &&
-			    s - p->tx_una < 32; s++)
+			    s - p->tx_una < TAIL_RESEND_MAX; s++)
 				if (now - p->win[s % SYNCD_WINDOW].sent_ns >
 				    RTO_NS)
 					resend(p, s, now);
 		}
-		if (p->brx == BRX_SENT && now > p->brx_deadline) {
-			if (p->brx_tries >= SYNCD_BULK_TRIES) {
-				p->brx = BRX_FAILED;
+		if (p->bulk_req == BULK_REQ_SENT &&
+		    now > p->bulk_req_deadline) {
+			if (p->bulk_req_tries >= SYNCD_BULK_TRIES) {
+				p->bulk_req = BULK_REQ_FAILED;
 				log_warnx("bulk from %s failed after %d "
-				    "requests", p->name, p->brx_tries);
+				    "requests", p->name, p->bulk_req_tries);
 			} else
 				peer_request_bulk(p, 0);
-		} else if (p->brx == BRX_RUNNING && !p->alive) {
+		} else if (p->bulk_req == BULK_REQ_RUNNING && !p->alive) {
 			peer_request_bulk(p, 0);
 		}
 	}
 	engine_update_demote(sd);
 	engine_expire(sd);
 	transport_kick(sd);
-	ev_timer_arm(t, 100 * NS_MS);
+	ev_timer_arm(t, TICK_NS);
 }
 
 int
@@ -1002,6 +850,8 @@ transport_open(struct syncd *sd)
 {
 	int fd, one = 1, sz = 16 << 20;
 
+	if ((sd->bufs = calloc(1, sizeof(*sd->bufs))) == NULL)
+		return -1;
 	sd->session = (uint64_t)(util_wallclock() * 1000.0) << 16 |
 	    (randombytes_random() & 0xffff);
 	if ((fd = socket(sd->listen.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
@@ -1026,7 +876,7 @@ transport_open(struct syncd *sd)
 	    (sd->pump_t = ev_timer_new(sd->loop, pump_cb, sd)) == NULL ||
 	    (sd->ack_t = ev_timer_new(sd->loop, ack_cb, sd)) == NULL)
 		return -1;
-	ev_timer_arm(sd->tick, 10 * NS_MS);
+	ev_timer_arm(sd->tick, FIRST_TICK_NS);
 	for (int i = 0; i < sd->npeers; i++) {
 		send_ack(sd->peers[i], 1);
 		peer_request_bulk(sd->peers[i], 1);
@@ -1037,7 +887,7 @@ transport_open(struct syncd *sd)
 static int
 flushed(struct syncd *sd)
 {
-	if (cache_queued(sd->internal) > 0 || sd->xqlen > 0) {
+	if (cache_queued(sd->internal) > 0 || sd->expect_queue_len > 0) {
 		for (int i = 0; i < sd->npeers; i++)
 			if (sd->peers[i]->alive)
 				return 0;
@@ -1085,4 +935,6 @@ transport_close(struct syncd *sd)
 		close(sd->sock);
 		sd->sock = -1;
 	}
+	free(sd->bufs);
+	sd->bufs = NULL;
 }

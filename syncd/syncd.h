@@ -1,7 +1,16 @@
 /*
- * syncd.h: the daemon's shared state: settings, caches, peers, and the
- * interfaces between main.c (kernel side, control), peer.c (transport)
- * and engine.c (caches, commit, diff).
+ * syncd.h: the daemon's shared state (settings, caches, peers) and the
+ * interfaces between its parts:
+ *   main.c	options, config, opening everything, the loop, shutdown
+ *   peer.c	the transport: socket, reliable frames, acks, liveness
+ *   stream.c	what goes into frames: live updates, bulk and diff streams
+ *   engine.c	the caches: own states from the kernel, peers' states,
+ *		expiry, resync, demotion
+ *   stage.c	staging peers' states into the kernel, paced
+ *   control.c	the control socket: status, subscriptions, requests
+ *   commit.c	the commit (peers' states into the kernel, adopted)
+ *   diff.c	the diff (what peers hold for us against the kernel)
+ *   ct.c, ct_msg.c, cache.c	conntrack netlink and the caches
  */
 #ifndef SYNCD_SYNCD_H
 #define SYNCD_SYNCD_H
@@ -16,8 +25,8 @@
 #include "ct.h"
 #include "ev.h"
 #include "sbuf.h"
-#include "state.h"
 #include "sync.h"
+#include "sync_state.h"
 
 #define SYNCD_MAXPEERS		8
 #define SYNCD_CONTROL		"/run/syncd.sock"
@@ -26,13 +35,36 @@
 #define SYNCD_BULK_TRIES	10
 #define SYNCD_BULK_RETRY_MS	1000
 #define SYNCD_MAXEXPECT		4096
+#define SYNCD_EXPECT_QUEUE	1024	/* live expectation records, bytes */
+#define SYNCD_RECV_BATCH	64	/* datagrams per recvmmsg */
+#define SYNCD_RECV_BUFLEN	2048
+/* Demotion asked of carpd until the first bulk is in (same value as
+ * carpd's). */
+#define SYNCD_DEMOTE_PENDING	32
+#define SYNCD_DEMOTE_LINK_DOWN	1	/* no peer alive */
+#define NS_MS			1000000ULL
 
-enum bulk_rx_state {
-	BRX_NONE,
-	BRX_SENT,	/* request sent, waiting for BEGIN */
-	BRX_RUNNING,	/* BEGIN seen */
-	BRX_DONE,
-	BRX_FAILED,
+/* Monotonic seconds, from 1: the caches' clock (0 means "no expiry"). */
+static inline uint32_t
+syncd_now_s(void)
+{
+	return (uint32_t)(ev_now_ns() / 1000000000ULL) + 1;
+}
+
+/* Our bulk request to one peer. */
+enum bulk_req_state {
+	BULK_REQ_NONE,
+	BULK_REQ_SENT,		/* request sent, waiting for BEGIN */
+	BULK_REQ_RUNNING,	/* BEGIN seen */
+	BULK_REQ_DONE,
+	BULK_REQ_FAILED,
+};
+
+/* The first bulk from any peer, which gates our own table dump. */
+enum first_bulk {
+	FIRST_BULK_PENDING,
+	FIRST_BULK_DONE,
+	FIRST_BULK_FAILED,	/* no peer answered */
 };
 
 /* What the node streams to one peer besides live updates. */
@@ -105,19 +137,20 @@ struct peer {
 
 	uint64_t	 last_rx_ns;	/* 0: never */
 	int		 alive;
-	uint8_t		 peer_flags;	/* from HELLO */
-	uint32_t	 peer_internal;
+	uint32_t	 peer_internal;	/* from HELLO */
 
 	/* Streams we send to the peer. */
 	struct stream	 bulk, diff;
 
 	/* Our bulk request to the peer. */
-	enum bulk_rx_state brx;
-	uint32_t	 brx_id;
-	int		 brx_tries;
-	uint64_t	 brx_deadline;
-	uint64_t	 brx_start_ns;
-	uint8_t		 gen;
+	enum bulk_req_state bulk_req;
+	uint32_t	 bulk_req_id;
+	int		 bulk_req_tries;
+	uint64_t	 bulk_req_deadline;
+	uint64_t	 bulk_req_start_ns;
+	/* Generation of the peer's bulk; entries older than the latest
+	 * bulk are swept at its end. */
+	uint8_t		 bulk_gen;
 
 	/* What the peer holds as its own: states and expectations. */
 	struct cache	*ext;
@@ -126,11 +159,16 @@ struct peer {
 	struct cache	*unstage;
 	struct ct_expect *exp;
 	size_t		 nexp;
+	size_t		 expire_pos;	/* expiry scan of ext */
 
 	struct peer_stats st;
 };
 
-struct diff_req;
+struct control;
+struct commit;
+struct diff;
+struct stage;
+struct transport_bufs;
 
 struct syncd {
 	struct ev_loop	*loop;
@@ -142,7 +180,7 @@ struct syncd {
 	int		 have_key;
 	uint8_t		 key[SYNC_KEYLEN];
 	int		 mtu;
-	char		 control[108];
+	char		 control_path[108];
 
 	uint64_t	 session;
 	int		 sock;
@@ -152,22 +190,23 @@ struct syncd {
 	struct cache	*internal;
 	struct ct_expect *exp;		/* our expectations */
 	size_t		 nexp;
-	uint8_t		 igen;		/* resync generation */
-	int		 resyncing;
+	uint8_t		 resync_gen;	/* kernel re-read generation */
 	int		 adopting;	/* commit merging peers' states */
 	/* Destroyed while a dump runs: its older entries must not bring
 	 * them back. Emptied when no dump runs. */
 	struct cache	*dump_gone;
-	uint64_t	 dump_stale;	/* dump entries skipped for that */
+	uint64_t	 dump_stale_skipped;	/* dump entries skipped so */
 
-	/* First bulk: 0 pending, 1 done, 2 failed. */
-	int		 first_bulk;
+	enum first_bulk	 first_bulk;
 	int		 demote;
 	char		 demote_reason[64];
 
-	struct ev_timer	*tick, *pump_t, *ack_t, *stage_t;
+	struct ev_timer	*tick, *pump_t, *ack_t;
+	uint64_t	 last_hello_ns;
+	struct transport_bufs *bufs;	/* peer.c: frame buffers */
 	struct ct_handle *ct;
-	int		 stage;		/* stage peers' states */
+	int		 stage_enabled;	/* stage peers' states */
+	struct stage	*stage;		/* stage.c */
 	uint64_t	 staged;
 	uint64_t	 last_state_ns;	/* last peer state rx */
 	int		 pump_armed;
@@ -175,18 +214,13 @@ struct syncd {
 	uint64_t	 sync_flows;	/* events of the sync link itself */
 	uint64_t	 peer_owned;	/* dumped states peers own */
 
-	/* Pending live expectation records (small). */
-	uint8_t		 xq[1024];	/* fits any frame body */
-	size_t		 xqlen;
+	/* Pending live expectation records; fits any frame body. */
+	uint8_t		 expect_queue[SYNCD_EXPECT_QUEUE];
+	size_t		 expect_queue_len;
 
-	/* Hooks set by main.c. */
-	void		(*first_bulk_hook)(struct syncd *);
-	void		(*demote_changed)(struct syncd *);
-	void		(*diff_done)(struct syncd *, struct peer *,
-			    uint32_t id, uint32_t count);
-	void		(*diff_state)(struct syncd *, struct peer *,
-			    const struct ct_state *);
-	void		*arg;
+	/* Set by control_open(); NULL without a control socket. */
+	struct control	*control;
+	struct diff	*diff;
 };
 
 /* peer.c: transport. */
@@ -196,11 +230,25 @@ int		 transport_open(struct syncd *);
 void		 transport_close(struct syncd *);
 void		 transport_kick(struct syncd *);	/* work to send */
 void		 transport_flush(struct syncd *, int timeout_ms);
-int		 peer_request_bulk(struct peer *, int reset_tries);
-int		 peer_request_diff(struct peer *, uint32_t id);
+void		 peer_request_bulk(struct peer *, int reset_tries);
+void		 peer_request_diff(struct peer *, uint32_t id);
 int		 peer_in_sync(const struct peer *, char *why, size_t len);
-uint32_t	 syncd_now_s(void);
-const char	*bulk_rx_name(enum bulk_rx_state);
+const char	*bulk_req_name(enum bulk_req_state);
+
+/* stream.c: frame bodies. */
+size_t		 stream_build_live(struct syncd *, uint8_t *body, size_t cap,
+		    uint32_t *nstates);
+size_t		 stream_build_next(struct peer *, uint8_t *body, size_t cap);
+int		 stream_pending(const struct peer *);
+void		 stream_start_bulk(struct peer *, uint32_t id);
+void		 stream_start_diff(struct peer *, uint32_t id);
+
+/* stage.c: staging peers' states into the kernel. */
+int		 stage_open(struct syncd *, int enabled);
+void		 stage_close(struct syncd *);
+void		 stage_kick(struct syncd *);	/* states to stage */
+size_t		 stage_run(struct syncd *, size_t budget);
+size_t		 stage_backlog(const struct syncd *);
 
 /* engine.c: caches. */
 void		 engine_own_state(struct syncd *, enum ct_event,
@@ -214,8 +262,6 @@ void		 engine_update_demote(struct syncd *);
 void		 engine_expire(struct syncd *);
 void		 engine_drop_queue(struct syncd *);
 void		 engine_ext_drop(struct peer *, struct centry *);
-size_t		 engine_stage(struct syncd *, size_t budget);
-size_t		 engine_stage_backlog(const struct syncd *);
 size_t		 engine_adopt(struct syncd *);
 /* Receive side: records from a peer, in order. */
 void		 engine_rx_record(struct peer *, uint8_t type, struct rd *);

@@ -243,7 +243,7 @@ test_enobufs(void **state)
 	}
 	for (i = 0; i < 20; i++) {
 		r = nl_read_events(evs, count_cb, NULL);
-		if (r == -2)
+		if (r == NL_EVENTS_LOST)
 			saw = 1;
 		if (r == 0)
 			break;

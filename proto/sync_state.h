@@ -1,10 +1,11 @@
 /*
- * state.h: a conntrack state and an expectation as syncd carries them
- * between the kernel (ct.c), the caches and the wire (proto/sync.c).
- * This is the "fat" interchange form; caches may store it more compactly.
+ * sync_state.h: the sync protocol's data model: a conntrack state and an
+ * expectation as syncd carries them between the kernel (syncd/ct.c), the
+ * caches and the wire (proto/sync.c). This is the "fat" interchange form;
+ * caches may store it more compactly.
  */
-#ifndef SYNCD_STATE_H
-#define SYNCD_STATE_H
+#ifndef PROTO_SYNC_STATE_H
+#define PROTO_SYNC_STATE_H
 
 #include <stdint.h>
 

@@ -1,0 +1,220 @@
+/*
+ * commit.c: the commit carpd asks for before taking over: first what is
+ * still waiting to be staged, then every peer's state not in the kernel
+ * yet, masters before related ones, a bounded number per loop turn; then
+ * peers' expectations, and the peers' states become our own. Every
+ * request that came meanwhile is answered when it is done.
+ */
+#include <stdlib.h>
+
+#include "control.h"
+#include "ctl.h"
+#include "log.h"
+
+#define COMMIT_CHUNK	4096	/* states per kernel request */
+#define COMMIT_BUDGET	65536	/* states per loop turn */
+
+/* Which of the peers' states a pass imports. */
+enum commit_pass {
+	COMMIT_MASTERS,		/* the staging backlog, then masters */
+	COMMIT_RELATED,		/* states with a master tuple */
+};
+
+struct commit {
+	struct syncd	 *sd;
+	struct ev_timer	 *timer;
+	int		  active;
+	enum commit_pass  pass;
+	int		  peer_idx;	/* peer whose cache is walked */
+	size_t		  pos;		/* in that cache */
+	uint64_t	  epoch;	/* of that cache when pos was valid */
+	size_t		  imported;	/* by the commit itself */
+	uint64_t	  refused_before; /* kernel import errors at start */
+	uint64_t	  start_ns;
+	struct ctl_conn	 *waiting[CTL_MAXCONN];
+	int		  nwaiting;
+	struct ct_state	 *chunk;
+};
+
+static uint64_t
+import_errors(const struct syncd *sd)
+{
+	return sd->ct != NULL ? ct_stats(sd->ct)->import_errors : 0;
+}
+
+static void
+commit_finish(struct commit *c)
+{
+	struct syncd *sd = c->sd;
+	uint64_t refused;
+	long adopted;
+	double ms;
+
+	for (int i = 0; i < sd->npeers; i++) {
+		struct peer *p = sd->peers[i];
+
+		if (p->nexp > 0 && sd->ct != NULL)
+			ct_import_expect(sd->ct, p->exp, p->nexp);
+		p->nexp = 0;
+	}
+	adopted = (long)engine_adopt(sd);
+	ms = (double)(ev_now_ns() - c->start_ns) / 1e6;
+	log_info("committed %ld states in %.0f ms (%zu imported now, the "
+	    "rest staged before)", adopted, ms, c->imported);
+	refused = import_errors(sd) - c->refused_before;
+	if (refused > 0)
+		log_warnx("commit: the kernel refused %llu states",
+		    (unsigned long long)refused);
+	for (int i = 0; i < c->nwaiting; i++) {
+		if (refused > 0)
+			ctl_replyf(c->waiting[i], 1, "committed %ld states in "
+			    "%.0f ms, %llu refused by the kernel", adopted,
+			    ms, (unsigned long long)refused);
+		else
+			ctl_replyf(c->waiting[i], 1, "committed %ld states in "
+			    "%.0f ms", adopted, ms);
+	}
+	c->nwaiting = 0;
+	c->active = 0;
+}
+
+static void
+commit_rewind(struct commit *c)
+{
+	c->peer_idx = 0;
+	c->pos = 0;
+	c->epoch = (uint64_t)-1;
+}
+
+/* Import the current pass's states of the peers' caches, at most
+ * *budget looked at. Returns 1 when every peer is done. */
+static int
+commit_import(struct commit *c, size_t *budget)
+{
+	struct syncd *sd = c->sd;
+	uint32_t now = syncd_now_s();
+	struct centry *e = NULL;
+	struct cache *ext;
+	size_t n;
+	long r;
+
+	while (*budget > 0 && c->peer_idx < sd->npeers) {
+		ext = sd->peers[c->peer_idx]->ext;
+		if (c->epoch != cache_epoch(ext)) {
+			c->pos = 0;
+			c->epoch = cache_epoch(ext);
+		}
+		n = 0;
+		while (n < COMMIT_CHUNK &&
+		    (e = cache_next(ext, &c->pos)) != NULL) {
+			*budget -= *budget > 0 ? 1 : 0;
+			if (e->flags & CE_STAGED)
+				continue;
+			if (centry_state(e, now, &c->chunk[n]) == -1)
+				continue;
+			if ((c->pass == COMMIT_MASTERS) !=
+			    !(c->chunk[n].fields & CT_F_MASTER))
+				continue;
+			n++;
+		}
+		if (n > 0 && sd->ct != NULL) {
+			r = ct_import(sd->ct, c->chunk, n);
+			if (r > 0)
+				c->imported += (size_t)r;
+		}
+		if (e == NULL) {
+			c->peer_idx++;
+			c->pos = 0;
+			c->epoch = (uint64_t)-1;
+		}
+	}
+	return c->peer_idx >= sd->npeers;
+}
+
+static void
+commit_step(struct ev_timer *t, void *arg)
+{
+	struct commit *c = arg;
+	struct syncd *sd = c->sd;
+	size_t budget = COMMIT_BUDGET, done;
+
+	/* First what is still waiting to be staged. */
+	while (c->pass == COMMIT_MASTERS && budget > 0 &&
+	    stage_backlog(sd) > 0) {
+		done = stage_run(sd, budget);
+		c->imported += done;
+		if (done == 0)
+			break;
+		budget -= done < budget ? done : budget;
+	}
+	if (stage_backlog(sd) > 0 && c->pass == COMMIT_MASTERS) {
+		ev_timer_arm(t, 0);
+		return;
+	}
+	/* Then anything not in the kernel yet: masters, then related. */
+	if (!commit_import(c, &budget)) {
+		ev_timer_arm(t, 0);
+		return;
+	}
+	if (c->pass == COMMIT_MASTERS) {
+		c->pass = COMMIT_RELATED;
+		commit_rewind(c);
+		ev_timer_arm(t, 0);
+		return;
+	}
+	commit_finish(c);
+}
+
+void
+commit_request(struct commit *c, struct ctl_conn *conn)
+{
+	if (c->nwaiting < CTL_MAXCONN)
+		c->waiting[c->nwaiting++] = conn;
+	if (c->active)
+		return;
+	c->active = 1;
+	c->pass = COMMIT_MASTERS;
+	commit_rewind(c);
+	c->imported = 0;
+	c->refused_before = import_errors(c->sd);
+	c->start_ns = ev_now_ns();
+	ev_timer_arm(c->timer, 0);
+}
+
+void
+commit_conn_closed(struct commit *c, struct ctl_conn *conn)
+{
+	for (int i = 0; i < c->nwaiting; i++) {
+		if (c->waiting[i] == conn) {
+			c->waiting[i] = c->waiting[--c->nwaiting];
+			break;
+		}
+	}
+}
+
+struct commit *
+commit_new(struct syncd *sd)
+{
+	struct commit *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->sd = sd;
+	c->chunk = calloc(COMMIT_CHUNK, sizeof(*c->chunk));
+	c->timer = ev_timer_new(sd->loop, commit_step, c);
+	if (c->chunk == NULL || c->timer == NULL) {
+		commit_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+commit_free(struct commit *c)
+{
+	if (c == NULL)
+		return;
+	ev_timer_free(c->timer);
+	free(c->chunk);
+	free(c);
+}

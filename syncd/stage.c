@@ -1,0 +1,229 @@
+/*
+ * stage.c: staging: peers' states go into the kernel in the background,
+ * in batches, so that a commit has only what arrived last (and related
+ * states, which wait for their masters) left to import; states a peer
+ * dropped leave the kernel the same way. Each peer's cache queue is its
+ * staging queue. The pace: a bulk being received comes first; while
+ * states stream in, paced slices; in a pause, back to back.
+ */
+#include <stdlib.h>
+
+#include "log.h"
+#include "syncd.h"
+
+#define STAGE_BATCH		2048	/* states per kernel request */
+#define STAGE_DELAY_NS		(2 * NS_MS)	/* after the first state */
+#define STAGE_BULK_WAIT_NS	(50 * NS_MS)	/* while a bulk comes in */
+#define STAGE_QUIET_NS		(20 * NS_MS)
+#define STAGE_BUSY_NS		(5 * NS_MS)
+#define STAGE_SLICE_MIN		512
+#define STAGE_SLICE_MAX		8192
+#define STAGE_SLICE_DIV		8
+/* Share of the time staging takes while states stream in: from
+ * STAGE_DUTY_MIN % with a small backlog up to all of it at
+ * STAGE_DUTY_FULL states waiting. */
+#define STAGE_DUTY_MIN		25
+#define STAGE_DUTY_FULL		65536
+
+struct stage {
+	struct ev_timer	*timer;
+	/* One batch: states to import, to delete, and the entries
+	 * imported (flagged once the kernel answered). */
+	struct ct_state	*imp, *del;
+	struct centry	**ents;
+};
+
+static void	stage_timer(struct ev_timer *, void *);
+
+int
+stage_open(struct syncd *sd, int enabled)
+{
+	struct stage *sg;
+
+	if ((sg = calloc(1, sizeof(*sg))) == NULL)
+		return -1;
+	sd->stage = sg;
+	sd->stage_enabled = enabled;
+	sg->imp = calloc(STAGE_BATCH, sizeof(*sg->imp));
+	sg->del = calloc(STAGE_BATCH, sizeof(*sg->del));
+	sg->ents = calloc(STAGE_BATCH, sizeof(*sg->ents));
+	sg->timer = ev_timer_new(sd->loop, stage_timer, sd);
+	if (sg->imp == NULL || sg->del == NULL || sg->ents == NULL ||
+	    sg->timer == NULL)
+		return -1;
+	return 0;
+}
+
+void
+stage_close(struct syncd *sd)
+{
+	struct stage *sg = sd->stage;
+
+	if (sg == NULL)
+		return;
+	ev_timer_free(sg->timer);
+	free(sg->imp);
+	free(sg->del);
+	free(sg->ents);
+	free(sg);
+	sd->stage = NULL;
+}
+
+void
+stage_kick(struct syncd *sd)
+{
+	struct stage *sg = sd->stage;
+
+	if (sd->stage_enabled && sg != NULL && sg->timer != NULL &&
+	    !ev_timer_pending(sg->timer))
+		ev_timer_arm(sg->timer, STAGE_DELAY_NS);
+}
+
+/*
+ * Take at most budget entries of p's staging queue into one batch:
+ * deletes in sg->del (*nd), imports in sg->imp (*ni, entries in
+ * sg->ents). Related states wait for the commit.
+ */
+static void
+stage_collect(struct syncd *sd, struct peer *p, size_t budget, size_t *ni,
+    size_t *nd)
+{
+	struct stage *sg = sd->stage;
+	uint32_t now = syncd_now_s();
+	struct centry *e;
+
+	*ni = *nd = 0;
+	while (*ni < STAGE_BATCH && *nd < STAGE_BATCH &&
+	    *ni + *nd < budget && (e = cache_peek(p->ext)) != NULL) {
+		cache_dequeue(p->ext);
+		if (e->flags & CE_DEAD) {
+			free(e);
+			continue;
+		}
+		if (e->flags & CE_DELETED) {
+			/*
+			 * Not if the state is ours meanwhile: the kernel
+			 * copy is then our own, and our own requests cause
+			 * no events here, so its delete would leave it
+			 * stale in our cache.
+			 */
+			if (centry_state(e, now, &sg->del[*nd]) == 0) {
+				if (cache_lookup(sd->internal,
+				    &sg->del[*nd]) == NULL)
+					(*nd)++;
+				else
+					free(cache_del(p->unstage,
+					    &sg->del[*nd]));
+			}
+			free(e);
+			continue;
+		}
+		if (centry_state(e, now, &sg->imp[*ni]) == -1 ||
+		    (sg->imp[*ni].fields & CT_F_MASTER))
+			continue;
+		/* Ours meanwhile: the kernel has it already. */
+		if (cache_lookup(sd->internal, &sg->imp[*ni]) != NULL)
+			continue;
+		sg->ents[(*ni)++] = e;
+	}
+}
+
+/* Stage what is queued, at most budget entries (that bounds the time
+ * spent in the kernel). Returns the entries handled. */
+size_t
+stage_run(struct syncd *sd, size_t budget)
+{
+	struct stage *sg = sd->stage;
+	size_t done = 0, ni, nd;
+	long r;
+
+	if (sd->ct == NULL || sg == NULL)
+		return 0;
+	for (int i = 0; i < sd->npeers && done < budget; i++) {
+		struct peer *p = sd->peers[i];
+
+		stage_collect(sd, p, budget, &ni, &nd);
+		if (nd > 0) {
+			ct_delete(sd->ct, sg->del, nd);
+			for (size_t k = 0; k < nd; k++)
+				free(cache_del(p->unstage, &sg->del[k]));
+		}
+		if (ni > 0) {
+			r = ct_import(sd->ct, sg->imp, ni);
+			/* Those that failed are deleted harmlessly later. */
+			for (size_t k = 0; k < ni; k++)
+				sg->ents[k]->flags |= CE_INKERNEL |
+				    (r == (long)ni ? CE_STAGED : 0);
+			sd->staged += r > 0 ? (uint64_t)r : 0;
+		}
+		done += ni + nd;
+	}
+	return done;
+}
+
+size_t
+stage_backlog(const struct syncd *sd)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < sd->npeers; i++)
+		n += cache_queued(sd->peers[i]->ext);
+	return n;
+}
+
+/*
+ * While states stream in, staging (kernel inserts, which contend with
+ * the sender's on a small machine) runs in paced slices of an eighth of
+ * the backlog (bounded), taking a share of the time that grows with the
+ * backlog, so that the live stream keeps the loop and the un-staged
+ * backlog stays small (a takeover mid-burst has little left to import).
+ */
+static void
+stage_paced(struct syncd *sd, struct ev_timer *t, size_t backlog)
+{
+	size_t slice, n;
+	uint64_t t0, spent, pause, duty;
+
+	slice = backlog / STAGE_SLICE_DIV;
+	if (slice < STAGE_SLICE_MIN)
+		slice = STAGE_SLICE_MIN;
+	if (slice > STAGE_SLICE_MAX)
+		slice = STAGE_SLICE_MAX;
+	t0 = ev_now_ns();
+	while (slice > 0 && (n = stage_run(sd, slice)) > 0)
+		slice -= n < slice ? n : slice;
+	spent = ev_now_ns() - t0;
+	duty = STAGE_DUTY_MIN + (100 - STAGE_DUTY_MIN) *
+	    (backlog < STAGE_DUTY_FULL ? backlog : STAGE_DUTY_FULL) /
+	    STAGE_DUTY_FULL;
+	pause = duty >= 100 ? 0 : spent * (100 - duty) / duty;
+	if (stage_backlog(sd) > 0)
+		ev_timer_arm(t, pause > STAGE_BUSY_NS ? pause :
+		    duty >= 100 ? 0 : STAGE_BUSY_NS);
+}
+
+static void
+stage_timer(struct ev_timer *t, void *arg)
+{
+	struct syncd *sd = arg;
+	size_t backlog;
+
+	/* A bulk being received comes first: stage when it is done. */
+	for (int i = 0; i < sd->npeers; i++) {
+		if (sd->peers[i]->bulk_req == BULK_REQ_RUNNING) {
+			ev_timer_arm(t, STAGE_BULK_WAIT_NS);
+			return;
+		}
+	}
+	backlog = stage_backlog(sd);
+	if (backlog == 0)
+		return;
+	if (ev_now_ns() - sd->last_state_ns < STAGE_QUIET_NS) {
+		stage_paced(sd, t, backlog);
+		return;
+	}
+	/* In a pause: back to back. */
+	stage_run(sd, STAGE_BATCH);
+	if (stage_backlog(sd) > 0)
+		ev_timer_arm(t, 0);
+}
