@@ -399,6 +399,7 @@ main(int argc, char *argv[])
 		{ "daemonize",	no_argument,	   NULL, 'B' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
+		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct syncd sd;
@@ -417,7 +418,7 @@ main(int argc, char *argv[])
 		return genkey();
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "c:Bvh", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:BvhV", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o.config = optarg;
@@ -457,6 +458,9 @@ main(int argc, char *argv[])
 		case 'v':
 			o.verbose++;
 			break;
+		case 'V':
+			printf("syncd %s\n", VERSION);
+			exit(0);
 		default:
 			usage();
 		}
