@@ -88,9 +88,11 @@ for p in carpd syncd; do
 	check "$p --version from /usr/sbin/$p prints \"$p $ver\"" \
 	    [ "$("$bin" --version 2>&1)" = "$p $ver" ]
 	check "$p -V prints \"$p $ver\"" [ "$("$bin" -V 2>&1)" = "$p $ver" ]
-	check "$p is a PIE bound now (hardening flags)" \
+	check "$p is hardened: PIE, bound now, fortified, stack protector" \
 	    sh -c "readelf -h '$bin' | grep -q 'Type: *DYN' &&
-	    readelf -d '$bin' | grep -q BIND_NOW"
+	    readelf -d '$bin' | grep -q BIND_NOW &&
+	    readelf --dyn-syms -W '$bin' | grep -q '__snprintf_chk' &&
+	    readelf --dyn-syms -W '$bin' | grep -q '__stack_chk_fail'"
 
 	u=$(unit "$p")
 	check "$p.service in /lib/systemd/system or /usr/lib/systemd/system" \
