@@ -9,6 +9,10 @@ MANDIR	?= $(PREFIX)/share/man
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 
+# The one place the version is set; debian/changelog carries the same one
+# (tests/netns/test_deb.sh and debian/rules check that they agree).
+VERSION	:= 0.9.0
+
 CC	?= cc
 PKG_CONFIG ?= pkg-config
 PKGS	:= libpcap libmnl libnetfilter_conntrack libsodium nettle
@@ -16,7 +20,7 @@ OPT	?= -O2 -g
 CFLAGS	?= $(OPT)
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -I. -Icommon -Iproto
+CPPFLAGS += -D_GNU_SOURCE -DVERSION=\"$(VERSION)\" -I. -Icommon -Iproto
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=undefined
@@ -60,7 +64,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
 .PHONY: all deps check check-run unit test-bins demo demo-run bench \
-	bench-run fuzz install clean asan format
+	bench-run fuzz install clean asan format deb deb-run version
 all: carpd/carpd syncd/syncd
 
 .SECONDEXPANSION:
@@ -170,16 +174,31 @@ FUZZ_CC ?= clang
 fuzz:
 	@sh tests/fuzz/run-libfuzzer.sh "$(FUZZ_CC)" "$(FUZZ_TIME)"
 
-install: all
+# Installs the binaries of this B= tree (not the carpd/carpd copies, which
+# may come from another tree).
+install: $(B)/bin/carpd $(B)/bin/syncd
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR)
-	install -m 755 carpd/carpd syncd/syncd $(DESTDIR)$(SBINDIR)
+	install -m 755 $(B)/bin/carpd $(B)/bin/syncd $(DESTDIR)$(SBINDIR)
 	install -m 644 docs/carpd.8 docs/syncd.8 $(DESTDIR)$(MANDIR)/man8
 	install -m 644 docs/carpd.conf.5 docs/syncd.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man5
 	for u in docs/systemd/*.service; do \
 	    sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > \
 	    $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+
+# Debian packages carpd and syncd (dpkg-buildpackage in a copy of the tree;
+# the .debs end up in DEBOUT, which it prints).
+DEBOUT	?= $(B)/deb
+deb:
+	@sh scripts/deps.sh
+	@$(MAKE) --no-print-directory deb-run
+
+deb-run:
+	@sh scripts/mkdeb.sh "$(DEBOUT)"
+
+version:
+	@echo $(VERSION)
 
 format:
 	clang-format -i common/*.[ch] proto/*.[ch] carpd/*.[ch] syncd/*.[ch]

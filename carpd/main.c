@@ -537,6 +537,7 @@ static const struct option longopts[] = {
 	{ "shutdown",	no_argument,		NULL, 'z' },
 	{ "facility",	required_argument,	NULL, 'f' },
 	{ "help",	no_argument,		NULL, 'h' },
+	{ "version",	no_argument,		NULL, 'V' },
 	{ "deadratio",	required_argument,	NULL, 'r' },
 	{ "mcast",	required_argument,	NULL, 'm' },
 	{ "nomcast",	no_argument,		NULL, 'M' },
@@ -597,7 +598,7 @@ main(int argc, char **argv)
 	carpd->sync_timeout_ms = CARPD_SYNC_TIMEOUT;
 
 	while ((ch = getopt_long(argc, argv,
-	    "c:i:s:v:a:p:o:b:k:Pu:d:x:Bnzf:hr:SMm:D",
+	    "c:i:s:v:a:p:o:b:k:Pu:d:x:Bnzf:hr:SMm:DV",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -710,6 +711,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage_to(stdout, 0);
+		case 'V':
+			printf("carpd %s\n", VERSION);
+			exit(0);
 		default:
 			usage();
 		}

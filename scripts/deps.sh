@@ -24,6 +24,17 @@ for c in ip:iproute2 nft:nftables conntrack:conntrack ucarp:ucarp \
     sysctl:procps setpriv:util-linux; do
 	have_cmd "${c%%:*}" || need="$need ${c#*:}"
 done
+# make deb and its test (tests/netns/test_deb.sh, part of make check): the
+# package build (dpkg-buildpackage always wants build-essential), lintian,
+# and systemd-analyze to verify the packaged units.
+have_deb() { dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q ' installed$'; }
+for c in dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian \
+    systemd-analyze:systemd; do
+	have_cmd "${c%%:*}" || need="$need ${c#*:}"
+done
+if command -v dpkg-query >/dev/null 2>&1; then
+	have_deb build-essential || need="$need build-essential"
+fi
 
 if [ -z "$need" ]; then
 	echo "deps: everything needed is installed"

@@ -323,6 +323,7 @@ static const struct option lopts[] = {
 	{ "daemonize",	no_argument,	   NULL, 'B' },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "help",	no_argument,	   NULL, 'h' },
+	{ "version",	no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -334,7 +335,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 	int ch;
 
 	memset(o, 0, sizeof(*o));
-	while ((ch = getopt_long(argc, argv, "c:Bvh", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:BvhV", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
@@ -376,6 +377,9 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case 'v':
 			o->verbose++;
 			break;
+		case 'V':
+			printf("syncd %s\n", VERSION);
+			exit(0);
 		default:
 			usage();
 		}
