@@ -70,7 +70,7 @@ fsm_down_ns(const struct fsm *f)
 uint64_t
 fsm_next(const struct fsm *f)
 {
-	uint64_t t[4] = { f->ad_at, f->down_at, f->announce_at, f->commit_at };
+	const uint64_t t[4] = { f->ad_at, f->down_at, f->announce_at, f->commit_at };
 	uint64_t m = 0;
 	size_t i;
 
