@@ -75,6 +75,7 @@ req_cb(struct ctl_conn *c, int argc, char **argv, void *arg)
 }
 
 static void
+/* cppcheck-suppress constParameter ; the type is ctl_close_cb's */
 close_cb(struct ctl_conn *c, void *arg)
 {
 	struct srv *s = arg;
@@ -386,6 +387,7 @@ adown_cb(struct ctl_client *cl, void *arg)
 }
 
 static int
+/* cppcheck-suppress constParameter ; the match callback's type */
 only_subscribed(struct ctl_conn *c, void *arg)
 {
 	return ctl_conn_data(c) == arg;
