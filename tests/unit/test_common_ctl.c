@@ -472,7 +472,7 @@ test_unread_answers(void **state)
 {
 	struct srv *s = *state;
 	static char req[CTL_HDRLEN + 4000], body[4096];
-	size_t sent = 0, total = 0, frames = 0, got = 0;
+	size_t sent = 0, frames = 0, got = 0;
 	int fd = raw_connect(s), idle = 0, t;
 	ssize_t n;
 
@@ -484,7 +484,6 @@ test_unread_answers(void **state)
 		if (n > 0) {
 			idle = 0;
 			sent += (size_t)n;
-			total += (size_t)n;
 			if (sent == sizeof(req)) {
 				sent = 0;
 				frames++;

@@ -27,7 +27,6 @@ struct tctx {
 	int		 id;
 	struct ev_timer	*other;	/* cancelled by this one's callback */
 	int		 rearm;	/* re-arm this many times */
-	struct ev_loop	*loop;
 };
 
 static void
