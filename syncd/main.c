@@ -386,6 +386,7 @@ dump_done(void *arg, int error)
 int
 main(int argc, char *argv[])
 {
+	/* clang-format off */
 	static const struct option lopts[] = {
 		{ "config",	required_argument, NULL, 'c' },
 		{ "peer",	required_argument, NULL, 'p' },
@@ -401,6 +402,7 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	/* clang-format on */
 	static struct syncd sd;
 	struct ct_callbacks cb;
 	struct ct_handle *ct = NULL;
