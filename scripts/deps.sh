@@ -24,6 +24,10 @@ for c in ip:iproute2 nft:nftables conntrack:conntrack ucarp:ucarp \
     sysctl:procps setpriv:util-linux; do
 	have_cmd "${c%%:*}" || need="$need ${c#*:}"
 done
+# make lint: the formatter and the static analyser.
+for c in clang-format:clang-format cppcheck:cppcheck; do
+	have_cmd "${c%%:*}" || need="$need ${c#*:}"
+done
 
 if [ -z "$need" ]; then
 	echo "deps: everything needed is installed"
