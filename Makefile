@@ -197,6 +197,9 @@ format:
 
 # Formatting as .clang-format describes it, then the static analyser.
 lint:
+	@for t in $(CLANG_FORMAT) $(CPPCHECK); do command -v $$t >/dev/null || \
+	    { echo "lint: $$t not found (make deps installs it)" >&2; \
+	    exit 1; }; done
 	$(Q)$(CLANG_FORMAT) --dry-run -Werror $(LINT_SRCS)
 	@echo "lint: $(CLANG_FORMAT): $(words $(LINT_SRCS)) files as .clang-format says"
 	$(Q)$(CPPCHECK) $(CPPCHECK_FLAGS) $(filter %.c,$(LINT_SRCS))
