@@ -64,7 +64,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
 .PHONY: all deps check check-run unit test-bins demo demo-run bench \
-	bench-run fuzz install clean asan format deb deb-run version
+	bench-run fuzz install clean asan format deb deb-run version lint
 all: carpd/carpd syncd/syncd
 
 .SECONDEXPANSION:
@@ -199,9 +199,29 @@ deb-run:
 
 version:
 	@echo $(VERSION)
+# make format rewrites and make lint checks the same files: the C sources
+# and headers of the daemons, their libraries and the tests.
+LINT_SRCS := $(wildcard common/*.[ch] proto/*.[ch] carpd/*.[ch] \
+	     syncd/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/tools/*.[ch])
+CLANG_FORMAT ?= clang-format
+CPPCHECK ?= cppcheck
+# variableScope is off: KNF declares the locals at the top of a function.
+CPPCHECK_FLAGS ?= -q --std=c11 --enable=warning,style,performance,portability \
+	--suppress=variableScope --library=posix --inline-suppr \
+	--error-exitcode=1 -D_GNU_SOURCE -I. -Icommon -Iproto -Icarpd -Isyncd
 
 format:
-	clang-format -i common/*.[ch] proto/*.[ch] carpd/*.[ch] syncd/*.[ch]
+	$(CLANG_FORMAT) -i $(LINT_SRCS)
+
+# Formatting as .clang-format describes it, then the static analyser.
+lint:
+	@for t in $(CLANG_FORMAT) $(CPPCHECK); do command -v $$t >/dev/null || \
+	    { echo "lint: $$t not found (make deps installs it)" >&2; \
+	    exit 1; }; done
+	$(Q)$(CLANG_FORMAT) --dry-run -Werror $(LINT_SRCS)
+	@echo "lint: $(CLANG_FORMAT): $(words $(LINT_SRCS)) files as .clang-format says"
+	$(Q)$(CPPCHECK) $(CPPCHECK_FLAGS) $(filter %.c,$(LINT_SRCS))
+	@echo "lint: $(CPPCHECK): no findings"
 
 clean:
 	rm -rf $(B) carpd/carpd syncd/syncd

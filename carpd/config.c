@@ -15,7 +15,6 @@
 struct parse {
 	struct vh			*cur;
 	const struct carpd_opts		*opts;
-	const char			*file;
 	int				 open_line;
 };
 
@@ -410,7 +409,7 @@ int
 carpd_conf_load(const char *path, const struct carpd_opts *o, char *err,
     size_t errlen)
 {
-	struct parse p = { NULL, o, path, 0 };
+	struct parse p = { NULL, o, 0 };
 
 	if (conf_parse_file(path, conf_line, &p, err, errlen) == -1) {
 		vh_free(p.cur);
@@ -423,7 +422,7 @@ int
 carpd_conf_buf(const char *name, const char *buf, size_t len,
     const struct carpd_opts *o, char *err, size_t errlen)
 {
-	struct parse p = { NULL, o, name, 0 };
+	struct parse p = { NULL, o, 0 };
 
 	if (conf_parse_buf(name, buf, len, conf_line, &p, err, errlen) ==
 	    -1) {

@@ -70,7 +70,8 @@ fsm_down_ns(const struct fsm *f)
 uint64_t
 fsm_next(const struct fsm *f)
 {
-	uint64_t t[4] = { f->ad_at, f->down_at, f->announce_at, f->commit_at };
+	const uint64_t t[4] = { f->ad_at, f->down_at, f->announce_at,
+		f->commit_at };
 	uint64_t m = 0;
 	size_t i;
 
@@ -179,6 +180,7 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
 	int bowout;
 
 	ours = (unsigned int)f->cfg.advbase << 8 | fsm_wire_advskew(f);
+	/* cppcheck-suppress ctunullpointer ; only FSM_EV_ADV, never NULL */
 	theirs = (unsigned int)a->advbase << 8 | a->advskew;
 	D = fsm_wire_demote(f);
 	d = a->demote;

@@ -31,6 +31,7 @@ static void	iface_gone(struct iface *);
 static __attribute__((noreturn)) void
 usage_to(FILE *f, int status)
 {
+	/* clang-format off */
 	fprintf(f,
 "usage: carpd [-BDMPShnz] [-c file] [-i iface] [-s srcip] [-v vhid]\n"
 "             [-a addr[/plen]]... [-p pass | -o passfile] [-b advbase]\n"
@@ -41,6 +42,7 @@ usage_to(FILE *f, int status)
 "             [--demote-skew] [--verbose]\n"
 "       carpd status [--json] [--control socket]\n"
 "       carpd demote [+|-]N [--control socket]\n");
+	/* clang-format on */
 	exit(status);
 }
 
@@ -518,6 +520,7 @@ caps_check(void)
 	return rc;
 }
 
+/* clang-format off */
 static const struct option longopts[] = {
 	{ "config",	required_argument,	NULL, 'c' },
 	{ "interface",	required_argument,	NULL, 'i' },
@@ -554,6 +557,7 @@ static const struct option longopts[] = {
 	{ "verbose",	no_argument,		NULL, OPT_VERBOSE },
 	{ NULL,		0,			NULL, 0 }
 };
+/* clang-format on */
 
 static __attribute__((noreturn)) void
 nomem(void)

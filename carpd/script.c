@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "carpd.h"
@@ -156,7 +157,7 @@ script_wait_all(unsigned int ms)
 				left++;
 		if (left == 0)
 			break;
-		usleep(20000);
+		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
 	} while (ev_now_ns() < end);
 	for (i = 0; i < MAXSCRIPTS; i++)
 		if (scripts[i].pid > 0) {

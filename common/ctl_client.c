@@ -122,6 +122,7 @@ ctl_read_all(int fd, void *p, size_t len, uint64_t deadline)
 		want = len;
 		if (b == NULL && want > sizeof(junk))
 			want = sizeof(junk);
+		/* cppcheck-suppress legacyUninitvar ; recv writes junk */
 		n = recv(fd, b != NULL ? b : junk, want, MSG_DONTWAIT);
 		if (n == -1) {
 			if (errno == EINTR || errno == EAGAIN ||

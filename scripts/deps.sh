@@ -35,6 +35,10 @@ done
 if command -v dpkg-query >/dev/null 2>&1; then
 	have_deb build-essential || need="$need build-essential"
 fi
+# make lint: the formatter and the static analyser.
+for c in clang-format:clang-format cppcheck:cppcheck; do
+	have_cmd "${c%%:*}" || need="$need ${c#*:}"
+done
 
 if [ -z "$need" ]; then
 	echo "deps: everything needed is installed"

@@ -182,7 +182,7 @@ commit_request(struct commit *c, struct ctl_conn *conn)
 }
 
 void
-commit_conn_closed(struct commit *c, struct ctl_conn *conn)
+commit_conn_closed(struct commit *c, const struct ctl_conn *conn)
 {
 	for (int i = 0; i < c->nwaiting; i++) {
 		if (c->waiting[i] == conn) {

@@ -259,6 +259,7 @@ on_request(struct ctl_conn *conn, int argc, char **argv, void *arg)
 }
 
 static void
+/* cppcheck-suppress constParameter ; the type is ctl_close_cb's */
 on_close(struct ctl_conn *conn, void *arg)
 {
 	struct control *c = arg;

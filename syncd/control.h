@@ -29,7 +29,7 @@ void		 control_status(struct syncd *, int json, struct sbuf *);
 struct commit	*commit_new(struct syncd *);
 void		 commit_free(struct commit *);
 void		 commit_request(struct commit *, struct ctl_conn *);
-void		 commit_conn_closed(struct commit *, struct ctl_conn *);
+void		 commit_conn_closed(struct commit *, const struct ctl_conn *);
 
 /* diff.c: ask the live peers what they hold for us, dump the kernel,
  * compare and answer. Records from peers arrive through
@@ -37,7 +37,7 @@ void		 commit_conn_closed(struct commit *, struct ctl_conn *);
 struct diff	*diff_new(struct syncd *);
 void		 diff_free(struct diff *);
 void		 diff_request(struct diff *, struct ctl_conn *, int json);
-void		 diff_conn_closed(struct diff *, struct ctl_conn *);
+void		 diff_conn_closed(struct diff *, const struct ctl_conn *);
 void		 diff_peer_state(struct diff *, struct peer *,
 		    const struct ct_state *);
 void		 diff_peer_done(struct diff *, struct peer *, uint32_t id);

@@ -560,7 +560,7 @@ diff_request(struct diff *d, struct ctl_conn *conn, int json)
 }
 
 void
-diff_conn_closed(struct diff *d, struct ctl_conn *conn)
+diff_conn_closed(struct diff *d, const struct ctl_conn *conn)
 {
 	if (d->conn == conn)
 		d->conn = NULL;

@@ -64,6 +64,7 @@ load_dir(const char *dir)
 	}
 	if ((d = opendir(dir)) == NULL)
 		return;
+	/* cppcheck-suppress readdirCalled ; readdir_r is deprecated */
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;

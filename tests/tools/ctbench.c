@@ -135,6 +135,7 @@ capture(void)
 	while (!done) {
 		if (rawcap - rawlen < 65536) {
 			rawcap = rawcap ? rawcap * 2 : (1 << 24);
+			/* cppcheck-suppress memleakOnRealloc ; err() exits */
 			if ((raw = realloc(raw, rawcap)) == NULL)
 				err(1, "realloc");
 		}

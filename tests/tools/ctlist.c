@@ -41,7 +41,7 @@ print_state(const struct ct_state *st, void *arg)
 	 * bits; not CONFIRMED/DYING/offload and the like. */
 	printf(" status=0x%x", st->status & 0x36);
 	printf(" mark=%u", (st->fields & CT_F_MARK) ? st->mark : 0);
-	printf(" zone=%u", (st->fields & CT_F_ZONE) ? st->zone : 0);
+	printf(" zone=%u", (st->fields & CT_F_ZONE) ? (unsigned)st->zone : 0);
 	printf(" labels=");
 	for (int i = 0; i < CT_LABELS_LEN; i++)
 		printf("%02x", (st->fields & CT_F_LABELS) ? st->labels[i] : 0);

@@ -89,6 +89,7 @@ req(struct ctl_conn *c, int argc, char **argv, void *arg)
 }
 
 static void
+/* cppcheck-suppress constParameter ; the type is ctl_close_cb's */
 closed(struct ctl_conn *c, void *arg)
 {
 	(void)arg;

@@ -869,6 +869,7 @@ run_client(struct client *cl)
 int
 main(int argc, char *argv[])
 {
+	/* clang-format off */
 	static const struct option longopts[] = {
 		{ "listen",	required_argument, NULL, 'l' },
 		{ "connect",	required_argument, NULL, 'c' },
@@ -887,6 +888,7 @@ main(int argc, char *argv[])
 		{ "rt",		no_argument,	   NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
+	/* clang-format on */
 	struct client		cl;
 	struct sockaddr_in	sin;
 	struct rlimit		rl;

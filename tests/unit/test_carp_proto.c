@@ -31,10 +31,12 @@ static const uint8_t counter1[8] = {
 };
 
 /* The worked advertisement of the notes: vhid 1, advbase 1, vector #1. */
+/* clang-format off */
 static const char *worked_ip =
     "45100038" "1c464000" "ff70bd42" "c0a80102" "e0000012"
     "21010007" "000150c8" "0123456789abcdef"
     "4a56e25fb9b79c9940542d9b83e21d4eaf46ae9a";
+/* clang-format on */
 
 static void
 hmac_case(const char *pass, uint8_t vhid, const char **v4, size_t n4,

@@ -75,6 +75,7 @@ req_cb(struct ctl_conn *c, int argc, char **argv, void *arg)
 }
 
 static void
+/* cppcheck-suppress constParameter ; the type is ctl_close_cb's */
 close_cb(struct ctl_conn *c, void *arg)
 {
 	struct srv *s = arg;
@@ -386,6 +387,7 @@ adown_cb(struct ctl_client *cl, void *arg)
 }
 
 static int
+/* cppcheck-suppress constParameter ; the match callback's type */
 only_subscribed(struct ctl_conn *c, void *arg)
 {
 	return ctl_conn_data(c) == arg;
@@ -470,7 +472,7 @@ test_unread_answers(void **state)
 {
 	struct srv *s = *state;
 	static char req[CTL_HDRLEN + 4000], body[4096];
-	size_t sent = 0, total = 0, frames = 0, got = 0;
+	size_t sent = 0, frames = 0, got = 0;
 	int fd = raw_connect(s), idle = 0, t;
 	ssize_t n;
 
@@ -482,7 +484,6 @@ test_unread_answers(void **state)
 		if (n > 0) {
 			idle = 0;
 			sent += (size_t)n;
-			total += (size_t)n;
 			if (sent == sizeof(req)) {
 				sent = 0;
 				frames++;
