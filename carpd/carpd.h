@@ -22,6 +22,8 @@
 #define CARPD_CONTROL		"/run/carpd.sock"
 #define CARPD_SYNC_TIMEOUT	2000	/* ms */
 #define CARPD_SCRIPT_TIMEOUT	10	/* s, then the script is killed */
+#define CARPD_SCRIPT_EXIT_WAIT_MS 3000	/* for the down scripts at exit */
+#define CARPD_SYNC_RETRY_NS	1000000000ULL	/* reconnect to syncd */
 
 struct ev_loop;
 struct ev_timer;
@@ -40,6 +42,9 @@ enum carpd_dem {
 };
 
 extern const char *const carpd_dem_names[DEM_MAX];
+
+/* Requests to syncd: they are answered in the order they were sent. */
+enum syncc_req { SYNCC_SUBSCRIBE, SYNCC_COMMIT, SYNCC_RESYNC };
 
 /* Receive-side counters (OpenBSD carpstats) and send-side ones. */
 struct carpd_stats {
@@ -123,7 +128,6 @@ struct carpd {
 	int			 nifs;
 
 	unsigned int		 dem[DEM_MAX];
-	const char		*dem_sync_reason;
 	char			 dem_sync_buf[128];
 	unsigned int		 demote;	/* the sum */
 	int			 demote_skew;
@@ -134,8 +138,10 @@ struct carpd {
 	struct ctl_client	*sync;
 	struct ev_timer		*sync_retry;
 	int			 sync_up;
-	int			 sync_q[16];	/* requests in flight */
+	enum syncc_req		 sync_q[16];	/* requests in flight */
 	int			 sync_qn;
+	int			 sync_commit_outstanding;
+	int			 sync_handed_over; /* until its next demote */
 	uint64_t		 sync_commits;
 	uint64_t		 sync_commit_fail;
 	char			 sync_last[160];
@@ -145,7 +151,6 @@ struct carpd {
 
 	struct carpd_stats	 st;
 	uint64_t		 started_ns;
-	double			 started_wall;
 	int			 shutting_down;
 };
 
@@ -202,17 +207,17 @@ void		 script_reap(int sig, void *arg);
 void		 script_wait_all(unsigned int ms);
 
 /* syncc.c: the syncd client */
-enum { SQ_SUBSCRIBE, SQ_COMMIT, SQ_RESYNC };
-int		 sync_start(void);
-void		 sync_connect(void);
-void		 sync_send(int kind, const char *req);
-int		 sync_commit_outstanding(void);
+int		 syncc_start(void);
+void		 syncc_send(enum syncc_req, const char *req);
+int		 syncc_commit_outstanding(void);
 
-/* main.c: hooks for the modules */
+/* node.c: the running node, and the hooks the modules call */
+int		 node_open_ifaces(void);
+void		 node_start(void);
+void		 node_stop(void);
 void		 carpd_step(struct vh *, enum fsm_ev, const void *);
 void		 carpd_rx_adv(struct vh *, const struct carp_hdr *, int af);
 void		 carpd_set_demote(enum carpd_dem, unsigned int);
 void		 carpd_send_result(int ok);
-uint64_t	 carpd_now(void);
 
 #endif
