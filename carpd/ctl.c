@@ -43,10 +43,9 @@ status_json(struct sbuf *s)
 	const struct carpd_stats *st = &carpd->st;
 	char b[ADDR_STRLEN];
 	struct vh *v;
-	int i, j;
 
 	sbuf_puts(s, "{\"vhids\":[");
-	for (i = 0; i < carpd->nvh; i++) {
+	for (int i = 0; i < carpd->nvh; i++) {
 		v = carpd->vh[i];
 		sbuf_printf(s, "%s{\"vhid\":%u,\"interface\":", i ? "," : "",
 		    v->fsm.cfg.vhid);
@@ -55,7 +54,7 @@ status_json(struct sbuf *s)
 		    "\"advskew\":%u,\"demote\":%u,\"addrs\":[",
 		    carp_state_names[v->fsm.state], v->fsm.cfg.advbase,
 		    v->fsm.cfg.advskew, carpd->demote);
-		for (j = 0; j < v->naddrs; j++) {
+		for (int j = 0; j < v->naddrs; j++) {
 			sbuf_puts(s, j ? "," : "");
 			sbuf_json_str(s, addr_fmt(&v->addrs[j].a,
 			    v->addrs[j].plen, b, sizeof(b)));
@@ -65,7 +64,7 @@ status_json(struct sbuf *s)
 		    fsm_wire_advskew(&v->fsm), fsm_wire_demote(&v->fsm),
 		    v->fsm.cfg.preempt ? "true" : "false",
 		    v->vmac ? "true" : "false");
-		for (j = 0; j < v->npeers; j++) {
+		for (int j = 0; j < v->npeers; j++) {
 			sbuf_puts(s, j ? "," : "");
 			sbuf_json_str(s, addr_fmt(&v->peers[j], -1, b,
 			    sizeof(b)));
@@ -95,7 +94,7 @@ status_json(struct sbuf *s)
 	}
 	sbuf_printf(s, "],\"demote\":{\"total\":%u,\"reasons\":{",
 	    carpd->demote);
-	for (i = 0; i < DEM_MAX; i++)
+	for (int i = 0; i < DEM_MAX; i++)
 		sbuf_printf(s, "%s\"%s\":%u", i ? "," : "", carpd_dem_names[i],
 		    carpd->dem[i]);
 	sbuf_puts(s, "}");
@@ -104,7 +103,7 @@ status_json(struct sbuf *s)
 		sbuf_json_str(s, carpd->dem_sync_buf);
 	}
 	sbuf_puts(s, ",\"interfaces\":[");
-	for (i = 0; i < carpd->nifs; i++) {
+	for (int i = 0; i < carpd->nifs; i++) {
 		sbuf_printf(s, "%s{\"name\":", i ? "," : "");
 		sbuf_json_str(s, carpd->ifs[i].name);
 		sbuf_printf(s, ",\"link\":%s,\"track\":%s}",
@@ -114,7 +113,7 @@ status_json(struct sbuf *s)
 	sbuf_puts(s, "]},\"counters\":{");
 	sbuf_printf(s, "\"ipackets\":%" PRIu64 ",\"ipackets6\":%" PRIu64,
 	    st->ipackets, st->ipackets6);
-	for (i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
+	for (int i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
 		sbuf_printf(s, ",\"%s\":%" PRIu64, carp_err_names[i],
 		    st->rej[i]);
 	sbuf_printf(s, ",\"opackets\":%" PRIu64 ",\"opackets6\":%" PRIu64
@@ -142,16 +141,16 @@ status_text(struct sbuf *s)
 	const struct carpd_stats *st = &carpd->st;
 	char b[ADDR_STRLEN];
 	struct vh *v;
-	int i, j, any;
+	int any;
 
-	for (i = 0; i < carpd->nvh; i++) {
+	for (int i = 0; i < carpd->nvh; i++) {
 		v = carpd->vh[i];
 		sbuf_printf(s, "vhid %u on %s: %s (advbase %u advskew %u%s)\n",
 		    v->fsm.cfg.vhid, v->ifname,
 		    carp_state_names[v->fsm.state], v->fsm.cfg.advbase,
 		    v->fsm.cfg.advskew, v->fsm.cfg.preempt ? " preempt" : "");
 		sbuf_puts(s, "\taddresses:");
-		for (j = 0; j < v->naddrs; j++)
+		for (int j = 0; j < v->naddrs; j++)
 			sbuf_printf(s, " %s", addr_fmt(&v->addrs[j].a,
 			    v->addrs[j].plen, b, sizeof(b)));
 		sbuf_printf(s, "\n\tlast change: %s -> %s, %.1f s ago (%s)\n",
@@ -173,7 +172,7 @@ status_text(struct sbuf *s)
 	}
 	sbuf_printf(s, "demotion: %u", carpd->demote);
 	any = 0;
-	for (i = 0; i < DEM_MAX; i++)
+	for (int i = 0; i < DEM_MAX; i++)
 		if (carpd->dem[i]) {
 			sbuf_printf(s, "%s%s %u", any ? ", " : " (",
 			    carpd_dem_names[i], carpd->dem[i]);
@@ -184,7 +183,7 @@ status_text(struct sbuf *s)
 	sbuf_puts(s, any ? ")\n" : "\n");
 	sbuf_printf(s, "received: %" PRIu64 " IPv4, %" PRIu64 " IPv6; "
 	    "rejected:", st->ipackets, st->ipackets6);
-	for (i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
+	for (int i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
 		sbuf_printf(s, " %s %" PRIu64, carp_err_names[i], st->rej[i]);
 	sbuf_printf(s, "\nsent: %" PRIu64 " IPv4, %" PRIu64 " IPv6, %" PRIu64
 	    " errors, %" PRIu64 " ARP, %" PRIu64 " NA\n", st->opackets,
@@ -204,7 +203,6 @@ carpd_ctl_request(struct ctl_conn *c, int argc, char **argv, void *arg)
 	const char *a;
 	unsigned int cur;
 
-	(void)arg;
 	if (argc >= 1 && strcmp(argv[0], "status") == 0 && argc <= 2) {
 		sbuf_init(&s);
 		if (argc == 2 && (strcmp(argv[1], "json") == 0 ||

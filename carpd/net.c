@@ -115,7 +115,7 @@ net_open(struct iface *ifp, char *err, size_t errlen)
 	char eb[PCAP_ERRBUF_SIZE];
 	struct in_addr grp[CARPD_MAXVH + 1];
 	struct bpf_program prog;
-	int i, n = 0;
+	int n = 0;
 	pcap_t *p;
 
 	eb[0] = '\0';
@@ -152,7 +152,7 @@ net_open(struct iface *ifp, char *err, size_t errlen)
 	}
 	ifp->pcap = p;
 	memset(grp, 0, sizeof(grp));
-	for (i = 0; i < carpd->nvh; i++)
+	for (int i = 0; i < carpd->nvh; i++)
 		if (carpd->vh[i]->ifp == ifp)
 			grp[n++] = carpd->vh[i]->mcast4;
 	if ((ifp->raw4 = raw_open(AF_INET, ifp->ifindex, ifp->name,
@@ -188,9 +188,7 @@ net_close(struct iface *ifp)
 static struct vh *
 vh_find(const struct iface *ifp, uint8_t vhid)
 {
-	int i;
-
-	for (i = 0; i < carpd->nvh; i++)
+	for (int i = 0; i < carpd->nvh; i++)
 		if (carpd->vh[i]->ifp == ifp &&
 		    carpd->vh[i]->fsm.cfg.vhid == vhid)
 			return carpd->vh[i];
@@ -525,13 +523,13 @@ net_send_ad(struct vh *v, int bowout)
 {
 	uint8_t carp[CARP_HDRLEN];
 	struct carp_hdr h;
-	int i, sent = 0, failed = 0;
+	int sent = 0, failed = 0;
 
 	carp_hdr_fill(v, bowout, &h);
 	if (carp_encode(&h, carp, sizeof(carp)) == -1)
 		return -1;
 	if (v->npeers > 0) {
-		for (i = 0; i < v->npeers; i++) {
+		for (int i = 0; i < v->npeers; i++) {
 			if (send_unicast(v, &v->peers[i], carp) == 0)
 				sent++;
 			else
@@ -649,9 +647,7 @@ send_na(struct vh *v, const struct in6_addr *ip)
 void
 net_announce(struct vh *v)
 {
-	int i;
-
-	for (i = 0; i < v->naddrs; i++) {
+	for (int i = 0; i < v->naddrs; i++) {
 		if (v->addrs[i].a.family == AF_INET)
 			send_garp(v, &v->addrs[i].a.v4);
 		else
