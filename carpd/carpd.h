@@ -116,6 +116,15 @@ struct vh {
 	uint64_t		 readded;	/* addresses put back */
 };
 
+/* An up or down script that has not been reaped yet (script.c). */
+struct carpd_script {
+	pid_t		pid;		/* also its process group; 0: free */
+	uint64_t	deadline;	/* then SIGTERM, later SIGKILL */
+	int		killed;		/* SIGTERM sent */
+	char		name[64];
+};
+#define CARPD_MAXSCRIPTS	64
+
 struct carpd {
 	struct ev_loop		*loop;
 	struct nl_sock		*nl;		/* requests */
@@ -145,6 +154,9 @@ struct carpd {
 	uint64_t		 sync_commits;
 	uint64_t		 sync_commit_fail;
 	char			 sync_last[160];
+
+	struct carpd_script	 scripts[CARPD_MAXSCRIPTS];
+	struct ev_timer		*script_timer;	/* checks the deadlines */
 
 	unsigned int		 senderr_run;	/* errors in a row */
 	unsigned int		 sendok_run;
