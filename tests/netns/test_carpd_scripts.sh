@@ -60,11 +60,7 @@ if wait_for 14 grep -q "killing it" "$T_DIR/b.log"; then
 else
 	not_ok "hanging script not killed"; dump "$T_DIR/b.log"
 fi
-# gone NAME: the pid in NAME.pid has exited (a zombie counts as gone).
-gone() {
-	_st=$(sed 's/.*) //' "/proc/$(cat "$T_DIR/$1.pid")/stat" 2>/dev/null)
-	[ -z "$_st" ] || [ "${_st%% *}" = Z ]
-}
+gone() { pid_gone "$(cat "$T_DIR/$1.pid")"; }
 check "the script is gone" wait_for 3 gone hang
 check "the child it forked is gone too" wait_for 3 gone child
 check "still MASTER" is_state b MASTER
