@@ -77,6 +77,7 @@ struct iface {
 	int		 raw4, raw6;	/* unicast sending */
 	struct addr	 src4;		/* first IPv4 address */
 	struct addr	 src6;		/* a link-local */
+	char		 send_error[160]; /* why the last send failed */
 };
 
 struct vh {
@@ -197,7 +198,6 @@ int		 net_input(struct iface *);
 void		 net_input_frame(struct iface *, const uint8_t *, size_t);
 int		 net_send_ad(struct vh *, int bowout);
 void		 net_announce(struct vh *);
-void		 net_vmac(uint8_t vhid, uint8_t mac[6]);
 
 /* vip.c */
 int		 vip_setup(struct vh *);

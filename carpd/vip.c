@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "carpd.h"
+#include "frame.h"
 #include "log.h"
 #include "nl.h"
 
@@ -58,7 +59,7 @@ vip_setup(struct vh *v)
 	/* Left over from a crash: start clean. */
 	if (nl_link_by_name(carpd->nl, v->vmac_name, &l) == 0)
 		nl_link_del(carpd->nl, l.ifindex);
-	net_vmac(v->fsm.cfg.vhid, mac);
+	frame_vmac(v->fsm.cfg.vhid, mac);
 	r = nl_macvlan_add(carpd->nl, v->ifp->ifindex, v->vmac_name, mac,
 	    "bridge");
 	if (r < 0) {
