@@ -21,6 +21,8 @@
 #define CARPD_MAXIF		32
 #define CARPD_CONTROL		"/run/carpd.sock"
 #define CARPD_SYNC_TIMEOUT	2000	/* ms */
+#define CARPD_SYNC_TIMEOUT_MAX	600000	/* ms */
+#define CARPD_CONTROL_MODE	0660
 #define CARPD_SCRIPT_TIMEOUT	10	/* s, then the script is killed */
 #define CARPD_SCRIPT_EXIT_WAIT_MS 3000	/* for the down scripts at exit */
 #define CARPD_SYNC_RETRY_NS	1000000000ULL	/* reconnect to syncd */
@@ -106,7 +108,7 @@ struct vh {
 	int			 ignoreifstate;	/* ucarp -S */
 	int			 nomcast;	/* ucarp -M: broadcast */
 	struct in_addr		 mcast4;	/* ucarp -m or default */
-	int			 warned_send;
+	int			 send_failing;
 	char			 group_reason[96];
 	struct ev_timer		*timer;
 
@@ -129,7 +131,7 @@ struct carpd_script {
 struct carpd {
 	struct ev_loop		*loop;
 	struct nl_sock		*nl;		/* requests */
-	struct nl_sock		*nlev;		/* events */
+	struct nl_sock		*nl_events;		/* events */
 	struct ctl_server	*ctl;
 	char			*control;
 	struct vh		*vh[CARPD_MAXVH];
@@ -138,7 +140,7 @@ struct carpd {
 	int			 nifs;
 
 	unsigned int		 dem[DEM_MAX];
-	char			 dem_sync_buf[128];
+	char			 dem_sync_reason[128];
 	unsigned int		 demote;	/* the sum */
 	int			 demote_skew;
 
@@ -148,13 +150,13 @@ struct carpd {
 	struct ctl_client	*sync;
 	struct ev_timer		*sync_retry;
 	int			 sync_up;
-	enum syncc_req		 sync_q[16];	/* requests in flight */
-	int			 sync_qn;
+	enum syncc_req		 sync_inflight[16];	/* requests in flight */
+	int			 sync_ninflight;
 	int			 sync_commit_outstanding;
 	int			 sync_handed_over; /* until its next demote */
 	uint64_t		 sync_commits;
 	uint64_t		 sync_commit_fail;
-	char			 sync_last[160];
+	char			 sync_last_commit[160];
 
 	struct carpd_script	 scripts[CARPD_MAXSCRIPTS];
 	struct ev_timer		*script_timer;	/* checks the deadlines */

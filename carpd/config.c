@@ -12,6 +12,8 @@
 #include "conf.h"
 #include "util.h"
 
+#define PASSFILE_MAX	4096	/* bytes; the passphrase is at most 19 */
+
 struct parse {
 	struct vh			*cur;
 	const struct carpd_opts		*opts;
@@ -152,7 +154,7 @@ read_passfile(const char *path, uint8_t key[CARP_KEYLEN], char *err,
 	char *buf = NULL;
 	size_t len;
 
-	if (util_read_file(path, 4096, &buf, &len) == -1) {
+	if (util_read_file(path, PASSFILE_MAX, &buf, &len) == -1) {
 		snprintf(err, errlen, "%s: %m", path);
 		return -1;
 	}
@@ -243,7 +245,7 @@ kw_u8(struct vh *v, const char *k, const char *arg, char *err,
 	else {
 		dst = &v->fsm.cfg.deadratio;
 		min = 1;
-		max = 255;
+		max = 255;	/* 0 would mean the default, 3 */
 	}
 	if (conf_uint(arg, min, max, &n) == -1) {
 		snprintf(err, errlen, "bad %s %s (%lu..%lu)", k, arg, min,
@@ -418,7 +420,7 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 			snprintf(err, errlen, "expected: vhid N {");
 			return -1;
 		}
-		if (conf_uint(cl->argv[1], 1, 255, &n) == -1) {
+		if (conf_uint(cl->argv[1], 1, CARP_VHID_MAX, &n) == -1) {
 			snprintf(err, errlen, "bad vhid %s (1..255)",
 			    cl->argv[1]);
 			return -1;
@@ -453,7 +455,8 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 		    (carpd->sync_path = strdup(cl->argv[1])) == NULL)
 			return -1;
 	} else if (strcmp(cl->argv[0], "sync-timeout") == 0) {
-		if (conf_uint(cl->argv[1], 0, 600000, &n) == -1) {
+		if (conf_uint(cl->argv[1], 0, CARPD_SYNC_TIMEOUT_MAX,
+		    &n) == -1) {
 			snprintf(err, errlen, "bad sync-timeout %s (ms)",
 			    cl->argv[1]);
 			return -1;

@@ -100,7 +100,7 @@ status_json(struct sbuf *s)
 	sbuf_puts(s, "}");
 	if (carpd->sync_path != NULL) {
 		sbuf_puts(s, ",\"sync_reason\":");
-		sbuf_json_str(s, carpd->dem_sync_buf);
+		sbuf_json_str(s, carpd->dem_sync_reason);
 	}
 	sbuf_puts(s, ",\"interfaces\":[");
 	for (int i = 0; i < carpd->nifs; i++) {
@@ -127,7 +127,7 @@ status_json(struct sbuf *s)
 		    ",\"commit_failures\":%" PRIu64 ",\"last_commit\":",
 		    carpd->sync_up ? "true" : "false", carpd->sync_commits,
 		    carpd->sync_commit_fail);
-		sbuf_json_str(s, carpd->sync_last);
+		sbuf_json_str(s, carpd->sync_last_commit);
 		sbuf_puts(s, "}");
 	}
 	sbuf_printf(s, ",\"uptime\":%.3f}\n",
@@ -177,7 +177,7 @@ status_text(struct sbuf *s)
 			sbuf_printf(s, "%s%s %u", any ? ", " : " (",
 			    carpd_dem_names[i], carpd->dem[i]);
 			if (i == DEM_SYNC)
-				sbuf_printf(s, ": %s", carpd->dem_sync_buf);
+				sbuf_printf(s, ": %s", carpd->dem_sync_reason);
 			any = 1;
 		}
 	sbuf_puts(s, any ? ")\n" : "\n");
@@ -191,8 +191,8 @@ status_text(struct sbuf *s)
 	if (carpd->sync_path != NULL)
 		sbuf_printf(s, "syncd: %s, %" PRIu64 " commits, last: %s\n",
 		    carpd->sync_up ? "connected" : "not connected",
-		    carpd->sync_commits, carpd->sync_last[0] ?
-		    carpd->sync_last : "none");
+		    carpd->sync_commits, carpd->sync_last_commit[0] ?
+		    carpd->sync_last_commit : "none");
 }
 
 void
@@ -226,14 +226,15 @@ carpd_ctl_request(struct ctl_conn *c, int argc, char **argv, void *arg)
 		a = argv[1];
 		if (*a == '+' || *a == '-')
 			a++;
-		if (conf_uint(a, 0, 255, &n) == -1) {
+		if (conf_uint(a, 0, CARP_DEMOTE_MAX, &n) == -1) {
 			ctl_replyf(c, 0, "demote: bad count %s (0..255, "
 			    "+N or -N)", argv[1]);
 			return;
 		}
 		cur = carpd->dem[DEM_ADMIN];
 		if (argv[1][0] == '+')
-			cur = cur + n > 255 ? 255 : cur + (unsigned int)n;
+			cur = cur + n > CARP_DEMOTE_MAX ? CARP_DEMOTE_MAX :
+			    cur + (unsigned int)n;
 		else if (argv[1][0] == '-')
 			cur = cur > n ? cur - (unsigned int)n : 0;
 		else

@@ -37,7 +37,8 @@ fsm_wire_advskew(const struct fsm *f)
 uint8_t
 fsm_wire_demote(const struct fsm *f)
 {
-	return f->demote > 255 ? 255 : (uint8_t)f->demote;
+	return f->demote > CARP_DEMOTE_MAX ? CARP_DEMOTE_MAX :
+	    (uint8_t)f->demote;
 }
 
 uint64_t

@@ -186,7 +186,7 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 			cl->config = optarg;
 			break;
 		case 'v':
-			if (conf_uint(optarg, 1, 255, &n) == -1)
+			if (conf_uint(optarg, 1, CARP_VHID_MAX, &n) == -1)
 				errx(2, "bad vhid %s (1..255)", optarg);
 			v->fsm.cfg.vhid = (uint8_t)n;
 			cl->has_vhid = 1;
@@ -220,7 +220,8 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 				err(1, NULL);
 			break;
 		case OPT_SYNC_TIMEOUT:
-			if (conf_uint(optarg, 0, 600000, &n) == -1)
+			if (conf_uint(optarg, 0, CARPD_SYNC_TIMEOUT_MAX,
+			    &n) == -1)
 				errx(2, "bad --sync-timeout %s (milliseconds)",
 				    optarg);
 			carpd->sync_timeout_ms = (unsigned int)n;
@@ -343,7 +344,7 @@ open_resources(void)
 		fatal("event loop");
 	carpd->started_ns = ev_now_ns();
 	if ((carpd->nl = nl_open(0)) == NULL ||
-	    (carpd->nlev = nl_open(1)) == NULL) {
+	    (carpd->nl_events = nl_open(1)) == NULL) {
 		log_warn("rtnetlink (needs CAP_NET_ADMIN)");
 		return -1;
 	}
@@ -352,8 +353,8 @@ open_resources(void)
 	for (int i = 0; i < carpd->nvh; i++)
 		if (vip_setup(carpd->vh[i]) == -1)
 			return -1;
-	if ((carpd->ctl = ctl_server_open(carpd->loop, carpd->control, 0660,
-	    carpd_ctl_request, NULL)) == NULL) {
+	if ((carpd->ctl = ctl_server_open(carpd->loop, carpd->control,
+	    CARPD_CONTROL_MODE, carpd_ctl_request, NULL)) == NULL) {
 		log_warn("control socket %s", carpd->control);
 		return -1;
 	}
@@ -382,7 +383,7 @@ free_all(void)
 	if (carpd->sync_retry != NULL)
 		ev_timer_free(carpd->sync_retry);
 	nl_close(carpd->nl);
-	nl_close(carpd->nlev);
+	nl_close(carpd->nl_events);
 	ev_loop_free(carpd->loop);
 	free(carpd->control);
 	free(carpd->sync_path);

@@ -491,16 +491,16 @@ net_send_ad(struct vh *v, int bowout)
 	}
 	if (failed) {
 		carpd->st.oerrors += (uint64_t)failed;
-		if (!v->warned_send) {
+		if (!v->send_failing) {
 			/* Once per episode; the counters tell the rest. */
 			log_warnx("vhid %u on %s: advertisement not sent: %s",
 			    h.vhid, v->ifp->name, v->ifp->send_error);
-			v->warned_send = 1;
+			v->send_failing = 1;
 		}
-	} else if (v->warned_send) {
+	} else if (v->send_failing) {
 		log_info("vhid %u on %s: advertisements go out again", h.vhid,
 		    v->ifp->name);
-		v->warned_send = 0;
+		v->send_failing = 0;
 	}
 	v->tx += (uint64_t)sent;
 	carpd_send_result(failed == 0);

@@ -73,7 +73,7 @@ demote_init(void)
 	memset(carpd->dem, 0, sizeof(carpd->dem));
 	if (carpd->sync_path != NULL) {
 		carpd->dem[DEM_SYNC] = CARP_DEMOTE_SYNC;
-		snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf),
+		snprintf(carpd->dem_sync_reason, sizeof(carpd->dem_sync_reason),
 		    "syncd not connected");
 	}
 	carpd->dem[DEM_LINK] = links_down();
@@ -392,7 +392,7 @@ nl_event(const struct nl_event *e, void *arg)
 static void
 nl_readable(int fd, int events, void *arg)
 {
-	if (nl_read_events(carpd->nlev, nl_event, NULL) == -2) {
+	if (nl_read_events(carpd->nl_events, nl_event, NULL) == -2) {
 		log_warnx("rtnetlink events lost; re-reading the links");
 		iface_refresh_all();
 	}
@@ -425,8 +425,8 @@ node_open_ifaces(void)
 		if (ifp->used && iface_capture(ifp) == -1)
 			return -1;
 	}
-	if (ev_fd_add(carpd->loop, nl_fd(carpd->nlev), EV_READ, nl_readable,
-	    NULL) == -1) {
+	if (ev_fd_add(carpd->loop, nl_fd(carpd->nl_events), EV_READ,
+	    nl_readable, NULL) == -1) {
 		log_warn("rtnetlink events: ev_fd_add");
 		return -1;
 	}

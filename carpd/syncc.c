@@ -12,8 +12,9 @@
 #include "ctl.h"
 #include "ev.h"
 #include "log.h"
+#include "util.h"
 
-#define SYNCC_QMAX	(sizeof(carpd->sync_q) / sizeof(carpd->sync_q[0]))
+#define SYNCC_QMAX	nitems(carpd->sync_inflight)
 
 int
 syncc_commit_outstanding(void)
@@ -25,10 +26,11 @@ void
 syncc_send(enum syncc_req kind, const char *req)
 {
 	if (carpd->sync == NULL || !carpd->sync_up ||
-	    (size_t)carpd->sync_qn >= SYNCC_QMAX ||
+	    (size_t)carpd->sync_ninflight >= SYNCC_QMAX ||
 	    ctl_client_send(carpd->sync, req) == -1) {
 		if (kind == SYNCC_COMMIT) {
-			snprintf(carpd->sync_last, sizeof(carpd->sync_last),
+			snprintf(carpd->sync_last_commit,
+			    sizeof(carpd->sync_last_commit),
 			    "not sent: syncd not connected");
 			log_warnx("syncd not connected: taking over without "
 			    "a commit");
@@ -37,7 +39,7 @@ syncc_send(enum syncc_req kind, const char *req)
 		}
 		return;
 	}
-	carpd->sync_q[carpd->sync_qn++] = kind;
+	carpd->sync_inflight[carpd->sync_ninflight++] = kind;
 	if (kind == SYNCC_COMMIT)
 		carpd->sync_commit_outstanding = 1;
 }
@@ -54,7 +56,7 @@ commit_done(void)
 static void
 set_sync_demote(unsigned int n, const char *reason)
 {
-	snprintf(carpd->dem_sync_buf, sizeof(carpd->dem_sync_buf), "%s",
+	snprintf(carpd->dem_sync_reason, sizeof(carpd->dem_sync_reason), "%s",
 	    reason);
 	carpd_set_demote(DEM_SYNC, n);
 }
@@ -63,6 +65,8 @@ set_sync_demote(unsigned int n, const char *reason)
 static void
 syncc_event(const char *body, size_t len)
 {
+	static const char demote[] = "demote ";
+	const size_t dl = sizeof(demote) - 1;
 	char buf[256], *p, *end;
 	unsigned long n;
 
@@ -71,10 +75,10 @@ syncc_event(const char *body, size_t len)
 	memcpy(buf, body, len);
 	buf[len] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
-	if (strncmp(buf, "demote ", 7) == 0) {
+	if (strncmp(buf, demote, dl) == 0) {
 		errno = 0;
-		n = strtoul(buf + 7, &end, 10);
-		if (errno != 0 || end == buf + 7 || n > 255) {
+		n = strtoul(buf + dl, &end, 10);
+		if (errno != 0 || end == buf + dl || n > CARP_DEMOTE_MAX) {
 			log_warnx("syncd: bad event \"%s\"", buf);
 			return;
 		}
@@ -102,14 +106,14 @@ syncc_on_message(struct ctl_client *cl, int type, const char *body,
 		syncc_event(body, len);
 		return;
 	}
-	if (carpd->sync_qn == 0) {
+	if (carpd->sync_ninflight == 0) {
 		log_debug("syncd: unexpected answer");
 		return;
 	}
-	kind = carpd->sync_q[0];
-	for (int i = 1; i < carpd->sync_qn; i++)
-		carpd->sync_q[i - 1] = carpd->sync_q[i];
-	carpd->sync_qn--;
+	kind = carpd->sync_inflight[0];
+	for (int i = 1; i < carpd->sync_ninflight; i++)
+		carpd->sync_inflight[i - 1] = carpd->sync_inflight[i];
+	carpd->sync_ninflight--;
 	switch (kind) {
 	case SYNCC_SUBSCRIBE:
 		if (type != CTL_OK)
@@ -117,16 +121,17 @@ syncc_on_message(struct ctl_client *cl, int type, const char *body,
 			    body);
 		break;
 	case SYNCC_COMMIT:
-		snprintf(carpd->sync_last, sizeof(carpd->sync_last), "%s%.*s",
+		snprintf(carpd->sync_last_commit,
+		    sizeof(carpd->sync_last_commit), "%s%.*s",
 		    type == CTL_OK ? "" : "error: ",
 		    (int)(len > 120 ? 120 : len), body);
 		if (type == CTL_OK) {
 			carpd->sync_commits++;
-			log_info("syncd: %s", carpd->sync_last);
+			log_info("syncd: %s", carpd->sync_last_commit);
 		} else {
 			carpd->sync_commit_fail++;
 			log_warnx("syncd commit failed (%s): taking over "
-			    "anyway", carpd->sync_last);
+			    "anyway", carpd->sync_last_commit);
 		}
 		commit_done();
 		break;
@@ -145,7 +150,7 @@ syncc_connect(void)
 	if (!carpd->sync_up)
 		log_info("connected to syncd at %s", carpd->sync_path);
 	carpd->sync_up = 1;
-	carpd->sync_qn = 0;
+	carpd->sync_ninflight = 0;
 	syncc_send(SYNCC_SUBSCRIBE, "subscribe");
 }
 
@@ -161,7 +166,7 @@ syncc_on_down(struct ctl_client *cl, void *arg)
 	if (carpd->sync_up)
 		log_warnx("syncd connection lost; reconnecting every second");
 	carpd->sync_up = 0;
-	carpd->sync_qn = 0;
+	carpd->sync_ninflight = 0;
 	/* After a handover syncd stopped on purpose: stay out of the way
 	 * until it is back (docs/handshake.md), not just "down" (1). */
 	if (carpd->sync_handed_over)
@@ -170,8 +175,8 @@ syncc_on_down(struct ctl_client *cl, void *arg)
 	else
 		set_sync_demote(1, "syncd down");
 	if (carpd->sync_commit_outstanding) {
-		snprintf(carpd->sync_last, sizeof(carpd->sync_last),
-		    "error: connection lost");
+		snprintf(carpd->sync_last_commit,
+		    sizeof(carpd->sync_last_commit), "error: connection lost");
 		carpd->sync_commit_fail++;
 		commit_done();
 	}

@@ -46,6 +46,8 @@
  * (OpenBSD pfsync demotes by as much during its bulk update): syncd asks
  * carpd for it, carpd assumes it while syncd has not answered. */
 #define CARP_DEMOTE_SYNC	32
+#define CARP_DEMOTE_MAX		255	/* the demote field is one byte */
+#define CARP_VHID_MAX		255
 #define CARP_GROUP4		"224.0.0.18"
 #define CARP_GROUP6		"ff02::12"
 
