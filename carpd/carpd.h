@@ -21,7 +21,11 @@
 #define CARPD_MAXIF		32
 #define CARPD_CONTROL		"/run/carpd.sock"
 #define CARPD_SYNC_TIMEOUT	2000	/* ms */
+#define CARPD_SYNC_TIMEOUT_MAX	600000	/* ms */
+#define CARPD_CONTROL_MODE	0660
 #define CARPD_SCRIPT_TIMEOUT	10	/* s, then the script is killed */
+#define CARPD_SCRIPT_EXIT_WAIT_MS 3000	/* for the down scripts at exit */
+#define CARPD_SYNC_RETRY_NS	1000000000ULL	/* reconnect to syncd */
 
 struct ev_loop;
 struct ev_timer;
@@ -40,6 +44,9 @@ enum carpd_dem {
 };
 
 extern const char *const carpd_dem_names[DEM_MAX];
+
+/* Requests to syncd: they are answered in the order they were sent. */
+enum syncc_req { SYNCC_SUBSCRIBE, SYNCC_COMMIT, SYNCC_RESYNC };
 
 /* Receive-side counters (OpenBSD carpstats) and send-side ones. */
 struct carpd_stats {
@@ -72,6 +79,7 @@ struct iface {
 	int		 raw4, raw6;	/* unicast sending */
 	struct addr	 src4;		/* first IPv4 address */
 	struct addr	 src6;		/* a link-local */
+	char		 send_error[160]; /* why the last send failed */
 };
 
 struct vh {
@@ -100,7 +108,7 @@ struct vh {
 	int			 ignoreifstate;	/* ucarp -S */
 	int			 nomcast;	/* ucarp -M: broadcast */
 	struct in_addr		 mcast4;	/* ucarp -m or default */
-	int			 warned_send;
+	int			 send_failing;
 	char			 group_reason[96];
 	struct ev_timer		*timer;
 
@@ -111,10 +119,19 @@ struct vh {
 	uint64_t		 readded;	/* addresses put back */
 };
 
+/* An up or down script that has not been reaped yet (script.c). */
+struct carpd_script {
+	pid_t		pid;		/* also its process group; 0: free */
+	uint64_t	deadline;	/* then SIGTERM, later SIGKILL */
+	int		killed;		/* SIGTERM sent */
+	char		name[64];
+};
+#define CARPD_MAXSCRIPTS	64
+
 struct carpd {
 	struct ev_loop		*loop;
 	struct nl_sock		*nl;		/* requests */
-	struct nl_sock		*nlev;		/* events */
+	struct nl_sock		*nl_events;		/* events */
 	struct ctl_server	*ctl;
 	char			*control;
 	struct vh		*vh[CARPD_MAXVH];
@@ -123,8 +140,7 @@ struct carpd {
 	int			 nifs;
 
 	unsigned int		 dem[DEM_MAX];
-	const char		*dem_sync_reason;
-	char			 dem_sync_buf[128];
+	char			 dem_sync_reason[128];
 	unsigned int		 demote;	/* the sum */
 	int			 demote_skew;
 
@@ -134,18 +150,22 @@ struct carpd {
 	struct ctl_client	*sync;
 	struct ev_timer		*sync_retry;
 	int			 sync_up;
-	int			 sync_q[16];	/* requests in flight */
-	int			 sync_qn;
+	enum syncc_req		 sync_inflight[16];	/* requests in flight */
+	int			 sync_ninflight;
+	int			 sync_commit_outstanding;
+	int			 sync_handed_over; /* until its next demote */
 	uint64_t		 sync_commits;
 	uint64_t		 sync_commit_fail;
-	char			 sync_last[160];
+	char			 sync_last_commit[160];
+
+	struct carpd_script	 scripts[CARPD_MAXSCRIPTS];
+	struct ev_timer		*script_timer;	/* checks the deadlines */
 
 	unsigned int		 senderr_run;	/* errors in a row */
 	unsigned int		 sendok_run;
 
 	struct carpd_stats	 st;
 	uint64_t		 started_ns;
-	double			 started_wall;
 	int			 shutting_down;
 };
 
@@ -180,7 +200,6 @@ int		 net_input(struct iface *);
 void		 net_input_frame(struct iface *, const uint8_t *, size_t);
 int		 net_send_ad(struct vh *, int bowout);
 void		 net_announce(struct vh *);
-void		 net_vmac(uint8_t vhid, uint8_t mac[6]);
 
 /* vip.c */
 int		 vip_setup(struct vh *);
@@ -202,17 +221,17 @@ void		 script_reap(int sig, void *arg);
 void		 script_wait_all(unsigned int ms);
 
 /* syncc.c: the syncd client */
-enum { SQ_SUBSCRIBE, SQ_COMMIT, SQ_RESYNC };
-int		 sync_start(void);
-void		 sync_connect(void);
-void		 sync_send(int kind, const char *req);
-int		 sync_commit_outstanding(void);
+int		 syncc_start(void);
+void		 syncc_send(enum syncc_req, const char *req);
+int		 syncc_commit_outstanding(void);
 
-/* main.c: hooks for the modules */
+/* node.c: the running node, and the hooks the modules call */
+int		 node_open_ifaces(void);
+void		 node_start(void);
+void		 node_stop(void);
 void		 carpd_step(struct vh *, enum fsm_ev, const void *);
 void		 carpd_rx_adv(struct vh *, const struct carp_hdr *, int af);
 void		 carpd_set_demote(enum carpd_dem, unsigned int);
 void		 carpd_send_result(int ok);
-uint64_t	 carpd_now(void);
 
 #endif

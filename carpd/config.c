@@ -12,6 +12,8 @@
 #include "conf.h"
 #include "util.h"
 
+#define PASSFILE_MAX	4096	/* bytes; the passphrase is at most 19 */
+
 struct parse {
 	struct vh			*cur;
 	const struct carpd_opts		*opts;
@@ -22,9 +24,8 @@ struct iface *
 carpd_iface(const char *name)
 {
 	struct iface *ifp;
-	int i;
 
-	for (i = 0; i < carpd->nifs; i++)
+	for (int i = 0; i < carpd->nifs; i++)
 		if (strcmp(carpd->ifs[i].name, name) == 0)
 			return &carpd->ifs[i];
 	if (carpd->nifs >= CARPD_MAXIF || strlen(name) >= IF_NAMESIZE)
@@ -76,8 +77,6 @@ vh_free(struct vh *v)
 int
 vh_finish(struct vh *v, char *err, size_t errlen)
 {
-	int i, j;
-
 	if (v->fsm.cfg.vhid == 0) {
 		snprintf(err, errlen, "vhid missing (1..255)");
 		return -1;
@@ -96,7 +95,7 @@ vh_finish(struct vh *v, char *err, size_t errlen)
 		    v->fsm.cfg.vhid);
 		return -1;
 	}
-	for (i = 0; i < carpd->nvh; i++)
+	for (int i = 0; i < carpd->nvh; i++)
 		if (carpd->vh[i]->fsm.cfg.vhid == v->fsm.cfg.vhid &&
 		    strcmp(carpd->vh[i]->ifname, v->ifname) == 0) {
 			snprintf(err, errlen, "vhid %u on %s twice",
@@ -116,8 +115,8 @@ vh_finish(struct vh *v, char *err, size_t errlen)
 	if (v->ignoreifstate)
 		v->ifp->ignore = 1;
 	v->n4 = v->n6 = 0;
-	for (i = 0; i < v->naddrs; i++) {
-		for (j = 0; j < i; j++)
+	for (int i = 0; i < v->naddrs; i++) {
+		for (int j = 0; j < i; j++)
 			if (addr_cmp(&v->addrs[i].a, &v->addrs[j].a) == 0) {
 				snprintf(err, errlen, "vhid %u: address "
 				    "listed twice", v->fsm.cfg.vhid);
@@ -154,7 +153,7 @@ read_passfile(const char *path, uint8_t key[CARP_KEYLEN], char *err,
 	char *buf = NULL;
 	size_t len;
 
-	if (util_read_file(path, 4096, &buf, &len) == -1) {
+	if (util_read_file(path, PASSFILE_MAX, &buf, &len) == -1) {
 		snprintf(err, errlen, "%s: %m", path);
 		return -1;
 	}
@@ -171,133 +170,215 @@ read_passfile(const char *path, uint8_t key[CARP_KEYLEN], char *err,
 	return 0;
 }
 
+/*
+ * The keywords of a vhid block, each with one argument. The command line
+ * sets the same ones (main.c), so both read the values the same way.
+ */
+static int
+kw_interface(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	if (strlen(arg) >= IF_NAMESIZE) {
+		snprintf(err, errlen, "interface name too long: %s", arg);
+		return -1;
+	}
+	snprintf(v->ifname, sizeof(v->ifname), "%s", arg);
+	return 0;
+}
+
+static int
+kw_addr(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	struct vaddr *va;
+	int plen;
+
+	if (v->naddrs >= CARPD_MAXADDR) {
+		snprintf(err, errlen, "too many addresses (at most %d)",
+		    CARPD_MAXADDR);
+		return -1;
+	}
+	va = &v->addrs[v->naddrs];
+	if (addr_parse(arg, &va->a, &plen) == -1) {
+		snprintf(err, errlen, "bad address: %s", arg);
+		return -1;
+	}
+	if (plen < 0)
+		plen = va->a.family == AF_INET ? 32 : 128;
+	va->plen = plen;
+	v->naddrs++;
+	return 0;
+}
+
+static int
+kw_pass(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	if (carp_key_from_pass(arg, v->key) == -1) {
+		snprintf(err, errlen, "passphrase longer than %d bytes",
+		    CARP_PASS_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+kw_passfile(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	return read_passfile(arg, v->key, err, errlen);
+}
+
+/* advbase, advskew (0..254) and deadratio (1..255). */
+static int
+kw_u8(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	unsigned long min = 0, max = 254, n;
+	uint8_t *dst;
+
+	if (strcmp(k, "advbase") == 0)
+		dst = &v->fsm.cfg.advbase;
+	else if (strcmp(k, "advskew") == 0)
+		dst = &v->fsm.cfg.advskew;
+	else {
+		dst = &v->fsm.cfg.deadratio;
+		min = 1;
+		max = 255;	/* 0 would mean the default, 3 */
+	}
+	if (conf_uint(arg, min, max, &n) == -1) {
+		snprintf(err, errlen, "bad %s %s (%lu..%lu)", k, arg, min,
+		    max);
+		return -1;
+	}
+	*dst = (uint8_t)n;
+	return 0;
+}
+
+static int
+kw_srcip(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	if (addr_parse(arg, &v->srcip, NULL) == -1) {
+		snprintf(err, errlen, "bad address: %s", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+kw_peer(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	if (v->npeers >= CARPD_MAXPEER) {
+		snprintf(err, errlen, "too many peers (at most %d)",
+		    CARPD_MAXPEER);
+		return -1;
+	}
+	if (addr_parse(arg, &v->peers[v->npeers], NULL) == -1) {
+		snprintf(err, errlen, "bad peer address: %s", arg);
+		return -1;
+	}
+	v->npeers++;
+	return 0;
+}
+
+/* upscript, downscript, xparam. */
+static int
+kw_string(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	char **dst;
+
+	if (strcmp(k, "upscript") == 0)
+		dst = &v->upscript;
+	else if (strcmp(k, "downscript") == 0)
+		dst = &v->downscript;
+	else
+		dst = &v->xparam;
+	if (set_str(dst, arg) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+kw_mcast(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	if (inet_pton(AF_INET, arg, &v->mcast4) != 1 ||
+	    !IN_MULTICAST(ntohl(v->mcast4.s_addr))) {
+		snprintf(err, errlen, "bad IPv4 multicast group: %s", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* preempt, vmac, nomcast, ignoreifstate: yes or no. */
+static int
+kw_bool(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	int b;
+
+	if ((b = conf_bool(arg)) == -1) {
+		snprintf(err, errlen, "%s: yes or no, not %s", k, arg);
+		return -1;
+	}
+	if (strcmp(k, "preempt") == 0)
+		v->fsm.cfg.preempt = b;
+	else if (strcmp(k, "vmac") == 0)
+		v->vmac = b;
+	else if (strcmp(k, "nomcast") == 0)
+		v->nomcast = b;
+	else
+		v->ignoreifstate = b;
+	return 0;
+}
+
+static const struct {
+	const char	*name;
+	int		(*set)(struct vh *, const char *, const char *, char *,
+			    size_t);
+} vh_keywords[] = {
+	{ "interface",		kw_interface },
+	{ "addr",		kw_addr },
+	{ "pass",		kw_pass },
+	{ "passfile",		kw_passfile },
+	{ "advbase",		kw_u8 },
+	{ "advskew",		kw_u8 },
+	{ "deadratio",		kw_u8 },
+	{ "srcip",		kw_srcip },
+	{ "peer",		kw_peer },
+	{ "upscript",		kw_string },
+	{ "downscript",		kw_string },
+	{ "xparam",		kw_string },
+	{ "mcast",		kw_mcast },
+	{ "preempt",		kw_bool },
+	{ "vmac",		kw_bool },
+	{ "nomcast",		kw_bool },
+	{ "ignoreifstate",	kw_bool },
+};
+
 int
 vh_keyword(struct vh *v, int argc, char **argv, char *err, size_t errlen)
 {
-	const char *k = argv[0];
-	unsigned long n;
-	int b, plen;
-
-	if (argc != 2) {
-		if (strcmp(k, "interface") == 0 || strcmp(k, "addr") == 0 ||
-		    strcmp(k, "pass") == 0 || strcmp(k, "advbase") == 0 ||
-		    strcmp(k, "advskew") == 0 || strcmp(k, "srcip") == 0 ||
-		    strcmp(k, "peer") == 0 || strcmp(k, "upscript") == 0 ||
-		    strcmp(k, "downscript") == 0 || strcmp(k, "xparam") == 0 ||
-		    strcmp(k, "passfile") == 0 || strcmp(k, "preempt") == 0 ||
-		    strcmp(k, "vmac") == 0 || strcmp(k, "deadratio") == 0 ||
-		    strcmp(k, "mcast") == 0 || strcmp(k, "nomcast") == 0 ||
-		    strcmp(k, "ignoreifstate") == 0) {
-			snprintf(err, errlen, "%s takes one argument", k);
+	for (size_t i = 0; i < sizeof(vh_keywords) / sizeof(vh_keywords[0]);
+	    i++) {
+		if (strcmp(argv[0], vh_keywords[i].name) != 0)
+			continue;
+		if (argc != 2) {
+			snprintf(err, errlen, "%s takes one argument",
+			    argv[0]);
 			return -1;
 		}
-		return 0;
+		if (vh_keywords[i].set(v, argv[0], argv[1], err,
+		    errlen) == -1)
+			return -1;
+		return 1;
 	}
-	if (strcmp(k, "interface") == 0) {
-		if (strlen(argv[1]) >= IF_NAMESIZE) {
-			snprintf(err, errlen, "interface name too long: %s",
-			    argv[1]);
-			return -1;
-		}
-		snprintf(v->ifname, sizeof(v->ifname), "%s", argv[1]);
-	} else if (strcmp(k, "addr") == 0) {
-		if (v->naddrs >= CARPD_MAXADDR) {
-			snprintf(err, errlen, "too many addresses (at most %d)",
-			    CARPD_MAXADDR);
-			return -1;
-		}
-		if (addr_parse(argv[1], &v->addrs[v->naddrs].a, &plen) ==
-		    -1) {
-			snprintf(err, errlen, "bad address: %s", argv[1]);
-			return -1;
-		}
-		if (plen < 0)
-			plen = v->addrs[v->naddrs].a.family == AF_INET ?
-			    32 : 128;
-		v->addrs[v->naddrs++].plen = plen;
-	} else if (strcmp(k, "pass") == 0) {
-		if (carp_key_from_pass(argv[1], v->key) == -1) {
-			snprintf(err, errlen, "passphrase longer than %d bytes",
-			    CARP_PASS_MAX);
-			return -1;
-		}
-	} else if (strcmp(k, "passfile") == 0) {
-		if (read_passfile(argv[1], v->key, err, errlen) == -1)
-			return -1;
-	} else if (strcmp(k, "advbase") == 0) {
-		if (conf_uint(argv[1], 0, 254, &n) == -1) {
-			snprintf(err, errlen, "bad advbase %s (0..254)",
-			    argv[1]);
-			return -1;
-		}
-		v->fsm.cfg.advbase = (uint8_t)n;
-	} else if (strcmp(k, "advskew") == 0) {
-		if (conf_uint(argv[1], 0, 254, &n) == -1) {
-			snprintf(err, errlen, "bad advskew %s (0..254)",
-			    argv[1]);
-			return -1;
-		}
-		v->fsm.cfg.advskew = (uint8_t)n;
-	} else if (strcmp(k, "srcip") == 0) {
-		if (addr_parse(argv[1], &v->srcip, NULL) == -1) {
-			snprintf(err, errlen, "bad address: %s", argv[1]);
-			return -1;
-		}
-	} else if (strcmp(k, "peer") == 0) {
-		if (v->npeers >= CARPD_MAXPEER) {
-			snprintf(err, errlen, "too many peers (at most %d)",
-			    CARPD_MAXPEER);
-			return -1;
-		}
-		if (addr_parse(argv[1], &v->peers[v->npeers], NULL) == -1) {
-			snprintf(err, errlen, "bad peer address: %s", argv[1]);
-			return -1;
-		}
-		v->npeers++;
-	} else if (strcmp(k, "upscript") == 0) {
-		if (set_str(&v->upscript, argv[1]) == -1)
-			goto nomem;
-	} else if (strcmp(k, "downscript") == 0) {
-		if (set_str(&v->downscript, argv[1]) == -1)
-			goto nomem;
-	} else if (strcmp(k, "xparam") == 0) {
-		if (set_str(&v->xparam, argv[1]) == -1)
-			goto nomem;
-	} else if (strcmp(k, "deadratio") == 0) {
-		if (conf_uint(argv[1], 1, 255, &n) == -1) {
-			snprintf(err, errlen, "bad deadratio %s (1..255)",
-			    argv[1]);
-			return -1;
-		}
-		v->fsm.cfg.deadratio = (uint8_t)n;
-	} else if (strcmp(k, "mcast") == 0) {
-		if (inet_pton(AF_INET, argv[1], &v->mcast4) != 1 ||
-		    !IN_MULTICAST(ntohl(v->mcast4.s_addr))) {
-			snprintf(err, errlen, "bad IPv4 multicast group: %s",
-			    argv[1]);
-			return -1;
-		}
-	} else if (strcmp(k, "preempt") == 0 || strcmp(k, "vmac") == 0 ||
-	    strcmp(k, "nomcast") == 0 || strcmp(k, "ignoreifstate") == 0) {
-		if ((b = conf_bool(argv[1])) == -1) {
-			snprintf(err, errlen, "%s: yes or no, not %s", k,
-			    argv[1]);
-			return -1;
-		}
-		if (strcmp(k, "preempt") == 0)
-			v->fsm.cfg.preempt = b;
-		else if (strcmp(k, "vmac") == 0)
-			v->vmac = b;
-		else if (strcmp(k, "nomcast") == 0)
-			v->nomcast = b;
-		else
-			v->ignoreifstate = b;
-	} else
-		return 0;
-	return 1;
-nomem:
-	snprintf(err, errlen, "out of memory");
-	return -1;
+	return 0;
 }
 
 static int
@@ -338,7 +419,7 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 			snprintf(err, errlen, "expected: vhid N {");
 			return -1;
 		}
-		if (conf_uint(cl->argv[1], 1, 255, &n) == -1) {
+		if (conf_uint(cl->argv[1], 1, CARP_VHID_MAX, &n) == -1) {
 			snprintf(err, errlen, "bad vhid %s (1..255)",
 			    cl->argv[1]);
 			return -1;
@@ -373,7 +454,8 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 		    (carpd->sync_path = strdup(cl->argv[1])) == NULL)
 			return -1;
 	} else if (strcmp(cl->argv[0], "sync-timeout") == 0) {
-		if (conf_uint(cl->argv[1], 0, 600000, &n) == -1) {
+		if (conf_uint(cl->argv[1], 0, CARPD_SYNC_TIMEOUT_MAX,
+		    &n) == -1) {
 			snprintf(err, errlen, "bad sync-timeout %s (ms)",
 			    cl->argv[1]);
 			return -1;

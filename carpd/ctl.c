@@ -43,10 +43,9 @@ status_json(struct sbuf *s)
 	const struct carpd_stats *st = &carpd->st;
 	char b[ADDR_STRLEN];
 	struct vh *v;
-	int i, j;
 
 	sbuf_puts(s, "{\"vhids\":[");
-	for (i = 0; i < carpd->nvh; i++) {
+	for (int i = 0; i < carpd->nvh; i++) {
 		v = carpd->vh[i];
 		sbuf_printf(s, "%s{\"vhid\":%u,\"interface\":", i ? "," : "",
 		    v->fsm.cfg.vhid);
@@ -55,7 +54,7 @@ status_json(struct sbuf *s)
 		    "\"advskew\":%u,\"demote\":%u,\"addrs\":[",
 		    carp_state_names[v->fsm.state], v->fsm.cfg.advbase,
 		    v->fsm.cfg.advskew, carpd->demote);
-		for (j = 0; j < v->naddrs; j++) {
+		for (int j = 0; j < v->naddrs; j++) {
 			sbuf_puts(s, j ? "," : "");
 			sbuf_json_str(s, addr_fmt(&v->addrs[j].a,
 			    v->addrs[j].plen, b, sizeof(b)));
@@ -65,7 +64,7 @@ status_json(struct sbuf *s)
 		    fsm_wire_advskew(&v->fsm), fsm_wire_demote(&v->fsm),
 		    v->fsm.cfg.preempt ? "true" : "false",
 		    v->vmac ? "true" : "false");
-		for (j = 0; j < v->npeers; j++) {
+		for (int j = 0; j < v->npeers; j++) {
 			sbuf_puts(s, j ? "," : "");
 			sbuf_json_str(s, addr_fmt(&v->peers[j], -1, b,
 			    sizeof(b)));
@@ -95,16 +94,16 @@ status_json(struct sbuf *s)
 	}
 	sbuf_printf(s, "],\"demote\":{\"total\":%u,\"reasons\":{",
 	    carpd->demote);
-	for (i = 0; i < DEM_MAX; i++)
+	for (int i = 0; i < DEM_MAX; i++)
 		sbuf_printf(s, "%s\"%s\":%u", i ? "," : "", carpd_dem_names[i],
 		    carpd->dem[i]);
 	sbuf_puts(s, "}");
 	if (carpd->sync_path != NULL) {
 		sbuf_puts(s, ",\"sync_reason\":");
-		sbuf_json_str(s, carpd->dem_sync_buf);
+		sbuf_json_str(s, carpd->dem_sync_reason);
 	}
 	sbuf_puts(s, ",\"interfaces\":[");
-	for (i = 0; i < carpd->nifs; i++) {
+	for (int i = 0; i < carpd->nifs; i++) {
 		sbuf_printf(s, "%s{\"name\":", i ? "," : "");
 		sbuf_json_str(s, carpd->ifs[i].name);
 		sbuf_printf(s, ",\"link\":%s,\"track\":%s}",
@@ -114,7 +113,7 @@ status_json(struct sbuf *s)
 	sbuf_puts(s, "]},\"counters\":{");
 	sbuf_printf(s, "\"ipackets\":%" PRIu64 ",\"ipackets6\":%" PRIu64,
 	    st->ipackets, st->ipackets6);
-	for (i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
+	for (int i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
 		sbuf_printf(s, ",\"%s\":%" PRIu64, carp_err_names[i],
 		    st->rej[i]);
 	sbuf_printf(s, ",\"opackets\":%" PRIu64 ",\"opackets6\":%" PRIu64
@@ -128,7 +127,7 @@ status_json(struct sbuf *s)
 		    ",\"commit_failures\":%" PRIu64 ",\"last_commit\":",
 		    carpd->sync_up ? "true" : "false", carpd->sync_commits,
 		    carpd->sync_commit_fail);
-		sbuf_json_str(s, carpd->sync_last);
+		sbuf_json_str(s, carpd->sync_last_commit);
 		sbuf_puts(s, "}");
 	}
 	sbuf_printf(s, ",\"uptime\":%.3f}\n",
@@ -142,16 +141,16 @@ status_text(struct sbuf *s)
 	const struct carpd_stats *st = &carpd->st;
 	char b[ADDR_STRLEN];
 	struct vh *v;
-	int i, j, any;
+	int any;
 
-	for (i = 0; i < carpd->nvh; i++) {
+	for (int i = 0; i < carpd->nvh; i++) {
 		v = carpd->vh[i];
 		sbuf_printf(s, "vhid %u on %s: %s (advbase %u advskew %u%s)\n",
 		    v->fsm.cfg.vhid, v->ifname,
 		    carp_state_names[v->fsm.state], v->fsm.cfg.advbase,
 		    v->fsm.cfg.advskew, v->fsm.cfg.preempt ? " preempt" : "");
 		sbuf_puts(s, "\taddresses:");
-		for (j = 0; j < v->naddrs; j++)
+		for (int j = 0; j < v->naddrs; j++)
 			sbuf_printf(s, " %s", addr_fmt(&v->addrs[j].a,
 			    v->addrs[j].plen, b, sizeof(b)));
 		sbuf_printf(s, "\n\tlast change: %s -> %s, %.1f s ago (%s)\n",
@@ -173,18 +172,18 @@ status_text(struct sbuf *s)
 	}
 	sbuf_printf(s, "demotion: %u", carpd->demote);
 	any = 0;
-	for (i = 0; i < DEM_MAX; i++)
+	for (int i = 0; i < DEM_MAX; i++)
 		if (carpd->dem[i]) {
 			sbuf_printf(s, "%s%s %u", any ? ", " : " (",
 			    carpd_dem_names[i], carpd->dem[i]);
 			if (i == DEM_SYNC)
-				sbuf_printf(s, ": %s", carpd->dem_sync_buf);
+				sbuf_printf(s, ": %s", carpd->dem_sync_reason);
 			any = 1;
 		}
 	sbuf_puts(s, any ? ")\n" : "\n");
 	sbuf_printf(s, "received: %" PRIu64 " IPv4, %" PRIu64 " IPv6; "
 	    "rejected:", st->ipackets, st->ipackets6);
-	for (i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
+	for (int i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
 		sbuf_printf(s, " %s %" PRIu64, carp_err_names[i], st->rej[i]);
 	sbuf_printf(s, "\nsent: %" PRIu64 " IPv4, %" PRIu64 " IPv6, %" PRIu64
 	    " errors, %" PRIu64 " ARP, %" PRIu64 " NA\n", st->opackets,
@@ -192,8 +191,8 @@ status_text(struct sbuf *s)
 	if (carpd->sync_path != NULL)
 		sbuf_printf(s, "syncd: %s, %" PRIu64 " commits, last: %s\n",
 		    carpd->sync_up ? "connected" : "not connected",
-		    carpd->sync_commits, carpd->sync_last[0] ?
-		    carpd->sync_last : "none");
+		    carpd->sync_commits, carpd->sync_last_commit[0] ?
+		    carpd->sync_last_commit : "none");
 }
 
 void
@@ -204,7 +203,6 @@ carpd_ctl_request(struct ctl_conn *c, int argc, char **argv, void *arg)
 	const char *a;
 	unsigned int cur;
 
-	(void)arg;
 	if (argc >= 1 && strcmp(argv[0], "status") == 0 && argc <= 2) {
 		sbuf_init(&s);
 		if (argc == 2 && (strcmp(argv[1], "json") == 0 ||
@@ -228,14 +226,15 @@ carpd_ctl_request(struct ctl_conn *c, int argc, char **argv, void *arg)
 		a = argv[1];
 		if (*a == '+' || *a == '-')
 			a++;
-		if (conf_uint(a, 0, 255, &n) == -1) {
+		if (conf_uint(a, 0, CARP_DEMOTE_MAX, &n) == -1) {
 			ctl_replyf(c, 0, "demote: bad count %s (0..255, "
 			    "+N or -N)", argv[1]);
 			return;
 		}
 		cur = carpd->dem[DEM_ADMIN];
 		if (argv[1][0] == '+')
-			cur = cur + n > 255 ? 255 : cur + (unsigned int)n;
+			cur = cur + n > CARP_DEMOTE_MAX ? CARP_DEMOTE_MAX :
+			    cur + (unsigned int)n;
 		else if (argv[1][0] == '-')
 			cur = cur > n ? cur - (unsigned int)n : 0;
 		else

@@ -37,7 +37,8 @@ fsm_wire_advskew(const struct fsm *f)
 uint8_t
 fsm_wire_demote(const struct fsm *f)
 {
-	return f->demote > 255 ? 255 : (uint8_t)f->demote;
+	return f->demote > CARP_DEMOTE_MAX ? CARP_DEMOTE_MAX :
+	    (uint8_t)f->demote;
 }
 
 uint64_t
@@ -73,9 +74,8 @@ fsm_next(const struct fsm *f)
 	const uint64_t t[4] = { f->ad_at, f->down_at, f->announce_at,
 		f->commit_at };
 	uint64_t m = 0;
-	size_t i;
 
-	for (i = 0; i < 4; i++)
+	for (size_t i = 0; i < 4; i++)
 		if (t[i] != 0 && (m == 0 || t[i] < m))
 			m = t[i];
 	return m;
@@ -176,14 +176,16 @@ static void
 on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
     struct fsm_out *o)
 {
-	unsigned int ours, theirs, D, d;
+	unsigned int our_interval, their_interval, our_demote, their_demote;
 	int bowout;
 
-	ours = (unsigned int)f->cfg.advbase << 8 | fsm_wire_advskew(f);
+	/* advbase.advskew as one number: the smaller advertises faster. */
+	our_interval = (unsigned int)f->cfg.advbase << 8 |
+	    fsm_wire_advskew(f);
 	/* cppcheck-suppress ctunullpointer ; only FSM_EV_ADV, never NULL */
-	theirs = (unsigned int)a->advbase << 8 | a->advskew;
-	D = fsm_wire_demote(f);
-	d = a->demote;
+	their_interval = (unsigned int)a->advbase << 8 | a->advskew;
+	our_demote = fsm_wire_demote(f);
+	their_demote = a->demote;
 	bowout = a->advbase == CARP_BOWOUT && a->advskew == CARP_BOWOUT;
 
 	switch (f->state) {
@@ -194,8 +196,9 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
 		 * Equal intervals and equal demotion: we yield (OpenBSD);
 		 * a master that is bowing out never makes us yield.
 		 */
-		if (!bowout && (((ours >= theirs) && d <= D) || d < D)) {
-			step_down(f, CARP_ST_BACKUP, d < D ?
+		if (!bowout && ((our_interval >= their_interval &&
+		    their_demote <= our_demote) || their_demote < our_demote)) {
+			step_down(f, CARP_ST_BACKUP, their_demote < our_demote ?
 			    "less demoted master seen" :
 			    "more frequent advertisement received", now, o);
 			return;
@@ -221,11 +224,12 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
 			o->actions |= FSM_A_GROUP;
 			return;
 		}
-		if (f->cfg.preempt && ours < theirs && d >= D) {
+		if (f->cfg.preempt && our_interval < their_interval &&
+		    their_demote >= our_demote) {
 			takeover(f, "preempting a slower master", now, o);
 			return;
 		}
-		if (d > D) {
+		if (their_demote > our_demote) {
 			takeover(f, "master is more demoted", now, o);
 			o->actions |= FSM_A_GROUP;
 			return;
@@ -233,7 +237,7 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
 		/* It advertises so slowly that it will time out anyway. */
 		if (f->cfg.advbase != 0 &&
 		    ((unsigned int)f->cfg.advbase * deadratio(f)) << 8 <
-		    theirs) {
+		    their_interval) {
 			takeover(f, "master will time out", now, o);
 			return;
 		}

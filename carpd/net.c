@@ -1,8 +1,8 @@
 /*
- * net.c: carpd's packets: receive with libpcap (BPF for protocol 112),
+ * net.c: carpd's packet I/O: receive with libpcap (BPF for protocol 112),
  * send advertisements, gratuitous ARP and unsolicited NA as whole frames
- * through the same pcap handle (a packet socket), unicast peers through
- * raw IP sockets.
+ * (proto/frame.c builds them) through the same pcap handle, unicast peers
+ * through raw IP sockets.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,33 +18,13 @@
 #include "buf.h"
 #include "carpd.h"
 #include "ev.h"
+#include "frame.h"
 #include "log.h"
 #include "util.h"
 
-#define ETH_HLEN_	14
-#define ETHERTYPE_IP_	0x0800
-#define ETHERTYPE_IP6_	0x86dd
-#define ETHERTYPE_ARP_	0x0806
-#define ETHERTYPE_VLAN_	0x8100
-static char send_why[160];	/* why the last send failed */
-
 #define NET_BURST	256	/* packets per wake-up, then the loop */
-
-static const uint8_t mcast4_mac[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x12 };
-static const uint8_t mcast6_mac[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x12 };
-static const uint8_t allnodes_mac[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
-static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-void
-net_vmac(uint8_t vhid, uint8_t mac[6])
-{
-	mac[0] = 0x00;
-	mac[1] = 0x00;
-	mac[2] = 0x5e;
-	mac[3] = 0x00;
-	mac[4] = 0x01;
-	mac[5] = vhid;
-}
+#define NET_SNAPLEN	512	/* enough for any advertisement */
+#define NET_PCAP_BUF	(1 << 20)
 
 /* A raw socket that never queues what it receives (filter: drop all). */
 static int
@@ -53,7 +33,7 @@ raw_open(int af, int ifindex, const char *ifname,
 {
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { 1, &drop };
-	int fd, v = CARP_TTL, tos = 0x10;
+	int fd, v = CARP_TTL, tos = FRAME_IPTOS_LOWDELAY;
 
 	if ((fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    CARP_PROTO)) == -1)
@@ -115,7 +95,7 @@ net_open(struct iface *ifp, char *err, size_t errlen)
 	char eb[PCAP_ERRBUF_SIZE];
 	struct in_addr grp[CARPD_MAXVH + 1];
 	struct bpf_program prog;
-	int i, n = 0;
+	int n = 0;
 	pcap_t *p;
 
 	eb[0] = '\0';
@@ -123,9 +103,9 @@ net_open(struct iface *ifp, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: pcap: %s", ifp->name, eb);
 		return -1;
 	}
-	if (pcap_set_snaplen(p, 512) != 0 ||
+	if (pcap_set_snaplen(p, NET_SNAPLEN) != 0 ||
 	    pcap_set_immediate_mode(p, 1) != 0 ||
-	    pcap_set_buffer_size(p, 1 << 20) != 0 ||
+	    pcap_set_buffer_size(p, NET_PCAP_BUF) != 0 ||
 	    pcap_activate(p) < 0) {
 		snprintf(err, errlen, "%s: pcap: %s (needs CAP_NET_RAW)",
 		    ifp->name, pcap_geterr(p));
@@ -152,7 +132,7 @@ net_open(struct iface *ifp, char *err, size_t errlen)
 	}
 	ifp->pcap = p;
 	memset(grp, 0, sizeof(grp));
-	for (i = 0; i < carpd->nvh; i++)
+	for (int i = 0; i < carpd->nvh; i++)
 		if (carpd->vh[i]->ifp == ifp)
 			grp[n++] = carpd->vh[i]->mcast4;
 	if ((ifp->raw4 = raw_open(AF_INET, ifp->ifindex, ifp->name,
@@ -188,9 +168,7 @@ net_close(struct iface *ifp)
 static struct vh *
 vh_find(const struct iface *ifp, uint8_t vhid)
 {
-	int i;
-
-	for (i = 0; i < carpd->nvh; i++)
+	for (int i = 0; i < carpd->nvh; i++)
 		if (carpd->vh[i]->ifp == ifp &&
 		    carpd->vh[i]->fsm.cfg.vhid == vhid)
 			return carpd->vh[i];
@@ -227,14 +205,15 @@ net_input_frame(struct iface *ifp, const uint8_t *pkt, size_t caplen)
 	struct vh *v;
 
 	rd_init(&r, pkt, caplen);
-	if (rd_skip(&r, 12) == -1 || rd_u16(&r, &et) == -1)
+	if (rd_skip(&r, 2 * FRAME_ALEN) == -1 || rd_u16(&r, &et) == -1)
 		goto badlen;
-	if (et == ETHERTYPE_VLAN_ && (rd_skip(&r, 2) == -1 ||
+	/* One 802.1Q tag: skip its TCI. */
+	if (et == FRAME_ETHERTYPE_VLAN && (rd_skip(&r, 2) == -1 ||
 	    rd_u16(&r, &et) == -1))
 		goto badlen;
-	if (et == ETHERTYPE_IP_)
+	if (et == FRAME_ETHERTYPE_IP)
 		st->ipackets++;
-	else if (et == ETHERTYPE_IP6_)
+	else if (et == FRAME_ETHERTYPE_IP6)
 		st->ipackets6++;
 	else {
 		st->rej[CARP_E_BADPROTO]++;
@@ -244,7 +223,7 @@ net_input_frame(struct iface *ifp, const uint8_t *pkt, size_t caplen)
 		st->rej[e]++;
 		return;
 	}
-	if (ip.family != (et == ETHERTYPE_IP_ ? AF_INET : AF_INET6)) {
+	if (ip.family != (et == FRAME_ETHERTYPE_IP ? AF_INET : AF_INET6)) {
 		st->rej[CARP_E_BADPROTO]++;
 		return;
 	}
@@ -298,21 +277,12 @@ net_input(struct iface *ifp)
 }
 
 static void
-src_mac(const struct vh *v, uint8_t mac[6])
+src_mac(const struct vh *v, uint8_t mac[FRAME_ALEN])
 {
 	if (v->vmac)
-		net_vmac(v->fsm.cfg.vhid, mac);
+		frame_vmac(v->fsm.cfg.vhid, mac);
 	else
-		memcpy(mac, v->ifp->mac, 6);
-}
-
-static void
-eth_hdr(struct wr *w, const uint8_t dst[6], const uint8_t src[6],
-    uint16_t type)
-{
-	wr_bytes(w, dst, 6);
-	wr_bytes(w, src, 6);
-	wr_u16(w, type);
+		memcpy(mac, v->ifp->mac, FRAME_ALEN);
 }
 
 static void
@@ -345,7 +315,7 @@ inject(struct iface *ifp, const uint8_t *frame, size_t len)
 	if (ifp->pcap == NULL)
 		return -1;
 	if (pcap_inject(ifp->pcap, frame, len) != (int)len) {
-		snprintf(send_why, sizeof(send_why), "%s",
+		snprintf(ifp->send_error, sizeof(ifp->send_error), "%s",
 		    pcap_geterr(ifp->pcap));
 		return -1;
 	}
@@ -356,53 +326,30 @@ static int
 send_mcast4(struct vh *v, const uint8_t *carp)
 {
 	struct iface *ifp = v->ifp;
-	uint8_t f[128], mac[6], dmac[6], *ip;
-	struct in_addr src, dst;
-	uint32_t g;
-	uint16_t id;
-	struct wr w;
+	struct frame_carp4 f;
+	uint8_t buf[FRAME_MAX];
+	int len;
 
 	if (v->srcip.family == AF_INET)
-		src = v->srcip.v4;
+		f.src = v->srcip.v4;
 	else if (ifp->src4.family == AF_INET)
-		src = ifp->src4.v4;
+		f.src = ifp->src4.v4;
 	else {
-		snprintf(send_why, sizeof(send_why), "no IPv4 address on the "
-		    "interface (set srcip)");
+		snprintf(ifp->send_error, sizeof(ifp->send_error), "no IPv4 "
+		    "address on the interface (set srcip)");
 		return -1;
 	}
-	dst = v->mcast4;
+	f.dst = v->mcast4;
 	/* ucarp --nomcast: the same packet to the Ethernet broadcast. */
-	g = ntohl(dst.s_addr);
 	if (v->nomcast)
-		memcpy(dmac, bcast_mac, 6);
-	else {
-		memcpy(dmac, mcast4_mac, 3);
-		dmac[3] = (uint8_t)((g >> 16) & 0x7f);
-		dmac[4] = (uint8_t)(g >> 8);
-		dmac[5] = (uint8_t)g;
-	}
-	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != sizeof(id))
-		id = (uint16_t)ev_now_ns();
-	src_mac(v, mac);
-	wr_init(&w, f, sizeof(f));
-	eth_hdr(&w, dmac, mac, ETHERTYPE_IP_);
-	ip = f + w.off;
-	wr_u8(&w, 0x45);
-	wr_u8(&w, 0x10);			/* IPTOS_LOWDELAY */
-	wr_u16(&w, 20 + CARP_HDRLEN);
-	wr_u16(&w, id);
-	wr_u16(&w, 0x4000);			/* DF */
-	wr_u8(&w, CARP_TTL);
-	wr_u8(&w, CARP_PROTO);
-	wr_u16(&w, 0);
-	wr_bytes(&w, &src, 4);
-	wr_bytes(&w, &dst, 4);
-	wr_bytes(&w, carp, CARP_HDRLEN);
-	if (w.err)
-		return -1;
-	put_u16(ip + 10, carp_cksum(ip, 20));
-	if (inject(ifp, f, w.off) == -1)
+		memcpy(f.dst_mac, frame_bcast_mac, FRAME_ALEN);
+	else
+		frame_mcast4_mac(f.dst, f.dst_mac);
+	src_mac(v, f.src_mac);
+	if (getrandom(&f.id, sizeof(f.id), GRND_NONBLOCK) != sizeof(f.id))
+		f.id = (uint16_t)ev_now_ns();
+	if ((len = frame_carp4_encode(&f, carp, buf, sizeof(buf))) == -1 ||
+	    inject(ifp, buf, (size_t)len) == -1)
 		return -1;
 	carpd->st.opackets++;
 	return 0;
@@ -412,27 +359,17 @@ static int
 send_mcast6(struct vh *v, const uint8_t *carp)
 {
 	struct iface *ifp = v->ifp;
-	uint8_t f[128], mac[6];
-	struct in6_addr dst;
-	struct wr w;
+	uint8_t buf[FRAME_MAX], mac[FRAME_ALEN];
+	int len;
 
 	if (ifp->src6.family != AF_INET6) {
-		snprintf(send_why, sizeof(send_why), "no IPv6 link-local "
-		    "address on the interface");
+		snprintf(ifp->send_error, sizeof(ifp->send_error), "no IPv6 "
+		    "link-local address on the interface");
 		return -1;
 	}
-	inet_pton(AF_INET6, CARP_GROUP6, &dst);
 	src_mac(v, mac);
-	wr_init(&w, f, sizeof(f));
-	eth_hdr(&w, mcast6_mac, mac, ETHERTYPE_IP6_);
-	wr_u32(&w, 0x60000000);
-	wr_u16(&w, CARP_HDRLEN);
-	wr_u8(&w, CARP_PROTO);
-	wr_u8(&w, CARP_TTL);
-	wr_bytes(&w, &ifp->src6.v6, 16);
-	wr_bytes(&w, &dst, 16);
-	wr_bytes(&w, carp, CARP_HDRLEN);
-	if (w.err || inject(ifp, f, w.off) == -1)
+	if ((len = frame_carp6_encode(mac, &ifp->src6.v6, carp, buf,
+	    sizeof(buf))) == -1 || inject(ifp, buf, (size_t)len) == -1)
 		return -1;
 	carpd->st.opackets6++;
 	return 0;
@@ -509,8 +446,8 @@ send_unicast(struct vh *v, const struct addr *peer, const uint8_t *carp)
 		}
 	}
 	if (fd == -1 || sendmsg(fd, &msg, 0) != CARP_HDRLEN) {
-		snprintf(send_why, sizeof(send_why), "unicast: %s",
-		    fd == -1 ? "no socket" : strerror(errno));
+		snprintf(ifp->send_error, sizeof(ifp->send_error),
+		    "unicast: %s", fd == -1 ? "no socket" : strerror(errno));
 		return -1;
 	}
 	if (peer->family == AF_INET)
@@ -525,13 +462,13 @@ net_send_ad(struct vh *v, int bowout)
 {
 	uint8_t carp[CARP_HDRLEN];
 	struct carp_hdr h;
-	int i, sent = 0, failed = 0;
+	int sent = 0, failed = 0;
 
 	carp_hdr_fill(v, bowout, &h);
 	if (carp_encode(&h, carp, sizeof(carp)) == -1)
 		return -1;
 	if (v->npeers > 0) {
-		for (i = 0; i < v->npeers; i++) {
+		for (int i = 0; i < v->npeers; i++) {
 			if (send_unicast(v, &v->peers[i], carp) == 0)
 				sent++;
 			else
@@ -554,16 +491,16 @@ net_send_ad(struct vh *v, int bowout)
 	}
 	if (failed) {
 		carpd->st.oerrors += (uint64_t)failed;
-		if (!v->warned_send) {
+		if (!v->send_failing) {
 			/* Once per episode; the counters tell the rest. */
 			log_warnx("vhid %u on %s: advertisement not sent: %s",
-			    h.vhid, v->ifp->name, send_why);
-			v->warned_send = 1;
+			    h.vhid, v->ifp->name, v->ifp->send_error);
+			v->send_failing = 1;
 		}
-	} else if (v->warned_send) {
+	} else if (v->send_failing) {
 		log_info("vhid %u on %s: advertisements go out again", h.vhid,
 		    v->ifp->name);
-		v->warned_send = 0;
+		v->send_failing = 0;
 	}
 	v->tx += (uint64_t)sent;
 	carpd_send_result(failed == 0);
@@ -573,85 +510,31 @@ net_send_ad(struct vh *v, int bowout)
 static void
 send_garp(struct vh *v, const struct in_addr *ip)
 {
-	uint8_t f[64], mac[6];
-	static const uint8_t zero[6];
-	struct wr w;
+	uint8_t buf[FRAME_MAX], mac[FRAME_ALEN];
+	int len;
 
 	src_mac(v, mac);
-	wr_init(&w, f, sizeof(f));
-	eth_hdr(&w, bcast_mac, mac, ETHERTYPE_ARP_);
-	wr_u16(&w, 1);			/* Ethernet */
-	wr_u16(&w, ETHERTYPE_IP_);
-	wr_u8(&w, 6);
-	wr_u8(&w, 4);
-	wr_u16(&w, 1);			/* request */
-	wr_bytes(&w, mac, 6);
-	wr_bytes(&w, ip, 4);
-	wr_bytes(&w, zero, 6);
-	wr_bytes(&w, ip, 4);
-	while (w.off < 60)
-		wr_u8(&w, 0);
-	if (!w.err && inject(v->ifp, f, w.off) == 0)
+	if ((len = frame_garp_encode(mac, ip, buf, sizeof(buf))) != -1 &&
+	    inject(v->ifp, buf, (size_t)len) == 0)
 		carpd->st.garps++;
-}
-
-static uint16_t
-icmp6_cksum(const struct in6_addr *src, const struct in6_addr *dst,
-    const uint8_t *icmp, size_t len)
-{
-	uint8_t buf[40 + 64];
-	struct wr w;
-
-	if (len > 64)
-		return 0;
-	wr_init(&w, buf, sizeof(buf));
-	wr_bytes(&w, src, 16);
-	wr_bytes(&w, dst, 16);
-	wr_u32(&w, (uint32_t)len);
-	wr_u32(&w, 58);
-	wr_bytes(&w, icmp, len);
-	return carp_cksum(buf, w.off);
 }
 
 static void
 send_na(struct vh *v, const struct in6_addr *ip)
 {
-	uint8_t f[128], mac[6], *icmp;
-	struct in6_addr dst;
-	struct wr w;
+	uint8_t buf[FRAME_MAX], mac[FRAME_ALEN];
+	int len;
 
-	inet_pton(AF_INET6, "ff02::1", &dst);
 	src_mac(v, mac);
-	wr_init(&w, f, sizeof(f));
-	eth_hdr(&w, allnodes_mac, mac, ETHERTYPE_IP6_);
-	wr_u32(&w, 0x60000000);
-	wr_u16(&w, 32);
-	wr_u8(&w, 58);			/* ICMPv6 */
-	wr_u8(&w, 255);
-	wr_bytes(&w, ip, 16);
-	wr_bytes(&w, &dst, 16);
-	icmp = f + w.off;
-	wr_u8(&w, 136);			/* neighbour advertisement */
-	wr_u8(&w, 0);
-	wr_u16(&w, 0);
-	wr_u32(&w, 0x20000000);		/* Override */
-	wr_bytes(&w, ip, 16);
-	wr_u8(&w, 2);			/* target link-layer address */
-	wr_u8(&w, 1);
-	wr_bytes(&w, mac, 6);
-	if (w.err)
-		return;
-	put_u16(icmp + 2, icmp6_cksum(ip, &dst, icmp, 32));
-	if (inject(v->ifp, f, w.off) == 0)
+	if ((len = frame_na_encode(mac, ip, buf, sizeof(buf))) != -1 &&
+	    inject(v->ifp, buf, (size_t)len) == 0)
 		carpd->st.nas++;
 }
 
 void
 net_announce(struct vh *v)
 {
-	int i;
-
-	for (i = 0; i < v->naddrs; i++) {
+	for (int i = 0; i < v->naddrs; i++) {
 		if (v->addrs[i].a.family == AF_INET)
 			send_garp(v, &v->addrs[i].a.v4);
 		else

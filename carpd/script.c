@@ -1,7 +1,9 @@
 /*
  * script.c: up and down scripts, run without blocking the loop (ucarp's
- * arguments plus the environment), reaped on SIGCHLD, killed when hung.
+ * arguments plus the environment), reaped on SIGCHLD, and killed with
+ * everything they started (their process group) when hung.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,62 +16,68 @@
 #include "log.h"
 #include "util.h"
 
-#define MAXSCRIPTS	64
+#define SCRIPT_CHECK_NS		200000000ULL	/* deadline checks */
+#define SCRIPT_KILL_GRACE_NS	1000000000ULL	/* SIGTERM, then SIGKILL */
+#define SCRIPT_EXIT_POLL_NS	20000000	/* waiting for them at exit */
 
-static struct script {
-	pid_t		pid;
-	uint64_t	deadline;
-	int		killed;
-	char		name[64];
-} scripts[MAXSCRIPTS];
-static struct ev_timer *script_timer;
+/* The script and all it forked; the script alone if it has no group. */
+static void
+script_signal(const struct carpd_script *s, int sig)
+{
+	if (kill(-s->pid, sig) == -1 && errno == ESRCH)
+		kill(s->pid, sig);
+}
 
 static void
 script_check(struct ev_timer *t, void *arg)
 {
 	uint64_t now = ev_now_ns();
-	int i, any = 0;
+	int any = 0;
 
-	(void)arg;
-	for (i = 0; i < MAXSCRIPTS; i++) {
-		if (scripts[i].pid <= 0)
+	for (int i = 0; i < CARPD_MAXSCRIPTS; i++) {
+		struct carpd_script *s = &carpd->scripts[i];
+
+		if (s->pid <= 0)
 			continue;
 		any = 1;
-		if (now < scripts[i].deadline)
+		if (now < s->deadline)
 			continue;
-		if (!scripts[i].killed) {
+		if (!s->killed) {
 			log_warnx("script %s (pid %d) still running after %d s:"
-			    " killing it", scripts[i].name, (int)scripts[i].pid,
+			    " killing it", s->name, (int)s->pid,
 			    CARPD_SCRIPT_TIMEOUT);
-			kill(scripts[i].pid, SIGTERM);
-			scripts[i].killed = 1;
-			scripts[i].deadline = now + 1000000000ULL;
+			script_signal(s, SIGTERM);
+			s->killed = 1;
+			s->deadline = now + SCRIPT_KILL_GRACE_NS;
 		} else
-			kill(scripts[i].pid, SIGKILL);
+			script_signal(s, SIGKILL);
 	}
 	if (any)
-		ev_timer_arm(t, 200000000ULL);
+		ev_timer_arm(t, SCRIPT_CHECK_NS);
 }
 
 void
 script_reap(int sig, void *arg)
 {
 	pid_t pid;
-	int status, i;
+	int status;
 
-	(void)sig;
-	(void)arg;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < MAXSCRIPTS; i++) {
-			if (scripts[i].pid != pid)
+		for (int i = 0; i < CARPD_MAXSCRIPTS; i++) {
+			struct carpd_script *s = &carpd->scripts[i];
+
+			if (s->pid != pid)
 				continue;
 			if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 				log_warnx("script %s exited with status %d",
-				    scripts[i].name, WEXITSTATUS(status));
+				    s->name, WEXITSTATUS(status));
 			else if (WIFSIGNALED(status))
 				log_warnx("script %s killed by signal %d",
-				    scripts[i].name, WTERMSIG(status));
-			scripts[i].pid = 0;
+				    s->name, WTERMSIG(status));
+			/* A hung script's children go with it. */
+			if (s->killed)
+				kill(-pid, SIGKILL);
+			s->pid = 0;
 		}
 	}
 }
@@ -82,25 +90,23 @@ script_run(struct vh *v, const char *path, const char *reason)
 	char vhid[32], ifn[64], state[32], addrs[CARPD_MAXADDR * ADDR_STRLEN
 	    + 16], rsn[160], vip[ADDR_STRLEN], b[ADDR_STRLEN], vipe[64];
 	char *argv[5], *envp[7];
+	struct carpd_script *s = NULL;
 	size_t off;
 	pid_t pid;
-	int i, slot = -1;
 
 	if (path == NULL)
 		return;
-	for (i = 0; i < MAXSCRIPTS; i++)
-		if (scripts[i].pid <= 0) {
-			slot = i;
-			break;
-		}
-	if (slot == -1) {
+	for (int i = 0; i < CARPD_MAXSCRIPTS && s == NULL; i++)
+		if (carpd->scripts[i].pid <= 0)
+			s = &carpd->scripts[i];
+	if (s == NULL) {
 		log_warnx("vhid %u: too many scripts running, %s not run",
 		    v->fsm.cfg.vhid, path);
 		return;
 	}
 	addr_fmt(&v->addrs[0].a, -1, vip, sizeof(vip));
 	off = (size_t)snprintf(addrs, sizeof(addrs), "CARP_ADDRS=");
-	for (i = 0; i < v->naddrs && off < sizeof(addrs); i++)
+	for (int i = 0; i < v->naddrs && off < sizeof(addrs); i++)
 		off += (size_t)snprintf(addrs + off, sizeof(addrs) - off,
 		    "%s%s", i ? " " : "", addr_fmt(&v->addrs[i].a,
 		    v->addrs[i].plen, b, sizeof(b)));
@@ -127,20 +133,30 @@ script_run(struct vh *v, const char *path, const char *reason)
 		log_warn("vhid %u: run %s", v->fsm.cfg.vhid, path);
 		return;
 	}
-	scripts[slot].pid = pid;
-	scripts[slot].killed = 0;
-	scripts[slot].deadline = ev_now_ns() +
-	    CARPD_SCRIPT_TIMEOUT * 1000000000ULL;
-	snprintf(scripts[slot].name, sizeof(scripts[slot].name), "%s", path);
-	if (!ev_timer_pending(script_timer))
-		ev_timer_arm(script_timer, 200000000ULL);
+	s->pid = pid;
+	s->killed = 0;
+	s->deadline = ev_now_ns() + CARPD_SCRIPT_TIMEOUT * 1000000000ULL;
+	snprintf(s->name, sizeof(s->name), "%s", path);
+	if (!ev_timer_pending(carpd->script_timer))
+		ev_timer_arm(carpd->script_timer, SCRIPT_CHECK_NS);
 }
 
 int
 script_init(struct ev_loop *loop)
 {
-	script_timer = ev_timer_new(loop, script_check, NULL);
-	return script_timer == NULL ? -1 : 0;
+	carpd->script_timer = ev_timer_new(loop, script_check, NULL);
+	return carpd->script_timer == NULL ? -1 : 0;
+}
+
+static int
+scripts_running(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < CARPD_MAXSCRIPTS; i++)
+		if (carpd->scripts[i].pid > 0)
+			n++;
+	return n;
 }
 
 /* At exit: give the scripts (down scripts) a bounded time, then kill. */
@@ -148,25 +164,23 @@ void
 script_wait_all(unsigned int ms)
 {
 	uint64_t end = ev_now_ns() + (uint64_t)ms * 1000000ULL;
-	int i, left;
 
 	do {
 		script_reap(SIGCHLD, NULL);
-		for (left = 0, i = 0; i < MAXSCRIPTS; i++)
-			if (scripts[i].pid > 0)
-				left++;
-		if (left == 0)
+		if (scripts_running() == 0)
 			break;
-		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+		nanosleep(&(struct timespec){ 0, SCRIPT_EXIT_POLL_NS }, NULL);
 	} while (ev_now_ns() < end);
-	for (i = 0; i < MAXSCRIPTS; i++)
-		if (scripts[i].pid > 0) {
-			log_warnx("script %s still running at exit; killed",
-			    scripts[i].name);
-			kill(scripts[i].pid, SIGKILL);
-			waitpid(scripts[i].pid, NULL, 0);
-			scripts[i].pid = 0;
-		}
-	ev_timer_free(script_timer);
-	script_timer = NULL;
+	for (int i = 0; i < CARPD_MAXSCRIPTS; i++) {
+		struct carpd_script *s = &carpd->scripts[i];
+
+		if (s->pid <= 0)
+			continue;
+		log_warnx("script %s still running at exit; killed", s->name);
+		script_signal(s, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+		s->pid = 0;
+	}
+	ev_timer_free(carpd->script_timer);
+	carpd->script_timer = NULL;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "carpd.h"
+#include "frame.h"
 #include "log.h"
 #include "nl.h"
 
@@ -58,7 +59,7 @@ vip_setup(struct vh *v)
 	/* Left over from a crash: start clean. */
 	if (nl_link_by_name(carpd->nl, v->vmac_name, &l) == 0)
 		nl_link_del(carpd->nl, l.ifindex);
-	net_vmac(v->fsm.cfg.vhid, mac);
+	frame_vmac(v->fsm.cfg.vhid, mac);
 	r = nl_macvlan_add(carpd->nl, v->ifp->ifindex, v->vmac_name, mac,
 	    "bridge");
 	if (r < 0) {
@@ -97,11 +98,11 @@ void
 vip_add_all(struct vh *v)
 {
 	char b[ADDR_STRLEN];
-	int i, r, flags;
+	int r, flags;
 
 	if (vip_ifindex(v) <= 0)
 		return;
-	for (i = 0; i < v->naddrs; i++) {
+	for (int i = 0; i < v->naddrs; i++) {
 		flags = NL_ADDR_REPLACE;
 		if (v->addrs[i].a.family == AF_INET6)
 			flags |= NL_ADDR_NODAD;
@@ -122,11 +123,11 @@ void
 vip_del_all(struct vh *v)
 {
 	char b[ADDR_STRLEN];
-	int i, r;
+	int r;
 
 	if (vip_ifindex(v) <= 0)
 		return;
-	for (i = 0; i < v->naddrs; i++) {
+	for (int i = 0; i < v->naddrs; i++) {
 		v->addrs[i].present = 0;
 		r = nl_addr_del(carpd->nl, vip_ifindex(v), &v->addrs[i].a,
 		    v->addrs[i].plen);
@@ -145,11 +146,11 @@ void
 vip_addr_gone(struct vh *v, int ifindex, const struct addr *a)
 {
 	char b[ADDR_STRLEN];
-	int i, r, flags;
+	int r, flags;
 
 	if (v->fsm.state != CARP_ST_MASTER || ifindex != vip_ifindex(v))
 		return;
-	for (i = 0; i < v->naddrs; i++) {
+	for (int i = 0; i < v->naddrs; i++) {
 		if (!v->addrs[i].present ||
 		    addr_cmp(&v->addrs[i].a, a) != 0)
 			continue;

@@ -206,6 +206,9 @@ util_spawn(char *const argv[], char *const envp_extra[])
 		return -1;
 	}
 	if (pid == 0) {
+		/* Its own process group, so that it and whatever it forks
+		 * can be stopped together (kill(-pid)). */
+		setpgid(0, 0);
 		for (sig = 1; sig < NSIG; sig++)
 			signal(sig, SIG_DFL);
 		sigemptyset(&set);
@@ -213,6 +216,9 @@ util_spawn(char *const argv[], char *const envp_extra[])
 		execve(argv[0], argv, env);
 		_exit(127);
 	}
+	/* Also here: the group exists when this returns (the child may not
+	 * have run yet); whichever call comes second fails harmlessly. */
+	setpgid(pid, pid);
 	free(env);
 	return pid;
 }

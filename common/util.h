@@ -25,7 +25,8 @@ int	util_read_file(const char *path, size_t max, char **out, size_t *len);
 /* Wall-clock and monotonic seconds, for status output. */
 double	util_wallclock(void);
 /* Spawn argv[0] with argv and extra environment entries (NULL-terminated
- * "K=V"), without waiting. Returns the pid or -1. */
+ * "K=V"), without waiting, in a process group of its own whose id is its
+ * pid. Returns the pid or -1. */
 pid_t	util_spawn(char *const argv[], char *const envp_extra[]);
 
 #endif

@@ -44,9 +44,8 @@ uint16_t
 carp_cksum(const uint8_t *p, size_t len)
 {
 	uint32_t sum = 0;
-	size_t i;
 
-	for (i = 0; i + 1 < len; i += 2)
+	for (size_t i = 0; i + 1 < len; i += 2)
 		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
 	if (len & 1)
 		sum += (uint32_t)p[len - 1] << 8;
@@ -211,14 +210,13 @@ carp_hmac(const uint8_t key[CARP_KEYLEN], uint8_t vhid,
 	struct hmac_sha1_ctx ctx;
 	uint8_t vt[2] = { CARP_VERSION, CARP_TYPE_ADV };
 	struct in6_addr in6;
-	size_t i;
 
 	hmac_sha1_set_key(&ctx, CARP_KEYLEN, key);
 	hmac_sha1_update(&ctx, sizeof(vt), vt);
 	hmac_sha1_update(&ctx, 1, &vhid);
-	for (i = 0; i < a->n4; i++)
+	for (size_t i = 0; i < a->n4; i++)
 		hmac_sha1_update(&ctx, 4, (const uint8_t *)&a->v4[i]);
-	for (i = 0; i < a->n6; i++) {
+	for (size_t i = 0; i < a->n6; i++) {
 		in6 = a->v6[i];
 		/* KAME embeds the scope in bytes 2-3 of link-locals. */
 		if (in6.s6_addr[0] == 0xfe && (in6.s6_addr[1] & 0xc0) == 0x80)
@@ -235,10 +233,9 @@ carp_hmac_verify(const uint8_t key[CARP_KEYLEN], const struct carp_addrs *a,
 {
 	uint8_t md[CARP_MDLEN];
 	uint8_t diff = 0;
-	size_t i;
 
 	carp_hmac(key, h->vhid, a, h->counter, md);
-	for (i = 0; i < CARP_MDLEN; i++)
+	for (size_t i = 0; i < CARP_MDLEN; i++)
 		diff |= (uint8_t)(md[i] ^ h->md[i]);
 	return diff == 0 ? 0 : -1;
 }

@@ -42,6 +42,12 @@
 #define CARP_PASS_MAX		19	/* ucarp: at most; BSD cuts */
 #define CARP_MAXSKEW		240	/* clamp of advskew + demotion */
 #define CARP_BOWOUT		255	/* advbase, advskew: bow-out */
+/* The node demotion while its state tables are not in sync with the peer
+ * (OpenBSD pfsync demotes by as much during its bulk update): syncd asks
+ * carpd for it, carpd assumes it while syncd has not answered. */
+#define CARP_DEMOTE_SYNC	32
+#define CARP_DEMOTE_MAX		255	/* the demote field is one byte */
+#define CARP_VHID_MAX		255
 #define CARP_GROUP4		"224.0.0.18"
 #define CARP_GROUP6		"ff02::12"
 

@@ -24,7 +24,7 @@ one() {
 	wait_for 10 is_state a MASTER && wait_for 5 is_state b BACKUP ||
 	    { echo "# setup failed"; return 1; }
 	sleep 1.2
-	pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
+	pa=$(carpd_pid a)
 	t0=$(now)
 	kill "-$5" "$pa"
 	if ! wait_for 15 is_state b MASTER; then
@@ -32,8 +32,10 @@ one() {
 		return 1
 	fi
 	t1=$(jq_ b "s['vhids'][0]['last_transition']['time']")
-	pkill -f "$T_DIR/b.sock" 2>/dev/null
-	wait_for 3 sh -c "! pgrep -f '$T_DIR/[ab].sock' >/dev/null"
+	pb=$(carpd_pid b)
+	kill "$pb" 2>/dev/null
+	wait_for 3 pid_gone "$pa"
+	wait_for 3 pid_gone "$pb"
 	nsx a ip addr del 10.0.0.100/24 dev eth0 2>/dev/null
 	python3 -c "print('%.1f' % ((float('$t1') - float('$t0')) * 1000))"
 }
@@ -91,25 +93,25 @@ uone() {
 	rm -f "$T_DIR"/*.up
 	bg a "$T_DIR/ua.log" "$UCARP" -i eth0 -s 10.0.0.1 -v 1 -p bench \
 	    -a 10.0.0.100 -b "$1" -k "$2" -P -z -u "$T_DIR/up.sh" \
-	    -d "$T_DIR/down.sh" >/dev/null
+	    -d "$T_DIR/down.sh" >"$T_DIR/ua.pid"
 	wait_for 10 nsx a sh -c "ip addr show dev eth0 | grep -q 10.0.0.100" ||
 	    { echo "# ucarp a did not become master"; return 1; }
 	bg b "$T_DIR/ub.log" "$UCARP" -i eth0 -s 10.0.0.2 -v 1 -p bench \
 	    -a 10.0.0.100 -b "$1" -k "$3" -P -z -u "$T_DIR/up.sh" \
-	    -d "$T_DIR/down.sh" >/dev/null
+	    -d "$T_DIR/down.sh" >"$T_DIR/ub.pid"
 	sleep 1.5
 	rm -f "$T_DIR"/*.up
-	pa=$(nsx a pgrep -x ucarp | head -1)
+	pa=$(cat "$T_DIR/ua.pid")
+	pb=$(cat "$T_DIR/ub.pid")
 	t0=$(now)
 	kill "-$4" "$pa"
 	if ! wait_for 15 sh -c "ls '$T_DIR'/*.up >/dev/null 2>&1"; then
 		echo "# ucarp b did not take over"
-		nsx b pkill -x ucarp
+		kill -9 "$pa" "$pb" 2>/dev/null
 		return 1
 	fi
 	t1=$(cat "$T_DIR"/*.up | head -1)
-	nsx a pkill -9 -x ucarp 2>/dev/null
-	nsx b pkill -9 -x ucarp 2>/dev/null
+	kill -9 "$pa" "$pb" 2>/dev/null
 	sleep 0.2
 	nsx a ip addr del 10.0.0.100/24 dev eth0 2>/dev/null
 	nsx b ip addr del 10.0.0.100/24 dev eth0 2>/dev/null

@@ -93,7 +93,7 @@ check "demote N sets the admin demotion" \
 check "demote -N stops at 0" \
     test "$(jq_ a "s['demote']['total']")" = 0
 
-pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
+pa=$(carpd_pid a)
 kill -TERM "$pa"
 wait "$pa" 2>/dev/null
 rc=$?
@@ -106,7 +106,7 @@ nsx a "$CARPD" -B --control "$T_DIR/d.sock" -i eth0 -v 4 -a 10.0.0.104/24 \
     -b 0 -k 10
 check "-B returns 0" test $? -eq 0
 check "detached carpd becomes MASTER" wait_for 3 is_state_sock d.sock
-pd=$(pgrep -f "$T_DIR/d.sock" | head -1)
+pd=$(ns_pid_of a "$T_DIR/d.sock" | head -1)
 T_PIDS="$T_PIDS $pd"
 kill -TERM "$pd" 2>/dev/null
 check "detached carpd stops on SIGTERM" \

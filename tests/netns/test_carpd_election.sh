@@ -44,7 +44,7 @@ check "a's link demotion cleared" \
     test "$(jq_ a "s['demote']['total']")" = 0
 
 # Bow-out: SIGTERM on the master; b sees the bow-out and takes over.
-pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
+pa=$(carpd_pid a)
 kill -TERM "$pa"
 if wait_for 5 is_state b MASTER; then ok "b MASTER after a's SIGTERM"
 else not_ok "bow-out handover: b=$(state b)"; dump "$T_DIR/b.log"; fi

@@ -91,7 +91,7 @@ else
 fi
 wait_for 3 is_state b BACKUP 1
 wait_for 3 is_state b BACKUP 2
-pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
+pa=$(carpd_pid a)
 kill -TERM "$pa"
 if wait_for 3 is_state b MASTER 1 && wait_for 3 is_state b MASTER 2; then
 	ok "SIGTERM: b takes both at once"

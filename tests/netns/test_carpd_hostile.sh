@@ -31,8 +31,8 @@ if wait_for 8 is_state a MASTER && wait_for 5 is_state b BACKUP; then
 else
 	not_ok "election: a $(state a), b $(state b)"; dump "$T_DIR/a.log"
 fi
-pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
-pb=$(pgrep -f "$T_DIR/b.sock" | head -1)
+pa=$(carpd_pid a)
+pb=$(carpd_pid b)
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 cat >"$T_DIR/flood.py" <<'P'
@@ -199,7 +199,7 @@ check "no per-packet logging" test "$(wc -l <"$T_DIR/b.log")" -lt 30
 carpd_bg a -i eth0 -s 10.0.0.1 -v 1 -p secret -a 10.0.0.100/24 \
     -a fd00::100/64 -b 1 -k 0
 check "restarted a becomes BACKUP to b" wait_for 8 is_state a BACKUP
-pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
+pa=$(carpd_pid a)
 
 # Memory: once b's allocator has seen a round of both floods, another
 # round changes its RSS by little (a leak would grow it each round).

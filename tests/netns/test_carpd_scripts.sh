@@ -2,7 +2,7 @@
 # test_carpd_scripts.sh: up and down scripts: ucarp's argument order
 # (<interface> <vip> <xparam>), the environment, the down script at start
 # and at exit, and a hanging script killed after its bound while the
-# daemon keeps advertising.
+# daemon keeps advertising; what the hung script forked is killed with it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/carpd.inc"
 
@@ -16,7 +16,10 @@ S
 cat >"$T_DIR/hang.sh" <<S
 #!/bin/sh
 echo hang >>"$T_DIR/calls"
-exec sleep 120
+echo \$\$ >"$T_DIR/hang.pid"
+sleep 120 &
+echo \$! >"$T_DIR/child.pid"
+wait
 S
 cp "$T_DIR/rec.sh" "$T_DIR/up.sh"
 cp "$T_DIR/rec.sh" "$T_DIR/down.sh"
@@ -33,7 +36,7 @@ check "down script ran at start (BACKUP)" \
 check "up script: ucarp's argument order and the environment" \
     grep -q "up.sh 3 \[eth0\] \[10.0.0.104\] \[extra\] 4 MASTER eth0 \[10.0.0.104/24 fd00::104/64\] \[10.0.0.104\] \[master timed out\]" \
     "$T_DIR/calls"
-pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
+pa=$(carpd_pid a)
 : >"$T_DIR/calls"
 kill "$pa"
 wait_for 5 sh -c "! kill -0 $pa 2>/dev/null"
@@ -47,7 +50,7 @@ carpd_bg b -i eth0 -v 4 -p s -a 10.0.0.104/24 -a fd00::104/64 -b 0 -k 20 \
 check "neutral (-n): no down script at start" \
     sh -c "! grep -q down.sh '$T_DIR/calls'"
 wait_for 5 is_state b MASTER
-check "hanging script started" wait_for 3 grep -q hang "$T_DIR/calls"
+check "hanging script started" wait_for 3 test -s "$T_DIR/child.pid"
 tx0=$(jq_ b "s['vhids'][0]['tx']")
 sleep 1
 check "advertisements continue while the script hangs" \
@@ -57,5 +60,7 @@ if wait_for 14 grep -q "killing it" "$T_DIR/b.log"; then
 else
 	not_ok "hanging script not killed"; dump "$T_DIR/b.log"
 fi
-check "the script is gone" wait_for 3 sh -c "! pgrep -f '[s]leep 120' >/dev/null"
+gone() { pid_gone "$(cat "$T_DIR/$1.pid")"; }
+check "the script is gone" wait_for 3 gone hang
+check "the child it forked is gone too" wait_for 3 gone child
 check "still MASTER" is_state b MASTER

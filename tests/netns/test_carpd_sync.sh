@@ -14,7 +14,8 @@ carpd_bg b -i eth0 -v 1 -p s -a $VIP/24 -k 100
 wait_for 8 is_state b MASTER || not_ok "b did not become MASTER"
 
 bg a "$T_DIR/fake.log" "$FAKE" -s "$T_DIR/fa.sock" -D 32 -t 4000 \
-    -c 300 >/dev/null
+    -c 300 >"$T_DIR/fake.pid"
+pf=$(cat "$T_DIR/fake.pid")
 wait_for 3 test -S "$T_DIR/fa.sock"
 carpd_bg a -i eth0 -v 1 -p s -a $VIP/24 -k 0 -P --sync "$T_DIR/fa.sock" \
     --sync-timeout 3000
@@ -39,7 +40,6 @@ check "the commit's answer is in status" \
 check "b stepped down" wait_for 3 is_state b BACKUP
 
 # syncd hands over: a bows out at once and stays demoted.
-pf=$(pgrep -f "$T_DIR/fa.sock" | grep -v "$(pgrep -f "$T_DIR/a.sock")" | head -1)
 kill -USR1 "$pf"
 if wait_for 3 is_state b MASTER; then ok "handover: b takes over"
 else not_ok "handover: b=$(state b)"; dump "$T_DIR/a.log"; fi
@@ -61,10 +61,11 @@ check "a does not preempt meanwhile" is_state a BACKUP
 
 # syncd back (in sync): a preempts again; then syncd dies without a
 # handover: demoted by 1 only.
-bg a "$T_DIR/fake2.log" "$FAKE" -s "$T_DIR/fa.sock" -D 0 -c 0 >/dev/null
+bg a "$T_DIR/fake2.log" "$FAKE" -s "$T_DIR/fa.sock" -D 0 -c 0 \
+    >"$T_DIR/fake.pid"
+pf2=$(cat "$T_DIR/fake.pid")
 if wait_for 6 is_state a MASTER; then ok "syncd back in sync: a preempts"
 else not_ok "after syncd's return: a=$(state a)"; dump "$T_DIR/a.log"; fi
-pf2=$(pgrep -f "$T_DIR/fa.sock" | grep -v "$(pgrep -f "$T_DIR/a.sock")" | head -1)
 kill -9 "$pf2"
 syncd_down() { [ "$(jq_ a "s['demote']['reasons']['sync']")" = 1 ]; }
 check "syncd crashed: demoted by 1" wait_for 4 syncd_down

@@ -58,7 +58,7 @@ check "no advertisement rejected as badauth by carpd" \
 check "ucarp saw no bad digest from carpd" \
     sh -c "! grep -qi 'bad digest' '$T_DIR/ucarp-b.log'"
 check "VIP on carpd's host" has_addr a $VIP
-pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
+pa=$(carpd_pid a)
 kill -9 "$pa"
 if wait_for 8 has_addr b $VIP; then ok "ucarp takes over when carpd dies"
 else not_ok "ucarp takeover"; dump "$T_DIR/ucarp-b.log"; fi
@@ -138,7 +138,7 @@ check "--nomcast: ucarp stays BACKUP under carpd" no_addr b $VIP
 check "--nomcast: carpd stays MASTER" is_state a MASTER
 check "carpd's master-down uses the dead ratio" \
     test "$(jq_ a "s['vhids'][0]['timers']['master_down_interval_ms']")" = 2000
-pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
+pa=$(carpd_pid a)
 kill -9 "$pa"
 if wait_for 6 has_addr b $VIP; then ok "--nomcast: ucarp takes over"
 else not_ok "--nomcast takeover"; dump "$T_DIR/ucarp-b.log"; fi

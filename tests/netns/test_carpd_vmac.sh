@@ -39,12 +39,13 @@ check "client's ARP entry unchanged (virtual MAC)" \
 nsx a ip link set eth0 up
 wait_for 8 is_state a BACKUP
 
-pa=$(pgrep -f "$T_DIR/a.sock" | head -1)
+pa=$(carpd_pid a)
 kill "$pa"
 wait_for 5 sh -c "! kill -0 $pa 2>/dev/null"
 check "a removed its macvlan on exit" sh -c "[ -z \"\$(ip netns exec $(ns a) ip -o link show | grep carp5)\" ]"
-pkill -f "$T_DIR/b.sock"
-wait_for 5 sh -c "! pgrep -f '$T_DIR/b.sock' >/dev/null"
+pb=$(carpd_pid b)
+kill "$pb"
+wait_for 5 sh -c "! kill -0 $pb 2>/dev/null"
 
 # Split brain: the switch drops CARP from a to b only.
 carpd_bg a -i eth0 -v 6 -p sb -a 10.0.0.106/24 -k 0

@@ -1,0 +1,489 @@
+/*
+ * node.c: the running node: node demotion, the state machine's actions,
+ * the vhid interfaces and their rtnetlink events.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "carpd.h"
+#include "ev.h"
+#include "log.h"
+#include "nl.h"
+
+static void	apply(struct vh *, const struct fsm_out *);
+
+/* ---- node demotion ---- */
+
+static unsigned int
+demote_sum(void)
+{
+	unsigned int sum = 0;
+
+	for (int i = 0; i < DEM_MAX; i++)
+		sum += carpd->dem[i];
+	return sum;
+}
+
+/* A vhid or tracked interface without link demotes, unless the vhids on
+ * it ignore the link state (ucarp -S). */
+static int
+iface_demotes(const struct iface *ifp)
+{
+	if (ifp->running)
+		return 0;
+	return ifp->track || (ifp->used && !ifp->ignore);
+}
+
+static unsigned int
+links_down(void)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < carpd->nifs; i++)
+		if (iface_demotes(&carpd->ifs[i]))
+			n++;
+	return n;
+}
+
+void
+carpd_set_demote(enum carpd_dem r, unsigned int n)
+{
+	unsigned int sum;
+
+	carpd->dem[r] = n;
+	sum = demote_sum();
+	if (sum == carpd->demote)
+		return;
+	log_info("demotion %u -> %u (link %u, sync %u, senderr %u, "
+	    "admin %u)", carpd->demote, sum, carpd->dem[DEM_LINK],
+	    carpd->dem[DEM_SYNC], carpd->dem[DEM_SENDERR],
+	    carpd->dem[DEM_ADMIN]);
+	carpd->demote = sum;
+	for (int i = 0; i < carpd->nvh; i++)
+		carpd_step(carpd->vh[i], FSM_EV_DEMOTE, &sum);
+}
+
+/*
+ * The demotion before anything is advertised: links already down, and
+ * syncd counted as not in sync until it says otherwise.
+ */
+static void
+demote_init(void)
+{
+	memset(carpd->dem, 0, sizeof(carpd->dem));
+	if (carpd->sync_path != NULL) {
+		carpd->dem[DEM_SYNC] = CARP_DEMOTE_SYNC;
+		snprintf(carpd->dem_sync_reason, sizeof(carpd->dem_sync_reason),
+		    "syncd not connected");
+	}
+	carpd->dem[DEM_LINK] = links_down();
+	carpd->demote = demote_sum();
+}
+
+/* Three times as many failed sends in a row as there are vhids demote by
+ * one; as many good ones in a row clear it (OpenBSD). */
+void
+carpd_send_result(int ok)
+{
+	unsigned int lim = 3 * (unsigned int)carpd->nvh;
+
+	if (ok) {
+		carpd->senderr_run = 0;
+		if (carpd->dem[DEM_SENDERR] && ++carpd->sendok_run >= lim) {
+			log_info("advertisements go out again");
+			carpd_set_demote(DEM_SENDERR, 0);
+		}
+		return;
+	}
+	carpd->sendok_run = 0;
+	if (!carpd->dem[DEM_SENDERR] && ++carpd->senderr_run >= lim) {
+		log_warnx("advertisements fail to go out: demoting");
+		carpd_set_demote(DEM_SENDERR, 1);
+	}
+}
+
+/* ---- the state machine's actions ---- */
+
+static void
+rearm(struct vh *v)
+{
+	uint64_t at = fsm_next(&v->fsm);
+
+	if (at == 0)
+		ev_timer_cancel(v->timer);
+	else
+		ev_timer_arm_at(v->timer, at);
+}
+
+/*
+ * The peer node bowed out or is demoted: it loses every election, so the
+ * node's other BACKUP vhids take over now instead of each waiting for its
+ * own master-down timer (a vhid whose link the peer lost hears nothing
+ * more from it). LAN and WAN addresses then move together.
+ */
+static void
+group_takeover(struct vh *src, const char *why)
+{
+	for (int i = 0; i < carpd->nvh; i++) {
+		struct vh *v = carpd->vh[i];
+
+		if (v == src || v->fsm.state != CARP_ST_BACKUP ||
+		    v->fsm.pending)
+			continue;
+		/* The state machine keeps the pointer: per-vhid storage. */
+		snprintf(v->group_reason, sizeof(v->group_reason),
+		    "with vhid %u: %s", src->fsm.cfg.vhid,
+		    why ? why : "peer node left");
+		carpd_step(v, FSM_EV_TAKEOVER, v->group_reason);
+	}
+}
+
+/* What the state machine says to log, without acting on it. */
+static void
+apply_log(struct vh *v, const struct fsm_out *o)
+{
+	unsigned int a = o->actions;
+	uint8_t vhid = v->fsm.cfg.vhid;
+
+	if (o->changed)
+		log_info("vhid %u on %s: %s -> %s (%s)", vhid, v->ifname,
+		    carp_state_names[o->from], carp_state_names[v->fsm.state],
+		    o->reason ? o->reason : "");
+	if (a & FSM_A_SPLITBRAIN)
+		log_warnx("vhid %u on %s: another MASTER seen (split brain "
+		    "#%llu); it should yield to us", vhid, v->ifname,
+		    (unsigned long long)v->fsm.splitbrain);
+	if (a & FSM_A_CONTENDED)
+		log_info("vhid %u on %s: contention ended; announcing our "
+		    "addresses again", vhid, v->ifname);
+	if (a & FSM_A_ABANDON)
+		log_info("vhid %u on %s: takeover abandoned: %s", vhid,
+		    v->ifname, o->reason);
+	if (a & FSM_A_NOCOMMIT)
+		log_warnx("vhid %u on %s: syncd did not answer the commit in "
+		    "%u ms: commit timed out, taking over anyway", vhid,
+		    v->ifname, carpd->sync_timeout_ms);
+}
+
+/* Do the state machine's actions, in the order fsm.h lists them. */
+static void
+apply(struct vh *v, const struct fsm_out *o)
+{
+	unsigned int a = o->actions;
+
+	apply_log(v, o);
+	if (a & FSM_A_COMMIT) {
+		log_info("vhid %u on %s: %s: asking syncd to commit first",
+		    v->fsm.cfg.vhid, v->ifname, o->reason);
+		if (!syncc_commit_outstanding())
+			syncc_send(SYNCC_COMMIT, "commit");
+	}
+	if (a & FSM_A_ADDRS_ADD)
+		vip_add_all(v);
+	if (a & FSM_A_SEND_AD)
+		net_send_ad(v, 0);
+	if (a & FSM_A_ANNOUNCE)
+		net_announce(v);
+	if (a & FSM_A_RUN_UP)
+		script_run(v, v->upscript, o->reason);
+	if (a & FSM_A_SEND_BOWOUT)
+		net_send_ad(v, 1);
+	if (a & FSM_A_ADDRS_DEL)
+		vip_del_all(v);
+	if (a & FSM_A_RUN_DOWN)
+		script_run(v, v->downscript, o->reason);
+	if (a & FSM_A_RESYNC)
+		syncc_send(SYNCC_RESYNC, "resync");
+	rearm(v);
+	/* A commit that could not be sent completes at once. */
+	if ((a & FSM_A_COMMIT) && !syncc_commit_outstanding() &&
+	    v->fsm.pending)
+		carpd_step(v, FSM_EV_COMMIT, NULL);
+	if (a & FSM_A_GROUP)
+		group_takeover(v, o->reason);
+}
+
+void
+carpd_step(struct vh *v, enum fsm_ev ev, const void *arg)
+{
+	struct fsm_out o;
+
+	fsm_step(&v->fsm, ev, arg, ev_now_ns(), &o);
+	apply(v, &o);
+}
+
+static void
+vh_timer_cb(struct ev_timer *t, void *arg)
+{
+	carpd_step(arg, FSM_EV_TIMER, NULL);
+}
+
+void
+carpd_rx_adv(struct vh *v, const struct carp_hdr *h, int af)
+{
+	struct fsm_adv a;
+
+	v->rx++;
+	if (h->advbase == CARP_BOWOUT && h->advskew == CARP_BOWOUT)
+		v->rx_bowout++;
+	a.advbase = h->advbase;
+	a.advskew = h->advskew;
+	a.demote = h->demote;
+	carpd_step(v, FSM_EV_ADV, &a);
+}
+
+/* ---- interfaces and rtnetlink events ---- */
+
+static void
+iface_addrs(struct iface *ifp)
+{
+	if (ifp->ifindex <= 0)
+		return;
+	if (nl_addr_first(carpd->nl, ifp->ifindex, AF_INET, 0,
+	    &ifp->src4) != 0)
+		ifp->src4.family = 0;
+	if (nl_addr_first(carpd->nl, ifp->ifindex, AF_INET6, 1,
+	    &ifp->src6) != 0)
+		ifp->src6.family = 0;
+}
+
+static void
+pcap_readable(int fd, int events, void *arg)
+{
+	struct iface *ifp = arg;
+
+	if (net_input(ifp) == -1) {
+		/* Gone with its interface: reopened when it is back. */
+		ev_fd_del(carpd->loop, fd);
+		net_close(ifp);
+	}
+}
+
+/* Capture and send on a vhid interface. -1 after logging. */
+static int
+iface_capture(struct iface *ifp)
+{
+	char err[256];
+
+	iface_addrs(ifp);
+	if (net_open(ifp, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (ev_fd_add(carpd->loop, ifp->pcap_fd, EV_READ, pcap_readable,
+	    ifp) == -1) {
+		log_warn("%s: ev_fd_add", ifp->name);
+		net_close(ifp);
+		return -1;
+	}
+	return 0;
+}
+
+/* A vhid interface came back: capture again, recreate its macvlans. */
+static void
+iface_reopen(struct iface *ifp)
+{
+	if (iface_capture(ifp) == -1)
+		return;
+	for (int i = 0; i < carpd->nvh; i++)
+		if (carpd->vh[i]->ifp == ifp && carpd->vh[i]->vmac &&
+		    carpd->vh[i]->vmac_ifindex == 0)
+			vip_setup(carpd->vh[i]);
+}
+
+static void
+iface_gone(struct iface *ifp)
+{
+	if (ifp->pcap != NULL) {
+		ev_fd_del(carpd->loop, ifp->pcap_fd);
+		net_close(ifp);
+	}
+	/* A macvlan goes with its parent. */
+	for (int i = 0; i < carpd->nvh; i++)
+		if (carpd->vh[i]->ifp == ifp)
+			carpd->vh[i]->vmac_ifindex = 0;
+}
+
+static void
+iface_link(struct iface *ifp, const struct nl_link *l)
+{
+	int was = ifp->running;
+
+	ifp->ifindex = l->ifindex;
+	memcpy(ifp->mac, l->mac, sizeof(ifp->mac));
+	ifp->running = l->running;
+	if (was == ifp->running)
+		return;
+	log_info("%s%s: link %s", ifp->track ? "tracked interface " : "",
+	    ifp->name, ifp->running ? "up" : "down");
+	if (ifp->running && ifp->used && ifp->pcap == NULL) {
+		log_info("%s: back; capturing again", ifp->name);
+		iface_reopen(ifp);
+	} else if (ifp->running)
+		iface_addrs(ifp);
+	for (int i = 0; i < carpd->nvh; i++)
+		if (carpd->vh[i]->ifp == ifp && !carpd->vh[i]->ignoreifstate)
+			carpd_step(carpd->vh[i], ifp->running ? FSM_EV_UP :
+			    FSM_EV_DOWN, NULL);
+	carpd_set_demote(DEM_LINK, links_down());
+}
+
+static void
+iface_refresh_all(void)
+{
+	struct nl_link l;
+
+	for (int i = 0; i < carpd->nifs; i++) {
+		if (nl_link_by_name(carpd->nl, carpd->ifs[i].name, &l) != 0) {
+			memset(&l, 0, sizeof(l));
+			l.ifindex = carpd->ifs[i].ifindex;
+		}
+		iface_link(&carpd->ifs[i], &l);
+	}
+}
+
+static struct iface *
+iface_of_event(const struct nl_event *e)
+{
+	struct iface *ifp = NULL;
+
+	for (int i = 0; i < carpd->nifs; i++)
+		if ((e->type == NL_EV_LINK &&
+		    strcmp(carpd->ifs[i].name, e->link.name) == 0) ||
+		    (carpd->ifs[i].ifindex == e->ifindex && e->ifindex > 0))
+			ifp = &carpd->ifs[i];
+	return ifp;
+}
+
+static void
+nl_event(const struct nl_event *e, void *arg)
+{
+	struct iface *ifp = iface_of_event(e);
+	struct nl_link l;
+
+	switch (e->type) {
+	case NL_EV_LINK:
+		if (ifp != NULL)
+			iface_link(ifp, &e->link);
+		break;
+	case NL_EV_LINK_DEL:
+		if (ifp != NULL) {
+			memset(&l, 0, sizeof(l));
+			iface_link(ifp, &l);
+			if (ifp->used)
+				iface_gone(ifp);
+			ifp->ifindex = 0;
+		}
+		break;
+	case NL_EV_ADDR_NEW:
+		if (ifp != NULL && (ifp->src4.family == 0 ||
+		    ifp->src6.family == 0))
+			iface_addrs(ifp);
+		break;
+	case NL_EV_ADDR_DEL:
+		for (int i = 0; i < carpd->nvh; i++)
+			vip_addr_gone(carpd->vh[i], e->ifindex, &e->addr);
+		if (ifp != NULL)
+			iface_addrs(ifp);
+		break;
+	}
+}
+
+static void
+nl_readable(int fd, int events, void *arg)
+{
+	if (nl_read_events(carpd->nl_events, nl_event, NULL) == -2) {
+		log_warnx("rtnetlink events lost; re-reading the links");
+		iface_refresh_all();
+	}
+}
+
+/*
+ * Find every configured interface, capture on the vhid ones and listen
+ * for link and address changes. -1 after logging.
+ */
+int
+node_open_ifaces(void)
+{
+	struct nl_link l;
+
+	for (int i = 0; i < carpd->nifs; i++) {
+		struct iface *ifp = &carpd->ifs[i];
+
+		if (nl_link_by_name(carpd->nl, ifp->name, &l) != 0) {
+			if (ifp->used) {
+				log_warnx("%s: no such interface", ifp->name);
+				return -1;
+			}
+			log_warnx("tracked interface %s does not exist (yet):"
+			    " counted as down", ifp->name);
+			continue;
+		}
+		ifp->ifindex = l.ifindex;
+		memcpy(ifp->mac, l.mac, sizeof(ifp->mac));
+		ifp->running = l.running;
+		if (ifp->used && iface_capture(ifp) == -1)
+			return -1;
+	}
+	if (ev_fd_add(carpd->loop, nl_fd(carpd->nl_events), EV_READ,
+	    nl_readable, NULL) == -1) {
+		log_warn("rtnetlink events: ev_fd_add");
+		return -1;
+	}
+	return 0;
+}
+
+/* One vhid from nothing: none of our addresses, BACKUP if it has link. */
+static void
+vh_start(struct vh *v)
+{
+	struct fsm_cfg cfg = v->fsm.cfg;
+	struct fsm_out out;
+
+	cfg.demote_skew = carpd->demote_skew;
+	cfg.sync = carpd->sync_path != NULL;
+	cfg.sync_timeout_ns = (uint64_t)carpd->sync_timeout_ms * 1000000ULL;
+	fsm_init(&v->fsm, &cfg);
+	if ((v->timer = ev_timer_new(carpd->loop, vh_timer_cb, v)) == NULL)
+		fatal("timer");
+	fsm_step(&v->fsm, FSM_EV_DEMOTE, &carpd->demote, ev_now_ns(), &out);
+	log_info("vhid %u on %s: advbase %u advskew %u%s, %d "
+	    "address(es), %s", v->fsm.cfg.vhid, v->ifname,
+	    v->fsm.cfg.advbase, v->fsm.cfg.advskew,
+	    v->fsm.cfg.preempt ? " preempt" : "", v->naddrs,
+	    v->npeers ? "unicast" : "multicast");
+	vip_del_all(v);
+	if (!v->ifp->running && !v->ignoreifstate) {
+		log_warnx("vhid %u: %s has no link; staying INIT",
+		    v->fsm.cfg.vhid, v->ifname);
+		return;
+	}
+	fsm_step(&v->fsm, FSM_EV_UP, NULL, ev_now_ns(), &out);
+	/* The down script runs at start (ucarp) unless neutral (-n). */
+	if (v->neutral)
+		out.actions &= ~(unsigned int)FSM_A_RUN_DOWN;
+	else if (v->downscript != NULL)
+		out.actions |= FSM_A_RUN_DOWN;
+	apply(v, &out);
+}
+
+/* Set the node demotion, then start every vhid. */
+void
+node_start(void)
+{
+	demote_init();
+	for (int i = 0; i < carpd->nvh; i++)
+		vh_start(carpd->vh[i]);
+}
+
+/* Bow out, run the down scripts (bounded), remove the macvlans. */
+void
+node_stop(void)
+{
+	carpd->shutting_down = 1;
+	for (int i = 0; i < carpd->nvh; i++)
+		carpd_step(carpd->vh[i], FSM_EV_SHUTDOWN, NULL);
+	script_wait_all(CARPD_SCRIPT_EXIT_WAIT_MS);
+	for (int i = 0; i < carpd->nvh; i++)
+		vip_teardown(carpd->vh[i]);
+}
