@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "cache.h"
+#include "carp.h"
 #include "ct.h"
 #include "ev.h"
 #include "sbuf.h"
@@ -38,9 +39,8 @@
 #define SYNCD_EXPECT_QUEUE	1024	/* live expectation records, bytes */
 #define SYNCD_RECV_BATCH	64	/* datagrams per recvmmsg */
 #define SYNCD_RECV_BUFLEN	2048
-/* Demotion asked of carpd until the first bulk is in (same value as
- * carpd's). */
-#define SYNCD_DEMOTE_PENDING	32
+/* Demotion asked of carpd until the first bulk is in: carpd's own. */
+#define SYNCD_DEMOTE_PENDING	CARP_DEMOTE_SYNC
 #define SYNCD_DEMOTE_LINK_DOWN	1	/* no peer alive */
 #define NS_MS			1000000ULL
 
