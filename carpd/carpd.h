@@ -26,6 +26,7 @@
 #define CARPD_SCRIPT_TIMEOUT	10	/* s, then the script is killed */
 #define CARPD_SCRIPT_EXIT_WAIT_MS 3000	/* for the down scripts at exit */
 #define CARPD_SYNC_RETRY_NS	1000000000ULL	/* reconnect to syncd */
+#define CARPD_PREEMPT_DELAY_MAX	3600	/* s */
 
 struct ev_loop;
 struct ev_timer;
@@ -106,6 +107,8 @@ struct vh {
 	char			 vmac_name[IF_NAMESIZE];
 	int			 neutral;	/* no down script first */
 	int			 ignoreifstate;	/* ucarp -S */
+	int			 preempt_delay;	/* s, -1: the global one */
+	int			 notified;	/* a script told its state */
 	int			 nomcast;	/* ucarp -M: broadcast */
 	struct in_addr		 mcast4;	/* ucarp -m or default */
 	int			 send_failing;
@@ -139,6 +142,7 @@ struct carpd {
 	struct iface		 ifs[CARPD_MAXIF];
 	int			 nifs;
 
+	unsigned int		 preempt_delay;	/* s, for every vhid */
 	unsigned int		 dem[DEM_MAX];
 	char			 dem_sync_reason[128];
 	unsigned int		 demote;	/* the sum */
@@ -233,5 +237,6 @@ void		 carpd_step(struct vh *, enum fsm_ev, const void *);
 void		 carpd_rx_adv(struct vh *, const struct carp_hdr *, int af);
 void		 carpd_set_demote(enum carpd_dem, unsigned int);
 void		 carpd_send_result(int ok);
+void		 node_hold(const char *why);
 
 #endif

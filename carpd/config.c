@@ -57,6 +57,7 @@ vh_new(void)
 		return NULL;
 	v->fsm.cfg.advbase = 1;
 	v->vmac = -1;
+	v->preempt_delay = -1;
 	inet_pton(AF_INET, CARP_GROUP4, &v->mcast4);
 	return v;
 }
@@ -337,6 +338,21 @@ kw_bool(struct vh *v, const char *k, const char *arg, char *err,
 	return 0;
 }
 
+static int
+kw_delay(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	unsigned long n;
+
+	if (conf_uint(arg, 0, CARPD_PREEMPT_DELAY_MAX, &n) == -1) {
+		snprintf(err, errlen, "bad %s %s (0..%d s)", k, arg,
+		    CARPD_PREEMPT_DELAY_MAX);
+		return -1;
+	}
+	v->preempt_delay = (int)n;
+	return 0;
+}
+
 static const struct {
 	const char	*name;
 	int		(*set)(struct vh *, const char *, const char *, char *,
@@ -359,6 +375,7 @@ static const struct {
 	{ "vmac",		kw_bool },
 	{ "nomcast",		kw_bool },
 	{ "ignoreifstate",	kw_bool },
+	{ "preempt-delay",	kw_delay },
 };
 
 int
@@ -461,6 +478,14 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 			return -1;
 		}
 		carpd->sync_timeout_ms = (unsigned int)n;
+	} else if (strcmp(cl->argv[0], "preempt-delay") == 0) {
+		if (conf_uint(cl->argv[1], 0, CARPD_PREEMPT_DELAY_MAX,
+		    &n) == -1) {
+			snprintf(err, errlen, "bad preempt-delay %s (0..%d s)",
+			    cl->argv[1], CARPD_PREEMPT_DELAY_MAX);
+			return -1;
+		}
+		carpd->preempt_delay = (unsigned int)n;
 	} else if (strcmp(cl->argv[0], "demote-skew") == 0) {
 		if ((b = conf_bool(cl->argv[1])) == -1) {
 			snprintf(err, errlen, "demote-skew: yes or no");

@@ -76,6 +76,9 @@ status_json(struct sbuf *s)
 		    (unsigned long long)(fsm_down_ns(&v->fsm) / 1000000),
 		    ms_to(v->fsm.ad_at, now), ms_to(v->fsm.down_at, now),
 		    v->fsm.pending ? "true" : "false");
+		sbuf_printf(s, "\"preempt_delay\":%llu,\"preempt_hold_s\":"
+		    "%.1f,", (unsigned long long)(v->fsm.cfg.hold_ns /
+		    1000000000ULL), (double)fsm_hold_left(&v->fsm, now) / 1e9);
 		sbuf_printf(s, "\"last_transition\":{\"time\":%.3f,"
 		    "\"from\":\"%s\",\"to\":\"%s\",\"reason\":",
 		    wall_of(v->fsm.last_at ? v->fsm.last_at :
@@ -166,6 +169,12 @@ status_text(struct sbuf *s)
 			sbuf_printf(s, "\tmaster down in %lld ms%s\n",
 			    ms_to(v->fsm.down_at, now), v->fsm.pending ?
 			    " (takeover waiting for syncd)" : "");
+		if (fsm_hold_left(&v->fsm, now) != 0)
+			sbuf_printf(s, "\tpreemption held for %.1f s more "
+			    "(preempt-delay %llu)\n",
+			    (double)fsm_hold_left(&v->fsm, now) / 1e9,
+			    (unsigned long long)(v->fsm.cfg.hold_ns /
+			    1000000000ULL));
 		sbuf_printf(s, "\trx %" PRIu64 " tx %" PRIu64 " bad auth %"
 		    PRIu64 " split brain %" PRIu64 "\n", v->rx, v->tx,
 		    v->badauth, v->fsm.splitbrain);
