@@ -19,6 +19,7 @@
 #define CARPD_MAXTRACK		8
 #define CARPD_MAXVH		64
 #define CARPD_MAXIF		32
+#define CARPD_MAXCHECK		32
 #define CARPD_CONTROL		"/run/carpd.sock"
 #define CARPD_SYNC_TIMEOUT	2000	/* ms */
 #define CARPD_SYNC_TIMEOUT_MAX	600000	/* ms */
@@ -34,6 +35,7 @@ struct nl_sock;
 struct ctl_server;
 struct ctl_client;
 struct ctl_conn;
+struct carpd_check;
 
 /* Node demotion reasons: the advertised count is their sum. */
 enum carpd_dem {
@@ -41,6 +43,7 @@ enum carpd_dem {
 	DEM_SYNC,		/* syncd: not connected, down, bulk pending */
 	DEM_SENDERR,		/* advertisements failing to go out */
 	DEM_ADMIN,		/* carpd demote */
+	DEM_CHECK,		/* failed checks: their weights */
 	DEM_MAX
 };
 
@@ -161,6 +164,9 @@ struct carpd {
 	uint64_t		 sync_commits;
 	uint64_t		 sync_commit_fail;
 	char			 sync_last_commit[160];
+
+	struct carpd_check	*checks[CARPD_MAXCHECK];
+	int			 nchecks;
 
 	struct carpd_script	 scripts[CARPD_MAXSCRIPTS];
 	struct ev_timer		*script_timer;	/* checks the deadlines */

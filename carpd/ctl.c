@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "carpd.h"
+#include "check.h"
 #include "conf.h"
 #include "ctl.h"
 #include "ev.h"
@@ -19,6 +20,7 @@ const char *const carpd_dem_names[DEM_MAX] = {
 	[DEM_SYNC] = "sync",
 	[DEM_SENDERR] = "senderr",
 	[DEM_ADMIN] = "admin",
+	[DEM_CHECK] = "check",
 };
 
 /* ms from now to a monotonic deadline, -1 when idle. */
@@ -133,6 +135,8 @@ status_json(struct sbuf *s)
 		sbuf_json_str(s, carpd->sync_last_commit);
 		sbuf_puts(s, "}");
 	}
+	sbuf_puts(s, ",");
+	check_status_json(s, now);
 	sbuf_printf(s, ",\"uptime\":%.3f}\n",
 	    (double)(now - carpd->started_ns) / 1e9);
 }
@@ -190,6 +194,7 @@ status_text(struct sbuf *s)
 			any = 1;
 		}
 	sbuf_puts(s, any ? ")\n" : "\n");
+	check_status_text(s, now);
 	sbuf_printf(s, "received: %" PRIu64 " IPv4, %" PRIu64 " IPv6; "
 	    "rejected:", st->ipackets, st->ipackets6);
 	for (int i = CARP_E_BADLEN; i < CARP_E_MAX; i++)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "carpd.h"
+#include "check.h"
 #include "ev.h"
 #include "log.h"
 #include "nl.h"
@@ -81,9 +82,9 @@ carpd_set_demote(enum carpd_dem r, unsigned int n)
 	if (sum == carpd->demote)
 		return;
 	log_info("demotion %u -> %u (link %u, sync %u, senderr %u, "
-	    "admin %u)", carpd->demote, sum, carpd->dem[DEM_LINK],
+	    "admin %u, check %u)", carpd->demote, sum, carpd->dem[DEM_LINK],
 	    carpd->dem[DEM_SYNC], carpd->dem[DEM_SENDERR],
-	    carpd->dem[DEM_ADMIN]);
+	    carpd->dem[DEM_ADMIN], carpd->dem[DEM_CHECK]);
 	carpd->demote = sum;
 	for (int i = 0; i < carpd->nvh; i++)
 		carpd_step(carpd->vh[i], FSM_EV_DEMOTE, &sum);
@@ -103,6 +104,7 @@ demote_init(void)
 		    "syncd not connected");
 	}
 	carpd->dem[DEM_LINK] = links_down();
+	carpd->dem[DEM_CHECK] = check_demotion();
 	carpd->demote = demote_sum();
 }
 
@@ -376,6 +378,7 @@ iface_link(struct iface *ifp, const struct nl_link *l)
 			carpd_step(carpd->vh[i], ifp->running ? FSM_EV_UP :
 			    FSM_EV_DOWN, NULL);
 	carpd_set_demote(DEM_LINK, links_down());
+	check_link(ifp);
 }
 
 static void
@@ -523,10 +526,12 @@ vh_start(struct vh *v)
 	apply(v, &out);
 }
 
-/* Set the node demotion, then start every vhid. */
+/* Start the checks (failed until they pass), set the node demotion,
+ * then start every vhid. */
 void
 node_start(void)
 {
+	check_start();
 	demote_init();
 	for (int i = 0; i < carpd->nvh; i++)
 		vh_start(carpd->vh[i]);
@@ -537,6 +542,7 @@ void
 node_stop(void)
 {
 	carpd->shutting_down = 1;
+	check_stop();
 	for (int i = 0; i < carpd->nvh; i++)
 		carpd_step(carpd->vh[i], FSM_EV_SHUTDOWN, NULL);
 	script_wait_all(CARPD_SCRIPT_EXIT_WAIT_MS);
