@@ -48,6 +48,7 @@ now() { date +%s.%N; }
 within() { python3 -c "import sys; d=$2-$1; print('%.2f s' % d); sys.exit(0 if $3 <= d < $4 else 1)"; }
 # when_master NAME: wall time of the vhid's last transition (to MASTER).
 when_master() { jq_ "$1" "'%.3f' % s['vhids'][0]['last_transition']['time']"; }
+within_q() { within "$@" >/dev/null; }
 hold_left() { jq_ a "s['vhids'][0]['preempt_hold_s']"; }
 held() { python3 -c "import sys; sys.exit(0 if float('$(hold_left)') > 0 else 1)"; }
 
@@ -57,8 +58,8 @@ wait_for 8 is_state b MASTER || not_ok "b alone did not become MASTER"
 # a starts: held back for DELAY s, then preempts b.
 t0=$(now)
 carpd_bg a -c "$T_DIR/a.conf"
-wait_for 3 is_state a BACKUP
-check "a starts BACKUP and holds preemption back" held
+check "a starts BACKUP and holds preemption back" wait_for 5 held
+check "... BACKUP" is_state a BACKUP
 check "status shows the per-vhid delay (not the global one)" \
     test "$(jq_ a "s['vhids'][0]['preempt_delay']")" = "$DELAY"
 check "the down script ran at start (BACKUP)" \
@@ -101,27 +102,30 @@ if wait_for $((DELAY + 6)) is_state a MASTER; then
 		dump "$T_DIR/a.log"
 	fi
 	check "... so more than the delay after the first ($(within "$t2" \
-	    "$t4" 0 99))" within "$t2" "$t4" "$DELAY + 2" 99
+	    "$t4" 0 99))" within_q "$t2" "$t4" "$DELAY + 2" 99
 else
 	not_ok "a never preempted after the flaps"; dump "$T_DIR/a.log"
 fi
 check "no hold left once MASTER" test "$(hold_left)" = "0.0"
 
 # The master going away is not held: a restarted while b is master
-# takes over at once when b stops (master down), not after the delay.
+# takes over at once when b stops (it bows out), not after the delay.
 pa=$(carpd_pid a)
 kill "$pa"
 wait_for 5 pid_gone "$pa"
 wait_for 5 is_state b MASTER
-carpd_bg a -c "$T_DIR/a.conf"
-wait_for 3 is_state a BACKUP
-check "restarted a holds" held
-kill "$(carpd_pid b)"
+sed "s/preempt-delay $DELAY/preempt-delay 30/" "$T_DIR/a.conf" >"$T_DIR/a30.conf"
+carpd_bg a -c "$T_DIR/a30.conf"
+check "restarted a holds (30 s)" wait_for 5 held
 t5=$(now)
+kill "$(carpd_pid b)"
 if wait_for 3 is_state a MASTER; then
-	d=$(within "$t5" "$(now)" 0 99)
-	check "master gone: taken over at once ($d), not after the delay" \
-	    within "$t5" "$(now)" 0 "$DELAY"
+	t6=$(when_master a)
+	check "master gone: taken over at once ($(within "$t5" "$t6" 0 99)), \
+not after the delay" within_q "$t5" "$t6" 0 3
+	check "... because it bowed out" test \
+	    "$(jq_ a "s['vhids'][0]['last_transition']['reason']")" = \
+	    "master bowed out"
 else
 	not_ok "a did not take over from a bowing-out master"
 fi
