@@ -468,8 +468,9 @@ node_open_ifaces(void)
 				log_warnx("%s: no such interface", ifp->name);
 				return -1;
 			}
-			log_warnx("tracked interface %s does not exist (yet):"
-			    " counted as down", ifp->name);
+			log_warnx("%s %s does not exist (yet): counted as "
+			    "down", ifp->track ? "tracked interface" :
+			    "checked interface", ifp->name);
 			continue;
 		}
 		ifp->ifindex = l.ifindex;
