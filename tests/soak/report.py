@@ -214,8 +214,10 @@ set terminal pngcairo size 1600,900 font ',10'
 set output '%(png)s'
 set multiplot layout 2,1 title "chaos soak: probe gap and connections (events numbered as in the table)"
 set xrange [0:%(xmax).1f]
+set lmargin 12
+set rmargin 12
 set grid ytics
-set key top left
+set key top left opaque box
 %(marks)s
 set ylabel 'probe gap (ms, log)'
 set logscale y
@@ -223,9 +225,10 @@ set yrange [0.5:*]
 plot '%(d)s/probe.dat' using 1:2 with impulses lc rgb '#1f77b4' title 'longest pause of the 1 ms UDP probe in each 100 ms'
 unset logscale y
 set yrange [0:*]
+set key bottom left opaque box
 set ylabel 'new connections / s'
 set y2label 'long-lived connections alive'
-set y2range [0:*]
+set y2range [0:%(ymax2)d]
 set y2tics
 set xlabel 'seconds since the load started'
 plot '%(d)s/short.dat' using 1:2 with lines lc rgb '#2ca02c' title 'new connections completed / s', \
@@ -233,6 +236,7 @@ plot '%(d)s/short.dat' using 1:2 with lines lc rgb '#2ca02c' title 'new connecti
      '%(d)s/probe.dat' using 1:3 axes x1y2 with lines lc rgb '#9467bd' title 'long-lived alive (right axis)'
 unset multiplot
 """ % {"png": png, "d": d, "xmax": t_end - t0 + 1,
+       "ymax2": int(max([int(x["alive"]) for x in data["lseries"]] + [1]) * 1.25),
        "marks": "\n".join(marks)}
     with open(os.path.join(d, "timeline.gp"), "w") as f:
         f.write(script)

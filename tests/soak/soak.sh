@@ -252,7 +252,7 @@ agree() {
 		fi
 		echo "$(now) not yet: $AG_WHY" >>"$SOAK_OUT/agree.log"
 		[ "$(since_ms "$1")" -gt 60000 ] && break
-		sleep 0.1
+		sleep 0.2
 		i=$((i + 1))
 	done
 	AG_MS=$(since_ms "$1")
