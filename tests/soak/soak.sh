@@ -30,7 +30,8 @@
 # (the fault kinds to draw from, default all: crash sigterm kill9carpd
 # kill9syncd syncdrestart synclink loss lanlink demote), SOAK_ON (master or
 # backup: whom kill9* and syncdrestart hit; default the dice), SOAK_CONNS
-# (1000), SOAK_RATE (1000), SOAK_UDP_FLOWS (16), SOAK_WARM (warm-up before
+# (1000), SOAK_RATE (1000), SOAK_UDP_FLOWS (16), SOAK_FINAL_EXACT (1: the
+# diff once the load stopped must be identical; 0: only shown), SOAK_WARM (warm-up before
 # the memory baseline, default 30 s), SOAK_OUT (results directory; default
 # a new /tmp/carpd-soak.XXXXXX, printed), B (build directory).
 
@@ -237,16 +238,22 @@ diffs_clean() {
 	return $r
 }
 
-# agree T0 FULL: wait until agreed; AG_MS is the time from T0, AG_OK 1 if
-# within SOAK_AGREE_S. Waits on (bounded) for a whole pair either way.
+# agree T0 FULL: wait until agreed; AG_MS is the time from T0 to the start
+# of the look that found agreement (AG_LOOK: how long that look took),
+# AG_OK 1 if within SOAK_AGREE_S. Waits on (bounded) for a whole pair either way.
 agree() {
-	local i
+	local i ps
 	i=0
-	AG_OK=0 AG_MS=-1 AG_WHY=""
+	AG_OK=0 AG_MS=-1 AG_WHY="" AG_LOOK=0
 	while [ $i -lt 400 ]; do
+		# the time of a look is when it began: what it compares is
+		# taken then (a diff on a busy machine may take seconds)
+		ps=$(now)
 		if agreed "$2"; then
 			echo "$(now) agreed: $AG_WHY" >>"$SOAK_OUT/agree.log"
 			AG_MS=$(since_ms "$1")
+			AG_LOOK=$(since_ms "$ps")
+			AG_MS=$((AG_MS - AG_LOOK))
 			[ "$AG_MS" -le $((SOAK_AGREE_S * 1000)) ] && AG_OK=1
 			return 0
 		fi
@@ -270,11 +277,11 @@ record() {
 	full=$3
 	agree "${4:-$1}" "$full"
 	EV_N=$((EV_N + 1))
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$EV_N" "$1" "$2" "$AG_MS" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$EV_N" "$1" "$2" "$AG_MS" \
 	    "$AG_OK" "$([ "$full" = 1 ] && echo full || echo carp)" \
-	    "${AG_WHY:--}" >>"$EVENTS"
+	    "${AG_WHY:--}" "$AG_LOOK" >>"$EVENTS"
 	if [ "$AG_OK" = 1 ]; then
-		say "  #$EV_N $2: agreed after $AG_MS ms"
+		say "  #$EV_N $2: agreed after $AG_MS ms (the look took $AG_LOOK ms)"
 	else
 		say "  #$EV_N $2: NOT agreed within ${SOAK_AGREE_S} s" \
 		    "($AG_MS ms: $AG_WHY)"
@@ -571,7 +578,8 @@ while [ $i -lt 60 ] && [ "$(since_ms "$t")" -lt 60000 ]; do
 	sleep 1
 	i=$((i + 1))
 done
-printf '%s\t%s\t%s\n' "$fin" "$(since_ms "$t")" "$AG_WHY" >"$SOAK_OUT/final.tsv"
+printf '%s\t%s\t%s\t%s\n' "$fin" "$(since_ms "$t")" "$AG_WHY" \
+    "${SOAK_FINAL_EXACT:-1}" >"$SOAK_OUT/final.tsv"
 say "  $([ $fin = 1 ] && echo identical || echo 'NOT identical') after" \
     "$(since_ms "$t") ms: $AG_WHY"
 touch "$T_DIR/stop"
