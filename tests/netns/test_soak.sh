@@ -25,14 +25,17 @@
 
 rate=1000
 grep -q fsanitize "$TOP/${B:-build}/.flags" 2>/dev/null && rate=300
-out=$T_DIR/soak
-mkdir -p "$out"
+# a directory of its own (a name no suite's leftover cleaning matches),
+# removed at the end like everything else
+S_DIR=$(mktemp -d /tmp/soakcheck.XXXXXX)
+trap 'rm -rf "$S_DIR"; finish; exit $?' EXIT
+out=$S_DIR/soak
 SOAK_S=${SOAK_CHECK_S:-90} SOAK_SEED=${SOAK_CHECK_SEED:-4242} \
     SOAK_RATE=${SOAK_CHECK_RATE:-$rate} SOAK_WARM=20 SOAK_OUT=$out \
     SOAK_KINDS="crash kill9carpd kill9syncd syncdrestart loss lanlink" \
     SOAK_ON=backup SOAK_FINAL_EXACT=0 \
     T_PREFIX=${T_PREFIX}s \
-    sh "$TOP/tests/soak/soak.sh" >"$T_DIR/soak.log" 2>&1
+    sh "$TOP/tests/soak/soak.sh" >"$S_DIR/soak.log" 2>&1
 rc=$?
 # the soak's own lines as comments, its verdicts as ours
 while IFS= read -r line; do
@@ -42,7 +45,7 @@ while IFS= read -r line; do
 	*" passed, "*" failed") ;;
 	*) echo "# $line" ;;
 	esac
-done <"$T_DIR/soak.log"
+done <"$S_DIR/soak.log"
 if [ $rc -ne 0 ] && [ "$T_FAIL" -eq 0 ]; then
 	not_ok "the soak exited with status $rc"
 fi
