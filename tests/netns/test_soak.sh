@@ -5,22 +5,22 @@
 #
 # Calibrated for a 2-core machine: 1000 long-lived connections as in `make
 # soak`; new connections at SOAK_CHECK_RATE a second: 1000 as in `make
-# soak`, but 300 in a sanitizer build (SAN=1), where syncd handles each
-# state several times slower and 1000 a second starves the sync of the
-# CPU that the failover checks need.
-# The faults are those today's code passes: the master's crash and its
-# return (failback with preemption), kill -9 of the backup's carpd and of
-# its syncd, a restart of the backup's syncd, 5% loss on the sync link, the
-# backup's LAN link down and up. `make soak` adds what fails today (see
-# README, "make soak"): a graceful handover (SIGTERM, carpd demote, or a
-# kill or restart on the master) leaves the former master holding kernel
-# states of connections it no longer owns, so syncd diff is not clean
-# after it; and a 5 s cut of the sync link makes both members demote at
-# once, the backup takes over on stale states and long-lived connections
-# stall. Each joins this check when fixed. Likewise the soak's last look
-# (once the load stopped, syncd diff identical on both) is shown here but
-# not asserted: today the backup, after its syncd restarted, does not hold
-# the master's UDP states (the 16 flows and the probe) and never gets them.
+# soak`, but 300 in a sanitizer build (SAN=1, what CI runs), where the
+# daemons and the traffic tools all run several times slower and the
+# failover checks need the CPU that 1000 a second would take.
+#
+# The faults leave out those that hit a defect of today's code (`make soak`
+# has them all): a graceful handover (SIGTERM, carpd demote, a kill or a
+# restart on the master) leaves the former master holding kernel states of
+# connections it no longer owns, so syncd diff is not clean after it; a
+# 5 s cut of the sync link makes both members demote at once, the backup
+# takes over on stale states and long-lived connections stall. So here:
+# the master's crash and its return (failback with preemption), kill -9 of
+# the backup's carpd and of its syncd, a restart of the backup's syncd, 5%
+# loss on the sync link, the backup's LAN link down and up. Each left out
+# joins when fixed. Likewise the soak's last look (the load stopped, syncd
+# diff identical on both) is shown, not asserted: today, after the
+# backup's syncd restarted, it never gets the master's UDP states back.
 . "$(dirname "$0")/lib.sh"
 
 rate=1000
