@@ -251,9 +251,9 @@ agree() {
 		ps=$(now)
 		if agreed "$2"; then
 			echo "$(now) agreed: $AG_WHY" >>"$SOAK_OUT/agree.log"
-			AG_MS=$(since_ms "$1")
 			AG_LOOK=$(since_ms "$ps")
-			AG_MS=$((AG_MS - AG_LOOK))
+			AG_MS=$(awk -v a="$ps" -v b="$1" \
+			    'BEGIN { d = (a - b) * 1000; printf "%d", d > 0 ? d : 0 }')
 			[ "$AG_MS" -le $((SOAK_AGREE_S * 1000)) ] && AG_OK=1
 			return 0
 		fi
