@@ -253,7 +253,7 @@ agree() {
 			echo "$(now) agreed: $AG_WHY" >>"$SOAK_OUT/agree.log"
 			AG_LOOK=$(since_ms "$ps")
 			AG_MS=$(awk -v a="$ps" -v b="$1" \
-			    'BEGIN { d = (a - b) * 1000; printf "%d", d > 0 ? d : 0 }')
+			    'BEGIN { d = (a - b) * 1000; printf "%d", (d > 0 ? d : 0) }')
 			[ "$AG_MS" -le $((SOAK_AGREE_S * 1000)) ] && AG_OK=1
 			return 0
 		fi
