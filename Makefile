@@ -64,7 +64,8 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
 .PHONY: all deps check check-run unit test-bins demo demo-run bench \
-	bench-run fuzz install clean asan format deb deb-run version lint
+	bench-run soak soak-run soak-check fuzz install clean asan format deb deb-run version \
+	lint
 all: carpd/carpd syncd/syncd
 
 .SECONDEXPANSION:
@@ -167,6 +168,19 @@ bench:
 
 bench-run: all $(TOOL_BINS)
 	@sh tests/bench.sh
+
+# The chaos soak: SOAK_S seconds (default 600) of faults under load,
+# SOAK_SEED the schedule; exit 0 only when nothing was lost.
+soak:
+	@sh scripts/deps.sh
+	@$(MAKE) --no-print-directory soak-run
+
+soak-run: all $(TOOL_BINS)
+	@sh tests/soak/soak.sh
+
+# The 90 s soak with a fixed seed, TAP lines and N passed, N failed.
+soak-check: all $(TOOL_BINS)
+	@sh tests/soak/check.sh
 
 # Coverage-guided fuzzing with clang's libFuzzer: FUZZ_TIME seconds each.
 FUZZ_TIME ?= 60

@@ -163,6 +163,26 @@ lab_setup() {
 	}
 }
 
+# lab_echo_start PORT: one more echo server on the server (TCP and UDP).
+lab_echo_start() {
+	bg server "$T_DIR/server-$1.log" "$TCPCONN" -l "0.0.0.0:$1" --rt \
+	    >/dev/null
+	wait_for 5 grep -q LISTENING "$T_DIR/server-$1.log"
+}
+
+# lab_churn_tune TIME_WAIT: for many short connections a second: the
+# client reuses its TIME_WAIT ports and has a wide port range; the
+# firewalls keep closed TCP states TIME_WAIT seconds (default 120), so the
+# conntrack tables stay small. All per namespace.
+lab_churn_tune() {
+	nsx client sysctl -qw net.ipv4.tcp_tw_reuse=1 \
+	    net.ipv4.ip_local_port_range="10000 65000" || return 1
+	nsx fw1 sysctl -qw \
+	    net.netfilter.nf_conntrack_tcp_timeout_time_wait="$1" &&
+	    nsx fw2 sysctl -qw \
+	    net.netfilter.nf_conntrack_tcp_timeout_time_wait="$1"
+}
+
 lab_fw_sysctl() {
 	nsx "$1" sysctl -qw net.ipv4.ip_forward=1 \
 	    net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \

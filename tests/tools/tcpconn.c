@@ -24,7 +24,26 @@
  *          tcp_gap_ms=G udp_gap_ms=U udp_lost=L
  * --rt runs the client or the server SCHED_FIFO (less scheduling noise in
  * the gaps).
+ *
+ * For the soak (tests/soak.sh) the client also has:
+ *   --short RATE    open RATE short connections a second (connect, one
+ *                   echo, close); one that errs or has not had its echo
+ *                   within --short-timeout ms (default 2000) fails:
+ *   SFAIL start=T end=T err=E        (T: wall-clock seconds)
+ *   --udp-flows N   N more UDP flows, one datagram each every -i ms
+ *   --series MS     every MS ms one line for the timeline:
+ *   SERIES t=T probe_gap_ms=X stream_gap_ms=Y alive=A stalled=S dead=D
+ *          short_ok=K short_fail=F short_open=O uflow_tx=U uflow_rx=V
+ *                   (the gaps: the longest in that interval, the one still
+ *                   running included; short_*: completed in the interval)
+ *   LOST id=I t=T since=T err=E      a long-lived connection died, or
+ *                   its message has been unanswered for --dead ms
+ *   RECOVERED id=I t=T               such a stalled one answered after all
+ * -n 0 with --short: short connections only.
  * SIGTERM, SIGINT or SIGUSR2 end the run early (the final check still runs).
+ * The RESULT line then also has short_ok, short_fail, short_skipped
+ * (attempts not made: the loop was late or too many were open), uflow_tx
+ * and uflow_rx.
  * Exit status: 0 if every connection is alive, 1 if some were lost, 2 on a
  * usage error, 3 if the connections could not be set up.
  */
@@ -53,6 +72,9 @@
 #define SRV_BUF		65536
 #define MAX_CONNS	20000
 #define MAGIC		0x7463636eu	/* "tccn" */
+#define UF_MAGIC	0x74637566u	/* "tcuf" */
+#define MAX_RATE	20000		/* short connections a second */
+#define MAX_UFLOWS	1024
 
 enum cst {
 	C_CONNECTING,
@@ -73,6 +95,22 @@ struct conn {
 	size_t		 rxlen;
 	int		 answered;	/* got at least one echo */
 	int		 stalled;
+	int		 lost_said;	/* 1: LOST printed, 2: then RECOVERED */
+};
+
+/* A short connection: connect, one echo, close. */
+enum sst {
+	S_FREE,
+	S_CONNECTING,
+	S_WAIT,
+};
+
+struct sconn {
+	int		 fd;
+	enum sst	 st;
+	int64_t		 start;		/* us */
+	uint8_t		 rx[MSGLEN];
+	size_t		 rxlen;
 };
 
 struct srvconn {
@@ -101,7 +139,9 @@ usage(void)
 	    "               [--stream-us us] [--stream-bytes n] "
 	    "[--probe-us us] [--no-stream]\n"
 	    "               [--no-probe] [--status ms] [--dead ms] "
-	    "[--final-wait ms] [--quiet] [--rt]\n");
+	    "[--final-wait ms] [--quiet] [--rt]\n"
+	    "               [--short rate] [--short-timeout ms] "
+	    "[--udp-flows n] [--series ms]\n");
 	exit(2);
 }
 
@@ -347,16 +387,58 @@ struct client {
 
 	int			 marks;
 	int			 stalled_max;
+
+	int64_t			 rt0;		/* wall clock at t0, us */
+
+	/* short connections */
+	int			 short_rate;	/* a second; 0: none */
+	int64_t			 short_to;	/* us */
+	struct sconn		*sc;
+	int			 sc_n;
+	int			 sc_open;
+	int64_t			 sh_t0;
+	uint64_t		 sh_due, sh_ok, sh_fail, sh_skip;
+	uint64_t		 sh_ok_b, sh_fail_b;	/* since the last SERIES */
+	int64_t			 sh_scan;
+
+	/* more UDP flows */
+	int			 uflows;
+	int			*uf_fd;
+	uint64_t		 uf_tx, uf_rx;
+	int64_t			 uf_next;
+
+	/* SERIES */
+	int64_t			 series_us;
+	int64_t			 series_last;
+	int64_t			 u_gap_b, s_gap_b;
 };
 
 /* epoll tags for the non-connection fds */
 static int	tag_timer, tag_sig, tag_stream, tag_udp;
+
+/* Wall-clock seconds of a monotonic time (us). */
+static double
+wall(const struct client *cl, int64_t t)
+{
+	return (cl->rt0 + (t - cl->t0)) / 1e6;
+}
+
+static void
+conn_lost(struct client *cl, struct conn *c, int64_t now, const char *why)
+{
+	if (c->lost_said || !cl->ready)
+		return;
+	c->lost_said = 1;
+	printf("LOST id=%u t=%.3f since=%.3f err=%s\n", c->id, wall(cl, now),
+	    wall(cl, c->sent_at), why);
+}
 
 static void
 conn_fail(struct client *cl, struct conn *c, int err)
 {
 	if (c->st == C_DEAD)
 		return;
+	conn_lost(cl, c, now_us(), strerror(err));
 	c->st = C_DEAD;
 	c->err = err;
 	epoll_ctl(cl->ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -481,6 +563,11 @@ conn_event(struct client *cl, struct conn *c, uint32_t events, int64_t now)
 		c->outstanding = 0;
 		c->answered = 1;
 		c->stalled = 0;
+		if (c->lost_said == 1) {
+			c->lost_said = 2;
+			printf("RECOVERED id=%u t=%.3f\n", c->id,
+			    wall(cl, now));
+		}
 		c->next_send = now + cl->interval;
 	}
 }
@@ -521,6 +608,8 @@ stream_event(struct client *cl, uint32_t events, int64_t now)
 				cl->s_gap = now - cl->s_last;
 			if (now - cl->s_last > cl->s_gap_all)
 				cl->s_gap_all = now - cl->s_last;
+			if (now - cl->s_last > cl->s_gap_b)
+				cl->s_gap_b = now - cl->s_last;
 		}
 		cl->s_last = now;
 		cl->s_rx += n;
@@ -577,6 +666,8 @@ udp_event(struct client *cl, int64_t now)
 				cl->u_gap = now - cl->u_last;
 			if (now - cl->u_last > cl->u_gap_all)
 				cl->u_gap_all = now - cl->u_last;
+			if (now - cl->u_last > cl->u_gap_b)
+				cl->u_gap_b = now - cl->u_last;
 		}
 		cl->u_last = now;
 	}
@@ -623,6 +714,7 @@ count(struct client *cl, int64_t now, struct counts *k)
 			if (c->outstanding && now - c->sent_at > cl->dead_us) {
 				k->stalled++;
 				c->stalled = 1;
+				conn_lost(cl, c, now, "stalled");
 			}
 			break;
 		case C_DEAD:
@@ -694,12 +786,293 @@ mark(struct client *cl, int64_t now)
 	cl->u_lost_mark = cl->u_lost;
 }
 
+/* ---------------------------------------------------- short connections */
+
+static const char *
+err_name(int e)
+{
+	switch (e) {
+	case ETIMEDOUT:
+		return "timeout";
+	case ECONNRESET:
+		return "reset";
+	case ECONNREFUSED:
+		return "refused";
+	case EHOSTUNREACH:
+		return "unreachable";
+	case EPROTO:
+		return "badecho";
+	default:
+		return "error";
+	}
+}
+
+static void
+short_end(struct client *cl, struct sconn *s, int err, int64_t now)
+{
+	epoll_ctl(cl->ep, EPOLL_CTL_DEL, s->fd, NULL);
+	close(s->fd);
+	s->fd = -1;
+	s->st = S_FREE;
+	cl->sc_open--;
+	if (err == 0) {
+		cl->sh_ok++;
+		cl->sh_ok_b++;
+		return;
+	}
+	cl->sh_fail++;
+	cl->sh_fail_b++;
+	printf("SFAIL start=%.3f end=%.3f err=%s\n", wall(cl, s->start),
+	    wall(cl, now), err_name(err));
+}
+
+static void
+short_event(struct client *cl, struct sconn *s, uint32_t events, int64_t now)
+{
+	struct epoll_event	ev;
+	uint8_t			m[MSGLEN];
+	uint32_t		v;
+	ssize_t			n;
+	int			e;
+
+	if (s->st == S_CONNECTING) {
+		if ((e = sock_error(s->fd)) != 0) {
+			short_end(cl, s, e, now);
+			return;
+		}
+		if (!(events & EPOLLOUT))
+			return;
+		memset(m, 0, sizeof(m));
+		v = htonl(MAGIC);
+		memcpy(m, &v, 4);
+		v = htonl((uint32_t)(s - cl->sc));
+		memcpy(m + 4, &v, 4);
+		if (send(s->fd, m, MSGLEN, MSG_NOSIGNAL) != MSGLEN) {
+			short_end(cl, s, errno ? errno : EIO, now);
+			return;
+		}
+		s->st = S_WAIT;
+		s->rxlen = 0;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = s;
+		epoll_ctl(cl->ep, EPOLL_CTL_MOD, s->fd, &ev);
+		return;
+	}
+	n = recv(s->fd, s->rx + s->rxlen, MSGLEN - s->rxlen, 0);
+	if (n == 0 || (n == -1 && errno != EAGAIN)) {
+		short_end(cl, s, n == 0 ? ECONNRESET : errno, now);
+		return;
+	}
+	if (n == -1)
+		return;
+	s->rxlen += n;
+	if (s->rxlen < MSGLEN)
+		return;
+	memcpy(&v, s->rx + 4, 4);
+	/* the echo came: close (a normal FIN, the client side's TIME_WAIT) */
+	short_end(cl, s, ntohl(v) == (uint32_t)(s - cl->sc) ? 0 : EPROTO, now);
+}
+
+static void	short_expire(struct client *, int64_t);
+
+/* Start the attempts due by now (bounded per call), time out old ones. */
+static void
+short_tick(struct client *cl, int64_t now)
+{
+	uint64_t	due;
+	int		k, slot = 0;
+
+	if (cl->short_rate == 0)
+		return;
+	due = (uint64_t)((now - cl->sh_t0) * cl->short_rate / 1000000);
+	if (due > cl->sh_due + (uint64_t)cl->short_rate) {
+		/* more than a second late: those are not made up for */
+		cl->sh_skip += due - cl->sh_due - cl->short_rate;
+		cl->sh_due = due - cl->short_rate;
+	}
+	for (k = 0; k < 64 && cl->sh_due < due; k++) {
+		while (slot < cl->sc_n && cl->sc[slot].st != S_FREE)
+			slot++;
+		cl->sh_due++;
+		if (slot == cl->sc_n) {
+			cl->sh_skip++;
+			continue;
+		}
+		cl->sc[slot].start = now;
+		if (tcp_open(cl, &cl->sc[slot], &cl->sc[slot].fd) == -1) {
+			cl->sc[slot].fd = -1;
+			cl->sh_fail++;
+			cl->sh_fail_b++;
+			printf("SFAIL start=%.3f end=%.3f err=socket\n",
+			    wall(cl, now), wall(cl, now));
+			continue;
+		}
+		cl->sc[slot].st = S_CONNECTING;
+		cl->sc_open++;
+	}
+	short_expire(cl, now);
+}
+
+/* Fail the attempts older than the timeout (every 10 ms). */
+static void
+short_expire(struct client *cl, int64_t now)
+{
+	if (cl->sc == NULL || now - cl->sh_scan < 10000)
+		return;
+	cl->sh_scan = now;
+	for (int i = 0; i < cl->sc_n; i++)
+		if (cl->sc[i].st != S_FREE &&
+		    now - cl->sc[i].start > cl->short_to)
+			short_end(cl, &cl->sc[i], ETIMEDOUT, now);
+}
+
+static int
+short_init(struct client *cl, int64_t now)
+{
+	if (cl->short_rate == 0)
+		return 0;
+	/* room for every attempt of one timeout and a second more */
+	cl->sc_n = (int)(cl->short_rate * (cl->short_to / 1000000 + 2));
+	if ((cl->sc = calloc(cl->sc_n, sizeof(*cl->sc))) == NULL)
+		return -1;
+	for (int i = 0; i < cl->sc_n; i++)
+		cl->sc[i].fd = -1;
+	cl->sh_t0 = now;
+	return 0;
+}
+
+static int
+is_short(const struct client *cl, const void *p)
+{
+	return cl->sc != NULL && (const struct sconn *)p >= cl->sc &&
+	    (const struct sconn *)p < cl->sc + cl->sc_n;
+}
+
+/* ------------------------------------------------------- more UDP flows */
+
+static int
+uflow_init(struct client *cl, int64_t now)
+{
+	struct epoll_event ev;
+
+	if (cl->uflows == 0)
+		return 0;
+	if ((cl->uf_fd = calloc(cl->uflows, sizeof(int))) == NULL)
+		return -1;
+	for (int i = 0; i < cl->uflows; i++) {
+		cl->uf_fd[i] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		if (cl->uf_fd[i] == -1 || connect(cl->uf_fd[i],
+		    (struct sockaddr *)&cl->dst, sizeof(cl->dst)) == -1)
+			return -1;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = &cl->uf_fd[i];
+		epoll_ctl(cl->ep, EPOLL_CTL_ADD, cl->uf_fd[i], &ev);
+	}
+	cl->uf_next = now;
+	return 0;
+}
+
+static int
+is_uflow(const struct client *cl, const void *p)
+{
+	return cl->uf_fd != NULL && (const int *)p >= cl->uf_fd &&
+	    (const int *)p < cl->uf_fd + cl->uflows;
+}
+
+static void
+uflow_event(struct client *cl, int fd)
+{
+	uint8_t		buf[64];
+	uint32_t	v;
+
+	for (int k = 0; k < 16; k++) {
+		if (recv(fd, buf, sizeof(buf), 0) < 4)
+			return;
+		memcpy(&v, buf, 4);
+		if (ntohl(v) == UF_MAGIC)
+			cl->uf_rx++;
+	}
+}
+
+static void
+uflow_tick(struct client *cl, int64_t now)
+{
+	uint8_t		buf[16];
+	uint32_t	v;
+
+	if (cl->uflows == 0 || now < cl->uf_next)
+		return;
+	cl->uf_next = now + cl->interval;
+	memset(buf, 0, sizeof(buf));
+	v = htonl(UF_MAGIC);
+	memcpy(buf, &v, 4);
+	for (int i = 0; i < cl->uflows; i++)
+		if (send(cl->uf_fd[i], buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			cl->uf_tx++;
+}
+
+/* ------------------------------------------------------------ timeline */
+
+static void
+series_tick(struct client *cl, int64_t now)
+{
+	struct counts	k;
+
+	if (cl->series_us == 0 || now - cl->series_last < cl->series_us)
+		return;
+	cl->series_last = now;
+	count(cl, now, &k);
+	printf("SERIES t=%.3f probe_gap_ms=%.1f stream_gap_ms=%.1f alive=%d "
+	    "stalled=%d dead=%d short_ok=%lu short_fail=%lu short_open=%d "
+	    "uflow_tx=%lu uflow_rx=%lu\n", wall(cl, now),
+	    cl->ufd == -1 ? 0 : ms(cur_gap(cl->u_last, now, cl->u_gap_b)),
+	    cl->sfd == -1 ? 0 : ms(cur_gap(cl->s_last, now, cl->s_gap_b)),
+	    k.up - k.stalled, k.stalled, k.dead, (unsigned long)cl->sh_ok_b,
+	    (unsigned long)cl->sh_fail_b, cl->sc_open,
+	    (unsigned long)cl->uf_tx, (unsigned long)cl->uf_rx);
+	cl->u_gap_b = cl->s_gap_b = 0;
+	cl->sh_ok_b = cl->sh_fail_b = 0;
+}
+
+/* One epoll event of the client. */
+static void
+client_event(struct client *cl, struct epoll_event *e, int tfd, int sfd,
+    int stopping, int64_t *end, int64_t now)
+{
+	struct signalfd_siginfo	si;
+	void			*p = e->data.ptr;
+	uint64_t		 x;
+
+	if (p == &tag_timer) {
+		if (read(tfd, &x, sizeof(x)) < 0)
+			return;
+	} else if (p == &tag_sig) {
+		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGUSR1)
+				mark(cl, now);
+			else if (si.ssi_signo != SIGPIPE && !stopping)
+				*end = now;
+		}
+	} else if (p == &tag_stream)
+		stream_event(cl, e->events, now);
+	else if (p == &tag_udp)
+		udp_event(cl, now);
+	else if (is_short(cl, p))
+		short_event(cl, p, e->events, now);
+	else if (is_uflow(cl, p))
+		uflow_event(cl, *(int *)p);
+	else
+		conn_event(cl, p, e->events, now);
+}
+
 static int
 run_client(struct client *cl)
 {
 	struct epoll_event	 ev, evs[512];
 	struct itimerspec	 its;
-	struct signalfd_siginfo	 si;
+	struct timespec		 rt;
 	struct counts		 k;
 	int64_t			 now, end, last_status, stop_at = 0;
 	int64_t			 last_scan = 0;
@@ -725,11 +1098,16 @@ run_client(struct client *cl)
 	epoll_ctl(cl->ep, EPOLL_CTL_ADD, sfd, &ev);
 
 	cl->t0 = now = now_us();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	cl->rt0 = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000;
 	end = cl->t0 + cl->duration;
 	last_status = now;
-	cl->c = calloc(cl->n, sizeof(*cl->c));
-	if (cl->c == NULL)
+	cl->c = calloc(cl->n > 0 ? cl->n : 1, sizeof(*cl->c));
+	if (cl->c == NULL || short_init(cl, now) == -1 ||
+	    uflow_init(cl, now) == -1) {
+		perror("tcpconn");
 		return 3;
+	}
 	for (i = 0; i < cl->n; i++) {
 		struct conn *c = &cl->c[i];
 
@@ -755,31 +1133,9 @@ run_client(struct client *cl)
 	for (;;) {
 		n = epoll_wait(cl->ep, evs, 512, 100);
 		now = now_us();
-		for (i = 0; i < n; i++) {
-			void *p = evs[i].data.ptr;
-
-			if (p == &tag_timer) {
-				uint64_t x;
-
-				if (read(tfd, &x, sizeof(x)) < 0)
-					continue;
-			} else if (p == &tag_sig) {
-				while (read(sfd, &si, sizeof(si)) ==
-				    sizeof(si)) {
-					if (si.ssi_signo == SIGUSR1)
-						mark(cl, now);
-					else if (si.ssi_signo != SIGPIPE &&
-					    !stopping)
-						end = now;
-				}
-			} else if (p == &tag_stream) {
-				stream_event(cl, evs[i].events, now);
-			} else if (p == &tag_udp) {
-				udp_event(cl, now);
-			} else
-				conn_event(cl, p, evs[i].events, now);
-		}
-
+		for (i = 0; i < n; i++)
+			client_event(cl, &evs[i], tfd, sfd, stopping, &end,
+			    now);
 		if (!cl->ready) {
 			count(cl, now, &k);
 			if (k.connecting == 0 && k.answered == cl->n &&
@@ -810,7 +1166,11 @@ run_client(struct client *cl)
 		if (!stopping) {
 			stream_tick(cl, now);
 			udp_tick(cl, now);
+			uflow_tick(cl, now);
+			if (cl->ready)
+				short_tick(cl, now);
 		}
+		series_tick(cl, now);
 		if (now - last_status >= cl->status_us && !stopping) {
 			last_status = now;
 			status(cl, now);
@@ -832,6 +1192,8 @@ run_client(struct client *cl)
 				    (cl->c[i].outstanding ||
 				    cl->c[i].st == C_CONNECTING))
 					pending++;
+			short_expire(cl, now);
+			pending += cl->sc_open;
 			if (pending == 0)
 				break;
 			if (now - stop_at >= cl->final_us) {
@@ -854,12 +1216,16 @@ run_client(struct client *cl)
 			alive++;
 	printf("RESULT alive=%d total=%d reset=%d failed=%d timeout=%d "
 	    "stalled_max=%d tcp_gap_ms=%.3f udp_gap_ms=%.3f udp_lost=%lu "
-	    "stream=%s ready=%d\n", alive, cl->n, k.reset, k.dead - k.reset,
+	    "stream=%s ready=%d short_ok=%lu short_fail=%lu short_skipped=%lu "
+	    "uflow_tx=%lu uflow_rx=%lu\n", alive, cl->n, k.reset,
+	    k.dead - k.reset,
 	    timeout, cl->stalled_max, ms(cl->s_gap_all), ms(cl->u_gap_all),
 	    (unsigned long)cl->u_lost,
 	    cl->sfd == -1 ? "none" : cl->s_dead ? "dead" :
 	    now - cl->s_last > cl->dead_us ? "stalled" : "alive",
-	    cl->ready);
+	    cl->ready, (unsigned long)cl->sh_ok, (unsigned long)cl->sh_fail,
+	    (unsigned long)cl->sh_skip, (unsigned long)cl->uf_tx,
+	    (unsigned long)cl->uf_rx);
 	fflush(stdout);
 	if (!cl->ready)
 		return 3;
@@ -886,6 +1252,10 @@ main(int argc, char *argv[])
 		{ "final-wait",	required_argument, NULL, 'F' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ "rt",		no_argument,	   NULL, 'r' },
+		{ "short",	required_argument, NULL, 'H' },
+		{ "short-timeout", required_argument, NULL, 'T' },
+		{ "udp-flows",	required_argument, NULL, 'u' },
+		{ "series",	required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 }
 	};
 	/* clang-format on */
@@ -905,6 +1275,7 @@ main(int argc, char *argv[])
 	cl.status_us = 1000000;
 	cl.dead_us = 1000000;
 	cl.final_us = 10 * 1000000LL;
+	cl.short_to = 2000000;
 	while ((ch = getopt_long(argc, argv, "l:c:n:i:d:q", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -915,7 +1286,7 @@ main(int argc, char *argv[])
 			connect_to = optarg;
 			break;
 		case 'n':
-			cl.n = num_arg(optarg, 1, MAX_CONNS);
+			cl.n = num_arg(optarg, 0, MAX_CONNS);
 			break;
 		case 'i':
 			cl.interval = num_arg(optarg, 1, 600000) * 1000;
@@ -953,11 +1324,24 @@ main(int argc, char *argv[])
 		case 'r':
 			cl.rt = 1;
 			break;
+		case 'H':
+			cl.short_rate = num_arg(optarg, 1, MAX_RATE);
+			break;
+		case 'T':
+			cl.short_to = num_arg(optarg, 10, 60000) * 1000;
+			break;
+		case 'u':
+			cl.uflows = num_arg(optarg, 1, MAX_UFLOWS);
+			break;
+		case 'e':
+			cl.series_us = num_arg(optarg, 10, 60000) * 1000;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (optind != argc || (listen_at == NULL) == (connect_to == NULL))
+	if (optind != argc || (listen_at == NULL) == (connect_to == NULL) ||
+	    (cl.n == 0 && cl.short_rate == 0))
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

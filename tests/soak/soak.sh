@@ -1,0 +1,605 @@
+#!/bin/sh
+# tests/soak/soak.sh: what `make soak` runs. The chaos soak: the firewall
+# pair (tests/lab.sh) under steady load for SOAK_S seconds while a seeded
+# schedule of faults hits it, one every few seconds; then the event table,
+# a JSON file and a timeline picture (tests/soak/report.py), and the
+# verdict: exit 0 only when nothing was lost.
+#
+# Load, for the whole run: SOAK_CONNS long-lived TCP connections (a
+# message every 100 ms each), SOAK_RATE new short TCP connections a second
+# (connect, one echo, close) to a port of their own, SOAK_UDP_FLOWS UDP
+# flows, one TCP stream and a UDP probe every 1 ms (tests/tools/tcpconn).
+#
+# Faults (a seeded shuffle of all kinds, again and again; after a kill or a
+# stop the daemon is started again, so the pair is whole before the next
+# one): the master crashes (frozen, links cut) and comes back (failback
+# with preemption); SIGTERM of the master's carpd; kill -9 of carpd alone
+# and of syncd alone (master or backup, by the seed); a syncd restart; the
+# sync link down for 5 s; 5% loss on the sync link for 30 s (beside the
+# other faults); the backup's LAN link down and up; carpd demote and its
+# undo.
+#
+# Asserted: no long-lived connection lost; new connections fail only
+# inside an event's disruption (counted, with the gap); within 5 s of each
+# event exactly one master holding every virtual address, and syncd diff
+# clean on both (see diffcheck.py for what clean means under churn); the
+# resident memory and descriptors of every daemon flat after a warm-up; no
+# daemon dies unless the schedule killed it.
+#
+# Environment: SOAK_S (default 600), SOAK_SEED (default 1), SOAK_KINDS
+# (the fault kinds to draw from, default all: crash sigterm kill9carpd
+# kill9syncd syncdrestart synclink loss lanlink demote), SOAK_ON (master or
+# backup: whom kill9* and syncdrestart hit; default the dice), SOAK_CONNS
+# (1000), SOAK_RATE (1000), SOAK_UDP_FLOWS (16), SOAK_FINAL_EXACT (1: the
+# diff once the load stopped must be identical; 0: only shown), SOAK_WARM (warm-up before
+# the memory baseline, default 30 s), SOAK_OUT (results directory; default
+# a new /tmp/carpd-soak.XXXXXX, printed), B (build directory).
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+export TOP
+B=${B:-build}
+export B
+SOAK_S=${SOAK_S:-600}
+SOAK_SEED=${SOAK_SEED:-1}
+SOAK_CONNS=${SOAK_CONNS:-1000}
+SOAK_RATE=${SOAK_RATE:-1000}
+SOAK_UDP_FLOWS=${SOAK_UDP_FLOWS:-16}
+SOAK_WARM=${SOAK_WARM:-30}
+SOAK_AGREE_S=5		# both daemons agree within this after an event
+SOAK_SHORT_TO=2000	# ms: a short connection slower than this failed
+SOAK_PORT2=5002		# the short connections' echo server
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "soak: needs root (network namespaces, nftables): sudo make soak" >&2
+	exit 1
+fi
+for x in "$TOP/$B/bin/carpd" "$TOP/$B/bin/syncd" "$TOP/$B/tools/tcpconn"; do
+	if [ ! -x "$x" ]; then
+		echo "soak: $x is missing (make soak builds it)" >&2
+		exit 1
+	fi
+done
+case "$SOAK_S$SOAK_SEED$SOAK_CONNS$SOAK_RATE$SOAK_UDP_FLOWS$SOAK_WARM" in
+*[!0-9]*)
+	echo "soak: SOAK_S, SOAK_SEED, SOAK_CONNS, SOAK_RATE," \
+	    "SOAK_UDP_FLOWS and SOAK_WARM are numbers" >&2
+	exit 2 ;;
+esac
+if [ -z "${SOAK_OUT:-}" ]; then
+	SOAK_OUT=$(mktemp -d /tmp/carpd-soak.XXXXXX) || exit 1
+fi
+mkdir -p "$SOAK_OUT" || exit 1
+
+# Under AddressSanitizer a freed block waits in a quarantine (256 MiB by
+# default) before reuse: resident memory would grow for minutes by design.
+# A small quarantine keeps use-after-free detection for recent frees and
+# lets the memory check see the daemons' own growth.
+if grep -q fsanitize "$TOP/$B/.flags" 2>/dev/null; then
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4"
+	export ASAN_OPTIONS
+fi
+
+T_PREFIX=${T_PREFIX:-soak$$}
+LAB_N=$SOAK_CONNS
+. "$TOP/tests/lab.sh"
+
+RES=$SOAK_OUT/res.tsv		# t fw daemon pid rss_kb fds
+EVENTS=$SOAK_OUT/events.tsv	# i t name agree_ms agreed kind note
+DAEMONS=$SOAK_OUT/daemons.tsv	# t start|end fw daemon pid why
+mkdir -p "$T_DIR/pids"
+: >"$RES"
+: >"$EVENTS"
+: >"$DAEMONS"
+: >"$T_DIR/expected"
+
+say() { lab_log "$*"; }
+now() { date +%s.%N; }
+since_ms() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%d", (a - b) * 1000 }'; }
+
+# ------------------------------------------------------------ seeded dice
+# A linear congruential generator in shell arithmetic: the same seed gives
+# the same schedule everywhere (awk's srand differs between awks).
+SOAK_X=$((SOAK_SEED % 2147483648))
+rnd() {
+	SOAK_X=$(( (SOAK_X * 1103515245 + 12345) % 2147483648 ))
+	R=$(( (SOAK_X / 65536) % $1 ))
+}
+
+# --------------------------------------------------------- the daemons
+# Every start is noted (pids/FW-DAEMON and daemons.tsv) so the monitor
+# samples it and knows a death it was not told about.
+
+note_start() {
+	echo "$3" >"$T_DIR/pids/$1-$2"
+	printf '%s\tstart\t%s\t%s\t%s\t-\n' "$(now)" "$1" "$2" "$3" >>"$DAEMONS"
+}
+
+# expect FW DAEMON WHY: the schedule is about to end it.
+expect() {
+	local p
+	p=$(cat "$T_DIR/pids/$1-$2" 2>/dev/null)
+	[ -n "$p" ] || return 0
+	echo "$p" >>"$T_DIR/expected"
+	printf '%s\tend\t%s\t%s\t%s\t%s\n' "$(now)" "$1" "$2" "$p" "$3" \
+	    >>"$DAEMONS"
+	rm -f "$T_DIR/pids/$1-$2"
+}
+
+start_syncd() {
+	lab_start_syncd "$1" || say "warning: $1's syncd: no control socket yet"
+	note_start "$1" syncd "$(lab_syncd_pid "$1")"
+}
+
+start_carpd() {
+	lab_start_carpd "$1" || say "warning: $1's carpd: no control socket yet"
+	note_start "$1" carpd "$(lab_carpd_pid "$1")"
+}
+
+# monitor: every second, resident memory and descriptors of each daemon;
+# a daemon gone without the schedule's word is a death (bounded).
+monitor() {
+	local i f p t n lim
+	i=0
+	lim=$((SOAK_S + 900))
+	while [ $i -lt $lim ] && [ -d "$T_DIR" ] && [ ! -e "$T_DIR/stop" ]; do
+		t=$(now)
+		for f in "$T_DIR"/pids/*; do
+			[ -e "$f" ] || continue
+			p=$(cat "$f" 2>/dev/null)
+			[ -n "$p" ] || continue
+			n=${f##*/}
+			if [ -r "/proc/$p/status" ]; then
+				printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" \
+				    "${n%-*}" "${n#*-}" "$p" \
+				    "$(sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' \
+				    "/proc/$p/status")" \
+				    "$(ls "/proc/$p/fd" 2>/dev/null | wc -l)" \
+				    >>"$RES"
+			elif ! grep -qx "$p" "$T_DIR/expected" &&
+			    [ -e "$f" ]; then
+				printf '%s\tdied\t%s\t%s\t%s\tunexpected\n' \
+				    "$t" "${n%-*}" "${n#*-}" "$p" >>"$DAEMONS"
+				echo "$p" >>"$T_DIR/expected"
+			fi
+		done
+		sleep 1
+		i=$((i + 1))
+	done
+}
+
+# -------------------------------------------------------- agreement
+# agreed FULL: exactly one member is MASTER on every vhid and holds every
+# virtual address; any other member whose carpd runs is BACKUP and holds
+# none; with FULL=1 also syncd diff clean on every member whose syncd runs
+# (both must run). Sets AG_WHY.
+agreed() {
+	local f m st live
+	m="" live=""
+	for f in fw1 fw2; do
+		lab_down $f && continue
+		live="$live $f"
+		st=$(lab_carp_states $f)
+		case "$st" in
+		"MASTER MASTER") m="$m $f" ;;
+		*MASTER*) AG_WHY="$f is MASTER on one vhid only ($st)"
+			return 1 ;;
+		esac
+	done
+	case "$m" in
+	" fw1"|" fw2") m=${m# } ;;
+	"") AG_WHY="no master"; return 1 ;;
+	*) AG_WHY="two masters"; return 1 ;;
+	esac
+	lab_has_vip "$m" || { AG_WHY="master $m lacks an address"; return 1; }
+	for f in $live; do
+		[ "$f" = "$m" ] && continue
+		[ -e "$T_DIR/pids/$f-carpd" ] || continue
+		st=$(lab_carp_states $f)
+		# a vhid whose link is down is INIT: only during such a fault
+		[ "$st" = "BACKUP BACKUP" ] || { [ "$1" = 0 ] &&
+		    [ "$st" = "INIT BACKUP" ]; } ||
+		    { AG_WHY="$f is ${st:-silent}"; return 1; }
+		if nsx $f ip -4 addr show | grep -q 'inet 10\.0\.[12]\.1/'; then
+			AG_WHY="backup $f holds a virtual address"
+			return 1
+		fi
+	done
+	[ "$1" = 1 ] || return 0
+	for f in $live; do
+		[ -e "$T_DIR/pids/$f-syncd" ] ||
+		    { AG_WHY="$f's syncd is not running"; return 1; }
+	done
+	for f in $live; do
+		[ "$(lab_syncd_val $f bulk)" = done ] ||
+		    { AG_WHY="$f's bulk is not done"; return 1; }
+	done
+	diffs_clean $live
+}
+
+# diffs_clean FW... [--exact]: `syncd diff --json` on each (at once),
+# judged by diffcheck.py. Sets AG_WHY.
+diffs_clean() {
+	local f r ex w
+	ex="" w=""
+	for f in "$@"; do
+		[ "$f" = --exact ] && { ex=--exact; continue; }
+		timeout 20 ip netns exec "$(ns $f)" "$SYNCD" diff --json \
+		    --control "$T_DIR/$f-syncd.sock" >"$T_DIR/diff-$f" 2>&1 &
+		w="$w $!"
+	done
+	for f in $w; do wait $f; done
+	r=0 AG_WHY=""
+	for f in "$@"; do
+		[ "$f" = --exact ] && continue
+		AG_WHY="$AG_WHY${AG_WHY:+; }$f: $(python3 \
+		    "$TOP/tests/soak/diffcheck.py" "$LAB_PORT" $ex \
+		    <"$T_DIR/diff-$f")" || r=1
+	done
+	return $r
+}
+
+# agree T0 FULL: wait until agreed; AG_MS is the time from T0 to the start
+# of the look that found agreement (AG_LOOK: how long that look took),
+# AG_OK 1 if within SOAK_AGREE_S. Waits on (bounded) for a whole pair either way.
+agree() {
+	local i ps
+	i=0
+	AG_OK=0 AG_MS=-1 AG_WHY="" AG_LOOK=0
+	while [ $i -lt 400 ]; do
+		# the time of a look is when it began: what it compares is
+		# taken then (a diff on a busy machine may take seconds)
+		ps=$(now)
+		if agreed "$2"; then
+			echo "$(now) agreed: $AG_WHY" >>"$SOAK_OUT/agree.log"
+			AG_LOOK=$(since_ms "$ps")
+			AG_MS=$(awk -v a="$ps" -v b="$1" \
+			    'BEGIN { d = (a - b) * 1000; printf "%d", (d > 0 ? d : 0) }')
+			[ "$AG_MS" -le $((SOAK_AGREE_S * 1000)) ] && AG_OK=1
+			return 0
+		fi
+		echo "$(now) not yet: $AG_WHY" >>"$SOAK_OUT/agree.log"
+		[ "$(since_ms "$1")" -gt 60000 ] && break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	AG_MS=$(since_ms "$1")
+	return 1
+}
+: >"$SOAK_OUT/agree.log"
+
+# ----------------------------------------------------------- the events
+EV_N=0
+# record T0 NAME FULL [FROM]: wait for agreement (timed from FROM, by
+# default T0: a fault held on purpose is timed from its end), then one row
+# of the table.
+record() {
+	local full
+	full=$3
+	agree "${4:-$1}" "$full"
+	EV_N=$((EV_N + 1))
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$EV_N" "$1" "$2" "$AG_MS" \
+	    "$AG_OK" "$([ "$full" = 1 ] && echo full || echo carp)" \
+	    "${AG_WHY:--}" "$AG_LOOK" >>"$EVENTS"
+	if [ "$AG_OK" = 1 ]; then
+		say "  #$EV_N $2: agreed after $AG_MS ms (the look took $AG_LOOK ms)"
+	else
+		say "  #$EV_N $2: NOT agreed within ${SOAK_AGREE_S} s" \
+		    "($AG_MS ms: $AG_WHY)"
+	fi
+	check_alive
+}
+
+# check_alive: every daemon the schedule left running still runs.
+check_alive() {
+	local f p n
+	for f in "$T_DIR"/pids/*; do
+		[ -e "$f" ] || continue
+		p=$(cat "$f")
+		n=${f##*/}
+		if ! kill -0 "$p" 2>/dev/null && ! grep -qx "$p" "$T_DIR/expected"
+		then
+			printf '%s\tdied\t%s\t%s\t%s\tunexpected\n' "$(now)" \
+			    "${n%-*}" "${n#*-}" "$p" >>"$DAEMONS"
+			echo "$p" >>"$T_DIR/expected"
+			say "  $n (pid $p) died unexpectedly"
+			rm -f "$f"
+			case "$n" in
+			*-carpd) start_carpd "${n%-*}" ;;
+			*-syncd) start_syncd "${n%-*}" ;;
+			esac
+		fi
+	done
+}
+
+master() { lab_master; }
+
+ev_crash() {
+	local m t
+	m=$(master); [ "$m" = fw1 ] || [ "$m" = fw2 ] || m=fw1
+	expect $m carpd crash; expect $m syncd crash
+	t=$(now); lab_crash $m
+	record "$t" "master $m crashes (frozen, links cut)" 0
+	sleep 1
+	t=$(now); lab_revive $m
+	start_syncd $m; start_carpd $m
+	record "$t" "$m back, fresh daemons (failback if fw1)" 1
+}
+
+ev_sigterm() {
+	local m t
+	m=$(master)
+	expect $m carpd SIGTERM
+	t=$(now); lab_kill TERM "$(lab_carpd_pid $m)"
+	record "$t" "SIGTERM of master $m's carpd" 1
+	t=$(now); start_carpd $m
+	record "$t" "$m's carpd started again (failback if fw1)" 1
+}
+
+# ev_kill9 DAEMON: kill -9 of carpd or syncd alone, on the master or the
+# backup (the dice).
+# pick_target: sets R (1: the backup) and f, the member a kill or
+# restart hits: the master or the backup by the dice, or as SOAK_ON says.
+pick_target() {
+	rnd 2
+	case "${SOAK_ON:-}" in
+	master) R=0 ;;
+	backup) R=1 ;;
+	esac
+	f=$(master)
+	[ $R = 1 ] && f=$(lab_other "$f")
+}
+
+ev_kill9() {
+	local f t
+	pick_target
+	expect $f "$1" "kill -9"
+	t=$(now)
+	if [ "$1" = carpd ]; then
+		lab_kill 9 "$(lab_carpd_pid $f)"
+	else
+		lab_kill 9 "$(lab_syncd_pid $f)"
+	fi
+	record "$t" "kill -9 of $f's $1 ($([ $R = 1 ] && echo backup ||
+	    echo master))" 0
+	t=$(now)
+	if [ "$1" = carpd ]; then start_carpd $f; else start_syncd $f; fi
+	record "$t" "$f's $1 started again" 1
+}
+
+ev_syncd_restart() {
+	local f t
+	pick_target
+	expect $f syncd restart
+	t=$(now)
+	lab_kill TERM "$(lab_syncd_pid $f)"
+	start_syncd $f
+	record "$t" "syncd restart on $f" 1
+}
+
+ev_synclink() {
+	local t
+	t=$(now)
+	ip -n "$(ns fw1)" link set sync down
+	sleep 5
+	record "$t" "sync link down for 5 s" 0 "$(now)"
+	t=$(now)
+	ip -n "$(ns fw1)" link set sync up
+	record "$t" "sync link up again" 1
+}
+
+LOSS_END=""
+ev_loss() {
+	local t
+	[ -n "$LOSS_END" ] && return 1
+	t=$(now)
+	lab_loss fw1 5; lab_loss fw2 5
+	LOSS_END=$(awk -v a="$t" 'BEGIN { printf "%.3f", a + 30 }')
+	record "$t" "5% loss on the sync link (for 30 s)" 1
+}
+
+loss_off_due() {
+	local t
+	[ -n "$LOSS_END" ] || return 0
+	awk -v a="$(now)" -v b="$LOSS_END" 'BEGIN { exit !(a >= b) }' ||
+	    return 0
+	t=$(now)
+	lab_loss fw1 0; lab_loss fw2 0
+	LOSS_END=""
+	record "$t" "sync link loss ends" 1
+}
+
+ev_lanlink() {
+	local b i t
+	b=$(lab_other "$(master)")
+	i=$(lab_idx $b)
+	t=$(now)
+	ip -n "$(ns lsw)" link set f$i down
+	sleep 3
+	record "$t" "backup $b's LAN link down (3 s)" 0 "$(now)"
+	t=$(now)
+	ip -n "$(ns lsw)" link set f$i up
+	record "$t" "backup $b's LAN link up" 1
+}
+
+ev_demote() {
+	local m t
+	m=$(master)
+	t=$(now)
+	nsx $m "$CARPD" demote 50 --control "$T_DIR/$m-carpd.sock" >/dev/null
+	record "$t" "carpd demote 50 on master $m" 1
+	t=$(now)
+	nsx $m "$CARPD" demote -50 --control "$T_DIR/$m-carpd.sock" >/dev/null
+	record "$t" "carpd demote -50 on $m (undo)" 1
+}
+
+# --------------------------------------------------------------------------
+# A clock step on one member: the place for it. (Restart one member's syncd
+# under faketime with its clock an hour off; it belongs in the schedule
+# once sessions no longer depend on the wall clock.)
+# ev_clockstep() { ... }
+# --------------------------------------------------------------------------
+
+SOAK_ALL_KINDS="crash sigterm kill9carpd kill9syncd syncdrestart synclink loss
+lanlink demote"
+KINDS=${SOAK_KINDS:-$SOAK_ALL_KINDS}
+for k in $KINDS; do
+	case " $(echo $SOAK_ALL_KINDS) " in
+	*" $k "*) ;;
+	*) echo "soak: unknown fault kind '$k' in SOAK_KINDS" \
+	    "(kinds: $(echo $SOAK_ALL_KINDS))" >&2; exit 2 ;;
+	esac
+done
+BAG=""
+# next_kind: the next fault of the seeded schedule (a shuffled bag of all
+# kinds; a new shuffle when empty).
+next_kind() {
+	local n i j k a
+	if [ -z "$BAG" ]; then
+		set -- $KINDS
+		n=$#
+		for k in $KINDS; do eval "a$n=$k"; n=$((n - 1)); done
+		n=$#
+		i=$n
+		while [ $i -gt 1 ]; do
+			rnd $i
+			j=$((R + 1))
+			eval "k=\$a$i; a$i=\$a$j; a$j=\$k"
+			i=$((i - 1))
+		done
+		i=1
+		while [ $i -le $n ]; do eval "BAG=\"\$BAG \$a$i\""; i=$((i + 1)); done
+	fi
+	set -- $BAG
+	KIND=$1
+	shift
+	BAG="$*"
+}
+
+run_kind() {
+	case "$1" in
+	crash) ev_crash ;;
+	sigterm) ev_sigterm ;;
+	kill9carpd) ev_kill9 carpd ;;
+	kill9syncd) ev_kill9 syncd ;;
+	syncdrestart) ev_syncd_restart ;;
+	synclink) ev_synclink ;;
+	loss) ev_loss ;;
+	lanlink) ev_lanlink ;;
+	demote) ev_demote ;;
+	esac
+}
+
+# ---------------------------------------------------------------- the run
+fail_setup() {
+	say "soak: $*"
+	for f in $(lab_logs); do
+		echo "  --- $f"
+		tail -15 "$f" | sed 's/^/  | /'
+	done
+	echo "soak: FAILED to set up"
+	exit 1
+}
+
+# pair_start: lab_pair_start, with more patience on a busy machine (its
+# waits for a control socket are 5 s).
+pair_start() {
+	lab_pair_start && return 0
+	say "the pair is slow to start; waiting longer"
+	wait_for 30 lab_is_master fw1 || return 1
+	[ -n "$(lab_carpd_pid fw2)" ] || lab_start_carpd fw2 ||
+	    wait_for 30 test -S "$T_DIR/fw2-carpd.sock" || return 1
+	wait_for 30 lab_is_backup fw2 && wait_for 30 lab_bulk_done fw2
+}
+
+say "chaos soak: ${SOAK_S} s, seed $SOAK_SEED, faults: $(echo $KINDS); $SOAK_CONNS long-lived TCP" \
+    "connections, $SOAK_RATE new connections/s, $SOAK_UDP_FLOWS UDP flows," \
+    "a TCP stream, a 1 ms UDP probe; results in $SOAK_OUT"
+lab_setup || fail_setup "lab setup failed"
+lab_echo_start $SOAK_PORT2 || fail_setup "second echo server did not start"
+lab_churn_tune 10 || fail_setup "sysctls for the short connections"
+pair_start || fail_setup "the pair did not start"
+for f in fw1 fw2; do
+	note_start $f syncd "$(lab_syncd_pid $f)"
+	note_start $f carpd "$(lab_carpd_pid $f)"
+done
+lab_traffic_start long "$SOAK_CONNS" $((SOAK_S + 600)) --quiet \
+    --series 100 --dead 15000 --final-wait 20000 \
+    --udp-flows "$SOAK_UDP_FLOWS"
+LONG_OUT=$LAB_TRAFFIC_OUT LONG_PID=$LAB_TRAFFIC_PID
+lab_traffic_ready 60 || fail_setup "the long-lived connections did not come up"
+# (not SCHED_FIFO like the other traffic: at this rate it would take the
+# CPU the daemons under test need on a small machine)
+SHORT_OUT=$T_DIR/short.out
+SHORT_PID=$(bg client "$SHORT_OUT" "$TCPCONN" -c "10.0.2.100:$SOAK_PORT2" \
+    -n 0 --short "$SOAK_RATE" --short-timeout $SOAK_SHORT_TO --no-stream \
+    --no-probe --series 100 -d $((SOAK_S + 600)) --quiet --final-wait 3000)
+monitor &
+T_PIDS="$T_PIDS $!"
+MON_PID=$!
+T0=$(now)
+echo "$T0" >"$SOAK_OUT/t0"
+say "load running; warm-up ${SOAK_WARM} s before the first fault" \
+    "(memory baselines are taken after it)"
+wait_for 60 lab_stack_synced fw2 "$SOAK_CONNS" ||
+    say "warning: fw2 does not hold $SOAK_CONNS states yet"
+# the first fault when the warm-up is over
+while [ "$(since_ms "$T0")" -lt $((SOAK_WARM * 1000)) ]; do sleep 0.5; done
+record "$(now)" "warm-up over (no fault)" 1
+
+guard=0
+while [ "$(since_ms "$T0")" -lt $((SOAK_S * 1000)) ] && [ $guard -lt 1000 ]; do
+	guard=$((guard + 1))
+	loss_off_due
+	next_kind
+	say "fault: $KIND"
+	run_kind "$KIND"
+	rnd 3
+	sleep $((R + 1))
+done
+if [ -n "$LOSS_END" ]; then
+	LOSS_END=0
+	loss_off_due
+fi
+sleep 3
+T_END=$(now)
+
+say "stopping the load: every long-lived connection must answer its last" \
+    "message"
+kill -USR2 "$LONG_PID" "$SHORT_PID" 2>/dev/null
+wait_for 40 grep -q '^RESULT' "$LONG_OUT" || say "no result from the long-lived client"
+wait_for 10 grep -q '^RESULT' "$SHORT_OUT" || say "no result from the short connections"
+wait_for 20 sh -c "! kill -0 $LONG_PID 2>/dev/null && ! kill -0 $SHORT_PID 2>/dev/null"
+# With the load stopped (its last states expire within the shortened
+# TIME_WAIT), what each member holds of the other must match exactly.
+say "load stopped: syncd diff must become identical on both (at most 60 s)"
+t=$(now) fin=0 i=0
+while [ $i -lt 60 ] && [ "$(since_ms "$t")" -lt 60000 ]; do
+	if diffs_clean fw1 fw2 --exact; then fin=1; break; fi
+	sleep 1
+	i=$((i + 1))
+done
+printf '%s\t%s\t%s\t%s\n' "$fin" "$(since_ms "$t")" "$AG_WHY" \
+    "${SOAK_FINAL_EXACT:-1}" >"$SOAK_OUT/final.tsv"
+say "  $([ $fin = 1 ] && echo identical || echo 'NOT identical') after" \
+    "$(since_ms "$t") ms: $AG_WHY"
+touch "$T_DIR/stop"
+wait "$MON_PID" 2>/dev/null
+check_alive
+for f in "$T_DIR"/pids/*; do
+	n=${f##*/}
+	printf '%s\tend\t%s\t%s\t%s\tend of run\n' "$T_END" "${n%-*}" \
+	    "${n#*-}" "$(cat "$f")" >>"$DAEMONS"
+done
+cp "$LONG_OUT" "$SOAK_OUT/long.out"
+cp "$SHORT_OUT" "$SOAK_OUT/short.out"
+for f in "$T_DIR"/fw?-carpd.log.* "$T_DIR"/fw?-syncd.log.*; do
+	[ -e "$f" ] || continue
+	mkdir -p "$SOAK_OUT/logs"
+	cp "$f" "$SOAK_OUT/logs/"
+done
+
+python3 "$TOP/tests/soak/report.py" "$SOAK_OUT" \
+    --seed "$SOAK_SEED" --seconds "$SOAK_S" --conns "$SOAK_CONNS" \
+    --rate "$SOAK_RATE" --udp-flows "$SOAK_UDP_FLOWS" --warm "$SOAK_WARM" \
+    --short-timeout "$SOAK_SHORT_TO" --agree "$SOAK_AGREE_S" \
+    --t-end "$T_END"
