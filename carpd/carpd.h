@@ -213,6 +213,10 @@ void		 vip_addr_gone(struct vh *, int ifindex,
 /* ctl.c (carpd's control requests) */
 void		 carpd_ctl_request(struct ctl_conn *, int, char **, void *);
 
+/* metrics.c: the status in Prometheus text format; 0 or -1. */
+struct sbuf;
+int		 carpd_metrics(struct sbuf *);
+
 /* script.c */
 int		 script_init(struct ev_loop *);
 void		 script_run(struct vh *, const char *path,

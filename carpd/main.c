@@ -46,7 +46,7 @@ usage_to(FILE *f, int status)
 "             [--peer addr]... [--track iface]... [--sync socket]\n"
 "             [--sync-timeout ms] [--control socket] [--vmac | --no-vmac]\n"
 "             [--demote-skew] [--verbose]\n"
-"       carpd status [--json] [--control socket]\n"
+"       carpd status [--json | --prometheus] [--control socket]\n"
 "       carpd demote [+|-]N [--control socket]\n");
 	/* clang-format on */
 	exit(status);
@@ -65,7 +65,7 @@ client_main(int argc, char **argv)
 {
 	const char *path = CARPD_CONTROL;
 	char *args[4];
-	int n = 0, json = 0;
+	int n = 0, json = 0, prom = 0;
 
 	args[n++] = argv[1];
 	for (int i = 2; i < argc; i++) {
@@ -76,6 +76,9 @@ client_main(int argc, char **argv)
 		else if (strcmp(argv[i], "--json") == 0 &&
 		    strcmp(argv[1], "status") == 0)
 			json = 1;
+		else if (strcmp(argv[i], "--prometheus") == 0 &&
+		    strcmp(argv[1], "status") == 0)
+			prom = 1;
 		else if (strcmp(argv[1], "demote") == 0 && n == 1 &&
 		    (argv[i][0] == '+' || argv[i][0] == '-' ||
 		    (argv[i][0] >= '0' && argv[i][0] <= '9')))
@@ -83,8 +86,10 @@ client_main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (json)
-		args[n++] = "json";
+	if (json + prom > 1)
+		usage();
+	if (json || prom)
+		args[n++] = json ? "json" : "prometheus";
 	if (strcmp(argv[1], "demote") == 0 && n != 2)
 		usage();
 	args[n] = NULL;
