@@ -60,7 +60,7 @@ usage(void)
 	    "usage: syncd [-B] [-c file] [--peer addr]... [--listen addr]\n"
 	    "             [--interface iface] [--port n] [--key file]\n"
 	    "             [--control socket] [--mtu n] [--no-stage] [-v]\n"
-	    "       syncd status [--json] [--control socket]\n"
+	    "       syncd status [--json | --prometheus] [--control socket]\n"
 	    "       syncd commit | resync [--control socket]\n"
 	    "       syncd diff [--json] [--control socket]\n"
 	    "       syncd genkey\n");
@@ -157,6 +157,9 @@ client(int argc, char **argv)
 		    (strcmp(argv[0], "status") == 0 ||
 		    strcmp(argv[0], "diff") == 0) && n < 2)
 			words[n++] = "json";
+		else if (strcmp(argv[i], "--prometheus") == 0 &&
+		    strcmp(argv[0], "status") == 0 && n < 2)
+			words[n++] = "prometheus";
 		else
 			usage();
 	}

@@ -213,6 +213,9 @@ struct syncd {
 	uint64_t	 rx_unknown;	/* frames from unknown addresses */
 	uint64_t	 sync_flows;	/* events of the sync link itself */
 	uint64_t	 peer_owned;	/* dumped states peers own */
+	uint64_t	 commits;	/* commits done */
+	uint64_t	 commit_ns;	/* the time they took, summed */
+	uint64_t	 commit_last_ns;	/* the last one's */
 
 	/* Pending live expectation records; fits any frame body. */
 	uint8_t		 expect_queue[SYNCD_EXPECT_QUEUE];
