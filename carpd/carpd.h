@@ -33,6 +33,7 @@ struct nl_sock;
 struct ctl_server;
 struct ctl_client;
 struct ctl_conn;
+struct prom_http;
 
 /* Node demotion reasons: the advertised count is their sum. */
 enum carpd_dem {
@@ -134,6 +135,8 @@ struct carpd {
 	struct nl_sock		*nl_events;		/* events */
 	struct ctl_server	*ctl;
 	char			*control;
+	char			*metrics;	/* ADDR:PORT, or NULL: off */
+	struct prom_http	*metrics_http;
 	struct vh		*vh[CARPD_MAXVH];
 	int			 nvh;
 	struct iface		 ifs[CARPD_MAXIF];

@@ -165,6 +165,7 @@ struct peer {
 };
 
 struct control;
+struct prom_http;
 struct commit;
 struct diff;
 struct stage;
@@ -220,6 +221,8 @@ struct syncd {
 	/* Pending live expectation records; fits any frame body. */
 	uint8_t		 expect_queue[SYNCD_EXPECT_QUEUE];
 	size_t		 expect_queue_len;
+
+	struct prom_http *metrics;	/* the --metrics listener, or NULL */
 
 	/* Set by control_open(); NULL without a control socket. */
 	struct control	*control;

@@ -1,7 +1,7 @@
 /*
  * test_common_prom.c: the Prometheus text writer: HELP and TYPE before
  * samples, counters named *_total, label and HELP escaping, names checked,
- * values as integers and floats.
+ * values as integers and floats; the listener's ADDR:PORT.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,10 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+
 #include "prom.h"
+#include "prom_http.h"
 
 static void
 test_counter_and_gauge(void **state)
@@ -120,6 +123,43 @@ test_refused(void **state)
 	assert_false(prom_valid_name(NULL));
 }
 
+static void
+test_http_parse(void **state)
+{
+	static const char *const bad[] = { "", "10.0.0.1", "10.0.0.1:",
+		":9100", "10.0.0.1:0", "10.0.0.1:65536", "10.0.0.1:x",
+		"10.0.0.1:91 00", "localhost:9100", "::1:9100", "[::1]9100",
+		"[::1]:", "[10.0.0.1]:9100", "[::1:9100", "[]:9100",
+		"fd00::1]:9100", "10.0.0.1:9100:1", "10.0.0.256:9100",
+		"[fd00::1%eth0]:9100" };
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	char err[256], a[64];
+	socklen_t len;
+
+	assert_int_equal(prom_http_parse("10.1.2.3:9100", &ss, &len, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(len, sizeof(*s4));
+	assert_int_equal(ntohs(s4->sin_port), 9100);
+	assert_string_equal(inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a)),
+	    "10.1.2.3");
+	assert_int_equal(prom_http_parse("[fd00::7]:65535", &ss, &len, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(len, sizeof(*s6));
+	assert_int_equal(ntohs(s6->sin6_port), 65535);
+	assert_string_equal(inet_ntop(AF_INET6, &s6->sin6_addr, a,
+	    sizeof(a)), "fd00::7");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (prom_http_parse(bad[i], &ss, &len, err, sizeof(err)) != -1)
+			fail_msg("accepted \"%s\"", bad[i]);
+		assert_non_null(strstr(err, bad[i]));
+	}
+}
+
 int
 main(void)
 {
@@ -127,6 +167,7 @@ main(void)
 		cmocka_unit_test(test_counter_and_gauge),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_http_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
