@@ -6,7 +6,7 @@
 # twice; the figures match "status --json" (vhid state, transitions, every
 # counter, states after creating some, reject counters after bad packets);
 # the listener answers only GET /metrics, only on the address it was given,
-# and idle clients do not block the daemon.
+# and idle clients do not block the daemon; the man pages list every family.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/carpd.inc"
 . "$(dirname "$0")/syncd_lib.sh"
@@ -265,6 +265,17 @@ check "syncd b: syncd_external_states holds A's $N states" test \
 check "syncd b: the forged frames by reason" test \
     "$(q "$T_DIR/sb.prom" "$T_DIR/sb.j1" \
     "v('syncd_peer_rx_rejected_total', peer='10.9.0.1', reason='forged') >= 3")" = True
+
+# Every family the daemons export is in their man page's METRICS section.
+undoc() {
+	for f in $(grep '^# TYPE' "$1" | awk '{print $3}'); do
+		grep -qw -- "$f" "$2" || echo "$f"
+	done
+}
+u=$(undoc "$T_DIR/ca.prom" "$TOP/docs/carpd.8")
+check "every carpd family is in carpd(8)${u:+ (not: $u)}" test -z "$u"
+u=$(undoc "$T_DIR/sb.prom" "$TOP/docs/syncd.8")
+check "every syncd family is in syncd(8)${u:+ (not: $u)}" test -z "$u"
 
 # ---- syncd's listener (B's from the config keyword) ----
 for n in a b; do
