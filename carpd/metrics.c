@@ -185,7 +185,7 @@ put_counters(struct prom *p, const struct counter *c, size_t n,
 		if (i == 0 || strcmp(c[i].name, c[i - 1].name) != 0)
 			prom_family(p, c[i].name, PROM_COUNTER, c[i].help);
 		prom_u64(p, at_off(base, c[i].off), c[i].label, c[i].value,
-		    NULL);
+		    PROM_END);
 	}
 }
 
@@ -210,7 +210,7 @@ put_vh_states(struct prom *p)
 		for (int s = CARP_ST_INIT; s <= CARP_ST_MASTER; s++)
 			prom_u64(p, v->fsm.state == (enum carp_state)s,
 			    "vhid", id, "interface", v->ifname, "state",
-			    carp_state_names[s], NULL);
+			    carp_state_names[s], PROM_END);
 	}
 	prom_family(p, "carpd_transitions_total", PROM_COUNTER, "State "
 	    "changes, by the state entered and the event that caused it "
@@ -225,7 +225,7 @@ put_vh_states(struct prom *p)
 					    v->fsm.transitions_by[s][e],
 					    "vhid", id, "interface", v->ifname,
 					    "state", carp_state_names[s],
-					    "cause", fsm_ev_names[e], NULL);
+					    "cause", fsm_ev_names[e], PROM_END);
 	}
 }
 
@@ -245,7 +245,7 @@ put_vhids(struct prom *p)
 			v = carpd->vh[i];
 			vh_labels(v, id, sizeof(id));
 			prom_f64(p, vh_gauges[g].get(v), "vhid", id,
-			    "interface", v->ifname, NULL);
+			    "interface", v->ifname, PROM_END);
 		}
 	}
 	for (size_t c = 0; c < nc; c++) {
@@ -255,7 +255,7 @@ put_vhids(struct prom *p)
 			v = carpd->vh[i];
 			vh_labels(v, id, sizeof(id));
 			prom_u64(p, at_off(v, vh_counters[c].off), "vhid", id,
-			    "interface", v->ifname, NULL);
+			    "interface", v->ifname, PROM_END);
 		}
 	}
 	prom_family(p, "carpd_vhid_address_present", PROM_GAUGE, "1 when "
@@ -267,7 +267,7 @@ put_vhids(struct prom *p)
 			prom_u64(p, v->addrs[j].present != 0, "vhid", id,
 			    "interface", v->ifname, "address",
 			    addr_fmt(&v->addrs[j].a, v->addrs[j].plen, a,
-			    sizeof(a)), NULL);
+			    sizeof(a)), PROM_END);
 	}
 }
 
@@ -279,39 +279,39 @@ put_node(struct prom *p)
 	prom_family(p, "carpd_demotion", PROM_GAUGE, "Node demotion by "
 	    "reason; the advertised demotion is their sum.");
 	for (int i = 0; i < DEM_MAX; i++)
-		prom_u64(p, carpd->dem[i], "reason", carpd_dem_names[i], NULL);
+		prom_u64(p, carpd->dem[i], "reason", carpd_dem_names[i], PROM_END);
 	prom_family(p, "carpd_interface_link_up", PROM_GAUGE, "1 when the "
 	    "interface (of a vhid or --track) has link.");
 	for (int i = 0; i < carpd->nifs; i++)
 		prom_u64(p, carpd->ifs[i].running != 0, "interface",
-		    carpd->ifs[i].name, NULL);
+		    carpd->ifs[i].name, PROM_END);
 	prom_family(p, "carpd_interface_tracked", PROM_GAUGE, "1 when the "
 	    "interface is only tracked (--track), with no vhid.");
 	for (int i = 0; i < carpd->nifs; i++)
 		prom_u64(p, carpd->ifs[i].track != 0, "interface",
-		    carpd->ifs[i].name, NULL);
+		    carpd->ifs[i].name, PROM_END);
 	put_counters(p, node_counters, sizeof(node_counters) /
 	    sizeof(node_counters[0]), st);
 	prom_family(p, "carpd_rx_rejected_total", PROM_COUNTER, "Received "
 	    "packets dropped, by reason.");
 	for (int i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
-		prom_u64(p, st->rej[i], "reason", carp_err_names[i], NULL);
+		prom_u64(p, st->rej[i], "reason", carp_err_names[i], PROM_END);
 }
 
 static void
 put_sync(struct prom *p)
 {
-	if (carpd->sync_path == NULL)
+	if (carpd->sync_path == PROM_END)
 		return;
 	prom_family(p, "carpd_sync_connected", PROM_GAUGE, "1 while "
 	    "carpd is connected to syncd's control socket.");
-	prom_u64(p, carpd->sync_up != 0, NULL);
+	prom_u64(p, carpd->sync_up != 0, PROM_END);
 	prom_family(p, "carpd_sync_commits_total", PROM_COUNTER, "Commits "
 	    "asked of syncd before a takeover.");
-	prom_u64(p, carpd->sync_commits, NULL);
+	prom_u64(p, carpd->sync_commits, PROM_END);
 	prom_family(p, "carpd_sync_commit_failures_total", PROM_COUNTER,
 	    "Commits that failed or were not answered in time.");
-	prom_u64(p, carpd->sync_commit_fail, NULL);
+	prom_u64(p, carpd->sync_commit_fail, PROM_END);
 }
 
 int
@@ -322,11 +322,11 @@ carpd_metrics(struct sbuf *out)
 	prom_init(&p, out);
 	prom_family(&p, "carpd_build_info", PROM_GAUGE, "Always 1; the "
 	    "version of carpd as a label.");
-	prom_u64(&p, 1, "version", VERSION, NULL);
+	prom_u64(&p, 1, "version", VERSION, PROM_END);
 	prom_family(&p, "carpd_start_time_seconds", PROM_GAUGE, "Wall-clock "
 	    "time carpd started.");
 	prom_f64(&p, util_wallclock() - (double)(ev_now_ns() -
-	    carpd->started_ns) / 1e9, NULL);
+	    carpd->started_ns) / 1e9, PROM_END);
 	put_vhids(&p);
 	put_node(&p);
 	put_sync(&p);

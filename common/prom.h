@@ -34,8 +34,13 @@ struct prom {
 void	prom_init(struct prom *, struct sbuf *);
 int	prom_family(struct prom *, const char *name, enum prom_type,
 	    const char *help);
+/* The end of a sample's labels: a null pointer of the type they have. */
+#define PROM_END	((const char *)NULL)
+
 /* A sample of the open family; after the value, label name and value
- * pairs, then NULL. Label values are escaped (backslash, quote, newline). */
+ * pairs, then PROM_END. Label values are escaped (backslash, quote,
+ * newline). A NULL label name ends the labels too (an unlabelled line of
+ * a counter table). */
 int	prom_u64(struct prom *, uint64_t, ...)
 	    __attribute__((sentinel));
 int	prom_f64(struct prom *, double, ...)

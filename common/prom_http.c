@@ -110,7 +110,6 @@ reply_text(struct MHD_Connection *conn, unsigned int status,
 	    strlen(text), MHD_RESPMEM_PERSISTENT);
 }
 
-/* cppcheck-suppress constParameterCallback ; the type is MHD's */
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload,

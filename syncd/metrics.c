@@ -125,7 +125,7 @@ put_counters(struct prom *p, const struct counter *c, size_t n,
 		if (!same_family(c, i))
 			prom_family(p, c[i].name, PROM_COUNTER, c[i].help);
 		prom_u64(p, at_off(base, c[i].off), c[i].label, c[i].value,
-		    NULL);
+		    PROM_END);
 	}
 }
 
@@ -141,7 +141,7 @@ put_peer_counters(struct prom *p, const struct syncd *sd)
 		for (int j = 0; j < sd->npeers; j++)
 			prom_u64(p, at_off(&sd->peers[j]->st, c[i].off),
 			    "peer", sd->peers[j]->name, c[i].label,
-			    c[i].value, NULL);
+			    c[i].value, PROM_END);
 	}
 }
 
@@ -157,45 +157,45 @@ put_peer_gauges(struct prom *p, const struct syncd *sd)
 	    "heard from (authentic frames within the dead interval).");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, sd->peers[j]->alive != 0, "peer",
-		    sd->peers[j]->name, NULL);
+		    sd->peers[j]->name, PROM_END);
 	prom_family(p, "syncd_peer_in_sync", PROM_GAUGE, "1 when the peer "
 	    "is alive and its bulk is in: its states are here.");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, peer_in_sync(sd->peers[j], why, sizeof(why)) != 0,
-		    "peer", sd->peers[j]->name, NULL);
+		    "peer", sd->peers[j]->name, PROM_END);
 	prom_family(p, "syncd_peer_last_seen_seconds", PROM_GAUGE, "Seconds "
 	    "since the last frame from the peer (absent: never).");
 	for (int j = 0; j < sd->npeers; j++)
 		if ((q = sd->peers[j])->last_rx_ns != 0)
 			prom_f64(p, (double)(ev_now_ns() - q->last_rx_ns) /
-			    1e9, "peer", q->name, NULL);
+			    1e9, "peer", q->name, PROM_END);
 	prom_family(p, "syncd_peer_external_states", PROM_GAUGE, "States "
 	    "the peer holds as its own, cached here.");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, cache_count(sd->peers[j]->ext), "peer",
-		    sd->peers[j]->name, NULL);
+		    sd->peers[j]->name, PROM_END);
 	prom_family(p, "syncd_peer_internal_states", PROM_GAUGE, "States "
 	    "the peer says it holds (from its hello).");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, sd->peers[j]->peer_internal, "peer",
-		    sd->peers[j]->name, NULL);
+		    sd->peers[j]->name, PROM_END);
 	prom_family(p, "syncd_peer_unacked_frames", PROM_GAUGE, "Frames "
 	    "sent to the peer and not acknowledged yet.");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, sd->peers[j]->tx_next - sd->peers[j]->tx_una,
-		    "peer", sd->peers[j]->name, NULL);
+		    "peer", sd->peers[j]->name, PROM_END);
 	prom_family(p, "syncd_peer_expectations", PROM_GAUGE, "Expectations "
 	    "the peer holds, cached here.");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, sd->peers[j]->nexp, "peer", sd->peers[j]->name,
-		    NULL);
+		    PROM_END);
 	prom_family(p, "syncd_peer_bulk", PROM_GAUGE, "1 for the state of "
 	    "our bulk request to the peer, 0 for the others.");
 	for (int j = 0; j < sd->npeers; j++)
 		for (int s = BULK_REQ_NONE; s <= BULK_REQ_FAILED; s++)
 			prom_u64(p, sd->peers[j]->bulk_req ==
 			    (enum bulk_req_state)s, "peer", sd->peers[j]->name,
-			    "state", bulk[s], NULL);
+			    "state", bulk[s], PROM_END);
 }
 
 static void
@@ -208,46 +208,46 @@ put_node(struct prom *p, const struct syncd *sd)
 		mem += cache_mem(sd->peers[i]->ext);
 	prom_family(p, "syncd_internal_states", PROM_GAUGE, "This node's "
 	    "own states, cached.");
-	prom_u64(p, cache_count(sd->internal), NULL);
+	prom_u64(p, cache_count(sd->internal), PROM_END);
 	prom_family(p, "syncd_external_states", PROM_GAUGE, "States learned "
 	    "from the peers.");
-	prom_u64(p, engine_external(sd), NULL);
+	prom_u64(p, engine_external(sd), PROM_END);
 	prom_family(p, "syncd_queued_states", PROM_GAUGE, "Own states "
 	    "queued to be sent.");
-	prom_u64(p, cache_queued(sd->internal), NULL);
+	prom_u64(p, cache_queued(sd->internal), PROM_END);
 	prom_family(p, "syncd_stage_backlog_states", PROM_GAUGE, "Peers' "
 	    "states waiting to be staged into the kernel.");
-	prom_u64(p, stage_backlog(sd), NULL);
+	prom_u64(p, stage_backlog(sd), PROM_END);
 	prom_family(p, "syncd_staging_enabled", PROM_GAUGE, "1 when peers' "
 	    "states are staged into the kernel as they arrive.");
-	prom_u64(p, sd->stage_enabled != 0, NULL);
+	prom_u64(p, sd->stage_enabled != 0, PROM_END);
 	prom_family(p, "syncd_expectations", PROM_GAUGE, "This node's own "
 	    "expectations, cached.");
-	prom_u64(p, sd->nexp, NULL);
+	prom_u64(p, sd->nexp, PROM_END);
 	prom_family(p, "syncd_cache_bytes", PROM_GAUGE, "Memory of the "
 	    "state caches.");
-	prom_u64(p, mem, NULL);
+	prom_u64(p, mem, PROM_END);
 	prom_family(p, "syncd_demotion", PROM_GAUGE, "The demotion syncd "
 	    "asks of carpd (-1 before it is known).");
-	prom_f64(p, sd->demote, NULL);
+	prom_f64(p, sd->demote, PROM_END);
 	prom_family(p, "syncd_first_bulk", PROM_GAUGE, "1 for the state of "
 	    "the first bulk from any peer, 0 for the others.");
 	for (int s = FIRST_BULK_PENDING; s <= FIRST_BULK_FAILED; s++)
 		prom_u64(p, sd->first_bulk == (enum first_bulk)s, "state",
-		    first[s], NULL);
+		    first[s], PROM_END);
 	prom_family(p, "syncd_sealed", PROM_GAUGE, "1 when sync frames are "
 	    "authenticated and encrypted with a key.");
-	prom_u64(p, sd->have_key != 0, NULL);
+	prom_u64(p, sd->have_key != 0, PROM_END);
 	prom_family(p, "syncd_mtu_bytes", PROM_GAUGE, "The MTU frames are "
 	    "sized for.");
-	prom_u64(p, (uint64_t)sd->mtu, NULL);
+	prom_u64(p, (uint64_t)sd->mtu, PROM_END);
 	prom_family(p, "syncd_commit_seconds_total", PROM_COUNTER, "Time "
 	    "spent in commits (divide by syncd_commits_total for the "
 	    "mean).");
-	prom_f64(p, (double)sd->commit_ns / 1e9, NULL);
+	prom_f64(p, (double)sd->commit_ns / 1e9, PROM_END);
 	prom_family(p, "syncd_last_commit_duration_seconds", PROM_GAUGE,
 	    "How long the last commit took (0: none yet).");
-	prom_f64(p, (double)sd->commit_last_ns / 1e9, NULL);
+	prom_f64(p, (double)sd->commit_last_ns / 1e9, PROM_END);
 }
 
 int
@@ -258,7 +258,7 @@ syncd_metrics(const struct syncd *sd, struct sbuf *out)
 	prom_init(&p, out);
 	prom_family(&p, "syncd_build_info", PROM_GAUGE, "Always 1; the "
 	    "version of syncd as a label.");
-	prom_u64(&p, 1, "version", VERSION, NULL);
+	prom_u64(&p, 1, "version", VERSION, PROM_END);
 	put_node(&p, sd);
 	put_counters(&p, node_counters, sizeof(node_counters) /
 	    sizeof(node_counters[0]), sd);

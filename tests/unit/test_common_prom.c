@@ -29,13 +29,13 @@ test_counter_and_gauge(void **state)
 	assert_int_equal(prom_family(&p, "x_rx_total", PROM_COUNTER,
 	    "Packets received."), 0);
 	assert_int_equal(prom_u64(&p, 18446744073709551615ULL, "vhid", "1",
-	    "interface", "eth0", NULL), 0);
-	assert_int_equal(prom_u64(&p, 0, NULL), 0);
+	    "interface", "eth0", PROM_END), 0);
+	assert_int_equal(prom_u64(&p, 0, PROM_END), 0);
 	assert_int_equal(prom_family(&p, "x_up", PROM_GAUGE, "Up."), 0);
-	assert_int_equal(prom_f64(&p, 1.5, "peer", "10.0.0.1", NULL), 0);
-	assert_int_equal(prom_f64(&p, NAN, NULL), 0);
-	assert_int_equal(prom_f64(&p, -INFINITY, NULL), 0);
-	assert_int_equal(prom_f64(&p, 1764514012.125, NULL), 0);
+	assert_int_equal(prom_f64(&p, 1.5, "peer", "10.0.0.1", PROM_END), 0);
+	assert_int_equal(prom_f64(&p, NAN, PROM_END), 0);
+	assert_int_equal(prom_f64(&p, -INFINITY, PROM_END), 0);
+	assert_int_equal(prom_f64(&p, 1764514012.125, PROM_END), 0);
 	assert_int_equal(p.err, 0);
 	assert_string_equal(b.p,
 	    "# HELP x_rx_total Packets received.\n"
@@ -61,8 +61,8 @@ test_escaping(void **state)
 	prom_init(&p, &b);
 	assert_int_equal(prom_family(&p, "x_info", PROM_GAUGE,
 	    "A \"quoted\" back\\slash\nand a new line."), 0);
-	assert_int_equal(prom_u64(&p, 1, "name", "a\\b\"c\nd", NULL), 0);
-	assert_int_equal(prom_u64(&p, 1, "name", "", NULL), 0);
+	assert_int_equal(prom_u64(&p, 1, "name", "a\\b\"c\nd", PROM_END), 0);
+	assert_int_equal(prom_u64(&p, 1, "name", "", PROM_END), 0);
 	/* HELP keeps the quote; a label value escapes it. */
 	assert_string_equal(b.p,
 	    "# HELP x_info A \"quoted\" back\\\\slash\\nand a new line.\n"
@@ -86,11 +86,11 @@ expect_refused(const char *fam, enum prom_type t, const char *label)
 	sbuf_init(&b);
 	prom_init(&p, &b);
 	if (prom_family(&p, fam, t, "h") == 0)
-		assert_int_equal(prom_u64(&p, 1, label, "v", NULL), -1);
+		assert_int_equal(prom_u64(&p, 1, label, "v", PROM_END), -1);
 	assert_int_equal(p.err, 1);
 	len = b.len;
 	assert_int_equal(prom_family(&p, "ok_total", PROM_COUNTER, "h"), -1);
-	assert_int_equal(prom_u64(&p, 1, NULL), -1);
+	assert_int_equal(prom_u64(&p, 1, PROM_END), -1);
 	assert_int_equal(b.len, len);
 	sbuf_free(&b);
 }
@@ -113,7 +113,7 @@ test_refused(void **state)
 	/* A sample before any family. */
 	sbuf_init(&b);
 	prom_init(&p, &b);
-	assert_int_equal(prom_u64(&p, 1, NULL), -1);
+	assert_int_equal(prom_u64(&p, 1, PROM_END), -1);
 	assert_int_equal(p.err, 1);
 	assert_int_equal(b.len, 0);
 	sbuf_free(&b);
