@@ -290,6 +290,15 @@ for n in a b; do
 	    "$(q "$T_DIR/s${n}h.prom" "$T_DIR/s${n}h.j" \
 	    "v('syncd_internal_states') == s['internal'] and v('syncd_external_states') == s['external']")" = True
 done
+# A listener that cannot bind stops the daemon, saying why.
+timeout 20 ip netns exec "$(ns b)" "$SYNCD" --peer 10.9.0.1 \
+    --listen 10.9.0.2 --port 7476 --key "$KEYF" \
+    --control "$T_DIR/sx.sock" --metrics "10.9.0.2:$((PORT + 1))" \
+    >"$T_DIR/e3" 2>&1
+check "a second syncd on the same metrics address: exit 1" test $? = 1
+check "... saying the address is in use" \
+    grep -q "metrics listener 10.9.0.2:$((PORT + 1)): Address already in use" \
+    "$T_DIR/e3"
 check "syncd b: one listening socket on port $((PORT + 1)), on 10.9.0.2" \
     test "$(nsx b ss -Hltn "sport = :$((PORT + 1))" | awk '{print $4}')" = \
     "10.9.0.2:$((PORT + 1))"
