@@ -28,6 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		vh_free(c.vh[i]);
 	free(c.control);
 	free(c.sync_path);
+	free(c.metrics);
 	carpd = NULL;
 	return 0;
 }
