@@ -306,3 +306,19 @@ for n in a b; do
 	check "carpd $n alive" kill -0 "$(carpd_pid $n)"
 	check "syncd $n alive" kill -0 "$(cat "$T_DIR/s$n.pid")"
 done
+
+# A clean stop: the listeners closed, nothing leaked or undefined (the
+# logs of a sanitizer build would say so).
+for n in a b; do
+	kill -TERM "$(carpd_pid $n)" "$(cat "$T_DIR/s$n.pid")" 2>/dev/null
+done
+for n in a b; do
+	for p in "$(carpd_pid $n)" "$(cat "$T_DIR/s$n.pid")"; do
+		wait_for 10 pid_gone "$p" || not_ok "pid $p did not stop"
+	done
+done
+for f in a b sa sb; do
+	if grep -qE "Sanitizer|runtime error|LeakSanitizer" "$T_DIR/$f.log"
+	then not_ok "$f.log: sanitizer report"; dump "$T_DIR/$f.log"
+	else ok "$f.log: stopped without a sanitizer report"; fi
+done
