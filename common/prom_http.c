@@ -136,13 +136,31 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	    MHD_RESPMEM_MUST_FREE);
 }
 
-/* Run MHD, then wake it again when it says (0: work left at once). */
+static unsigned int
+nconn(struct prom_http *h)
+{
+	const union MHD_DaemonInfo *i;
+
+	i = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return i != NULL ? i->num_connections : 0;
+}
+
+/*
+ * Run MHD, then wake it again when it says (0: work left at once). At
+ * the connection limit MHD takes the listening socket out of its epoll
+ * set and puts it back at the start of a run: a run that closed
+ * connections is followed by another, or clients waiting in the backlog
+ * would wait for the next timer.
+ */
 static void
 run(struct prom_http *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
+	unsigned int before = nconn(h);
 
 	MHD_run(h->d);
+	if (nconn(h) < before)
+		MHD_run(h->d);
 	if (MHD_get_timeout(h->d, &ms) != MHD_YES)
 		ms = TIMER_MAX_MS;
 	if (ms > TIMER_MAX_MS)

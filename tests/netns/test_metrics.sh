@@ -185,35 +185,53 @@ check "carpd a: one listening socket on port $PORT, on 10.0.0.1" test \
     "$(nsx a ss -Hltn "sport = :$PORT" | awk '{print $4}')" = \
     "10.0.0.1:$PORT"
 
-# Idle clients hold connections; the daemon goes on answering.
+# Idle clients from three addresses (4 connections each, the per-address
+# limit) try to hold more than the 8 connections the listener takes: the
+# daemon keeps at most 8, does not spin on the ones left waiting, answers
+# meanwhile, and the 10 s idle timeout closes them.
+nsx a ip addr add 10.0.0.201/24 dev eth0
+nsx a ip addr add 10.0.0.202/24 dev eth0
 cat >"$T_DIR/idle.py" <<'EOF'
 import socket, sys, time
+dst, port, per, pause = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+    float(sys.argv[4])
 conns = []
-for _ in range(int(sys.argv[3])):
-    try:
-        conns.append(socket.create_connection((sys.argv[1],
-                                               int(sys.argv[2])), 2))
-    except OSError:
-        pass
-if conns:
-    conns[0].send(b"GET /metr")
+for src in sys.argv[5:]:
+    for _ in range(per):
+        s = socket.socket()
+        s.settimeout(2)
+        try:
+            s.bind((src, 0))
+            s.connect((dst, port))
+            s.send(b"GET /metr")
+            conns.append(s)
+        except OSError:
+            pass
 print(len(conns), flush=True)
-time.sleep(float(sys.argv[4]))
+time.sleep(pause)
 EOF
-# held: the server's established connections on the listener's port.
-held() { nsx a ss -Htn state established "sport = :$PORT" | wc -l; }
-bg a "$T_DIR/idle.log" "$PY" "$T_DIR/idle.py" 10.0.0.1 $PORT 12 30 \
-    >/dev/null
-wait_for 5 test -s "$T_DIR/idle.log"
-h=$(held)
-check "idle clients: at most 4 connections from one address held ($h)" \
-    test "$h" -ge 1 -a "$h" -le 4
+CPID=$(carpd_pid a)
+socks() { ls -l "/proc/$CPID/fd" 2>/dev/null | grep -c 'socket:'; }
+cpu() { awk '{print $14 + $15}' "/proc/$CPID/stat"; }
+s0=$(socks)
+bg a "$T_DIR/idle.log" "$PY" "$T_DIR/idle.py" 10.0.0.1 $PORT 4 40 \
+    10.0.0.1 10.0.0.201 10.0.0.202 >/dev/null
+wait_for 10 test -s "$T_DIR/idle.log"
+sleep 1
+t0=$(cpu)
+h=$(($(socks) - s0))
+check "idle clients: carpd holds more than one address's 4 and at most 8 ($h)" \
+    test "$h" -ge 5 -a "$h" -le 8
 check "carpd a answers its control socket meanwhile" \
     wait_for 2 jq_ a "s['vhids'][0]['state']"
-no_held() { [ "$(held)" = 0 ]; }
-check "idle connections closed by the 10 s timeout" wait_for 20 no_held
+sleep 4
+t1=$(cpu)
+check "carpd does not spin while the listener is full ($((t1 - t0)) ticks in 4 s)" \
+    test $((t1 - t0)) -lt 100
+no_held() { [ "$(socks)" -le "$s0" ]; }
+check "idle connections closed by the 10 s timeout" wait_for 35 no_held
 out=$(http a "http://10.0.0.1:$PORT/metrics")
-check "after the idle clients: GET works again" test "${out%% *}" = 200
+check "after the idle clients: GET works again ($out)" test "${out%% *}" = 200
 
 # ---- syncd: N states on A ----
 in_sync_s() { sj "$1" 2>/dev/null | grep -q '"in_sync":true'; }
