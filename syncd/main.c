@@ -497,17 +497,18 @@ daemon_close(struct syncd *sd)
 		ev_loop_free(sd->loop);
 }
 
-/*
- * The loop, the control socket, conntrack netlink (events subscribed
- * now; our table is read once the first bulk is in, see engine.c) and
- * the sync socket. A failure is logged and exits 1, all closed.
- */
 static int
 metrics_render(struct sbuf *out, void *arg)
 {
 	return syncd_metrics(arg, out);
 }
 
+/*
+ * The loop, the control socket, conntrack netlink (events subscribed
+ * now; our table is read once the first bulk is in, see engine.c), the
+ * metrics listener when asked for, and the sync socket. A failure is
+ * logged and exits 1, all closed.
+ */
 static void
 daemon_open(struct syncd *sd, int stage, const char *metrics)
 {
