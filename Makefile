@@ -15,7 +15,7 @@ VERSION	:= 0.9.0
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	:= libpcap libmnl libnetfilter_conntrack libsodium nettle
+PKGS	:= libpcap libmnl libnetfilter_conntrack libsodium nettle libmicrohttpd
 OPT	?= -O2 -g
 CFLAGS	?= $(OPT)
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

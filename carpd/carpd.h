@@ -36,6 +36,7 @@ struct ctl_server;
 struct ctl_client;
 struct ctl_conn;
 struct carpd_check;
+struct prom_http;
 
 /* Node demotion reasons: the advertised count is their sum. */
 enum carpd_dem {
@@ -140,6 +141,8 @@ struct carpd {
 	struct nl_sock		*nl_events;		/* events */
 	struct ctl_server	*ctl;
 	char			*control;
+	char			*metrics;	/* ADDR:PORT, or NULL: off */
+	struct prom_http	*metrics_http;
 	struct vh		*vh[CARPD_MAXVH];
 	int			 nvh;
 	struct iface		 ifs[CARPD_MAXIF];
@@ -222,6 +225,10 @@ void		 vip_addr_gone(struct vh *, int ifindex,
 
 /* ctl.c (carpd's control requests) */
 void		 carpd_ctl_request(struct ctl_conn *, int, char **, void *);
+
+/* metrics.c: the status in Prometheus text format; 0 or -1. */
+struct sbuf;
+int		 carpd_metrics(struct sbuf *);
 
 /* script.c */
 int		 script_init(struct ev_loop *);

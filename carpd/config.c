@@ -11,6 +11,7 @@
 #include "carpd.h"
 #include "check.h"
 #include "conf.h"
+#include "prom_http.h"
 #include "util.h"
 
 #define PASSFILE_MAX	4096	/* bytes; the passphrase is at most 19 */
@@ -432,6 +433,8 @@ static int
 conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 {
 	struct parse *p = arg;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 	unsigned long n;
 	int r, b;
 
@@ -498,6 +501,14 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 		/* The command line wins. */
 		if (carpd->control == NULL &&
 		    (carpd->control = strdup(cl->argv[1])) == NULL)
+			return -1;
+	} else if (strcmp(cl->argv[0], "metrics") == 0) {
+		if (prom_http_parse(cl->argv[1], &ss, &sslen, err,
+		    errlen) == -1)
+			return -1;
+		/* The command line wins. */
+		if (carpd->metrics == NULL &&
+		    (carpd->metrics = strdup(cl->argv[1])) == NULL)
 			return -1;
 	} else if (strcmp(cl->argv[0], "sync") == 0) {
 		if (carpd->sync_path == NULL &&

@@ -1,5 +1,6 @@
 /*
- * ctl.c: carpd's control requests: "status [json]" and "demote [+|-]N".
+ * ctl.c: carpd's control requests: "status [json | prometheus]" and
+ * "demote [+|-]N".
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -222,11 +223,14 @@ carpd_ctl_request(struct ctl_conn *c, int argc, char **argv, void *arg)
 		if (argc == 2 && (strcmp(argv[1], "json") == 0 ||
 		    strcmp(argv[1], "--json") == 0))
 			status_json(&s);
+		else if (argc == 2 && (strcmp(argv[1], "prometheus") == 0 ||
+		    strcmp(argv[1], "--prometheus") == 0))
+			carpd_metrics(&s);
 		else if (argc == 1)
 			status_text(&s);
 		else {
 			sbuf_free(&s);
-			ctl_replyf(c, 0, "usage: status [--json]");
+			ctl_replyf(c, 0, "usage: status [--json | --prometheus]");
 			return;
 		}
 		if (s.err)
@@ -259,6 +263,6 @@ carpd_ctl_request(struct ctl_conn *c, int argc, char **argv, void *arg)
 		ctl_replyf(c, 1, "demote %u (total %u)", cur, carpd->demote);
 		return;
 	}
-	ctl_replyf(c, 0, "unknown request (status [--json], demote "
-	    "[+|-]N)");
+	ctl_replyf(c, 0, "unknown request (status [--json | --prometheus], "
+	    "demote [+|-]N)");
 }

@@ -10,6 +10,18 @@
 
 const char *const carp_state_names[3] = { "INIT", "BACKUP", "MASTER" };
 
+const char *const fsm_ev_names[FSM_NEV] = {
+	[FSM_EV_UP] = "up",
+	[FSM_EV_DOWN] = "down",
+	[FSM_EV_ADV] = "advertisement",
+	[FSM_EV_TIMER] = "timer",
+	[FSM_EV_DEMOTE] = "demotion",
+	[FSM_EV_COMMIT] = "commit",
+	[FSM_EV_SHUTDOWN] = "shutdown",
+	[FSM_EV_HANDOVER] = "handover",
+	[FSM_EV_TAKEOVER] = "group",
+};
+
 void
 fsm_init(struct fsm *f, const struct fsm_cfg *cfg)
 {
@@ -102,6 +114,7 @@ set_state(struct fsm *f, enum carp_state st, const char *reason,
 	f->last_at = now;
 	f->last_reason = reason;
 	f->transitions++;
+	f->transitions_by[st][f->step_ev]++;
 	f->state = st;
 }
 
@@ -317,6 +330,7 @@ fsm_step(struct fsm *f, enum fsm_ev ev, const void *arg, uint64_t now,
 
 	memset(o, 0, sizeof(*o));
 	o->from = f->state;
+	f->step_ev = ev;
 	switch (ev) {
 	case FSM_EV_UP:
 		if (f->state == CARP_ST_INIT) {

@@ -27,6 +27,10 @@ enum fsm_ev {
 	FSM_EV_TAKEOVER,	/* the node's other vhids moved (arg: reason) */
 	FSM_EV_HOLD,		/* (re)start the preemption hold-down */
 };
+#define FSM_NEV		(FSM_EV_TAKEOVER + 1)
+
+/* The cause of a transition is the event of the step that made it. */
+extern const char *const fsm_ev_names[FSM_NEV];
 
 /* Actions for the caller, in the order it should do them. */
 #define FSM_A_COMMIT		0x0001	/* ask syncd to commit */
@@ -93,6 +97,8 @@ struct fsm {
 
 	/* Last transition. */
 	uint64_t	 transitions;
+	uint64_t	 transitions_by[3][FSM_NEV];	/* into a state, by cause */
+	enum fsm_ev	 step_ev;	/* the event being handled */
 	uint64_t	 last_at;
 	enum carp_state	 last_from;
 	const char	*last_reason;

@@ -21,6 +21,7 @@
 #include "ev.h"
 #include "log.h"
 #include "nl.h"
+#include "prom_http.h"
 #include "util.h"
 
 struct carpd *carpd;
@@ -45,8 +46,8 @@ usage_to(FILE *f, int status)
 "             [-r deadratio] [-m mcast] [-f facility]\n"
 "             [--peer addr]... [--track iface]... [--sync socket]\n"
 "             [--sync-timeout ms] [--control socket] [--vmac | --no-vmac]\n"
-"             [--demote-skew] [--verbose]\n"
-"       carpd status [--json] [--control socket]\n"
+"             [--demote-skew] [--metrics addr:port] [--verbose]\n"
+"       carpd status [--json | --prometheus] [--control socket]\n"
 "       carpd demote [+|-]N [--control socket]\n");
 	/* clang-format on */
 	exit(status);
@@ -65,7 +66,7 @@ client_main(int argc, char **argv)
 {
 	const char *path = CARPD_CONTROL;
 	char *args[4];
-	int n = 0, json = 0;
+	int n = 0, json = 0, prom = 0;
 
 	args[n++] = argv[1];
 	for (int i = 2; i < argc; i++) {
@@ -76,6 +77,9 @@ client_main(int argc, char **argv)
 		else if (strcmp(argv[i], "--json") == 0 &&
 		    strcmp(argv[1], "status") == 0)
 			json = 1;
+		else if (strcmp(argv[i], "--prometheus") == 0 &&
+		    strcmp(argv[1], "status") == 0)
+			prom = 1;
 		else if (strcmp(argv[1], "demote") == 0 && n == 1 &&
 		    (argv[i][0] == '+' || argv[i][0] == '-' ||
 		    (argv[i][0] >= '0' && argv[i][0] <= '9')))
@@ -83,8 +87,10 @@ client_main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (json)
-		args[n++] = "json";
+	if (json + prom > 1)
+		usage();
+	if (json || prom)
+		args[n++] = json ? "json" : "prometheus";
 	if (strcmp(argv[1], "demote") == 0 && n != 2)
 		usage();
 	args[n] = NULL;
@@ -95,7 +101,7 @@ client_main(int argc, char **argv)
 
 enum {
 	OPT_PEER = 256, OPT_TRACK, OPT_SYNC, OPT_SYNC_TIMEOUT, OPT_CONTROL,
-	OPT_VMAC, OPT_NOVMAC, OPT_DEMOTE_SKEW, OPT_VERBOSE
+	OPT_VMAC, OPT_NOVMAC, OPT_DEMOTE_SKEW, OPT_VERBOSE, OPT_METRICS
 };
 
 /* clang-format off */
@@ -133,6 +139,7 @@ static const struct option longopts[] = {
 	{ "no-vmac",	no_argument,		NULL, OPT_NOVMAC },
 	{ "demote-skew", no_argument,		NULL, OPT_DEMOTE_SKEW },
 	{ "verbose",	no_argument,		NULL, OPT_VERBOSE },
+	{ "metrics",	required_argument,	NULL, OPT_METRICS },
 	{ NULL,		0,			NULL, 0 }
 };
 /* clang-format on */
@@ -177,6 +184,9 @@ vh_option(struct vh *v, int ch, const char *val, struct cmdline *cl)
 static void
 parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 {
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char why[256];
 	unsigned long n;
 	int ch;
 
@@ -233,6 +243,13 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 			break;
 		case OPT_CONTROL:
 			if ((carpd->control = strdup(optarg)) == NULL)
+				err(1, NULL);
+			break;
+		case OPT_METRICS:
+			if (prom_http_parse(optarg, &ss, &sslen, why,
+			    sizeof(why)) == -1)
+				errx(2, "--metrics: %s", why);
+			if ((carpd->metrics = strdup(optarg)) == NULL)
 				err(1, NULL);
 			break;
 		case OPT_VMAC:
@@ -343,6 +360,12 @@ on_hup(int sig, void *arg)
 
 /* ---- privileged resources, after detaching ---- */
 
+static int
+metrics_render(struct sbuf *out, void *arg)
+{
+	return carpd_metrics(out);
+}
+
 /* Sockets, interfaces, macvlans, the control socket and signals. -1 after
  * logging. */
 static int
@@ -366,6 +389,10 @@ open_resources(void)
 		log_warn("control socket %s", carpd->control);
 		return -1;
 	}
+	if (carpd->metrics != NULL && (carpd->metrics_http =
+	    prom_http_open(carpd->loop, carpd->metrics, metrics_render,
+	    NULL)) == NULL)
+		return -1;
 	if (script_init(carpd->loop) == -1)
 		fatal("timer");
 	ev_signal_add(carpd->loop, SIGTERM, on_term, NULL);
@@ -380,6 +407,7 @@ static void
 free_all(void)
 {
 	ctl_server_close(carpd->ctl);
+	prom_http_close(carpd->metrics_http);
 	if (carpd->sync != NULL)
 		ctl_client_free(carpd->sync);
 	for (int i = 0; i < carpd->nvh; i++) {
@@ -394,6 +422,7 @@ free_all(void)
 	nl_close(carpd->nl_events);
 	ev_loop_free(carpd->loop);
 	free(carpd->control);
+	free(carpd->metrics);
 	free(carpd->sync_path);
 	free(carpd);
 }

@@ -13,7 +13,8 @@ command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v make >/dev/null 2>&1 || need="$need make"
 for m in libpcap:libpcap-dev libmnl:libmnl-dev \
     libnetfilter_conntrack:libnetfilter-conntrack-dev \
-    libsodium:libsodium-dev nettle:nettle-dev cmocka:libcmocka-dev; do
+    libsodium:libsodium-dev nettle:nettle-dev cmocka:libcmocka-dev \
+    libmicrohttpd:libmicrohttpd-dev; do
 	have_pc "${m%%:*}" || need="$need ${m#*:}"
 done
 # Tools the tests and the demo drive: namespaces, nftables, conntrack, a real
@@ -25,6 +26,11 @@ for c in ip:iproute2 nft:nftables conntrack:conntrack ucarp:ucarp \
     sysctl:procps setpriv:util-linux gnuplot:gnuplot-nox; do
 	have_cmd "${c%%:*}" || need="$need ${c#*:}"
 done
+# tests/netns/test_metrics.sh parses the exposition with the reference
+# Python parser (Debian's python3, which apt installs it for).
+have_pymod() { for p in /usr/bin/python3 python3; do
+	"$p" -c "import $1" >/dev/null 2>&1 && return 0; done; return 1; }
+have_pymod prometheus_client.parser || need="$need python3-prometheus-client"
 # make deb and its test (tests/netns/test_deb.sh, part of make check): the
 # package build (dpkg-buildpackage always wants build-essential), lintian,
 # and systemd-analyze to verify the packaged units.

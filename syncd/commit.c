@@ -58,7 +58,10 @@ commit_finish(struct commit *c)
 		p->nexp = 0;
 	}
 	adopted = (long)engine_adopt(sd);
-	ms = (double)(ev_now_ns() - c->start_ns) / 1e6;
+	sd->commit_last_ns = ev_now_ns() - c->start_ns;
+	sd->commit_ns += sd->commit_last_ns;
+	sd->commits++;
+	ms = (double)sd->commit_last_ns / 1e6;
 	log_info("committed %ld states in %.0f ms (%zu imported now, the "
 	    "rest staged before)", adopted, ms, c->imported);
 	refused = import_errors(sd) - c->refused_before;

@@ -1,7 +1,8 @@
 /*
  * control.c: syncd's control socket: accepts a request, checks it and
  * answers it or hands it on: status, resync, carpd's subscription (demote
- * and handover events); commit to commit.c, diff to diff.c.
+ * and handover events); commit to commit.c, diff to diff.c, the status in
+ * Prometheus format to metrics.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,14 +194,16 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    "\"mtu\":%d,\"cache_bytes\":%zu,\"expectations\":%zu,"
 	    "\"sync_flows_ignored\":%llu,\"rx_unknown_source\":%llu,"
 	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu,"
-	    "\"peer_owned_ignored\":%llu",
+	    "\"peer_owned_ignored\":%llu,\"commits\":%llu,"
+	    "\"commit_seconds\":%.3f",
 	    first_bulk_name(sd->first_bulk), sd->have_key ? "true" : "false",
 	    sd->port, sd->mtu, mem, sd->nexp,
 	    (unsigned long long)sd->sync_flows,
 	    (unsigned long long)sd->rx_unknown,
 	    sd->stage_enabled ? "true" : "false", stage_backlog(sd),
 	    (unsigned long long)sd->staged,
-	    (unsigned long long)sd->peer_owned);
+	    (unsigned long long)sd->peer_owned,
+	    (unsigned long long)sd->commits, (double)sd->commit_ns / 1e9);
 	if (cs != NULL)
 		sbuf_printf(b, ",\"kernel\":{\"events\":%llu,"
 		    "\"own_events\":%llu,\"overruns\":%llu,\"resyncs\":%llu,"
@@ -235,7 +238,11 @@ on_request(struct ctl_conn *conn, int argc, char **argv, void *arg)
 	    strcmp(argv[1], "--json") == 0);
 	if (strcmp(argv[0], "status") == 0) {
 		sbuf_init(&b);
-		control_status(sd, json, &b);
+		if (argc > 1 && (strcmp(argv[1], "prometheus") == 0 ||
+		    strcmp(argv[1], "--prometheus") == 0))
+			syncd_metrics(sd, &b);
+		else
+			control_status(sd, json, &b);
 		if (b.err)
 			ctl_replyf(conn, 0, "out of memory");
 		else

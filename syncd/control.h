@@ -22,6 +22,8 @@ void		 control_close(struct control *);
 void		 control_demote_changed(struct control *);
 /* Status as JSON or text (also used by tests). */
 void		 control_status(struct syncd *, int json, struct sbuf *);
+/* metrics.c: the status in Prometheus text format; 0 or -1. */
+int		 syncd_metrics(const struct syncd *, struct sbuf *);
 
 /* commit.c: import what peers hold into the kernel (states waiting to
  * be staged, then masters, then related states), adopt them, answer

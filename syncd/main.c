@@ -27,6 +27,7 @@
 #include "ct.h"
 #include "ctl.h"
 #include "log.h"
+#include "prom_http.h"
 #include "syncd.h"
 #include "util.h"
 
@@ -47,6 +48,7 @@ struct opts {
 	unsigned long	 port;
 	char		 keyfile[256];
 	char		 control[108];
+	char		 metrics[64];	/* ADDR:PORT or empty: off */
 	unsigned long	 mtu;
 	int		 nostage;
 	int		 daemonize;
@@ -59,8 +61,9 @@ usage(void)
 	fprintf(stderr,
 	    "usage: syncd [-B] [-c file] [--peer addr]... [--listen addr]\n"
 	    "             [--interface iface] [--port n] [--key file]\n"
-	    "             [--control socket] [--mtu n] [--no-stage] [-v]\n"
-	    "       syncd status [--json] [--control socket]\n"
+	    "             [--control socket] [--mtu n] [--no-stage]\n"
+	    "             [--metrics addr:port] [-v]\n"
+	    "       syncd status [--json | --prometheus] [--control socket]\n"
 	    "       syncd commit | resync [--control socket]\n"
 	    "       syncd diff [--json] [--control socket]\n"
 	    "       syncd genkey\n");
@@ -83,6 +86,25 @@ opt_peer(struct opts *o, const char *a, char *err, size_t len)
 		return -1;
 	}
 	snprintf(o->peers[o->npeers++], sizeof(o->peers[0]), "%s", a);
+	return 0;
+}
+
+/* The metrics listener's address, checked now; the first one wins (the
+ * command line is read before the config). */
+static int
+opt_metrics(struct opts *o, const char *a, char *err, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if (strlen(a) >= sizeof(o->metrics) ||
+	    prom_http_parse(a, &ss, &sl, err, len) == -1) {
+		if (strlen(a) >= sizeof(o->metrics))
+			snprintf(err, len, "bad metrics address \"%s\"", a);
+		return -1;
+	}
+	if (o->metrics[0] == '\0')
+		snprintf(o->metrics, sizeof(o->metrics), "%s", a);
 	return 0;
 }
 
@@ -129,6 +151,9 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 		if (o->keyfile[0] == '\0')
 			snprintf(o->keyfile, sizeof(o->keyfile), "%s",
 			    l->argv[1]);
+	} else if (strcmp(k, "metrics") == 0) {
+		if (opt_metrics(o, l->argv[1], err, len) == -1)
+			return -1;
 	} else if (strcmp(k, "control") == 0) {
 		if (o->control[0] == '\0')
 			snprintf(o->control, sizeof(o->control), "%s",
@@ -157,6 +182,9 @@ client(int argc, char **argv)
 		    (strcmp(argv[0], "status") == 0 ||
 		    strcmp(argv[0], "diff") == 0) && n < 2)
 			words[n++] = "json";
+		else if (strcmp(argv[i], "--prometheus") == 0 &&
+		    strcmp(argv[0], "status") == 0 && n < 2)
+			words[n++] = "prometheus";
 		else
 			usage();
 	}
@@ -320,6 +348,7 @@ static const struct option lopts[] = {
 	{ "control",	required_argument, NULL, 's' },
 	{ "mtu",	required_argument, NULL, 'm' },
 	{ "no-stage",	no_argument,	   NULL, 'S' },
+	{ "metrics",	required_argument, NULL, 'M' },
 	{ "daemonize",	no_argument,	   NULL, 'B' },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "help",	no_argument,	   NULL, 'h' },
@@ -370,6 +399,11 @@ parse_options(int argc, char *argv[], struct opts *o)
 			break;
 		case 'S':
 			o->nostage = 1;
+			break;
+		case 'M':
+			if (opt_metrics(o, optarg, errbuf,
+			    sizeof(errbuf)) == -1)
+				errx(2, "--metrics: %s", errbuf);
 			break;
 		case 'B':
 			o->daemonize = 1;
@@ -447,6 +481,8 @@ configure(struct syncd *sd, struct opts *o)
 static void
 daemon_close(struct syncd *sd)
 {
+	prom_http_close(sd->metrics);
+	sd->metrics = NULL;
 	control_close(sd->control);
 	stage_close(sd);
 	if (sd->ct != NULL)
@@ -461,13 +497,20 @@ daemon_close(struct syncd *sd)
 		ev_loop_free(sd->loop);
 }
 
+static int
+metrics_render(struct sbuf *out, void *arg)
+{
+	return syncd_metrics(arg, out);
+}
+
 /*
  * The loop, the control socket, conntrack netlink (events subscribed
- * now; our table is read once the first bulk is in, see engine.c) and
- * the sync socket. A failure is logged and exits 1, all closed.
+ * now; our table is read once the first bulk is in, see engine.c), the
+ * metrics listener when asked for, and the sync socket. A failure is
+ * logged and exits 1, all closed.
  */
 static void
-daemon_open(struct syncd *sd, int stage)
+daemon_open(struct syncd *sd, int stage, const char *metrics)
 {
 	struct ct_callbacks cb;
 
@@ -494,6 +537,9 @@ daemon_open(struct syncd *sd, int stage)
 	}
 	if (stage_open(sd, stage) == -1)
 		fatal("staging");
+	if (metrics[0] != '\0' && (sd->metrics = prom_http_open(sd->loop,
+	    metrics, metrics_render, sd)) == NULL)
+		goto fail;
 	if (transport_open(sd) == -1) {
 		log_warn("sync socket");
 		goto fail;
@@ -543,7 +589,7 @@ main(int argc, char *argv[])
 		log_init("syncd", 1, o.verbose);
 	}
 
-	daemon_open(&sd, !o.nostage);
+	daemon_open(&sd, !o.nostage, o.metrics);
 	log_info("listening on port %u, %d peer(s), mtu %d%s", sd.port,
 	    sd.npeers, sd.mtu, sd.have_key ? ", sealed" : "");
 	if (ev_loop_run(sd.loop) == -1)

@@ -165,6 +165,7 @@ struct peer {
 };
 
 struct control;
+struct prom_http;
 struct commit;
 struct diff;
 struct stage;
@@ -213,10 +214,15 @@ struct syncd {
 	uint64_t	 rx_unknown;	/* frames from unknown addresses */
 	uint64_t	 sync_flows;	/* events of the sync link itself */
 	uint64_t	 peer_owned;	/* dumped states peers own */
+	uint64_t	 commits;	/* commits done */
+	uint64_t	 commit_ns;	/* the time they took, summed */
+	uint64_t	 commit_last_ns;	/* the last one's */
 
 	/* Pending live expectation records; fits any frame body. */
 	uint8_t		 expect_queue[SYNCD_EXPECT_QUEUE];
 	size_t		 expect_queue_len;
+
+	struct prom_http *metrics;	/* the --metrics listener, or NULL */
 
 	/* Set by control_open(); NULL without a control socket. */
 	struct control	*control;

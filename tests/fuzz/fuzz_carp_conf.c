@@ -30,6 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	check_free_all();
 	free(c.control);
 	free(c.sync_path);
+	free(c.metrics);
 	carpd = NULL;
 	return 0;
 }

@@ -36,6 +36,7 @@ teardown(void **state)
 	check_free_all();
 	free(carpd->control);
 	free(carpd->sync_path);
+	free(carpd->metrics);
 	free(carpd);
 	carpd = NULL;
 	return 0;
@@ -58,6 +59,7 @@ test_good(void **state)
 	    "sync /run/s.sock\n"
 	    "sync-timeout 1500\n"
 	    "demote-skew yes\n"
+	    "metrics [fd00::1]:9101\n"
 	    "track eth9\n"
 	    "vhid 7 {\n"
 	    "\tinterface eth0\n"
@@ -102,6 +104,7 @@ test_good(void **state)
 	assert_string_equal(carpd->sync_path, "/run/s.sock");
 	assert_int_equal(carpd->sync_timeout_ms, 1500);
 	assert_true(carpd->demote_skew);
+	assert_string_equal(carpd->metrics, "[fd00::1]:9101");
 	assert_int_equal(carpd->nifs, 3);	/* eth9, eth0, eth1 */
 	assert_true(carpd->ifs[0].track);
 	assert_int_equal(carpd->vh[1]->fsm.cfg.advbase, 1);
@@ -165,6 +168,9 @@ test_bad(void **state)
 	bad("vhid 1 {\n interface eth0\n addr\n}\n",
 	    "t.conf:3: addr takes one argument");
 	bad("sync-timeout -1\n", "t.conf:1: bad sync-timeout");
+	bad("\nmetrics 10.0.0.1\n", "t.conf:2: bad metrics address "
+	    "\"10.0.0.1\"");
+	bad("metrics fd00::1:9100\n", "t.conf:1: bad metrics address");
 	bad("vhid 1 {\n interface eth0\n mcast 10.0.0.1\n}\n",
 	    "t.conf:3: bad IPv4 multicast group");
 	bad("vhid 1 {\n interface eth0\n deadratio 0\n}\n",

@@ -217,6 +217,12 @@ test_bowout(void **state)
 	assert_string_equal(f.last_reason, "master bowed out");
 	/* Master shutting down sends it and runs the down script. */
 	fsm_step(&f, FSM_EV_SHUTDOWN, NULL, now, &o);
+	/* Each transition counted by its state and cause, once. */
+	assert_int_equal(f.transitions, 3);
+	assert_int_equal(f.transitions_by[CARP_ST_BACKUP][FSM_EV_UP], 1);
+	assert_int_equal(f.transitions_by[CARP_ST_MASTER][FSM_EV_ADV], 1);
+	assert_int_equal(f.transitions_by[CARP_ST_INIT][FSM_EV_SHUTDOWN], 1);
+	assert_string_equal(fsm_ev_names[FSM_EV_ADV], "advertisement");
 	a = o.actions;
 	assert_true(a & FSM_A_SEND_BOWOUT);
 	assert_true(a & FSM_A_ADDRS_DEL);
