@@ -210,6 +210,44 @@ rm -f "$T_DIR/big.txt"
 
 st_ok() { sctl a status >/dev/null 2>&1; }
 
+# The cache changing under a dump that a slow reader stretches out:
+# CH states go and CH others come meanwhile. It ends, with each state
+# at most once, and without those that were there throughout missing.
+CH=$((N / 4))
+$SYNCD dump internal --control "$T_DIR/a.sock" 2>"$T_DIR/ch.err" |
+    python3 -c 'import sys, time
+while True:
+    b = sys.stdin.buffer.read(65536)
+    if not b:
+        break
+    sys.stdout.buffer.write(b)
+    time.sleep(0.02)' >"$T_DIR/ch.txt" &
+CHP=$!
+nsx a "$CTGEN" -n "$CH" --delete >/dev/null 2>&1
+nsx a "$CTGEN" -n "$CH" -b 10.100.0.0 >/dev/null 2>&1
+if kill -0 $CHP 2>/dev/null; then during=yes; else during=no; fi
+wait $CHP
+lines=$(wc -l <"$T_DIR/ch.txt")
+uniq=$(sort -u "$T_DIR/ch.txt" | wc -l)
+# ctgen's state i: 10.1.0.0 + i / 50000, port 1024 + i % 50000; the
+# first CH went.
+kept=$(awk -v ch="$CH" '
+    match($0, /src=10\.1\.[0-9]+\.[0-9]+ dst=10\.255\.0\.1 sport=[0-9]+/) {
+	split(substr($0, RSTART, RLENGTH), f, /[=. ]/)
+	if ((f[4] * 256 + f[5]) * 50000 + f[12] - 1024 >= ch)
+		n++
+    }
+    END { print n + 0 }' "$T_DIR/ch.txt")
+echo "# dump while $CH states went and $CH came (still running after:" \
+    "$during): $lines lines, $uniq different, $kept of the $((N - CH))" \
+    "that stayed"
+check "a dump while the cache changes completes" \
+    [ -s "$T_DIR/ch.txt" -a ! -s "$T_DIR/ch.err" ]
+check "... with no state twice and none that stayed missing" \
+    [ "$lines" -eq "$uniq" -a "$kept" -eq $((N - CH)) ]
+rm -f "$T_DIR/ch.txt"
+check "A holds $NT states again" wait_for 180 has a internal "$NT"
+
 # At most 4 dumps at once: four clients that never read hold theirs.
 cat >"$T_DIR/stall.py" <<'EOF'
 import socket, struct, sys, time
