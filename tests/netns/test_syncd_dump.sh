@@ -12,6 +12,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/syncd_lib.sh"
 need_tools
+# The states are made by ctgen, which is not under test: the plain build's
+# when there is one (a sanitizer build's takes minutes for a million).
+[ -x "$TOP/build/tools/ctgen" ] && CTGEN=$TOP/build/tools/ctgen
 for t in python3 "$CTGEN"; do
 	command -v "$t" >/dev/null 2>&1 ||
 	    { skip "syncd dump" "$t not available"; exit 0; }
@@ -168,9 +171,7 @@ if [ "$MAX" -lt $((N + 1000)) ]; then
 	echo "# nf_conntrack_max is $MAX: $((MAX - 1000)) states, not $N"
 	N=$((MAX - 1000))
 fi
-t0=$(date +%s%N)
 nsx a "$CTGEN" -n "$N" >"$T_DIR/gen.out" 2>&1
-t1=$(date +%s%N)
 echo "# ctgen: $(cat "$T_DIR/gen.out")"
 NT=$((NA + N))
 if wait_for 180 has a internal "$NT"; then
@@ -233,9 +234,9 @@ rm -f "$T_DIR/big.txt"
 st_ok() { sctl a status >/dev/null 2>&1; }
 
 # The cache changing under a dump that a slow reader stretches out:
-# CH states go and CH others come meanwhile. It ends, with each state
+# CH (a tenth) go and as many others come meanwhile. It ends, with each state
 # at most once, and without those that were there throughout missing.
-CH=$((N / 4))
+CH=$((N / 10))
 $SYNCD dump internal --control "$T_DIR/a.sock" 2>"$T_DIR/ch.err" |
     python3 -c 'import sys, time
 while True:
