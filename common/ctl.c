@@ -40,6 +40,9 @@ struct ctl_conn {
 	int			 busy;		/* inside its own dispatch */
 	int			 dead;		/* free when no longer busy */
 	int			 asked;		/* a whole request came in */
+	ctl_drain_cb		 drain_cb;	/* see ctl_conn_on_drain */
+	void			*drain_arg;
+	size_t			 drain_lowat;
 };
 
 struct ctl_server {
@@ -106,6 +109,7 @@ ctl_conn_drop(struct ctl_conn *c)
 		c->next->prev = c->prev;
 	s->nconns--;
 	c->dead = 1;
+	c->drain_cb = NULL;
 	if (s->close_cb != NULL)
 		s->close_cb(c, s->arg);
  out:
@@ -296,6 +300,20 @@ ctl_conn_flush(struct ctl_conn *c)
 	return 0;
 }
 
+/* A streamed answer waits for the client to read: resume it. 1 when the
+ * callback ran. */
+static int
+ctl_conn_drained(struct ctl_conn *c)
+{
+	ctl_drain_cb cb = c->drain_cb;
+
+	if (cb == NULL || c->outlen - c->outoff > c->drain_lowat)
+		return 0;
+	c->drain_cb = NULL;
+	cb(c, c->drain_arg);
+	return 1;
+}
+
 static int
 ctl_conn_has_frame(const struct ctl_conn *c)
 {
@@ -356,6 +374,8 @@ ctl_conn_io(int fd, int events, void *arg)
 	if (events & EV_WRITE) {
 		if (ctl_conn_flush(c) == -1)
 			goto drop;
+		if (ctl_conn_drained(c) && c->dead)
+			goto out;
 		/* Answers drained: requests held back can go on. */
 		if (!c->waiting && !c->closing && ctl_conn_has_frame(c)) {
 			ctl_conn_parse(c);
@@ -613,6 +633,25 @@ ctl_server_broadcast(struct ctl_server *s, int type, const char *body,
 		if (match == NULL || match(c, arg))
 			ctl_send(c, type, body, len);
 	}
+}
+
+size_t
+ctl_conn_queued(const struct ctl_conn *c)
+{
+	return c->outlen - c->outoff;
+}
+
+int
+ctl_conn_on_drain(struct ctl_conn *c, size_t lowat, ctl_drain_cb cb,
+    void *arg)
+{
+	c->drain_cb = NULL;
+	if (cb == NULL || c->dead || c->outlen - c->outoff <= lowat)
+		return -1;
+	c->drain_cb = cb;
+	c->drain_arg = arg;
+	c->drain_lowat = lowat;
+	return 0;
 }
 
 void

@@ -13,8 +13,10 @@
  *
  * A request body is one line of words ("status json", "commit"), at most
  * CTL_REQ_MAX bytes; the server answers each request with exactly one OK or
- * ERR frame, in order. A client that subscribed may also receive EVENT
- * frames at any time. Frames larger than the receiver's limit, or requests
+ * ERR frame, in order. A long answer may come first as DATA frames, parts
+ * of it to print as they arrive, ended by the OK or ERR frame (whose body
+ * is the rest, or why it stopped). A client that subscribed may also
+ * receive EVENT frames at any time. Frames larger than the receiver's limit, or requests
  * that are not printable text, close the connection after an ERR answer.
  * A client that leaves answers unread is not read from until they drain.
  * With CTL_MAXCONN connections open, a new one takes the place of the
@@ -35,6 +37,7 @@
 #define CTL_OK		1
 #define CTL_ERR		2
 #define CTL_EVENT	3
+#define CTL_DATA	4	/* part of the answer being streamed */
 
 #define CTL_HDRLEN	5
 #define CTL_REQ_MAX	4096		/* request body, server side */
@@ -69,6 +72,15 @@ int		 ctl_reply(struct ctl_conn *, int ok, const char *body,
 		    size_t len);
 int		 ctl_replyf(struct ctl_conn *, int ok, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
+/* Bytes queued on the connection and not yet sent. */
+size_t		 ctl_conn_queued(const struct ctl_conn *);
+/* Call cb once, when the client has read enough that at most lowat bytes
+ * are queued: how a streamed answer waits for a slow reader. Returns -1
+ * (and never calls) when at most lowat are queued already; a NULL cb
+ * cancels. Dropping the connection cancels it too (see ctl_close_cb). */
+typedef void	(*ctl_drain_cb)(struct ctl_conn *, void *arg);
+int		 ctl_conn_on_drain(struct ctl_conn *, size_t lowat,
+		    ctl_drain_cb, void *arg);
 void		 ctl_conn_set_data(struct ctl_conn *, void *);
 void		*ctl_conn_data(struct ctl_conn *);
 /* Peer credentials (SO_PEERCRED): uid of the client. */
@@ -87,8 +99,16 @@ int		 ctl_connect(const char *path);	/* fd or -1 (errno) */
  * I/O error or timeout (errno). */
 int		 ctl_request(int fd, const char *req, int timeout_ms,
 		    struct sbuf *out);
+/* The same for a streamed answer: every DATA frame's body is handed to
+ * data_cb as it arrives (a return of -1 stops with that error), and
+ * timeout_ms bounds the silence between frames instead of the whole
+ * answer. Without data_cb a DATA frame is a protocol error (EPROTO). */
+typedef int	(*ctl_data_cb)(const char *body, size_t len, void *arg);
+int		 ctl_request_stream(int fd, const char *req, int timeout_ms,
+		    ctl_data_cb, void *arg, struct sbuf *out);
 /* The whole "carpd status --json" client: join argv with blanks, send to
- * path, print the answer (stdout on OK, stderr on ERR). Returns the exit
+ * path, print the answer (streamed parts and OK on stdout as they come,
+ * ERR on stderr). Returns the exit
  * status: 0 OK, 1 error answer or failure to connect (message says why). */
 int		 ctl_client_main(const char *progname, const char *path,
 		    int argc, char **argv);

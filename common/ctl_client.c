@@ -144,8 +144,15 @@ ctl_read_all(int fd, void *p, size_t len, uint64_t deadline)
 int
 ctl_request(int fd, const char *req, int timeout_ms, struct sbuf *out)
 {
+	return ctl_request_stream(fd, req, timeout_ms, NULL, NULL, out);
+}
+
+int
+ctl_request_stream(int fd, const char *req, int timeout_ms,
+    ctl_data_cb data_cb, void *arg, struct sbuf *out)
+{
 	uint8_t hdr[CTL_HDRLEN];
-	uint64_t deadline;
+	uint64_t deadline, span;
 	size_t rlen = strlen(req);
 	uint32_t len;
 	char *body = NULL;
@@ -157,12 +164,15 @@ ctl_request(int fd, const char *req, int timeout_ms, struct sbuf *out)
 	}
 	if (timeout_ms < 0)
 		timeout_ms = 24 * 3600 * 1000;
-	deadline = ev_now_ns() + (uint64_t)timeout_ms * 1000000;
+	span = (uint64_t)timeout_ms * 1000000;
+	deadline = ev_now_ns() + span;
 	ctl_frame_hdr(hdr, CTL_REQ, (uint32_t)rlen);
 	if (ctl_write_all(fd, hdr, sizeof(hdr), deadline) == -1 ||
 	    ctl_write_all(fd, req, rlen, deadline) == -1)
 		return -1;
 	for (;;) {
+		free(body);
+		body = NULL;
 		if (ctl_read_all(fd, hdr, sizeof(hdr), deadline) == -1)
 			goto out;
 		len = get_u32(hdr);
@@ -176,7 +186,8 @@ ctl_request(int fd, const char *req, int timeout_ms, struct sbuf *out)
 				goto out;
 			continue;
 		}
-		if (type != CTL_OK && type != CTL_ERR) {
+		if (type != CTL_OK && type != CTL_ERR &&
+		    (type != CTL_DATA || data_cb == NULL)) {
 			errno = EPROTO;
 			goto out;
 		}
@@ -185,6 +196,13 @@ ctl_request(int fd, const char *req, int timeout_ms, struct sbuf *out)
 		if (ctl_read_all(fd, body, len, deadline) == -1)
 			goto out;
 		body[len] = '\0';
+		if (type == CTL_DATA) {
+			if (data_cb(body, len, arg) == -1)
+				goto out;
+			/* A stream may be long: bound the silence only. */
+			deadline = ev_now_ns() + span;
+			continue;
+		}
 		if (out != NULL) {
 			sbuf_reset(out);
 			if (sbuf_add(out, body, len) == -1) {
@@ -200,12 +218,23 @@ ctl_request(int fd, const char *req, int timeout_ms, struct sbuf *out)
 	return ret;
 }
 
+/* A streamed part of the answer: straight to stdout. */
+static int
+ctl_print_data(const char *body, size_t len, void *arg)
+{
+	if (fwrite(body, 1, len, stdout) != len) {
+		*(int *)arg = errno != 0 ? errno : EIO;
+		return -1;
+	}
+	return 0;
+}
+
 int
 ctl_client_main(const char *progname, const char *path, int argc,
     char **argv)
 {
 	struct sbuf req, ans;
-	int fd, type, rv = 1;
+	int fd, type, rv = 1, werr = 0;
 
 	sbuf_init(&req);
 	sbuf_init(&ans);
@@ -233,8 +262,13 @@ ctl_client_main(const char *progname, const char *path, int argc,
 			    progname, path, strerror(errno));
 		goto out;
 	}
-	type = ctl_request(fd, req.p, CTL_CLI_TIMEOUT, &ans);
+	type = ctl_request_stream(fd, req.p, CTL_CLI_TIMEOUT, ctl_print_data,
+	    &werr, &ans);
 	close(fd);
+	if (type == -1 && werr != 0) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(werr));
+		goto out;
+	}
 	if (type == -1) {
 		fprintf(stderr, "%s: %s: %s\n", progname, path,
 		    errno == ETIMEDOUT ? "no answer (timed out)" :
@@ -255,6 +289,7 @@ ctl_client_main(const char *progname, const char *path, int argc,
 		}
 		rv = 0;
 	} else {
+		fflush(stdout);		/* a stream's parts first */
 		fprintf(stderr, "%s: %s%s", progname, ans.len ? ans.p :
 		    "error", ans.len && ans.p[ans.len - 1] == '\n' ? "" :
 		    "\n");

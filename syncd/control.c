@@ -1,8 +1,8 @@
 /*
  * control.c: syncd's control socket: accepts a request, checks it and
  * answers it or hands it on: status, resync, carpd's subscription (demote
- * and handover events); commit to commit.c, diff to diff.c, the status in
- * Prometheus format to metrics.c.
+ * and handover events); commit to commit.c, diff to diff.c, dump to
+ * cachedump.c, the status in Prometheus format to metrics.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +24,7 @@ struct control {
 	struct ctl_server *srv;
 	struct commit	  *commit;
 	struct diff	  *diff;
+	struct cachedump  *dump;
 };
 
 static int
@@ -261,6 +262,8 @@ on_request(struct ctl_conn *conn, int argc, char **argv, void *arg)
 		    sd->npeers);
 	} else if (strcmp(argv[0], "diff") == 0) {
 		diff_request(c->diff, conn, json);
+	} else if (strcmp(argv[0], "dump") == 0) {
+		cachedump_request(c->dump, conn, argc, argv);
 	} else
 		ctl_replyf(conn, 0, "unknown command \"%s\"", argv[0]);
 }
@@ -273,6 +276,7 @@ on_close(struct ctl_conn *conn, void *arg)
 
 	commit_conn_closed(c->commit, conn);
 	diff_conn_closed(c->diff, conn);
+	cachedump_conn_closed(c->dump, conn);
 }
 
 struct control *
@@ -284,7 +288,8 @@ control_open(struct syncd *sd)
 		return NULL;
 	c->sd = sd;
 	if ((c->commit = commit_new(sd)) == NULL ||
-	    (c->diff = diff_new(sd)) == NULL)
+	    (c->diff = diff_new(sd)) == NULL ||
+	    (c->dump = cachedump_new(sd)) == NULL)
 		goto fail;
 	if ((c->srv = ctl_server_open(sd->loop, sd->control_path, 0600,
 	    on_request, c)) == NULL)
@@ -325,5 +330,6 @@ control_close(struct control *c)
 		ctl_server_close(c->srv);
 	commit_free(c->commit);
 	diff_free(c->diff);
+	cachedump_free(c->dump);
 	free(c);
 }

@@ -1,7 +1,8 @@
 /*
  * control.h: syncd's control socket (control.c: status, resync, carpd's
- * subscription to demote and handover events) and the two requests that
- * run over many loop turns: commit (commit.c) and diff (diff.c).
+ * subscription to demote and handover events) and the requests that run
+ * over many loop turns: commit (commit.c), diff (diff.c) and the caches'
+ * dump (cachedump.c).
  */
 #ifndef SYNCD_CONTROL_H
 #define SYNCD_CONTROL_H
@@ -43,5 +44,16 @@ void		 diff_conn_closed(struct diff *, const struct ctl_conn *);
 void		 diff_peer_state(struct diff *, struct peer *,
 		    const struct ct_state *);
 void		 diff_peer_done(struct diff *, struct peer *, uint32_t id);
+
+/* cachedump.c: "dump internal|external [peer ADDR] [json]", streamed
+ * (at most 4 at once). */
+struct cachedump *cachedump_new(struct syncd *);
+void		 cachedump_free(struct cachedump *);
+void		 cachedump_request(struct cachedump *, struct ctl_conn *,
+		    int argc, char **argv);
+void		 cachedump_conn_closed(struct cachedump *,
+		    const struct ctl_conn *);
+/* The client: "syncd dump ..." (argv[0] is "dump"); the exit status. */
+int		 cachedump_client(int argc, char **argv);
 
 #endif

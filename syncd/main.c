@@ -66,6 +66,8 @@ usage(void)
 	    "       syncd status [--json | --prometheus] [--control socket]\n"
 	    "       syncd commit | resync [--control socket]\n"
 	    "       syncd diff [--json] [--control socket]\n"
+	    "       syncd dump internal|external [--peer addr] [--json]"
+	    " [--control socket]\n"
 	    "       syncd genkey\n");
 	exit(2);
 }
@@ -568,6 +570,8 @@ main(int argc, char *argv[])
 	struct opts o;
 	char errbuf[CONF_ERRLEN];
 
+	if (argc > 1 && strcmp(argv[1], "dump") == 0)
+		return cachedump_client(argc - 1, argv + 1);
 	if (argc > 1 && is_client_command(argv[1]))
 		return client(argc - 1, argv + 1);
 	if (argc == 2 && strcmp(argv[1], "genkey") == 0)

@@ -10,6 +10,7 @@
  *   control.c	the control socket: status, subscriptions, requests
  *   commit.c	the commit (peers' states into the kernel, adopted)
  *   diff.c	the diff (what peers hold for us against the kernel)
+ *   cachedump.c, ctfmt.c	the caches' dump, states as conntrack -L text
  *   ct.c, ct_msg.c, cache.c	conntrack netlink and the caches
  */
 #ifndef SYNCD_SYNCD_H

@@ -1,6 +1,7 @@
 /*
  * test_common_ctl.c: the control socket: round trips with both clients,
- * pipelining and deferred answers, rejection of bad frames, socket mode.
+ * pipelining and deferred answers, rejection of bad frames, socket mode,
+ * streamed answers paced by the reader.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -27,8 +29,16 @@
 
 #define MS	1000000ull
 
+#define STREAM_PART	(16u << 10)	/* one DATA frame */
+#define STREAM_PARTS	64		/* a 1 MiB answer */
+#define STREAM_HIWAT	(64u << 10)
+#define STREAM_LOWAT	(16u << 10)
+
 struct srv {
 	struct ev_loop		*loop;
+	int			 parts;		/* streamed so far */
+	size_t			 max_queued;
+	int			 paused;
 	struct ctl_server	*ctl;
 	struct ev_timer		*deferred;
 	struct ctl_conn		*waiting;
@@ -45,6 +55,29 @@ defer_cb(struct ev_timer *t, void *arg)
 	if (s->waiting != NULL)
 		ctl_reply(s->waiting, 1, "deferred", 8);
 	s->waiting = NULL;
+}
+
+/* Stream DATA frames until the queue is full, then wait for the reader;
+ * the OK frame ends the answer. */
+static void
+stream_more(struct ctl_conn *c, void *arg)
+{
+	static char part[STREAM_PART];
+	struct srv *s = arg;
+
+	memset(part, 'd', sizeof(part));
+	while (s->parts < STREAM_PARTS) {
+		if (ctl_conn_queued(c) >= STREAM_HIWAT &&
+		    ctl_conn_on_drain(c, STREAM_LOWAT, stream_more, s) == 0) {
+			s->paused++;
+			return;
+		}
+		assert_int_equal(ctl_send(c, CTL_DATA, part, sizeof(part)), 0);
+		s->parts++;
+		if (ctl_conn_queued(c) > s->max_queued)
+			s->max_queued = ctl_conn_queued(c);
+	}
+	ctl_reply(c, 1, "end", 3);
 }
 
 static void
@@ -64,6 +97,9 @@ req_cb(struct ctl_conn *c, int argc, char **argv, void *arg)
 	} else if (strcmp(argv[0], "defer") == 0) {
 		s->waiting = c;
 		ev_timer_arm(s->deferred, 5 * MS);
+	} else if (strcmp(argv[0], "stream") == 0) {
+		s->parts = 0;
+		stream_more(c, s);
 	} else if (strcmp(argv[0], "hold") == 0) {
 		s->waiting = c;		/* never answered */
 	} else if (strcmp(argv[0], "sub") == 0) {
@@ -262,6 +298,79 @@ test_blocking_client(void **state)
 	free(text);
 	unlink(outf);
 	unlink(errf);
+}
+
+/* A slow reader: sleeps now and then between parts. */
+static int
+slow_data(const char *body, size_t len, void *arg)
+{
+	static const struct timespec nap = { 0, 20 * 1000 * 1000 };
+	size_t *got = arg;
+
+	if (len != STREAM_PART || body[0] != 'd' || body[len - 1] != 'd')
+		return -1;
+	if ((*got += len) % (8 * STREAM_PART) == 0)
+		nanosleep(&nap, NULL);
+	return 0;
+}
+
+/* A streamed answer: the server pauses while the client has not read
+ * (its queue stays bounded) and goes on when it has; the client gets
+ * every part, then the end; a client that expects no stream refuses it;
+ * a connection that goes away mid-stream cancels the wait. */
+static void
+test_stream(void **state)
+{
+	struct srv *s = *state;
+	pid_t pid;
+	int st = -1, i, fd;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		struct sbuf out;
+		size_t got = 0;
+		int rc = 0;
+
+		sbuf_init(&out);
+		fd = ctl_connect(s->path);
+		if (ctl_request_stream(fd, "stream", 2000, slow_data, &got,
+		    &out) != CTL_OK || strcmp(out.p, "end") != 0)
+			rc |= 1;
+		if (got != STREAM_PARTS * STREAM_PART)
+			rc |= 2;
+		if (ctl_request(fd, "stream", 2000, &out) != -1 ||
+		    errno != EPROTO)
+			rc |= 4;
+		close(fd);
+		sbuf_free(&out);
+		_exit(rc);
+	}
+	assert_true(pid > 0);
+	for (i = 0; i < 2000; i++) {
+		ev_loop_once(s->loop, 5);
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+	}
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_true(s->paused > 0);
+	assert_true(s->max_queued <= STREAM_HIWAT + STREAM_PART);
+	/* Gone in the middle: dropped, the drain callback never runs. */
+	for (i = 0; i < 20 && s->closed < 1; i++)
+		ev_loop_once(s->loop, 5);
+	s->closed = 0;
+	fd = raw_connect(s);
+	ev_loop_once(s->loop, 10);
+	raw_send(fd, CTL_REQ, "stream", 6);
+	for (i = 0; i < 10; i++)
+		ev_loop_once(s->loop, 5);
+	assert_true(s->parts < STREAM_PARTS);
+	i = s->parts;
+	close(fd);
+	for (int j = 0; j < 20 && s->closed == 0; j++)
+		ev_loop_once(s->loop, 5);
+	assert_int_equal(s->closed, 1);
+	assert_int_equal(s->parts, i);
 }
 
 static void
@@ -587,6 +696,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocking_client, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reject, setup, teardown),
