@@ -225,6 +225,12 @@ int		 syncc_start(void);
 void		 syncc_send(enum syncc_req, const char *req);
 int		 syncc_commit_outstanding(void);
 
+/* event.c: event log lines (key=value, carpd(8) LOGGING) */
+const char	*carpd_cause(const char *reason);
+void		 carpd_log_transition(const struct vh *, enum carp_state from,
+		    const char *reason);
+void		 carpd_log_demote(unsigned int from, unsigned int to);
+
 /* node.c: the running node, and the hooks the modules call */
 int		 node_open_ifaces(void);
 void		 node_start(void);

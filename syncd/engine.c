@@ -428,7 +428,8 @@ update_first_bulk(struct syncd *sd)
 		if (p->bulk_req == BULK_REQ_DONE &&
 		    sd->first_bulk == FIRST_BULK_PENDING) {
 			sd->first_bulk = FIRST_BULK_DONE;
-			log_info("first bulk sync done (from %s)", p->name);
+			event_bulk(p, "rx", "first-done", -1, -1,
+			    "first bulk sync done (from %s)", p->name);
 		}
 		if (p->bulk_req == BULK_REQ_FAILED)
 			failed++;
@@ -437,7 +438,8 @@ update_first_bulk(struct syncd *sd)
 	    (sd->npeers == 0 || failed == sd->npeers)) {
 		sd->first_bulk = FIRST_BULK_FAILED;
 		if (sd->npeers > 0)
-			log_warnx("first bulk sync failed: no peer answered");
+			event_bulk(NULL, "rx", "first-failed", -1, -1,
+			    "first bulk sync failed: no peer answered");
 	}
 	if (sd->first_bulk != FIRST_BULK_PENDING)
 		first_bulk_settled(sd);
