@@ -15,7 +15,8 @@ VERSION	:= 0.9.0
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	:= libpcap libmnl libnetfilter_conntrack libsodium nettle
+PKGS	:= libpcap libmnl libnetfilter_conntrack libsodium nettle \
+	   libcap-ng libsystemd
 OPT	?= -O2 -g
 CFLAGS	?= $(OPT)
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

@@ -67,6 +67,7 @@ vh_free(struct vh *v)
 	if (v == NULL)
 		return;
 	explicit_bzero(v->key, sizeof(v->key));
+	free(v->passfile);
 	free(v->upscript);
 	free(v->downscript);
 	free(v->xparam);
@@ -214,11 +215,20 @@ static int
 kw_pass(struct vh *v, const char *k, const char *arg, char *err,
     size_t errlen)
 {
+	/* --check prints the placeholder; only --check reads it back. */
+	if (strcmp(arg, CARPD_PASS_PLACEHOLDER) == 0 && !carpd->checking) {
+		snprintf(err, errlen, "pass %s is --check's placeholder, not "
+		    "a passphrase", arg);
+		return -1;
+	}
 	if (carp_key_from_pass(arg, v->key) == -1) {
 		snprintf(err, errlen, "passphrase longer than %d bytes",
 		    CARP_PASS_MAX);
 		return -1;
 	}
+	v->pass_set = 1;
+	free(v->passfile);
+	v->passfile = NULL;
 	return 0;
 }
 
@@ -226,7 +236,14 @@ static int
 kw_passfile(struct vh *v, const char *k, const char *arg, char *err,
     size_t errlen)
 {
-	return read_passfile(arg, v->key, err, errlen);
+	if (read_passfile(arg, v->key, err, errlen) == -1)
+		return -1;
+	v->pass_set = 0;
+	if (set_str(&v->passfile, arg) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 /* advbase, advskew (0..254) and deadratio (1..255). */
@@ -461,6 +478,10 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 			return -1;
 		}
 		carpd->sync_timeout_ms = (unsigned int)n;
+	} else if (strcmp(cl->argv[0], "user") == 0) {
+		if (carpd->user == NULL &&
+		    (carpd->user = strdup(cl->argv[1])) == NULL)
+			return -1;
 	} else if (strcmp(cl->argv[0], "demote-skew") == 0) {
 		if ((b = conf_bool(cl->argv[1])) == -1) {
 			snprintf(err, errlen, "demote-skew: yes or no");

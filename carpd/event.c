@@ -9,6 +9,7 @@
 #include "carpd.h"
 #include "kv.h"
 #include "log.h"
+#include "notify.h"
 
 /* clang-format off */
 static const struct {
@@ -66,6 +67,7 @@ carpd_log_transition(const struct vh *v, enum carp_state from,
 	kv_str(&k, "reason", reason != NULL ? reason : "");
 	kv_str(&k, "msg", msg);
 	log_info("%s", kv_line(&k));
+	notify_kick();
 }
 
 void
@@ -75,6 +77,7 @@ carpd_log_demote(unsigned int from, unsigned int to)
 	struct kv k;
 
 	snprintf(msg, sizeof(msg), "demotion %u -> %u", from, to);
+	carpd->demote = to;	/* for the status line */
 	kv_init(&k, "demote");
 	kv_uint(&k, "from", from);
 	kv_uint(&k, "to", to);
@@ -82,4 +85,26 @@ carpd_log_demote(unsigned int from, unsigned int to)
 		kv_uint(&k, carpd_dem_names[i], carpd->dem[i]);
 	kv_str(&k, "msg", msg);
 	log_info("%s", kv_line(&k));
+	notify_kick();
+}
+
+/* systemd's STATUS=: "vhid 1 MASTER, vhid 2 BACKUP, demote 0". */
+void
+carpd_status_line(char *buf, size_t len, void *arg)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < carpd->nvh && off < len; i++) {
+		const struct vh *v = carpd->vh[i];
+		int n;
+
+		n = snprintf(buf + off, len - off, "vhid %u %s, ",
+		    v->fsm.cfg.vhid, carp_state_names[v->fsm.state]);
+		if (n < 0)
+			return;
+		off += (size_t)n;
+	}
+	if (off < len)
+		snprintf(buf + off, len - off, "demote %u", carpd->demote);
 }

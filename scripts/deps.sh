@@ -13,7 +13,8 @@ command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v make >/dev/null 2>&1 || need="$need make"
 for m in libpcap:libpcap-dev libmnl:libmnl-dev \
     libnetfilter_conntrack:libnetfilter-conntrack-dev \
-    libsodium:libsodium-dev nettle:nettle-dev cmocka:libcmocka-dev; do
+    libsodium:libsodium-dev nettle:nettle-dev cmocka:libcmocka-dev \
+    libcap-ng:libcap-ng-dev libsystemd:libsystemd-dev; do
 	have_pc "${m%%:*}" || need="$need ${m#*:}"
 done
 # Tools the tests and the demo drive: namespaces, nftables, conntrack, a real

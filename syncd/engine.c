@@ -13,6 +13,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "notify.h"
 #include "syncd.h"
 
 #define EXPIRE_SLOTS	65536	/* slots scanned per tick and cache */
@@ -401,6 +402,7 @@ table_read(void *arg, int error)
 	else
 		log_info("initial table dump: %zu own states",
 		    cache_count(sd->internal));
+	notify_ready();	/* systemd: sockets bound, the table read */
 }
 
 /*
@@ -411,8 +413,10 @@ table_read(void *arg, int error)
 static void
 first_bulk_settled(struct syncd *sd)
 {
-	if (sd->ct != NULL && ct_dump_start(sd->ct, table_read, sd) == -1)
+	if (sd->ct != NULL && ct_dump_start(sd->ct, table_read, sd) == -1) {
 		log_warn("initial table dump");
+		notify_ready();
+	}
 }
 
 static void

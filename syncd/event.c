@@ -9,6 +9,7 @@
 
 #include "kv.h"
 #include "log.h"
+#include "cache.h"
 #include "syncd.h"
 
 static void
@@ -76,4 +77,22 @@ event_commit(long states, double ms, size_t imported,
 	va_start(ap, fmt);
 	finish(&k, refused > 0, fmt, ap);
 	va_end(ap);
+}
+
+/* systemd's STATUS=: "2 peers in sync, 1234 internal, 5678 external
+ * states" (and the first bulk while it is pending). */
+void
+event_status_line(char *buf, size_t len, void *arg)
+{
+	const struct syncd *sd = arg;
+	char why[128];
+	int n = 0;
+
+	for (int i = 0; i < sd->npeers; i++)
+		if (peer_in_sync(sd->peers[i], why, sizeof(why)))
+			n++;
+	snprintf(buf, len, "%d of %d peers in sync, %zu internal, %zu "
+	    "external states%s", n, sd->npeers, cache_count(sd->internal),
+	    engine_external(sd), sd->first_bulk == FIRST_BULK_PENDING ?
+	    ", first bulk pending" : "");
 }

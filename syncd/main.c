@@ -26,7 +26,10 @@
 #include "control.h"
 #include "ct.h"
 #include "ctl.h"
+#include "confout.h"
 #include "log.h"
+#include "notify.h"
+#include "privdrop.h"
 #include "syncd.h"
 #include "util.h"
 
@@ -47,8 +50,10 @@ struct opts {
 	unsigned long	 port;
 	char		 keyfile[256];
 	char		 control[108];
+	char		 user[64];
 	unsigned long	 mtu;
 	int		 nostage;
+	int		 check;
 	int		 daemonize;
 	int		 verbose;
 };
@@ -60,6 +65,7 @@ usage(void)
 	    "usage: syncd [-B] [-c file] [--peer addr]... [--listen addr]\n"
 	    "             [--interface iface] [--port n] [--key file]\n"
 	    "             [--control socket] [--mtu n] [--no-stage] [-v]\n"
+	    "             [--user user] [--check]\n"
 	    "       syncd status [--json] [--control socket]\n"
 	    "       syncd commit | resync [--control socket]\n"
 	    "       syncd diff [--json] [--control socket]\n"
@@ -129,6 +135,9 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 		if (o->keyfile[0] == '\0')
 			snprintf(o->keyfile, sizeof(o->keyfile), "%s",
 			    l->argv[1]);
+	} else if (strcmp(k, "user") == 0) {
+		if (o->user[0] == '\0')
+			snprintf(o->user, sizeof(o->user), "%s", l->argv[1]);
 	} else if (strcmp(k, "control") == 0) {
 		if (o->control[0] == '\0')
 			snprintf(o->control, sizeof(o->control), "%s",
@@ -283,6 +292,7 @@ on_signal(int signo, void *arg)
 	struct syncd *sd = arg;
 
 	log_info("signal %d: shutting down", signo);
+	notify_stopping();
 	ev_loop_break(sd->loop);
 }
 
@@ -322,6 +332,8 @@ static const struct option lopts[] = {
 	{ "no-stage",	no_argument,	   NULL, 'S' },
 	{ "daemonize",	no_argument,	   NULL, 'B' },
 	{ "verbose",	no_argument,	   NULL, 'v' },
+	{ "user",	required_argument, NULL, 'u' },
+	{ "check",	no_argument,	   NULL, 'C' },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -376,6 +388,14 @@ parse_options(int argc, char *argv[], struct opts *o)
 			break;
 		case 'v':
 			o->verbose++;
+			break;
+		case 'u':
+			if (strlen(optarg) >= sizeof(o->user))
+				errx(2, "--user: name too long");
+			snprintf(o->user, sizeof(o->user), "%s", optarg);
+			break;
+		case 'C':
+			o->check = 1;
 			break;
 		case 'V':
 			printf("syncd %s\n", VERSION);
@@ -447,6 +467,7 @@ configure(struct syncd *sd, struct opts *o)
 static void
 daemon_close(struct syncd *sd)
 {
+	notify_stop();
 	control_close(sd->control);
 	stage_close(sd);
 	if (sd->ct != NULL)
@@ -508,6 +529,86 @@ daemon_open(struct syncd *sd, int stage)
 	exit(1);
 }
 
+/*
+ * --check: the key file is read (its path printed, never the key); one it
+ * cannot read for want of privilege is only noted, since --check needs
+ * none. Exits 2 on a bad one.
+ */
+static void
+check_key(const char *path)
+{
+	uint8_t key[SYNC_KEYLEN];
+	char *buf;
+	size_t len;
+
+	if (util_read_file(path, 4096, &buf, &len) == -1) {
+		if (errno == EACCES && geteuid() != 0) {
+			warn("%s: not checked", path);
+			return;
+		}
+		err(2, "%s", path);
+	}
+	if (sync_key_parse(buf, key) == -1) {
+		sodium_memzero(buf, len);
+		errx(2, "%s:1: not a key (64 hex digits; see syncd genkey)",
+		    path);
+	}
+	sodium_memzero(buf, len);
+	sodium_memzero(key, sizeof(key));
+	free(buf);
+}
+
+/* The effective settings as syncd.conf(5), which reads back the same. */
+static void
+check_print(const struct opts *o)
+{
+	printf("# syncd %s --check: the effective configuration\n", VERSION);
+	for (int i = 0; i < o->npeers; i++)
+		confout_kw(stdout, 0, "peer", o->peers[i]);
+	if (o->iface[0] != '\0')
+		confout_kw(stdout, 0, "interface", o->iface);
+	if (o->listen[0] != '\0')
+		confout_kw(stdout, 0, "listen", o->listen);
+	else
+		printf("# listen: %s\n", o->iface[0] != '\0' ?
+		    "the interface's address, at start" : "any address");
+	confout_uint(stdout, 0, "port", o->port ? o->port : SYNC_PORT);
+	if (o->mtu != 0)
+		confout_uint(stdout, 0, "mtu", o->mtu);
+	else
+		printf("# mtu: %s\n", o->iface[0] != '\0' ?
+		    "the interface's, at start" : "1500");
+	confout_bool(stdout, 0, "stage", !o->nostage);
+	if (o->keyfile[0] != '\0')
+		confout_kw(stdout, 0, "key", o->keyfile);
+	else
+		printf("# key: none, sync traffic in the clear\n");
+	confout_kw(stdout, 0, "control", o->control[0] != '\0' ?
+	    o->control : SYNCD_CONTROL);
+	if (o->user[0] != '\0')
+		confout_kw(stdout, 0, "user", o->user);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "stdout");
+}
+
+/* --user: after daemon_open, the control socket handed to the user. */
+static void
+user_drop(struct syncd *sd, const struct privdrop_user *u)
+{
+	char why[256];
+
+	if (privdrop_chown(u, sd->control_path) == -1)
+		log_warn("control socket %s: chown to %s", sd->control_path,
+		    u->name);
+	if (privdrop_to(u, 0, why, sizeof(why)) == -1) {
+		log_warnx("--user: %s", why);
+		daemon_close(sd);
+		exit(1);
+	}
+	log_info("running as %s (uid %u), keeping CAP_NET_ADMIN and "
+	    "CAP_NET_RAW", u->name, (unsigned)u->uid);
+}
+
 static int
 is_client_command(const char *w)
 {
@@ -519,6 +620,7 @@ int
 main(int argc, char *argv[])
 {
 	static struct syncd sd;
+	struct privdrop_user user;
 	struct opts o;
 	char errbuf[CONF_ERRLEN];
 
@@ -534,6 +636,15 @@ main(int argc, char *argv[])
 	log_init("syncd", 0, o.verbose);
 	if (o.npeers == 0)
 		errx(2, "no peer given (--peer or \"peer\" in the config)");
+	if (o.user[0] != '\0' && privdrop_lookup(o.user, &user, errbuf,
+	    sizeof(errbuf)) == -1)
+		errx(2, "--user: %s", errbuf);
+	if (o.check) {
+		if (o.keyfile[0] != '\0')
+			check_key(o.keyfile);
+		check_print(&o);
+		return 0;
+	}
 	if (util_sodium_init() == -1)
 		exit(1);
 	configure(&sd, &o);
@@ -544,6 +655,10 @@ main(int argc, char *argv[])
 	}
 
 	daemon_open(&sd, !o.nostage);
+	if (o.user[0] != '\0')
+		user_drop(&sd, &user);
+	if (notify_start(sd.loop, event_status_line, &sd) == -1)
+		fatal("systemd notification");
 	log_info("listening on port %u, %d peer(s), mtu %d%s", sd.port,
 	    sd.npeers, sd.mtu, sd.have_key ? ", sealed" : "");
 	if (ev_loop_run(sd.loop) == -1)

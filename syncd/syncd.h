@@ -231,6 +231,7 @@ void		 event_peer(const struct peer *, const char *from,
 void		 event_bulk(const struct peer *, const char *dir,
 		    const char *state, long long states, long long ms,
 		    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void		 event_status_line(char *buf, size_t len, void *sd);
 void		 event_commit(long states, double ms, size_t imported,
 		    unsigned long long refused, const char *fmt, ...)
 		    __attribute__((format(printf, 5, 6)));
