@@ -467,6 +467,7 @@ main(int argc, char **argv)
 	    (cli_vh = vh_new()) == NULL)
 		err(1, NULL);
 	carpd->sync_timeout_ms = CARPD_SYNC_TIMEOUT;
+	privdrop_cloexec_all();
 	/* Before the options: --check reads the passphrase placeholder. */
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--check") == 0)

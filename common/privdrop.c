@@ -7,9 +7,11 @@
 #include <sys/prctl.h>
 
 #include <linux/capability.h>
+#include <linux/close_range.h>
 
 #include <cap-ng.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,6 +82,16 @@ privdrop_to(const struct privdrop_user *u, int ambient, char *err,
 			return -1;
 		}
 	return 0;
+}
+
+void
+privdrop_cloexec_all(void)
+{
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	/* Before Linux 5.11: one by one, as far as the limit goes. */
+	for (int fd = 3; fd < 4096; fd++)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 int

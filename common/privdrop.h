@@ -26,6 +26,9 @@ int	privdrop_lookup(const char *name, struct privdrop_user *,
  */
 int	privdrop_to(const struct privdrop_user *, int ambient, char *err,
 	    size_t errlen);
+/* Every descriptor from 3 up close-on-exec, also those inherited from
+ * whoever started the daemon: the scripts it runs get 0, 1 and 2 only. */
+void	privdrop_cloexec_all(void);
 /* chown path to the user (a socket file created before the drop). */
 int	privdrop_chown(const struct privdrop_user *, const char *path);
 

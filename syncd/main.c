@@ -629,6 +629,7 @@ main(int argc, char *argv[])
 	if (argc == 2 && strcmp(argv[1], "genkey") == 0)
 		return genkey();
 
+	privdrop_cloexec_all();
 	parse_options(argc, argv, &o);
 	if (o.config != NULL && conf_parse_file(o.config, conf_cb, &o,
 	    errbuf, sizeof(errbuf)) == -1)
