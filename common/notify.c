@@ -124,8 +124,8 @@ notify_ready(void)
 	nt.ready = 1;
 	if (!nt.enabled)
 		return;
-	/* The status first, so that READY=1 is never without one. */
-	status_flush(ev_now_ns(), 1);
+	/* The status first when the rate allows it, else at the next tick. */
+	status_flush(ev_now_ns(), 0);
 	send_line("READY=1");
 }
 
