@@ -20,6 +20,7 @@
 #define CARPD_MAXTRACK		8
 #define CARPD_MAXVH		64
 #define CARPD_MAXIF		32
+#define CARPD_MAXCHECK		32
 #define CARPD_CONTROL		"/run/carpd.sock"
 #define CARPD_SYNC_TIMEOUT	2000	/* ms */
 #define CARPD_SYNC_TIMEOUT_MAX	600000	/* ms */
@@ -27,6 +28,7 @@
 #define CARPD_SCRIPT_TIMEOUT	10	/* s, then the script is killed */
 #define CARPD_SCRIPT_EXIT_WAIT_MS 3000	/* for the down scripts at exit */
 #define CARPD_SYNC_RETRY_NS	1000000000ULL	/* reconnect to syncd */
+#define CARPD_PREEMPT_DELAY_MAX	3600	/* s */
 
 struct ev_loop;
 struct ev_timer;
@@ -34,6 +36,7 @@ struct nl_sock;
 struct ctl_server;
 struct ctl_client;
 struct ctl_conn;
+struct carpd_check;
 
 /* Node demotion reasons: the advertised count is their sum. */
 enum carpd_dem {
@@ -41,6 +44,7 @@ enum carpd_dem {
 	DEM_SYNC,		/* syncd: not connected, down, bulk pending */
 	DEM_SENDERR,		/* advertisements failing to go out */
 	DEM_ADMIN,		/* carpd demote */
+	DEM_CHECK,		/* failed checks: their weights */
 	DEM_MAX
 };
 
@@ -109,6 +113,8 @@ struct vh {
 	char			 vmac_name[IF_NAMESIZE];
 	int			 neutral;	/* no down script first */
 	int			 ignoreifstate;	/* ucarp -S */
+	int			 preempt_delay;	/* s, -1: the global one */
+	int			 notified;	/* a script told its state */
 	int			 nomcast;	/* ucarp -M: broadcast */
 	struct in_addr		 mcast4;	/* ucarp -m or default */
 	int			 send_failing;
@@ -142,6 +148,7 @@ struct carpd {
 	struct iface		 ifs[CARPD_MAXIF];
 	int			 nifs;
 
+	unsigned int		 preempt_delay;	/* s, for every vhid */
 	unsigned int		 dem[DEM_MAX];
 	char			 dem_sync_reason[128];
 	unsigned int		 demote;	/* the sum */
@@ -160,6 +167,9 @@ struct carpd {
 	uint64_t		 sync_commits;
 	uint64_t		 sync_commit_fail;
 	char			 sync_last_commit[160];
+
+	struct carpd_check	*checks[CARPD_MAXCHECK];
+	int			 nchecks;
 
 	struct carpd_script	 scripts[CARPD_MAXSCRIPTS];
 	struct ev_timer		*script_timer;	/* checks the deadlines */
@@ -249,5 +259,6 @@ void		 carpd_step(struct vh *, enum fsm_ev, const void *);
 void		 carpd_rx_adv(struct vh *, const struct carp_hdr *, int af);
 void		 carpd_set_demote(enum carpd_dem, unsigned int);
 void		 carpd_send_result(int ok);
+void		 node_hold(const char *why);
 
 #endif

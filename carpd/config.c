@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "carpd.h"
+#include "check.h"
 #include "conf.h"
 #include "util.h"
 
@@ -18,7 +19,36 @@ struct parse {
 	struct vh			*cur;
 	const struct carpd_opts		*opts;
 	int				 open_line;
+	struct carpd_check		*chk;	/* open check block */
+	int				 chk_line;
 };
+
+/* "check NAME {" and the lines of its block. */
+static int
+conf_check(struct parse *p, const struct conf_line *cl, char *err,
+    size_t errlen)
+{
+	char **argv = (char **)cl->argv;
+	int argc = cl->argc, r;
+
+	if (p->chk == NULL) {
+		if (argc < 3 || strcmp(argv[2], "{") != 0) {
+			snprintf(err, errlen, "expected: check NAME {");
+			return -1;
+		}
+		if ((p->chk = check_new(argv[1], err, errlen)) == NULL)
+			return -1;
+		p->chk_line = cl->lineno;
+		argc -= 3;
+		argv += 3;
+	}
+	if ((r = check_conf_words(p->chk, argc, argv, err, errlen)) == 1) {
+		if (check_finish(p->chk, err, errlen) == -1)
+			return -1;
+		p->chk = NULL;
+	}
+	return r == -1 ? -1 : 0;
+}
 
 struct iface *
 carpd_iface(const char *name)
@@ -57,6 +87,7 @@ vh_new(void)
 		return NULL;
 	v->fsm.cfg.advbase = 1;
 	v->vmac = -1;
+	v->preempt_delay = -1;
 	inet_pton(AF_INET, CARP_GROUP4, &v->mcast4);
 	return v;
 }
@@ -354,6 +385,21 @@ kw_bool(struct vh *v, const char *k, const char *arg, char *err,
 	return 0;
 }
 
+static int
+kw_delay(struct vh *v, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	unsigned long n;
+
+	if (conf_uint(arg, 0, CARPD_PREEMPT_DELAY_MAX, &n) == -1) {
+		snprintf(err, errlen, "bad %s %s (0..%d s)", k, arg,
+		    CARPD_PREEMPT_DELAY_MAX);
+		return -1;
+	}
+	v->preempt_delay = (int)n;
+	return 0;
+}
+
 static const struct {
 	const char	*name;
 	int		(*set)(struct vh *, const char *, const char *, char *,
@@ -376,6 +422,7 @@ static const struct {
 	{ "vmac",		kw_bool },
 	{ "nomcast",		kw_bool },
 	{ "ignoreifstate",	kw_bool },
+	{ "preempt-delay",	kw_delay },
 };
 
 int
@@ -405,6 +452,9 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 	unsigned long n;
 	int r, b;
 
+	if (p->chk != NULL || (p->cur == NULL &&
+	    strcmp(cl->argv[0], "check") == 0))
+		return conf_check(p, cl, err, errlen);
 	if (p->cur != NULL) {
 		if (cl->argc == 1 && strcmp(cl->argv[0], "}") == 0) {
 			if (p->opts->preempt && !p->cur->fsm.cfg.preempt)
@@ -482,6 +532,14 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 		if (carpd->user == NULL &&
 		    (carpd->user = strdup(cl->argv[1])) == NULL)
 			return -1;
+	} else if (strcmp(cl->argv[0], "preempt-delay") == 0) {
+		if (conf_uint(cl->argv[1], 0, CARPD_PREEMPT_DELAY_MAX,
+		    &n) == -1) {
+			snprintf(err, errlen, "bad preempt-delay %s (0..%d s)",
+			    cl->argv[1], CARPD_PREEMPT_DELAY_MAX);
+			return -1;
+		}
+		carpd->preempt_delay = (unsigned int)n;
 	} else if (strcmp(cl->argv[0], "demote-skew") == 0) {
 		if ((b = conf_bool(cl->argv[1])) == -1) {
 			snprintf(err, errlen, "demote-skew: yes or no");
@@ -505,6 +563,13 @@ conf_end(struct parse *p, const char *name, char *err, size_t errlen)
 		p->cur = NULL;
 		return -1;
 	}
+	if (p->chk != NULL) {
+		snprintf(err, errlen, "%s:%d: check block not closed", name,
+		    p->chk_line);
+		check_free(p->chk);
+		p->chk = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -512,10 +577,11 @@ int
 carpd_conf_load(const char *path, const struct carpd_opts *o, char *err,
     size_t errlen)
 {
-	struct parse p = { NULL, o, 0 };
+	struct parse p = { NULL, o, 0, NULL, 0 };
 
 	if (conf_parse_file(path, conf_line, &p, err, errlen) == -1) {
 		vh_free(p.cur);
+		check_free(p.chk);
 		return -1;
 	}
 	return conf_end(&p, path, err, errlen);
@@ -525,11 +591,12 @@ int
 carpd_conf_buf(const char *name, const char *buf, size_t len,
     const struct carpd_opts *o, char *err, size_t errlen)
 {
-	struct parse p = { NULL, o, 0 };
+	struct parse p = { NULL, o, 0, NULL, 0 };
 
 	if (conf_parse_buf(name, buf, len, conf_line, &p, err, errlen) ==
 	    -1) {
 		vh_free(p.cur);
+		check_free(p.chk);
 		return -1;
 	}
 	return conf_end(&p, name, err, errlen);

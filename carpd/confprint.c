@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "carpd.h"
+#include "check.h"
 #include "confout.h"
 
 static void
@@ -51,9 +52,57 @@ print_vh(FILE *f, const struct vh *v)
 		confout_kw(f, 1, "downscript", v->downscript);
 	if (v->xparam != NULL)
 		confout_kw(f, 1, "xparam", v->xparam);
+	if (v->preempt_delay >= 0)
+		confout_uint(f, 1, "preempt-delay",
+		    (unsigned long)v->preempt_delay);
 	if (v->neutral)
 		fprintf(f, "\t# neutral (-n): no down script at start\n");
 	fprintf(f, "}\n");
+}
+
+/* Seconds with up to three decimals, as the check blocks read them. */
+static void
+print_secs(FILE *f, const char *key, unsigned int ms)
+{
+	if (ms % 1000 == 0)
+		fprintf(f, "\t%s %u\n", key, ms / 1000);
+	else
+		fprintf(f, "\t%s %u.%03u\n", key, ms / 1000, ms % 1000);
+}
+
+static void
+print_check(FILE *f, const struct carpd_check *c)
+{
+	char buf[ADDR_STRLEN];
+
+	fputs("check ", f);
+	confout_word(f, c->name);
+	fputs(" {\n", f);
+	if (c->kind == CHECK_EXEC && c->argv != NULL) {
+		/* Several words: taken as the arguments, not split again. */
+		fputs("\texec", f);
+		for (char **a = c->argv; *a != NULL; a++) {
+			fputc(' ', f);
+			confout_word(f, *a);
+		}
+		fputc('\n', f);
+	} else if (c->kind == CHECK_IFACE)
+		confout_kw(f, 1, "interface", c->ifname);
+	else if (c->kind == CHECK_PING) {
+		fprintf(f, "\tping %s", addr_fmt(&c->dst, -1, buf,
+		    sizeof(buf)));
+		if (c->ifname[0] != '\0') {
+			fputs(" via ", f);
+			confout_word(f, c->ifname);
+		}
+		fputc('\n', f);
+	}
+	print_secs(f, "interval", c->interval_ms);
+	print_secs(f, "timeout", c->timeout_ms);
+	confout_uint(f, 1, "rise", c->rise);
+	confout_uint(f, 1, "fall", c->fall);
+	confout_uint(f, 1, "weight", c->weight);
+	fputs("}\n", f);
 }
 
 void
@@ -66,11 +115,14 @@ carpd_conf_print(FILE *f)
 		confout_kw(f, 0, "sync", carpd->sync_path);
 	confout_uint(f, 0, "sync-timeout", carpd->sync_timeout_ms);
 	confout_bool(f, 0, "demote-skew", carpd->demote_skew);
+	confout_uint(f, 0, "preempt-delay", carpd->preempt_delay);
 	if (carpd->user != NULL)
 		confout_kw(f, 0, "user", carpd->user);
 	for (int i = 0; i < carpd->nifs; i++)
 		if (carpd->ifs[i].track)
 			confout_kw(f, 0, "track", carpd->ifs[i].name);
+	for (int i = 0; i < carpd->nchecks; i++)
+		print_check(f, carpd->checks[i]);
 	for (int i = 0; i < carpd->nvh; i++)
 		print_vh(f, carpd->vh[i]);
 }

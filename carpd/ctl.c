@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "carpd.h"
+#include "check.h"
 #include "conf.h"
 #include "ctl.h"
 #include "ev.h"
@@ -19,6 +20,7 @@ const char *const carpd_dem_names[DEM_MAX] = {
 	[DEM_SYNC] = "sync",
 	[DEM_SENDERR] = "senderr",
 	[DEM_ADMIN] = "admin",
+	[DEM_CHECK] = "check",
 };
 
 /* ms from now to a monotonic deadline, -1 when idle. */
@@ -76,6 +78,9 @@ status_json(struct sbuf *s)
 		    (unsigned long long)(fsm_down_ns(&v->fsm) / 1000000),
 		    ms_to(v->fsm.ad_at, now), ms_to(v->fsm.down_at, now),
 		    v->fsm.pending ? "true" : "false");
+		sbuf_printf(s, "\"preempt_delay\":%llu,\"preempt_hold_s\":"
+		    "%.1f,", (unsigned long long)(v->fsm.cfg.hold_ns /
+		    1000000000ULL), (double)fsm_hold_left(&v->fsm, now) / 1e9);
 		sbuf_printf(s, "\"last_transition\":{\"time\":%.3f,"
 		    "\"from\":\"%s\",\"to\":\"%s\",\"reason\":",
 		    wall_of(v->fsm.last_at ? v->fsm.last_at :
@@ -130,6 +135,8 @@ status_json(struct sbuf *s)
 		sbuf_json_str(s, carpd->sync_last_commit);
 		sbuf_puts(s, "}");
 	}
+	sbuf_puts(s, ",");
+	check_status_json(s, now);
 	sbuf_printf(s, ",\"uptime\":%.3f}\n",
 	    (double)(now - carpd->started_ns) / 1e9);
 }
@@ -166,6 +173,12 @@ status_text(struct sbuf *s)
 			sbuf_printf(s, "\tmaster down in %lld ms%s\n",
 			    ms_to(v->fsm.down_at, now), v->fsm.pending ?
 			    " (takeover waiting for syncd)" : "");
+		if (fsm_hold_left(&v->fsm, now) != 0)
+			sbuf_printf(s, "\tpreemption held for %.1f s more "
+			    "(preempt-delay %llu)\n",
+			    (double)fsm_hold_left(&v->fsm, now) / 1e9,
+			    (unsigned long long)(v->fsm.cfg.hold_ns /
+			    1000000000ULL));
 		sbuf_printf(s, "\trx %" PRIu64 " tx %" PRIu64 " bad auth %"
 		    PRIu64 " split brain %" PRIu64 "\n", v->rx, v->tx,
 		    v->badauth, v->fsm.splitbrain);
@@ -181,6 +194,7 @@ status_text(struct sbuf *s)
 			any = 1;
 		}
 	sbuf_puts(s, any ? ")\n" : "\n");
+	check_status_text(s, now);
 	sbuf_printf(s, "received: %" PRIu64 " IPv4, %" PRIu64 " IPv6; "
 	    "rejected:", st->ipackets, st->ipackets6);
 	for (int i = CARP_E_BADLEN; i < CARP_E_MAX; i++)

@@ -69,6 +69,12 @@ fsm_down_ns(const struct fsm *f)
 }
 
 uint64_t
+fsm_hold_left(const struct fsm *f, uint64_t now)
+{
+	return f->hold_until > now ? f->hold_until - now : 0;
+}
+
+uint64_t
 fsm_next(const struct fsm *f)
 {
 	const uint64_t t[4] = { f->ad_at, f->down_at, f->announce_at,
@@ -132,6 +138,8 @@ become_master(struct fsm *f, const char *reason, uint64_t now,
     struct fsm_out *o)
 {
 	set_state(f, CARP_ST_MASTER, reason, now, o);
+	/* Mastership, however it came, ends the hold-down. */
+	f->hold_until = 0;
 	rearm(f, now);
 	/* "to deal with some L3 switches": a second round two ads later */
 	f->announce_at = now + 2 * fsm_adv_ns(f);
@@ -170,6 +178,24 @@ step_down(struct fsm *f, enum carp_state to, const char *reason,
 		if (to == CARP_ST_BACKUP)
 			o->actions |= FSM_A_RESYNC;
 	}
+}
+
+/*
+ * Preemption is held back while the hold-down runs: the first held
+ * advertisement of a hold is reported to the caller, the rest counted.
+ */
+static int
+held(struct fsm *f, uint64_t now, struct fsm_out *o)
+{
+	if (fsm_hold_left(f, now) == 0)
+		return 0;
+	f->held++;
+	if (!f->hold_logged) {
+		f->hold_logged = 1;
+		o->actions |= FSM_A_HELD;
+		o->reason = "preemption held back by preempt-delay";
+	}
+	return 1;
 }
 
 static void
@@ -225,7 +251,7 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
 			return;
 		}
 		if (f->cfg.preempt && our_interval < their_interval &&
-		    their_demote >= our_demote) {
+		    their_demote >= our_demote && !held(f, now, o)) {
 			takeover(f, "preempting a slower master", now, o);
 			return;
 		}
@@ -321,6 +347,13 @@ fsm_step(struct fsm *f, enum fsm_ev ev, const void *arg, uint64_t now,
 	case FSM_EV_TAKEOVER:
 		if (f->state == CARP_ST_BACKUP)
 			takeover(f, arg != NULL ? arg : "group", now, o);
+		break;
+	case FSM_EV_HOLD:
+		/* A master has nobody to preempt: nothing to hold. */
+		if (f->cfg.hold_ns != 0 && f->state != CARP_ST_MASTER) {
+			f->hold_until = now + f->cfg.hold_ns;
+			f->hold_logged = 0;
+		}
 		break;
 	case FSM_EV_COMMIT:
 		if (f->pending && f->state == CARP_ST_BACKUP)

@@ -25,6 +25,7 @@ enum fsm_ev {
 	FSM_EV_SHUTDOWN,	/* bow out and stop */
 	FSM_EV_HANDOVER,	/* give mastership away now (bow out), stay */
 	FSM_EV_TAKEOVER,	/* the node's other vhids moved (arg: reason) */
+	FSM_EV_HOLD,		/* (re)start the preemption hold-down */
 };
 
 /* Actions for the caller, in the order it should do them. */
@@ -42,6 +43,7 @@ enum fsm_ev {
 #define FSM_A_ABANDON		0x0800	/* takeover abandoned */
 #define FSM_A_GROUP		0x1000	/* node-level cause: move the rest */
 #define FSM_A_NOCOMMIT		0x2000	/* commit not answered in time */
+#define FSM_A_HELD		0x4000	/* preemption held back: log once */
 
 struct fsm_cfg {
 	uint8_t		vhid;
@@ -52,6 +54,7 @@ struct fsm_cfg {
 	uint8_t		deadratio;	/* master down: 0 means 3 */
 	int		sync;		/* takeover waits: commit */
 	uint64_t	sync_timeout_ns;
+	uint64_t	hold_ns;	/* preempt-delay, 0: none */
 };
 
 /* What a peer advertised. */
@@ -73,6 +76,15 @@ struct fsm {
 	uint64_t	 down_at;	/* BACKUP: master down */
 	uint64_t	 announce_at;	/* MASTER: second GARP/NA round */
 	uint64_t	 commit_at;	/* pending: give up waiting */
+
+	/*
+	 * Preemption hold-down (preempt-delay): until hold_until, a BACKUP
+	 * does not preempt a slower master. It still takes over when the
+	 * master times out, bows out or is more demoted.
+	 */
+	uint64_t	 hold_until;	/* 0: no hold */
+	int		 hold_logged;	/* FSM_A_HELD given for this hold */
+	uint64_t	 held;		/* preemptions held back */
 
 	/* Split brain: another master heard while we stay master. */
 	int		 contention;
@@ -106,5 +118,7 @@ uint8_t		 fsm_wire_advskew(const struct fsm *);
 uint8_t		 fsm_wire_demote(const struct fsm *);
 uint64_t	 fsm_adv_ns(const struct fsm *);
 uint64_t	 fsm_down_ns(const struct fsm *);
+/* Preemption hold-down left at now (ns), 0 when none. */
+uint64_t	 fsm_hold_left(const struct fsm *, uint64_t now);
 
 #endif

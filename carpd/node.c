@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "carpd.h"
+#include "check.h"
 #include "ev.h"
 #include "log.h"
 #include "nl.h"
@@ -45,12 +46,38 @@ links_down(void)
 	return n;
 }
 
+/*
+ * Restart the preemption hold-down of every vhid: the node has just come
+ * (back) into service and should settle before it takes mastership back
+ * from a working master.
+ */
+void
+node_hold(const char *why)
+{
+	int any = 0;
+
+	for (int i = 0; i < carpd->nvh; i++) {
+		struct vh *v = carpd->vh[i];
+
+		if (v->fsm.cfg.hold_ns == 0 || v->fsm.cfg.preempt == 0 ||
+		    v->fsm.state == CARP_ST_MASTER)
+			continue;
+		carpd_step(v, FSM_EV_HOLD, NULL);
+		any = 1;
+	}
+	if (any)
+		log_info("preemption held back (preempt-delay): %s", why);
+}
+
 void
 carpd_set_demote(enum carpd_dem r, unsigned int n)
 {
-	unsigned int sum;
+	unsigned int sum, old = carpd->dem[r];
 
 	carpd->dem[r] = n;
+	/* syncd's first bulk is done: settle before preempting. */
+	if (r == DEM_SYNC && old != 0 && n == 0)
+		node_hold("syncd in sync");
 	sum = demote_sum();
 	if (sum == carpd->demote)
 		return;
@@ -74,6 +101,7 @@ demote_init(void)
 		    "syncd not connected");
 	}
 	carpd->dem[DEM_LINK] = links_down();
+	carpd->dem[DEM_CHECK] = check_demotion();
 	carpd->demote = demote_sum();
 }
 
@@ -154,17 +182,39 @@ apply_log(struct vh *v, const struct fsm_out *o)
 	if (a & FSM_A_ABANDON)
 		log_info("vhid %u on %s: takeover abandoned: %s", vhid,
 		    v->ifname, o->reason);
+	if (a & FSM_A_HELD)
+		log_info("vhid %u on %s: a slower master is not preempted "
+		    "for %.1f s more (preempt-delay)", vhid, v->ifname,
+		    (double)fsm_hold_left(&v->fsm, ev_now_ns()) / 1e9);
 	if (a & FSM_A_NOCOMMIT)
 		log_warnx("vhid %u on %s: syncd did not answer the commit in "
 		    "%u ms: commit timed out, taking over anyway", vhid,
 		    v->ifname, carpd->sync_timeout_ms);
 }
 
+/*
+ * The first state a vhid settles in after start is always told to the
+ * scripts: becoming BACKUP runs the down script (ucarp, keepalived's
+ * notify_backup) even when the link only came later, unless neutral.
+ */
+static unsigned int
+initial_notify(struct vh *v, const struct fsm_out *o)
+{
+	unsigned int a = o->actions;
+
+	if (!v->notified && !v->neutral && o->changed &&
+	    v->fsm.state == CARP_ST_BACKUP)
+		a |= FSM_A_RUN_DOWN;
+	if (a & (FSM_A_RUN_UP | FSM_A_RUN_DOWN))
+		v->notified = 1;
+	return a;
+}
+
 /* Do the state machine's actions, in the order fsm.h lists them. */
 static void
 apply(struct vh *v, const struct fsm_out *o)
 {
-	unsigned int a = o->actions;
+	unsigned int a = initial_notify(v, o);
 
 	apply_log(v, o);
 	if (a & FSM_A_COMMIT) {
@@ -316,11 +366,14 @@ iface_link(struct iface *ifp, const struct nl_link *l)
 		iface_reopen(ifp);
 	} else if (ifp->running)
 		iface_addrs(ifp);
+	if (ifp->running && (ifp->used || ifp->track))
+		node_hold("a link came back");
 	for (int i = 0; i < carpd->nvh; i++)
 		if (carpd->vh[i]->ifp == ifp && !carpd->vh[i]->ignoreifstate)
 			carpd_step(carpd->vh[i], ifp->running ? FSM_EV_UP :
 			    FSM_EV_DOWN, NULL);
 	carpd_set_demote(DEM_LINK, links_down());
+	check_link(ifp);
 }
 
 static void
@@ -410,8 +463,9 @@ node_open_ifaces(void)
 				log_warnx("%s: no such interface", ifp->name);
 				return -1;
 			}
-			log_warnx("tracked interface %s does not exist (yet):"
-			    " counted as down", ifp->name);
+			log_warnx("%s %s does not exist (yet): counted as "
+			    "down", ifp->track ? "tracked interface" :
+			    "checked interface", ifp->name);
 			continue;
 		}
 		ifp->ifindex = l.ifindex;
@@ -438,6 +492,9 @@ vh_start(struct vh *v)
 	cfg.demote_skew = carpd->demote_skew;
 	cfg.sync = carpd->sync_path != NULL;
 	cfg.sync_timeout_ns = (uint64_t)carpd->sync_timeout_ms * 1000000ULL;
+	cfg.hold_ns = (uint64_t)(v->preempt_delay >= 0 ?
+	    (unsigned int)v->preempt_delay : carpd->preempt_delay) *
+	    1000000000ULL;
 	fsm_init(&v->fsm, &cfg);
 	if ((v->timer = ev_timer_new(carpd->loop, vh_timer_cb, v)) == NULL)
 		fatal("timer");
@@ -445,7 +502,8 @@ vh_start(struct vh *v)
 	log_info("vhid %u on %s: advbase %u advskew %u%s, %d "
 	    "address(es), %s", v->fsm.cfg.vhid, v->ifname,
 	    v->fsm.cfg.advbase, v->fsm.cfg.advskew,
-	    v->fsm.cfg.preempt ? " preempt" : "", v->naddrs,
+	    v->fsm.cfg.preempt ? v->fsm.cfg.hold_ns ? " preempt (delayed)" :
+	    " preempt" : "", v->naddrs,
 	    v->npeers ? "unicast" : "multicast");
 	vip_del_all(v);
 	if (!v->ifp->running && !v->ignoreifstate) {
@@ -454,18 +512,22 @@ vh_start(struct vh *v)
 		return;
 	}
 	fsm_step(&v->fsm, FSM_EV_UP, NULL, ev_now_ns(), &out);
-	/* The down script runs at start (ucarp) unless neutral (-n). */
+	if (v->fsm.cfg.preempt)
+		fsm_step(&v->fsm, FSM_EV_HOLD, NULL, ev_now_ns(),
+		    &(struct fsm_out){ 0 });
+	/* The down script runs at start (ucarp, initial_notify) unless
+	 * neutral (-n). */
 	if (v->neutral)
 		out.actions &= ~(unsigned int)FSM_A_RUN_DOWN;
-	else if (v->downscript != NULL)
-		out.actions |= FSM_A_RUN_DOWN;
 	apply(v, &out);
 }
 
-/* Set the node demotion, then start every vhid. */
+/* Start the checks (failed until they pass), set the node demotion,
+ * then start every vhid. */
 void
 node_start(void)
 {
+	check_start();
 	demote_init();
 	for (int i = 0; i < carpd->nvh; i++)
 		vh_start(carpd->vh[i]);
@@ -476,6 +538,7 @@ void
 node_stop(void)
 {
 	carpd->shutting_down = 1;
+	check_stop();
 	for (int i = 0; i < carpd->nvh; i++)
 		carpd_step(carpd->vh[i], FSM_EV_SHUTDOWN, NULL);
 	script_wait_all(CARPD_SCRIPT_EXIT_WAIT_MS);

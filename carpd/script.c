@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "carpd.h"
+#include "check.h"
 #include "ev.h"
 #include "log.h"
 #include "util.h"
@@ -63,6 +64,8 @@ script_reap(int sig, void *arg)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (check_reaped(pid, status))
+			continue;
 		for (int i = 0; i < CARPD_MAXSCRIPTS; i++) {
 			struct carpd_script *s = &carpd->scripts[i];
 

@@ -173,8 +173,29 @@ env_overridden(const char *e, char *const extra[])
 	return 0;
 }
 
+static pid_t	spawn(char *const argv[], char *const envp_extra[], int);
+
 pid_t
 util_spawn(char *const argv[], char *const envp_extra[])
+{
+	return spawn(argv, envp_extra, -1);
+}
+
+pid_t
+util_spawn_quiet(char *const argv[])
+{
+	pid_t pid;
+	int fd;
+
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	pid = spawn(argv, NULL, fd);
+	close(fd);
+	return pid;
+}
+
+static pid_t
+spawn(char *const argv[], char *const envp_extra[], int devnull)
 {
 	char **env;
 	size_t n = 0, m = 0, i, k;
@@ -213,6 +234,9 @@ util_spawn(char *const argv[], char *const envp_extra[])
 			signal(sig, SIG_DFL);
 		sigemptyset(&set);
 		sigprocmask(SIG_SETMASK, &set, NULL);
+		if (devnull != -1 && (dup2(devnull, 0) == -1 ||
+		    dup2(devnull, 1) == -1 || dup2(devnull, 2) == -1))
+			_exit(126);
 		execve(argv[0], argv, env);
 		_exit(127);
 	}

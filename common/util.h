@@ -28,5 +28,7 @@ double	util_wallclock(void);
  * "K=V"), without waiting, in a process group of its own whose id is its
  * pid. Returns the pid or -1. */
 pid_t	util_spawn(char *const argv[], char *const envp_extra[]);
+/* The same with stdin, stdout and stderr on /dev/null. */
+pid_t	util_spawn_quiet(char *const argv[]);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../carpd/carpd.h"
+#include "../../carpd/check.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -26,6 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	    sizeof(err));
 	for (i = 0; i < c.nvh; i++)
 		vh_free(c.vh[i]);
+	check_free_all();
 	free(c.control);
 	free(c.sync_path);
 	carpd = NULL;

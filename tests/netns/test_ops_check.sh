@@ -25,6 +25,16 @@ cat >"$D/carpd.conf" <<CONF
 track "eth 9"
 sync /run/syncd.sock
 user nobody
+preempt-delay 4
+check gw {
+	ping 10.0.0.254 via eth0
+	interval 0.5
+	fall 3
+}
+check script {
+	exec "/bin/sh -c 'test -e /run/ok'"
+	weight 2
+}
 vhid 1 {
 	interface eth0
 	addr 10.0.0.1/24
@@ -47,6 +57,9 @@ check "carpd --check as nobody: exit 0 ($rc)" [ "$rc" = 0 ]
 check "carpd --check: defaults filled in" \
     sh -c "grep -q '^	advbase 1$' '$D/c1' && grep -q '^	deadratio 3$' '$D/c1' &&
     grep -q '^control /run/carpd.sock$' '$D/c1' && grep -q '^sync-timeout 2000$' '$D/c1'"
+check "carpd --check: check blocks with their defaults" \
+    sh -c "grep -q '^check gw {$' '$D/c1' && grep -q '^	interval 0.500$' '$D/c1' &&
+    grep -q '^	exec /bin/sh -c \"test -e /run/ok\"$' '$D/c1' && grep -q '^preempt-delay 4$' '$D/c1'"
 check "carpd --check: quoted words stay quoted" \
     sh -c "grep -q '^track \"eth 9\"$' '$D/c1' && grep -q 'upscript \"/etc/carp/up script.sh\"' '$D/c1'"
 check "carpd --check: the passphrase is not printed" \

@@ -202,7 +202,8 @@ cat >"$T_DIR/sub.py" <<'EOF'
 import socket, struct, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 b = b"subscribe"; s.sendall(struct.pack(">IB", len(b), 0) + b)
-s.settimeout(10); data = b""
+s.settimeout(10); data = s.recv(4096)
+open(sys.argv[2], "w").close()	# subscribed: the test may stop syncd now
 while b"handover" not in data:
 	x = s.recv(4096)
 	if not x: break
@@ -210,9 +211,12 @@ while b"handover" not in data:
 print("demote 0" in data.decode(errors="replace") and "handover" in data.decode(errors="replace") and "HANDOVER-OK" or repr(data))
 EOF
 if command -v python3 >/dev/null 2>&1; then
-	python3 "$T_DIR/sub.py" "$T_DIR/a.sock" >"$T_DIR/sub.out" 2>&1 &
+	python3 "$T_DIR/sub.py" "$T_DIR/a.sock" "$T_DIR/subscribed" \
+	    >"$T_DIR/sub.out" 2>&1 &
 	SUB=$!
-	sleep 0.5
+	# An interpreter can take longer than any fixed pause to start on a
+	# busy machine: stop syncd only once the subscription is answered.
+	wait_for 10 test -f "$T_DIR/subscribed"
 	kill -TERM "$PID_a"
 	wait "$PID_a" 2>/dev/null; rc=$?
 	check "syncd exits 0 on SIGTERM" [ "$rc" = 0 ]

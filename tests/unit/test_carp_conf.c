@@ -1,17 +1,19 @@
 /*
  * test_carp_conf.c: carpd.conf parsing: a full file into vhids, and every
- * error naming file:line: reason.
+ * error naming file:line: reason; check blocks and preempt-delay.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
 
 #include "carpd.h"
+#include "check.h"
 
 struct carpd *carpd;
 
@@ -31,6 +33,7 @@ teardown(void **state)
 	(void)state;
 	for (i = 0; i < carpd->nvh; i++)
 		vh_free(carpd->vh[i]);
+	check_free_all();
 	free(carpd->control);
 	free(carpd->sync_path);
 	free(carpd);
@@ -125,6 +128,7 @@ bad(const char *text, const char *want)
 	for (i = 0; i < carpd->nvh; i++)
 		vh_free(carpd->vh[i]);
 	carpd->nvh = 0;
+	check_free_all();
 }
 
 static void
@@ -167,12 +171,147 @@ test_bad(void **state)
 	    "t.conf:3: bad deadratio 0");
 }
 
+static void
+test_checks(void **state)
+{
+	const char *c =
+	    "preempt-delay 30\n"
+	    "check web {\n"
+	    "\texec \"/usr/bin/curl -s 'http://[::1]/a b' \\\\\\\"x\\\\\\\"\"\n"
+	    "\tinterval 2 timeout 0.5 rise 3 fall 2 weight 50\n"
+	    "}\n"
+	    "check up { interface eth3 weight 255 }\n"
+	    "check gw {\n ping fe80::1 via eth4\n}\n"
+	    "check gw4 {\n ping 192.0.2.1\n exec /bin/true -x\n"
+	    "}\n"
+	    "vhid 1 {\n interface eth0\n addr 10.0.0.1\n"
+	    " preempt-delay 5\n}\n"
+	    "vhid 2 {\n interface eth0\n addr 10.0.0.2\n}\n";
+	char err[256] = "";
+	const struct carpd_check *k;
+
+	(void)state;
+	/* Two of exec, interface, ping in one block: refused. */
+	assert_int_equal(parse(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "t.conf:12: check gw4: one of exec"));
+	check_free_all();
+	carpd->nifs = 0;
+
+	c = "preempt-delay 30\n"
+	    "check web {\n"
+	    "\texec \"/usr/bin/curl -s 'http://[::1]/a b' \\\\\\\"x\\\\\\\"\"\n"
+	    "\tinterval 2 timeout 0.5 rise 3 fall 2 weight 50\n"
+	    "}\n"
+	    "check up { interface eth3 weight 255 }\n"
+	    "check gw {\n ping fe80::1 via eth4\n}\n"
+	    "check run {\n exec /bin/test -f \"/tmp/a b\"\n}\n"
+	    "vhid 1 {\n interface eth0\n addr 10.0.0.1\n"
+	    " preempt-delay 5\n}\n"
+	    "vhid 2 {\n interface eth0\n addr 10.0.0.2\n}\n";
+	assert_int_equal(parse(c, err, sizeof(err)), 0);
+	assert_int_equal(carpd->preempt_delay, 30);
+	assert_int_equal(carpd->vh[0]->preempt_delay, 5);
+	assert_int_equal(carpd->vh[1]->preempt_delay, -1);
+	assert_int_equal(carpd->nchecks, 4);
+	k = check_find("web");
+	assert_non_null(k);
+	assert_int_equal(k->kind, CHECK_EXEC);
+	assert_string_equal(k->argv[0], "/usr/bin/curl");
+	assert_string_equal(k->argv[1], "-s");
+	assert_string_equal(k->argv[2], "http://[::1]/a b");
+	assert_string_equal(k->argv[3], "\"x\"");
+	assert_null(k->argv[4]);
+	assert_int_equal(k->interval_ms, 2000);
+	assert_int_equal(k->timeout_ms, 500);
+	assert_int_equal(k->rise, 3);
+	assert_int_equal(k->fall, 2);
+	assert_int_equal(k->weight, 50);
+	k = check_find("up");
+	assert_int_equal(k->kind, CHECK_IFACE);
+	assert_string_equal(k->ifp->name, "eth3");
+	assert_int_equal(k->weight, 255);
+	/* defaults: 1 s, timeout the interval, rise 1, fall 1, weight 1 */
+	assert_int_equal(k->interval_ms, 1000);
+	assert_int_equal(k->timeout_ms, 1000);
+	assert_int_equal(k->rise, 1);
+	assert_int_equal(k->fall, 1);
+	k = check_find("gw");
+	assert_int_equal(k->kind, CHECK_PING);
+	assert_int_equal(k->dst.family, AF_INET6);
+	assert_string_equal(k->ifname, "eth4");
+	k = check_find("run");
+	assert_string_equal(k->argv[2], "/tmp/a b");
+	assert_null(k->argv[3]);
+}
+
+static void
+test_checks_bad(void **state)
+{
+	(void)state;
+	bad("check a {\n exec /bin/true\n", "t.conf:1: check block not "
+	    "closed");
+	bad("check a {\n exec /bin/true\n bogus 1\n}\n",
+	    "t.conf:3: unknown keyword in check block: bogus");
+	bad("check a {\n interval 2\n}\n", "t.conf:3: check a: exec, "
+	    "interface or ping missing");
+	bad("check a {\n exec /bin/true\n weight 256\n}\n",
+	    "t.conf:3: bad weight 256 (0..255)");
+	bad("check a {\n exec /bin/true\n weight -1\n}\n",
+	    "t.conf:3: bad weight -1");
+	bad("check a {\n exec /bin/true\n}\ncheck a {\n", "t.conf:4: check a "
+	    "defined twice");
+	bad("check a {\n exec true\n}\n", "t.conf:2: exec: give the full "
+	    "path of true");
+	bad("check a {\n exec \"/bin/sh -c 'x\"\n}\n", "t.conf:2: exec: "
+	    "unterminated ' quote");
+	bad("check a {\n exec \"\"\n}\n", "t.conf:2: exec: empty command");
+	bad("check a {\n ping 10.0.0.300\n}\n", "t.conf:2: ping: bad "
+	    "address");
+	bad("check a {\n ping fe80::1\n}\n", "t.conf:2: ping: a link-local "
+	    "address needs via IFACE");
+	bad("check a {\n ping 10.0.0.1 via\n}\n", "t.conf:2: ping: via "
+	    "needs an interface");
+	bad("check a {\n interface eth0\n interval 0.05\n}\n",
+	    "t.conf:3: bad interval 0.05");
+	bad("check a {\n interface eth0\n timeout 1.2345\n}\n",
+	    "t.conf:3: bad timeout 1.2345");
+	bad("check a {\n interface eth0\n rise 0\n}\n",
+	    "t.conf:3: bad rise 0 (1..255)");
+	bad("check a {\n interface eth0\n fall\n}\n",
+	    "t.conf:3: check a: fall needs a value");
+	bad("check a\n", "t.conf:1: expected: check NAME {");
+	bad("vhid 1 {\n interface eth0\n check a {\n",
+	    "t.conf:3: unknown keyword in vhid block: check");
+	bad("check a { interface eth0 } x\n", "t.conf:1: words after }");
+	bad("preempt-delay 3601\n", "t.conf:1: bad preempt-delay 3601");
+	bad("vhid 1 {\n interface eth0\n preempt-delay x\n}\n",
+	    "t.conf:3: bad preempt-delay x");
+}
+
+static void
+test_checks_many(void **state)
+{
+	char buf[64 * (CARPD_MAXCHECK + 1)];
+	size_t off = 0;
+
+	(void)state;
+	for (int i = 0; i <= CARPD_MAXCHECK; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		    "check c%d { exec /bin/true }\n", i);
+	bad(buf, "t.conf:33: too many checks (at most 32)");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checks_bad, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_checks_many, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

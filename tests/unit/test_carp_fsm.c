@@ -1,7 +1,7 @@
 /*
  * test_carp_fsm.c: the CARP state machine on a fake clock: election,
  * preemption, demotion, tie-break, bow-out, "master will time out",
- * split brain and the sync commit wait.
+ * split brain, the sync commit wait and the preemption hold-down.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -404,6 +404,126 @@ test_sync_commit(void **state)
 	assert_int_not_equal(f.down_at, 0);
 }
 
+/* A preempting backup with preempt-delay hold_s, its hold started now. */
+static void
+setup_hold(uint64_t hold_ns)
+{
+	struct fsm_cfg c = { 0 };
+
+	c.vhid = 1;
+	c.advbase = 1;
+	c.preempt = 1;
+	c.hold_ns = hold_ns;
+	fsm_init(&f, &c);
+	now = 1000 * S;
+	fsm_step(&f, FSM_EV_UP, NULL, now, &o);
+	fsm_step(&f, FSM_EV_HOLD, NULL, now, &o);
+}
+
+/* A slower master advertising once a second from now until t; returns
+ * the OR of the actions, stops early when we take over. */
+static unsigned int
+slower_master_until(uint64_t t)
+{
+	unsigned int acts = 0;
+
+	while (now + S <= t && f.state == CARP_ST_BACKUP) {
+		run_until(now + S);
+		adv(1, 100, 0);
+		acts |= o.actions;
+	}
+	return acts;
+}
+
+static void
+test_preempt_hold(void **state)
+{
+	const struct {
+		const char	*what;
+		uint64_t	 hold;		/* preempt-delay */
+		uint64_t	 rehold;	/* restart it then (0: no) */
+		uint64_t	 master_by;	/* MASTER first seen after */
+	} t[] = {
+		/* no delay: the first advertisement is preempted */
+		{ "none", 0, 0, 1 * S },
+		/* held 5 s: the first advertisement after it */
+		{ "5 s", 5 * S, 0, 5 * S },
+		/* restarted at 3 s (a link came back): 3 + 5 s */
+		{ "restarted", 5 * S, 3 * S, 8 * S },
+	};
+	uint64_t t0, took;
+	unsigned int a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		setup_hold(t[i].hold);
+		t0 = now;
+		a = 0;
+		if (t[i].rehold) {
+			a |= slower_master_until(t0 + t[i].rehold);
+			fsm_step(&f, FSM_EV_HOLD, NULL, now, &o);
+		}
+		a |= slower_master_until(t0 + 20 * S);
+		took = now - t0;
+		assert_int_equal(f.state, CARP_ST_MASTER);
+		assert_string_equal(f.last_reason,
+		    "preempting a slower master");
+		/* Taken with the first advertisement after the hold. */
+		if (took < t[i].master_by || took > t[i].master_by + S)
+			fail_msg("%s: MASTER after %llu ms", t[i].what,
+			    (unsigned long long)(took / MS));
+		assert_int_equal(!!(a & FSM_A_HELD), t[i].hold != 0);
+		assert_int_equal(f.hold_until, 0);
+		assert_int_equal(fsm_hold_left(&f, now), 0);
+	}
+
+	/* Only the first held advertisement of a hold is reported. */
+	setup_hold(5 * S);
+	adv(1, 100, 0);
+	assert_true(o.actions & FSM_A_HELD);
+	assert_int_equal(fsm_hold_left(&f, now), 5 * S);
+	adv(1, 100, 0);
+	assert_false(o.actions & FSM_A_HELD);
+	assert_int_equal(f.held, 2);
+	/* Held advertisements still reset the master-down timer. */
+	assert_int_equal(f.down_at, now + fsm_down_ns(&f));
+}
+
+static void
+test_preempt_hold_not_master_down(void **state)
+{
+	unsigned int d = 1;
+
+	(void)state;
+	/* The master goes silent during the hold: taken over at once. */
+	setup_hold(30 * S);
+	adv(1, 100, 0);
+	run_until(now + 3 * S + 1);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_string_equal(f.last_reason, "master timed out");
+	assert_int_equal(f.hold_until, 0);
+	/* A hold asked for while MASTER does nothing. */
+	fsm_step(&f, FSM_EV_HOLD, NULL, now, &o);
+	assert_int_equal(f.hold_until, 0);
+
+	/* A more demoted master is taken over during the hold. */
+	setup_hold(30 * S);
+	adv(1, 100, 1);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_string_equal(f.last_reason, "master is more demoted");
+
+	/* So is one bowing out. */
+	setup_hold(30 * S);
+	adv(CARP_BOWOUT, CARP_BOWOUT, 0);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+
+	/* A demoted backup does not preempt even after the hold. */
+	setup_hold(2 * S);
+	fsm_step(&f, FSM_EV_DEMOTE, &d, now, &o);
+	slower_master_until(now + 5 * S);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+}
+
 int
 main(void)
 {
@@ -421,6 +541,8 @@ main(void)
 		cmocka_unit_test(test_demotion),
 		cmocka_unit_test(test_splitbrain),
 		cmocka_unit_test(test_sync_commit),
+		cmocka_unit_test(test_preempt_hold),
+		cmocka_unit_test(test_preempt_hold_not_master_down),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
