@@ -15,7 +15,8 @@ VERSION	:= 0.9.0
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	:= libpcap libmnl libnetfilter_conntrack libsodium nettle libmicrohttpd
+PKGS	:= libpcap libmnl libnetfilter_conntrack libsodium nettle \
+	   libcap-ng libsystemd libmicrohttpd
 OPT	?= -O2 -g
 CFLAGS	?= $(OPT)
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

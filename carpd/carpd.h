@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "addr.h"
@@ -99,6 +100,8 @@ struct vh {
 	struct in6_addr		 v6[CARPD_MAXADDR];
 	size_t			 n6;
 	uint8_t			 key[CARP_KEYLEN];
+	int			 pass_set;	/* pass given (--check) */
+	char			*passfile;	/* or read from it */
 	uint8_t			 cookie[8];	/* OpenBSD style */
 	struct addr		 srcip;		/* or unset */
 	struct addr		 peers[CARPD_MAXPEER];
@@ -180,6 +183,8 @@ struct carpd {
 	struct carpd_stats	 st;
 	uint64_t		 started_ns;
 	int			 shutting_down;
+	int			 checking;	/* --check: parse, print */
+	char			*user;		/* --user: run as */
 };
 
 extern struct carpd *carpd;
@@ -205,6 +210,10 @@ int		 carpd_conf_buf(const char *name, const char *buf,
 		    size_t errlen);
 int		 carpd_add_track(const char *ifname);
 struct iface	*carpd_iface(const char *name);
+
+/* confprint.c: --check's output, carpd.conf(5) that reads back the same */
+#define CARPD_PASS_PLACEHOLDER	"<set>"
+void		 carpd_conf_print(FILE *);
 
 /* net.c */
 int		 net_open(struct iface *, char *err, size_t errlen);
@@ -241,6 +250,13 @@ void		 script_wait_all(unsigned int ms);
 int		 syncc_start(void);
 void		 syncc_send(enum syncc_req, const char *req);
 int		 syncc_commit_outstanding(void);
+
+/* event.c: event log lines (key=value, carpd(8) LOGGING) */
+const char	*carpd_cause(const char *reason);
+void		 carpd_log_transition(const struct vh *, enum carp_state from,
+		    const char *reason);
+void		 carpd_log_demote(unsigned int from, unsigned int to);
+void		 carpd_status_line(char *buf, size_t len, void *arg);
 
 /* node.c: the running node, and the hooks the modules call */
 int		 node_open_ifaces(void);

@@ -99,6 +99,7 @@ vh_free(struct vh *v)
 	if (v == NULL)
 		return;
 	explicit_bzero(v->key, sizeof(v->key));
+	free(v->passfile);
 	free(v->upscript);
 	free(v->downscript);
 	free(v->xparam);
@@ -246,11 +247,20 @@ static int
 kw_pass(struct vh *v, const char *k, const char *arg, char *err,
     size_t errlen)
 {
+	/* --check prints the placeholder; only --check reads it back. */
+	if (strcmp(arg, CARPD_PASS_PLACEHOLDER) == 0 && !carpd->checking) {
+		snprintf(err, errlen, "pass %s is --check's placeholder, not "
+		    "a passphrase", arg);
+		return -1;
+	}
 	if (carp_key_from_pass(arg, v->key) == -1) {
 		snprintf(err, errlen, "passphrase longer than %d bytes",
 		    CARP_PASS_MAX);
 		return -1;
 	}
+	v->pass_set = 1;
+	free(v->passfile);
+	v->passfile = NULL;
 	return 0;
 }
 
@@ -258,7 +268,14 @@ static int
 kw_passfile(struct vh *v, const char *k, const char *arg, char *err,
     size_t errlen)
 {
-	return read_passfile(arg, v->key, err, errlen);
+	if (read_passfile(arg, v->key, err, errlen) == -1)
+		return -1;
+	v->pass_set = 0;
+	if (set_str(&v->passfile, arg) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 /* advbase, advskew (0..254) and deadratio (1..255). */
@@ -522,6 +539,10 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 			return -1;
 		}
 		carpd->sync_timeout_ms = (unsigned int)n;
+	} else if (strcmp(cl->argv[0], "user") == 0) {
+		if (carpd->user == NULL &&
+		    (carpd->user = strdup(cl->argv[1])) == NULL)
+			return -1;
 	} else if (strcmp(cl->argv[0], "preempt-delay") == 0) {
 		if (conf_uint(cl->argv[1], 0, CARPD_PREEMPT_DELAY_MAX,
 		    &n) == -1) {

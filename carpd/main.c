@@ -22,6 +22,8 @@
 #include "log.h"
 #include "nl.h"
 #include "prom_http.h"
+#include "notify.h"
+#include "privdrop.h"
 #include "util.h"
 
 struct carpd *carpd;
@@ -46,7 +48,8 @@ usage_to(FILE *f, int status)
 "             [-r deadratio] [-m mcast] [-f facility]\n"
 "             [--peer addr]... [--track iface]... [--sync socket]\n"
 "             [--sync-timeout ms] [--control socket] [--vmac | --no-vmac]\n"
-"             [--demote-skew] [--metrics addr:port] [--verbose]\n"
+"             [--demote-skew] [--metrics addr:port] [--user user] [--check]\n"
+"             [--verbose]\n"
 "       carpd status [--json | --prometheus] [--control socket]\n"
 "       carpd demote [+|-]N [--control socket]\n");
 	/* clang-format on */
@@ -101,7 +104,8 @@ client_main(int argc, char **argv)
 
 enum {
 	OPT_PEER = 256, OPT_TRACK, OPT_SYNC, OPT_SYNC_TIMEOUT, OPT_CONTROL,
-	OPT_VMAC, OPT_NOVMAC, OPT_DEMOTE_SKEW, OPT_VERBOSE, OPT_METRICS
+	OPT_VMAC, OPT_NOVMAC, OPT_DEMOTE_SKEW, OPT_VERBOSE, OPT_METRICS,
+	OPT_CHECK, OPT_USER
 };
 
 /* clang-format off */
@@ -140,6 +144,8 @@ static const struct option longopts[] = {
 	{ "demote-skew", no_argument,		NULL, OPT_DEMOTE_SKEW },
 	{ "verbose",	no_argument,		NULL, OPT_VERBOSE },
 	{ "metrics",	required_argument,	NULL, OPT_METRICS },
+	{ "check",	no_argument,		NULL, OPT_CHECK },
+	{ "user",	required_argument,	NULL, OPT_USER },
 	{ NULL,		0,			NULL, 0 }
 };
 /* clang-format on */
@@ -259,6 +265,13 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 		case OPT_DEMOTE_SKEW:
 			carpd->demote_skew = 1;
 			break;
+		case OPT_CHECK:
+			break;	/* seen before (main) */
+		case OPT_USER:
+			free(carpd->user);
+			if ((carpd->user = strdup(optarg)) == NULL)
+				err(1, NULL);
+			break;
 		case 'h':
 			usage_to(stdout, 0);
 		case 'V':
@@ -342,12 +355,52 @@ caps_check(void)
 	return rc;
 }
 
+/*
+ * --user: the user, looked up before anything is opened (a missing one
+ * is a configuration error, also for --check).
+ */
+static void
+user_lookup(struct privdrop_user *u)
+{
+	char why[256];
+
+	if (carpd->user == NULL)
+		return;
+	if (privdrop_lookup(carpd->user, u, why, sizeof(why)) == -1)
+		errx(2, "--user: %s", why);
+}
+
+/*
+ * Run as the user from now on. Done after open_resources: the sockets,
+ * pcap handles, macvlans, sysctls and the control socket (handed to the
+ * user) exist. Scripts keep CAP_NET_ADMIN and CAP_NET_RAW (ambient).
+ */
+static int
+user_drop(const struct privdrop_user *u)
+{
+	char why[256];
+
+	if (carpd->user == NULL)
+		return 0;
+	if (privdrop_chown(u, carpd->control) == -1)
+		log_warn("control socket %s: chown to %s", carpd->control,
+		    u->name);
+	if (privdrop_to(u, 1, why, sizeof(why)) == -1) {
+		log_warnx("--user: %s", why);
+		return -1;
+	}
+	log_info("running as %s (uid %u), keeping CAP_NET_ADMIN and "
+	    "CAP_NET_RAW", u->name, (unsigned)u->uid);
+	return 0;
+}
+
 /* ---- signals ---- */
 
 static void
 on_term(int sig, void *arg)
 {
 	log_info("signal %d: bowing out and stopping", sig);
+	notify_stopping();
 	ev_loop_break(carpd->loop);
 }
 
@@ -420,10 +473,12 @@ free_all(void)
 		ev_timer_free(carpd->sync_retry);
 	nl_close(carpd->nl);
 	nl_close(carpd->nl_events);
+	notify_stop();
 	ev_loop_free(carpd->loop);
 	free(carpd->control);
 	free(carpd->metrics);
 	free(carpd->sync_path);
+	free(carpd->user);
 	free(carpd);
 }
 
@@ -431,6 +486,7 @@ int
 main(int argc, char **argv)
 {
 	struct cmdline cl = { .defaults = { -1, 0, 0, 0 } };
+	struct privdrop_user user;
 	struct vh *cli_vh;
 
 	if (argc >= 2 && (strcmp(argv[1], "status") == 0 ||
@@ -441,8 +497,20 @@ main(int argc, char **argv)
 	    (cli_vh = vh_new()) == NULL)
 		err(1, NULL);
 	carpd->sync_timeout_ms = CARPD_SYNC_TIMEOUT;
+	privdrop_cloexec_all();
+	/* Before the options: --check reads the passphrase placeholder. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--check") == 0)
+			carpd->checking = 1;
 	parse_options(argc, argv, &cl, cli_vh);
 	load_config(&cl, cli_vh);
+	user_lookup(&user);
+	if (carpd->checking) {
+		carpd_conf_print(stdout);
+		if (fflush(stdout) == EOF || ferror(stdout))
+			err(1, "stdout");
+		return 0;
+	}
 	if (caps_check() == -1)
 		exit(1);
 
@@ -453,11 +521,14 @@ main(int argc, char **argv)
 	 */
 	if (cl.daemonize && util_daemonize() == -1)
 		fatal("daemonize");
-	if (open_resources() == -1)
+	if (open_resources() == -1 || user_drop(&user) == -1)
 		return 1;
+	if (notify_start(carpd->loop, carpd_status_line, NULL) == -1)
+		fatal("systemd notification");
 	node_start();
 	if (carpd->sync_path != NULL && syncc_start() == -1)
 		fatal("syncd client");
+	notify_ready();
 
 	if (ev_loop_run(carpd->loop) == -1)
 		log_warn("event loop");

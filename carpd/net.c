@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
@@ -128,6 +129,12 @@ net_open(struct iface *ifp, char *err, size_t errlen)
 	if (pcap_setnonblock(p, 1, eb) == -1 ||
 	    (ifp->pcap_fd = pcap_get_selectable_fd(p)) == -1) {
 		snprintf(err, errlen, "%s: pcap: no selectable fd", ifp->name);
+		goto fail;
+	}
+	/* libpcap opens it without close-on-exec: scripts must not get it. */
+	if (fcntl(ifp->pcap_fd, F_SETFD, FD_CLOEXEC) == -1) {
+		snprintf(err, errlen, "%s: pcap: close-on-exec: %s", ifp->name,
+		    strerror(errno));
 		goto fail;
 	}
 	ifp->pcap = p;

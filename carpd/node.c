@@ -81,10 +81,7 @@ carpd_set_demote(enum carpd_dem r, unsigned int n)
 	sum = demote_sum();
 	if (sum == carpd->demote)
 		return;
-	log_info("demotion %u -> %u (link %u, sync %u, senderr %u, "
-	    "admin %u, check %u)", carpd->demote, sum, carpd->dem[DEM_LINK],
-	    carpd->dem[DEM_SYNC], carpd->dem[DEM_SENDERR],
-	    carpd->dem[DEM_ADMIN], carpd->dem[DEM_CHECK]);
+	carpd_log_demote(carpd->demote, sum);
 	carpd->demote = sum;
 	for (int i = 0; i < carpd->nvh; i++)
 		carpd_step(carpd->vh[i], FSM_EV_DEMOTE, &sum);
@@ -174,9 +171,7 @@ apply_log(struct vh *v, const struct fsm_out *o)
 	uint8_t vhid = v->fsm.cfg.vhid;
 
 	if (o->changed)
-		log_info("vhid %u on %s: %s -> %s (%s)", vhid, v->ifname,
-		    carp_state_names[o->from], carp_state_names[v->fsm.state],
-		    o->reason ? o->reason : "");
+		carpd_log_transition(v, o->from, o->reason);
 	if (a & FSM_A_SPLITBRAIN)
 		log_warnx("vhid %u on %s: another MASTER seen (split brain "
 		    "#%llu); it should yield to us", vhid, v->ifname,

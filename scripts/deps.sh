@@ -14,6 +14,7 @@ command -v make >/dev/null 2>&1 || need="$need make"
 for m in libpcap:libpcap-dev libmnl:libmnl-dev \
     libnetfilter_conntrack:libnetfilter-conntrack-dev \
     libsodium:libsodium-dev nettle:nettle-dev cmocka:libcmocka-dev \
+    libcap-ng:libcap-ng-dev libsystemd:libsystemd-dev \
     libmicrohttpd:libmicrohttpd-dev; do
 	have_pc "${m%%:*}" || need="$need ${m#*:}"
 done

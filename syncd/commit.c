@@ -62,12 +62,11 @@ commit_finish(struct commit *c)
 	sd->commit_ns += sd->commit_last_ns;
 	sd->commits++;
 	ms = (double)sd->commit_last_ns / 1e6;
-	log_info("committed %ld states in %.0f ms (%zu imported now, the "
-	    "rest staged before)", adopted, ms, c->imported);
 	refused = import_errors(sd) - c->refused_before;
-	if (refused > 0)
-		log_warnx("commit: the kernel refused %llu states",
-		    (unsigned long long)refused);
+	event_commit(adopted, ms, c->imported, (unsigned long long)refused,
+	    "committed %ld states in %.0f ms (%zu imported now, the rest "
+	    "staged before)%s", adopted, ms, c->imported,
+	    refused > 0 ? "; the kernel refused some" : "");
 	for (int i = 0; i < c->nwaiting; i++) {
 		if (refused > 0)
 			ctl_replyf(c->waiting[i], 1, "committed %ld states in "

@@ -13,6 +13,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "notify.h"
 #include "syncd.h"
 
 #define EXPIRE_SLOTS	65536	/* slots scanned per tick and cache */
@@ -401,6 +402,7 @@ table_read(void *arg, int error)
 	else
 		log_info("initial table dump: %zu own states",
 		    cache_count(sd->internal));
+	notify_ready();	/* systemd: sockets bound, the table read */
 }
 
 /*
@@ -411,8 +413,10 @@ table_read(void *arg, int error)
 static void
 first_bulk_settled(struct syncd *sd)
 {
-	if (sd->ct != NULL && ct_dump_start(sd->ct, table_read, sd) == -1)
+	if (sd->ct != NULL && ct_dump_start(sd->ct, table_read, sd) == -1) {
 		log_warn("initial table dump");
+		notify_ready();
+	}
 }
 
 static void
@@ -428,7 +432,8 @@ update_first_bulk(struct syncd *sd)
 		if (p->bulk_req == BULK_REQ_DONE &&
 		    sd->first_bulk == FIRST_BULK_PENDING) {
 			sd->first_bulk = FIRST_BULK_DONE;
-			log_info("first bulk sync done (from %s)", p->name);
+			event_bulk(p, "rx", "first-done", -1, -1,
+			    "first bulk sync done (from %s)", p->name);
 		}
 		if (p->bulk_req == BULK_REQ_FAILED)
 			failed++;
@@ -437,7 +442,8 @@ update_first_bulk(struct syncd *sd)
 	    (sd->npeers == 0 || failed == sd->npeers)) {
 		sd->first_bulk = FIRST_BULK_FAILED;
 		if (sd->npeers > 0)
-			log_warnx("first bulk sync failed: no peer answered");
+			event_bulk(NULL, "rx", "first-failed", -1, -1,
+			    "first bulk sync failed: no peer answered");
 	}
 	if (sd->first_bulk != FIRST_BULK_PENDING)
 		first_bulk_settled(sd);

@@ -26,8 +26,11 @@
 #include "control.h"
 #include "ct.h"
 #include "ctl.h"
+#include "confout.h"
 #include "log.h"
 #include "prom_http.h"
+#include "notify.h"
+#include "privdrop.h"
 #include "syncd.h"
 #include "util.h"
 
@@ -49,8 +52,10 @@ struct opts {
 	char		 keyfile[256];
 	char		 control[108];
 	char		 metrics[64];	/* ADDR:PORT or empty: off */
+	char		 user[64];
 	unsigned long	 mtu;
 	int		 nostage;
+	int		 check;
 	int		 daemonize;
 	int		 verbose;
 };
@@ -62,7 +67,7 @@ usage(void)
 	    "usage: syncd [-B] [-c file] [--peer addr]... [--listen addr]\n"
 	    "             [--interface iface] [--port n] [--key file]\n"
 	    "             [--control socket] [--mtu n] [--no-stage]\n"
-	    "             [--metrics addr:port] [-v]\n"
+	    "             [--metrics addr:port] [--user user] [--check] [-v]\n"
 	    "       syncd status [--json | --prometheus] [--control socket]\n"
 	    "       syncd commit | resync [--control socket]\n"
 	    "       syncd diff [--json] [--control socket]\n"
@@ -156,6 +161,9 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 	} else if (strcmp(k, "metrics") == 0) {
 		if (opt_metrics(o, l->argv[1], err, len) == -1)
 			return -1;
+	} else if (strcmp(k, "user") == 0) {
+		if (o->user[0] == '\0')
+			snprintf(o->user, sizeof(o->user), "%s", l->argv[1]);
 	} else if (strcmp(k, "control") == 0) {
 		if (o->control[0] == '\0')
 			snprintf(o->control, sizeof(o->control), "%s",
@@ -313,7 +321,16 @@ on_signal(int signo, void *arg)
 	struct syncd *sd = arg;
 
 	log_info("signal %d: shutting down", signo);
+	notify_stopping();
 	ev_loop_break(sd->loop);
+}
+
+/* No reload yet: a SIGHUP must not end syncd (its default action). */
+static void
+on_hup(int signo, void *arg)
+{
+	log_info("SIGHUP: configuration reload is not supported; restart "
+	    "syncd to apply a changed configuration");
 }
 
 static void
@@ -353,6 +370,8 @@ static const struct option lopts[] = {
 	{ "metrics",	required_argument, NULL, 'M' },
 	{ "daemonize",	no_argument,	   NULL, 'B' },
 	{ "verbose",	no_argument,	   NULL, 'v' },
+	{ "user",	required_argument, NULL, 'u' },
+	{ "check",	no_argument,	   NULL, 'C' },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -412,6 +431,14 @@ parse_options(int argc, char *argv[], struct opts *o)
 			break;
 		case 'v':
 			o->verbose++;
+			break;
+		case 'u':
+			if (strlen(optarg) >= sizeof(o->user))
+				errx(2, "--user: name too long");
+			snprintf(o->user, sizeof(o->user), "%s", optarg);
+			break;
+		case 'C':
+			o->check = 1;
 			break;
 		case 'V':
 			printf("syncd %s\n", VERSION);
@@ -485,6 +512,7 @@ daemon_close(struct syncd *sd)
 {
 	prom_http_close(sd->metrics);
 	sd->metrics = NULL;
+	notify_stop();
 	control_close(sd->control);
 	stage_close(sd);
 	if (sd->ct != NULL)
@@ -549,11 +577,92 @@ daemon_open(struct syncd *sd, int stage, const char *metrics)
 	engine_update_demote(sd);
 	ev_signal_add(sd->loop, SIGTERM, on_signal, sd);
 	ev_signal_add(sd->loop, SIGINT, on_signal, sd);
+	ev_signal_add(sd->loop, SIGHUP, on_hup, sd);
 	signal(SIGPIPE, SIG_IGN);
 	return;
  fail:
 	daemon_close(sd);
 	exit(1);
+}
+
+/*
+ * --check: the key file is read (its path printed, never the key); one it
+ * cannot read for want of privilege is only noted, since --check needs
+ * none. Exits 2 on a bad one.
+ */
+static void
+check_key(const char *path)
+{
+	uint8_t key[SYNC_KEYLEN];
+	char *buf;
+	size_t len;
+
+	if (util_read_file(path, 4096, &buf, &len) == -1) {
+		if (errno == EACCES && geteuid() != 0) {
+			warn("%s: not checked", path);
+			return;
+		}
+		err(2, "%s", path);
+	}
+	if (sync_key_parse(buf, key) == -1) {
+		sodium_memzero(buf, len);
+		errx(2, "%s:1: not a key (64 hex digits; see syncd genkey)",
+		    path);
+	}
+	sodium_memzero(buf, len);
+	sodium_memzero(key, sizeof(key));
+	free(buf);
+}
+
+/* The effective settings as syncd.conf(5), which reads back the same. */
+static void
+check_print(const struct opts *o)
+{
+	printf("# syncd %s --check: the effective configuration\n", VERSION);
+	for (int i = 0; i < o->npeers; i++)
+		confout_kw(stdout, 0, "peer", o->peers[i]);
+	if (o->iface[0] != '\0')
+		confout_kw(stdout, 0, "interface", o->iface);
+	if (o->listen[0] != '\0')
+		confout_kw(stdout, 0, "listen", o->listen);
+	else
+		printf("# listen: %s\n", o->iface[0] != '\0' ?
+		    "the interface's address, at start" : "any address");
+	confout_uint(stdout, 0, "port", o->port ? o->port : SYNC_PORT);
+	if (o->mtu != 0)
+		confout_uint(stdout, 0, "mtu", o->mtu);
+	else
+		printf("# mtu: %s\n", o->iface[0] != '\0' ?
+		    "the interface's, at start" : "1500");
+	confout_bool(stdout, 0, "stage", !o->nostage);
+	if (o->keyfile[0] != '\0')
+		confout_kw(stdout, 0, "key", o->keyfile);
+	else
+		printf("# key: none, sync traffic in the clear\n");
+	confout_kw(stdout, 0, "control", o->control[0] != '\0' ?
+	    o->control : SYNCD_CONTROL);
+	if (o->user[0] != '\0')
+		confout_kw(stdout, 0, "user", o->user);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "stdout");
+}
+
+/* --user: after daemon_open, the control socket handed to the user. */
+static void
+user_drop(struct syncd *sd, const struct privdrop_user *u)
+{
+	char why[256];
+
+	if (privdrop_chown(u, sd->control_path) == -1)
+		log_warn("control socket %s: chown to %s", sd->control_path,
+		    u->name);
+	if (privdrop_to(u, 0, why, sizeof(why)) == -1) {
+		log_warnx("--user: %s", why);
+		daemon_close(sd);
+		exit(1);
+	}
+	log_info("running as %s (uid %u), keeping CAP_NET_ADMIN and "
+	    "CAP_NET_RAW", u->name, (unsigned)u->uid);
 }
 
 static int
@@ -567,6 +676,7 @@ int
 main(int argc, char *argv[])
 {
 	static struct syncd sd;
+	struct privdrop_user user;
 	struct opts o;
 	char errbuf[CONF_ERRLEN];
 
@@ -577,6 +687,7 @@ main(int argc, char *argv[])
 	if (argc == 2 && strcmp(argv[1], "genkey") == 0)
 		return genkey();
 
+	privdrop_cloexec_all();
 	parse_options(argc, argv, &o);
 	if (o.config != NULL && conf_parse_file(o.config, conf_cb, &o,
 	    errbuf, sizeof(errbuf)) == -1)
@@ -584,6 +695,15 @@ main(int argc, char *argv[])
 	log_init("syncd", 0, o.verbose);
 	if (o.npeers == 0)
 		errx(2, "no peer given (--peer or \"peer\" in the config)");
+	if (o.user[0] != '\0' && privdrop_lookup(o.user, &user, errbuf,
+	    sizeof(errbuf)) == -1)
+		errx(2, "--user: %s", errbuf);
+	if (o.check) {
+		if (o.keyfile[0] != '\0')
+			check_key(o.keyfile);
+		check_print(&o);
+		return 0;
+	}
 	if (util_sodium_init() == -1)
 		exit(1);
 	configure(&sd, &o);
@@ -594,6 +714,10 @@ main(int argc, char *argv[])
 	}
 
 	daemon_open(&sd, !o.nostage, o.metrics);
+	if (o.user[0] != '\0')
+		user_drop(&sd, &user);
+	if (notify_start(sd.loop, event_status_line, &sd) == -1)
+		fatal("systemd notification");
 	log_info("listening on port %u, %d peer(s), mtu %d%s", sd.port,
 	    sd.npeers, sd.mtu, sd.have_key ? ", sealed" : "");
 	if (ev_loop_run(sd.loop) == -1)

@@ -430,7 +430,9 @@ sweep_ext(struct peer *p)
 		}
 	}
 	if (n > 0)
-		log_info("bulk from %s: %zu stale states dropped (%.3f s)",
+		event_bulk(p, "rx", "swept", (long long)n,
+		    (long long)((ev_now_ns() - t0) / 1000000),
+		    "bulk from %s: %zu stale states dropped (%.3f s)",
 		    p->name, n, (double)(ev_now_ns() - t0) / 1e9);
 }
 
@@ -484,7 +486,8 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 			return;
 		if (p->bulk.active && p->bulk.id == c.id)
 			return;
-		log_info("bulk to %s requested", p->name);
+		event_bulk(p, "tx", "requested", -1, -1,
+		    "bulk to %s requested", p->name);
 		stream_start_bulk(p, c.id);
 		return;
 	case SYNC_R_DIFF_REQ:
@@ -514,7 +517,9 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 		p->st.bulks_received++;
 		if (c.id == p->bulk_req_id && p->bulk_req == BULK_REQ_RUNNING) {
 			p->bulk_req = BULK_REQ_DONE;
-			log_info("bulk from %s done: %u states in %.3f s",
+			event_bulk(p, "rx", "done", c.count,
+			    (long long)((ev_now_ns() - p->bulk_req_start_ns) /
+			    1000000), "bulk from %s done: %u states in %.3f s",
 			    p->name, c.count,
 			    (double)(ev_now_ns() - p->bulk_req_start_ns) / 1e9);
 			engine_update_demote(sd);
@@ -574,7 +579,8 @@ static void
 peer_up(struct peer *p, int first)
 {
 	p->alive = 1;
-	log_info("peer %s is alive", p->name);
+	event_peer(p, first ? "init" : "down", "up", "contact",
+	    "peer %s is alive", p->name);
 	/* Back after an outage: it missed what we sent meanwhile. */
 	if (!first && !p->bulk.active)
 		stream_start_bulk(p, 0);
@@ -589,7 +595,8 @@ static void
 peer_down(struct peer *p)
 {
 	p->alive = 0;
-	log_warnx("peer %s: no contact for %d ms", p->name, SYNCD_DEAD_MS);
+	event_peer(p, "up", "down", "timeout", "peer %s: no contact for %d ms",
+	    p->name, SYNCD_DEAD_MS);
 	win_drop(p);
 	p->bulk.active = 0;
 	p->diff.active = 0;
@@ -670,7 +677,8 @@ rx_frame(struct syncd *sd, struct peer *p, uint8_t *buf, size_t len)
 	if (!p->alive)
 		peer_up(p, first);
 	if (restarted) {
-		log_info("peer %s restarted (new session)", p->name);
+		event_peer(p, "up", "up", "restart",
+		    "peer %s restarted (new session)", p->name);
 		peer_request_bulk(p, 1);
 	}
 	if (!(h.flags & SYNC_F_RELIABLE)) {
@@ -796,8 +804,9 @@ tick_cb(struct ev_timer *t, void *arg)
 		    now > p->bulk_req_deadline) {
 			if (p->bulk_req_tries >= SYNCD_BULK_TRIES) {
 				p->bulk_req = BULK_REQ_FAILED;
-				log_warnx("bulk from %s failed after %d "
-				    "requests", p->name, p->bulk_req_tries);
+				event_bulk(p, "rx", "failed", -1, -1,
+				    "bulk from %s failed after %d requests",
+				    p->name, p->bulk_req_tries);
 			} else
 				peer_request_bulk(p, 0);
 		} else if (p->bulk_req == BULK_REQ_RUNNING && !p->alive) {

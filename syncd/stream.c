@@ -163,7 +163,8 @@ build_stream(struct peer *p, struct stream *s, enum stream_kind kind,
 	s->active = 0;
 	if (kind == STREAM_BULK) {
 		p->st.bulks_sent++;
-		log_info("bulk to %s done: %u states", p->name, s->count);
+		event_bulk(p, "tx", "done", s->count, -1,
+		    "bulk to %s done: %u states", p->name, s->count);
 	}
 	return w.off;
 }

@@ -230,6 +230,19 @@ struct syncd {
 	struct diff	*diff;
 };
 
+/* event.c: event log lines (key=value, syncd(8) LOGGING); fmt is the
+ * human sentence, the value of msg. */
+void		 event_peer(const struct peer *, const char *from,
+		    const char *to, const char *reason, const char *fmt, ...)
+		    __attribute__((format(printf, 5, 6)));
+void		 event_bulk(const struct peer *, const char *dir,
+		    const char *state, long long states, long long ms,
+		    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void		 event_status_line(char *buf, size_t len, void *sd);
+void		 event_commit(long states, double ms, size_t imported,
+		    unsigned long long refused, const char *fmt, ...)
+		    __attribute__((format(printf, 5, 6)));
+
 /* peer.c: transport. */
 int		 peer_add(struct syncd *, const struct sockaddr_storage *,
 		    socklen_t);

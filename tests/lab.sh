@@ -117,6 +117,9 @@ lab_veth() {
 # lab_setup: build the topology, load the rulesets, start the echo server.
 lab_setup() {
 	local sw f i
+	# Daemons running as LAB_USER reach each other's control sockets
+	# in T_DIR (carpd connects to syncd's): it may be passed through.
+	[ -z "$LAB_USER" ] || chmod 711 "$T_DIR" || return 1
 	ns_add client fw1 fw2 server lsw wsw || return 1
 	for sw in lsw wsw; do
 		ip -n "$(ns $sw)" link add br0 type bridge \
@@ -366,6 +369,12 @@ LAB_SKEW1=${LAB_SKEW1:-0}	# fw1, the preferred master
 LAB_SKEW2=${LAB_SKEW2:-50}
 LAB_PREEMPT=${LAB_PREEMPT:-1}
 LAB_PASS=${LAB_PASS:-labsecret}
+# Both daemons drop to this user after opening their sockets (--user);
+# LAB_USER= (empty) runs them as root throughout.
+LAB_USER=${LAB_USER-nobody}
+
+# lab_user_opt: the --user option, or nothing.
+lab_user_opt() { [ -z "$LAB_USER" ] || echo "--user $LAB_USER"; }
 
 # lab_carpd_conf FW: carpd.conf for FW's two vhids (LAN 1, WAN 2).
 lab_carpd_conf() {
@@ -404,8 +413,10 @@ lab_start_syncd() {
 	# one log file per start; $f-syncd.log points at the newest
 	log=$T_DIR/$f-syncd.log.$(date +%s%N)
 	rm -f "$T_DIR/$f-syncd.sock"
+	# shellcheck disable=SC2046
 	p=$(bg $f "$log" "$SYNCD" --interface sync --peer $peer \
-	    --port $LAB_SYNC_PORT --control "$T_DIR/$f-syncd.sock" "$@")
+	    --port $LAB_SYNC_PORT --control "$T_DIR/$f-syncd.sock" \
+	    $(lab_user_opt) "$@")
 	eval "LAB_SYNCD_PID_$f=$p"
 	ln -sf "$log" "$T_DIR/$f-syncd.log"
 	wait_for 5 test -S "$T_DIR/$f-syncd.sock"
@@ -424,11 +435,24 @@ lab_start_carpd() {
 	fi
 	log=$T_DIR/$f-carpd.log.$(date +%s%N)
 	rm -f "$T_DIR/$f-carpd.sock"
+	# shellcheck disable=SC2046
 	p=$(bg $f "$log" "$CARPD" -c "$conf" \
-	    --control "$T_DIR/$f-carpd.sock" "$@")
+	    --control "$T_DIR/$f-carpd.sock" $(lab_user_opt) "$@")
 	eval "LAB_CARPD_PID_$f=$p"
 	ln -sf "$log" "$T_DIR/$f-carpd.log"
 	wait_for 5 test -S "$T_DIR/$f-carpd.sock"
+}
+
+# lab_runs_as_user: every carpd and syncd of the lab runs as LAB_USER.
+lab_runs_as_user() {
+	local f p u
+	u=$(id -u "$LAB_USER") || return 1
+	for f in fw1 fw2; do
+		for p in $(lab_carpd_pid $f) $(lab_syncd_pid $f); do
+			grep -q "^Uid:[[:space:]]*$u[[:space:]]" \
+			    "/proc/$p/status" || return 1
+		done
+	done
 }
 
 lab_carpd_pid() { eval echo "\${LAB_CARPD_PID_$1:-}"; }
@@ -904,6 +928,9 @@ lab_t_begin() {
 		return 1
 	fi
 	ok "$(lab_stack_name) on both: fw1 MASTER, fw2 BACKUP"
+	if [ "$LAB_STACK" != ka ] && [ -n "$LAB_USER" ]; then
+		check "the daemons run as $LAB_USER" lab_runs_as_user
+	fi
 	lab_traffic_start "$1" "$LAB_N" 300 --final-wait 20000
 	if ! lab_traffic_ready 30; then
 		not_ok "$LAB_N TCP connections through fw1"
