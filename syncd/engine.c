@@ -474,6 +474,14 @@ engine_update_demote(struct syncd *sd)
 	}
 }
 
+/*
+ * The timeout a peer sent is what its kernel said at the state's last
+ * event, and traffic refreshes a kernel timeout without any event: a
+ * steady flow (a UDP stream, ASSURED, no more status changes) outlives
+ * it. While the peer is alive its DELETE (reliable, or the bulk's sweep
+ * after a gap) says when a state is gone; the timeout only bounds what
+ * a peer that went away left behind.
+ */
 void
 engine_expire(struct syncd *sd)
 {
@@ -485,6 +493,8 @@ engine_expire(struct syncd *sd)
 		struct cache *c = sd->peers[i]->ext;
 		size_t *pos = &sd->peers[i]->expire_pos;
 
+		if (sd->peers[i]->alive)
+			continue;
 		e = NULL;
 		end = *pos + EXPIRE_SLOTS;
 		while (*pos < end && (e = cache_next(c, pos)) != NULL)
