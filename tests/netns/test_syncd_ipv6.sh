@@ -1,6 +1,6 @@
 #!/bin/sh
-# test_syncd_ipv6.sh: the sync link itself over IPv6, without a key (the
-# loud warning), a config file, config errors naming file:line, resync,
+# test_syncd_ipv6.sh: the sync link itself over IPv6, the key named in the
+# config file, config errors naming file:line, resync,
 # and a commit that reproduces IPv4 and IPv6 states.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/syncd_lib.sh"
@@ -31,11 +31,13 @@ for n in a b; do
 	listen $me
 	peer "$peer"
 	control $T_DIR/$n.sock
+	key $(run_key)
 	EOF
 	bg $n "$T_DIR/$n.log" $SYNCD -c "$T_DIR/$n.conf" >/dev/null
 done
 wait_for 5 test -S "$T_DIR/b.sock"
-check "no key: a loud warning" grep -q "WARNING: no --key" "$T_DIR/a.log"
+check "the key from syncd.conf: authenticated" \
+    sh -c "$SYNCD status --json --control $T_DIR/b.sock | grep -q '\"auth\":\"key\"'"
 check "first bulk over IPv6" wait_for 10 has b demote 0
 
 nsx a conntrack -I -p tcp -s fd00:1::1 -d fd00:2::2 --sport 4000 --dport 443 \
