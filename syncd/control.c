@@ -38,11 +38,15 @@ static void
 send_demote(struct control *c, struct ctl_conn *one)
 {
 	struct syncd *sd = c->sd;
-	char buf[128];
+	char buf[sizeof(sd->demote_reason) + 32];
 	int n;
 
 	n = snprintf(buf, sizeof(buf), "demote %d %s", sd->demote,
 	    sd->demote_reason);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = (int)sizeof(buf) - 1;
 	if (one != NULL)
 		ctl_send(one, CTL_EVENT, buf, (size_t)n);
 	else

@@ -206,7 +206,7 @@ struct syncd {
 
 	enum first_bulk	 first_bulk;
 	int		 demote;
-	char		 demote_reason[64];
+	char		 demote_reason[128];
 
 	struct ev_timer	*tick, *pump_t, *ack_t;
 	uint64_t	 last_hello_ns;
