@@ -239,7 +239,11 @@ rx_promote(struct peer *p)
 	s->rx.replies = 0;
 	memset(&s->rx.ctl_win, 0, sizeof(s->rx.ctl_win));
 	s->st.rx_sessions++;
-	lost = s->tx.state == SESS_UP && s->rx.pend_claim != s->tx.k.sid;
+	/* The peer holds none of our sessions (claim 0) although it had
+	 * this one (it answered in it): it restarted. A claim of an older
+	 * session of ours only means our newer one had not reached it. */
+	lost = s->tx.state == SESS_UP && s->tx.confirmed &&
+	    s->rx.pend_claim == 0;
 	log_debug("peer %s: receiving session %08x up", p->name, s->rx.k.sid);
 	/* Our INIT in flight claims the peer's old session: say the new
 	 * one, or the peer would take ours for lost. */
