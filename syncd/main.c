@@ -231,6 +231,7 @@ read_key(struct syncd *sd, const char *path)
 	struct stat sb;
 	char *buf;
 	size_t len;
+	int rc;
 
 	if (stat(path, &sb) == -1) {
 		if (errno == ENOENT)
@@ -246,14 +247,12 @@ read_key(struct syncd *sd, const char *path)
 		    (unsigned)(sb.st_mode & 07777), path);
 	if (util_read_file(path, 4096, &buf, &len) == -1)
 		err(2, "%s", path);
-	if (sync_key_parse(buf, sd->key) == -1) {
-		sodium_memzero(buf, len);
-		free(buf);
-		errx(2, "%s:1: not a key (64 hex digits; see syncd genkey)",
-		    path);
-	}
+	rc = sync_key_parse(buf, sd->key);
 	sodium_memzero(buf, len);
 	free(buf);
+	if (rc == -1)
+		errx(2, "%s:1: not a key (64 hex digits; see syncd genkey)",
+		    path);
 	sd->have_key = 1;
 }
 
