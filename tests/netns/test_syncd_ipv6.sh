@@ -24,6 +24,37 @@ check "and names file:line" grep -q "bad.conf:2:" "$T_DIR/bad.err"
 nsx a $SYNCD --peer fd00:9::2 --frobnicate 2>/dev/null
 check "a bad flag exits 2" [ "$?" = 2 ]
 
+# The group key: refused when missing, readable by others or not a key;
+# --insecure only with --interface and never with a key.
+kerr() {	# WHAT PATTERN ARGS...: exit 2 with PATTERN on stderr
+	w=$1; p=$2; shift 2
+	nsx a $SYNCD --peer fd00:9::2 --listen fd00:9::1 \
+	    --control "$T_DIR/x.sock" "$@" 2>"$T_DIR/k.err" </dev/null
+	rc=$?
+	if [ $rc = 2 ] && grep -q -- "$p" "$T_DIR/k.err"; then
+		ok "$w"
+	else
+		not_ok "$w (exit $rc: $(head -c 200 "$T_DIR/k.err"))"
+	fi
+}
+if [ -e /etc/syncd.key ]; then
+	skip "no key at all: exit 2, how to make one" "/etc/syncd.key exists"
+else
+	kerr "no key at all: exit 2, how to make one" \
+	    "syncd genkey > /etc/syncd.key && chmod 600 /etc/syncd.key"
+fi
+$SYNCD genkey >"$T_DIR/loose.key"
+chmod 640 "$T_DIR/loose.key"
+kerr "a key file readable by its group: exit 2" "chmod 600" \
+    --key "$T_DIR/loose.key"
+(umask 077 && echo "not a key" >"$T_DIR/bad.key")
+kerr "a key file without a key: exit 2 with file:line" "bad.key:1:" \
+    --key "$T_DIR/bad.key"
+kerr "--insecure without --interface: exit 2" "needs --interface" \
+    --insecure
+kerr "--insecure with a key: exit 2" "exclude each other" \
+    --insecure --interface lo --key "$(run_key)"
+
 for n in a b; do
 	if [ $n = a ]; then me=fd00:9::1; peer=fd00:9::2; else me=fd00:9::2; peer=fd00:9::1; fi
 	cat >"$T_DIR/$n.conf" <<-EOF
