@@ -13,6 +13,7 @@ SYNCD_OPTS=--no-stage
 
 # phase NAME MTU A-ADDR B-ADDR PLEN
 phase() {
+	t0=$(date +%s)
 	ns_add a$1 b$1
 	la="${T_PREFIX}a$1"; lb="${T_PREFIX}b$1"
 	ip link add "$la" mtu $2 type veth peer name "$lb" mtu $2
@@ -33,6 +34,7 @@ phase() {
 	check "$1: first bulk" wait_for 15 has b$1 demote 0
 	check "$1: syncd sends $2-byte frames" has a$1 mtu $2
 	nsx a$1 "$CTGEN" -n $N -b 10.1.0.0 >/dev/null
+	echo "# ctgen done at $(( $(date +%s) - t0 )) s"
 	if wait_for 60 sh -c "$SYNCD status --json --control $T_DIR/b$1.sock |
 	    grep -q '\"external\":$N,'"; then
 		ok "$1: $N states replicated live"
@@ -40,9 +42,10 @@ phase() {
 		not_ok "$1: $N states replicated live ($(jnum b$1 external))"
 		dump "$T_DIR/a$1.log" "$T_DIR/b$1.log"
 	fi
+	echo "# live done at $(( $(date +%s) - t0 )) s"
 	check "$1: no datagram too long for the receiver" has b$1 rx_malformed 0
-	check "$1: diff clean" sh -c "ip netns exec $(ns a$1) $SYNCD diff \
-	    --control $T_DIR/a$1.sock | grep -q identical"
+	check "$1: diff clean" wait_for 60 sh -c "ip netns exec $(ns a$1) \
+	    $SYNCD diff --control $T_DIR/a$1.sock | grep -q identical"
 	kill "$PB"
 	wait "$PB" 2>/dev/null
 	SYNCD_OPTS="--no-stage --interface $lb"
@@ -55,6 +58,7 @@ phase() {
 		not_ok "$1: bulk of $N states ($(jnum b$1 external))"
 		dump "$T_DIR/a$1.log" "$T_DIR/b$1.log"
 	fi
+	echo "# bulk done at $(( $(date +%s) - t0 )) s"
 	kill "$PA" "$PB"
 	wait "$PA" "$PB" 2>/dev/null
 	nsx a$1 conntrack -F >/dev/null 2>&1
