@@ -172,8 +172,19 @@ rx_init(struct peer *p, const uint8_t *buf, size_t len)
 	size_t olen;
 	int rc;
 
-	if ((rc = sync_init_decode(buf, len, s->hs_in, &in)) != 0)
+	if ((rc = sync_init_decode(buf, len, s->hs_in, &in)) != 0) {
+		/* Most likely another group key, or the peer knows us by
+		 * another address or port: say so, now and then. */
+		if (rc == SYNC_E_AUTH &&
+		    now - s->last_warn_ns > SESS_WARN_MS * NS_MS) {
+			s->last_warn_ns = now;
+			log_warnx("peer %s: handshake does not authenticate "
+			    "(another group key, or it has another address "
+			    "or port for us than our listen address)",
+			    p->name);
+		}
 		return rc == SYNC_E_AUTH ? SESS_FORGED : SESS_MALFORMED;
+	}
 	s->st.inits_rx++;
 	memcpy(rs.nonce_s, in.nonce_s, SYNC_HSNONCE);
 	randombytes_buf(rs.nonce_r, SYNC_HSNONCE);

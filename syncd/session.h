@@ -16,6 +16,7 @@
 #define SESS_INIT_FAST_MS	100	/* at most this often on a peer INIT */
 #define SESS_CONFIRM_MS		3000	/* no REPLY in a new session: again */
 #define SESS_REKEY_FRAMES	(1ULL << 60)	/* frames under one key */
+#define SESS_WARN_MS		10000	/* between warnings of bad INITs */
 
 enum sess_tx_state {
 	SESS_NONE,		/* not started */
@@ -63,6 +64,7 @@ struct sess {
 	struct sess_tx	 tx;
 	struct sess_rx	 rx;
 	uint64_t	 last_fast_ns;
+	uint64_t	 last_warn_ns;
 	struct sess_stats st;
 };
 
