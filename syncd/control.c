@@ -85,7 +85,8 @@ json_session(struct sbuf *b, const struct peer *p)
 	sbuf_printf(b, ",\"session_out\":\"%s\",\"session_in\":\"%s\","
 	    "\"sessions_out\":%llu,\"sessions_in\":%llu,\"rekeys\":%llu,"
 	    "\"inits_sent\":%llu,\"inits_received\":%llu,"
-	    "\"resps_received\":%llu,\"tx_seq\":%llu,\"rx_seq\":%llu}",
+	    "\"resps_received\":%llu,\"tx_seq\":%llu,\"rx_seq\":%llu,"
+	    "\"tx_wraps\":%llu,\"rx_wraps\":%llu}",
 	    sess_state_name(p), s->rx.valid ? "up" : "none",
 	    (unsigned long long)s->st.tx_sessions,
 	    (unsigned long long)s->st.rx_sessions,
@@ -93,7 +94,9 @@ json_session(struct sbuf *b, const struct peer *p)
 	    (unsigned long long)s->st.inits_sent,
 	    (unsigned long long)s->st.inits_rx,
 	    (unsigned long long)s->st.resps_rx,
-	    (unsigned long long)p->tx_next, (unsigned long long)p->rx_next);
+	    (unsigned long long)p->tx_next, (unsigned long long)p->rx_next,
+	    (unsigned long long)p->st.tx_wraps,
+	    (unsigned long long)p->st.rx_wraps);
 }
 
 static void

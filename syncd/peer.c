@@ -116,7 +116,8 @@ send_reliable(struct peer *p, const uint8_t *body, size_t blen)
 	s->sent_ns = ev_now_ns();
 	if (p->tx_una == p->tx_next)
 		p->last_progress_ns = s->sent_ns;
-	p->tx_next++;
+	if (++p->tx_next == 0)
+		p->st.tx_wraps++;
 	peer_send(p, fbuf, len);
 	return 0;
 }
@@ -607,7 +608,8 @@ rx_deliver(struct peer *p, const uint8_t *body, size_t blen)
 
 	if (body != NULL) {
 		process_body(p, body, blen, SYNC_T_DATA);
-		p->rx_next++;
+		if (++p->rx_next == 0)
+			p->st.rx_wraps++;
 		p->rx_delivered++;
 	}
 	for (;;) {
@@ -618,7 +620,8 @@ rx_deliver(struct peer *p, const uint8_t *body, size_t blen)
 		process_body(p, r->body, r->len, SYNC_T_DATA);
 		free(r->body);
 		r->body = NULL;
-		p->rx_next++;
+		if (++p->rx_next == 0)
+			p->st.rx_wraps++;
 		p->rx_delivered++;
 	}
 }

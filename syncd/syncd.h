@@ -111,6 +111,7 @@ struct peer_stats {
 	uint64_t	 unknown_updates;
 	uint64_t	 skips;
 	uint64_t	 bulks_sent, bulks_received;
+	uint64_t	 tx_wraps, rx_wraps;	/* sequence numbers through 0 */
 };
 
 struct syncd;

@@ -44,9 +44,9 @@ nsx a "$CTGEN" -n $N -b 10.2.0.0 >/dev/null
 check "live states again" wait_for 30 identical
 check "frames were lost and resent ($(jnum a resent))" ge a resent 1
 check "A rekeyed its session to B ($(jnum a rekeys))" ge a rekeys 1
-tx=$(jnum a tx_seq); rx=$(jnum b rx_seq)
-check "the counters wrapped (A sends $tx, B expects $rx)" \
-    [ "${#tx}" -lt 19 -a "${#rx}" -lt 19 ]
+check "A's sequence numbers went through 0 ($(jnum a tx_wraps) times)" \
+    ge a tx_wraps 1
+check "and B's expected ones ($(jnum b rx_wraps) times)" ge b rx_wraps 1
 
 # A bulk through the wrap: B restarts (new sessions, counters below the
 # wrap again) and gets everything from A.
