@@ -1,6 +1,7 @@
 /*
- * sync.c: syncd's wire format: explicit encode/decode of frames and
- * records through bounded cursors, sealing, replay window, keys.
+ * sync.c: syncd's wire format: explicit encode/decode of frames,
+ * handshake messages and records through bounded cursors, key
+ * derivation, sealing, replay window, keys.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -588,12 +589,16 @@ sync_ack_encode(struct wr *w, const struct sync_ack *a)
 	if ((lenp = rec_begin(w, SYNC_R_ACK)) == NULL)
 		return -1;
 	start = w->off;
-	wr_u64(w, a->session);
-	wr_u32(w, a->next);
+	wr_u64(w, a->next);
 	wr_u8(w, n);
 	for (uint8_t i = 0; i < n; i++) {
-		wr_u32(w, a->range[i].from);
-		wr_u32(w, a->range[i].to);
+		if (a->range[i].from - a->next > UINT32_MAX ||
+		    a->range[i].to - a->next > UINT32_MAX) {
+			w->err = 1;
+			return -1;
+		}
+		wr_u32(w, (uint32_t)(a->range[i].from - a->next));
+		wr_u32(w, (uint32_t)(a->range[i].to - a->next));
 	}
 	return rec_end(w, lenp, start);
 }
@@ -601,15 +606,18 @@ sync_ack_encode(struct wr *w, const struct sync_ack *a)
 int
 sync_ack_decode(struct rd *r, struct sync_ack *a)
 {
+	uint32_t from, to;
+
 	memset(a, 0, sizeof(*a));
-	if (rd_u64(r, &a->session) == -1 || rd_u32(r, &a->next) == -1 ||
+	if (rd_u64(r, &a->next) == -1 ||
 	    rd_u8(r, &a->nranges) == -1 || a->nranges > SYNC_ACK_MAXRANGES)
 		return -1;
 	for (uint8_t i = 0; i < a->nranges; i++) {
-		if (rd_u32(r, &a->range[i].from) == -1 ||
-		    rd_u32(r, &a->range[i].to) == -1 ||
-		    a->range[i].from > a->range[i].to)
+		if (rd_u32(r, &from) == -1 || rd_u32(r, &to) == -1 ||
+		    from > to)
 			return -1;
+		a->range[i].from = a->next + from;
+		a->range[i].to = a->next + to;
 	}
 	return 0;
 }
@@ -629,7 +637,10 @@ sync_ctl_encode(struct wr *w, int type, const struct sync_ctl *c)
 	if ((lenp = rec_begin(w, type)) == NULL)
 		return -1;
 	start = w->off;
-	wr_u32(w, c->id);
+	if (type == SYNC_R_SKIP)
+		wr_u64(w, c->seq);
+	else
+		wr_u32(w, c->id);
 	if (ctl_has_count(type))
 		wr_u32(w, c->count);
 	return rec_end(w, lenp, start);
@@ -639,6 +650,8 @@ int
 sync_ctl_decode(struct rd *r, int type, struct sync_ctl *c)
 {
 	memset(c, 0, sizeof(*c));
+	if (type == SYNC_R_SKIP)
+		return rd_u64(r, &c->seq);
 	if (rd_u32(r, &c->id) == -1)
 		return -1;
 	if (ctl_has_count(type) && rd_u32(r, &c->count) == -1)
@@ -666,11 +679,10 @@ sync_hdr_encode(struct wr *w, const struct sync_hdr *h)
 {
 	wr_u8(w, SYNC_MAGIC0);
 	wr_u8(w, SYNC_MAGIC1);
-	wr_u8(w, h->version);
-	wr_u8(w, h->flags);
-	wr_u64(w, h->session);
-	wr_u32(w, h->seq);
-	wr_u16(w, h->len);
+	wr_u8(w, SYNC_VERSION);
+	wr_u8(w, h->type);
+	wr_u32(w, h->sid);
+	wr_u64(w, h->seq);
 	return w->err ? -1 : 0;
 }
 
@@ -684,76 +696,238 @@ sync_hdr_decode(struct rd *r, struct sync_hdr *h)
 	    m0 != SYNC_MAGIC0 || m1 != SYNC_MAGIC1)
 		return -1;
 	if (rd_u8(r, &h->version) == -1 || h->version != SYNC_VERSION ||
-	    rd_u8(r, &h->flags) == -1 ||
-	    (h->flags & ~(SYNC_F_SEALED | SYNC_F_RELIABLE)) != 0 ||
-	    rd_u64(r, &h->session) == -1 || rd_u32(r, &h->seq) == -1 ||
-	    rd_u16(r, &h->len) == -1 || h->len != r->len)
+	    rd_u8(r, &h->type) == -1 || h->type < SYNC_T_INIT ||
+	    h->type > SYNC_T_REPLY ||
+	    rd_u32(r, &h->sid) == -1 || rd_u64(r, &h->seq) == -1)
+		return -1;
+	/* Handshake frames carry no session; session frames always do. */
+	if (h->type == SYNC_T_INIT || h->type == SYNC_T_RESP) {
+		if (h->sid != 0 || h->seq != 0)
+			return -1;
+	} else if (h->sid == 0)
 		return -1;
 	return 0;
 }
 
-size_t
-sync_frame_body_off(int sealed)
+void
+sync_id_make(struct sync_id *id, int family, const void *addr, uint16_t port)
 {
-	return SYNC_HDRLEN + (sealed ? SYNC_NONCELEN : 0);
+	memset(id, 0, sizeof(*id));
+	if (family == AF_INET) {
+		id->b[10] = 0xff;
+		id->b[11] = 0xff;
+		memcpy(id->b + 12, addr, 4);
+	} else
+		memcpy(id->b, addr, 16);
+	id->b[16] = (uint8_t)(port >> 8);
+	id->b[17] = (uint8_t)port;
+}
+
+/* out = keyed BLAKE2b(group, label | parts...), outlen bytes. */
+static void
+kdf(const uint8_t group[SYNC_KEYLEN], const char *label, uint8_t *out,
+    size_t outlen, const void *p1, size_t l1, const void *p2, size_t l2,
+    const void *p3, size_t l3, const void *p4, size_t l4)
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, group, SYNC_KEYLEN, outlen);
+	crypto_generichash_update(&st, (const uint8_t *)label,
+	    strlen(label) + 1);
+	crypto_generichash_update(&st, p1, l1);
+	crypto_generichash_update(&st, p2, l2);
+	if (p3 != NULL)
+		crypto_generichash_update(&st, p3, l3);
+	if (p4 != NULL)
+		crypto_generichash_update(&st, p4, l4);
+	crypto_generichash_final(&st, out, outlen);
+	sodium_memzero(&st, sizeof(st));
+}
+
+void
+sync_hs_key(const uint8_t group[SYNC_KEYLEN], const struct sync_id *from,
+    const struct sync_id *to, uint8_t out[SYNC_KEYLEN])
+{
+	kdf(group, "syncd2 handshake", out, SYNC_KEYLEN, from->b, SYNC_IDLEN,
+	    to->b, SYNC_IDLEN, NULL, 0, NULL, 0);
+}
+
+void
+sync_session_keys(const uint8_t group[SYNC_KEYLEN],
+    const struct sync_id *snd, const struct sync_id *rcv,
+    const uint8_t ns[SYNC_HSNONCE], const uint8_t nr[SYNC_HSNONCE],
+    struct sync_skeys *k)
+{
+	uint8_t sid[4];
+
+	kdf(group, "syncd2 forward", k->fwd, SYNC_KEYLEN, snd->b, SYNC_IDLEN,
+	    rcv->b, SYNC_IDLEN, ns, SYNC_HSNONCE, nr, SYNC_HSNONCE);
+	kdf(group, "syncd2 reverse", k->rev, SYNC_KEYLEN, snd->b, SYNC_IDLEN,
+	    rcv->b, SYNC_IDLEN, ns, SYNC_HSNONCE, nr, SYNC_HSNONCE);
+	kdf(group, "syncd2 session id", sid, sizeof(sid), snd->b,
+	    SYNC_IDLEN, rcv->b, SYNC_IDLEN, ns, SYNC_HSNONCE, nr,
+	    SYNC_HSNONCE);
+	k->sid = get_u32(sid);
+	if (k->sid == 0)
+		k->sid = 1;
+}
+
+static void
+hs_tag(const uint8_t *msg, size_t len, const uint8_t key[SYNC_KEYLEN],
+    uint8_t tag[SYNC_TAGLEN])
+{
+	crypto_generichash(tag, SYNC_TAGLEN, msg, len, key, SYNC_KEYLEN);
+}
+
+/* The header of a handshake frame into w. */
+static void
+hs_hdr(struct wr *w, uint8_t type)
+{
+	struct sync_hdr h = { SYNC_VERSION, type, 0, 0 };
+
+	sync_hdr_encode(w, &h);
+}
+
+/* Check a handshake datagram: header of the type, length, tag. */
+static int
+hs_check(const uint8_t *buf, size_t len, uint8_t type, size_t want,
+    const uint8_t key[SYNC_KEYLEN])
+{
+	struct sync_hdr h;
+	struct rd r;
+	uint8_t tag[SYNC_TAGLEN];
+
+	rd_init(&r, buf, len);
+	if (len != want || sync_hdr_decode(&r, &h) == -1 || h.type != type)
+		return SYNC_E_MALFORMED;
+	hs_tag(buf, len - SYNC_TAGLEN, key, tag);
+	if (sodium_memcmp(tag, buf + len - SYNC_TAGLEN, SYNC_TAGLEN) != 0)
+		return SYNC_E_AUTH;
+	return 0;
 }
 
 size_t
-sync_frame_finish(uint8_t *buf, size_t body_len, uint8_t flags,
-    uint64_t session, uint32_t seq, const uint8_t *key)
+sync_init_encode(uint8_t *buf, const struct sync_init *in,
+    const uint8_t key[SYNC_KEYLEN])
 {
-	struct sync_hdr h;
 	struct wr w;
-	unsigned long long clen;
-	size_t len;
 
-	h.version = SYNC_VERSION;
-	h.flags = flags & ~SYNC_F_SEALED;
-	if (key != NULL)
-		h.flags |= SYNC_F_SEALED;
-	h.session = session;
-	h.seq = seq;
-	len = body_len + (key != NULL ? SYNC_SEALOVERHEAD : 0);
-	if (len > SYNC_FRAME_MAX - SYNC_HDRLEN)
+	wr_init(&w, buf, SYNC_INIT_LEN);
+	hs_hdr(&w, SYNC_T_INIT);
+	wr_u8(&w, in->flags);
+	wr_u32(&w, in->rx_sid);
+	wr_u64(&w, in->seq0);
+	wr_bytes(&w, in->nonce_s, SYNC_HSNONCE);
+	if (w.err || w.off != SYNC_INIT_LEN - SYNC_TAGLEN)
 		return 0;
-	h.len = (uint16_t)len;
-	wr_init(&w, buf, SYNC_HDRLEN);
-	if (sync_hdr_encode(&w, &h) == -1)
-		return 0;
-	if (key != NULL) {
-		randombytes_buf(buf + SYNC_HDRLEN, SYNC_NONCELEN);
-		crypto_aead_xchacha20poly1305_ietf_encrypt(
-		    buf + SYNC_HDRLEN + SYNC_NONCELEN, &clen,
-		    buf + SYNC_HDRLEN + SYNC_NONCELEN, body_len,
-		    buf, SYNC_HDRLEN, NULL, buf + SYNC_HDRLEN, key);
-	}
-	return SYNC_HDRLEN + len;
+	hs_tag(buf, w.off, key, buf + w.off);
+	return SYNC_INIT_LEN;
 }
 
 int
-sync_frame_open(uint8_t *buf, size_t len, const uint8_t *key,
-    struct sync_hdr *h, uint8_t **body, size_t *blen)
+sync_init_decode(const uint8_t *buf, size_t len,
+    const uint8_t key[SYNC_KEYLEN], struct sync_init *in)
 {
 	struct rd r;
-	unsigned long long mlen;
-	uint8_t *c;
+	int rc;
+
+	if ((rc = hs_check(buf, len, SYNC_T_INIT, SYNC_INIT_LEN, key)) != 0)
+		return rc;
+	rd_init(&r, buf + SYNC_HDRLEN, len - SYNC_HDRLEN - SYNC_TAGLEN);
+	if (rd_u8(&r, &in->flags) == -1 || rd_u32(&r, &in->rx_sid) == -1 ||
+	    rd_u64(&r, &in->seq0) == -1 || rd_bytes(&r, in->nonce_s, SYNC_HSNONCE) == -1)
+		return SYNC_E_MALFORMED;
+	return 0;
+}
+
+size_t
+sync_resp_encode(uint8_t *buf, const struct sync_resp *rs,
+    const uint8_t key[SYNC_KEYLEN])
+{
+	struct wr w;
+
+	wr_init(&w, buf, SYNC_RESP_LEN);
+	hs_hdr(&w, SYNC_T_RESP);
+	wr_bytes(&w, rs->nonce_s, SYNC_HSNONCE);
+	wr_bytes(&w, rs->nonce_r, SYNC_HSNONCE);
+	if (w.err || w.off != SYNC_RESP_LEN - SYNC_TAGLEN)
+		return 0;
+	hs_tag(buf, w.off, key, buf + w.off);
+	return SYNC_RESP_LEN;
+}
+
+int
+sync_resp_decode(const uint8_t *buf, size_t len,
+    const uint8_t key[SYNC_KEYLEN], struct sync_resp *rs)
+{
+	int rc;
+
+	if ((rc = hs_check(buf, len, SYNC_T_RESP, SYNC_RESP_LEN, key)) != 0)
+		return rc;
+	memcpy(rs->nonce_s, buf + SYNC_HDRLEN, SYNC_HSNONCE);
+	memcpy(rs->nonce_r, buf + SYNC_HDRLEN + SYNC_HSNONCE, SYNC_HSNONCE);
+	return 0;
+}
+
+/* The AEAD nonce: type, three zero bytes, sequence number. */
+static void
+frame_nonce(uint8_t n[crypto_aead_chacha20poly1305_IETF_NPUBBYTES],
+    uint8_t type, uint64_t seq)
+{
+	memset(n, 0, crypto_aead_chacha20poly1305_IETF_NPUBBYTES);
+	n[0] = type;
+	for (int i = 0; i < 8; i++)
+		n[4 + i] = (uint8_t)(seq >> (56 - 8 * i));
+}
+
+size_t
+sync_frame_seal(uint8_t *buf, size_t body_len, uint8_t type, uint32_t sid,
+    uint64_t seq, const uint8_t key[SYNC_KEYLEN])
+{
+	struct sync_hdr h = { SYNC_VERSION, type, sid, seq };
+	uint8_t n[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
+	unsigned long long clen;
+	struct wr w;
+
+	if (type < SYNC_T_DATA || type > SYNC_T_REPLY || sid == 0 ||
+	    body_len > SYNC_FRAME_MAX - SYNC_HDRLEN - SYNC_TAGLEN)
+		return 0;
+	wr_init(&w, buf, SYNC_HDRLEN);
+	if (sync_hdr_encode(&w, &h) == -1)
+		return 0;
+	frame_nonce(n, type, seq);
+	crypto_aead_chacha20poly1305_ietf_encrypt(buf + SYNC_HDRLEN, &clen,
+	    buf + SYNC_HDRLEN, body_len, buf, SYNC_HDRLEN, NULL, n, key);
+	return SYNC_HDRLEN + (size_t)clen;
+}
+
+int
+sync_frame_peek(const uint8_t *buf, size_t len, struct sync_hdr *h)
+{
+	struct rd r;
 
 	rd_init(&r, buf, len);
 	if (len > SYNC_FRAME_MAX || sync_hdr_decode(&r, h) == -1)
 		return SYNC_E_MALFORMED;
-	if (((h->flags & SYNC_F_SEALED) != 0) != (key != NULL))
-		return SYNC_E_SEALING;
-	if (key == NULL) {
-		*body = buf + SYNC_HDRLEN;
-		*blen = h->len;
-		return 0;
-	}
-	if (h->len < SYNC_SEALOVERHEAD)
+	if (h->type >= SYNC_T_DATA && len < SYNC_HDRLEN + SYNC_TAGLEN)
 		return SYNC_E_MALFORMED;
-	c = buf + SYNC_HDRLEN + SYNC_NONCELEN;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(c, &mlen, NULL, c,
-	    h->len - SYNC_NONCELEN, buf, SYNC_HDRLEN, buf + SYNC_HDRLEN,
-	    key) != 0)
+	return 0;
+}
+
+int
+sync_frame_unseal(uint8_t *buf, size_t len, const uint8_t key[SYNC_KEYLEN],
+    uint8_t **body, size_t *blen)
+{
+	uint8_t n[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
+	unsigned long long mlen;
+	struct sync_hdr h;
+	uint8_t *c = buf + SYNC_HDRLEN;
+
+	if (sync_frame_peek(buf, len, &h) != 0 || h.type < SYNC_T_DATA)
+		return SYNC_E_MALFORMED;
+	frame_nonce(n, h.type, h.seq);
+	if (crypto_aead_chacha20poly1305_ietf_decrypt(c, &mlen, NULL, c,
+	    len - SYNC_HDRLEN, buf, SYNC_HDRLEN, n, key) != 0)
 		return SYNC_E_AUTH;
 	*body = c;
 	*blen = (size_t)mlen;
@@ -761,20 +935,17 @@ sync_frame_open(uint8_t *buf, size_t len, const uint8_t *key,
 }
 
 int
-sync_replay_check(struct sync_replay *r, uint64_t session, uint32_t seq)
+sync_replay_check(struct sync_replay *r, uint64_t seq)
 {
-	uint32_t d;
+	uint64_t d;
 
-	if (!r->valid || session > r->session) {
+	if (!r->valid) {
 		r->valid = 1;
-		r->session = session;
 		r->top = seq;
 		r->bits = 1;
 		return 0;
 	}
-	if (session < r->session)
-		return -1;
-	if (seq > r->top) {
+	if (sync_seq_lt(r->top, seq)) {
 		d = seq - r->top;
 		r->bits = d >= 64 ? 1 : (r->bits << d) | 1;
 		r->top = seq;
@@ -790,7 +961,7 @@ sync_replay_check(struct sync_replay *r, uint64_t session, uint32_t seq)
 void
 sync_key_generate(uint8_t key[SYNC_KEYLEN])
 {
-	crypto_aead_xchacha20poly1305_ietf_keygen(key);
+	randombytes_buf(key, SYNC_KEYLEN);
 }
 
 void

@@ -24,7 +24,8 @@ done
 for c in ip:iproute2 nft:nftables conntrack:conntrack ucarp:ucarp \
     conntrackd:conntrackd keepalived:keepalived tcpdump:tcpdump \
     ping:iputils-ping timeout:coreutils python3:python3 bc:bc \
-    sysctl:procps setpriv:util-linux gnuplot:gnuplot-nox; do
+    sysctl:procps setpriv:util-linux gnuplot:gnuplot-nox \
+    faketime:faketime; do
 	have_cmd "${c%%:*}" || need="$need ${c#*:}"
 done
 # tests/netns/test_metrics.sh parses the exposition with the reference

@@ -38,11 +38,15 @@ static void
 send_demote(struct control *c, struct ctl_conn *one)
 {
 	struct syncd *sd = c->sd;
-	char buf[128];
+	char buf[sizeof(sd->demote_reason) + 32];
 	int n;
 
 	n = snprintf(buf, sizeof(buf), "demote %d %s", sd->demote,
 	    sd->demote_reason);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = (int)sizeof(buf) - 1;
 	if (one != NULL)
 		ctl_send(one, CTL_EVENT, buf, (size_t)n);
 	else
@@ -57,6 +61,42 @@ control_demote_changed(struct control *c)
 		return;
 	log_info("demote %d (%s)", c->sd->demote, c->sd->demote_reason);
 	send_demote(c, NULL);
+}
+
+static const char *
+sess_state_name(const struct peer *p)
+{
+	switch (p->sess.tx.state) {
+	case SESS_UP:
+		return "up";
+	case SESS_INIT:
+		return "handshake";
+	default:
+		return "none";
+	}
+}
+
+/* The sessions with p (docs/sync-protocol.md, 3). */
+static void
+json_session(struct sbuf *b, const struct peer *p)
+{
+	const struct sess *s = &p->sess;
+
+	sbuf_printf(b, ",\"session_out\":\"%s\",\"session_in\":\"%s\","
+	    "\"sessions_out\":%llu,\"sessions_in\":%llu,\"rekeys\":%llu,"
+	    "\"inits_sent\":%llu,\"inits_received\":%llu,"
+	    "\"resps_received\":%llu,\"tx_seq\":%llu,\"rx_seq\":%llu,"
+	    "\"tx_wraps\":%llu,\"rx_wraps\":%llu}",
+	    sess_state_name(p), s->rx.valid ? "up" : "none",
+	    (unsigned long long)s->st.tx_sessions,
+	    (unsigned long long)s->st.rx_sessions,
+	    (unsigned long long)s->st.rekeys,
+	    (unsigned long long)s->st.inits_sent,
+	    (unsigned long long)s->st.inits_rx,
+	    (unsigned long long)s->st.resps_rx,
+	    (unsigned long long)p->tx_next, (unsigned long long)p->rx_next,
+	    (unsigned long long)p->st.tx_wraps,
+	    (unsigned long long)p->st.rx_wraps);
 }
 
 static void
@@ -78,9 +118,9 @@ json_peer(struct sbuf *b, struct peer *p)
 	    "\"rx_bytes\":%llu,\"tx_states\":%llu,\"rx_states\":%llu,"
 	    "\"resent\":%llu,\"lost\":%llu,\"duplicates\":%llu,"
 	    "\"rx_rejected\":%llu,\"rx_forged\":%llu,\"rx_replayed\":%llu,"
-	    "\"rx_malformed\":%llu,\"rx_sealing\":%llu,"
+	    "\"rx_malformed\":%llu,\"rx_stale\":%llu,"
 	    "\"unknown_updates\":%llu,\"skips\":%llu,\"bulks_sent\":%llu,"
-	    "\"bulks_received\":%llu,\"unacked\":%u,\"expectations\":%zu}",
+	    "\"bulks_received\":%llu,\"unacked\":%u,\"expectations\":%zu",
 	    last, cache_count(p->ext), p->peer_internal,
 	    bulk_req_name(p->bulk_req),
 	    (unsigned long long)p->st.tx_frames,
@@ -96,12 +136,13 @@ json_peer(struct sbuf *b, struct peer *p)
 	    (unsigned long long)p->st.rx_forged,
 	    (unsigned long long)p->st.rx_replayed,
 	    (unsigned long long)p->st.rx_malformed,
-	    (unsigned long long)p->st.rx_sealing,
+	    (unsigned long long)p->st.rx_stale,
 	    (unsigned long long)p->st.unknown_updates,
 	    (unsigned long long)p->st.skips,
 	    (unsigned long long)p->st.bulks_sent,
 	    (unsigned long long)p->st.bulks_received,
-	    p->tx_next - p->tx_una, p->nexp);
+	    (unsigned)(p->tx_next - p->tx_una), p->nexp);
+	json_session(b, p);
 }
 
 static const char *
@@ -161,8 +202,8 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 		    "bulk %s, demote %d (%s), cache memory %zu bytes%s\n",
 		    cache_count(sd->internal), engine_external(sd),
 		    cache_queued(sd->internal), bulk_summary(sd), sd->demote,
-		    sd->demote_reason, mem, sd->have_key ? "" :
-		    ", NOT AUTHENTICATED (no key)");
+		    sd->demote_reason, mem, sd->have_key ? ", auth key" :
+		    ", auth INSECURE (no key)");
 		for (int i = 0; i < sd->npeers; i++) {
 			struct peer *p = sd->peers[i];
 
@@ -170,7 +211,8 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 			sbuf_printf(b, "peer %s: %s; external %zu, bulk %s, "
 			    "frames tx %llu rx %llu, states tx %llu rx %llu, "
 			    "resent %llu, lost %llu, rejected %llu "
-			    "(forged %llu, replayed %llu, malformed %llu)\n",
+			    "(forged %llu, replayed %llu, stale %llu, "
+			    "malformed %llu)\n",
 			    p->name, why, cache_count(p->ext),
 			    bulk_req_name(p->bulk_req),
 			    (unsigned long long)p->st.tx_frames,
@@ -182,6 +224,7 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 			    (unsigned long long)p->st.rx_rejected,
 			    (unsigned long long)p->st.rx_forged,
 			    (unsigned long long)p->st.rx_replayed,
+			    (unsigned long long)p->st.rx_stale,
 			    (unsigned long long)p->st.rx_malformed);
 		}
 		return;
@@ -191,13 +234,15 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    cache_count(sd->internal), engine_external(sd),
 	    cache_queued(sd->internal), bulk_summary(sd), sd->demote);
 	sbuf_json_str(b, sd->demote_reason);
-	sbuf_printf(b, ",\"first_bulk\":\"%s\",\"sealed\":%s,\"port\":%u,"
+	sbuf_printf(b, ",\"first_bulk\":\"%s\",\"auth\":\"%s\",\"sealed\":%s,"
+	    "\"port\":%u,"
 	    "\"mtu\":%d,\"cache_bytes\":%zu,\"expectations\":%zu,"
 	    "\"sync_flows_ignored\":%llu,\"rx_unknown_source\":%llu,"
 	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu,"
 	    "\"peer_owned_ignored\":%llu,\"commits\":%llu,"
 	    "\"commit_seconds\":%.3f",
-	    first_bulk_name(sd->first_bulk), sd->have_key ? "true" : "false",
+	    first_bulk_name(sd->first_bulk),
+	    sd->have_key ? "key" : "insecure", sd->have_key ? "true" : "false",
 	    sd->port, sd->mtu, mem, sd->nexp,
 	    (unsigned long long)sd->sync_flows,
 	    (unsigned long long)sd->rx_unknown,

@@ -435,7 +435,10 @@ update_first_bulk(struct syncd *sd)
 			event_bulk(p, "rx", "first-done", -1, -1,
 			    "first bulk sync done (from %s)", p->name);
 		}
-		if (p->bulk_req == BULK_REQ_FAILED)
+		/* Only an unreachable peer's failure gives up the bulk: a
+		 * peer that is alive but whose bulk fails keeps us demoted
+		 * (we hold none of its states). */
+		if (p->bulk_req == BULK_REQ_FAILED && !p->alive)
 			failed++;
 	}
 	if (sd->first_bulk == FIRST_BULK_PENDING &&
@@ -443,15 +446,28 @@ update_first_bulk(struct syncd *sd)
 		sd->first_bulk = FIRST_BULK_FAILED;
 		if (sd->npeers > 0)
 			event_bulk(NULL, "rx", "first-failed", -1, -1,
-			    "first bulk sync failed: no peer answered");
+			    "first bulk sync failed: no peer reachable");
 	}
 	if (sd->first_bulk != FIRST_BULK_PENDING)
 		first_bulk_settled(sd);
 }
 
+/* A live peer whose bulk to us failed, or NULL. */
+static const struct peer *
+bulk_failed_alive(const struct syncd *sd)
+{
+	for (int i = 0; i < sd->npeers; i++)
+		if (sd->peers[i]->bulk_req == BULK_REQ_FAILED &&
+		    sd->peers[i]->alive)
+			return sd->peers[i];
+	return NULL;
+}
+
 void
 engine_update_demote(struct syncd *sd)
 {
+	const struct peer *p;
+	char buf[sizeof(sd->demote_reason)];
 	int d;
 	const char *why;
 
@@ -459,6 +475,11 @@ engine_update_demote(struct syncd *sd)
 	if (sd->first_bulk == FIRST_BULK_PENDING) {
 		d = SYNCD_DEMOTE_PENDING;
 		why = "bulk sync pending";
+		if ((p = bulk_failed_alive(sd)) != NULL) {
+			snprintf(buf, sizeof(buf), "bulk from %s failed, "
+			    "peer alive", p->name);
+			why = buf;
+		}
 	} else if (!any_alive(sd) && sd->npeers > 0) {
 		d = SYNCD_DEMOTE_LINK_DOWN;
 		why = "sync link down";

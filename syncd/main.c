@@ -50,6 +50,7 @@ struct opts {
 	char		 iface[32];
 	unsigned long	 port;
 	char		 keyfile[256];
+	int		 insecure;
 	char		 control[108];
 	char		 metrics[64];	/* ADDR:PORT or empty: off */
 	char		 user[64];
@@ -65,7 +66,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: syncd [-B] [-c file] [--peer addr]... [--listen addr]\n"
-	    "             [--interface iface] [--port n] [--key file]\n"
+	    "             [--interface iface] [--port n]\n"
+	    "             [--key file | --insecure --interface iface]\n"
 	    "             [--control socket] [--mtu n] [--no-stage]\n"
 	    "             [--metrics addr:port] [--user user] [--check] [-v]\n"
 	    "       syncd status [--json | --prometheus] [--control socket]\n"
@@ -216,25 +218,74 @@ genkey(void)
 	return 0;
 }
 
+#define KEY_HOWTO \
+	"make one with \"syncd genkey > " SYNCD_KEYFILE " && chmod 600 " \
+	SYNCD_KEYFILE "\" on one member and copy it to every member " \
+	"(or give --key FILE; --insecure only with --interface)"
+
+/* The group key from path; exits 2 when it is missing, not a key, or
+ * readable or writable by anyone but its owner. */
 static void
 read_key(struct syncd *sd, const char *path)
 {
 	struct stat sb;
 	char *buf;
 	size_t len;
+	int rc;
 
+	if (stat(path, &sb) == -1) {
+		if (errno == ENOENT)
+			errx(2, "no group key: %s does not exist; %s", path,
+			    KEY_HOWTO);
+		err(2, "%s", path);
+	}
+	if (!S_ISREG(sb.st_mode))
+		errx(2, "%s: not a regular file", path);
+	if ((sb.st_mode & 077) != 0)
+		errx(2, "%s: mode %04o lets others than its owner read or "
+		    "change the key; chmod 600 %s", path,
+		    (unsigned)(sb.st_mode & 07777), path);
 	if (util_read_file(path, 4096, &buf, &len) == -1)
 		err(2, "%s", path);
-	if (sync_key_parse(buf, sd->key) == -1) {
-		sodium_memzero(buf, len);
-		errx(2, "%s:1: not a key (64 hex digits; see syncd genkey)",
-		    path);
-	}
+	rc = sync_key_parse(buf, sd->key);
 	sodium_memzero(buf, len);
 	free(buf);
-	if (stat(path, &sb) == 0 && (sb.st_mode & 077) != 0)
-		log_warnx("key file %s is readable by others", path);
+	if (rc == -1)
+		errx(2, "%s:1: not a key (64 hex digits; see syncd genkey)",
+		    path);
 	sd->have_key = 1;
+}
+
+/*
+ * Test-only settings, not for production and not documented for users:
+ * SYNCD_TEST_SEQ_START starts every session's sequence numbers there
+ * (e.g. just below the 64-bit wrap) and SYNCD_TEST_REKEY_FRAMES rekeys
+ * after that many frames instead of 2^60 (tests/netns/
+ * test_syncd_wrap.sh). Both are numbers as strtoull reads them.
+ */
+static void
+test_settings(struct syncd *sd)
+{
+	const char *v;
+	char *end;
+
+	sd->seq0 = 1;
+	sd->rekey_frames = SESS_REKEY_FRAMES;
+	if ((v = getenv("SYNCD_TEST_SEQ_START")) != NULL && *v != '\0') {
+		sd->seq0 = strtoull(v, &end, 0);
+		if (*end != '\0')
+			errx(2, "SYNCD_TEST_SEQ_START: bad number \"%s\"", v);
+		log_warnx("test setting: sequence numbers start at %llu",
+		    (unsigned long long)sd->seq0);
+	}
+	if ((v = getenv("SYNCD_TEST_REKEY_FRAMES")) != NULL && *v != '\0') {
+		sd->rekey_frames = strtoull(v, &end, 0);
+		if (*end != '\0' || sd->rekey_frames < 100)
+			errx(2, "SYNCD_TEST_REKEY_FRAMES: bad number \"%s\"",
+			    v);
+		log_warnx("test setting: rekey every %llu frames",
+		    (unsigned long long)sd->rekey_frames);
+	}
 }
 
 static int
@@ -364,6 +415,7 @@ static const struct option lopts[] = {
 	{ "interface",	required_argument, NULL, 'i' },
 	{ "port",	required_argument, NULL, 'P' },
 	{ "key",	required_argument, NULL, 'k' },
+	{ "insecure",	no_argument,	   NULL, 'I' },
 	{ "control",	required_argument, NULL, 's' },
 	{ "mtu",	required_argument, NULL, 'm' },
 	{ "no-stage",	no_argument,	   NULL, 'S' },
@@ -409,6 +461,9 @@ parse_options(int argc, char *argv[], struct opts *o)
 			break;
 		case 'k':
 			snprintf(o->keyfile, sizeof(o->keyfile), "%s", optarg);
+			break;
+		case 'I':
+			o->insecure = 1;
 			break;
 		case 's':
 			snprintf(o->control, sizeof(o->control), "%s", optarg);
@@ -479,6 +534,7 @@ configure(struct syncd *sd, struct opts *o)
 	socklen_t len;
 
 	sd->sock = -1;
+	test_settings(sd);
 	sd->port = o->port ? (uint16_t)o->port : SYNC_PORT;
 	snprintf(sd->control_path, sizeof(sd->control_path), "%s",
 	    o->control[0] ? o->control : SYNCD_CONTROL);
@@ -499,12 +555,22 @@ configure(struct syncd *sd, struct opts *o)
 		if (peer_add(sd, &ss, len) == -1)
 			err(1, "peer_add");
 	}
+	if (!o->insecure) {
+		read_key(sd, o->keyfile[0] != '\0' ? o->keyfile :
+		    SYNCD_KEYFILE);
+		return;
+	}
 	if (o->keyfile[0] != '\0')
-		read_key(sd, o->keyfile);
-	else
-		log_warnx("WARNING: no --key: sync traffic is neither "
-		    "authenticated nor encrypted; anyone on the sync link can "
-		    "inject or read connection states");
+		errx(2, "--insecure and a key (--key or \"key\" in the "
+		    "config) exclude each other");
+	if (o->iface[0] == '\0')
+		errx(2, "--insecure needs --interface: without a key, only "
+		    "on a dedicated sync link");
+	/* The protocol runs unchanged under an all-zero group key. */
+	memset(sd->key, 0, sizeof(sd->key));
+	log_warnx("WARNING: --insecure: sync traffic is neither "
+	    "authenticated nor encrypted; anyone on %s can inject or read "
+	    "connection states", o->iface);
 }
 
 static void
@@ -719,7 +785,7 @@ main(int argc, char *argv[])
 	if (notify_start(sd.loop, event_status_line, &sd) == -1)
 		fatal("systemd notification");
 	log_info("listening on port %u, %d peer(s), mtu %d%s", sd.port,
-	    sd.npeers, sd.mtu, sd.have_key ? ", sealed" : "");
+	    sd.npeers, sd.mtu, sd.have_key ? ", group key" : ", INSECURE");
 	if (ev_loop_run(sd.loop) == -1)
 		log_warn("event loop");
 

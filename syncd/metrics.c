@@ -51,8 +51,8 @@ static const struct counter peer_counters[] = {
 	    PS(rx_replayed) },
 	{ "syncd_peer_rx_rejected_total", NULL, "reason", "malformed",
 	    PS(rx_malformed) },
-	{ "syncd_peer_rx_rejected_total", NULL, "reason", "sealing",
-	    PS(rx_sealing) },
+	{ "syncd_peer_rx_rejected_total", NULL, "reason", "stale",
+	    PS(rx_stale) },
 	{ "syncd_peer_unknown_updates_total", "Updates for states the "
 	    "peer had not sent before.", NULL, NULL, PS(unknown_updates) },
 	{ "syncd_peer_skips_total", "Gaps the peer told us to skip.",

@@ -1,9 +1,10 @@
 /*
  * peer.c: syncd's transport: one UDP socket, per-peer reliable streams
- * (sequence numbers, cumulative acks with missing ranges, retransmission
- * from a bounded window, SKIP + bulk when a peer fell out of the window),
- * liveness, bulk requests, pacing (live updates first). What goes into
- * the frames is built by stream.c.
+ * (64-bit sequence numbers in serial arithmetic, cumulative acks with
+ * missing ranges, retransmission from a bounded window, SKIP + bulk when
+ * a peer fell out of the window), liveness from authentic new frames
+ * only, bulk requests, pacing (live updates first). Sessions, keys and
+ * sealing are session.c's; what goes into the frames is stream.c's.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -31,18 +32,19 @@
 #define ACK_DELAY_NS	(1 * NS_MS)
 #define NACK_GAP_NS	(2 * NS_MS)	/* between acks reporting a gap */
 #define ACK_RESEND_MAX	256	/* frames resent for one ack */
-#define RECV_ROUNDS	16
+#define RECV_ROUNDS	32
 #define HELLO_NS	(1000 * NS_MS)
 #define STALLED_NS	(1000 * NS_MS)	/* unacked this long: not in sync */
 #define FIRST_TICK_NS	(10 * NS_MS)
-#define SKIP_MAX	(1U << 30)	/* a SKIP further ahead is bogus */
+#define SKIP_MAX	(1ULL << 30)	/* a SKIP further ahead is bogus */
 #define IP4_UDP_HDRLEN	28
 #define IP6_UDP_HDRLEN	48
 #define TICK_NS		(100 * NS_MS)
 #define TAIL_RESEND_MAX	32	/* oldest frames resent after the RTO */
+#define BULK_PAUSE_NS	(5000 * NS_MS)	/* failed, peer alive: again */
 
 /* Frame buffers: one frame being sealed, one body being built, a batch
- * of received datagrams. */
+ * of received datagrams, each room for the largest UDP payload. */
 struct transport_bufs {
 	uint8_t		 frame[SYNC_FRAME_MAX + 64];
 	uint8_t		 body[SYNC_FRAME_MAX];
@@ -63,18 +65,10 @@ body_cap(const struct syncd *sd)
 {
 	size_t ip = sd->listen.ss_family == AF_INET6 ? IP6_UDP_HDRLEN :
 	    IP4_UDP_HDRLEN;
-	size_t n = (size_t)sd->mtu - ip - SYNC_HDRLEN;
 
-	if (sd->have_key)
-		n -= SYNC_SEALOVERHEAD;
-	return n;
+	return (size_t)sd->mtu - ip - SYNC_HDRLEN - SYNC_TAGLEN;
 }
 
-static size_t
-body_off(const struct syncd *sd)
-{
-	return sync_frame_body_off(sd->have_key);
-}
 
 static int
 win_room(const struct peer *p)
@@ -82,8 +76,8 @@ win_room(const struct peer *p)
 	return p->tx_next - p->tx_una < SYNCD_WINDOW;
 }
 
-static void
-send_dgram(struct peer *p, const uint8_t *buf, size_t len)
+void
+peer_send(struct peer *p, const uint8_t *buf, size_t len)
 {
 	if (sendto(p->sd->sock, buf, len, 0, (const struct sockaddr *)&p->sa,
 	    p->salen) == -1) {
@@ -105,13 +99,12 @@ send_reliable(struct peer *p, const uint8_t *body, size_t blen)
 	struct syncd *sd = p->sd;
 	uint8_t *fbuf = sd->bufs->frame;
 	struct txslot *s;
-	size_t len, off = body_off(sd);
+	size_t len;
 
 	if (!win_room(p))
 		return -1;
-	memcpy(fbuf + off, body, blen);
-	len = sync_frame_finish(fbuf, blen, SYNC_F_RELIABLE, sd->session,
-	    p->tx_next, sd->have_key ? sd->key : NULL);
+	memcpy(fbuf + SYNC_HDRLEN, body, blen);
+	len = sess_seal(p, fbuf, blen, SYNC_T_DATA, p->tx_next);
 	if (len == 0)
 		return -1;
 	s = &p->win[p->tx_next % SYNCD_WINDOW];
@@ -123,23 +116,22 @@ send_reliable(struct peer *p, const uint8_t *body, size_t blen)
 	s->sent_ns = ev_now_ns();
 	if (p->tx_una == p->tx_next)
 		p->last_progress_ns = s->sent_ns;
-	p->tx_next++;
-	send_dgram(p, fbuf, len);
+	if (++p->tx_next == 0)
+		p->st.tx_wraps++;
+	peer_send(p, fbuf, len);
 	return 0;
 }
 
+/* A CTRL frame of our session or a REPLY frame of the peer's. */
 static void
-send_ctl(struct peer *p, const uint8_t *body, size_t blen)
+send_ctl(struct peer *p, uint8_t type, const uint8_t *body, size_t blen)
 {
-	struct syncd *sd = p->sd;
-	uint8_t *fbuf = sd->bufs->frame;
-	size_t len, off = body_off(sd);
+	uint8_t *fbuf = p->sd->bufs->frame;
+	size_t len;
 
-	memcpy(fbuf + off, body, blen);
-	len = sync_frame_finish(fbuf, blen, 0, sd->session, ++p->ctl_seq,
-	    sd->have_key ? sd->key : NULL);
-	if (len != 0)
-		send_dgram(p, fbuf, len);
+	memcpy(fbuf + SYNC_HDRLEN, body, blen);
+	if ((len = sess_seal(p, fbuf, blen, type, 0)) != 0)
+		peer_send(p, fbuf, len);
 }
 
 static void
@@ -153,16 +145,14 @@ win_drop(struct peer *p)
 }
 
 static void
-rx_reset(struct peer *p, uint64_t session)
+rx_reset(struct peer *p, uint64_t seq0)
 {
 	for (int i = 0; i < SYNCD_WINDOW; i++) {
 		free(p->rx[i].body);
 		p->rx[i].body = NULL;
 		p->rx[i].have = 0;
 	}
-	p->rx_valid = 1;
-	p->rx_session = session;
-	p->rx_next = 1;
+	p->rx_next = seq0;
 	p->rx_unacked = 0;
 	p->rx_delivered = 0;
 }
@@ -171,16 +161,15 @@ static void
 ack_encode(struct peer *p, struct wr *w)
 {
 	struct sync_ack a;
-	uint32_t hi = 0;
+	uint64_t hi = p->rx_next;
 	int in_gap = 0;
 
 	memset(&a, 0, sizeof(a));
-	a.session = p->rx_session;
 	a.next = p->rx_next;
-	for (uint32_t s = p->rx_next + 1; s != p->rx_next + SYNCD_WINDOW; s++)
+	for (uint64_t s = p->rx_next + 1; s != p->rx_next + SYNCD_WINDOW; s++)
 		if (p->rx[s % SYNCD_WINDOW].have)
 			hi = s;
-	for (uint32_t s = p->rx_next; hi != 0 && s < hi; s++) {
+	for (uint64_t s = p->rx_next; s != hi; s++) {
 		if (!p->rx[s % SYNCD_WINDOW].have) {
 			if (!in_gap) {
 				if (a.nranges == SYNC_ACK_MAXRANGES)
@@ -200,38 +189,52 @@ ack_encode(struct peer *p, struct wr *w)
 }
 
 static void
-send_ack(struct peer *p, int hello)
+send_hello(struct peer *p)
 {
 	struct syncd *sd = p->sd;
-	uint8_t body[512];
+	uint8_t body[64];
 	struct wr w;
 	struct sync_hello h;
 
 	wr_init(&w, body, sizeof(body));
-	if (hello) {
-		h.flags = sd->first_bulk != FIRST_BULK_PENDING ?
-		    SYNC_H_BULK_DONE : 0;
-		h.internal = (uint32_t)cache_count(sd->internal);
-		sync_hello_encode(&w, &h);
-	}
-	if (p->rx_valid)
+	h.flags = sd->first_bulk != FIRST_BULK_PENDING ? SYNC_H_BULK_DONE : 0;
+	h.internal = (uint32_t)cache_count(sd->internal);
+	if (sync_hello_encode(&w, &h) == 0)
+		send_ctl(p, SYNC_T_CTRL, body, w.off);
+}
+
+/* HELLO in our session, ACK in the peer's. */
+static void
+send_ack(struct peer *p, int hello)
+{
+	uint8_t body[512];
+	struct wr w;
+
+	if (hello)
+		send_hello(p);
+	wr_init(&w, body, sizeof(body));
+	if (sess_rx_up(p)) {
 		ack_encode(p, &w);
-	if (w.off > 0 && !w.err)
-		send_ctl(p, body, w.off);
+		if (w.off > 0 && !w.err)
+			send_ctl(p, SYNC_T_REPLY, body, w.off);
+	}
 	p->rx_unacked = 0;
 	p->ack_now = 0;
 }
 
+/* SKIP goes in our session (we send the stream it is about); requests
+ * in the peer's (the answer comes in its stream). */
 static void
-send_ctl_rec(struct peer *p, int type, uint32_t id, uint32_t count)
+send_ctl_rec(struct peer *p, int type, uint32_t id, uint64_t seq)
 {
 	uint8_t body[32];
 	struct wr w;
-	struct sync_ctl c = { id, count };
+	struct sync_ctl c = { id, 0, seq };
 
 	wr_init(&w, body, sizeof(body));
 	if (sync_ctl_encode(&w, type, &c) == 0)
-		send_ctl(p, body, w.off);
+		send_ctl(p, type == SYNC_R_SKIP ? SYNC_T_CTRL : SYNC_T_REPLY,
+		    body, w.off);
 }
 
 void
@@ -268,8 +271,17 @@ peer_in_sync(const struct peer *p, char *why, size_t len)
 		    (double)(now - p->last_rx_ns) / 1e9);
 		return 0;
 	}
+	if (!sess_tx_up(p) || !sess_rx_up(p)) {
+		snprintf(why, len, "session handshake");
+		return 0;
+	}
 	if (p->bulk_req == BULK_REQ_SENT || p->bulk_req == BULK_REQ_RUNNING) {
 		snprintf(why, len, "bulk %s", bulk_req_name(p->bulk_req));
+		return 0;
+	}
+	if (p->bulk_req == BULK_REQ_FAILED) {
+		snprintf(why, len, "bulk failed after %d requests",
+		    p->bulk_req_tries);
 		return 0;
 	}
 	if (p->bulk.active) {
@@ -279,7 +291,7 @@ peer_in_sync(const struct peer *p, char *why, size_t len)
 	if (p->tx_next - p->tx_una > 0 &&
 	    now - p->last_progress_ns > STALLED_NS) {
 		snprintf(why, len, "%u frames unacknowledged",
-		    p->tx_next - p->tx_una);
+		    (unsigned)(p->tx_next - p->tx_una));
 		return 0;
 	}
 	snprintf(why, len, "in sync");
@@ -301,7 +313,7 @@ pump(struct syncd *sd)
 		room = 1;
 		for (int i = 0; i < sd->npeers; i++) {
 			p = sd->peers[i];
-			if (!p->alive)
+			if (!p->alive || !sess_tx_up(p))
 				continue;
 			alive++;
 			if (!win_room(p))
@@ -317,7 +329,7 @@ pump(struct syncd *sd)
 			break;
 		for (int i = 0; i < sd->npeers; i++) {
 			p = sd->peers[i];
-			if (!p->alive)
+			if (!p->alive || !sess_tx_up(p))
 				continue;
 			send_reliable(p, body, blen);
 			p->st.tx_states += n;
@@ -326,7 +338,7 @@ pump(struct syncd *sd)
 	/* Then bulk and diff streams, with what is left of the turn. */
 	for (int i = 0; i < sd->npeers && !more; i++) {
 		p = sd->peers[i];
-		if (!p->alive)
+		if (!p->alive || !sess_tx_up(p))
 			continue;
 		while (stream_pending(p) && win_room(p)) {
 			if (budget-- <= 0) {
@@ -366,7 +378,7 @@ transport_kick(struct syncd *sd)
 }
 
 static void
-resend(struct peer *p, uint32_t seq, uint64_t now)
+resend(struct peer *p, uint64_t seq, uint64_t now)
 {
 	struct txslot *s = &p->win[seq % SYNCD_WINDOW];
 
@@ -374,7 +386,7 @@ resend(struct peer *p, uint32_t seq, uint64_t now)
 		return;
 	s->sent_ns = now;
 	p->st.resent++;
-	send_dgram(p, s->buf, s->len);
+	peer_send(p, s->buf, s->len);
 }
 
 static void
@@ -384,13 +396,11 @@ rx_ack(struct peer *p, const struct sync_ack *a)
 	uint64_t now = ev_now_ns();
 	int n = 0, skip = 0;
 
-	if (a->session != sd->session)
+	if (sync_seq_lt(p->tx_next, a->next))
 		return;
-	if (a->next > p->tx_next)
-		return;
-	if (a->next < p->tx_una)
+	if (sync_seq_lt(a->next, p->tx_una))
 		skip = 1;
-	while (p->tx_una < a->next) {
+	while (sync_seq_lt(p->tx_una, a->next)) {
 		struct txslot *t = &p->win[p->tx_una % SYNCD_WINDOW];
 
 		free(t->buf);
@@ -399,19 +409,19 @@ rx_ack(struct peer *p, const struct sync_ack *a)
 		p->last_progress_ns = now;
 	}
 	for (int i = 0; i < a->nranges; i++) {
-		for (uint32_t s = a->range[i].from; s <= a->range[i].to &&
-		    n < ACK_RESEND_MAX; s++, n++) {
-			if (s < p->tx_una)
+		for (uint64_t s = a->range[i].from; n < ACK_RESEND_MAX;
+		    s++, n++) {
+			if (sync_seq_lt(s, p->tx_una))
 				skip = 1;
-			else if (s < p->tx_next)
+			else if (sync_seq_lt(s, p->tx_next))
 				resend(p, s, now);
-			if (s == UINT32_MAX)
+			if (s == a->range[i].to)
 				break;
 		}
 	}
 	if (skip) {
 		p->st.skips++;
-		send_ctl_rec(p, SYNC_R_SKIP, p->tx_una, 0);
+		send_ctl_rec(p, SYNC_R_SKIP, 0, p->tx_una);
 	}
 	transport_kick(sd);
 }
@@ -438,15 +448,75 @@ sweep_ext(struct peer *p)
 
 static void rx_deliver(struct peer *, const uint8_t *, size_t);
 
-/* Transport records; the rest goes to the engine. */
+/* The frame type a known record travels in (0: unknown record). */
+static uint8_t
+rec_frame_type(uint8_t type)
+{
+	switch (type) {
+	case SYNC_R_HELLO:
+	case SYNC_R_SKIP:
+		return SYNC_T_CTRL;
+	case SYNC_R_ACK:
+	case SYNC_R_BULK_REQ:
+	case SYNC_R_DIFF_REQ:
+		return SYNC_T_REPLY;
+	case SYNC_R_STATE:
+	case SYNC_R_UPDATE:
+	case SYNC_R_DELETE:
+	case SYNC_R_EXPECT:
+	case SYNC_R_EXPECT_DEL:
+	case SYNC_R_BULK_BEGIN:
+	case SYNC_R_BULK_END:
+	case SYNC_R_DIFF_STATE:
+	case SYNC_R_DIFF_END:
+		return SYNC_T_DATA;
+	}
+	return 0;
+}
+
+/* A SKIP: the frames before c->seq are gone; a bulk repairs them. */
 static void
-rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
+rx_skip(struct peer *p, const struct sync_ctl *c)
+{
+	uint64_t d = c->seq - p->rx_next;
+
+	if (d != 0 && d < SKIP_MAX) {
+		/* Frames of a session we joined late are not lost. */
+		if (p->rx_delivered > 0)
+			p->st.lost += d;
+		for (uint64_t s = p->rx_next; s != c->seq &&
+		    s - p->rx_next < SYNCD_WINDOW; s++) {
+			struct rxslot *r = &p->rx[s % SYNCD_WINDOW];
+
+			free(r->body);
+			r->body = NULL;
+			r->have = 0;
+		}
+		p->rx_next = c->seq;
+		rx_deliver(p, NULL, 0);
+		if (p->bulk_req != BULK_REQ_SENT &&
+		    p->bulk_req != BULK_REQ_RUNNING)
+			peer_request_bulk(p, 1);
+	}
+	p->ack_now = 1;
+}
+
+/* Transport records; the rest goes to the engine. Each known record
+ * counts only in the frame type it belongs to. */
+static void
+rx_record(struct peer *p, uint8_t type, struct rd *v, uint8_t ftype)
 {
 	struct syncd *sd = p->sd;
 	struct sync_hello h;
 	struct sync_ack a;
 	struct sync_ctl c;
+	uint8_t want = rec_frame_type(type);
 
+	if (want != ftype && (want != 0 || ftype != SYNC_T_DATA)) {
+		if (want != 0)
+			p->st.rx_malformed++;
+		return;
+	}
 	switch (type) {
 	case SYNC_R_HELLO:
 		if (sync_hello_decode(v, &h) == 0)
@@ -459,27 +529,8 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 			p->st.rx_malformed++;
 		return;
 	case SYNC_R_SKIP:
-		if (sync_ctl_decode(v, type, &c) == -1 || !p->rx_valid)
-			return;
-		if (c.id > p->rx_next && c.id - p->rx_next < SKIP_MAX) {
-			/* Frames of a session we joined late are not lost. */
-			if (p->rx_delivered > 0)
-				p->st.lost += c.id - p->rx_next;
-			for (uint32_t s = p->rx_next; s != c.id &&
-			    s - p->rx_next < SYNCD_WINDOW; s++) {
-				struct rxslot *r = &p->rx[s % SYNCD_WINDOW];
-
-				free(r->body);
-				r->body = NULL;
-				r->have = 0;
-			}
-			p->rx_next = c.id;
-			rx_deliver(p, NULL, 0);
-			if (p->bulk_req != BULK_REQ_SENT &&
-			    p->bulk_req != BULK_REQ_RUNNING)
-				peer_request_bulk(p, 1);
-		}
-		p->ack_now = 1;
+		if (sync_ctl_decode(v, type, &c) == 0)
+			rx_skip(p, &c);
 		return;
 	case SYNC_R_BULK_REQ:
 		if (sync_ctl_decode(v, type, &c) == -1)
@@ -498,8 +549,6 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 		stream_start_diff(p, c.id);
 		return;
 	}
-	if (!reliable)
-		return;
 	switch (type) {
 	case SYNC_R_BULK_BEGIN:
 		if (sync_ctl_decode(v, type, &c) == -1)
@@ -535,7 +584,7 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, int reliable)
 }
 
 static void
-process_body(struct peer *p, const uint8_t *body, size_t blen, int reliable)
+process_body(struct peer *p, const uint8_t *body, size_t blen, uint8_t ftype)
 {
 	struct rd b, v;
 	uint8_t type;
@@ -543,7 +592,7 @@ process_body(struct peer *p, const uint8_t *body, size_t blen, int reliable)
 
 	rd_init(&b, body, blen);
 	while ((r = sync_rec_next(&b, &type, &v)) == 1)
-		rx_record(p, type, &v, reliable);
+		rx_record(p, type, &v, ftype);
 	if (r == -1)
 		p->st.rx_malformed++;
 }
@@ -558,8 +607,9 @@ rx_deliver(struct peer *p, const uint8_t *body, size_t blen)
 	struct rxslot *r;
 
 	if (body != NULL) {
-		process_body(p, body, blen, 1);
-		p->rx_next++;
+		process_body(p, body, blen, SYNC_T_DATA);
+		if (++p->rx_next == 0)
+			p->st.rx_wraps++;
 		p->rx_delivered++;
 	}
 	for (;;) {
@@ -567,10 +617,11 @@ rx_deliver(struct peer *p, const uint8_t *body, size_t blen)
 		if (!r->have)
 			break;
 		r->have = 0;
-		process_body(p, r->body, r->len, 1);
+		process_body(p, r->body, r->len, SYNC_T_DATA);
 		free(r->body);
 		r->body = NULL;
-		p->rx_next++;
+		if (++p->rx_next == 0)
+			p->st.rx_wraps++;
 		p->rx_delivered++;
 	}
 }
@@ -608,6 +659,7 @@ peer_down(struct peer *p)
 	engine_update_demote(p->sd);
 }
 
+/* The peer with this source address and port. */
 static struct peer *
 find_peer(struct syncd *sd, const struct sockaddr_storage *ss)
 {
@@ -622,82 +674,76 @@ find_peer(struct syncd *sd, const struct sockaddr_storage *ss)
 		if (ss->ss_family == AF_INET) {
 			a4 = (const struct sockaddr_in *)ps;
 			b4 = (const struct sockaddr_in *)ss;
-			if (a4->sin_addr.s_addr == b4->sin_addr.s_addr)
+			if (a4->sin_addr.s_addr == b4->sin_addr.s_addr &&
+			    a4->sin_port == b4->sin_port)
 				return sd->peers[i];
 		} else {
 			a6 = (const struct sockaddr_in6 *)ps;
 			b6 = (const struct sockaddr_in6 *)ss;
-			if (memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0)
+			if (memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0 &&
+			    a6->sin6_port == b6->sin6_port)
 				return sd->peers[i];
 		}
 	}
 	return NULL;
 }
 
+/* An authentic frame that is new: the peer is there. */
 static void
-rx_frame(struct syncd *sd, struct peer *p, uint8_t *buf, size_t len)
+heard(struct peer *p, size_t len)
 {
-	struct sync_hdr h;
-	struct rxslot *r;
-	uint8_t *body;
-	size_t blen;
-	int rc, restarted = 0, first;
+	int first = p->last_rx_ns == 0;
 
-	rc = sync_frame_open(buf, len, sd->have_key ? sd->key : NULL, &h,
-	    &body, &blen);
-	if (rc != 0) {
-		p->st.rx_rejected++;
-		if (rc == SYNC_E_AUTH)
-			p->st.rx_forged++;
-		else if (rc == SYNC_E_SEALING)
-			p->st.rx_sealing++;
-		else
-			p->st.rx_malformed++;
-		return;
-	}
-	if (p->rx_valid && h.session < p->rx_session) {
-		p->st.rx_rejected++;
-		p->st.rx_replayed++;
-		return;
-	}
-	if (!(h.flags & SYNC_F_RELIABLE) &&
-	    sync_replay_check(&p->ctl_replay, h.session, h.seq) == -1) {
-		p->st.rx_rejected++;
-		p->st.rx_replayed++;
-		return;
-	}
-	if (!p->rx_valid || h.session > p->rx_session) {
-		restarted = p->rx_valid;
-		rx_reset(p, h.session);
-	}
-	first = p->last_rx_ns == 0;
 	p->st.rx_frames++;
 	p->st.rx_bytes += len;
 	p->last_rx_ns = ev_now_ns();
 	if (!p->alive)
 		peer_up(p, first);
-	if (restarted) {
-		event_peer(p, "up", "up", "restart",
-		    "peer %s restarted (new session)", p->name);
-		peer_request_bulk(p, 1);
+}
+
+static void
+rx_reject(struct peer *p, int rc)
+{
+	p->st.rx_rejected++;
+	switch (rc) {
+	case SESS_FORGED:
+		p->st.rx_forged++;
+		break;
+	case SESS_REPLAYED:
+		p->st.rx_replayed++;
+		break;
+	case SESS_STALE:
+		p->st.rx_stale++;
+		break;
+	default:
+		p->st.rx_malformed++;
+		break;
 	}
-	if (!(h.flags & SYNC_F_RELIABLE)) {
-		process_body(p, body, blen, 0);
-		return;
-	}
-	if (h.seq < p->rx_next) {
+}
+
+/* A DATA frame: deliver in order, buffer ahead, acknowledge. */
+static void
+rx_data(struct peer *p, const struct sync_hdr *h, const uint8_t *body,
+    size_t blen, size_t len)
+{
+	struct syncd *sd = p->sd;
+	struct rxslot *r;
+
+	if (sync_seq_lt(h->seq, p->rx_next)) {
+		/* Resent after a lost ack, or replayed: not news. */
 		p->st.dup++;
 		p->ack_now = 1;
 		return;
 	}
-	if (h.seq - p->rx_next >= SYNCD_WINDOW) {
+	heard(p, len);
+	if (h->seq - p->rx_next >= SYNCD_WINDOW) {
 		p->ack_now = 1;
 		return;
 	}
-	if (h.seq == p->rx_next) {
+	if (h->seq == p->rx_next) {
 		rx_deliver(p, body, blen);
 	} else {
-		r = &p->rx[h.seq % SYNCD_WINDOW];
+		r = &p->rx[h->seq % SYNCD_WINDOW];
 		if (r->have) {
 			p->st.dup++;
 		} else if ((r->body = malloc(blen ? blen : 1)) != NULL) {
@@ -715,6 +761,35 @@ rx_frame(struct syncd *sd, struct peer *p, uint8_t *buf, size_t len)
 		p->ack_now = 1;
 	if (!ev_timer_pending(sd->ack_t))
 		ev_timer_arm(sd->ack_t, ACK_DELAY_NS);
+}
+
+static void
+rx_frame(struct peer *p, uint8_t *buf, size_t len)
+{
+	struct sync_hdr h;
+	uint8_t *body = NULL;
+	size_t blen = 0;
+	int rc;
+
+	switch ((rc = sess_open(p, buf, len, &h, &body, &blen))) {
+	case SESS_BODY:
+		break;
+	case SESS_FRESH:
+		heard(p, len);
+		return;
+	case SESS_HANDLED:
+		return;
+	default:
+		rx_reject(p, rc);
+		return;
+	}
+	if (h.type == SYNC_T_DATA) {
+		rx_data(p, &h, body, blen, len);
+		return;
+	}
+	/* CTRL and REPLY frames passed their replay window. */
+	heard(p, len);
+	process_body(p, body, blen, h.type);
 }
 
 static void
@@ -751,7 +826,7 @@ read_cb(int fd, int events, void *arg)
 				p->st.rx_malformed++;
 				continue;
 			}
-			rx_frame(sd, p, bufs[i], mm[i].msg_len);
+			rx_frame(p, bufs[i], mm[i].msg_len);
 		}
 		if (n < SYNCD_RECV_BATCH)
 			break;
@@ -775,6 +850,38 @@ ack_cb(struct ev_timer *t, void *arg)
 	}
 }
 
+/*
+ * Our bulk request to p: repeated until answered. When it fails with
+ * the peer alive (it answers everything else), the node stays demoted
+ * and asks again after a pause; only a peer that is unreachable
+ * releases the demotion (engine.c).
+ */
+static void
+bulk_req_tick(struct peer *p, uint64_t now)
+{
+	if (p->bulk_req == BULK_REQ_SENT && now > p->bulk_req_deadline) {
+		if (p->bulk_req_tries < SYNCD_BULK_TRIES) {
+			peer_request_bulk(p, 0);
+			return;
+		}
+		p->bulk_req = BULK_REQ_FAILED;
+		if (p->alive)
+			event_bulk(p, "rx", "failed", -1, -1, "bulk from %s "
+			    "failed after %d requests while the peer is alive: "
+			    "staying demoted, asking again", p->name,
+			    p->bulk_req_tries);
+		else
+			event_bulk(p, "rx", "failed", -1, -1, "bulk from %s "
+			    "failed after %d requests: peer unreachable",
+			    p->name, p->bulk_req_tries);
+	} else if (p->bulk_req == BULK_REQ_RUNNING && !p->alive) {
+		peer_request_bulk(p, 0);
+	} else if (p->bulk_req == BULK_REQ_FAILED && p->alive &&
+	    now > p->bulk_req_deadline + BULK_PAUSE_NS) {
+		peer_request_bulk(p, 1);
+	}
+}
+
 static void
 tick_cb(struct ev_timer *t, void *arg)
 {
@@ -794,29 +901,51 @@ tick_cb(struct ev_timer *t, void *arg)
 		/* Tail loss: resend the oldest frames after the RTO. */
 		if (p->alive && p->tx_una != p->tx_next &&
 		    now - p->last_progress_ns > RTO_NS) {
-			for (uint32_t s = p->tx_una; s != p->tx_next &&
+			for (uint64_t s = p->tx_una; s != p->tx_next &&
 			    s - p->tx_una < TAIL_RESEND_MAX; s++)
 				if (now - p->win[s % SYNCD_WINDOW].sent_ns >
 				    RTO_NS)
 					resend(p, s, now);
 		}
-		if (p->bulk_req == BULK_REQ_SENT &&
-		    now > p->bulk_req_deadline) {
-			if (p->bulk_req_tries >= SYNCD_BULK_TRIES) {
-				p->bulk_req = BULK_REQ_FAILED;
-				event_bulk(p, "rx", "failed", -1, -1,
-				    "bulk from %s failed after %d requests",
-				    p->name, p->bulk_req_tries);
-			} else
-				peer_request_bulk(p, 0);
-		} else if (p->bulk_req == BULK_REQ_RUNNING && !p->alive) {
-			peer_request_bulk(p, 0);
-		}
+		bulk_req_tick(p, now);
+		sess_tick(p, now);
 	}
 	engine_update_demote(sd);
 	engine_expire(sd);
 	transport_kick(sd);
 	ev_timer_arm(t, TICK_NS);
+}
+
+/* Our session to p starts over: nothing sent before is resent. */
+void
+peer_tx_reset(struct peer *p)
+{
+	win_drop(p);
+	p->tx_next = p->tx_una = p->sd->seq0;
+	p->bulk.active = 0;
+	p->diff.active = 0;
+}
+
+/* Our session to p is up: say so at once (the peer switches to it on
+ * its first frame), then whatever waits. */
+void
+peer_tx_ready(struct peer *p)
+{
+	send_hello(p);
+	transport_kick(p->sd);
+}
+
+/* The peer's new session to us: its stream starts over at seq0, and
+ * what it holds comes again in full. */
+void
+peer_rx_new(struct peer *p, uint64_t seq0)
+{
+	if (p->sess.st.rx_sessions > 1)
+		event_peer(p, "up", "up", "restart",
+		    "peer %s: new session (restarted or rekeyed)", p->name);
+	rx_reset(p, seq0);
+	peer_request_bulk(p, 1);
+	p->ack_now = 1;
 }
 
 int
@@ -849,7 +978,7 @@ peer_add(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
 		    &((const struct sockaddr_in6 *)ss)->sin6_addr, host,
 		    sizeof(host));
 	snprintf(p->name, sizeof(p->name), "%s", host);
-	p->tx_next = p->tx_una = 1;
+	p->tx_next = p->tx_una = sd->seq0;
 	sd->peers[sd->npeers++] = p;
 	return 0;
 }
@@ -857,16 +986,17 @@ peer_add(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
 int
 transport_open(struct syncd *sd)
 {
-	int fd, one = 1, sz = 16 << 20;
+	int fd, sz = 16 << 20;
 
 	if ((sd->bufs = calloc(1, sizeof(*sd->bufs))) == NULL)
 		return -1;
-	sd->session = (uint64_t)(util_wallclock() * 1000.0) << 16 |
-	    (randombytes_random() & 0xffff);
+	for (int i = 0; i < sd->npeers; i++)
+		if (sess_setup(sd->peers[i]) == -1)
+			return -1;
+	/* No SO_REUSEADDR: nobody else may bind the sync port. */
 	if ((fd = socket(sd->listen.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	sz = 4 << 20;
@@ -887,7 +1017,8 @@ transport_open(struct syncd *sd)
 		return -1;
 	ev_timer_arm(sd->tick, FIRST_TICK_NS);
 	for (int i = 0; i < sd->npeers; i++) {
-		send_ack(sd->peers[i], 1);
+		sess_start(sd->peers[i], SESS_WHY_START);
+		/* Sent once the peer's session to us is up. */
 		peer_request_bulk(sd->peers[i], 1);
 	}
 	return 0;
@@ -928,6 +1059,7 @@ transport_close(struct syncd *sd)
 
 		win_drop(p);
 		rx_reset(p, 0);
+		sess_clear(p);
 		cache_free(p->ext);
 		cache_free(p->unstage);
 		free(p->exp);

@@ -3,6 +3,7 @@
  * interfaces between its parts:
  *   main.c	options, config, opening everything, the loop, shutdown
  *   peer.c	the transport: socket, reliable frames, acks, liveness
+ *   session.c	sessions: handshake, keys, sealing, replay windows
  *   stream.c	what goes into frames: live updates, bulk and diff streams
  *   engine.c	the caches: own states from the kernel, peers' states,
  *		expiry, resync, demotion
@@ -27,6 +28,7 @@
 #include "ct.h"
 #include "ev.h"
 #include "sbuf.h"
+#include "session.h"
 #include "sync.h"
 #include "sync_state.h"
 
@@ -38,8 +40,9 @@
 #define SYNCD_BULK_RETRY_MS	1000
 #define SYNCD_MAXEXPECT		4096
 #define SYNCD_EXPECT_QUEUE	1024	/* live expectation records, bytes */
-#define SYNCD_RECV_BATCH	64	/* datagrams per recvmmsg */
-#define SYNCD_RECV_BUFLEN	2048
+#define SYNCD_RECV_BATCH	32	/* datagrams per recvmmsg */
+#define SYNCD_RECV_BUFLEN	65536	/* any UDP payload (65507 max) */
+#define SYNCD_KEYFILE		"/etc/syncd.key"
 /* Demotion asked of carpd until the first bulk is in: carpd's own. */
 #define SYNCD_DEMOTE_PENDING	CARP_DEMOTE_SYNC
 #define SYNCD_DEMOTE_LINK_DOWN	1	/* no peer alive */
@@ -104,10 +107,11 @@ struct peer_stats {
 	uint64_t	 rx_forged;	/* failed authentication */
 	uint64_t	 rx_replayed;
 	uint64_t	 rx_malformed;
-	uint64_t	 rx_sealing;	/* sealed/plain mismatch */
+	uint64_t	 rx_stale;	/* of no current session */
 	uint64_t	 unknown_updates;
 	uint64_t	 skips;
 	uint64_t	 bulks_sent, bulks_received;
+	uint64_t	 tx_wraps, rx_wraps;	/* sequence numbers through 0 */
 };
 
 struct syncd;
@@ -119,18 +123,17 @@ struct peer {
 	socklen_t	 salen;
 	char		 name[64];
 
-	/* Reliable transmission. */
-	uint32_t	 tx_next, tx_una;
+	/* Sessions both ways: keys, handshake, replay windows. */
+	struct sess	 sess;
+
+	/* Reliable transmission (serial arithmetic: sync_seq_lt). */
+	uint64_t	 tx_next, tx_una;
 	struct txslot	 win[SYNCD_WINDOW];
 	uint64_t	 last_progress_ns;
-	uint32_t	 ctl_seq;
 
 	/* Reception. */
-	int		 rx_valid;
-	uint64_t	 rx_session;
-	uint32_t	 rx_next;
+	uint64_t	 rx_next;
 	struct rxslot	 rx[SYNCD_WINDOW];
-	struct sync_replay ctl_replay;
 	uint32_t	 rx_unacked;
 	uint32_t	 rx_delivered;	/* frames delivered this session */
 	uint64_t	 last_nack_ns;
@@ -179,12 +182,15 @@ struct syncd {
 	socklen_t	 listenlen;
 	char		 iface[32];
 	uint16_t	 port;
-	int		 have_key;
+	int		 have_key;	/* 0: --insecure, key all zero */
 	uint8_t		 key[SYNC_KEYLEN];
+	/* First sequence number of every session and frames per session
+	 * key; test-only settings (main.c), else 1 and 2^60. */
+	uint64_t	 seq0;
+	uint64_t	 rekey_frames;
 	int		 mtu;
 	char		 control_path[108];
 
-	uint64_t	 session;
 	int		 sock;
 	struct peer	*peers[SYNCD_MAXPEERS];
 	int		 npeers;
@@ -201,7 +207,7 @@ struct syncd {
 
 	enum first_bulk	 first_bulk;
 	int		 demote;
-	char		 demote_reason[64];
+	char		 demote_reason[128];
 
 	struct ev_timer	*tick, *pump_t, *ack_t;
 	uint64_t	 last_hello_ns;
@@ -251,6 +257,10 @@ void		 transport_close(struct syncd *);
 void		 transport_kick(struct syncd *);	/* work to send */
 void		 transport_flush(struct syncd *, int timeout_ms);
 void		 peer_request_bulk(struct peer *, int reset_tries);
+void		 peer_send(struct peer *, const uint8_t *, size_t);
+void		 peer_tx_reset(struct peer *);
+void		 peer_tx_ready(struct peer *);
+void		 peer_rx_new(struct peer *, uint64_t seq0);
 void		 peer_request_diff(struct peer *, uint32_t id);
 int		 peer_in_sync(const struct peer *, char *why, size_t len);
 const char	*bulk_req_name(enum bulk_req_state);

@@ -102,7 +102,7 @@ teardown() {
 sy_start() {	# node listen peer
 	rm -f "$D/$1.sock"
 	ip netns exec "$P$1" "$SYNCD" --peer "$3" --listen "$2" \
-	    --control "$D/$1.sock" ${KEY:+--key "$KEY"} $SYNCD_BENCH_OPTS \
+	    --control "$D/$1.sock" --key "$KEY" $SYNCD_BENCH_OPTS \
 	    >"$D/$1.log" 2>&1 &
 	eval "SPID_$1=$!"
 	PIDS="$PIDS $!"
@@ -314,7 +314,7 @@ run_conntrackd() {
 	    "$C_RSS" "$C_CPU"
 }
 
-echo "syncd benchmark ($(nproc) CPUs, $(uname -r)); sealed frames (XChaCha20-Poly1305)"
+echo "syncd benchmark ($(nproc) CPUs, $(uname -r)); sealed frames (protocol 2, ChaCha20-Poly1305)"
 for n in $SIZES; do
 	need=$((n * 2 + 10000))
 	if [ "$OLDMAX" -lt "$need" ] 2>/dev/null; then

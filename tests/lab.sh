@@ -413,10 +413,14 @@ lab_start_syncd() {
 	# one log file per start; $f-syncd.log points at the newest
 	log=$T_DIR/$f-syncd.log.$(date +%s%N)
 	rm -f "$T_DIR/$f-syncd.sock"
+	# the group key of the lab, made once (mode 0600; syncd reads it
+	# before it drops to the user)
+	[ -s "$T_DIR/sync.key" ] ||
+	    (umask 077 && "$SYNCD" genkey >"$T_DIR/sync.key")
 	# shellcheck disable=SC2046
 	p=$(bg $f "$log" "$SYNCD" --interface sync --peer $peer \
 	    --port $LAB_SYNC_PORT --control "$T_DIR/$f-syncd.sock" \
-	    $(lab_user_opt) "$@")
+	    --key "$T_DIR/sync.key" $(lab_user_opt) "$@")
 	eval "LAB_SYNCD_PID_$f=$p"
 	ln -sf "$log" "$T_DIR/$f-syncd.log"
 	wait_for 5 test -S "$T_DIR/$f-syncd.sock"

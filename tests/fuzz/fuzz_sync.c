@@ -1,7 +1,9 @@
 /*
- * fuzz_sync.c: syncd's receive path on arbitrary bytes: frame open (plain
- * and with a key), the record walk, every value decoder, and a re-encode
- * of what decoded that must decode to the same value.
+ * fuzz_sync.c: syncd's receive path on arbitrary bytes: header peek,
+ * handshake decoders, unsealing under a key, the record walk, every
+ * value decoder, and a re-encode of what decoded that must decode to the
+ * same value. Inputs whose first byte is odd are sealed under the fixed
+ * key first, so the walk also sees bodies that got past the tag.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -80,18 +82,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static const uint8_t k[SYNC_KEYLEN] = "0123456789abcdef0123456789abcde";
 	struct sync_hdr h;
+	struct sync_init in;
+	struct sync_resp rs;
 	uint8_t *buf, *body;
-	size_t blen;
+	size_t blen, n;
 
-	if ((buf = malloc(len ? len : 1)) == NULL)
+	if ((buf = malloc(len + SYNC_HDRLEN + SYNC_TAGLEN)) == NULL)
 		return 0;
 	memcpy(buf, data, len);
-	if (sync_frame_open(buf, len, NULL, &h, &body, &blen) == 0)
+	if (sync_frame_peek(buf, len, &h) == 0) {
+		(void)sync_init_decode(buf, len, k, &in);
+		(void)sync_resp_decode(buf, len, k, &rs);
+		if (sync_frame_unseal(buf, len, k, &body, &blen) == 0)
+			walk(body, blen);
+	}
+	if (len > 0 && (data[0] & 1) && len <= SYNC_FRAME_MAX - 64) {
+		memcpy(buf + SYNC_HDRLEN, data + 1, len - 1);
+		n = sync_frame_seal(buf, len - 1, SYNC_T_DATA, 1, len, k);
+		if (n == 0 || sync_frame_unseal(buf, n, k, &body, &blen) != 0 ||
+		    blen != len - 1 || memcmp(body, data + 1, blen) != 0)
+			__builtin_trap();
 		walk(body, blen);
-	memcpy(buf, data, len);
-	if (sync_frame_open(buf, len, k, &h, &body, &blen) == 0)
-		walk(body, blen);
-	/* The bare record walk, as after a successful open. */
+	}
+	/* The bare record walk, as after a successful unseal. */
 	walk(data, len);
 	free(buf);
 	return 0;

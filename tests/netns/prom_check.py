@@ -115,7 +115,7 @@ SYNCD_PEER = {
     "rx_replayed": ("syncd_peer_rx_rejected_total", {"reason": "replayed"}),
     "rx_malformed": ("syncd_peer_rx_rejected_total",
                      {"reason": "malformed"}),
-    "rx_sealing": ("syncd_peer_rx_rejected_total", {"reason": "sealing"}),
+    "rx_stale": ("syncd_peer_rx_rejected_total", {"reason": "stale"}),
     "unknown_updates": ("syncd_peer_unknown_updates_total", {}),
     "skips": ("syncd_peer_skips_total", {}),
     "bulks_sent": ("syncd_peer_bulks_sent_total", {}),

@@ -17,14 +17,29 @@ link() {
 	nsx "$3" ip link set "$l2" up
 }
 
-# start_syncd NODE LISTEN PEER... : start syncd in NODE (pid in $SPID).
+# run_key: the run's group key (made once, mode 0600, in the test's
+# temp dir); prints its path.
+run_key() {
+	if [ ! -s "$T_DIR/sync.key" ]; then
+		(umask 077 && $SYNCD genkey >"$T_DIR/sync.key")
+	fi
+	echo "$T_DIR/sync.key"
+}
+
+# start_syncd NODE LISTEN PEER... : start syncd in NODE (pid in $SPID),
+# with the run's key, or $SYNCD_KEY; SYNCD_OPTS adds options (with
+# --insecure in them, no key is given).
 start_syncd() {
 	n=$1; l=$2; shift 2
 	pa=""
 	for p in "$@"; do pa="$pa --peer $p"; done
 	rm -f "$T_DIR/$n.sock"
+	case " $SYNCD_OPTS " in
+	*" --insecure "*) ka="" ;;
+	*) ka="--key ${SYNCD_KEY:-$(run_key)}" ;;
+	esac
 	bg "$n" "$T_DIR/$n.log" $SYNCD $pa --listen "$l" \
-	    --control "$T_DIR/$n.sock" ${SYNCD_KEY:+--key "$SYNCD_KEY"} -v \
+	    --control "$T_DIR/$n.sock" $ka $SYNCD_OPTS -v \
 	    >"$T_DIR/$n.pid"
 	SPID=$(cat "$T_DIR/$n.pid")
 	eval "PID_$n=$SPID"

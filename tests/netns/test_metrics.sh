@@ -244,17 +244,17 @@ for i in $(seq 1 $N); do
 done
 ext_b() { [ "$(sj b | grep -o '"external":[0-9]*' | head -1 | cut -d: -f2)" -ge $N ]; }
 check "B learns A's $N states" wait_for 15 ext_b
-# Forged frames (sealed, nonsense tag) from A's address to B.
+# Forged frames (INITs with a nonsense tag) from A's address and port to
+# B (raw socket: A's syncd holds the port).
 cat >"$T_DIR/forge.py" <<'EOF'
-import os, socket, struct
-b = os.urandom(60)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.9.0.1", 0))
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import syncpkt
 for _ in range(3):
-    s.sendto(b"Sy" + bytes([1, 3]) + struct.pack(">QIH", 2**62, 1, len(b)) +
-             b, ("10.9.0.2", 7475))
+    syncpkt.send_udp("10.9.0.1", 7475, "10.9.0.2", 7475,
+                     syncpkt.frame(syncpkt.T_INIT, 0, 0, os.urandom(61)))
 EOF
-nsx a "$PY" "$T_DIR/forge.py"
+nsx a "$PY" "$T_DIR/forge.py" "$(cd "$(dirname "$0")" && pwd)"
 forged_b() { sj b | grep -q '"rx_forged":[3-9]'; }
 check "B counts the forged frames" wait_for 5 forged_b
 for n in a b; do

@@ -2,7 +2,10 @@
 # test_syncd_demote.sh: the demotion syncd asks carpd for (handshake.md):
 # 32 "bulk sync pending" at start, 1 "sync link down" once the bulk
 # requests to a dead peer gave up, 0 "in sync" when a peer answers, 1 again
-# when it dies; events reach a subscriber in that order.
+# when it dies; events reach a subscriber in that order. Then a bulk that
+# fails while the peer is alive (its bulk frames are dropped, everything
+# else passes): the node stays demoted by 32 and says why, and asks again
+# until the bulk is in.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/syncd_lib.sh"
 need_tools
@@ -60,3 +63,33 @@ check "subscriber saw 32, 1, 0, 1 in order" grep -q \
     "demote 32 bulk sync pending|.*demote 1 sync link down|.*demote 0 in sync|.*demote 1 sync link down" \
     "$T_DIR/seq"
 [ "$T_FAIL" = 0 ] || { cat "$T_DIR/events" | sed 's/^/#   /'; dump "$T_DIR/a.log"; }
+
+# A bulk that fails with the peer alive.
+kill "$PID_a"
+wait "$PID_a" 2>/dev/null
+nsx b "$CTGEN" -n 2000 -b 10.60.0.0 >/dev/null
+start_syncd b 10.9.0.2 10.9.0.1
+nsx a nft -f - <<-EOF
+table inet bulkdrop {
+	chain in {
+		type filter hook input priority 0;
+		ip saddr 10.9.0.2 udp sport 7475 meta length > 600 drop
+	}
+}
+EOF
+start_syncd a 10.9.0.1 10.9.0.2
+if wait_for 25 sh -c "$SYNCD status --json --control $T_DIR/a.sock |
+    grep -q '\"demote_reason\":\"bulk from 10.9.0.2 failed, peer alive\"'"
+then
+	ok "bulk fails, peer alive: still demoted, status says why"
+else
+	not_ok "bulk fails, peer alive: still demoted, status says why"
+	sctl a status | sed 's/^/#   /'
+fi
+check "demoted by 32 meanwhile" has a demote 32
+check "the log says so" grep -q "while the peer is alive: staying demoted" \
+    "$T_DIR/a.log"
+nsx a nft delete table inet bulkdrop
+check "asked again: the bulk arrives, demote 0" wait_for 30 has a demote 0
+check "with all of B's states" has a external 2000
+[ "$T_FAIL" = 0 ] || dump "$T_DIR/a.log" "$T_DIR/b.log"

@@ -1,6 +1,6 @@
 #!/bin/sh
-# test_syncd_ipv6.sh: the sync link itself over IPv6, without a key (the
-# loud warning), a config file, config errors naming file:line, resync,
+# test_syncd_ipv6.sh: the sync link itself over IPv6, the key named in the
+# config file, config errors naming file:line, resync,
 # and a commit that reproduces IPv4 and IPv6 states.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/syncd_lib.sh"
@@ -24,6 +24,37 @@ check "and names file:line" grep -q "bad.conf:2:" "$T_DIR/bad.err"
 nsx a $SYNCD --peer fd00:9::2 --frobnicate 2>/dev/null
 check "a bad flag exits 2" [ "$?" = 2 ]
 
+# The group key: refused when missing, readable by others or not a key;
+# --insecure only with --interface and never with a key.
+kerr() {	# WHAT PATTERN ARGS...: exit 2 with PATTERN on stderr
+	w=$1; p=$2; shift 2
+	nsx a $SYNCD --peer fd00:9::2 --listen fd00:9::1 \
+	    --control "$T_DIR/x.sock" "$@" 2>"$T_DIR/k.err" </dev/null
+	rc=$?
+	if [ $rc = 2 ] && grep -q -- "$p" "$T_DIR/k.err"; then
+		ok "$w"
+	else
+		not_ok "$w (exit $rc: $(head -c 200 "$T_DIR/k.err"))"
+	fi
+}
+if [ -e /etc/syncd.key ]; then
+	skip "no key at all: exit 2, how to make one" "/etc/syncd.key exists"
+else
+	kerr "no key at all: exit 2, how to make one" \
+	    "syncd genkey > /etc/syncd.key && chmod 600 /etc/syncd.key"
+fi
+$SYNCD genkey >"$T_DIR/loose.key"
+chmod 640 "$T_DIR/loose.key"
+kerr "a key file readable by its group: exit 2" "chmod 600" \
+    --key "$T_DIR/loose.key"
+(umask 077 && echo "not a key" >"$T_DIR/bad.key")
+kerr "a key file without a key: exit 2 with file:line" "bad.key:1:" \
+    --key "$T_DIR/bad.key"
+kerr "--insecure without --interface: exit 2" "needs --interface" \
+    --insecure
+kerr "--insecure with a key: exit 2" "exclude each other" \
+    --insecure --interface lo --key "$(run_key)"
+
 for n in a b; do
 	if [ $n = a ]; then me=fd00:9::1; peer=fd00:9::2; else me=fd00:9::2; peer=fd00:9::1; fi
 	cat >"$T_DIR/$n.conf" <<-EOF
@@ -31,11 +62,13 @@ for n in a b; do
 	listen $me
 	peer "$peer"
 	control $T_DIR/$n.sock
+	key $(run_key)
 	EOF
 	bg $n "$T_DIR/$n.log" $SYNCD -c "$T_DIR/$n.conf" >/dev/null
 done
 wait_for 5 test -S "$T_DIR/b.sock"
-check "no key: a loud warning" grep -q "WARNING: no --key" "$T_DIR/a.log"
+check "the key from syncd.conf: authenticated" \
+    sh -c "$SYNCD status --json --control $T_DIR/b.sock | grep -q '\"auth\":\"key\"'"
 check "first bulk over IPv6" wait_for 10 has b demote 0
 
 nsx a conntrack -I -p tcp -s fd00:1::1 -d fd00:2::2 --sport 4000 --dport 443 \

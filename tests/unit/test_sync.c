@@ -1,6 +1,7 @@
 /*
  * test_sync.c: syncd wire format: every record type round-trips, a golden
- * vector, truncated/oversized/garbage frames, sealing, tampering, replay.
+ * vector, truncated/oversized/garbage frames, sealing, tampering, replay,
+ * serial arithmetic through the wrap, handshake and key binding.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -320,18 +321,18 @@ test_control(void **ctx)
 	    SYNC_R_BULK_END, SYNC_R_SKIP, SYNC_R_DIFF_REQ, SYNC_R_DIFF_END };
 	struct sync_hello h = { SYNC_H_BULK_DONE, 123456 }, ho;
 	struct sync_ack a, ao;
-	struct sync_ctl c = { 0xabcdef01, 1000000 }, co;
+	struct sync_ctl c = { 0xabcdef01, 1000000, 0xfffffffffffffff0ULL }, co;
 	uint8_t buf[512], t;
 	struct wr w;
 	struct rd b, v;
 	size_t i;
 
 	memset(&a, 0, sizeof(a));
-	a.session = 0x0102030405060708ULL;
-	a.next = 77;
+	/* Ranges beyond the 64-bit wrap: offsets from next. */
+	a.next = UINT64_MAX - 2;
 	a.nranges = 2;
-	a.range[0].from = 80;
-	a.range[0].to = 81;
+	a.range[0].from = UINT64_MAX;
+	a.range[0].to = 1;
 	a.range[1].from = 90;
 	a.range[1].to = 90;
 	wr_init(&w, buf, sizeof(buf));
@@ -353,7 +354,10 @@ test_control(void **ctx)
 		assert_int_equal(sync_rec_next(&b, &t, &v), 1);
 		assert_int_equal(t, ctls[i]);
 		assert_int_equal(sync_ctl_decode(&v, t, &co), 0);
-		assert_int_equal(co.id, c.id);
+		if (t == SYNC_R_SKIP)
+			assert_true(co.seq == c.seq);
+		else
+			assert_int_equal(co.id, c.id);
 		if (t == SYNC_R_BULK_END || t == SYNC_R_DIFF_END)
 			assert_int_equal(co.count, c.count);
 	}
@@ -364,7 +368,7 @@ test_control(void **ctx)
 	sync_ack_encode(&w, &a);
 	rd_init(&v, buf + 2, w.off - 2);
 	assert_int_equal(sync_ack_decode(&v, &ao), -1);
-	buf[2 + 12] = SYNC_ACK_MAXRANGES + 1;
+	buf[2 + 8] = SYNC_ACK_MAXRANGES + 1;
 	rd_init(&v, buf + 2, w.off - 2);
 	assert_int_equal(sync_ack_decode(&v, &ao), -1);
 }
@@ -393,63 +397,57 @@ test_unknown_skipped(void **ctx)
 }
 
 static size_t
-mkframe(uint8_t *buf, const uint8_t *key, uint32_t seq)
+mkframe(uint8_t *buf, const uint8_t *key, uint8_t type, uint32_t sid,
+    uint64_t seq)
 {
 	struct ct_state st;
 	struct wr w;
-	size_t off = sync_frame_body_off(key != NULL);
 
 	plain_tcp(&st);
-	wr_init(&w, buf + off, 1400);
+	wr_init(&w, buf + SYNC_HDRLEN, 1400);
 	for (int i = 0; i < 10; i++) {
 		st.orig.sport = (uint16_t)(1000 + i);
 		assert_int_equal(sync_state_encode(&w, SYNC_R_STATE, &st), 0);
 	}
-	return sync_frame_finish(buf, w.off, SYNC_F_RELIABLE, 42, seq, key);
+	return sync_frame_seal(buf, w.off, type, sid, seq, key);
 }
 
 static void
-test_frame_plain(void **ctx)
+test_frame_header(void **ctx)
 {
-	uint8_t buf[2048], copy[2048], *body;
+	uint8_t key[SYNC_KEYLEN], buf[2048], copy[2048];
 	struct sync_hdr h;
-	size_t len, blen;
+	size_t len;
 
-	len = mkframe(buf, NULL, 5);
-	assert_true(len > SYNC_HDRLEN);
+	assert_true(sodium_init() >= 0);
+	sync_key_generate(key);
+	len = mkframe(buf, key, SYNC_T_DATA, 0x11223344, 5);
+	assert_true(len > SYNC_HDRLEN + SYNC_TAGLEN);
 	memcpy(copy, buf, len);
-	assert_int_equal(sync_frame_open(buf, len, NULL, &h, &body, &blen), 0);
-	assert_int_equal(h.seq, 5);
-	assert_int_equal(h.session, 42);
-	assert_int_equal(h.flags, SYNC_F_RELIABLE);
-	assert_int_equal(blen, len - SYNC_HDRLEN);
-	/* Truncated at every length, oversized (trailing byte), garbage. */
-	for (size_t n = 0; n < len; n++) {
-		memcpy(buf, copy, len);
-		assert_int_equal(sync_frame_open(buf, n, NULL, &h, &body,
-		    &blen), SYNC_E_MALFORMED);
-	}
-	memcpy(buf, copy, len);
-	buf[len] = 0;
-	assert_int_equal(sync_frame_open(buf, len + 1, NULL, &h, &body,
-	    &blen), SYNC_E_MALFORMED);
-	assert_int_equal(sync_frame_open(buf, SYNC_FRAME_MAX + 1, NULL, &h,
-	    &body, &blen), SYNC_E_MALFORMED);
-	memcpy(buf, copy, len);
-	buf[2] = 2;	/* version */
-	assert_int_equal(sync_frame_open(buf, len, NULL, &h, &body, &blen),
+	assert_int_equal(sync_frame_peek(buf, len, &h), 0);
+	assert_true(h.seq == 5);
+	assert_int_equal(h.sid, 0x11223344);
+	assert_int_equal(h.type, SYNC_T_DATA);
+	/* Too short for header and tag, oversized, bad fields. */
+	for (size_t n = 0; n < SYNC_HDRLEN + SYNC_TAGLEN; n++)
+		assert_int_equal(sync_frame_peek(buf, n, &h),
+		    SYNC_E_MALFORMED);
+	assert_int_equal(sync_frame_peek(buf, SYNC_FRAME_MAX + 1, &h),
 	    SYNC_E_MALFORMED);
+	buf[2] = 1;	/* version 1 */
+	assert_int_equal(sync_frame_peek(buf, len, &h), SYNC_E_MALFORMED);
 	memcpy(buf, copy, len);
 	buf[0] = 'X';
-	assert_int_equal(sync_frame_open(buf, len, NULL, &h, &body, &blen),
-	    SYNC_E_MALFORMED);
+	assert_int_equal(sync_frame_peek(buf, len, &h), SYNC_E_MALFORMED);
 	memcpy(buf, copy, len);
-	buf[3] |= 0x80;	/* unknown flag */
-	assert_int_equal(sync_frame_open(buf, len, NULL, &h, &body, &blen),
-	    SYNC_E_MALFORMED);
-	randombytes_buf(buf, len);
-	assert_int_not_equal(sync_frame_open(buf, len, NULL, &h, &body,
-	    &blen), 0);
+	buf[3] = 9;	/* unknown type */
+	assert_int_equal(sync_frame_peek(buf, len, &h), SYNC_E_MALFORMED);
+	memcpy(buf, copy, len);
+	memset(buf + 4, 0, 4);	/* session frame without a session */
+	assert_int_equal(sync_frame_peek(buf, len, &h), SYNC_E_MALFORMED);
+	/* No session frame is sealed without a session or as handshake. */
+	assert_int_equal(mkframe(buf, key, SYNC_T_DATA, 0, 1), 0);
+	assert_int_equal(mkframe(buf, key, SYNC_T_INIT, 1, 1), 0);
 }
 
 static void
@@ -457,7 +455,6 @@ test_frame_sealed(void **ctx)
 {
 	uint8_t key[SYNC_KEYLEN], other[SYNC_KEYLEN];
 	uint8_t buf[2048], copy[2048], *body;
-	struct sync_hdr h;
 	struct sync_replay rp;
 	size_t len, blen;
 	char hex[65];
@@ -475,45 +472,152 @@ test_frame_sealed(void **ctx)
 		hex[10] = 'z';
 		assert_int_equal(sync_key_parse(hex, k2), -1);
 	}
-	len = mkframe(buf, key, 9);
+	len = mkframe(buf, key, SYNC_T_DATA, 7, 9);
 	memcpy(copy, buf, len);
-	assert_int_equal(sync_frame_open(buf, len, key, &h, &body, &blen), 0);
-	assert_int_equal(blen, len - SYNC_HDRLEN - SYNC_SEALOVERHEAD);
+	assert_int_equal(sync_frame_unseal(buf, len, key, &body, &blen), 0);
+	assert_int_equal(blen, len - SYNC_HDRLEN - SYNC_TAGLEN);
 	assert_int_equal(body[0], SYNC_R_STATE);
-	/* Wrong key, no key, plain frame with a key. */
+	/* Wrong key. */
 	memcpy(buf, copy, len);
-	assert_int_equal(sync_frame_open(buf, len, other, &h, &body, &blen),
+	assert_int_equal(sync_frame_unseal(buf, len, other, &body, &blen),
 	    SYNC_E_AUTH);
-	memcpy(buf, copy, len);
-	assert_int_equal(sync_frame_open(buf, len, NULL, &h, &body, &blen),
-	    SYNC_E_SEALING);
-	len = mkframe(buf, NULL, 9);
-	assert_int_equal(sync_frame_open(buf, len, key, &h, &body, &blen),
-	    SYNC_E_SEALING);
-	/* Every single-bit flip in header, nonce, ciphertext, tag. */
-	len = mkframe(copy, key, 9);
-	for (size_t i = 4; i < len; i++) {
+	/* Every single-bit flip in header, ciphertext, tag. */
+	for (size_t i = 0; i < len; i++) {
 		memcpy(buf, copy, len);
 		buf[i] ^= 0x01;
-		assert_int_not_equal(sync_frame_open(buf, len, key, &h, &body,
+		assert_int_not_equal(sync_frame_unseal(buf, len, key, &body,
 		    &blen), 0);
 	}
-	/* Replays. */
+	/* The nonce covers type and sequence: the same body under another
+	 * type or number does not verify with the first one's tag. */
+	memcpy(buf, copy, len);
+	buf[3] = SYNC_T_CTRL;
+	assert_int_equal(sync_frame_unseal(buf, len, key, &body, &blen),
+	    SYNC_E_AUTH);
+	/* Truncated. */
+	for (size_t n = 0; n < len; n++) {
+		memcpy(buf, copy, len);
+		assert_int_not_equal(sync_frame_unseal(buf, n, key, &body,
+		    &blen), 0);
+	}
+	/* Replay window with serial arithmetic through the 64-bit wrap. */
 	memset(&rp, 0, sizeof(rp));
+	assert_int_equal(sync_replay_check(&rp, UINT64_MAX - 1), 0);
+	assert_int_equal(sync_replay_check(&rp, UINT64_MAX - 1), -1);
+	assert_int_equal(sync_replay_check(&rp, 3), 0);
+	assert_int_equal(sync_replay_check(&rp, UINT64_MAX), 0);
+	assert_int_equal(sync_replay_check(&rp, UINT64_MAX), -1);
+	assert_int_equal(sync_replay_check(&rp, 0), 0);
+	assert_int_equal(sync_replay_check(&rp, 200), 0);
+	assert_int_equal(sync_replay_check(&rp, 100), -1);
+	assert_int_equal(sync_replay_check(&rp, 3), -1);
+	assert_int_equal(sync_replay_check(&rp, 201), 0);
+	/* Far "ahead" by more than half the space is behind. */
+	assert_int_equal(sync_replay_check(&rp, 201 + (1ULL << 63)), -1);
+	assert_true(sync_seq_lt(UINT64_MAX, 0));
+	assert_true(!sync_seq_lt(0, UINT64_MAX));
+	assert_true(sync_seq_le(5, 5));
+	assert_true(!sync_seq_lt(5, 5));
+}
+
+static void
+mkid(struct sync_id *id, const char *a4, uint16_t port)
+{
+	struct in_addr in;
+
+	assert_int_equal(inet_pton(AF_INET, a4, &in), 1);
+	sync_id_make(id, AF_INET, &in, port);
+}
+
+/* A handshake between A and B and what it binds. */
+static void
+test_handshake(void **ctx)
+{
+	uint8_t group[SYNC_KEYLEN], other[SYNC_KEYLEN];
+	uint8_t hs_ab[SYNC_KEYLEN], hs_ba[SYNC_KEYLEN], hs_cb[SYNC_KEYLEN];
+	uint8_t buf[2048], copy[2048], *body;
+	struct sync_id a, b, c, a2;
+	struct sync_init in = { 0, 0x5555, UINT64_MAX - 5, { 0 } }, ino;
+	struct sync_resp rs, rso;
+	struct sync_skeys ka, kb, kc;
+	size_t len, blen;
+
+	assert_true(sodium_init() >= 0);
+	sync_key_generate(group);
+	sync_key_generate(other);
+	mkid(&a, "10.0.0.1", 7475);
+	mkid(&b, "10.0.0.2", 7475);
+	mkid(&c, "10.0.0.3", 7475);
+	mkid(&a2, "10.0.0.1", 7476);
+	assert_memory_not_equal(&a, &a2, sizeof(a));
+	sync_hs_key(group, &a, &b, hs_ab);
+	sync_hs_key(group, &b, &a, hs_ba);
+	sync_hs_key(group, &c, &b, hs_cb);
+	assert_memory_not_equal(hs_ab, hs_ba, SYNC_KEYLEN);
+	assert_memory_not_equal(hs_ab, hs_cb, SYNC_KEYLEN);
+
+	randombytes_buf(in.nonce_s, sizeof(in.nonce_s));
+	len = sync_init_encode(buf, &in, hs_ab);
+	assert_int_equal(len, SYNC_INIT_LEN);
+	assert_int_equal(sync_init_decode(buf, len, hs_ab, &ino), 0);
+	assert_int_equal(in.flags, ino.flags);
+	assert_int_equal(in.rx_sid, ino.rx_sid);
+	assert_true(in.seq0 == ino.seq0);
+	assert_memory_equal(in.nonce_s, ino.nonce_s, SYNC_HSNONCE);
+	/* Reflected (checked as B -> A), from another member, tampered,
+	 * truncated, with another group key. */
+	assert_int_equal(sync_init_decode(buf, len, hs_ba, &ino), SYNC_E_AUTH);
+	assert_int_equal(sync_init_decode(buf, len, hs_cb, &ino), SYNC_E_AUTH);
+	memcpy(copy, buf, len);
+	for (size_t i = 0; i < len; i++) {
+		memcpy(buf, copy, len);
+		buf[i] ^= 0x80;
+		assert_int_not_equal(sync_init_decode(buf, len, hs_ab, &ino),
+		    0);
+	}
 	memcpy(buf, copy, len);
-	assert_int_equal(sync_frame_open(buf, len, key, &h, &body, &blen), 0);
-	assert_int_equal(sync_replay_check(&rp, h.session, h.seq), 0);
+	assert_int_equal(sync_init_decode(buf, len - 1, hs_ab, &ino),
+	    SYNC_E_MALFORMED);
+	assert_int_equal(sync_resp_decode(buf, len, hs_ab, &rso),
+	    SYNC_E_MALFORMED);
+
+	memcpy(rs.nonce_s, in.nonce_s, SYNC_HSNONCE);
+	randombytes_buf(rs.nonce_r, sizeof(rs.nonce_r));
+	len = sync_resp_encode(buf, &rs, hs_ba);
+	assert_int_equal(len, SYNC_RESP_LEN);
+	assert_int_equal(sync_resp_decode(buf, len, hs_ba, &rso), 0);
+	assert_memory_equal(&rs, &rso, sizeof(rs));
+	assert_int_equal(sync_resp_decode(buf, len, hs_ab, &rso), SYNC_E_AUTH);
+
+	/* Both ends derive the same keys; another member, direction,
+	 * nonce or group key gives others. */
+	sync_session_keys(group, &a, &b, rs.nonce_s, rs.nonce_r, &ka);
+	sync_session_keys(group, &a, &b, rs.nonce_s, rs.nonce_r, &kb);
+	assert_memory_equal(&ka, &kb, sizeof(ka));
+	assert_true(ka.sid != 0);
+	assert_memory_not_equal(ka.fwd, ka.rev, SYNC_KEYLEN);
+	sync_session_keys(group, &a, &c, rs.nonce_s, rs.nonce_r, &kc);
+	assert_memory_not_equal(ka.fwd, kc.fwd, SYNC_KEYLEN);
+	sync_session_keys(group, &b, &a, rs.nonce_s, rs.nonce_r, &kc);
+	assert_memory_not_equal(ka.fwd, kc.fwd, SYNC_KEYLEN);
+	assert_memory_not_equal(ka.fwd, kc.rev, SYNC_KEYLEN);
+	sync_session_keys(other, &a, &b, rs.nonce_s, rs.nonce_r, &kc);
+	assert_memory_not_equal(ka.fwd, kc.fwd, SYNC_KEYLEN);
+	rs.nonce_r[0] ^= 1;
+	sync_session_keys(group, &a, &b, rs.nonce_s, rs.nonce_r, &kc);
+	assert_memory_not_equal(ka.fwd, kc.fwd, SYNC_KEYLEN);
+
+	/* A frame A sealed for B does not open as B's, nor as A -> C's. */
+	len = mkframe(buf, ka.fwd, SYNC_T_CTRL, ka.sid, 1);
+	memcpy(copy, buf, len);
+	assert_int_equal(sync_frame_unseal(buf, len, kb.fwd, &body, &blen), 0);
 	memcpy(buf, copy, len);
-	assert_int_equal(sync_frame_open(buf, len, key, &h, &body, &blen), 0);
-	assert_int_equal(sync_replay_check(&rp, h.session, h.seq), -1);
-	/* Reordered, then too old, then an old session. */
-	assert_int_equal(sync_replay_check(&rp, 42, 8), 0);
-	assert_int_equal(sync_replay_check(&rp, 42, 8), -1);
-	assert_int_equal(sync_replay_check(&rp, 42, 200), 0);
-	assert_int_equal(sync_replay_check(&rp, 42, 100), -1);
-	assert_int_equal(sync_replay_check(&rp, 41, 300), -1);
-	assert_int_equal(sync_replay_check(&rp, 43, 1), 0);	/* restart */
-	assert_int_equal(sync_replay_check(&rp, 42, 201), -1);
+	assert_int_equal(sync_frame_unseal(buf, len, ka.rev, &body, &blen),
+	    SYNC_E_AUTH);
+	memcpy(buf, copy, len);
+	sync_session_keys(group, &a, &c, rs.nonce_s, rs.nonce_r, &kc);
+	assert_int_equal(sync_frame_unseal(buf, len, kc.fwd, &body, &blen),
+	    SYNC_E_AUTH);
 }
 
 /* A full frame of small states stays within 42 bytes per state. */
@@ -523,7 +627,7 @@ test_density(void **ctx)
 	uint8_t buf[1500];
 	struct ct_state st;
 	struct wr w;
-	size_t off = sync_frame_body_off(1), n = 0, len;
+	size_t off = SYNC_HDRLEN, n = 0, len;
 	uint8_t key[SYNC_KEYLEN];
 
 	sync_key_generate(key);
@@ -538,7 +642,7 @@ test_density(void **ctx)
 		}
 		n++;
 	}
-	len = sync_frame_finish(buf, w.off, SYNC_F_RELIABLE, 1, 1, key);
+	len = sync_frame_seal(buf, w.off, SYNC_T_DATA, 1, 1, key);
 	assert_true(len <= 1500 - 28);
 	assert_true((len + 28) / n <= 42);
 }
@@ -555,8 +659,9 @@ main(void)
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_unknown_skipped),
-		cmocka_unit_test(test_frame_plain),
+		cmocka_unit_test(test_frame_header),
 		cmocka_unit_test(test_frame_sealed),
+		cmocka_unit_test(test_handshake),
 		cmocka_unit_test(test_density),
 	};
 
