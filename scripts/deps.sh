@@ -25,7 +25,7 @@ for c in ip:iproute2 nft:nftables conntrack:conntrack ucarp:ucarp \
     conntrackd:conntrackd keepalived:keepalived tcpdump:tcpdump \
     ping:iputils-ping timeout:coreutils python3:python3 bc:bc \
     sysctl:procps setpriv:util-linux gnuplot:gnuplot-nox \
-    faketime:faketime; do
+    faketime:faketime tshark:tshark; do
 	have_cmd "${c%%:*}" || need="$need ${c#*:}"
 done
 # tests/netns/test_metrics.sh parses the exposition with the reference
@@ -56,6 +56,9 @@ fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "deps: installing:$need"
 	export DEBIAN_FRONTEND=noninteractive
+	# tshark (test_dissector): no setuid dumpcap for non-root capture.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	    debconf-set-selections 2>/dev/null || true
 	apt-get update -qq >/dev/null || echo "deps: apt-get update failed; trying the install anyway"
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $need >/dev/null || {
