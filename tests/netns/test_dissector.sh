@@ -233,3 +233,47 @@ check "key: with the key, state records ($nrec) = A's tx_states ($txs)" \
 decode "$T_DIR/key.pcap" "$out.p" -o "syncd.port:7476"
 check "the port preference moves the dissector" \
     [ "$(undecoded "$out.p")" -eq "$ndg" ]
+
+# Every record type, malformed records, a forged tag, an unknown session
+# and IPv6 identities, in frames made by tests/netns/syncpcap.py (its own
+# BLAKE2b and ChaCha20-Poly1305): tshark prints exactly the values built.
+crafted() {
+	python3 "$TOP/tests/netns/syncpcap.py" "$T_DIR/c.pcap" "$T_DIR/c.exp" \
+	    "$@" || return 1
+	# shellcheck disable=SC2046
+	tshark -X lua_script:"$LUA" -r "$T_DIR/c.pcap" $CRAFT_OPTS -T fields \
+	    -E separator=/t -E occurrence=a -E aggregator=, \
+	    $(python3 "$TOP/tests/netns/syncpcap.py" -f) >"$T_DIR/c.got" \
+	    2>"$T_DIR/c.got.err"
+	cmp -s "$T_DIR/c.exp" "$T_DIR/c.got" || {
+		diff "$T_DIR/c.exp" "$T_DIR/c.got" | head -10 | sed 's/^/#   /'
+		return 1
+	}
+}
+CRAFT_OPTS=
+check "crafted (insecure): every record and field as built" crafted
+check "crafted (insecure): no Lua error" no_lua_error "$T_DIR/c.got" \
+    "$T_DIR/c.pcap"
+GK=$(cat "$(run_key)")
+CRAFT_OPTS="-o syncd.key:$GK"
+check "crafted (group key): every record and field as built" crafted "$GK"
+CRAFT_OPTS=
+decode "$T_DIR/c.pcap" "$T_DIR/c.nokey"
+nokey_opaque() {
+	[ "$(wc -l <"$1")" -eq "$(wc -l <"$T_DIR/c.exp")" ] &&
+	    [ "$(awk -F'\t' '$8 == "1" || $7 == "1"' "$1" | wc -l)" -eq 0 ]
+}
+check "crafted (group key), without it: tags fail, nothing decrypted" \
+    nokey_opaque "$T_DIR/c.nokey"
+
+# Random records (known and unknown types, any length, cut bodies) in
+# frames that decrypt: flagged, never a Lua error.
+seed=$$
+python3 "$TOP/tests/netns/syncpcap.py" -r $seed 300 "$T_DIR/r.pcap"
+decode "$T_DIR/r.pcap" "$T_DIR/r.txt"
+echo "# random records: seed $seed, $(bad "$T_DIR/r.txt") of" \
+    "$(wc -l <"$T_DIR/r.txt") frames with malformed records"
+check "random records: all 300 frames decrypted" \
+    [ "$(awk -F'\t' '$7 == "1"' "$T_DIR/r.txt" | wc -l)" -eq 300 ]
+check "random records: no Lua error" no_lua_error "$T_DIR/r.txt" \
+    "$T_DIR/r.pcap"
