@@ -337,6 +337,7 @@ end
 -- Protocol constants and fields
 ---------------------------------------------------------------------------
 local HDRLEN, TAGLEN = 16, 16
+-- proto/sync.h: SYNC_INIT_LEN 16+1+4+8+32+16, SYNC_RESP_LEN 16+32+32+16.
 local INIT_LEN, RESP_LEN = 77, 96
 
 local ftype_names = {[1] = "INIT", [2] = "RESP", [3] = "DATA",
