@@ -384,6 +384,8 @@ lab_start_syncd() {
 	# one log file per start; $f-syncd.log points at the newest
 	log=$T_DIR/$f-syncd.log.$(date +%s%N)
 	rm -f "$T_DIR/$f-syncd.sock"
+	# LAB_SYNCD_KEY: the group's key file (syncd genkey, mode 0600)
+	[ -n "${LAB_SYNCD_KEY:-}" ] && set -- --key "$LAB_SYNCD_KEY" "$@"
 	p=$(bg $f "$log" "$SYNCD" --interface sync --peer $peer \
 	    --port $LAB_SYNC_PORT --control "$T_DIR/$f-syncd.sock" "$@")
 	eval "LAB_SYNCD_PID_$f=$p"
