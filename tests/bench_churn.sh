@@ -31,8 +31,17 @@ HZ=$(getconf CLK_TCK)
 PORT2=5002
 
 [ "$(id -u)" -eq 0 ] || { echo "bench_churn: needs root; skipped"; exit 0; }
-OUT=$(mktemp /tmp/bench-churn.XXXXXX)
-trap 'rm -f "$OUT"' EXIT
+W=$(mktemp -d /tmp/bench-churn.XXXXXX)
+OUT=$W/results
+: >"$OUT"
+LABS=""
+finish() {
+	touch "$W/stop"
+	for p in $LABS; do kill -TERM "$p" 2>/dev/null; done
+	for p in $LABS; do wait "$p" 2>/dev/null; done
+	rm -rf "$W"
+}
+trap finish EXIT
 trap 'exit 130' INT TERM HUP
 
 cpu_of() {	# PID: user + system ticks (0 when there is no such process)
@@ -40,9 +49,36 @@ cpu_of() {	# PID: user + system ticks (0 when there is no such process)
 	    echo 0
 }
 
-# churn_case NAME STACK NOSYNC: one lab; appends
-# "NAME rate failed cpu_master_pct cpu_backup_pct" for each run to $OUT.
-churn_case() (
+# wait_file SECONDS FILE: until FILE exists (or $W/stop).
+wait_file() {
+	_i=0
+	while [ ! -e "$2" ] && [ ! -e "$W/stop" ] && [ $_i -lt $(($1 * 10)) ]
+	do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -e "$2" ]
+}
+
+# churn_measure NAME P1 P2: one run; appends
+# "NAME rate failed cpu_master_pct cpu_backup_pct" to $OUT.
+churn_measure() {
+	a1=$(cpu_of "$2"); a2=$(cpu_of "$3"); t0=$(date +%s.%N)
+	nsx client "$TCPCONN" -c 10.0.2.100:$PORT2 --churn "$CONC" \
+	    -d "$SECS" >"$T_DIR/churn.out" 2>&1
+	t1=$(date +%s.%N); b1=$(cpu_of "$2"); b2=$(cpu_of "$3")
+	sed -n 's/^CHURN .*failed=\([0-9]*\).*rate=\([0-9.]*\).*/\2 \1/p' \
+	    "$T_DIR/churn.out" | tail -1 | awk -v n="$1" -v t0="$t0" \
+	    -v t1="$t1" -v a1="$a1" -v b1="$b1" -v a2="$a2" -v b2="$b2" \
+	    -v hz="$HZ" '{ printf "%s %s %s %.1f %.1f\n", n, $1, $2,
+	      (b1 - a1) / hz / (t1 - t0) * 100,
+	      (b2 - a2) / hz / (t1 - t0) * 100 }' >>"$OUT"
+}
+
+# churn_lab NAME STACK NOSYNC: one lab, kept up while the others measure
+# (so that every configuration sees the machine's load alike): ready-NAME,
+# then a run for each go-NAME-R (done-NAME-R), until stop.
+churn_lab() (
 	LAB_STACK=$2
 	LAB_NOSYNC=$3
 	T_PREFIX=bc$$$1
@@ -55,6 +91,7 @@ churn_case() (
 			echo "  --- $f"
 			tail -5 "$f" | sed 's/^/    /'
 		done
+		touch "$W/failed-$1" "$W/ready-$1"
 		exit 1
 	fi
 	bg server "$T_DIR/server2.log" "$TCPCONN" -l 0.0.0.0:$PORT2 >/dev/null
@@ -65,43 +102,60 @@ churn_case() (
 	else
 		p1=$(lab_syncd_pid fw1); p2=$(lab_syncd_pid fw2)
 	fi
-	sleep 1
-	r=0
-	while [ $r -lt "$RUNS" ]; do
-		a1=$(cpu_of "$p1"); a2=$(cpu_of "$p2"); t0=$(date +%s.%N)
-		nsx client "$TCPCONN" -c 10.0.2.100:$PORT2 --churn "$CONC" \
-		    -d "$SECS" >"$T_DIR/churn.out" 2>&1
-		t1=$(date +%s.%N); b1=$(cpu_of "$p1"); b2=$(cpu_of "$p2")
-		sed -n 's/^CHURN .*rate=\([0-9.]*\).*/\1/p' "$T_DIR/churn.out" |
-		    tail -1 | awk -v n="$1" -v t0="$t0" -v t1="$t1" \
-		    -v a1="$a1" -v b1="$b1" -v a2="$a2" -v b2="$b2" -v hz="$HZ" \
-		    -v f="$(sed -n 's/^CHURN .*failed=\([0-9]*\).*/\1/p' \
-		    "$T_DIR/churn.out" | tail -1)" \
-		    '{ printf "%s %s %s %.1f %.1f\n", n, $1, f,
-		      (b1 - a1) / hz / (t1 - t0) * 100,
-		      (b2 - a2) / hz / (t1 - t0) * 100 }' >>"$OUT"
+	touch "$W/ready-$1"
+	r=1
+	while [ $r -le "$RUNS" ]; do
+		wait_file 900 "$W/go-$1-$r" || exit 0
+		churn_measure "$1" "$p1" "$p2"
+		touch "$W/done-$1-$r"
 		r=$((r + 1))
-		sleep 1
 	done
 	if [ "$1" = syncd ] && [ -n "${BENCH_DIR:-}" ]; then
 		# where syncd's time goes at this rate (not measured: perf
 		# takes its share too)
+		wait_file 900 "$W/go-$1-perf" || exit 0
 		bench_perf_start "$p1" 4 churn-syncd-master
 		nsx client "$TCPCONN" -c 10.0.2.100:$PORT2 --churn "$CONC" \
 		    -d 5 >/dev/null 2>&1
 		bench_perf_wait
+		touch "$W/done-$1-perf"
 	fi
-	lab_state | sed 's/^#/ /'
+	lab_state | sed "s/^#/  $1:/"
+	wait_file 900 "$W/stop"
 )
 
 echo "new TCP connections per second through the master ($CONC at a time," \
-    "best of $RUNS runs of $SECS s)"
-churn_case off carp 1
-churn_case syncd carp 0
+    "best of $RUNS runs of $SECS s each, the configurations taking turns)"
+NAMES="off syncd"
+churn_lab off carp 1 & LABS="$LABS $!"
+churn_lab syncd carp 0 & LABS="$LABS $!"
 if command -v keepalived >/dev/null 2>&1 &&
     command -v conntrackd >/dev/null 2>&1; then
-	churn_case conntrackd ka 0
+	churn_lab conntrackd ka 0 & LABS="$LABS $!"
+	NAMES="$NAMES conntrackd"
 fi
+UP=""
+for n in $NAMES; do
+	wait_file 120 "$W/ready-$n" && [ ! -e "$W/failed-$n" ] &&
+	    UP="$UP $n"
+done
+r=1
+while [ $r -le "$RUNS" ]; do
+	for n in $UP; do
+		touch "$W/go-$n-$r"
+		wait_file $((SECS + 60)) "$W/done-$n-$r" ||
+		    echo "  $n: run $r did not finish"
+	done
+	r=$((r + 1))
+done
+case " $UP " in
+*" syncd "*)
+	touch "$W/go-syncd-perf"
+	wait_file 60 "$W/done-syncd-perf" ;;
+esac
+touch "$W/stop"
+for p in $LABS; do wait "$p" 2>/dev/null; done
+LABS=""
 
 # best NAME: "rate failed cpu_master cpu_backup" of the best run
 best() {

@@ -47,7 +47,8 @@ bench_perf_wait() {
 		[ -s "$BENCH_DIR/perf-$t.data" ] || continue
 		perf report -i "$BENCH_DIR/perf-$t.data" --stdio --no-children \
 		    -g none --sort dso,symbol --percent-limit 1 2>/dev/null |
-		    grep -v '^#' | grep -v '^[[:space:]]*$' | head -25 \
+		    grep -v '^#' | grep -v '^[[:space:]]*$' |
+		    sed 's/[[:space:]-]*$//' | head -25 \
 		    >"$BENCH_DIR/perf-$t.txt"
 		rm -f "$BENCH_DIR/perf-$t.data" "$BENCH_DIR/perf-$t.data.old"
 	done

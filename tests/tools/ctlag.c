@@ -8,7 +8,9 @@
  * every namespace of a machine); states are matched by their original
  * tuple, which encodes their number. The lag of a state runs from its
  * event on the sender to its event on the peer (the peer's daemon putting
- * it into the kernel table).
+ * it into the kernel table). The listening thread runs SCHED_FIFO so that
+ * an event is stamped when it is queued, not when a busy machine gets
+ * round to it.
  *
  * usage: ctlag --from NETNS --to NETNS [--new R] [--updates R]
  *              [--seconds S] [--wait S] [--base A.B.C.D]
@@ -201,8 +203,13 @@ static void *
 listener(void *arg)
 {
 	struct epoll_event ev, evs[4];
-	int ep, n, i;
+	struct sched_param sp = { .sched_priority = 20 };
+	int ep, n, i, stop;
 
+	/* Stamp events as soon as they are queued: wake up first. */
+	if ((errno = pthread_setschedparam(pthread_self(), SCHED_FIFO,
+	    &sp)) != 0)
+		warn("SCHED_FIFO for the listener (ignored)");
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		err(1, "epoll");
 	memset(&ev, 0, sizeof(ev));
@@ -213,18 +220,18 @@ listener(void *arg)
 	epoll_ctl(ep, EPOLL_CTL_ADD, mnl_socket_get_fd(to.nl), &ev);
 	ev.data.ptr = NULL;
 	epoll_ctl(ep, EPOLL_CTL_ADD, stopfd, &ev);
-	for (;;) {
+	for (stop = 0; !stop;) {
 		n = epoll_wait(ep, evs, 4, 1000);
-		for (i = 0; i < n; i++) {
-			if (evs[i].data.ptr == NULL) {
-				side_read(&from);
-				side_read(&to);
-				close(ep);
-				return NULL;
-			}
-			side_read(evs[i].data.ptr);
-		}
+		for (i = 0; i < n; i++)
+			if (evs[i].data.ptr == NULL)
+				stop = 1;
+		/* The sender's side first: a state's event there is older
+		 * than its event on the peer read in the same wakeup. */
+		side_read(&from);
+		side_read(&to);
 	}
+	close(ep);
+	return NULL;
 }
 
 /* Append a request to the batch; send the batch when it is full. */
