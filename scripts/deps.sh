@@ -17,11 +17,12 @@ for m in libpcap:libpcap-dev libmnl:libmnl-dev \
 	have_pc "${m%%:*}" || need="$need ${m#*:}"
 done
 # Tools the tests and the demo drive: namespaces, nftables, conntrack, a real
-# ucarp peer, and the incumbents for the benchmark comparison.
+# ucarp peer, and the incumbents for the benchmark comparison; the
+# benchmark's pictures (gnuplot) and profiles (perf).
 for c in ip:iproute2 nft:nftables conntrack:conntrack ucarp:ucarp \
     conntrackd:conntrackd keepalived:keepalived tcpdump:tcpdump \
     ping:iputils-ping timeout:coreutils python3:python3 bc:bc \
-    sysctl:procps setpriv:util-linux; do
+    sysctl:procps setpriv:util-linux gnuplot:gnuplot-nox perf:linux-perf; do
 	have_cmd "${c%%:*}" || need="$need ${c#*:}"
 done
 

@@ -3,14 +3,20 @@
 # is killed (SIGKILL: the backup waits for master-down) or stopped
 # (SIGTERM: it bows out and the backup takes over at once). Prints one
 # line per case with the measured gap and the protocol's bound.
-# Needs root. Usage: B=build sh tests/bench_carpd.sh [rounds]
+# Needs root. Usage: B=build sh tests/bench_carpd.sh [rounds] (default 2,
+# 3 with BENCH_FULL=1)
 TOPDIR=$(cd "$(dirname "$0")/.." && pwd)
 CARPD=${CARPD:-$TOPDIR/${B:-build}/bin/carpd}
 . "$TOPDIR/tests/netns/lib.sh"
 . "$TOPDIR/tests/netns/carpd.inc"
+. "$TOPDIR/tests/bench_lib.sh"
 trap 'cleanup' EXIT
 
-ROUNDS=${1:-3}
+if [ "${BENCH_FULL:-0}" = 1 ]; then
+	ROUNDS=${1:-3}
+else
+	ROUNDS=${1:-2}
+fi
 [ "$(id -u)" -eq 0 ] || { echo "bench_carpd: needs root"; exit 0; }
 [ -x "$CARPD" ] || { echo "bench_carpd: $CARPD not built"; exit 1; }
 topo a b || exit 1
@@ -46,6 +52,7 @@ run() {	# LABEL ADVBASE SKEWA SKEWB SIGNAL BOUND_MS
 		all="$all $v"
 		i=$((i + 1))
 	done
+	rec carpd "$(slug "$1")" "$6" $all
 	python3 - "$1" "$6" $all <<'P'
 import sys
 label, bound = sys.argv[1], float(sys.argv[2])
@@ -62,6 +69,25 @@ else:
           "(bound %s, %d runs)" % (label, min(v), sum(v) / len(v),
           max(v), ("%.0f ms" % bound) if bound else "one packet", len(v)))
 P
+}
+
+# slug LABEL: a figure's name from a case's label
+slug() { echo "$1" | tr -c 'a-z0-9\n' '_' | tr -s _ | sed 's/^_//; s/_$//'; }
+
+# rec PREFIX NAME BOUND VALUES...: mean and largest into the run's record
+# (the largest against BOUND, when there is one).
+rec() {
+	_p=$1; _n=$2; _b=$3; shift 3
+	set -- $(echo "$@" | tr ' ' '\n' | grep -E '^[0-9.]+$' |
+	    awk '{ s += $1; if ($1 > m) m = $1; n++ }
+	    END { if (n) printf "%.1f %.1f %d", s / n, m, n; else print "nan nan 0" }')
+	bench_rec "$_p.$_n.mean_ms" "$1" ms "" "" "$3 runs"
+	if [ "${_b:-0}" != 0 ]; then
+		bench_rec "$_p.$_n.max_ms" "$2" ms "<=" "$_b" \
+		    "protocol bound, $3 runs"
+	else
+		bench_rec "$_p.$_n.max_ms" "$2" ms "" "" "$3 runs"
+	fi
 }
 
 # Bounds: master-down = 3 * advbase + advskew/256 of the backup
@@ -124,6 +150,7 @@ urun() {	# LABEL ADVBASE SKEWA SKEWB SIGNAL
 		all="$all $v"
 		i=$((i + 1))
 	done
+	rec ucarp "$(slug "$1")" 0 $all
 	python3 - "$1" $all <<'P'
 import sys
 v = []

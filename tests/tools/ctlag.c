@@ -49,23 +49,23 @@
 #include "ct_msg.h"
 #include "log.h"
 
-#define PORTS		50000
-#define SENDBUF		(64 * 1024)
-#define RCVBUF		(64 << 20)
-#define MAX_STATES	50000000ULL
-#define DST_ADDR	0x0afe0001u	/* 10.254.0.1:81 */
-#define DST_PORT	81
+#define PORTS 50000
+#define SENDBUF (64 * 1024)
+#define RCVBUF (64 << 20)
+#define MAX_STATES 50000000ULL
+#define DST_ADDR 0x0afe0001u /* 10.254.0.1:81 */
+#define DST_PORT 81
 
 struct side {
-	struct mnl_socket	*nl;
-	int64_t			*t;		/* ns; 0: not seen */
-	uint64_t		 events, foreign, overruns;
+	struct mnl_socket *nl;
+	int64_t *t; /* ns; 0: not seen */
+	uint64_t events, foreign, overruns;
 };
 
-static struct side	 from, to;
-static uint64_t		 nstates;	/* capacity of the arrays */
-static uint32_t		 base = 0x0a400000u;	/* 10.64.0.0 */
-static int		 stopfd;
+static struct side from, to;
+static uint64_t nstates;	    /* capacity of the arrays */
+static uint32_t base = 0x0a400000u; /* 10.64.0.0 */
+static int stopfd;
 
 static int64_t
 now_ns(void)
@@ -80,8 +80,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: ctlag --from NETNS --to NETNS [--new rate] "
-	    "[--updates rate] [--seconds s]\n"
-	    "             [--wait s] [--base A.B.C.D]\n");
+			"[--updates rate] [--seconds s]\n"
+			"             [--wait s] [--base A.B.C.D]\n");
 	exit(2);
 }
 
@@ -106,7 +106,7 @@ nl_open(unsigned int groups)
 	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL)
 		err(1, "netlink");
 	if (groups != 0 && setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET,
-	    SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
+				      SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
 		err(1, "SO_RCVBUFFORCE");
 	if (mnl_socket_bind(nl, groups, MNL_SOCKET_AUTOPID) == -1)
 		err(1, "bind");
@@ -137,8 +137,8 @@ gen(struct ct_state *s, uint64_t i, uint32_t mark)
 	s->mark = mark;
 	s->tcp_state = TCP_CONNTRACK_ESTABLISHED;
 	s->tcp_wscale[0] = s->tcp_wscale[1] = 7;
-	s->tcp_flags[0] = s->tcp_flags[1] = IP_CT_TCP_FLAG_SACK_PERM |
-	    IP_CT_TCP_FLAG_WINDOW_SCALE;
+	s->tcp_flags[0] = s->tcp_flags[1] =
+	    IP_CT_TCP_FLAG_SACK_PERM | IP_CT_TCP_FLAG_WINDOW_SCALE;
 }
 
 /* The number of a state from its tuple; -1 if it is not one of ours. */
@@ -174,7 +174,7 @@ side_read(struct side *sd)
 
 	for (k = 0; k < 64; k++) {
 		n = recv(mnl_socket_get_fd(sd->nl), buf, sizeof(buf),
-		    MSG_DONTWAIT);
+			 MSG_DONTWAIT);
 		if (n == -1 && errno == ENOBUFS) {
 			sd->overruns++;
 			continue;
@@ -184,7 +184,8 @@ side_read(struct side *sd)
 		t = now_ns();
 		nlh = (const struct nlmsghdr *)buf;
 		rem = (int)n;
-		for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+		for (; mnl_nlmsg_ok(nlh, rem);
+		     nlh = mnl_nlmsg_next(nlh, &rem)) {
 			if (ct_parse_msg(nlh, (size_t)rem, &s) != 0)
 				continue;
 			sd->events++;
@@ -194,7 +195,7 @@ side_read(struct side *sd)
 			}
 			if (sd->t[i] == 0)
 				__atomic_store_n(&sd->t[i], t,
-				    __ATOMIC_RELAXED);
+						 __ATOMIC_RELAXED);
 		}
 	}
 }
@@ -203,12 +204,12 @@ static void *
 listener(void *arg)
 {
 	struct epoll_event ev, evs[4];
-	struct sched_param sp = { .sched_priority = 20 };
+	struct sched_param sp = {.sched_priority = 20};
 	int ep, n, i, stop;
 
 	/* Stamp events as soon as they are queued: wake up first. */
-	if ((errno = pthread_setschedparam(pthread_self(), SCHED_FIFO,
-	    &sp)) != 0)
+	if ((errno = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp)) !=
+	    0)
 		warn("SCHED_FIFO for the listener (ignored)");
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		err(1, "epoll");
@@ -235,9 +236,9 @@ listener(void *arg)
 }
 
 /* Append a request to the batch; send the batch when it is full. */
-static uint8_t	 sbuf[SENDBUF];
-static size_t	 slen;
-static uint64_t	 errors;
+static uint8_t sbuf[SENDBUF];
+static size_t slen;
+static uint64_t errors;
 
 static void
 batch_flush(struct mnl_socket *nl)
@@ -253,10 +254,11 @@ batch_flush(struct mnl_socket *nl)
 	slen = 0;
 	/* No ACKs asked for: only failures come back. */
 	while ((n = recv(mnl_socket_get_fd(nl), rbuf, sizeof(rbuf),
-	    MSG_DONTWAIT)) > 0) {
+			 MSG_DONTWAIT)) > 0) {
 		nlh = (const struct nlmsghdr *)rbuf;
 		rem = (int)n;
-		for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+		for (; mnl_nlmsg_ok(nlh, rem);
+		     nlh = mnl_nlmsg_next(nlh, &rem)) {
 			if (nlh->nlmsg_type != NLMSG_ERROR)
 				continue;
 			e = mnl_nlmsg_get_payload(nlh);
@@ -277,9 +279,9 @@ batch_add(struct mnl_socket *nl, const struct ct_state *s, int how)
 }
 
 struct load {
-	double		 new_rate, upd_rate, seconds;
-	uint64_t	 created, updated;
-	double		 elapsed;
+	double new_rate, upd_rate, seconds;
+	uint64_t created, updated;
+	double elapsed;
 };
 
 /* Create and update at the asked rates, paced every millisecond. */
@@ -370,18 +372,18 @@ report(const struct load *ld)
 	}
 	qsort(lag, m, sizeof(*lag), cmp_i64);
 	printf("LAG states=%llu matched=%llu missing_from=%llu "
-	    "missing_to=%llu median_ms=%.3f p99_ms=%.3f max_ms=%.3f "
-	    "after_last_ms=%.3f new_rate=%.0f upd_rate=%.0f errors=%llu "
-	    "overruns_from=%llu overruns_to=%llu\n",
-	    (unsigned long long)ld->created, (unsigned long long)m,
-	    (unsigned long long)miss_from, (unsigned long long)miss_to,
-	    m ? lag[m / 2] / 1e6 : -1.0,
-	    m ? lag[(m * 99) / 100] / 1e6 : -1.0,
-	    m ? lag[m - 1] / 1e6 : -1.0,
-	    last_from && last_to ? (last_to - last_from) / 1e6 : -1.0,
-	    ld->created / ld->elapsed, ld->updated / ld->elapsed,
-	    (unsigned long long)errors, (unsigned long long)from.overruns,
-	    (unsigned long long)to.overruns);
+	       "missing_to=%llu median_ms=%.3f p99_ms=%.3f max_ms=%.3f "
+	       "after_last_ms=%.3f new_rate=%.0f upd_rate=%.0f errors=%llu "
+	       "overruns_from=%llu overruns_to=%llu\n",
+	       (unsigned long long)ld->created, (unsigned long long)m,
+	       (unsigned long long)miss_from, (unsigned long long)miss_to,
+	       m ? lag[m / 2] / 1e6 : -1.0,
+	       m ? lag[(m * 99) / 100] / 1e6 : -1.0,
+	       m ? lag[m - 1] / 1e6 : -1.0,
+	       last_from && last_to ? (last_to - last_from) / 1e6 : -1.0,
+	       ld->created / ld->elapsed, ld->updated / ld->elapsed,
+	       (unsigned long long)errors, (unsigned long long)from.overruns,
+	       (unsigned long long)to.overruns);
 	free(lag);
 	return miss_to == 0 && m == ld->created ? 0 : 1;
 }
@@ -401,16 +403,15 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-		{ "from",	required_argument, NULL, 'f' },
-		{ "to",		required_argument, NULL, 't' },
-		{ "new",	required_argument, NULL, 'n' },
-		{ "updates",	required_argument, NULL, 'u' },
-		{ "seconds",	required_argument, NULL, 's' },
-		{ "wait",	required_argument, NULL, 'w' },
-		{ "base",	required_argument, NULL, 'b' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct load ld = { 20000, 100000, 30, 0, 0, 0 };
+	    {"from", required_argument, NULL, 'f'},
+	    {"to", required_argument, NULL, 't'},
+	    {"new", required_argument, NULL, 'n'},
+	    {"updates", required_argument, NULL, 'u'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"wait", required_argument, NULL, 'w'},
+	    {"base", required_argument, NULL, 'b'},
+	    {NULL, 0, NULL, 0}};
+	struct load ld = {20000, 100000, 30, 0, 0, 0};
 	struct mnl_socket *req;
 	struct in_addr a;
 	const char *fpath = NULL, *tpath = NULL;
@@ -453,7 +454,8 @@ main(int argc, char *argv[])
 	log_init("ctlag", 0, 0);
 	nstates = (uint64_t)(ld.new_rate * ld.seconds) + 1;
 	if (nstates > MAX_STATES)
-		errx(2, "more than %llu states", (unsigned long long)MAX_STATES);
+		errx(2, "more than %llu states",
+		     (unsigned long long)MAX_STATES);
 	from.t = calloc(nstates, sizeof(int64_t));
 	to.t = calloc(nstates, sizeof(int64_t));
 	if (from.t == NULL || to.t == NULL)
