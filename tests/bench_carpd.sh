@@ -72,7 +72,7 @@ P
 }
 
 # slug LABEL: a figure's name from a case's label
-slug() { echo "$1" | tr -c 'a-z0-9\n' '_' | tr -s _ | sed 's/^_//; s/_$//'; }
+slug() { echo "$1" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '_' | tr -s _ | sed 's/^_//; s/_$//'; }
 
 # rec PREFIX NAME BOUND VALUES...: mean and largest into the run's record
 # (the largest against BOUND, when there is one).

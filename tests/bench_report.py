@@ -272,7 +272,7 @@ def main():
         doc["passed"] + doc["missed"], doc["passed"], doc["missed"]))
     for p in pics:
         print("picture: " + p)
-    print("results: " + a.json)
+    print("bench: results in " + a.json)
 
 
 if __name__ == "__main__":

@@ -67,8 +67,10 @@ OLDMAX=$(sysctl -n net.netfilter.nf_conntrack_max 2>/dev/null || echo 0)
 HASHF=/sys/module/nf_conntrack/parameters/hashsize
 OLDHASH=$(cat "$HASHF" 2>/dev/null || echo 0)
 PIDS=""
+KPID=""
 cleanup() {
 	bench_perf_stop
+	[ -n "$KPID" ] && kill "$KPID" 2>/dev/null
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.3
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
@@ -187,7 +189,8 @@ run_syncd() {
 	bytes0=$(wire_bytes)
 	bench_perf_start "$SPID_a" 5 "$nm-sender-replication"
 	t0=$(now)
-	nsx a "$CTGEN" -n "$n" >"$D/gen.out" 2>&1
+	# in the background: a signal to this script is handled at once
+	nsx a "$CTGEN" -n "$n" >"$D/gen.out" 2>&1 & wait $!
 	t1=$(now)
 	if ! wait_num b external "$n" "$tmo"; then
 		echo "  syncd: replication did not complete ($(sy_num b external) of $n)"
@@ -411,7 +414,7 @@ run_conntrackd() {
 	rss_b0=$(rss "$CPID_b"); cpu_a0=$(cpu "$CPID_a")
 	bytes0=$(wire_bytes)
 	t0=$(now)
-	nsx a "$CTGEN" -n "$n" >/dev/null 2>&1
+	nsx a "$CTGEN" -n "$n" >/dev/null 2>&1 & wait $!
 	t1=$(now)
 	if ! cd_wait_ext b "$n" 180; then
 		echo "  conntrackd: replication incomplete after 180 s ($(cd_ext b) of $n)"
@@ -465,7 +468,8 @@ run_conntrackd() {
 # KLIM_dump_listener (states/s).
 kernel_limit() {
 	echo "  kernel limit: ctbench -n $KLIMIT_N"
-	"$CTBENCH" -n "$KLIMIT_N" >"$D/ctbench.out" 2>&1 || {
+	"$CTBENCH" -n "$KLIMIT_N" >"$D/ctbench.out" 2>&1 & KPID=$!
+	wait $KPID || {
 		echo "  ctbench failed:"; sed 's/^/    /' "$D/ctbench.out"
 		return 1; }
 	sed 's/^/    /' "$D/ctbench.out"
@@ -505,7 +509,7 @@ run_lag() {
 	bench_perf_start "$_pb" 5 "lag-$1-receiver"
 	"$CTLAG" --from "/run/netns/${P}a" --to "/run/netns/${P}b" \
 	    --new "$LAG_NEW" --updates "$LAG_UPD" --seconds "$LAG_SECS" \
-	    --wait 60 >"$D/lag.out" 2>&1
+	    --wait 60 >"$D/lag.out" 2>&1 & wait $!
 	_t1=$(now)
 	_sa=$(calc "($(cpu "$_pa") - $_ca) / $HZ / ($_t1 - $_t0) * 100")
 	_sb=$(calc "($(cpu "$_pb") - $_cb) / $HZ / ($_t1 - $_t0) * 100")
