@@ -120,7 +120,8 @@ churn_lab() (
 		bench_perf_wait
 		touch "$W/done-$1-perf"
 	fi
-	lab_state | sed "s/^#/  $1:/"
+	echo "  $1: states in the kernel: fw1 $(lab_conntrack_count fw1)," \
+	    "fw2 $(lab_conntrack_count fw2)"
 	wait_file 900 "$W/stop"
 )
 
@@ -162,6 +163,9 @@ best() {
 	awk -v n="$1" '$1 == n && $2 + 0 > r { r = $2 + 0; l = $2 " " $3 " " $4 " " $5 }
 	    END { print (l == "" ? "nan nan nan nan" : l) }' "$OUT"
 }
+bench_note "churn: client, echo server, both firewalls' forwarding and" \
+    "the daemons share this machine's $(nproc) CPUs; a daemon's CPU is" \
+    "taken from the forwarding, which is the cost measured"
 set -- $(best off); off=$1
 printf '  %-12s %8s conn/s (%s failed)\n' "syncd off" "$1" "$2"
 bench_rec churn.off.conn_per_s "$1" conn/s "" "" "best of $RUNS"

@@ -54,6 +54,7 @@ def judge(figs):
         f["value"] = num(f["raw"])
         if f["value"] is None and f["raw"] not in ("", "nan"):
             f["value"] = f["raw"]		# a word (e.g. "failed")
+    for f in figs:
         t = f["target"]
         if not f["op"]:
             f["pass"] = None

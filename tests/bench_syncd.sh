@@ -604,6 +604,12 @@ if [ "${SYNCD_BENCH_LAG:-1}" = 1 ]; then
 	echo "replication lag at a steady load: $LAG_NEW new states/s and" \
 	    "$LAG_UPD updates/s for $LAG_SECS s (ctlag)"
 	room $((LAG_NEW * LAG_SECS))
+	bench_note "lag: per state, from its NEW event in the sender's" \
+	    "kernel to its NEW event in the peer's kernel; for syncd that" \
+	    "is its background staging (the state is in syncd's memory" \
+	    "earlier, which cannot be seen from outside); conntrackd runs" \
+	    "with its external cache off, so it writes states into the" \
+	    "kernel as they arrive"
 	run_lag syncd
 	if command -v conntrackd >/dev/null 2>&1 &&
 	    [ "${SYNCD_BENCH_CONNTRACKD:-1}" = 1 ]; then
