@@ -48,7 +48,9 @@ run() {	# LABEL ADVBASE SKEWA SKEWB SIGNAL BOUND_MS
 	all=""
 	i=0
 	while [ $i -lt "$ROUNDS" ]; do
-		v=$(one "$@" | tail -1)
+		one "$@" >"$T_DIR/one.out" 2>&1
+		v=$(tail -1 "$T_DIR/one.out")
+		grep '^#' "$T_DIR/one.out" | sed 's/^/  /' >&2
 		all="$all $v"
 		i=$((i + 1))
 	done
@@ -113,29 +115,32 @@ EOS
 chmod +x "$T_DIR/up.sh" "$T_DIR/down.sh"
 
 # uone ADVBASE SKEW_A SKEW_B SIGNAL: ms from the signal to b's up script.
+# (ucarp is signalled by the PIDs started here, never by name: other
+# ucarps on this machine are none of ours.)
 uone() {
 	rm -f "$T_DIR"/*.up
-	bg a "$T_DIR/ua.log" "$UCARP" -i eth0 -s 10.0.0.1 -v 1 -p bench \
+	ua=$(bg a "$T_DIR/ua.log" "$UCARP" -i eth0 -s 10.0.0.1 -v 1 -p bench \
 	    -a 10.0.0.100 -b "$1" -k "$2" -P -z -u "$T_DIR/up.sh" \
-	    -d "$T_DIR/down.sh" >/dev/null
+	    -d "$T_DIR/down.sh")
+	T_PIDS="$T_PIDS $ua"
 	wait_for 10 nsx a sh -c "ip addr show dev eth0 | grep -q 10.0.0.100" ||
-	    { echo "# ucarp a did not become master"; return 1; }
-	bg b "$T_DIR/ub.log" "$UCARP" -i eth0 -s 10.0.0.2 -v 1 -p bench \
+	    { echo "# ucarp a did not become master"; kill -9 "$ua"
+	      return 1; }
+	ub=$(bg b "$T_DIR/ub.log" "$UCARP" -i eth0 -s 10.0.0.2 -v 1 -p bench \
 	    -a 10.0.0.100 -b "$1" -k "$3" -P -z -u "$T_DIR/up.sh" \
-	    -d "$T_DIR/down.sh" >/dev/null
+	    -d "$T_DIR/down.sh")
+	T_PIDS="$T_PIDS $ub"
 	sleep 1.5
 	rm -f "$T_DIR"/*.up
-	pa=$(nsx a pgrep -x ucarp | head -1)
 	t0=$(now)
-	kill "-$4" "$pa"
+	kill "-$4" "$ua"
 	if ! wait_for 15 sh -c "ls '$T_DIR'/*.up >/dev/null 2>&1"; then
 		echo "# ucarp b did not take over"
-		nsx b pkill -x ucarp
+		kill -9 "$ua" "$ub" 2>/dev/null
 		return 1
 	fi
 	t1=$(cat "$T_DIR"/*.up | head -1)
-	nsx a pkill -9 -x ucarp 2>/dev/null
-	nsx b pkill -9 -x ucarp 2>/dev/null
+	kill -9 "$ua" "$ub" 2>/dev/null
 	sleep 0.2
 	nsx a ip addr del 10.0.0.100/24 dev eth0 2>/dev/null
 	nsx b ip addr del 10.0.0.100/24 dev eth0 2>/dev/null
@@ -146,7 +151,9 @@ urun() {	# LABEL ADVBASE SKEWA SKEWB SIGNAL
 	all=""
 	i=0
 	while [ $i -lt "$ROUNDS" ]; do
-		v=$(uone "$2" "$3" "$4" "$5" | tail -1)
+		uone "$2" "$3" "$4" "$5" >"$T_DIR/one.out" 2>&1
+		v=$(tail -1 "$T_DIR/one.out")
+		grep '^#' "$T_DIR/one.out" | sed 's/^/  /' >&2
 		all="$all $v"
 		i=$((i + 1))
 	done
