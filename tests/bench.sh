@@ -185,7 +185,8 @@ run_case() (
 	lab_traffic_stop
 )
 
-echo "== failover benchmark: $LAB_N NATed TCP connections through the pair"
+[ -n "$STACKS" ] &&
+    echo "== failover benchmark: $LAB_N NATed TCP connections through the pair"
 for s in $STACKS; do
 	if [ "$s" = ka ] && { ! command -v keepalived >/dev/null 2>&1 ||
 	    ! command -v conntrackd >/dev/null 2>&1; }; then
@@ -357,4 +358,9 @@ python3 "$TOP/tests/bench_report.py" --dir "$BENCH_DIR" --json "$BENCH_JSON" \
     --meta load_start="$LOAD0" \
     --meta load_end="$(cut -d' ' -f1-3 /proc/loadavg)" \
     --meta lab_connections="$LAB_N" --meta repeat="$REPEAT" \
-    --meta full="$BENCH_FULL" --meta parts="$PARTS"
+    --meta full="$BENCH_FULL" --meta parts="$PARTS" \
+    $(for v in SYNCD_BENCH_N SYNCD_BENCH_OPTS KLIMIT_N SYNCD_LAG_NEW \
+    SYNCD_LAG_UPD SYNCD_LAG_SECS CHURN_SECS CHURN_CONC CHURN_RUNS; do
+	eval "x=\${$v:-}"
+	[ -n "$x" ] && printf '%s\n' "--meta=env.$v=$x"
+    done | tr ' ' '_')
