@@ -294,9 +294,11 @@ generate(struct mnl_socket *nl, struct load *ld)
 	struct timespec next;
 	struct ct_state s;
 	int64_t t0, t;
-	uint64_t want_new, want_upd;
+	uint64_t want_new, want_upd, cap_new, cap_upd;
 	double el;
 
+	cap_new = (uint64_t)(ld->new_rate / 100) + 1;
+	cap_upd = (uint64_t)(ld->upd_rate / 100) + 1;
 	t0 = now_ns();
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (;;) {
@@ -308,6 +310,14 @@ generate(struct mnl_socket *nl, struct load *ld)
 		want_upd = (uint64_t)(ld->upd_rate * el);
 		if (want_new > nstates)
 			want_new = nstates;
+		/*
+		 * At most 10 ms of work a tick: a machine that cannot keep
+		 * up gets a lower rate (reported), not a longer run.
+		 */
+		if (want_new > ld->created + cap_new)
+			want_new = ld->created + cap_new;
+		if (want_upd > ld->updated + cap_upd)
+			want_upd = ld->updated + cap_upd;
 		while (ld->created < want_new) {
 			gen(&s, ld->created++, 0);
 			batch_add(nl, &s, CT_BUILD_CREATE);
@@ -324,6 +334,8 @@ generate(struct mnl_socket *nl, struct load *ld)
 			next.tv_nsec -= 1000000000;
 			next.tv_sec++;
 		}
+		if ((int64_t)next.tv_sec * 1000000000 + next.tv_nsec < now_ns())
+			clock_gettime(CLOCK_MONOTONIC, &next); /* late */
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 	}
 	ld->elapsed = (now_ns() - t0) / 1e9;
