@@ -322,6 +322,15 @@ if [ -n "$STACKS" ]; then
 	done
 	echo "(median of $REPEAT runs; ratio: keepalived + conntrackd's gap /" \
 	    "carpd + syncd's gap)"
+	# a noise floor above a target: that target cannot be judged here
+	nf=$(summary carp slow baseline)
+	case "$nf" in
+	-|failed) ;;
+	*) awk -v g="${nf%% *}" 'BEGIN { exit !(g > 5) }' &&
+	    bench_note "failover: the lab's noise floor (3 s without an" \
+	    "event) was ${nf%% *} ms of probe gap on this run, above the 5 ms" \
+	    "targets: the machine's load, not a failover, sets those gaps" ;;
+	esac
 	echo "targets for carpd + syncd: crash with 1 s timers at most"
 	echo "3 x advbase + advskew/256 + 30 ms = 3225 ms (the crash falls anywhere"
 	echo "in an advertisement interval, so 2.2 to 3.2 s); sub-second timers"
