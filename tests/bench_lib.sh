@@ -55,11 +55,15 @@ bench_perf_wait() {
 	BENCH_PERF_PIDS=""
 }
 
-# bench_perf_stop: end the profiles still running (cleanup paths).
+# bench_perf_stop: end the profiles still running (cleanup paths) and
+# drop their raw samples.
 bench_perf_stop() {
 	local e
 	for e in $BENCH_PERF_PIDS; do
 		kill "${e%%:*}" 2>/dev/null
+		wait "${e%%:*}" 2>/dev/null
+		rm -f "$BENCH_DIR/perf-${e#*:}.data" \
+		    "$BENCH_DIR/perf-${e#*:}.data.old"
 	done
 	BENCH_PERF_PIDS=""
 }
