@@ -19,13 +19,13 @@ for m in libpcap:libpcap-dev libmnl:libmnl-dev \
 	have_pc "${m%%:*}" || need="$need ${m#*:}"
 done
 # Tools the tests and the demo drive: namespaces, nftables, conntrack, a real
-# ucarp peer, the incumbents for the benchmark comparison, and gnuplot for
-# the soak's timeline picture.
+# ucarp peer, the incumbents for the benchmark comparison, gnuplot for
+# the soak's and the benchmark's pictures, perf for the benchmark's profiles.
 for c in ip:iproute2 nft:nftables conntrack:conntrack ucarp:ucarp \
     conntrackd:conntrackd keepalived:keepalived tcpdump:tcpdump \
     ping:iputils-ping timeout:coreutils python3:python3 bc:bc \
     sysctl:procps setpriv:util-linux gnuplot:gnuplot-nox \
-    faketime:faketime tshark:tshark; do
+    faketime:faketime tshark:tshark perf:linux-perf; do
 	have_cmd "${c%%:*}" || need="$need ${c#*:}"
 done
 # tests/netns/test_metrics.sh parses the exposition with the reference

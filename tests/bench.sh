@@ -1,8 +1,15 @@
 #!/bin/sh
 # tests/bench.sh: what `make bench` runs. Failover figures of carpd + syncd
 # on the firewall-pair lab (tests/lab.sh), beside keepalived + conntrackd on
-# the same lab when they are installed; then the daemons' own benchmarks
-# (tests/bench_carpd.sh, tests/bench_syncd.sh) when present.
+# the same lab when they are installed; the firewall's new-connection rate
+# with and without state sync (tests/bench_churn.sh); then the daemons' own
+# benchmarks (tests/bench_carpd.sh, tests/bench_syncd.sh) when present.
+# Every figure goes into one JSON file per run, with its unit, its target
+# where there is one and pass/miss:
+#   $B/bench/bench-YYYYmmdd-HHMMSS-<gitrev>.json
+# and the run's directory of the same name holds one PNG per failover kind
+# (the UDP probe across the event, both stacks), the profiles and the raw
+# probe logs (tests/bench_report.py).
 #
 # For each stack: LAB_N established TCP connections through the master
 # (SNAT), one TCP stream and a UDP probe every millisecond. Events: the
@@ -14,37 +21,72 @@
 # timer); "lost" counts connections that died in that event.
 # Figures, not assertions. Needs root.
 #
-# Environment: B (build directory), LAB_N (connections, default 300),
+# Environment: B (build directory), LAB_N (connections, default 1000),
 # BENCH_STACKS (default "carp ka"), BENCH_REPEAT (runs per case, median
-# reported; default 3: the lab shares its CPUs, and a busy machine delays
-# packets by tens of milliseconds now and then, which the "no event" row
-# shows).
+# reported, and the maximum where the target holds for every run; default
+# 1, 3 with BENCH_FULL=1: the lab shares its CPUs, and a busy machine
+# delays packets by tens of milliseconds now and then, which the "no
+# event" row shows). BENCH_FULL=1 also adds the larger syncd runs (1M and
+# 4M states). BENCH_PARTS (default "failover churn carpd syncd") picks the
+# parts to run; BENCH_PERF=0 takes no profiles.
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 export TOP
 B=${B:-build}
 export B
-LAB_N=${LAB_N:-300}
+LAB_N=${LAB_N:-1000}
 export LAB_N
-REPEAT=${BENCH_REPEAT:-3}
+BENCH_FULL=${BENCH_FULL:-0}
+export BENCH_FULL
+if [ "$BENCH_FULL" = 1 ]; then
+	REPEAT=${BENCH_REPEAT:-3}
+else
+	REPEAT=${BENCH_REPEAT:-1}
+fi
 STACKS=${BENCH_STACKS:-carp ka}
+PARTS=${BENCH_PARTS:-failover churn carpd syncd}
+SYNCD=${SYNCD:-$TOP/$B/bin/syncd}
+. "$TOP/tests/bench_lib.sh"
+
+# This run's files: everything under $B/bench.
+BENCH_T0=$(date +%s)
+GITREV=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo norev)
+[ -n "$(git -C "$TOP" status --porcelain --untracked-files=no \
+    2>/dev/null)" ] && GITREV=$GITREV-dirty
+BENCH_RUN=bench-$(date +%Y%m%d-%H%M%S)-$GITREV
+BENCH_DIR=$TOP/$B/bench/$BENCH_RUN
+BENCH_REC=$BENCH_DIR/records.tsv
+BENCH_JSON=$TOP/$B/bench/$BENCH_RUN.json
+export BENCH_DIR BENCH_REC
+mkdir -p "$BENCH_DIR" || exit 1
+: >"$BENCH_REC"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: $BENCH_RUN ($(nproc) CPUs, load $LOAD0; figures in" \
+    "$BENCH_JSON)"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: the failover figures need root (network namespaces);" \
 	    "skipped"
 	STACKS=""
 fi
+case " $PARTS " in
+*" failover "*) ;;
+*) STACKS="" ;;
+esac
 
-RES=$(mktemp /tmp/carpd-bench.XXXXXX)
-trap 'rm -f "$RES"' EXIT
+RES=$BENCH_DIR/failover.txt
+: >"$RES"
 trap 'exit 130' INT TERM HUP
 
-# case STACK TIMERS: one lab, one stack; appends
-# "stack timers event gap_udp gap_tcp lost" lines to $RES.
+# case STACK TIMERS RUN: one lab, one stack; appends
+# "stack timers event gap_udp gap_tcp lost" lines to $RES and
+# "stack timers event run t_start_ns t_end_ns rxlog" lines to events.tsv
+# (for the pictures; the probe's receive times are in rxlog).
 # TIMERS: slow (1 s) runs crash, failback, graceful; fast runs crash only.
 run_case() (
 	LAB_STACK=$1
 	T_PREFIX=bn$$$1$2
+	RX=$BENCH_DIR/rx-$1-$2-r$3.txt
 	if [ "$2" = control ]; then
 		LAB_NOSYNC=1	# no state sync: the strict ruleset's control
 	fi
@@ -60,6 +102,8 @@ run_case() (
 	. "$TOP/tests/lab.sh"
 	lost_before=0
 	k=0
+	# event: an event starts now (its phase ends at the next record)
+	event() { T_EV=$(date +%s%N); }
 	# record EVENT: close the phase, note its gap and losses
 	record() {
 		lab_traffic_mark
@@ -71,6 +115,8 @@ run_case() (
 		lost=$(( ${d:-0} + ${s:-0} ))
 		echo "$LAB_STACK $2 $1 ${g:-nan} ${t:-nan} $((lost - lost_before))" \
 		    >>"$RES"
+		echo "$LAB_STACK $2 $1 $RUN_IDX $T_EV $(date +%s%N) $RX" \
+		    >>"$BENCH_DIR/events.tsv"
 		lab_log "  $1: gap ${g:-?} ms (TCP ${t:-?} ms)," \
 		    "$((lost - lost_before)) of $LAB_N connections lost"
 		lost_before=$lost
@@ -92,20 +138,28 @@ run_case() (
 		echo "$LAB_STACK $2 $1 nan nan nan" >>"$RES"
 		exit 1
 	}
+	T_EV=$(date +%s%N)
+	# the sync group's key, for this run only
+	LAB_SYNCD_KEY=$T_DIR/sync.key
+	( umask 077; "$SYNCD" genkey >"$LAB_SYNCD_KEY" ) || fail "syncd genkey" $2
 	timers=$2
+	RUN_IDX=$3
 	lab_log "$(lab_stack_name), $( [ "$timers" = fast ] &&
 	    echo "fastest timers" || echo "1 s timers")"
 	lab_setup || fail setup $timers
 	lab_stack_start || fail "pair did not start" $timers
-	lab_traffic_start bench "$LAB_N" 600 --final-wait 5000 --quiet
+	lab_traffic_start bench "$LAB_N" 600 --final-wait 5000 --quiet \
+	    --rx-log "$RX"
 	lab_traffic_ready 30 || fail "connections not ready" $timers
 	wait_for 20 lab_stack_synced fw2 "$LAB_N" ||
 	    lab_log "  (fw2 does not hold all $LAB_N states)"
 	sleep 2
 	lab_traffic_mark
+	event
 	sleep 3
 	record baseline $timers		# no event: the lab's noise floor
 
+	event
 	lab_crash fw1
 	wait_for 15 lab_stack_is_master fw2 || fail "no takeover" $timers
 	sleep $settle
@@ -113,6 +167,7 @@ run_case() (
 	[ "$timers" = fast ] || [ "$timers" = control ] &&
 	    { lab_traffic_stop; exit 0; }
 
+	event
 	lab_stack_revive fw1
 	wait_for 40 lab_stack_is_master fw1 || fail "no failback" $timers
 	sleep $settle
@@ -122,6 +177,7 @@ run_case() (
 	    lab_log "  (fw2 does not hold all $LAB_N states)"
 	sleep 1
 	unrecorded
+	event
 	lab_stack_graceful fw1
 	wait_for 15 lab_stack_is_master fw2 || fail "no handover" $timers
 	sleep $settle
@@ -129,7 +185,8 @@ run_case() (
 	lab_traffic_stop
 )
 
-echo "== failover benchmark: $LAB_N NATed TCP connections through the pair"
+[ -n "$STACKS" ] &&
+    echo "== failover benchmark: $LAB_N NATed TCP connections through the pair"
 for s in $STACKS; do
 	if [ "$s" = ka ] && { ! command -v keepalived >/dev/null 2>&1 ||
 	    ! command -v conntrackd >/dev/null 2>&1; }; then
@@ -139,11 +196,11 @@ for s in $STACKS; do
 	for t in slow fast; do
 		r=0
 		while [ $r -lt "$REPEAT" ]; do
-			run_case $s $t
+			run_case $s $t $((r + 1))
 			r=$((r + 1))
 		done
 	done
-	run_case $s control	# once: it only shows the losses
+	run_case $s control 1	# once: it only shows the losses
 done
 
 # median of the runs: stack timers event -> gap tcp lost
@@ -180,6 +237,60 @@ ratio() {
 	esac
 }
 
+# worst STACK TIMERS EVENT: the largest gap of the runs ("nan" if one
+# failed), and the most connections lost in one run.
+worst() {
+	awk -v want="$1 $2 $3" 'BEGIN { n = 0; g = 0; l = 0; bad = 0 }
+	($1 " " $2 " " $3) == want {
+		n++
+		if ($4 == "nan") bad = 1
+		else if ($4 + 0 > g) g = $4 + 0
+		if ($6 != "nan" && $6 + 0 > l) l = $6 + 0
+	}
+	END { if (n == 0 || bad) print "nan nan"; else print g, l }' "$RES"
+}
+
+# record_failover STACK TIMERS EVENT NAME: the event's figures into the
+# run's record, with the targets for carpd + syncd.
+record_failover() {
+	local m w gap tcp lost gmax lmax tgt pre
+	m=$(summary "$1" "$2" "$3")
+	[ "$m" = - ] && return 0
+	set -- "$@" $( [ "$m" = failed ] && echo "nan nan nan" || echo "$m")
+	gap=$5; tcp=$6; lost=$7
+	w=$(worst "$1" "$2" "$3")
+	gmax=${w% *}; lmax=${w#* }
+	pre=failover.$1.$4
+	tgt=""
+	if [ "$1" = carp ]; then
+		case "$3 $2" in
+		"crash slow") tgt=3225 ;;
+		"crash fast") tgt=15 ;;
+		"failback slow"|"graceful slow") tgt=5 ;;
+		esac
+	fi
+	if [ -n "$tgt" ] && [ "$tgt" -le 5 ]; then
+		# "on every run": the largest gap of the runs
+		bench_rec "$pre.gap_ms" "$gmax" ms "<=" "$tgt" \
+		    "largest of $REPEAT runs, $LAB_N connections"
+		bench_rec "$pre.gap_median_ms" "$gap" ms "" "" \
+		    "median of $REPEAT runs"
+	elif [ -n "$tgt" ]; then
+		bench_rec "$pre.gap_ms" "$gap" ms "<=" "$tgt" \
+		    "median of $REPEAT runs"
+	else
+		bench_rec "$pre.gap_ms" "$gap" ms "" "" "median of $REPEAT runs"
+	fi
+	bench_rec "$pre.tcp_gap_ms" "$tcp" ms
+	if [ "$1" = carp ] && [ "$2" != control ] && [ "$3" != baseline ]; then
+		bench_rec "$pre.lost" "$lmax" connections "==" 0 \
+		    "most lost in one run, of $LAB_N"
+	else
+		bench_rec "$pre.lost" "$lmax" connections "" "" \
+		    "most lost in one run, of $LAB_N"
+	fi
+}
+
 if [ -n "$STACKS" ]; then
 	echo
 	echo "Traffic gap: longest pause in UDP probes (every 1 ms) through the pair;"
@@ -190,33 +301,75 @@ if [ -n "$STACKS" ]; then
 	    "graceful slow" "crash control"; do
 		set -- $ev
 		case "$1 $2" in
-		"baseline slow") label="no event (noise floor, 3 s)" ;;
-		"crash slow") label="crash, 1 s timers" ;;
-		"crash fast") label="crash, fastest timers" ;;
-		"failback slow") label="failback (preemption)" ;;
-		"graceful slow") label="graceful handover (SIGTERM)" ;;
-		"crash control") label="crash, no state sync (1 run)" ;;
+		"baseline slow") label="no event (noise floor, 3 s)"
+		    name=baseline ;;
+		"crash slow") label="crash, 1 s timers"; name=crash_1s ;;
+		"crash fast") label="crash, sub-second timers"
+		    name=crash_subsecond ;;
+		"failback slow") label="failback (preemption)"
+		    name=failback ;;
+		"graceful slow") label="graceful handover (SIGTERM)"
+		    name=graceful ;;
+		"crash control") label="crash, no state sync (1 run)"
+		    name=crash_nosync ;;
 		esac
 		a=$(summary carp "$2" "$1")
 		b=$(summary ka "$2" "$1")
 		printf '%-30s %-36s %-36s %s\n' "$label" "$(cell "$a")" \
 		    "$(cell "$b")" "$(ratio "$a" "$b")"
+		record_failover carp "$2" "$1" "$name"
+		record_failover ka "$2" "$1" "$name"
 	done
 	echo "(median of $REPEAT runs; ratio: keepalived + conntrackd's gap /" \
 	    "carpd + syncd's gap)"
+	# a noise floor above a target: that target cannot be judged here
+	nf=$(summary carp slow baseline)
+	case "$nf" in
+	-|failed) ;;
+	*) awk -v g="${nf%% *}" 'BEGIN { exit !(g > 5) }' &&
+	    bench_note "failover: the lab's noise floor (3 s without an" \
+	    "event) was ${nf%% *} ms of probe gap on this run, above the 5 ms" \
+	    "targets: the machine's load, not a failover, sets those gaps" ;;
+	esac
 	echo "targets for carpd + syncd: crash with 1 s timers at most"
 	echo "3 x advbase + advskew/256 + 30 ms = 3225 ms (the crash falls anywhere"
-	echo "in an advertisement interval, so 2.2 to 3.2 s); fastest timers under"
-	echo "35 ms; graceful handover and failback under 10 ms; none lost."
+	echo "in an advertisement interval, so 2.2 to 3.2 s); sub-second timers"
+	echo "15 ms; graceful handover and failback 5 ms on every run; none lost."
 	echo "timers: 1 s = carpd advbase 1, advskew 0/50; keepalived VRRPv2"
-	echo "advert_int 1, priority 250/206 (the same skew). fastest = carpd"
+	echo "advert_int 1, priority 250/206 (the same skew). sub-second = carpd"
 	echo "advbase 0, advskew 1/2; keepalived VRRPv3 advert_int 0.01."
 fi
 
-for b in bench_carpd bench_syncd; do
-	if [ -f "$TOP/tests/$b.sh" ]; then
+for b in churn carpd syncd; do
+	case " $PARTS " in
+	*" $b "*) ;;
+	*) continue ;;
+	esac
+	if [ -f "$TOP/tests/bench_$b.sh" ]; then
 		echo
-		echo "== $b"
-		sh "$TOP/tests/$b.sh"
+		echo "== bench_$b"
+		sh "$TOP/tests/bench_$b.sh"
 	fi
 done
+
+BENCH_T1=$(date +%s)
+if [ "$BENCH_FULL" = 1 ]; then
+	bench_rec bench.elapsed_s $((BENCH_T1 - BENCH_T0)) s "" "" \
+	    "BENCH_FULL=1"
+else
+	bench_rec bench.elapsed_s $((BENCH_T1 - BENCH_T0)) s "<=" 600 \
+	    "the default make bench"
+fi
+python3 "$TOP/tests/bench_report.py" --dir "$BENCH_DIR" --json "$BENCH_JSON" \
+    --meta run="$BENCH_RUN" --meta git="$GITREV" \
+    --meta date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    --meta kernel="$(uname -r)" --meta cpus="$(nproc)" \
+    --meta load_start="$LOAD0" \
+    --meta load_end="$(cut -d' ' -f1-3 /proc/loadavg)" \
+    --meta lab_connections="$LAB_N" --meta repeat="$REPEAT" \
+    --meta full="$BENCH_FULL" --meta parts="$PARTS" \
+    $(for v in SYNCD_BENCH_N SYNCD_BENCH_OPTS KLIMIT_N SYNCD_LAG_NEW \
+    SYNCD_LAG_UPD SYNCD_LAG_SECS CHURN_SECS CHURN_CONC CHURN_RUNS; do
+	eval "x=\${$v:-}"
+	[ -n "$x" ] && printf '%s\n' "--meta=env.$v=$x"
+    done | tr ' ' '_')

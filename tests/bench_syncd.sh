@@ -14,12 +14,30 @@
 # polled: the diff's time and the slowest status answer meanwhile.
 # Both nodes share this machine's CPUs and conntrack lock, so the peer's
 # staging (kernel inserts) slows the sender's creation rate here; on two
-# machines it would not. Needs root. Raises net.netfilter.nf_conntrack_max (root namespace) for the
-# run when it is too small for N and restores it afterwards.
+# machines it would not. Needs root. Raises net.netfilter.nf_conntrack_max
+# and, for more than a million states, the conntrack hash size (root
+# namespace) for the run when they are too small for N and restores them
+# afterwards (also on failure or interruption).
+#
+# Also, first, the kernel's limit on this machine (ctbench: batched
+# netlink inserts and dumps of KLIMIT_N states, with and without an event
+# listener), against which the sync figures are given as fractions; and,
+# last, the replication lag at a steady load (ctlag: SYNCD_LAG_NEW new
+# states/s, default 20,000, and SYNCD_LAG_UPD updates/s, default 100,000,
+# for SYNCD_LAG_SECS s, default 30), per state from the kernel's event on
+# the sender to the state's event in the peer's kernel (syncd staging it;
+# conntrackd with its external cache off, so that it writes into the
+# kernel at once): median, p99 and max, syncd beside conntrackd.
+# BENCH_FULL=1: sizes 100,000, 1,000,000 and 4,000,000 (the last without
+# conntrackd), KLIMIT_N 1,000,000. SYNCD_BENCH_LAG=0 leaves out the lag.
+# Figures go into the run's record when tests/bench.sh runs this.
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
 SYNCD=${SYNCD:-$TOP/$B/bin/syncd}
 CTGEN=${CTGEN:-$TOP/$B/tools/ctgen}
+CTBENCH=${CTBENCH:-$TOP/$B/tools/ctbench}
+CTLAG=${CTLAG:-$TOP/$B/tools/ctlag}
+. "$TOP/tests/bench_lib.sh"
 P=sb$$
 D=$(mktemp -d /tmp/syncd-bench.XXXXXX)
 HZ=$(getconf CLK_TCK)
@@ -29,16 +47,30 @@ if [ "$(id -u)" != 0 ]; then
 	echo "bench_syncd: skipped (needs root for network namespaces)"
 	exit 0
 fi
-for f in "$SYNCD" "$CTGEN"; do
+for f in "$SYNCD" "$CTGEN" "$CTBENCH" "$CTLAG"; do
 	[ -x "$f" ] || { echo "bench_syncd: $f missing (make first)"; exit 1; }
 done
 
-SIZES=${SYNCD_BENCH_N:-100000}
+if [ "${BENCH_FULL:-0}" = 1 ]; then
+	SIZES=${SYNCD_BENCH_N:-100000 1000000 4000000}
+	KLIMIT_N=${KLIMIT_N:-1000000}
+else
+	SIZES=${SYNCD_BENCH_N:-100000}
+	KLIMIT_N=${KLIMIT_N:-100000}
+fi
 [ "${SYNCD_BENCH_1M:-0}" = 1 ] && SIZES="$SIZES 1000000"
+LAG_NEW=${SYNCD_LAG_NEW:-20000}
+LAG_UPD=${SYNCD_LAG_UPD:-100000}
+LAG_SECS=${SYNCD_LAG_SECS:-30}
 
 OLDMAX=$(sysctl -n net.netfilter.nf_conntrack_max 2>/dev/null || echo 0)
+HASHF=/sys/module/nf_conntrack/parameters/hashsize
+OLDHASH=$(cat "$HASHF" 2>/dev/null || echo 0)
 PIDS=""
+KPID=""
 cleanup() {
+	bench_perf_stop
+	[ -n "$KPID" ] && kill "$KPID" 2>/dev/null
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.3
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
@@ -48,6 +80,9 @@ cleanup() {
 	done
 	[ "$OLDMAX" -gt 0 ] 2>/dev/null &&
 	    sysctl -qw net.netfilter.nf_conntrack_max="$OLDMAX" 2>/dev/null
+	[ "$OLDHASH" -gt 0 ] 2>/dev/null &&
+	    [ "$(cat "$HASHF" 2>/dev/null)" != "$OLDHASH" ] &&
+	    echo "$OLDHASH" >"$HASHF" 2>/dev/null
 	sleep 0.2
 	rm -rf "$D" 2>/dev/null || { sleep 0.5; rm -rf "$D"; }
 }
@@ -124,20 +159,43 @@ KEY=$D/key
 "$SYNCD" genkey >"$KEY"
 chmod 600 "$KEY"
 
+# tag N: a short name for a size (100k, 1M, 4M)
+tag() {
+	awk -v n="$1" 'BEGIN { if (n % 1000000 == 0) printf "%dM", n / 1e6
+	    else if (n % 1000 == 0) printf "%dk", n / 1e3; else print n }'
+}
+
+# limit WHAT: one of the kernel's rates measured by kernel_limit (or
+# empty).
+limit() { eval echo "\${KLIM_$1:-}"; }
+
+# frac VALUE LIMIT: VALUE as a fraction of LIMIT ("nan" without one).
+frac() {
+	awk -v v="$1" -v l="$2" 'BEGIN { if (l + 0 > 0 && v != "")
+	    printf "%.3f", v / l; else print "nan" }'
+}
+
 run_syncd() {
 	n=$1
+	nm=syncd.$(tag "$n")
+	case "$SYNCD_BENCH_OPTS" in *--no-stage*) nm=$nm.nostage ;; esac
+	tmo=$((n / 5000 + 120))		# seconds, for the slowest machine
 	setup
 	sy_start a 10.9.0.1 10.9.0.2
 	sy_start b 10.9.0.2 10.9.0.1
 	wait_num b demote 0 20
 	rss_b0=$(rss "$SPID_b"); rss_a0=$(rss "$SPID_a")
-	cpu_a0=$(cpu "$SPID_a")
+	cpu_a0=$(cpu "$SPID_a"); cpu_b0=$(cpu "$SPID_b")
 	bytes0=$(wire_bytes)
+	bench_perf_start "$SPID_a" 5 "$nm-sender-replication"
 	t0=$(now)
-	nsx a "$CTGEN" -n "$n" >"$D/gen.out" 2>&1
+	# in the background: a signal to this script is handled at once
+	nsx a "$CTGEN" -n "$n" >"$D/gen.out" 2>&1 & wait $!
 	t1=$(now)
-	if ! wait_num b external "$n" 120; then
+	if ! wait_num b external "$n" "$tmo"; then
 		echo "  syncd: replication did not complete ($(sy_num b external) of $n)"
+		bench_rec "$nm.replication_per_s" failed states/s
+		bench_perf_wait
 		teardown
 		return 1
 	fi
@@ -145,6 +203,7 @@ run_syncd() {
 	cpu_a1=$(cpu "$SPID_a")
 	rss_b1=$(rss "$SPID_b"); rss_a1=$(rss "$SPID_a")
 	bytes1=$(wire_bytes)
+	bench_perf_wait
 	S_REP=$(calc "$n / ($t2 - $t0)")
 	S_LAG=$(calc "$t2 - $t1")
 	S_GEN=$(calc "$n / ($t1 - $t0)")
@@ -159,17 +218,69 @@ run_syncd() {
 	else
 		# Staging runs behind replication: let it settle (its time
 		# is shown).
-		wait_num b stage_backlog 0 120
+		S_STAGENOTE=""
+		_st=$tmo
+		[ "$_st" -gt 300 ] && _st=300	# bounded: BENCH_FULL's length
+		wait_num b stage_backlog 0 "$_st" || S_STAGENOTE="the backlog did not drain within $_st s ($(sy_num b stage_backlog) left); committed then"
 		t3=$(now)
 		S_STAGE=$(calc "$t3 - $t1")
 	fi
+	# the receiver's CPU: receiving and staging
+	S_CPUB=$(calc "($(cpu "$SPID_b") - $cpu_b0) / $HZ")
 	c0=$(now)
 	nsx b "$SYNCD" commit --control "$D/b.sock" >"$D/commit.out" 2>&1
 	c1=$(now)
 	S_COMMIT=$(calc "$c1 - $c0")
+	# the daemon's own time (its log; also when the command gave up)
+	S_COMMITOWN=""
+	_i=0
+	while [ -z "$S_COMMITOWN" ] && [ $_i -lt $((tmo * 10)) ]; do
+		S_COMMITOWN=$(grep "committed [0-9]* states in" "$D/b.log" |
+		    tail -1 | sed -n 's/.*states in \([0-9.]*\) ms.*/\1/p')
+		[ -n "$S_COMMITOWN" ] || sleep 0.1
+		_i=$((_i + 1))
+	done
+	if grep -q "timed out" "$D/commit.out" && [ -n "$S_COMMITOWN" ]; then
+		S_COMMIT=$(calc "$S_COMMITOWN / 1000")
+		echo "the command timed out; the daemon's log: committed in" \
+		    "$S_COMMITOWN ms" >"$D/commit.out"
+	fi
 	S_CRATE=$(calc "$n / $S_COMMIT")
-	# Diff on the sender (peer's view against a kernel dump) while its
-	# status is polled: the loop must keep answering.
+	# none lost: the peer's kernel holds every state after the commit
+	S_HELD=$(nsx b conntrack -C 2>/dev/null || echo 0)
+	if [ "$n" -le 1000000 ]; then
+		run_diff
+	else
+		S_DIFF=nan; S_STMAX=nan	# minutes of dumping: left out
+	fi
+	# Bulk to a fresh peer: B restarts with an empty table.
+	kill "$SPID_b"; wait "$SPID_b" 2>/dev/null
+	nsx b conntrack -F >/dev/null 2>&1
+	cpu_a2=$(cpu "$SPID_a")
+	b0=$(now)
+	sy_start b 10.9.0.2 10.9.0.1
+	bench_perf_start "$SPID_a" 3 "$nm-sender-bulk"
+	wait_num b external "$n" "$tmo"
+	b1=$(now)
+	S_BULK=$(calc "$b1 - $b0")
+	S_BULKCPU=$(calc "($(cpu "$SPID_a") - $cpu_a2) / $HZ")
+	bench_perf_wait
+	grep "bulk from" "$D/b.log" | tail -1 | sed 's/^/  (receiver log) /'
+	# the receiver's own time for the bulk (without its start-up)
+	S_BULKOWN=$(grep "bulk from .* done:" "$D/b.log" | tail -1 |
+	    sed -n 's/.* in \([0-9.]*\) s.*/\1/p')
+	grep "stale" "$D/a.log" | tail -1 | sed 's/^/  (sender log) /'
+	teardown
+	printf "  syncd      %8d states: created at %.0f/s; replication %.0f states/s end to end, %.3f s after the last; staged in the peer's kernel %.3f s after the last; commit %.3f s (%.0f/s; %s; stage backlog at the last state %s); bulk to a fresh peer %.3f s; %.1f wire bytes/state; %.0f resident bytes/state (receiver), %.0f (sender); sender CPU %.2f s, receiver CPU %.2f s\n" \
+	    "$n" "$S_GEN" "$S_REP" "$S_LAG" "$S_STAGE" "$S_COMMIT" "$S_CRATE" \
+	    "$(cat "$D/commit.out")" "$S_BACKLOG" "$S_BULK" "$S_WIRE" "$S_RSS" "$S_RSSA" \
+	    "$S_CPU" "$S_CPUB"
+	record_syncd "$n"
+}
+
+# run_diff: "syncd diff" on the sender (peer's view against a kernel
+# dump) while its status is polled: the loop must keep answering.
+run_diff() {
 	d0=$(now)
 	nsx a "$SYNCD" diff --control "$D/a.sock" >"$D/diff.out" 2>&1 &
 	_dp=$!
@@ -186,31 +297,86 @@ run_syncd() {
 	d1=$(now)
 	S_DIFF=$(calc "$d1 - $d0")
 	echo "  (diff on the sender: $(fmt "$S_DIFF" 3) s, $_i status requests meanwhile, slowest $(fmt "$S_STMAX" 3) s; $(head -1 "$D/diff.out"))"
-	# Bulk to a fresh peer: B restarts with an empty table.
-	kill "$SPID_b"; wait "$SPID_b" 2>/dev/null
-	nsx b conntrack -F >/dev/null 2>&1
-	b0=$(now)
-	sy_start b 10.9.0.2 10.9.0.1
-	wait_num b external "$n" 120
-	b1=$(now)
-	S_BULK=$(calc "$b1 - $b0")
-	grep "bulk from" "$D/b.log" | tail -1 | sed 's/^/  (receiver log) /'
-	grep "stale" "$D/a.log" | tail -1 | sed 's/^/  (sender log) /'
-	teardown
-	printf "  syncd      %8d states: created at %.0f/s; replication %.0f states/s end to end, %.3f s after the last; staged in the peer's kernel %.3f s after the last; commit %.3f s (%.0f/s; %s; stage backlog at the last state %s); bulk to a fresh peer %.3f s; %.1f wire bytes/state; %.0f resident bytes/state (receiver), %.0f (sender); sender CPU %.2f s\n" \
-	    "$n" "$S_GEN" "$S_REP" "$S_LAG" "$S_STAGE" "$S_COMMIT" "$S_CRATE" \
-	    "$(cat "$D/commit.out")" "$S_BACKLOG" "$S_BULK" "$S_WIRE" "$S_RSS" "$S_RSSA" \
-	    "$S_CPU"
+}
+
+# record_syncd N: the figures of run_syncd N into the run's record.
+record_syncd() {
+	_n=$1
+	_m=$(calc "$_n / 1000000")
+	_big=$([ "$_n" -ge 4000000 ] && echo 1)
+	bench_rec "$nm.created_per_s" "$(fmt "$S_GEN" 0)" states/s "" "" \
+	    "ctgen on the sender"
+	bench_rec "$nm.replication_per_s" "$(fmt "$S_REP" 0)" states/s "" "" \
+	    "end to end, from the first state created"
+	bench_rec "$nm.replication_of_kernel" \
+	    "$(frac "$S_REP" "$(limit insert_listener)")" \
+	    "fraction of kernel insert rate (listener)"
+	bench_rec "$nm.lag_after_last_s" "$(fmt "$S_LAG" 3)" s "" "" \
+	    "peer holds all, after the last created"
+	bench_rec "$nm.staged_after_last_s" "$(fmt "$S_STAGE" 3)" s "" "" \
+	    "$S_STAGENOTE"
+	# the commit command's own answer, or why there was none
+	_cn=$(head -1 "$D/commit.out" | cut -c1-120)
+	if [ -n "$_big" ]; then
+		bench_rec "$nm.commit_s" "$(fmt "$S_COMMIT" 3)" s "<=" 0.2 "$_cn"
+	else
+		bench_rec "$nm.commit_s" "$(fmt "$S_COMMIT" 3)" s "" "" "$_cn"
+	fi
+	bench_rec "$nm.commit_of_kernel" \
+	    "$(frac "$S_CRATE" "$(limit insert)")" \
+	    "fraction of kernel insert rate"
+	_lost=$((_n - S_HELD))
+	[ "$_lost" -lt 0 ] && _lost=0
+	bench_rec "$nm.lost" "$_lost" states "==" 0 \
+	    "missing in the peer's kernel after the commit"
+	if [ "$_n" -eq 1000000 ] || [ "$_n" -eq 4000000 ]; then
+		bench_rec "$nm.bulk_s" "$(fmt "$S_BULK" 3)" s "<=" \
+		    "$((_n / 1000000))" "to a fresh peer"
+	else
+		bench_rec "$nm.bulk_s" "$(fmt "$S_BULK" 3)" s "" "" \
+		    "to a fresh peer"
+		if [ -n "$S_BULKOWN" ]; then
+			bench_rec "$nm.bulk_s_per_million" \
+			    "$(fmt "$(calc "$S_BULKOWN / $_m")" 3)" s "<=" 1.0 \
+			    "scaled from the receiver's own time for $(tag "$_n")"
+		fi
+	fi
+	bench_rec "$nm.bulk_receiver_s" "${S_BULKOWN:-nan}" s "" "" \
+	    "the receiver's own time (its log), without its start-up"
+	bench_profile "$nm.bulk_s" "$nm-sender-bulk"
+	bench_profile "$nm.bulk_s_per_million" "$nm-sender-bulk"
+	bench_rec "$nm.bulk_of_kernel" "$(frac "$(calc "$_n / $S_BULK")" \
+	    "$(limit dump_listener)")" "fraction of kernel dump rate"
+	bench_rec "$nm.sender_cpu_s_per_million" \
+	    "$(fmt "$(calc "$S_CPU / $_m")" 3)" "CPU s/M states" "<=" 2 \
+	    "replication"
+	bench_profile "$nm.sender_cpu_s_per_million" \
+	    "$nm-sender-replication"
+	bench_rec "$nm.receiver_cpu_s_per_million" \
+	    "$(fmt "$(calc "$S_CPUB / $_m")" 3)" "CPU s/M states" "" "" \
+	    "receiving and staging"
+	bench_rec "$nm.sender_bulk_cpu_s_per_million" \
+	    "$(fmt "$(calc "$S_BULKCPU / $_m")" 3)" "CPU s/M states"
+	bench_rec "$nm.wire_bytes_per_state" "$(fmt "$S_WIRE" 1)" bytes
+	bench_rec "$nm.resident_bytes_per_state" "$(fmt "$S_RSS" 0)" bytes \
+	    ${_big:+"<=" 80 "receiver"}
+	bench_rec "$nm.sender_resident_bytes_per_state" "$(fmt "$S_RSSA" 0)" \
+	    bytes
+	if [ "$S_DIFF" != nan ]; then
+		bench_rec "$nm.diff_s" "$(fmt "$S_DIFF" 3)" s
+		bench_rec "$nm.status_slowest_during_diff_s" \
+		    "$(fmt "$S_STMAX" 3)" s
+	fi
 }
 
 # --- conntrackd (FTFW over UDP), same workload ---------------------------
-cd_conf() {	# node local peer
+cd_conf() {	# node local peer [external cache: Off = kept]
 	cat >"$D/cd.$1.conf" <<EOF
 Sync {
 	Mode FTFW {
 		ResendQueueSize 131072
 		ACKWindowSize 300
-		DisableExternalCache Off
+		DisableExternalCache ${4:-Off}
 	}
 	UDP {
 		IPv4_address $2
@@ -278,7 +444,7 @@ run_conntrackd() {
 	rss_b0=$(rss "$CPID_b"); cpu_a0=$(cpu "$CPID_a")
 	bytes0=$(wire_bytes)
 	t0=$(now)
-	nsx a "$CTGEN" -n "$n" >/dev/null 2>&1
+	nsx a "$CTGEN" -n "$n" >/dev/null 2>&1 & wait $!
 	t1=$(now)
 	if ! cd_wait_ext b "$n" 180; then
 		echo "  conntrackd: replication incomplete after 180 s ($(cd_ext b) of $n)"
@@ -312,14 +478,135 @@ run_conntrackd() {
 	printf "  conntrackd %8d states: replication %.0f states/s end to end, %.3f s after the last; commit %.3f s; bulk to a fresh peer %s s; %.1f wire bytes/state; %.0f resident bytes/state (receiver); sender CPU %.2f s\n" \
 	    "$n" "$C_REP" "$C_LAG" "$C_COMMIT" "${C_BULK:-n/a}" "$C_WIRE" \
 	    "$C_RSS" "$C_CPU"
+	_nm=conntrackd.$(tag "$n")
+	_m=$(calc "$n / 1000000")
+	bench_rec "$_nm.replication_per_s" "$(fmt "$C_REP" 0)" states/s
+	bench_rec "$_nm.replication_of_kernel" \
+	    "$(frac "$C_REP" "$(limit insert_listener)")" \
+	    "fraction of kernel insert rate (listener)"
+	bench_rec "$_nm.lag_after_last_s" "$(fmt "$C_LAG" 3)" s
+	bench_rec "$_nm.commit_s" "$(fmt "$C_COMMIT" 3)" s
+	bench_rec "$_nm.bulk_s" "${C_BULK:-nan}" s "" "" "to a fresh peer"
+	bench_rec "$_nm.sender_cpu_s_per_million" \
+	    "$(fmt "$(calc "$C_CPU / $_m")" 3)" "CPU s/M states"
+	bench_rec "$_nm.wire_bytes_per_state" "$(fmt "$C_WIRE" 1)" bytes
+	bench_rec "$_nm.resident_bytes_per_state" "$(fmt "$C_RSS" 0)" bytes
 }
 
-echo "syncd benchmark ($(nproc) CPUs, $(uname -r)); sealed frames (protocol 2, ChaCha20-Poly1305)"
-for n in $SIZES; do
-	need=$((n * 2 + 10000))
+# kernel_limit: the kernel's own rates on this machine (ctbench in a
+# namespace of its own): KLIM_insert, KLIM_insert_listener, KLIM_dump,
+# KLIM_dump_listener (states/s).
+kernel_limit() {
+	echo "  kernel limit: ctbench -n $KLIMIT_N"
+	"$CTBENCH" -n "$KLIMIT_N" >"$D/ctbench.out" 2>&1 & KPID=$!
+	wait $KPID || {
+		echo "  ctbench failed:"; sed 's/^/    /' "$D/ctbench.out"
+		return 1; }
+	sed 's/^/    /' "$D/ctbench.out"
+	for _k in "insert:import, no listener" \
+	    "insert_listener:import, foreign listener" \
+	    "insert_own_listener:import, own listener" \
+	    "dump:dump (ct_dump_sync" "dump_listener:dump, listener open" \
+	    "delete:delete, no listener"; do
+		_v=$(grep -F "${_k#*:}" "$D/ctbench.out" | head -1 |
+		    awk '{ sub("/s$", "", $NF); print $NF }')
+		eval "KLIM_${_k%%:*}=\$_v"
+		bench_rec "kernel.${_k%%:*}_per_s" "${_v:-nan}" states/s "" "" \
+		    "ctbench, $(tag "$KLIMIT_N") states, batched netlink"
+	done
+}
+
+# run_lag syncd|conntrackd: replication lag per state at the steady load.
+run_lag() {
+	setup
+	if [ "$1" = syncd ]; then
+		sy_start a 10.9.0.1 10.9.0.2
+		sy_start b 10.9.0.2 10.9.0.1
+		wait_num b demote 0 20
+		_pa=$SPID_a; _pb=$SPID_b
+	else
+		# no external cache: received states go into the kernel at once
+		cd_conf a 10.9.0.1 10.9.0.2 On
+		cd_conf b 10.9.0.2 10.9.0.1 On
+		cd_start a; cd_start b
+		sleep 1
+		_pa=$CPID_a; _pb=$CPID_b
+	fi
+	[ -n "$_pa" ] && [ -n "$_pb" ] || {
+		echo "  $1: did not start"; teardown; return 1; }
+	_ca=$(cpu "$_pa"); _cb=$(cpu "$_pb"); _t0=$(now)
+	bench_perf_start "$_pa" 5 "lag-$1-sender"
+	bench_perf_start "$_pb" 5 "lag-$1-receiver"
+	"$CTLAG" --from "/run/netns/${P}a" --to "/run/netns/${P}b" \
+	    --new "$LAG_NEW" --updates "$LAG_UPD" --seconds "$LAG_SECS" \
+	    --wait 30 >"$D/lag.out" 2>&1 & wait $!
+	_t1=$(now)
+	_sa=$(calc "($(cpu "$_pa") - $_ca) / $HZ / ($_t1 - $_t0) * 100")
+	_sb=$(calc "($(cpu "$_pb") - $_cb) / $HZ / ($_t1 - $_t0) * 100")
+	bench_perf_wait
+	teardown
+	_l=$(grep '^LAG' "$D/lag.out")
+	[ -n "$_l" ] || { echo "  $1: ctlag failed:"; cat "$D/lag.out"
+		return 1; }
+	lv() { echo "$_l" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+	printf '  %-10s lag per state: median %s ms, p99 %s ms, max %s ms; %s of %s states arrived; load %s new/s + %s updates/s; CPU %.0f %% sender, %.0f %% receiver\n' \
+	    "$1" "$(lv median_ms)" "$(lv p99_ms)" "$(lv max_ms)" \
+	    "$(lv matched)" "$(lv states)" "$(lv new_rate)" "$(lv upd_rate)" \
+	    "$_sa" "$_sb"
+	_nm=lag.$1
+	_cn=""
+	[ "$(lv censored)" -gt 0 ] 2>/dev/null &&
+	    _cn="lower bound: $(lv censored) states not there 30 s after the load, counted as that late"
+	bench_rec "$_nm.new_per_s" "$(lv new_rate)" states/s "" "" \
+	    "generated (asked $LAG_NEW)"
+	bench_rec "$_nm.updates_per_s" "$(lv upd_rate)" updates/s "" "" \
+	    "generated (asked $LAG_UPD)"
+	bench_rec "$_nm.median_ms" "$(lv median_ms)" ms "" "" "$_cn"
+	if [ "$1" = syncd ]; then
+		bench_rec "$_nm.p99_ms" "$(lv p99_ms)" ms "<=" 10 "$_cn"
+		bench_rec "$_nm.p99_ms_vs_conntrackd" "$(lv p99_ms)" ms "<" \
+		    @lag.conntrackd.p99_ms "below conntrackd's${_cn:+; $_cn}"
+		for _f in p99_ms p99_ms_vs_conntrackd; do
+			bench_profile "$_nm.$_f" lag-syncd-sender
+			bench_profile "$_nm.$_f" lag-syncd-receiver
+		done
+	else
+		bench_rec "$_nm.p99_ms" "$(lv p99_ms)" ms "" "" "$_cn"
+	fi
+	bench_rec "$_nm.max_ms" "$(lv max_ms)" ms "" "" "$_cn"
+	bench_rec "$_nm.after_last_ms" "$(lv after_last_ms)" ms "" "" \
+	    "last arrival after the last event on the sender"
+	bench_rec "$_nm.missing" "$(lv missing_to)" states "==" 0 \
+	    "not on the peer 30 s after the load (of $(lv states))"
+	bench_rec "$_nm.sender_cpu_pct" "$(fmt "$_sa" 1)" "% of a CPU"
+	bench_rec "$_nm.receiver_cpu_pct" "$(fmt "$_sb" 1)" "% of a CPU"
+	if [ "$(calc "$(lv new_rate) < 0.9 * $LAG_NEW")" = 1 ] ||
+	    [ "$(calc "$(lv upd_rate) < 0.9 * $LAG_UPD")" = 1 ]; then
+		bench_note "lag with $1: the load asked ($LAG_NEW new/s," \
+		    "$LAG_UPD updates/s) was not reached on this machine:" \
+		    "$(lv new_rate) new/s, $(lv upd_rate) updates/s"
+	fi
+}
+
+# room N: conntrack table and hash (root namespace) for N states on
+# each side; restored by cleanup.
+room() {
+	need=$(($1 * 2 + 10000))
 	if [ "$OLDMAX" -lt "$need" ] 2>/dev/null; then
 		sysctl -qw net.netfilter.nf_conntrack_max="$need" 2>/dev/null
 	fi
+	if [ "$1" -gt 1000000 ] && [ "$OLDHASH" -gt 0 ] &&
+	    [ "$(cat "$HASHF")" -lt $((need / 2)) ]; then
+		echo $((need / 2)) >"$HASHF" ||
+		    echo "  (could not raise the conntrack hash size)"
+	fi
+}
+
+echo "syncd benchmark ($(nproc) CPUs, $(uname -r)); sealed frames (protocol 2, ChaCha20-Poly1305)"
+room "$KLIMIT_N"
+kernel_limit
+for n in $SIZES; do
+	room "$n"
 	if [ "${SYNCD_BENCH_NOSTAGE:-0}" = 1 ]; then
 		# For reference: without staging (the peer's kernel inserts no
 		# longer compete with the sender's on this machine; commit cold).
@@ -330,7 +617,9 @@ for n in $SIZES; do
 		SYNCD_BENCH_OPTS=$_o
 	fi
 	run_syncd "$n" || continue
-	if command -v conntrackd >/dev/null 2>&1 && [ "${SYNCD_BENCH_CONNTRACKD:-1}" = 1 ]; then
+	if [ "$n" -gt 1000000 ]; then
+		echo "  (conntrackd is not run at $n states: it takes too long)"
+	elif command -v conntrackd >/dev/null 2>&1 && [ "${SYNCD_BENCH_CONNTRACKD:-1}" = 1 ]; then
 		if run_conntrackd "$n" && [ -n "$C_REP" ]; then
 			printf "  ratio syncd/conntrackd at %d: replication rate x%.1f, lag %.3f vs %.3f s, commit x%.1f faster, wire bytes %.2f, resident bytes %.2f, CPU %.2f\n" \
 			    "$n" "$(calc "$S_REP / $C_REP")" "$S_LAG" "$C_LAG" \
@@ -343,3 +632,20 @@ for n in $SIZES; do
 		echo "  conntrackd not installed (or SYNCD_BENCH_CONNTRACKD=0): no comparison"
 	fi
 done
+
+if [ "${SYNCD_BENCH_LAG:-1}" = 1 ]; then
+	echo "replication lag at a steady load: $LAG_NEW new states/s and" \
+	    "$LAG_UPD updates/s for $LAG_SECS s (ctlag)"
+	room $((LAG_NEW * LAG_SECS))
+	bench_note "lag: per state, from its NEW event in the sender's" \
+	    "kernel to its NEW event in the peer's kernel; for syncd that" \
+	    "is its background staging (the state is in syncd's memory" \
+	    "earlier, which cannot be seen from outside); conntrackd runs" \
+	    "with its external cache off, so it writes states into the" \
+	    "kernel as they arrive"
+	run_lag syncd
+	if command -v conntrackd >/dev/null 2>&1 &&
+	    [ "${SYNCD_BENCH_CONNTRACKD:-1}" = 1 ]; then
+		run_lag conntrackd
+	fi
+fi

@@ -1,7 +1,9 @@
 /*
  * ctbench.c: rates of syncd's ct.c on N synthetic TCP states in a fresh
- * network namespace: import with and without a listener, dump, update,
- * delete, and message parsing (ct_parse_msg vs libnetfilter_conntrack).
+ * network namespace: import with and without a listener, dump with and
+ * without one, update, delete, and message parsing (ct_parse_msg vs
+ * libnetfilter_conntrack). The benchmark takes these as the kernel's
+ * limit on this machine.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -313,6 +315,12 @@ main(int argc, char *argv[])
 	printf("%-40s overruns %llu events %llu\n", "  listener",
 	    (unsigned long long)ct_stats(lh)->overruns,
 	    (unsigned long long)ct_stats(lh)->events);
+	/* A dump while a listener is open (dumps make no events). */
+	cnt = 0;
+	t = now();
+	if (ct_dump_sync(h, count_cb, &cnt) == -1)
+		err(1, "dump");
+	report("dump, listener open", cnt, now() - t);
 	ct_close(lh);
 	t = run(h, n, 1, &ok);
 	report("delete, no listener", ok, t);

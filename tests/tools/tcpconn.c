@@ -23,7 +23,9 @@
  *   RESULT alive=A total=T reset=R timeout=X stalled_max=S
  *          tcp_gap_ms=G udp_gap_ms=U udp_lost=L
  * --rt runs the client or the server SCHED_FIFO (less scheduling noise in
- * the gaps).
+ * the gaps). --rx-log FILE writes one line per UDP probe echo received:
+ * "<CLOCK_REALTIME us> <probe seq>" (for plotting the traffic across an
+ * event; "date +%s%N" stamps the event on the same clock).
  *
  * For the soak (tests/soak.sh) the client also has:
  *   --short RATE    open RATE short connections a second (connect, one
@@ -40,6 +42,13 @@
  *                   its message has been unanswered for --dead ms
  *   RECOVERED id=I t=T               such a stalled one answered after all
  * -n 0 with --short: short connections only.
+ *
+ * Churn mode (--churn K, for the firewall's new-connection rate): K short
+ * TCP connections at a time for -d seconds, each one connect, 16 bytes out,
+ * their echo back, then an abortive close (RST: no TIME_WAIT on the client,
+ * CLOSE, not TIME_WAIT, in the firewall's table); a connection that does
+ * not finish within --dead ms counts as failed. On SIGUSR1 and at the end:
+ *   CHURN ok=N failed=F seconds=S rate=R    (R: connections done per s)
  * SIGTERM, SIGINT or SIGUSR2 end the run early (the final check still runs).
  * The RESULT line then also has short_ok, short_fail, short_skipped
  * (attempts not made: the loop was late or too many were open), uflow_tx
@@ -141,7 +150,9 @@ usage(void)
 	    "               [--no-probe] [--status ms] [--dead ms] "
 	    "[--final-wait ms] [--quiet] [--rt]\n"
 	    "               [--short rate] [--short-timeout ms] "
-	    "[--udp-flows n] [--series ms]\n");
+	    "[--udp-flows n] [--series ms]\n"
+	    "               [--rx-log file]\n"
+	    "       tcpconn -c ADDR:PORT --churn K [-d seconds] [--dead ms]\n");
 	exit(2);
 }
 
@@ -358,6 +369,8 @@ struct client {
 	int64_t			 final_us;
 	int			 quiet;
 	int			 rt;
+	FILE			*rxlog;		/* --rx-log */
+	int			 churn;		/* --churn K */
 
 	int			 ep;
 	struct conn		*c;
@@ -640,6 +653,16 @@ stream_tick(struct client *cl, int64_t now)
 }
 
 static void
+rx_log(FILE *f, uint32_t seq)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(f, "%lld %u\n", (long long)ts.tv_sec * 1000000 +
+	    ts.tv_nsec / 1000, seq);
+}
+
+static void
 udp_event(struct client *cl, int64_t now)
 {
 	uint8_t		buf[64];
@@ -657,6 +680,8 @@ udp_event(struct client *cl, int64_t now)
 		v = ntohl(v);
 		if (v <= cl->u_rx_seq && cl->u_rx > 0)
 			continue;	/* duplicate or reordered */
+		if (cl->rxlog != NULL)
+			rx_log(cl->rxlog, v);
 		if (cl->u_rx > 0)
 			cl->u_lost += v - cl->u_rx_seq - 1;
 		cl->u_rx_seq = v;
@@ -781,6 +806,8 @@ mark(struct client *cl, int64_t now)
 	    (unsigned long)(cl->u_lost - cl->u_lost_mark), k.up - k.stalled,
 	    k.stalled, k.dead, k.reset, cl->n);
 	fflush(stdout);
+	if (cl->rxlog != NULL)
+		fflush(cl->rxlog);
 	cl->s_gap = 0;
 	cl->u_gap = 0;
 	cl->u_lost_mark = cl->u_lost;
@@ -1227,9 +1254,175 @@ run_client(struct client *cl)
 	    (unsigned long)cl->sh_skip, (unsigned long)cl->uf_tx,
 	    (unsigned long)cl->uf_rx);
 	fflush(stdout);
+	if (cl->rxlog != NULL)
+		fclose(cl->rxlog);
 	if (!cl->ready)
 		return 3;
 	return alive == cl->n ? 0 : 1;
+}
+
+/* ---------------------------------------------------------------- churn */
+
+struct churn {
+	struct client	*cl;
+	struct conn	*c;		/* cl->churn slots */
+	uint64_t	 ok, failed, ok_mark, failed_mark;
+	int64_t		 mark_at;
+};
+
+/* Open a fresh short connection in slot c. */
+static void
+churn_open(struct churn *ch, struct conn *c, int64_t now)
+{
+	if (tcp_open(ch->cl, c, &c->fd) == -1) {
+		c->fd = -1;
+		c->st = C_DEAD;
+		ch->failed++;
+		return;
+	}
+	c->st = C_CONNECTING;
+	c->rxlen = 0;
+	c->sent_at = now;
+}
+
+/* Close slot c abortively (RST) and count it. */
+static void
+churn_close(struct churn *ch, struct conn *c, int ok)
+{
+	struct linger	lg = { 1, 0 };
+
+	if (c->fd != -1) {
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		epoll_ctl(ch->cl->ep, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+	}
+	c->fd = -1;
+	c->st = C_DEAD;
+	if (ok)
+		ch->ok++;
+	else
+		ch->failed++;
+}
+
+static void
+churn_event(struct churn *ch, struct conn *c, int64_t now)
+{
+	struct epoll_event	ev;
+	ssize_t			n;
+
+	if (c->st == C_CONNECTING) {
+		if (sock_error(c->fd) != 0) {
+			churn_close(ch, c, 0);
+			return;
+		}
+		c->st = C_UP;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		epoll_ctl(ch->cl->ep, EPOLL_CTL_MOD, c->fd, &ev);
+		c->seq = 0;
+		conn_send(ch->cl, c, now);
+		if (c->st == C_DEAD) {	/* conn_send closed it */
+			c->fd = -1;
+			ch->failed++;
+		}
+		return;
+	}
+	if (c->st != C_UP)
+		return;
+	n = recv(c->fd, c->rx + c->rxlen, MSGLEN - c->rxlen, 0);
+	if (n == -1 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		churn_close(ch, c, 0);
+		return;
+	}
+	c->rxlen += n;
+	if (c->rxlen == MSGLEN)
+		churn_close(ch, c, 1);
+}
+
+static void
+churn_report(struct churn *ch, int64_t now, uint64_t ok, uint64_t failed)
+{
+	double	s = (now - ch->mark_at) / 1e6;
+
+	printf("CHURN ok=%llu failed=%llu seconds=%.3f rate=%.1f\n",
+	    (unsigned long long)ok, (unsigned long long)failed, s,
+	    s > 0 ? ok / s : 0.0);
+	fflush(stdout);
+}
+
+/* Replace finished slots, time out stuck ones. */
+static void
+churn_refill(struct churn *ch, int64_t now, int stopping)
+{
+	for (int i = 0; i < ch->cl->churn; i++) {
+		struct conn *c = &ch->c[i];
+
+		if (c->st != C_DEAD && now - c->sent_at > ch->cl->dead_us)
+			churn_close(ch, c, 0);
+		if (c->st == C_DEAD && !stopping)
+			churn_open(ch, c, now);
+	}
+}
+
+/* --churn K: short connections back to back, K at a time. */
+static int
+run_churn(struct client *cl)
+{
+	struct epoll_event	 evs[512];
+	struct signalfd_siginfo	 si;
+	struct churn		 ch;
+	int64_t			 now, end;
+	int			 sfd, n, i, busy;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.cl = cl;
+	cl->ep = epoll_create1(EPOLL_CLOEXEC);
+	sfd = make_sigfd();
+	ch.c = calloc(cl->churn, sizeof(*ch.c));
+	if (cl->ep == -1 || sfd == -1 || ch.c == NULL) {
+		perror("tcpconn");
+		return 3;
+	}
+	for (i = 0; i < cl->churn; i++) {
+		ch.c[i].fd = -1;
+		ch.c[i].st = C_DEAD;
+	}
+	ch.mark_at = now = now_us();
+	end = now + cl->duration;
+	churn_refill(&ch, now, 0);
+	while (now < end) {
+		n = epoll_wait(cl->ep, evs, 512, 10);
+		now = now_us();
+		for (i = 0; i < n; i++)
+			churn_event(&ch, evs[i].data.ptr, now);
+		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGUSR1) {
+				churn_report(&ch, now, ch.ok - ch.ok_mark,
+				    ch.failed - ch.failed_mark);
+				ch.ok_mark = ch.ok;
+				ch.failed_mark = ch.failed;
+				ch.mark_at = now;
+			} else if (si.ssi_signo != SIGPIPE)
+				end = now;
+		}
+		churn_refill(&ch, now, 0);
+	}
+	/* Let the connections in flight finish (bounded by --dead). */
+	do {
+		n = epoll_wait(cl->ep, evs, 512, 10);
+		now = now_us();
+		for (i = 0; i < n; i++)
+			churn_event(&ch, evs[i].data.ptr, now);
+		churn_refill(&ch, now, 1);
+		for (busy = 0, i = 0; i < cl->churn; i++)
+			busy += ch.c[i].st != C_DEAD;
+	} while (busy > 0);
+	churn_report(&ch, end, ch.ok - ch.ok_mark, ch.failed - ch.failed_mark);
+	free(ch.c);
+	return ch.ok > 0 ? 0 : 1;
 }
 
 int
@@ -1256,6 +1449,8 @@ main(int argc, char *argv[])
 		{ "short-timeout", required_argument, NULL, 'T' },
 		{ "udp-flows",	required_argument, NULL, 'u' },
 		{ "series",	required_argument, NULL, 'e' },
+		{ "rx-log",	required_argument, NULL, 'L' },
+		{ "churn",	required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
 	/* clang-format on */
@@ -1336,12 +1531,22 @@ main(int argc, char *argv[])
 		case 'e':
 			cl.series_us = num_arg(optarg, 10, 60000) * 1000;
 			break;
+		case 'L':
+			if ((cl.rxlog = fopen(optarg, "w")) == NULL) {
+				perror(optarg);
+				return 2;
+			}
+			setvbuf(cl.rxlog, NULL, _IOFBF, 1 << 16);
+			break;
+		case 'C':
+			cl.churn = num_arg(optarg, 1, 4096);
+			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc || (listen_at == NULL) == (connect_to == NULL) ||
-	    (cl.n == 0 && cl.short_rate == 0))
+	    (cl.n == 0 && cl.short_rate == 0 && cl.churn == 0))
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -1367,5 +1572,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "tcpconn: bad address '%s'\n", connect_to);
 		return 2;
 	}
+	if (cl.churn > 0)
+		return run_churn(&cl);
 	return run_client(&cl);
 }
