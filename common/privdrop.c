@@ -30,6 +30,7 @@ privdrop_lookup(const char *name, struct privdrop_user *u, char *err,
 		snprintf(err, errlen, "user name too long: %s", name);
 		return -1;
 	}
+	/* cppcheck-suppress getpwnamCalled ; one thread, before the loop */
 	if ((pw = getpwnam(name)) == NULL) {
 		snprintf(err, errlen, "user %s: %s", name, errno != 0 ?
 		    strerror(errno) : "no such user");

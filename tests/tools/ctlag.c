@@ -361,7 +361,7 @@ wait_arrivals(uint64_t n, double seconds)
 			i++;
 		if (i == n)
 			return;
-		usleep(2000);
+		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
 	}
 }
 
