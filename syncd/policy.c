@@ -128,7 +128,8 @@ prefixes_match(const struct pol_prefix *ps, size_t n, const struct ct_state *st)
 /* --- keywords --- */
 
 static int
-set_protocols(struct policy *p, int argc, char **argv, char *err, size_t len)
+set_protocols(struct policy *p, int argc, char *const *argv, char *err,
+    size_t len)
 {
 	uint8_t bits[sizeof(p->protos)];
 	size_t k;
@@ -155,8 +156,8 @@ set_protocols(struct policy *p, int argc, char **argv, char *err, size_t len)
 }
 
 static int
-set_prefixes(struct pol_prefix *ps, size_t *n, int argc, char **argv,
-    char *err, size_t len)
+set_prefixes(struct pol_prefix *ps, size_t *n, int argc,
+    char *const *argv, char *err, size_t len)
 {
 	struct pol_prefix tmp[POL_MAXPREFIX];
 	struct addr a;
@@ -190,7 +191,8 @@ set_prefixes(struct pol_prefix *ps, size_t *n, int argc, char **argv,
 }
 
 static int
-set_zones(struct policy *p, int argc, char **argv, char *err, size_t len)
+set_zones(struct policy *p, int argc, char *const *argv, char *err,
+    size_t len)
 {
 	uint16_t z[POL_MAXZONES];
 	unsigned long v;
@@ -278,7 +280,8 @@ helper_name_ok(const char *s)
 }
 
 static int
-set_helpers(struct policy *p, int argc, char **argv, char *err, size_t len)
+set_helpers(struct policy *p, int argc, char *const *argv, char *err,
+    size_t len)
 {
 	size_t m = 0;
 	int autoh = 0;
@@ -322,7 +325,8 @@ set_uint32(uint32_t *out, const char *k, const char *s, unsigned long min,
 }
 
 int
-policy_set(struct policy *p, int argc, char **argv, char *err, size_t len)
+policy_set(struct policy *p, int argc, char *const *argv, char *err,
+    size_t len)
 {
 	const char *k = argv[0];
 	int v;

@@ -97,8 +97,8 @@ void		 policy_init(struct policy *);
  * the keyword is not a policy keyword, -1 with err filled when the
  * arguments are bad. A keyword replaces what it set before.
  */
-int		 policy_set(struct policy *, int argc, char **argv, char *err,
-		    size_t errlen);
+int		 policy_set(struct policy *, int argc, char *const *argv,
+		    char *err, size_t errlen);
 /* The effective policy as syncd.conf lines. */
 struct sbuf;
 void		 policy_print(const struct policy *, struct sbuf *);
