@@ -182,6 +182,12 @@ commit_request(struct commit *c, struct ctl_conn *conn)
 		c->waiting[c->nwaiting++] = conn;
 	if (c->active)
 		return;
+	/*
+	 * Our own connections the kernel has told of but we have not read
+	 * yet would be written over by a peer's copy (an import that finds
+	 * the entry updates it): read them first.
+	 */
+	ct_events_drain(c->sd->ct);
 	c->active = 1;
 	c->pass = COMMIT_MASTERS;
 	commit_rewind(c);
