@@ -607,14 +607,8 @@ static void
 configure(struct syncd *sd, struct opts *o)
 {
 	struct sockaddr_storage ss;
-	char errbuf[CONF_ERRLEN];
 	socklen_t len;
 
-	/* The command line's policy options over the file's policy. */
-	for (int i = 0; i < o->npolopt; i++)
-		if (apply_polopt(&o->policy, o->polopt[i][0], o->polopt[i][1],
-		    errbuf, sizeof(errbuf)) != 1)
-			errx(2, "--%s: %s", o->polopt[i][0], errbuf);
 	sd->policy = o->policy;
 	sd->sock = -1;
 	test_settings(sd);
@@ -774,10 +768,24 @@ check_key(const char *path)
 	free(buf);
 }
 
+/* The command line's policy options over the file's policy. */
+static void
+policy_options(struct opts *o)
+{
+	char errbuf[CONF_ERRLEN];
+
+	for (int i = 0; i < o->npolopt; i++)
+		if (apply_polopt(&o->policy, o->polopt[i][0], o->polopt[i][1],
+		    errbuf, sizeof(errbuf)) != 1)
+			errx(2, "--%s: %s", o->polopt[i][0], errbuf);
+}
+
 /* The effective settings as syncd.conf(5), which reads back the same. */
 static void
 check_print(const struct opts *o)
 {
+	struct sbuf b;
+
 	printf("# syncd %s --check: the effective configuration\n", VERSION);
 	for (int i = 0; i < o->npeers; i++)
 		confout_kw(stdout, 0, "peer", o->peers[i]);
@@ -803,6 +811,12 @@ check_print(const struct opts *o)
 	    o->control : SYNCD_CONTROL);
 	if (o->user[0] != '\0')
 		confout_kw(stdout, 0, "user", o->user);
+	sbuf_init(&b);
+	policy_print(&o->policy, &b);
+	if (b.err)
+		errx(1, "out of memory");
+	fputs(b.p, stdout);
+	sbuf_free(&b);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "stdout");
 }
@@ -858,6 +872,7 @@ main(int argc, char *argv[])
 	if (o.user[0] != '\0' && privdrop_lookup(o.user, &user, errbuf,
 	    sizeof(errbuf)) == -1)
 		errx(2, "--user: %s", errbuf);
+	policy_options(&o);
 	if (o.check) {
 		if (o.keyfile[0] != '\0')
 			check_key(o.keyfile);
