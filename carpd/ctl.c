@@ -147,14 +147,16 @@ status_text(struct sbuf *s)
 {
 	uint64_t now = ev_now_ns();
 	const struct carpd_stats *st = &carpd->st;
-	char b[ADDR_STRLEN];
+	char b[ADDR_STRLEN], name[4 * IF_NAMESIZE + 1];
 	struct vh *v;
 	int any;
 
 	for (int i = 0; i < carpd->nvh; i++) {
 		v = carpd->vh[i];
+		/* Names from the config and from syncd: escaped. */
 		sbuf_printf(s, "vhid %u on %s: %s (advbase %u advskew %u%s)\n",
-		    v->fsm.cfg.vhid, v->ifname,
+		    v->fsm.cfg.vhid, sbuf_text_copy(name, sizeof(name),
+		    v->ifname),
 		    carp_state_names[v->fsm.state], v->fsm.cfg.advbase,
 		    v->fsm.cfg.advskew, v->fsm.cfg.preempt ? " preempt" : "");
 		sbuf_puts(s, "\taddresses:");
@@ -190,8 +192,10 @@ status_text(struct sbuf *s)
 		if (carpd->dem[i]) {
 			sbuf_printf(s, "%s%s %u", any ? ", " : " (",
 			    carpd_dem_names[i], carpd->dem[i]);
-			if (i == DEM_SYNC)
-				sbuf_printf(s, ": %s", carpd->dem_sync_reason);
+			if (i == DEM_SYNC) {
+				sbuf_puts(s, ": ");
+				sbuf_text(s, carpd->dem_sync_reason);
+			}
 			any = 1;
 		}
 	sbuf_puts(s, any ? ")\n" : "\n");
@@ -203,11 +207,14 @@ status_text(struct sbuf *s)
 	sbuf_printf(s, "\nsent: %" PRIu64 " IPv4, %" PRIu64 " IPv6, %" PRIu64
 	    " errors, %" PRIu64 " ARP, %" PRIu64 " NA\n", st->opackets,
 	    st->opackets6, st->oerrors, st->garps, st->nas);
-	if (carpd->sync_path != NULL)
-		sbuf_printf(s, "syncd: %s, %" PRIu64 " commits, last: %s\n",
+	if (carpd->sync_path != NULL) {
+		sbuf_printf(s, "syncd: %s, %" PRIu64 " commits, last: ",
 		    carpd->sync_up ? "connected" : "not connected",
-		    carpd->sync_commits, carpd->sync_last_commit[0] ?
+		    carpd->sync_commits);
+		sbuf_text(s, carpd->sync_last_commit[0] ?
 		    carpd->sync_last_commit : "none");
+		sbuf_puts(s, "\n");
+	}
 }
 
 void

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "sbuf.h"
 
 static int	 log_syslog;
 static int	 log_verbose;
@@ -43,12 +44,15 @@ log_getverbose(void)
 
 /*
  * Format the message once; append ": strerror" when err is non-zero. The
- * stack buffer bounds the line, long messages are truncated.
+ * stack buffer bounds the line, long messages are truncated. Names in a
+ * message may come from peers or configs: control and non-ASCII bytes
+ * are written as \xNN (sbuf_text), so a line can neither drive the
+ * terminal nor forge another line.
  */
 static void
 vlog(int pri, int err, const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char msg[2048], safe[4 * sizeof(msg)];
 	int n;
 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -59,12 +63,13 @@ vlog(int pri, int err, const char *fmt, va_list ap)
 
 		snprintf(msg + l, sizeof(msg) - l, ": %s", strerror(err));
 	}
+	sbuf_text_copy(safe, sizeof(safe), msg);
 	if (log_syslog)
-		syslog(pri, "%s", msg);
+		syslog(pri, "%s", safe);
 	else if (log_ident[0] != '\0')
-		fprintf(stderr, "%s: %s\n", log_ident, msg);
+		fprintf(stderr, "%s: %s\n", log_ident, safe);
 	else
-		fprintf(stderr, "%s\n", msg);
+		fprintf(stderr, "%s\n", safe);
 }
 
 void

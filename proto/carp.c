@@ -86,8 +86,12 @@ carp_decode(const uint8_t *buf, size_t len, struct carp_hdr *h, int exact)
 	memset(h, 0, sizeof(*h));
 	if (len < CARP_HDRLEN || (exact && len != CARP_HDRLEN))
 		return CARP_E_BADLEN;
-	/* The sum over the header including its checksum must be 0xffff. */
-	if (carp_cksum(buf, CARP_HDRLEN) != 0)
+	/*
+	 * The sum over the whole payload, checksum included, must be
+	 * 0xffff, as in OpenBSD's carp_input: bytes after the header are
+	 * covered too (zero padding leaves the sum unchanged).
+	 */
+	if (carp_cksum(buf, len) != 0)
 		return CARP_E_BADSUM;
 	rd_init(&r, buf, CARP_HDRLEN);
 	if (rd_u8(&r, &vt) == -1 || rd_u8(&r, &h->vhid) == -1 ||

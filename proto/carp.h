@@ -117,7 +117,8 @@ int		 carp_encode(const struct carp_hdr *, uint8_t *buf,
 		    size_t len);
 /* Parse and check length, checksum, version, type and authlen. Returns
  * CARP_OK or the reject reason. Extra bytes after the header are
- * accepted (some senders pad) only when exact is 0. */
+ * accepted (some senders pad) only when exact is 0; the checksum covers
+ * all len bytes. */
 enum carp_err	 carp_decode(const uint8_t *buf, size_t len,
 		    struct carp_hdr *, int exact);
 

@@ -4,10 +4,17 @@
  * state costs about 40 bytes of entry plus its slot. Deletion leaves a
  * tombstone, so entries never move except when the table is rebuilt
  * (cache_epoch changes), which keeps iteration cursors valid.
+ *
+ * Keys come from the network (tuples outside hosts choose), so the slot
+ * hash is SipHash keyed with a secret each table draws when it is
+ * created: no one can aim many tuples at one probe sequence and make
+ * inserts quadratic. libsodium must be initialised before cache_new().
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "cache.h"
 #include "sync.h"
@@ -24,20 +31,17 @@ struct cache {
 	uint64_t	  epoch;
 	struct centry	**q;		/* ring */
 	size_t		  qcap, qhead, qlen;
+	uint8_t		  seed[crypto_shorthash_siphash24_KEYBYTES];
 };
 
 static uint64_t
-hash_key(const uint8_t *p, size_t n)
+hash_key(const struct cache *c, const uint8_t *p, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+	uint8_t out[crypto_shorthash_siphash24_BYTES];
+	uint64_t h;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 32;
+	crypto_shorthash_siphash24(out, p, n, c->seed);
+	memcpy(&h, out, sizeof(h));
 	return h;
 }
 
@@ -58,6 +62,7 @@ cache_new(void)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->cap = MINCAP;
+	randombytes_buf(c->seed, sizeof(c->seed));
 	if ((c->slot = calloc(c->cap, sizeof(*c->slot))) == NULL) {
 		free(c);
 		return NULL;
@@ -105,7 +110,7 @@ find(const struct cache *c, const uint8_t *key, size_t klen, int *found)
 	size_t mask = c->cap - 1, i, tomb = (size_t)-1;
 	struct centry *e;
 
-	i = (size_t)hash_key(key, klen) & mask;
+	i = (size_t)hash_key(c, key, klen) & mask;
 	for (;;) {
 		e = c->slot[i];
 		if (e == NULL) {
@@ -136,7 +141,7 @@ rebuild(struct cache *c, size_t ncap)
 		if ((e = os[i]) == NULL || e == TOMB)
 			continue;
 		klen = sync_key_len(e->rec, e->len);
-		j = (size_t)hash_key(e->rec, klen) & mask;
+		j = (size_t)hash_key(c, e->rec, klen) & mask;
 		while (ns[j] != NULL)
 			j = (j + 1) & mask;
 		ns[j] = e;

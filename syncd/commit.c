@@ -2,8 +2,10 @@
  * commit.c: the commit carpd asks for before taking over: first what is
  * still waiting to be staged, then every peer's state not in the kernel
  * yet, masters before related ones, a bounded number per loop turn; then
- * peers' expectations, and the peers' states become our own. Every
- * request that came meanwhile is answered when it is done.
+ * peers' expectations, and the peers' states become our own. A peer's
+ * state that is one of this node's own connections is left as the
+ * kernel has it (counted as a collision). Every request that came
+ * meanwhile is answered when it is done.
  */
 #include <stdlib.h>
 
@@ -117,6 +119,12 @@ commit_import(struct commit *c, size_t *budget)
 			if ((c->pass == COMMIT_MASTERS) !=
 			    !(c->chunk[n].fields & CT_F_MASTER))
 				continue;
+			if (engine_is_own(sd, &c->chunk[n])) {
+				engine_reject(sd->peers[c->peer_idx],
+				    POL_COLLISION, "to commit over one of this "
+				    "node's own connections (left as it is)");
+				continue;
+			}
 			n++;
 		}
 		if (n > 0 && sd->ct != NULL) {
@@ -174,6 +182,12 @@ commit_request(struct commit *c, struct ctl_conn *conn)
 		c->waiting[c->nwaiting++] = conn;
 	if (c->active)
 		return;
+	/*
+	 * Our own connections the kernel has told of but we have not read
+	 * yet would be written over by a peer's copy (an import that finds
+	 * the entry updates it): read them first.
+	 */
+	ct_events_drain(c->sd->ct);
 	c->active = 1;
 	c->pass = COMMIT_MASTERS;
 	commit_rewind(c);

@@ -99,6 +99,28 @@ json_session(struct sbuf *b, const struct peer *p)
 	    (unsigned long long)p->st.rx_wraps);
 }
 
+/* "name":N for reasons first..last of counts (JSON) or, in text, the
+ * nonzero ones as "name N, ..."; returns how many were nonzero. */
+static int
+reason_counts(struct sbuf *b, int json, const uint64_t *counts,
+    enum pol_reason first, enum pol_reason last)
+{
+	int n = 0;
+
+	for (int r = first; r <= (int)last; r++) {
+		if (json)
+			sbuf_printf(b, "%s\"%s\":%llu", r > (int)first ? "," :
+			    "", pol_reason_names[r],
+			    (unsigned long long)counts[r]);
+		else if (counts[r] > 0)
+			sbuf_printf(b, "%s%s %llu", n > 0 ? ", " : "",
+			    pol_reason_names[r],
+			    (unsigned long long)counts[r]);
+		n += counts[r] > 0;
+	}
+	return n;
+}
+
 static void
 json_peer(struct sbuf *b, struct peer *p)
 {
@@ -142,7 +164,39 @@ json_peer(struct sbuf *b, struct peer *p)
 	    (unsigned long long)p->st.bulks_sent,
 	    (unsigned long long)p->st.bulks_received,
 	    (unsigned)(p->tx_next - p->tx_una), p->nexp);
+	sbuf_puts(b, ",\"import_rejected\":{");
+	reason_counts(b, 1, p->import_rejected, POL_LOCAL, POL_NREASONS - 1);
+	sbuf_puts(b, "}");
 	json_session(b, p);
+}
+
+/* The send filter's counts and what it consults. */
+static void
+status_policy(struct syncd *sd, int json, struct sbuf *b)
+{
+	if (json) {
+		sbuf_puts(b, ",\"send_filtered\":{");
+		reason_counts(b, 1, sd->send_filtered, POL_LOCAL, POL_PREFIX);
+		sbuf_printf(b, "},\"kept_home\":%zu,\"local_addresses\":%zu,"
+		    "\"helpers\":[", sd->unsent != NULL ?
+		    cache_count(sd->unsent) : 0, sd->local.n);
+		for (size_t i = 0; i < sd->helpers.n; i++) {
+			sbuf_puts(b, i > 0 ? "," : "");
+			sbuf_json_str(b, sd->helpers.name[i]);
+		}
+		sbuf_puts(b, "]");
+		return;
+	}
+	sbuf_puts(b, "send filter: kept home ");
+	if (reason_counts(b, 0, sd->send_filtered, POL_LOCAL, POL_PREFIX) == 0)
+		sbuf_puts(b, "none");
+	sbuf_printf(b, "; %zu local addresses, helpers here:",
+	    sd->local.n);
+	for (size_t i = 0; i < sd->helpers.n; i++) {
+		sbuf_puts(b, " ");
+		sbuf_text(b, sd->helpers.name[i]);
+	}
+	sbuf_puts(b, sd->helpers.n == 0 ? " none\n" : "\n");
 }
 
 static const char *
@@ -226,7 +280,13 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 			    (unsigned long long)p->st.rx_replayed,
 			    (unsigned long long)p->st.rx_stale,
 			    (unsigned long long)p->st.rx_malformed);
+			sbuf_puts(b, "  import refused: ");
+			if (reason_counts(b, 0, p->import_rejected, POL_LOCAL,
+			    POL_NREASONS - 1) == 0)
+				sbuf_puts(b, "none");
+			sbuf_puts(b, "\n");
 		}
+		status_policy(sd, 0, b);
 		return;
 	}
 	sbuf_printf(b, "{\"internal\":%zu,\"external\":%zu,\"queued\":%zu,"
@@ -250,6 +310,7 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    (unsigned long long)sd->staged,
 	    (unsigned long long)sd->peer_owned,
 	    (unsigned long long)sd->commits, (double)sd->commit_ns / 1e9);
+	status_policy(sd, 1, b);
 	if (cs != NULL)
 		sbuf_printf(b, ",\"kernel\":{\"events\":%llu,"
 		    "\"own_events\":%llu,\"overruns\":%llu,\"resyncs\":%llu,"

@@ -456,6 +456,13 @@ ct_ev_readable(int fd, int events, void *arg)
 		ct_resync_start(h);
 }
 
+void
+ct_events_drain(struct ct_handle *h)
+{
+	if (h != NULL && h->evfd != -1)
+		ct_ev_readable(h->evfd, EV_READ, h);
+}
+
 static void
 ct_resync_retry(struct ev_timer *t, void *arg)
 {

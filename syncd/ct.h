@@ -114,6 +114,10 @@ int		 ct_parse_msg(const struct nlmsghdr *, size_t len,
 int		 ct_parse_expect_msg(const struct nlmsghdr *, size_t len,
 		    struct ct_expect *);
 
+/* Handle the events waiting now (within the usual budget): a commit
+ * about to run wants this node's newest own states known. */
+void		 ct_events_drain(struct ct_handle *);
+
 /* The netlink port id of the request socket; events carrying it are
  * ours and filtered (counted in own_events). */
 uint32_t	 ct_portid(const struct ct_handle *);

@@ -160,6 +160,9 @@ dump_cb(const struct ct_state *st, void *arg)
 
 	if (engine_is_sync_flow(d->sd, st))
 		return;
+	/* Kept home by the send filter: never sent, not missing. */
+	if (policy_send(&d->sd->policy, &d->sd->local, st) != POL_OK)
+		return;
 	/* Peers' states staged here are theirs, not ours. */
 	for (int i = 0; i < d->sd->npeers; i++)
 		if (cache_lookup(d->sd->peers[i]->ext, st) != NULL &&
@@ -190,10 +193,15 @@ diff_line(struct sbuf *b, int json, int *first, const char *kind,
 			sbuf_json_str(b, hv);
 		}
 		sbuf_puts(b, "}");
-	} else if (attr != NULL)
-		sbuf_printf(b, "  mismatch %s: %s: kernel %s, peer %s\n",
-		    s.p ? s.p : "", attr, kv, hv);
-	else
+	} else if (attr != NULL) {
+		/* Values such as helper names come from peers: escaped. */
+		sbuf_printf(b, "  mismatch %s: %s: kernel ", s.p ? s.p : "",
+		    attr);
+		sbuf_text(b, kv);
+		sbuf_puts(b, ", peer ");
+		sbuf_text(b, hv);
+		sbuf_puts(b, "\n");
+	} else
 		sbuf_printf(b, "  %s %s\n", kind, s.p ? s.p : "");
 	*first = 0;
 	sbuf_free(&s);

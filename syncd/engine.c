@@ -2,7 +2,9 @@
  * engine.c: syncd's caches: own states from kernel events (coalesced in
  * the send queue), the initial read of our table, peers' states from the
  * wire, expectations, expiry, resync after lost events, adopting peers'
- * states after a commit, and the demotion syncd asks carpd for.
+ * states after a commit, and the demotion syncd asks carpd for. The send
+ * filter and the import policy (policy.c) are applied here: own states
+ * kept home wait in sd->unsent, peers' states refused are counted.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -176,6 +178,48 @@ held_by_peer(struct syncd *sd, const struct ct_state *st)
 	return 0;
 }
 
+int
+engine_is_own(struct syncd *sd, const struct ct_state *st)
+{
+	return cache_lookup(sd->internal, st) != NULL ||
+	    (sd->unsent != NULL && cache_lookup(sd->unsent, st) != NULL);
+}
+
+void
+engine_reject(struct peer *p, enum pol_reason r, const char *why)
+{
+	p->import_rejected[r]++;
+	if (p->rejected_logged & (1U << r))
+		return;
+	p->rejected_logged |= 1U << r;
+	log_warnx("peer %s: refused %s (counted as \"%s\" in the status, "
+	    "not logged again)", p->name, why, pol_reason_names[r]);
+}
+
+static void	own_delete(struct syncd *, const struct ct_state *);
+
+/*
+ * An own state the send filter keeps home: not sent (a copy sent
+ * before it was filtered, e.g. before its address was this node's, is
+ * deleted at the peers), but remembered as ours. Counted once a state.
+ */
+static void
+own_unsent(struct syncd *sd, enum pol_reason r, const struct ct_state *st)
+{
+	struct centry *e, *o;
+
+	if (cache_lookup(sd->internal, st) != NULL)
+		own_delete(sd, st);
+	if (sd->unsent == NULL)
+		return;
+	if (cache_lookup(sd->unsent, st) == NULL)
+		sd->send_filtered[r]++;
+	if ((e = cache_put(sd->unsent, st, syncd_now_s(), &o)) == NULL)
+		return;
+	free(o);
+	e->gen = sd->resync_gen;
+}
+
 static void
 own_delete(struct syncd *sd, const struct ct_state *st)
 {
@@ -239,6 +283,7 @@ engine_own_state(struct syncd *sd, enum ct_event ev,
 	struct ct_state old, merged;
 	struct centry *e, *o;
 	uint32_t now = syncd_now_s();
+	enum pol_reason r;
 	uint8_t m = CHG_FULL;
 	int had = 0;
 
@@ -249,6 +294,8 @@ engine_own_state(struct syncd *sd, enum ct_event ev,
 	if (dump_stale(sd, ev, st))
 		return;
 	if (ev == CT_EV_DESTROY) {
+		if (sd->unsent != NULL)
+			free(cache_del(sd->unsent, st));
 		own_delete(sd, st);
 		transport_kick(sd);
 		return;
@@ -264,6 +311,13 @@ engine_own_state(struct syncd *sd, enum ct_event ev,
 		sd->peer_owned++;
 		return;
 	}
+	if ((r = policy_send(&sd->policy, &sd->local, st)) != POL_OK) {
+		own_unsent(sd, r, st);
+		return;
+	}
+	/* Kept home before (its address was this node's): sent from now. */
+	if (e == NULL && sd->unsent != NULL)
+		free(cache_del(sd->unsent, st));
 	if (e != NULL && centry_state(e, now, &old) == 0) {
 		had = 1;
 		if (ev == CT_EV_UPDATE) {
@@ -304,8 +358,9 @@ exp_same(const struct ct_expect *a, const struct ct_expect *b)
 	    a->zone == b->zone;
 }
 
-/* Add or remove in a small array of expectations. */
-static void
+/* Add or remove in a small array of expectations; -1 when a new one
+ * does not fit (SYNCD_MAXEXPECT, or no memory). */
+static int
 exp_apply(struct ct_expect **arr, size_t *n, int del,
     const struct ct_expect *x)
 {
@@ -318,21 +373,40 @@ exp_apply(struct ct_expect **arr, size_t *n, int del,
 	if (del) {
 		if (i < *n)
 			(*arr)[i] = (*arr)[--(*n)];
-		return;
+		return 0;
 	}
 	if (i < *n) {
 		(*arr)[i] = *x;
-		return;
+		return 0;
 	}
 	if (*n >= SYNCD_MAXEXPECT)
-		return;
+		return -1;
 	if ((*n & 63) == 0) {
 		na = realloc(*arr, (*n + 64) * sizeof(**arr));
 		if (na == NULL)
-			return;
+			return -1;
 		*arr = na;
 	}
 	(*arr)[(*n)++] = *x;
+	return 0;
+}
+
+/* An expectation whose master connection the send filter keeps home. */
+static int
+expect_unsent(struct syncd *sd, const struct ct_expect *x)
+{
+	struct ct_state m;
+
+	if (sd->unsent == NULL)
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.orig = x->master;
+	m.reply = x->master;
+	if (x->fields & CT_EXP_F_ZONE) {
+		m.fields |= CT_F_ZONE;
+		m.zone = x->zone;
+	}
+	return cache_lookup(sd->unsent, &m) != NULL;
 }
 
 void
@@ -342,6 +416,8 @@ engine_own_expect(struct syncd *sd, enum ct_event ev,
 	struct wr w;
 	int type = ev == CT_EV_DESTROY ? SYNC_R_EXPECT_DEL : SYNC_R_EXPECT;
 
+	if (ev != CT_EV_DESTROY && expect_unsent(sd, x))
+		return;
 	exp_apply(&sd->exp, &sd->nexp, ev == CT_EV_DESTROY, x);
 	if (!any_alive(sd))
 		return;
@@ -376,6 +452,10 @@ engine_resync_end(struct syncd *sd)
 			n++;
 		}
 	}
+	pos = 0;
+	while (sd->unsent != NULL && (e = cache_next(sd->unsent, &pos)) != NULL)
+		if (e->gen != sd->resync_gen)
+			cache_del_at(sd->unsent, pos);
 	log_info("re-read the table: %zu states gone meanwhile, %llu dumped "
 	    "entries destroyed since", n,
 	    (unsigned long long)sd->dump_stale_skipped);
@@ -540,7 +620,7 @@ ext_put(struct peer *p, const struct ct_state *st, uint32_t now)
 	e->gen = p->bulk_gen;
 	e->flags &= ~CE_STAGED;
 	/* Not over a state this node owns (the kernel has it already). */
-	if (!p->sd->stage_enabled || cache_lookup(p->sd->internal, st) != NULL)
+	if (!p->sd->stage_enabled || engine_is_own(p->sd, st))
 		return;
 	cache_enqueue(p->ext, e);
 	stage_kick(p->sd);
@@ -583,6 +663,7 @@ engine_adopt(struct syncd *sd)
 	struct cache *small;
 	struct ct_state st;
 	size_t pos, n = 0;
+	int swapped;
 
 	for (int i = 0; i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
@@ -595,7 +676,8 @@ engine_adopt(struct syncd *sd)
 		if (cache_count(p->ext) == 0)
 			continue;
 		n += cache_count(p->ext);
-		if (cache_count(sd->internal) < cache_count(p->ext)) {
+		swapped = cache_count(sd->internal) < cache_count(p->ext);
+		if (swapped) {
 			cache_swap(sd->internal, p->ext);
 			small = p->ext;
 			/* The old internal send queue: keep its deletes. */
@@ -609,8 +691,14 @@ engine_adopt(struct syncd *sd)
 			small = p->ext;
 		pos = 0;
 		sd->adopting = 1;
+		/*
+		 * Our own states win: merged over the peer's when the
+		 * tables were exchanged, kept when the peer's are merged
+		 * (the kernel kept ours at the commit too).
+		 */
 		while ((e = cache_next(small, &pos)) != NULL)
-			if (centry_state(e, now, &st) == 0)
+			if (centry_state(e, now, &st) == 0 &&
+			    (swapped || !engine_is_own(sd, &st)))
 				engine_own_state(sd, CT_EV_NEW, &st);
 		sd->adopting = 0;
 		cache_clear(small);
@@ -625,6 +713,54 @@ engine_adopt(struct syncd *sd)
 	}
 	transport_kick(sd);
 	return n;
+}
+
+/*
+ * Whether p may hand us st: the import policy and, for a state not held
+ * yet, the per-peer maximum. A refusal is counted, and an older copy we
+ * held leaves (and the kernel, if staged).
+ */
+static int
+ext_admit(struct peer *p, const struct ct_state *st)
+{
+	struct syncd *sd = p->sd;
+	enum pol_reason r;
+	char why[160];
+
+	r = policy_import(&sd->policy, &sd->local, &sd->helpers, st, why,
+	    sizeof(why));
+	if (r == POL_OK && cache_count(p->ext) >= sd->policy.max_states &&
+	    cache_lookup(p->ext, st) == NULL) {
+		r = POL_MAX_STATES;
+		snprintf(why, sizeof(why), "a state over import-max-states "
+		    "(%u)", sd->policy.max_states);
+	}
+	if (r == POL_OK)
+		return 1;
+	engine_reject(p, r, why);
+	engine_ext_drop(p, cache_del(p->ext, st));
+	return 0;
+}
+
+static void
+rx_expect(struct peer *p, uint8_t type, const struct ct_expect *x)
+{
+	struct syncd *sd = p->sd;
+	enum pol_reason r;
+	char why[160];
+
+	if (type == SYNC_R_EXPECT_DEL) {
+		exp_apply(&p->exp, &p->nexp, 1, x);
+		return;
+	}
+	r = policy_import_expect(&sd->policy, &sd->helpers, x, why,
+	    sizeof(why));
+	if (r != POL_OK) {
+		engine_reject(p, r, why);
+		exp_apply(&p->exp, &p->nexp, 1, x);
+	} else if (exp_apply(&p->exp, &p->nexp, 0, x) == -1)
+		engine_reject(p, POL_MAX_EXPECT, "an expectation over the "
+		    "most a peer may have");
 }
 
 void
@@ -642,7 +778,8 @@ engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
 		if (sync_state_decode(v, &st) == -1)
 			goto bad;
 		p->st.rx_states++;
-		ext_put(p, &st, now);
+		if (ext_admit(p, &st))
+			ext_put(p, &st, now);
 		return;
 	case SYNC_R_UPDATE:
 		if (sync_update_decode(v, &u) == -1)
@@ -672,7 +809,8 @@ engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
 			memcpy(cur.labels, u.st.labels, CT_LABELS_LEN);
 			cur.fields |= CT_F_LABELS;
 		}
-		ext_put(p, &cur, now);
+		if (ext_admit(p, &cur))
+			ext_put(p, &cur, now);
 		return;
 	case SYNC_R_DELETE:
 		if (sync_delete_decode(v, &st) == -1)
@@ -684,7 +822,7 @@ engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
 	case SYNC_R_EXPECT_DEL:
 		if (sync_expect_decode(v, &x) == -1)
 			goto bad;
-		exp_apply(&p->exp, &p->nexp, type == SYNC_R_EXPECT_DEL, &x);
+		rx_expect(p, type, &x);
 		return;
 	case SYNC_R_DIFF_STATE:
 		if (sync_state_decode(v, &st) == -1)

@@ -27,6 +27,7 @@
 #include "ct.h"
 #include "ctl.h"
 #include "confout.h"
+#include "localaddr.h"
 #include "log.h"
 #include "prom_http.h"
 #include "notify.h"
@@ -41,6 +42,8 @@
 #define MTU_DEFAULT	1500
 #define MTU_MAX		9000
 #define FLUSH_MS	1000	/* at shutdown: queued states and acks */
+#define POLOPT_MAX	32	/* policy options on the command line */
+#define POLOPT_ID	1000	/* getopt values of policy options */
 
 struct opts {
 	const char	*config;
@@ -59,6 +62,10 @@ struct opts {
 	int		 check;
 	int		 daemonize;
 	int		 verbose;
+	/* The file's policy, then the command line's options on top. */
+	struct policy	 policy;
+	const char	*polopt[POLOPT_MAX][2];	/* keyword, value */
+	int		 npolopt;
 };
 
 static void
@@ -70,6 +77,12 @@ usage(void)
 	    "             [--key file | --insecure --interface iface]\n"
 	    "             [--control socket] [--mtu n] [--no-stage]\n"
 	    "             [--metrics addr:port] [--user user] [--check] [-v]\n"
+	    "             [--sync-protocols list] [--send-ignore prefixes]\n"
+	    "             [--import-zones list] [--import-ignore prefixes]\n"
+	    "             [--import-mark-mask mask] [--import-label-mask mask]\n"
+	    "             [--import-helpers list] [--import-timeout-max s]\n"
+	    "             [--import-fixed-timeout yes|no] "
+	    "[--import-max-states n]\n"
 	    "       syncd status [--json | --prometheus] [--control socket]\n"
 	    "       syncd commit | resync [--control socket]\n"
 	    "       syncd diff [--json] [--control socket]\n"
@@ -117,6 +130,35 @@ opt_metrics(struct opts *o, const char *a, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * A policy option's value, split at commas and blanks, applied to p as
+ * the keyword's line would be. Returns policy_set's answer.
+ */
+static int
+apply_polopt(struct policy *p, const char *k, const char *val, char *err,
+    size_t len)
+{
+	char buf[CONF_MAXLINE], *argv[CONF_MAXARGS + 1], *t, *save = NULL;
+	int argc = 0;
+
+	if (strlen(val) >= sizeof(buf)) {
+		snprintf(err, len, "value too long");
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", val);
+	argv[argc++] = (char *)k;
+	for (t = strtok_r(buf, ", \t", &save); t != NULL;
+	    t = strtok_r(NULL, ", \t", &save)) {
+		if (argc == CONF_MAXARGS) {
+			snprintf(err, len, "too many values");
+			return -1;
+		}
+		argv[argc++] = t;
+	}
+	argv[argc] = NULL;
+	return policy_set(p, argc, argv, err, len);
+}
+
 static int
 conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 {
@@ -124,6 +166,8 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 	const char *k = l->argv[0];
 	int v;
 
+	if ((v = policy_set(&o->policy, l->argc, l->argv, err, len)) != 0)
+		return v == 1 ? 0 : -1;
 	if (l->argc != 2) {
 		snprintf(err, len, "\"%s\" takes one argument", k);
 		return -1;
@@ -426,19 +470,49 @@ static const struct option lopts[] = {
 	{ "check",	no_argument,	   NULL, 'C' },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
+	{ "sync-protocols", required_argument, NULL, POLOPT_ID },
+	{ "send-ignore", required_argument, NULL, POLOPT_ID },
+	{ "import-zones", required_argument, NULL, POLOPT_ID },
+	{ "import-ignore", required_argument, NULL, POLOPT_ID },
+	{ "import-mark-mask", required_argument, NULL, POLOPT_ID },
+	{ "import-label-mask", required_argument, NULL, POLOPT_ID },
+	{ "import-helpers", required_argument, NULL, POLOPT_ID },
+	{ "import-timeout-max", required_argument, NULL, POLOPT_ID },
+	{ "import-fixed-timeout", required_argument, NULL, POLOPT_ID },
+	{ "import-max-states", required_argument, NULL, POLOPT_ID },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* A policy option: checked now, applied over the file's policy later. */
+static void
+opt_policy(struct opts *o, const char *k, const char *val)
+{
+	struct policy scratch;
+	char errbuf[CONF_ERRLEN];
+
+	policy_init(&scratch);
+	if (apply_polopt(&scratch, k, val, errbuf, sizeof(errbuf)) != 1)
+		errx(2, "--%s: %s", k, errbuf);
+	if (o->npolopt == POLOPT_MAX)
+		errx(2, "--%s: too many policy options", k);
+	o->polopt[o->npolopt][0] = k;
+	o->polopt[o->npolopt++][1] = val;
+}
 
 /* The command line into o; exits 2 on a bad option. */
 static void
 parse_options(int argc, char *argv[], struct opts *o)
 {
 	char errbuf[CONF_ERRLEN];
-	int ch;
+	int ch, idx;
 
 	memset(o, 0, sizeof(*o));
-	while ((ch = getopt_long(argc, argv, "c:BvhV", lopts, NULL)) != -1) {
+	policy_init(&o->policy);
+	while ((ch = getopt_long(argc, argv, "c:BvhV", lopts, &idx)) != -1) {
 		switch (ch) {
+		case POLOPT_ID:
+			opt_policy(o, lopts[idx].name, optarg);
+			break;
 		case 'c':
 			o->config = optarg;
 			break;
@@ -512,11 +586,13 @@ static void
 set_listen(struct syncd *sd, struct opts *o)
 {
 	int v6 = strchr(o->peers[0], ':') != NULL;
+	char name[4 * sizeof(o->iface)];
 
 	if (o->listen[0] == '\0' && o->iface[0] != '\0' &&
 	    iface_addr(o->iface, v6 ? AF_INET6 : AF_INET, o->listen,
 	    sizeof(o->listen)) == -1)
-		errx(2, "--interface %s: no address to listen on", o->iface);
+		errx(2, "--interface %s: no address to listen on",
+		    sbuf_text_copy(name, sizeof(name), o->iface));
 	if (o->listen[0] != '\0') {
 		if (parse_sa(o->listen, sd->port, &sd->listen,
 		    &sd->listenlen) == -1)
@@ -533,6 +609,7 @@ configure(struct syncd *sd, struct opts *o)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
+	sd->policy = o->policy;
 	sd->sock = -1;
 	test_settings(sd);
 	sd->port = o->port ? (uint16_t)o->port : SYNC_PORT;
@@ -580,6 +657,8 @@ daemon_close(struct syncd *sd)
 	sd->metrics = NULL;
 	notify_stop();
 	control_close(sd->control);
+	localaddr_close(sd->localaddr);
+	pol_local_free(&sd->local);
 	stage_close(sd);
 	if (sd->ct != NULL)
 		ct_close(sd->ct);
@@ -587,6 +666,7 @@ daemon_close(struct syncd *sd)
 	transport_close(sd);
 	cache_free(sd->internal);
 	cache_free(sd->dump_gone);
+	cache_free(sd->unsent);
 	free(sd->exp);
 	sodium_memzero(sd->key, sizeof(sd->key));
 	if (sd->loop != NULL)
@@ -612,9 +692,17 @@ daemon_open(struct syncd *sd, int stage, const char *metrics)
 
 	if ((sd->loop = ev_loop_new()) == NULL)
 		fatal("ev_loop_new");
-	if ((sd->internal = cache_new()) == NULL)
+	if ((sd->internal = cache_new()) == NULL ||
+	    (sd->unsent = cache_new()) == NULL)
 		fatal("cache_new");
 	sd->demote = -1;
+	/* Before conntrack: the send filter needs this node's addresses
+	 * from the first event on. */
+	if ((sd->localaddr = localaddr_open(sd->loop, &sd->local,
+	    &sd->helpers)) == NULL) {
+		log_warn("rtnetlink (this node's addresses)");
+		goto fail;
+	}
 	if (control_open(sd) == NULL) {
 		log_warn("control socket %s", sd->control_path);
 		goto fail;
@@ -680,10 +768,24 @@ check_key(const char *path)
 	free(buf);
 }
 
+/* The command line's policy options over the file's policy. */
+static void
+policy_options(struct opts *o)
+{
+	char errbuf[CONF_ERRLEN];
+
+	for (int i = 0; i < o->npolopt; i++)
+		if (apply_polopt(&o->policy, o->polopt[i][0], o->polopt[i][1],
+		    errbuf, sizeof(errbuf)) != 1)
+			errx(2, "--%s: %s", o->polopt[i][0], errbuf);
+}
+
 /* The effective settings as syncd.conf(5), which reads back the same. */
 static void
 check_print(const struct opts *o)
 {
+	struct sbuf b;
+
 	printf("# syncd %s --check: the effective configuration\n", VERSION);
 	for (int i = 0; i < o->npeers; i++)
 		confout_kw(stdout, 0, "peer", o->peers[i]);
@@ -709,6 +811,12 @@ check_print(const struct opts *o)
 	    o->control : SYNCD_CONTROL);
 	if (o->user[0] != '\0')
 		confout_kw(stdout, 0, "user", o->user);
+	sbuf_init(&b);
+	policy_print(&o->policy, &b);
+	if (b.err)
+		errx(1, "out of memory");
+	fputs(b.p, stdout);
+	sbuf_free(&b);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "stdout");
 }
@@ -764,6 +872,7 @@ main(int argc, char *argv[])
 	if (o.user[0] != '\0' && privdrop_lookup(o.user, &user, errbuf,
 	    sizeof(errbuf)) == -1)
 		errx(2, "--user: %s", errbuf);
+	policy_options(&o);
 	if (o.check) {
 		if (o.keyfile[0] != '\0')
 			check_key(o.keyfile);

@@ -108,8 +108,7 @@ stage_collect(struct syncd *sd, struct peer *p, size_t budget, size_t *ni,
 			 * stale in our cache.
 			 */
 			if (centry_state(e, now, &sg->del[*nd]) == 0) {
-				if (cache_lookup(sd->internal,
-				    &sg->del[*nd]) == NULL)
+				if (!engine_is_own(sd, &sg->del[*nd]))
 					(*nd)++;
 				else
 					free(cache_del(p->unstage,
@@ -121,8 +120,9 @@ stage_collect(struct syncd *sd, struct peer *p, size_t budget, size_t *ni,
 		if (centry_state(e, now, &sg->imp[*ni]) == -1 ||
 		    (sg->imp[*ni].fields & CT_F_MASTER))
 			continue;
-		/* Ours meanwhile: the kernel has it already. */
-		if (cache_lookup(sd->internal, &sg->imp[*ni]) != NULL)
+		/* Ours meanwhile: the kernel has it already, and ours
+		 * is not written over (the commit counts it). */
+		if (engine_is_own(sd, &sg->imp[*ni]))
 			continue;
 		sg->ents[(*ni)++] = e;
 	}

@@ -12,6 +12,8 @@
  *   commit.c	the commit (peers' states into the kernel, adopted)
  *   diff.c	the diff (what peers hold for us against the kernel)
  *   cachedump.c, ctfmt.c	the caches' dump, states as conntrack -L text
+ *   policy.c	the send filter and the import policy (pure checks)
+ *   localaddr.c	this node's addresses and helpers, kept current
  *   ct.c, ct_msg.c, cache.c	conntrack netlink and the caches
  */
 #ifndef SYNCD_SYNCD_H
@@ -27,6 +29,7 @@
 #include "carp.h"
 #include "ct.h"
 #include "ev.h"
+#include "policy.h"
 #include "sbuf.h"
 #include "session.h"
 #include "sync.h"
@@ -166,6 +169,10 @@ struct peer {
 	size_t		 expire_pos;	/* expiry scan of ext */
 
 	struct peer_stats st;
+	/* States and expectations the import policy refused, by reason
+	 * (POL_*), and the reasons logged once already (bit per reason). */
+	uint64_t	 import_rejected[POL_NREASONS];
+	uint32_t	 rejected_logged;
 };
 
 struct control;
@@ -230,6 +237,17 @@ struct syncd {
 	size_t		 expect_queue_len;
 
 	struct prom_http *metrics;	/* the --metrics listener, or NULL */
+	/* The send filter and import policy; this node's addresses and
+	 * helpers they consult (kept current by localaddr.c). */
+	struct policy	 policy;
+	struct pol_local local;
+	struct pol_helpers helpers;
+	struct localaddr *localaddr;
+	/* Own states the send filter keeps home, by reason (counted once
+	 * per state), and the states themselves: still this node's own,
+	 * so a peer's copy is never committed over them. */
+	uint64_t	 send_filtered[POL_NREASONS];
+	struct cache	*unsent;
 
 	/* Set by control_open(); NULL without a control socket. */
 	struct control	*control;
@@ -297,5 +315,10 @@ size_t		 engine_adopt(struct syncd *);
 void		 engine_rx_record(struct peer *, uint8_t type, struct rd *);
 int		 engine_is_sync_flow(const struct syncd *,
 		    const struct ct_state *);
+/* One of this node's own states (sent or kept home by the filter). */
+int		 engine_is_own(struct syncd *, const struct ct_state *);
+/* Count a refusal of p's state for reason r; the first of each reason
+ * is logged with why. */
+void		 engine_reject(struct peer *, enum pol_reason, const char *why);
 
 #endif

@@ -2,33 +2,39 @@
 # test_syncd_basic.sh: two nodes on a sealed sync link. States created on A
 # (plain, SNAT, DNAT, IPv6, UDP with mark and zone, labels and mark set by
 # nft on real packets, an FTP control connection with its related data
-# connection) appear on B; deletes propagate; after "syncd commit" B's
-# kernel table matches A's attribute by attribute; diff, forged frames,
-# handover on SIGTERM.
+# connection; the real traffic goes from a client namespace C through A to
+# a server namespace S, as a firewall forwards it: A's own traffic is never
+# synced) appear on B; deletes propagate; after "syncd commit" B's kernel
+# table matches A's attribute by attribute; diff, forged frames, handover
+# on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/syncd_lib.sh"
 need_tools
 
-ns_add a b
+ns_add a b c s
 link a 10.9.0.1 b 10.9.0.2
+link c 10.5.0.2 a 10.5.0.1
+link s 10.6.0.2 a 10.6.0.1
+nsx c ip route add default via 10.5.0.1
+nsx s ip route add default via 10.6.0.1
+nsx a sysctl -qw net.ipv4.ip_forward=1
 for n in a b; do
 	nsx $n ip link set lo up
 	nsx $n sysctl -qw net.netfilter.nf_conntrack_helper=0 2>/dev/null
 	nsx $n nft -f - <<-EOF
 	table inet t {
 		ct helper ftp-std { type "ftp" protocol tcp; }
-		chain out {
-			type filter hook output priority 0;
+		chain through {
+			type filter hook forward priority 0;
 			tcp dport 2121 ct helper set "ftp-std"
 			icmp type echo-request ct mark set 42
-		}
-		chain in {
-			type filter hook input priority 0;
 			icmp type echo-reply ct label set 3
 		}
 	}
 	EOF
 done
+# The zones the states below use (by default only zone 0 is imported).
+SYNCD_OPTS="--import-zones 0,5,9"
 
 KEYF=$T_DIR/key
 $SYNCD genkey >"$KEYF" && chmod 600 "$KEYF"
@@ -63,35 +69,44 @@ ins -p udp -s 10.1.1.1 -d 10.2.2.2 --sport 53 --dport 53 -t 600 \
     --mark 7 --zone 5
 ins -p tcp -s 10.1.1.9 -d 10.2.2.9 --sport 999 --dport 443 \
     --state ESTABLISHED -t 3600 -u SEEN_REPLY,ASSURED --mark 3 --zone 9
-# Label and mark set by nft on a real packet.
-nsx a ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1
-# FTP: control connection through the ftp helper, PORT command, the server
-# opens the data connection: an expectation, then a related state.
-cat >"$T_DIR/ftp.py" <<'EOF'
-import socket, time
+# Label and mark set by nft on a real packet through A.
+nsx c ping -c 1 -W 1 10.6.0.2 >/dev/null 2>&1
+# FTP from C to S through A: control connection through the ftp helper,
+# PORT command, the server opens the data connection: an expectation,
+# then a related state.
+cat >"$T_DIR/ftp_srv.py" <<'EOF'
+import os, socket, sys, time
 srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 2121)); srv.listen(1)
-dl = socket.socket(); dl.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-dl.bind(("127.0.0.1", 50000)); dl.listen(1)
-c = socket.create_connection(("127.0.0.1", 2121)); s, _ = srv.accept()
-s.sendall(b"220 hi\r\n"); c.recv(100)
-c.sendall(b"USER a\r\n"); s.recv(100)
-s.sendall(b"331 ok\r\n"); c.recv(100)
-c.sendall(b"PORT 127,0,0,1,195,80\r\n"); s.recv(100)
-s.sendall(b"200 ok\r\n"); c.recv(100)
+srv.bind(("10.6.0.2", 2121)); srv.listen(1)
+print("listening", flush=True)
+s, _ = srv.accept()
+s.sendall(b"220 hi\r\n"); s.recv(100)
+s.sendall(b"331 ok\r\n"); s.recv(100)
+s.sendall(b"200 ok\r\n")
 print("expecting", flush=True)
-import os, sys
 for i in range(200):
 	if os.path.exists(sys.argv[1]): break
 	time.sleep(0.05)
-d = socket.create_connection(("127.0.0.1", 50000)); e, _ = dl.accept()
-d.sendall(b"x"); e.recv(10); e.sendall(b"y"); d.recv(10)
+d = socket.create_connection(("10.5.0.2", 50000), timeout=5)
+d.sendall(b"x"); d.recv(10)
 print("ftp ready", flush=True)
+time.sleep(120)
+EOF
+cat >"$T_DIR/ftp_cli.py" <<'EOF'
+import socket, time
+dl = socket.socket(); dl.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+dl.bind(("10.5.0.2", 50000)); dl.listen(1)
+c = socket.create_connection(("10.6.0.2", 2121), timeout=5); c.recv(100)
+c.sendall(b"USER a\r\n"); c.recv(100)
+c.sendall(b"PORT 10,5,0,2,195,80\r\n"); c.recv(100)
+e, _ = dl.accept(); e.recv(10); e.sendall(b"y")
 time.sleep(120)
 EOF
 FTP=no
 if command -v python3 >/dev/null 2>&1; then
-	bg a "$T_DIR/ftp.log" python3 "$T_DIR/ftp.py" "$T_DIR/go" >/dev/null
+	bg s "$T_DIR/ftp.log" python3 "$T_DIR/ftp_srv.py" "$T_DIR/go" >/dev/null
+	wait_for 5 grep -q "listening" "$T_DIR/ftp.log"
+	bg c "$T_DIR/ftp_cli.log" python3 "$T_DIR/ftp_cli.py" >/dev/null
 	if wait_for 5 grep -q "expecting" "$T_DIR/ftp.log"; then
 		# The PORT command left an expectation: B learns it.
 		if wait_for 5 sh -c "$SYNCD status --json --control \
@@ -173,7 +188,7 @@ check "label and mark set by nft reach B" grep -q \
 check "IPv6 on B" grep -q 'orig=6/fd00::1/5/fd00::2/22' "$T_DIR/t.b"
 if [ $FTP = yes ]; then
 	check "related FTP data connection on B with its master" \
-	    grep -q 'helper=ftp\|master=6/127.0.0.1' "$T_DIR/t.b"
+	    grep -q 'helper=ftp\|master=6/10.5.0.2' "$T_DIR/t.b"
 fi
 check "committed states are B's own now" ge b internal "$NA"
 

@@ -1,7 +1,9 @@
 #!/bin/sh
 # test_syncd_dump.sh: "syncd dump". Two sealed nodes; states on A (TCP,
 # SNAT, DNAT, IPv6, UDP with mark and zone, ICMP, a TCP connection with
-# the ftp helper, a label set by nft). A's "dump internal" is A's
+# the ftp helper, a label set by nft; the real traffic goes from a client
+# namespace C through A to a server namespace S, since A's own traffic is
+# never synced). A's "dump internal" is A's
 # conntrack -L once the timeout and use= are normalised (and the sync
 # link's own flow left out); B's "dump external", of all peers or with
 # --peer, is A's internal set; --json is one JSON object a line; bad and
@@ -20,8 +22,13 @@ for t in python3 "$CTGEN"; do
 	    { skip "syncd dump" "$t not available"; exit 0; }
 done
 
-ns_add a b
+ns_add a b c s
 link a 10.9.0.1 b 10.9.0.2
+link c 10.5.0.2 a 10.5.0.1
+link s 10.6.0.2 a 10.6.0.1
+nsx c ip route add default via 10.5.0.1
+nsx s ip route add default via 10.6.0.1
+nsx a sysctl -qw net.ipv4.ip_forward=1
 for n in a b; do
 	nsx $n sysctl -qw net.netfilter.nf_conntrack_helper=0 2>/dev/null
 	# The ping's state must outlive the comparisons.
@@ -29,17 +36,16 @@ for n in a b; do
 	nsx $n nft -f - <<-EOF
 	table inet t {
 		ct helper ftp-std { type "ftp" protocol tcp; }
-		chain out {
-			type filter hook output priority 0;
+		chain through {
+			type filter hook forward priority 0;
 			tcp dport 2121 ct helper set "ftp-std"
-		}
-		chain in {
-			type filter hook input priority 0;
 			icmp type echo-reply ct label set 3
 		}
 	}
 	EOF
 done
+# The zones the states below use (by default only zone 0 is imported).
+SYNCD_OPTS="--import-zones 0,5"
 
 KEYF=$T_DIR/key
 (umask 077; $SYNCD genkey >"$KEYF")
@@ -70,18 +76,27 @@ ins -p icmp -s 10.1.1.1 -d 10.2.2.2 --icmp-type 8 --icmp-code 0 \
     --icmp-id 77 -t 3600
 ins -p icmpv6 -s fd00::1 -d fd00::2 --icmpv6-type 128 --icmpv6-code 0 \
     --icmpv6-id 77 -t 3600
-# A label from nft on a real reply, a helper on a real connection.
-nsx a ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1
-cat >"$T_DIR/conn.py" <<'EOF'
+# A label from nft on a real reply, a helper on a real connection, both
+# through A.
+nsx c ping -c 1 -W 1 10.6.0.2 >/dev/null 2>&1
+cat >"$T_DIR/srv.py" <<'EOF'
 import socket, time
 srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 2121)); srv.listen(1)
-c = socket.create_connection(("127.0.0.1", 2121)); s, _ = srv.accept()
-c.sendall(b"x"); s.recv(1); s.sendall(b"y"); c.recv(1)
+srv.bind(("10.6.0.2", 2121)); srv.listen(1)
+print("listening", flush=True)
+s, _ = srv.accept(); s.recv(1); s.sendall(b"y")
+time.sleep(3600)
+EOF
+cat >"$T_DIR/conn.py" <<'EOF'
+import socket, time
+c = socket.create_connection(("10.6.0.2", 2121), timeout=5)
+c.sendall(b"x"); c.recv(1)
 print("ready", flush=True)
 time.sleep(3600)
 EOF
-bg a "$T_DIR/conn.log" python3 "$T_DIR/conn.py" >/dev/null
+bg s "$T_DIR/srv.log" python3 "$T_DIR/srv.py" >/dev/null
+wait_for 10 grep -q listening "$T_DIR/srv.log"
+bg c "$T_DIR/conn.log" python3 "$T_DIR/conn.py" >/dev/null
 wait_for 10 grep -q ready "$T_DIR/conn.log"
 
 # norm: the timeout counts down and use= is the kernel's reference count

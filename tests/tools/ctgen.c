@@ -1,6 +1,8 @@
 /*
  * ctgen.c: fill (or empty) the conntrack table of the current namespace
- * with synthetic ESTABLISHED TCP states through ct_import, for benchmarks.
+ * with synthetic ESTABLISHED TCP states through ct_import, for benchmarks;
+ * or create one given state (--one), optionally with a helper, a label,
+ * a fixed timeout and an expectation, for the tests.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -30,7 +32,10 @@ usage(void)
 	    "       ctgen --one [--proto tcp|udp] --src A --sport P --dst A "
 	    "--dport P\n"
 	    "             [--snat A [--snat-port P]] [--dnat A "
-	    "[--dnat-port P]] [--delete]\n");
+	    "[--dnat-port P]] [--delete]\n"
+	    "             [-t timeout] [-z zone] [-m mark] [--helper NAME] "
+	    "[--label BIT]\n"
+	    "             [--fixed-timeout] [--expect [--expect-flags N]]\n");
 	exit(2);
 }
 
@@ -93,8 +98,10 @@ gen(struct ct_state *s, uint32_t base, uint64_t i, uint32_t timeout,
 
 /* One state given on the command line (--one). */
 struct one {
-	const char	*proto, *src, *dst, *snat, *dnat;
-	int		 sport, dport, snat_port, dnat_port;
+	const char	*proto, *src, *dst, *snat, *dnat, *helper;
+	int		 sport, dport, snat_port, dnat_port, label, fixed;
+	int		 expect;
+	uint32_t	 expect_flags;
 };
 
 static int
@@ -154,7 +161,42 @@ one_build(const struct one *o, struct ct_state *s, uint32_t timeout,
 		if (o->dnat_port > 0)
 			s->reply.sport = (uint16_t)o->dnat_port;
 	}
+	if (o->helper != NULL) {
+		if (strlen(o->helper) >= CT_HELPER_LEN)
+			return -1;
+		s->fields |= CT_F_HELPER;
+		snprintf(s->helper, sizeof(s->helper), "%s", o->helper);
+	}
+	if (o->label >= 0) {
+		s->fields |= CT_F_LABELS;
+		s->labels[o->label / 8] |= (uint8_t)(1 << (o->label % 8));
+	}
+	if (o->fixed)
+		s->status |= IPS_FIXED_TIMEOUT;
 	return 0;
+}
+
+/* An expectation of the state's helper: the original source may open a
+ * connection to the destination's port + 1, as a data channel. */
+static void
+one_expect(const struct one *o, const struct ct_state *s,
+    struct ct_expect *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->master = s->orig;
+	x->tuple = s->orig;
+	x->tuple.sport = 0;
+	x->tuple.dport = (uint16_t)(s->orig.dport + 1);
+	memset(&x->mask, 0, sizeof(x->mask));
+	memset(x->mask.src, 0xff, s->orig.family == AF_INET ? 4 : 16);
+	memset(x->mask.dst, 0xff, s->orig.family == AF_INET ? 4 : 16);
+	x->mask.dport = 0xffff;
+	x->timeout = 300;
+	x->flags = o->expect_flags;
+	if (o->helper != NULL) {
+		x->fields |= CT_EXP_F_HELPER;
+		snprintf(x->helper, sizeof(x->helper), "%s", o->helper);
+	}
 }
 
 static void
@@ -180,10 +222,16 @@ main(int argc, char *argv[])
 		{ "snat-port", required_argument, NULL, 'B' },
 		{ "dnat", required_argument, NULL, 'C' },
 		{ "dnat-port", required_argument, NULL, 'E' },
+		{ "helper", required_argument, NULL, 'H' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "fixed-timeout", no_argument, NULL, 'F' },
+		{ "expect", no_argument, NULL, 'X' },
+		{ "expect-flags", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ct_handle *h;
 	struct ct_state *v;
+	struct ct_expect x;
 	const struct ct_stats *st;
 	struct in_addr base;
 	uint64_t n = 100000, i, done = 0, cnt = 0;
@@ -196,6 +244,7 @@ main(int argc, char *argv[])
 	char *ep;
 
 	memset(&o, 0, sizeof(o));
+	o.label = -1;
 	inet_pton(AF_INET, "10.1.0.0", &base);
 	while ((ch = getopt_long(argc, argv, "n:b:t:z:m:", lopts,
 	    NULL)) != -1) {
@@ -261,6 +310,23 @@ main(int argc, char *argv[])
 		case 'E':
 			o.dnat_port = port_arg(optarg);
 			break;
+		case 'H':
+			o.helper = optarg;
+			break;
+		case 'l':
+			o.label = atoi(optarg);
+			if (o.label < 0 || o.label >= 8 * CT_LABELS_LEN)
+				usage();
+			break;
+		case 'F':
+			o.fixed = 1;
+			break;
+		case 'X':
+			o.expect = 1;
+			break;
+		case 'x':
+			o.expect_flags = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
 		default:
 			usage();
 		}
@@ -289,6 +355,13 @@ main(int argc, char *argv[])
 		    ct_import(h, v, 1));
 		printf("%s %llu\n", mode == 'D' ? "deleted" : "imported",
 		    (unsigned long long)done);
+		if (done == 1 && o.expect && mode != 'D') {
+			one_expect(&o, v, &x);
+			if (ct_import_expect(h, &x, 1) != 1)
+				done = 0;
+			printf("expectation %s\n", done ? "imported" :
+			    "refused");
+		}
 		free(v);
 		ct_close(h);
 		return done == 1 ? 0 : 1;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "buf.h"
 #include "carp.h"
 
 static void
@@ -206,6 +207,22 @@ test_malformed(void **state)
 	p[CARP_HDRLEN] = 0;
 	assert_int_equal(carp_decode(p, CARP_HDRLEN + 1, &h, 1),
 	    CARP_E_BADLEN);
+	/* Zero padding keeps the sum: accepted when not exact. */
+	memset(p + CARP_HDRLEN, 0, 8);
+	assert_int_equal(carp_decode(p, CARP_HDRLEN + 8, &h, 0), CARP_OK);
+	/*
+	 * A longer payload whose checksum covers only the first 36 bytes:
+	 * OpenBSD sums the whole payload and drops it, so do we.
+	 */
+	memcpy(p + CARP_HDRLEN, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	assert_int_equal(carp_decode(p, CARP_HDRLEN + 8, &h, 0),
+	    CARP_E_BADSUM);
+	assert_int_equal(carp_decode(p, CARP_HDRLEN + 1, &h, 0),
+	    CARP_E_BADSUM);
+	/* The same with the checksum over all 44 bytes: accepted. */
+	put_u16(p + 6, 0);
+	put_u16(p + 6, carp_cksum(p, CARP_HDRLEN + 8));
+	assert_int_equal(carp_decode(p, CARP_HDRLEN + 8, &h, 0), CARP_OK);
 
 	/* TTL. */
 	memcpy(p, pkt, sizeof(pkt));

@@ -1,0 +1,165 @@
+/*
+ * cachebench.c: micro-benchmark of syncd's state cache: inserts, hits
+ * and misses per CPU second for N IPv4 TCP states (the shapes a firewall's
+ * table has: many clients, few servers), best of R rounds; and the slot
+ * hash alone over the same keys: the keyed SipHash-2-4 the cache uses
+ * beside the unkeyed multiply-xor hash it used before, for comparison.
+ * usage: cachebench [N [R]]   (default 1000000 states, 3 rounds)
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "cache.h"
+#include "sync.h"
+
+/* The cache's former slot hash (fixed seed), for comparison only. */
+static uint64_t
+hash_unkeyed(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return h;
+}
+
+static void
+mk(struct ct_state *st, uint32_t i, uint32_t salt)
+{
+	uint32_t a = htonl(0x0a000000 | (i >> 14)), b;
+
+	b = htonl(0xc6336400 | (salt + (i & 0xff)));
+	memset(st, 0, sizeof(*st));
+	st->orig.family = st->reply.family = AF_INET;
+	st->orig.proto = st->reply.proto = IPPROTO_TCP;
+	memcpy(st->orig.src, &a, 4);
+	memcpy(st->orig.dst, &b, 4);
+	memcpy(st->reply.src, &b, 4);
+	memcpy(st->reply.dst, &a, 4);
+	st->orig.sport = st->reply.dport = (uint16_t)(1024 + (i & 0x3fff));
+	st->orig.dport = st->reply.sport = 443;
+	st->fields = CT_F_TCP | CT_F_TIMEOUT;
+	st->timeout = 1000;
+	st->tcp_state = 3;
+}
+
+static double	now_s(void);
+
+/* Hashes per CPU second over the states' keys: keyed, unkeyed. */
+static void
+bench_hash(const struct ct_state *st, uint32_t n, double *keyed,
+    double *unkeyed)
+{
+	uint8_t seed[crypto_shorthash_siphash24_KEYBYTES];
+	uint8_t out[crypto_shorthash_siphash24_BYTES], (*keys)[SYNC_KEY_MAX];
+	uint64_t acc = 0, h;
+	size_t *len;
+	double t0;
+
+	if ((keys = calloc(n, sizeof(*keys))) == NULL ||
+	    (len = calloc(n, sizeof(*len))) == NULL)
+		err(1, "calloc");
+	randombytes_buf(seed, sizeof(seed));
+	for (uint32_t i = 0; i < n; i++)
+		len[i] = sync_key_encode(keys[i], &st[i]);
+	t0 = now_s();
+	for (int k = 0; k < 10; k++)
+		for (uint32_t i = 0; i < n; i++) {
+			crypto_shorthash_siphash24(out, keys[i], len[i], seed);
+			memcpy(&h, out, sizeof(h));
+			acc += h;
+		}
+	*keyed = 10.0 * n / (now_s() - t0);
+	t0 = now_s();
+	for (int k = 0; k < 10; k++)
+		for (uint32_t i = 0; i < n; i++)
+			acc += hash_unkeyed(keys[i], len[i]);
+	*unkeyed = 10.0 * n / (now_s() - t0);
+	if (acc == 42)
+		printf(" ");	/* keep the results live */
+	free(keys);
+	free(len);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+main(int argc, char *argv[])
+{
+	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
+	int rounds = argc > 2 ? atoi(argv[2]) : 3;
+	double best_put = 0, best_hit = 0, best_miss = 0, t0, r, hk, hu;
+	struct ct_state *st;
+	struct centry *old;
+	size_t found = 0;
+
+	if (sodium_init() < 0)
+		errx(1, "sodium_init");
+	if (n == 0 || rounds <= 0)
+		errx(2, "usage: cachebench [N [R]]");
+	if ((st = calloc(n, sizeof(*st))) == NULL)
+		err(1, "calloc");
+	for (uint32_t i = 0; i < n; i++)
+		mk(&st[i], i, 0);
+	for (int k = 0; k < rounds; k++) {
+		struct cache *c = cache_new();
+
+		if (c == NULL)
+			err(1, "cache_new");
+		t0 = now_s();
+		for (uint32_t i = 0; i < n; i++) {
+			if (cache_put(c, &st[i], 10, &old) == NULL)
+				err(1, "cache_put");
+			free(old);
+		}
+		r = n / (now_s() - t0);
+		best_put = r > best_put ? r : best_put;
+		t0 = now_s();
+		for (uint32_t i = 0; i < n; i++)
+			found += cache_lookup(c, &st[i]) != NULL;
+		r = n / (now_s() - t0);
+		best_hit = r > best_hit ? r : best_hit;
+		/* Misses: another server range. */
+		for (uint32_t i = 0; i < n; i++)
+			st[i].orig.dst[3] ^= 0x80;
+		t0 = now_s();
+		for (uint32_t i = 0; i < n; i++)
+			found += cache_lookup(c, &st[i]) != NULL;
+		r = n / (now_s() - t0);
+		best_miss = r > best_miss ? r : best_miss;
+		for (uint32_t i = 0; i < n; i++)
+			st[i].orig.dst[3] ^= 0x80;
+		cache_free(c);
+	}
+	if (found != (size_t)n * (size_t)rounds)
+		errx(1, "lookups found %zu, expected %zu", found,
+		    (size_t)n * (size_t)rounds);
+	printf("cache %u states, best of %d: insert %.2f M/s, lookup hit "
+	    "%.2f M/s, lookup miss %.2f M/s\n", n, rounds, best_put / 1e6,
+	    best_hit / 1e6, best_miss / 1e6);
+	bench_hash(st, n < 100000 ? n : 100000, &hk, &hu);
+	printf("slot hash of an IPv4 key: keyed SipHash-2-4 %.1f ns, "
+	    "unkeyed (former) %.1f ns\n", 1e9 / hk, 1e9 / hu);
+	free(st);
+	return 0;
+}
