@@ -15,20 +15,20 @@
 #include "carp.h"
 #include "fsm.h"
 
-#define CARPD_MAXADDR		16
-#define CARPD_MAXPEER		8
-#define CARPD_MAXTRACK		8
-#define CARPD_MAXVH		64
-#define CARPD_MAXIF		32
-#define CARPD_MAXCHECK		32
-#define CARPD_CONTROL		"/run/carpd.sock"
-#define CARPD_SYNC_TIMEOUT	2000	/* ms */
-#define CARPD_SYNC_TIMEOUT_MAX	600000	/* ms */
-#define CARPD_CONTROL_MODE	0660
-#define CARPD_SCRIPT_TIMEOUT	10	/* s, then the script is killed */
-#define CARPD_SCRIPT_EXIT_WAIT_MS 3000	/* for the down scripts at exit */
-#define CARPD_SYNC_RETRY_NS	1000000000ULL	/* reconnect to syncd */
-#define CARPD_PREEMPT_DELAY_MAX	3600	/* s */
+#define CARPD_MAXADDR		  16
+#define CARPD_MAXPEER		  8
+#define CARPD_MAXTRACK		  8
+#define CARPD_MAXVH		  64
+#define CARPD_MAXIF		  32
+#define CARPD_MAXCHECK		  32
+#define CARPD_CONTROL		  "/run/carpd.sock"
+#define CARPD_SYNC_TIMEOUT	  2000	 /* ms */
+#define CARPD_SYNC_TIMEOUT_MAX	  600000 /* ms */
+#define CARPD_CONTROL_MODE	  0660
+#define CARPD_SCRIPT_TIMEOUT	  10   /* s, then the script is killed */
+#define CARPD_SCRIPT_EXIT_WAIT_MS 3000 /* for the down scripts at exit */
+#define CARPD_SYNC_RETRY_NS	  1000000000ULL /* reconnect to syncd */
+#define CARPD_PREEMPT_DELAY_MAX	  3600		/* s */
 
 struct ev_loop;
 struct ev_timer;
@@ -41,11 +41,11 @@ struct prom_http;
 
 /* Node demotion reasons: the advertised count is their sum. */
 enum carpd_dem {
-	DEM_LINK,		/* a vhid or --track interface without link */
-	DEM_SYNC,		/* syncd: not connected, down, bulk pending */
-	DEM_SENDERR,		/* advertisements failing to go out */
-	DEM_ADMIN,		/* carpd demote */
-	DEM_CHECK,		/* failed checks: their weights */
+	DEM_LINK,    /* a vhid or --track interface without link */
+	DEM_SYNC,    /* syncd: not connected, down, bulk pending */
+	DEM_SENDERR, /* advertisements failing to go out */
+	DEM_ADMIN,   /* carpd demote */
+	DEM_CHECK,   /* failed checks: their weights */
 	DEM_MAX
 };
 
@@ -56,216 +56,212 @@ enum syncc_req { SYNCC_SUBSCRIBE, SYNCC_COMMIT, SYNCC_RESYNC };
 
 /* Receive-side counters (OpenBSD carpstats) and send-side ones. */
 struct carpd_stats {
-	uint64_t	ipackets;
-	uint64_t	ipackets6;
-	uint64_t	rej[CARP_E_MAX];	/* per reject reason */
-	uint64_t	opackets;
-	uint64_t	opackets6;
-	uint64_t	oerrors;
-	uint64_t	garps;
-	uint64_t	nas;
+	uint64_t ipackets;
+	uint64_t ipackets6;
+	uint64_t rej[CARP_E_MAX]; /* per reject reason */
+	uint64_t opackets;
+	uint64_t opackets6;
+	uint64_t oerrors;
+	uint64_t garps;
+	uint64_t nas;
 };
 
 struct vaddr {
-	struct addr	a;
-	int		plen;
-	int		present;	/* added by us and not yet removed */
+	struct addr a;
+	int plen;
+	int present; /* added by us and not yet removed */
 };
 
 struct iface {
-	char		 name[IF_NAMESIZE];
-	int		 ifindex;
-	uint8_t		 mac[6];
-	int		 running;
-	int		 track;		/* --track only, no vhid */
-	int		 ignore;	/* a vhid ignores its link */
-	int		 used;		/* a vhid lives on it */
-	void		*pcap;		/* pcap_t: receive, inject */
-	int		 pcap_fd;
-	int		 raw4, raw6;	/* unicast sending */
-	struct addr	 src4;		/* first IPv4 address */
-	struct addr	 src6;		/* a link-local */
-	char		 send_error[160]; /* why the last send failed */
+	char name[IF_NAMESIZE];
+	int ifindex;
+	uint8_t mac[6];
+	int running;
+	int track;  /* --track only, no vhid */
+	int ignore; /* a vhid ignores its link */
+	int used;   /* a vhid lives on it */
+	void *pcap; /* pcap_t: receive, inject */
+	int pcap_fd;
+	int raw4, raw6;	      /* unicast sending */
+	struct addr src4;     /* first IPv4 address */
+	struct addr src6;     /* a link-local */
+	char send_error[160]; /* why the last send failed */
 };
 
 struct vh {
-	struct fsm		 fsm;
-	char			 ifname[IF_NAMESIZE];
-	struct iface		*ifp;
-	struct vaddr		 addrs[CARPD_MAXADDR];
-	int			 naddrs;
+	struct fsm fsm;
+	char ifname[IF_NAMESIZE];
+	struct iface *ifp;
+	struct vaddr addrs[CARPD_MAXADDR];
+	int naddrs;
 	/* The HMAC input, sorted. */
-	struct in_addr		 v4[CARPD_MAXADDR];
-	size_t			 n4;
-	struct in6_addr		 v6[CARPD_MAXADDR];
-	size_t			 n6;
-	uint8_t			 key[CARP_KEYLEN];
-	int			 pass_set;	/* pass given (--check) */
-	char			*passfile;	/* or read from it */
-	uint8_t			 cookie[8];	/* OpenBSD style */
-	struct addr		 srcip;		/* or unset */
-	struct addr		 peers[CARPD_MAXPEER];
-	int			 npeers;
-	char			*upscript;
-	char			*downscript;
-	char			*xparam;
-	int			 vmac;		/* virtual MAC */
-	int			 vmac_ifindex;
-	char			 vmac_name[IF_NAMESIZE];
-	int			 neutral;	/* no down script first */
-	int			 ignoreifstate;	/* ucarp -S */
-	int			 preempt_delay;	/* s, -1: the global one */
-	int			 notified;	/* a script told its state */
-	int			 nomcast;	/* ucarp -M: broadcast */
-	struct in_addr		 mcast4;	/* ucarp -m or default */
-	int			 send_failing;
-	char			 group_reason[96];
-	struct ev_timer		*timer;
+	struct in_addr v4[CARPD_MAXADDR];
+	size_t n4;
+	struct in6_addr v6[CARPD_MAXADDR];
+	size_t n6;
+	uint8_t key[CARP_KEYLEN];
+	int pass_set;	   /* pass given (--check) */
+	char *passfile;	   /* or read from it */
+	uint8_t cookie[8]; /* OpenBSD style */
+	struct addr srcip; /* or unset */
+	struct addr peers[CARPD_MAXPEER];
+	int npeers;
+	char *upscript;
+	char *downscript;
+	char *xparam;
+	int vmac; /* virtual MAC */
+	int vmac_ifindex;
+	char vmac_name[IF_NAMESIZE];
+	int neutral;	       /* no down script first */
+	int ignoreifstate;     /* ucarp -S */
+	int preempt_delay;     /* s, -1: the global one */
+	int notified;	       /* a script told its state */
+	int nomcast;	       /* ucarp -M: broadcast */
+	struct in_addr mcast4; /* ucarp -m or default */
+	int send_failing;
+	char group_reason[96];
+	struct ev_timer *timer;
 
 	/* Per-vhid counters. */
-	uint64_t		 rx, tx;
-	uint64_t		 rx_bowout;
-	uint64_t		 badauth;
-	uint64_t		 readded;	/* addresses put back */
+	uint64_t rx, tx;
+	uint64_t rx_bowout;
+	uint64_t badauth;
+	uint64_t readded; /* addresses put back */
 };
 
 /* An up or down script that has not been reaped yet (script.c). */
 struct carpd_script {
-	pid_t		pid;		/* also its process group; 0: free */
-	uint64_t	deadline;	/* then SIGTERM, later SIGKILL */
-	int		killed;		/* SIGTERM sent */
-	char		name[64];
+	pid_t pid;	   /* also its process group; 0: free */
+	uint64_t deadline; /* then SIGTERM, later SIGKILL */
+	int killed;	   /* SIGTERM sent */
+	char name[64];
 };
-#define CARPD_MAXSCRIPTS	64
+#define CARPD_MAXSCRIPTS 64
 
 struct carpd {
-	struct ev_loop		*loop;
-	struct nl_sock		*nl;		/* requests */
-	struct nl_sock		*nl_events;		/* events */
-	struct ctl_server	*ctl;
-	char			*control;
-	char			*metrics;	/* ADDR:PORT, or NULL: off */
-	struct prom_http	*metrics_http;
-	struct vh		*vh[CARPD_MAXVH];
-	int			 nvh;
-	struct iface		 ifs[CARPD_MAXIF];
-	int			 nifs;
+	struct ev_loop *loop;
+	struct nl_sock *nl;	   /* requests */
+	struct nl_sock *nl_events; /* events */
+	struct ctl_server *ctl;
+	char *control;
+	char *metrics; /* ADDR:PORT, or NULL: off */
+	struct prom_http *metrics_http;
+	struct vh *vh[CARPD_MAXVH];
+	int nvh;
+	struct iface ifs[CARPD_MAXIF];
+	int nifs;
 
-	unsigned int		 preempt_delay;	/* s, for every vhid */
-	unsigned int		 dem[DEM_MAX];
-	char			 dem_sync_reason[128];
-	unsigned int		 demote;	/* the sum */
-	int			 demote_skew;
+	unsigned int preempt_delay; /* s, for every vhid */
+	unsigned int dem[DEM_MAX];
+	char dem_sync_reason[128];
+	unsigned int demote; /* the sum */
+	int demote_skew;
 
 	/* syncd client */
-	char			*sync_path;
-	unsigned int		 sync_timeout_ms;
-	struct ctl_client	*sync;
-	struct ev_timer		*sync_retry;
-	int			 sync_up;
-	enum syncc_req		 sync_inflight[16];	/* requests in flight */
-	int			 sync_ninflight;
-	int			 sync_commit_outstanding;
-	int			 sync_handed_over; /* until its next demote */
-	uint64_t		 sync_commits;
-	uint64_t		 sync_commit_fail;
-	char			 sync_last_commit[160];
+	char *sync_path;
+	unsigned int sync_timeout_ms;
+	struct ctl_client *sync;
+	struct ev_timer *sync_retry;
+	int sync_up;
+	enum syncc_req sync_inflight[16]; /* requests in flight */
+	int sync_ninflight;
+	int sync_commit_outstanding;
+	int sync_handed_over; /* until its next demote */
+	uint64_t sync_commits;
+	uint64_t sync_commit_fail;
+	char sync_last_commit[160];
 
-	struct carpd_check	*checks[CARPD_MAXCHECK];
-	int			 nchecks;
+	struct carpd_check *checks[CARPD_MAXCHECK];
+	int nchecks;
 
-	struct carpd_script	 scripts[CARPD_MAXSCRIPTS];
-	struct ev_timer		*script_timer;	/* checks the deadlines */
+	struct carpd_script scripts[CARPD_MAXSCRIPTS];
+	struct ev_timer *script_timer; /* checks the deadlines */
 
-	unsigned int		 senderr_run;	/* errors in a row */
-	unsigned int		 sendok_run;
+	unsigned int senderr_run; /* errors in a row */
+	unsigned int sendok_run;
 
-	struct carpd_stats	 st;
-	uint64_t		 started_ns;
-	int			 shutting_down;
-	int			 checking;	/* --check: parse, print */
-	char			*user;		/* --user: run as */
+	struct carpd_stats st;
+	uint64_t started_ns;
+	int shutting_down;
+	int checking; /* --check: parse, print */
+	char *user;   /* --user: run as */
 };
 
 extern struct carpd *carpd;
 
 /* config.c */
 struct carpd_opts {
-	int	vmac;		/* default for vhids: -1 unset */
-	int	preempt;
-	int	neutral;
-	int	ignoreifstate;
+	int vmac; /* default for vhids: -1 unset */
+	int preempt;
+	int neutral;
+	int ignoreifstate;
 };
-struct vh	*vh_new(void);
-void		 vh_free(struct vh *);
-int		 vh_finish(struct vh *, char *err, size_t errlen);
+struct vh *vh_new(void);
+void vh_free(struct vh *);
+int vh_finish(struct vh *, char *err, size_t errlen);
 /* A keyword of a vhid block (also used for the command line's vhid):
  * 1 handled, 0 unknown, -1 error (err set). */
-int		 vh_keyword(struct vh *, int argc, char **argv, char *err,
-		    size_t errlen);
-int		 carpd_conf_load(const char *path, const struct carpd_opts *,
-		    char *err, size_t errlen);
-int		 carpd_conf_buf(const char *name, const char *buf,
-		    size_t len, const struct carpd_opts *, char *err,
-		    size_t errlen);
-int		 carpd_add_track(const char *ifname);
-struct iface	*carpd_iface(const char *name);
+int vh_keyword(struct vh *, int argc, char **argv, char *err, size_t errlen);
+int carpd_conf_load(const char *path, const struct carpd_opts *, char *err,
+    size_t errlen);
+int carpd_conf_buf(const char *name, const char *buf, size_t len,
+    const struct carpd_opts *, char *err, size_t errlen);
+int carpd_add_track(const char *ifname);
+struct iface *carpd_iface(const char *name);
 
 /* confprint.c: --check's output, carpd.conf(5) that reads back the same */
-#define CARPD_PASS_PLACEHOLDER	"<set>"
-void		 carpd_conf_print(FILE *);
+#define CARPD_PASS_PLACEHOLDER "<set>"
+void carpd_conf_print(FILE *);
 
 /* net.c */
-int		 net_open(struct iface *, char *err, size_t errlen);
-void		 net_close(struct iface *);
-int		 net_input(struct iface *);
-void		 net_input_frame(struct iface *, const uint8_t *, size_t);
-int		 net_send_ad(struct vh *, int bowout);
-void		 net_announce(struct vh *);
+int net_open(struct iface *, char *err, size_t errlen);
+void net_close(struct iface *);
+int net_input(struct iface *);
+void net_input_frame(struct iface *, const uint8_t *, size_t);
+int net_send_ad(struct vh *, int bowout);
+void net_announce(struct vh *);
 
 /* vip.c */
-int		 vip_setup(struct vh *);
-void		 vip_teardown(struct vh *);
-void		 vip_add_all(struct vh *);
-void		 vip_del_all(struct vh *);
-int		 vip_ifindex(const struct vh *);
-void		 vip_addr_gone(struct vh *, int ifindex,
-		    const struct addr *);
+int vip_setup(struct vh *);
+void vip_teardown(struct vh *);
+void vip_add_all(struct vh *);
+void vip_del_all(struct vh *);
+int vip_ifindex(const struct vh *);
+void vip_addr_gone(struct vh *, int ifindex, const struct addr *);
 
 /* ctl.c (carpd's control requests) */
-void		 carpd_ctl_request(struct ctl_conn *, int, char **, void *);
+void carpd_ctl_request(struct ctl_conn *, int, char **, void *);
 
 /* metrics.c: the status in Prometheus text format; 0 or -1. */
 struct sbuf;
-int		 carpd_metrics(struct sbuf *);
+int carpd_metrics(struct sbuf *);
 
 /* script.c */
-int		 script_init(struct ev_loop *);
-void		 script_run(struct vh *, const char *path,
-		    const char *reason);
-void		 script_reap(int sig, void *arg);
-void		 script_wait_all(unsigned int ms);
+int script_init(struct ev_loop *);
+void script_run(struct vh *, const char *path, const char *reason);
+void script_reap(int sig, void *arg);
+void script_wait_all(unsigned int ms);
 
 /* syncc.c: the syncd client */
-int		 syncc_start(void);
-void		 syncc_send(enum syncc_req, const char *req);
-int		 syncc_commit_outstanding(void);
+int syncc_start(void);
+void syncc_send(enum syncc_req, const char *req);
+int syncc_commit_outstanding(void);
 
 /* event.c: event log lines (key=value, carpd(8) LOGGING) */
-const char	*carpd_cause(const char *reason);
-void		 carpd_log_transition(const struct vh *, enum carp_state from,
-		    const char *reason);
-void		 carpd_log_demote(unsigned int from, unsigned int to);
-void		 carpd_status_line(char *buf, size_t len, void *arg);
+const char *carpd_cause(const char *reason);
+void carpd_log_transition(const struct vh *, enum carp_state from,
+    const char *reason);
+void carpd_log_demote(unsigned int from, unsigned int to);
+void carpd_status_line(char *buf, size_t len, void *arg);
 
 /* node.c: the running node, and the hooks the modules call */
-int		 node_open_ifaces(void);
-void		 node_start(void);
-void		 node_stop(void);
-void		 carpd_step(struct vh *, enum fsm_ev, const void *);
-void		 carpd_rx_adv(struct vh *, const struct carp_hdr *, int af);
-void		 carpd_set_demote(enum carpd_dem, unsigned int);
-void		 carpd_send_result(int ok);
-void		 node_hold(const char *why);
+int node_open_ifaces(void);
+void node_start(void);
+void node_stop(void);
+void carpd_step(struct vh *, enum fsm_ev, const void *);
+void carpd_rx_adv(struct vh *, const struct carp_hdr *, int af);
+void carpd_set_demote(enum carpd_dem, unsigned int);
+void carpd_send_result(int ok);
+void node_hold(const char *why);
 
 #endif

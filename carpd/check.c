@@ -24,11 +24,11 @@
 #include "sbuf.h"
 #include "util.h"
 
-#define CHECK_REAP_RETRY_NS	100000000ULL	/* killed, not reaped yet */
-#define CHECK_PING_LEN		24	/* ICMP header and 16 bytes */
-#define CHECK_PING_READS	64	/* datagrams read a wake-up */
+#define CHECK_REAP_RETRY_NS 100000000ULL /* killed, not reaped yet */
+#define CHECK_PING_LEN	    24		 /* ICMP header and 16 bytes */
+#define CHECK_PING_READS    64		 /* datagrams read a wake-up */
 
-static void	check_timer(struct ev_timer *, void *);
+static void check_timer(struct ev_timer *, void *);
 
 unsigned int
 check_demotion(void)
@@ -127,8 +127,8 @@ check_reaped(pid_t pid, int status)
 		else
 			snprintf(d, sizeof(d), "signal %d",
 			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		check_result(c, WIFEXITED(status) &&
-		    WEXITSTATUS(status) == 0, d);
+		check_result(c, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    d);
 		check_done(c);
 		return 1;
 	}
@@ -140,8 +140,8 @@ check_reaped(pid_t pid, int status)
 static void
 iface_sample(struct carpd_check *c)
 {
-	check_result(c, c->ifp->running, c->ifp->running ? "link up" :
-	    "no link");
+	check_result(c, c->ifp->running,
+	    c->ifp->running ? "link up" : "no link");
 }
 
 void
@@ -221,8 +221,8 @@ ping_readable(int fd, int events, void *arg)
 
 	for (int i = 0; i < CHECK_PING_READS; i++) {
 		fl = sizeof(from);
-		n = recvfrom(fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&from, &fl);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+		    &fl);
 		if (n < 0)
 			return;
 		if (!ping_match(c, buf, (size_t)n, &from))
@@ -241,8 +241,8 @@ ping_readable(int fd, int events, void *arg)
 static int
 ping_socket(struct carpd_check *c)
 {
-	int af = c->dst.family, proto = af == AF_INET ? IPPROTO_ICMP :
-	    IPPROTO_ICMPV6;
+	int af = c->dst.family,
+	    proto = af == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 	int fd;
 
 	c->raw = 0;
@@ -254,8 +254,9 @@ ping_socket(struct carpd_check *c)
 	}
 	if (fd == -1)
 		return -1;
-	if (c->ifname[0] != '\0' && setsockopt(fd, SOL_SOCKET,
-	    SO_BINDTODEVICE, c->ifname, (socklen_t)strlen(c->ifname)) == -1) {
+	if (c->ifname[0] != '\0' &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, c->ifname,
+		(socklen_t)strlen(c->ifname)) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -316,7 +317,7 @@ ping_start(struct carpd_check *c)
 			s6->sin6_scope_id = if_nametoindex(c->ifname);
 	}
 	if (sendto(c->fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&ss,
-	    v6 ? sizeof(*s6) : sizeof(*s4)) == -1) {
+		v6 ? sizeof(*s6) : sizeof(*s4)) == -1) {
 		ping_fail(c, "send");
 		return;
 	}
@@ -379,8 +380,8 @@ check_start(void)
 		c->failed = 1;
 		c->last_change = now;
 		snprintf(c->last, sizeof(c->last), "not run yet");
-		if ((c->timer = ev_timer_new(carpd->loop, check_timer,
-		    c)) == NULL)
+		if ((c->timer = ev_timer_new(carpd->loop, check_timer, c)) ==
+		    NULL)
 			fatal("check timer");
 		ev_timer_arm(c->timer, 0);
 	}
@@ -417,8 +418,8 @@ check_target(const struct carpd_check *c, char *b, size_t len)
 		snprintf(b, len, "%s", c->argv[0]);
 		break;
 	case CHECK_PING:
-		snprintf(b, len, "%s%s%s", addr_fmt(&c->dst, -1, a,
-		    sizeof(a)), c->ifname[0] ? " via " : "", c->ifname);
+		snprintf(b, len, "%s%s%s", addr_fmt(&c->dst, -1, a, sizeof(a)),
+		    c->ifname[0] ? " via " : "", c->ifname);
 		break;
 	default:
 		snprintf(b, len, "%s", c->ifname);
@@ -438,17 +439,19 @@ check_status_json(struct sbuf *s, uint64_t now)
 
 		sbuf_printf(s, "%s{\"name\":", i ? "," : "");
 		sbuf_json_str(s, c->name);
-		sbuf_printf(s, ",\"type\":\"%s\",\"target\":",
-		    check_kind_names[c->kind]);
+		sbuf_printf(s,
+		    ",\"type\":\"%s\",\"target\":", check_kind_names[c->kind]);
 		sbuf_json_str(s, check_target(c, b, sizeof(b)));
 		sbuf_printf(s, ",\"state\":\"%s\",\"weight\":%u,\"last\":",
 		    c->failed ? "failed" : "ok", c->weight);
 		sbuf_json_str(s, c->last);
-		sbuf_printf(s, ",\"since\":%.3f,\"interval\":%.3f,"
-		    "\"timeout\":%.3f,\"rise\":%u,\"fall\":%u,\"runs\":%"
-		    PRIu64 ",\"failures\":%" PRIu64 ",\"timeouts\":%" PRIu64
-		    "}", util_wallclock() - (double)(now - c->last_change) /
-		    1e9, c->interval_ms / 1e3, c->timeout_ms / 1e3, c->rise,
+		sbuf_printf(s,
+		    ",\"since\":%.3f,\"interval\":%.3f,"
+		    "\"timeout\":%.3f,\"rise\":%u,\"fall\":%u,\"runs\":"
+		    "%" PRIu64 ",\"failures\":%" PRIu64
+		    ",\"timeouts\":%" PRIu64 "}",
+		    util_wallclock() - (double)(now - c->last_change) / 1e9,
+		    c->interval_ms / 1e3, c->timeout_ms / 1e3, c->rise,
 		    c->fall, c->runs, c->failures, c->timeouts);
 	}
 	sbuf_puts(s, "]");
@@ -462,10 +465,11 @@ check_status_text(struct sbuf *s, uint64_t now)
 	for (int i = 0; i < carpd->nchecks; i++) {
 		const struct carpd_check *c = carpd->checks[i];
 
-		sbuf_printf(s, "check %s (%s %s): %s for %.1f s, last %s, "
-		    "weight %u\n", c->name, check_kind_names[c->kind],
-		    check_target(c, b, sizeof(b)), c->failed ? "failed" :
-		    "ok", (double)(now - c->last_change) / 1e9, c->last,
-		    c->weight);
+		sbuf_printf(s,
+		    "check %s (%s %s): %s for %.1f s, last %s, "
+		    "weight %u\n",
+		    c->name, check_kind_names[c->kind],
+		    check_target(c, b, sizeof(b)), c->failed ? "failed" : "ok",
+		    (double)(now - c->last_change) / 1e9, c->last, c->weight);
 	}
 }

@@ -12,12 +12,12 @@
 #include "check.h"
 #include "conf.h"
 
-#define CHECK_INTERVAL_MS	1000
-#define CHECK_TIME_MIN_MS	100
-#define CHECK_TIME_MAX_MS	3600000
-#define CHECK_RISE		1
-#define CHECK_FALL		1
-#define CHECK_WEIGHT		1
+#define CHECK_INTERVAL_MS 1000
+#define CHECK_TIME_MIN_MS 100
+#define CHECK_TIME_MAX_MS 3600000
+#define CHECK_RISE	  1
+#define CHECK_FALL	  1
+#define CHECK_WEIGHT	  1
 
 const char *const check_kind_names[CHECK_KIND_MAX] = {
 	[CHECK_NONE] = "none",
@@ -107,8 +107,10 @@ check_split(const char *s, char ***out, char *err, size_t errlen)
 		if (q == 0 && (*s == '\0' || *s == ' ' || *s == '\t')) {
 			if (inword) {
 				if (n >= CHECK_MAXARGS) {
-					snprintf(err, errlen, "exec: more than "
-					    "%d words", CHECK_MAXARGS);
+					snprintf(err, errlen,
+					    "exec: more than "
+					    "%d words",
+					    CHECK_MAXARGS);
 					goto out;
 				}
 				w[wl] = '\0';
@@ -149,9 +151,9 @@ check_split(const char *s, char ***out, char *err, size_t errlen)
 	v = NULL;
 	ret = 0;
 	goto out;
- oom:
+oom:
 	snprintf(err, errlen, "out of memory");
- out:
+out:
 	if (v != NULL)
 		for (size_t i = 0; i < n; i++)
 			free(v[i]);
@@ -189,12 +191,13 @@ conf_ms(const char *s, unsigned int min, unsigned int max, unsigned int *ms)
 }
 
 static int
-check_what(struct carpd_check *c, enum check_kind k, char *err,
-    size_t errlen)
+check_what(struct carpd_check *c, enum check_kind k, char *err, size_t errlen)
 {
 	if (c->kind != CHECK_NONE) {
-		snprintf(err, errlen, "check %s: one of exec, interface or "
-		    "ping, not two", c->name);
+		snprintf(err, errlen,
+		    "check %s: one of exec, interface or "
+		    "ping, not two",
+		    c->name);
 		return -1;
 	}
 	c->kind = k;
@@ -214,8 +217,8 @@ check_ifname(char *dst, const char *name, char *err, size_t errlen)
 
 /* exec: one word split like sh(1), or several taken as they are. */
 static int
-kw_exec(struct carpd_check *c, int argc, char **argv, int *used,
-    char *err, size_t errlen)
+kw_exec(struct carpd_check *c, int argc, char **argv, int *used, char *err,
+    size_t errlen)
 {
 	int n = 0;
 
@@ -246,19 +249,19 @@ kw_exec(struct carpd_check *c, int argc, char **argv, int *used,
 		if ((c->argv[i] = strdup(argv[i])) == NULL)
 			goto oom;
 	return 0;
- oom:
+oom:
 	snprintf(err, errlen, "out of memory");
 	return -1;
 }
 
 /* ping ADDR [via IFACE] */
 static int
-kw_ping(struct carpd_check *c, int argc, char **argv, int *used,
-    char *err, size_t errlen)
+kw_ping(struct carpd_check *c, int argc, char **argv, int *used, char *err,
+    size_t errlen)
 {
 	if (argc < 1 || addr_parse(argv[0], &c->dst, NULL) == -1) {
-		snprintf(err, errlen, "ping: bad address %s", argc ?
-		    argv[0] : "(none)");
+		snprintf(err, errlen, "ping: bad address %s",
+		    argc ? argv[0] : "(none)");
 		return -1;
 	}
 	*used = 1;
@@ -273,7 +276,8 @@ kw_ping(struct carpd_check *c, int argc, char **argv, int *used,
 	}
 	if (addr_is_linklocal(&c->dst) && c->dst.family == AF_INET6 &&
 	    c->ifname[0] == '\0') {
-		snprintf(err, errlen, "ping: a link-local address needs "
+		snprintf(err, errlen,
+		    "ping: a link-local address needs "
 		    "via IFACE");
 		return -1;
 	}
@@ -305,7 +309,8 @@ check_keyword(struct carpd_check *c, int argc, char **argv, int *used,
 	}
 	if (strcmp(k, "interval") == 0 || strcmp(k, "timeout") == 0) {
 		if (conf_ms(argv[1], CHECK_TIME_MIN_MS, CHECK_TIME_MAX_MS,
-		    k[0] == 'i' ? &c->interval_ms : &c->timeout_ms) == -1) {
+			k[0] == 'i' ? &c->interval_ms : &c->timeout_ms) ==
+		    -1) {
 			snprintf(err, errlen, "bad %s %s (0.1..%d s)", k,
 			    argv[1], CHECK_TIME_MAX_MS / 1000);
 			return -1;
@@ -365,8 +370,10 @@ int
 check_finish(struct carpd_check *c, char *err, size_t errlen)
 {
 	if (c->kind == CHECK_NONE) {
-		snprintf(err, errlen, "check %s: exec, interface or ping "
-		    "missing", c->name);
+		snprintf(err, errlen,
+		    "check %s: exec, interface or ping "
+		    "missing",
+		    c->name);
 		return -1;
 	}
 	if (c->interval_ms == 0)
@@ -379,8 +386,7 @@ check_finish(struct carpd_check *c, char *err, size_t errlen)
 		    c->name);
 		return -1;
 	}
-	if (check_find(c->name) != NULL ||
-	    carpd->nchecks >= CARPD_MAXCHECK) {
+	if (check_find(c->name) != NULL || carpd->nchecks >= CARPD_MAXCHECK) {
 		snprintf(err, errlen, "check %s: defined twice or too many",
 		    c->name);
 		return -1;

@@ -14,14 +14,14 @@
 #include "prom_http.h"
 #include "util.h"
 
-#define PASSFILE_MAX	4096	/* bytes; the passphrase is at most 19 */
+#define PASSFILE_MAX 4096 /* bytes; the passphrase is at most 19 */
 
 struct parse {
-	struct vh			*cur;
-	const struct carpd_opts		*opts;
-	int				 open_line;
-	struct carpd_check		*chk;	/* open check block */
-	int				 chk_line;
+	struct vh *cur;
+	const struct carpd_opts *opts;
+	int open_line;
+	struct carpd_check *chk; /* open check block */
+	int chk_line;
 };
 
 /* "check NAME {" and the lines of its block. */
@@ -151,8 +151,10 @@ vh_finish(struct vh *v, char *err, size_t errlen)
 	for (int i = 0; i < v->naddrs; i++) {
 		for (int j = 0; j < i; j++)
 			if (addr_cmp(&v->addrs[i].a, &v->addrs[j].a) == 0) {
-				snprintf(err, errlen, "vhid %u: address "
-				    "listed twice", v->fsm.cfg.vhid);
+				snprintf(err, errlen,
+				    "vhid %u: address "
+				    "listed twice",
+				    v->fsm.cfg.vhid);
 				return -1;
 			}
 		if (v->addrs[i].a.family == AF_INET)
@@ -220,8 +222,7 @@ kw_interface(struct vh *v, const char *k, const char *arg, char *err,
 }
 
 static int
-kw_addr(struct vh *v, const char *k, const char *arg, char *err,
-    size_t errlen)
+kw_addr(struct vh *v, const char *k, const char *arg, char *err, size_t errlen)
 {
 	struct vaddr *va;
 	int plen;
@@ -244,13 +245,14 @@ kw_addr(struct vh *v, const char *k, const char *arg, char *err,
 }
 
 static int
-kw_pass(struct vh *v, const char *k, const char *arg, char *err,
-    size_t errlen)
+kw_pass(struct vh *v, const char *k, const char *arg, char *err, size_t errlen)
 {
 	/* --check prints the placeholder; only --check reads it back. */
 	if (strcmp(arg, CARPD_PASS_PLACEHOLDER) == 0 && !carpd->checking) {
-		snprintf(err, errlen, "pass %s is --check's placeholder, not "
-		    "a passphrase", arg);
+		snprintf(err, errlen,
+		    "pass %s is --check's placeholder, not "
+		    "a passphrase",
+		    arg);
 		return -1;
 	}
 	if (carp_key_from_pass(arg, v->key) == -1) {
@@ -280,8 +282,7 @@ kw_passfile(struct vh *v, const char *k, const char *arg, char *err,
 
 /* advbase, advskew (0..254) and deadratio (1..255). */
 static int
-kw_u8(struct vh *v, const char *k, const char *arg, char *err,
-    size_t errlen)
+kw_u8(struct vh *v, const char *k, const char *arg, char *err, size_t errlen)
 {
 	unsigned long min = 0, max = 254, n;
 	uint8_t *dst;
@@ -293,7 +294,7 @@ kw_u8(struct vh *v, const char *k, const char *arg, char *err,
 	else {
 		dst = &v->fsm.cfg.deadratio;
 		min = 1;
-		max = 255;	/* 0 would mean the default, 3 */
+		max = 255; /* 0 would mean the default, 3 */
 	}
 	if (conf_uint(arg, min, max, &n) == -1) {
 		snprintf(err, errlen, "bad %s %s (%lu..%lu)", k, arg, min,
@@ -316,8 +317,7 @@ kw_srcip(struct vh *v, const char *k, const char *arg, char *err,
 }
 
 static int
-kw_peer(struct vh *v, const char *k, const char *arg, char *err,
-    size_t errlen)
+kw_peer(struct vh *v, const char *k, const char *arg, char *err, size_t errlen)
 {
 	if (v->npeers >= CARPD_MAXPEER) {
 		snprintf(err, errlen, "too many peers (at most %d)",
@@ -366,8 +366,7 @@ kw_mcast(struct vh *v, const char *k, const char *arg, char *err,
 
 /* preempt, vmac, nomcast, ignoreifstate: yes or no. */
 static int
-kw_bool(struct vh *v, const char *k, const char *arg, char *err,
-    size_t errlen)
+kw_bool(struct vh *v, const char *k, const char *arg, char *err, size_t errlen)
 {
 	int b;
 
@@ -402,35 +401,34 @@ kw_delay(struct vh *v, const char *k, const char *arg, char *err,
 }
 
 static const struct {
-	const char	*name;
-	int		(*set)(struct vh *, const char *, const char *, char *,
-			    size_t);
+	const char *name;
+	int (*set)(struct vh *, const char *, const char *, char *, size_t);
 } vh_keywords[] = {
-	{ "interface",		kw_interface },
-	{ "addr",		kw_addr },
-	{ "pass",		kw_pass },
-	{ "passfile",		kw_passfile },
-	{ "advbase",		kw_u8 },
-	{ "advskew",		kw_u8 },
-	{ "deadratio",		kw_u8 },
-	{ "srcip",		kw_srcip },
-	{ "peer",		kw_peer },
-	{ "upscript",		kw_string },
-	{ "downscript",		kw_string },
-	{ "xparam",		kw_string },
-	{ "mcast",		kw_mcast },
-	{ "preempt",		kw_bool },
-	{ "vmac",		kw_bool },
-	{ "nomcast",		kw_bool },
-	{ "ignoreifstate",	kw_bool },
-	{ "preempt-delay",	kw_delay },
+	{ "interface", kw_interface },
+	{ "addr", kw_addr },
+	{ "pass", kw_pass },
+	{ "passfile", kw_passfile },
+	{ "advbase", kw_u8 },
+	{ "advskew", kw_u8 },
+	{ "deadratio", kw_u8 },
+	{ "srcip", kw_srcip },
+	{ "peer", kw_peer },
+	{ "upscript", kw_string },
+	{ "downscript", kw_string },
+	{ "xparam", kw_string },
+	{ "mcast", kw_mcast },
+	{ "preempt", kw_bool },
+	{ "vmac", kw_bool },
+	{ "nomcast", kw_bool },
+	{ "ignoreifstate", kw_bool },
+	{ "preempt-delay", kw_delay },
 };
 
 int
 vh_keyword(struct vh *v, int argc, char **argv, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sizeof(vh_keywords) / sizeof(vh_keywords[0]);
-	    i++) {
+	     i++) {
 		if (strcmp(argv[0], vh_keywords[i].name) != 0)
 			continue;
 		if (argc != 2) {
@@ -438,8 +436,7 @@ vh_keyword(struct vh *v, int argc, char **argv, char *err, size_t errlen)
 			    argv[0]);
 			return -1;
 		}
-		if (vh_keywords[i].set(v, argv[0], argv[1], err,
-		    errlen) == -1)
+		if (vh_keywords[i].set(v, argv[0], argv[1], err, errlen) == -1)
 			return -1;
 		return 1;
 	}
@@ -455,8 +452,8 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 	unsigned long n;
 	int r, b;
 
-	if (p->chk != NULL || (p->cur == NULL &&
-	    strcmp(cl->argv[0], "check") == 0))
+	if (p->chk != NULL ||
+	    (p->cur == NULL && strcmp(cl->argv[0], "check") == 0))
 		return conf_check(p, cl, err, errlen);
 	if (p->cur != NULL) {
 		if (cl->argc == 1 && strcmp(cl->argv[0], "}") == 0) {
@@ -478,8 +475,10 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 		if (r == -1)
 			return -1;
 		if (r == 0) {
-			snprintf(err, errlen, "unknown keyword in vhid "
-			    "block: %s", cl->argv[0]);
+			snprintf(err, errlen,
+			    "unknown keyword in vhid "
+			    "block: %s",
+			    cl->argv[0]);
 			return -1;
 		}
 		return 0;
@@ -520,8 +519,8 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 		    (carpd->control = strdup(cl->argv[1])) == NULL)
 			return -1;
 	} else if (strcmp(cl->argv[0], "metrics") == 0) {
-		if (prom_http_parse(cl->argv[1], &ss, &sslen, err,
-		    errlen) == -1)
+		if (prom_http_parse(cl->argv[1], &ss, &sslen, err, errlen) ==
+		    -1)
 			return -1;
 		/* The command line wins. */
 		if (carpd->metrics == NULL &&
@@ -532,8 +531,8 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 		    (carpd->sync_path = strdup(cl->argv[1])) == NULL)
 			return -1;
 	} else if (strcmp(cl->argv[0], "sync-timeout") == 0) {
-		if (conf_uint(cl->argv[1], 0, CARPD_SYNC_TIMEOUT_MAX,
-		    &n) == -1) {
+		if (conf_uint(cl->argv[1], 0, CARPD_SYNC_TIMEOUT_MAX, &n) ==
+		    -1) {
 			snprintf(err, errlen, "bad sync-timeout %s (ms)",
 			    cl->argv[1]);
 			return -1;
@@ -544,8 +543,8 @@ conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 		    (carpd->user = strdup(cl->argv[1])) == NULL)
 			return -1;
 	} else if (strcmp(cl->argv[0], "preempt-delay") == 0) {
-		if (conf_uint(cl->argv[1], 0, CARPD_PREEMPT_DELAY_MAX,
-		    &n) == -1) {
+		if (conf_uint(cl->argv[1], 0, CARPD_PREEMPT_DELAY_MAX, &n) ==
+		    -1) {
 			snprintf(err, errlen, "bad preempt-delay %s (0..%d s)",
 			    cl->argv[1], CARPD_PREEMPT_DELAY_MAX);
 			return -1;
@@ -604,8 +603,7 @@ carpd_conf_buf(const char *name, const char *buf, size_t len,
 {
 	struct parse p = { NULL, o, 0, NULL, 0 };
 
-	if (conf_parse_buf(name, buf, len, conf_line, &p, err, errlen) ==
-	    -1) {
+	if (conf_parse_buf(name, buf, len, conf_line, &p, err, errlen) == -1) {
 		vh_free(p.cur);
 		check_free(p.chk);
 		return -1;

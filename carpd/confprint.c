@@ -89,8 +89,8 @@ print_check(FILE *f, const struct carpd_check *c)
 	} else if (c->kind == CHECK_IFACE)
 		confout_kw(f, 1, "interface", c->ifname);
 	else if (c->kind == CHECK_PING) {
-		fprintf(f, "\tping %s", addr_fmt(&c->dst, -1, buf,
-		    sizeof(buf)));
+		fprintf(f, "\tping %s",
+		    addr_fmt(&c->dst, -1, buf, sizeof(buf)));
 		if (c->ifname[0] != '\0') {
 			fputs(" via ", f);
 			confout_word(f, c->ifname);

@@ -53,47 +53,56 @@ status_json(struct sbuf *s)
 		sbuf_printf(s, "%s{\"vhid\":%u,\"interface\":", i ? "," : "",
 		    v->fsm.cfg.vhid);
 		sbuf_json_str(s, v->ifname);
-		sbuf_printf(s, ",\"state\":\"%s\",\"advbase\":%u,"
+		sbuf_printf(s,
+		    ",\"state\":\"%s\",\"advbase\":%u,"
 		    "\"advskew\":%u,\"demote\":%u,\"addrs\":[",
 		    carp_state_names[v->fsm.state], v->fsm.cfg.advbase,
 		    v->fsm.cfg.advskew, carpd->demote);
 		for (int j = 0; j < v->naddrs; j++) {
 			sbuf_puts(s, j ? "," : "");
-			sbuf_json_str(s, addr_fmt(&v->addrs[j].a,
-			    v->addrs[j].plen, b, sizeof(b)));
+			sbuf_json_str(s,
+			    addr_fmt(&v->addrs[j].a, v->addrs[j].plen, b,
+				sizeof(b)));
 		}
-		sbuf_printf(s, "],\"advskew_sent\":%u,\"demote_sent\":%u,"
+		sbuf_printf(s,
+		    "],\"advskew_sent\":%u,\"demote_sent\":%u,"
 		    "\"preempt\":%s,\"vmac\":%s,\"peers\":[",
 		    fsm_wire_advskew(&v->fsm), fsm_wire_demote(&v->fsm),
 		    v->fsm.cfg.preempt ? "true" : "false",
 		    v->vmac ? "true" : "false");
 		for (int j = 0; j < v->npeers; j++) {
 			sbuf_puts(s, j ? "," : "");
-			sbuf_json_str(s, addr_fmt(&v->peers[j], -1, b,
-			    sizeof(b)));
+			sbuf_json_str(s,
+			    addr_fmt(&v->peers[j], -1, b, sizeof(b)));
 		}
-		sbuf_printf(s, "],\"timers\":{\"advertise_interval_ms\":%llu,"
+		sbuf_printf(s,
+		    "],\"timers\":{\"advertise_interval_ms\":%llu,"
 		    "\"master_down_interval_ms\":%llu,\"next_advertise_ms\":"
-		    "%lld,\"master_down_in_ms\":%lld},\"takeover_pending\":%s,",
+		    "%lld,\"master_down_in_ms\":%lld},\"takeover_pending\":%"
+		    "s,",
 		    (unsigned long long)(fsm_adv_ns(&v->fsm) / 1000000),
 		    (unsigned long long)(fsm_down_ns(&v->fsm) / 1000000),
 		    ms_to(v->fsm.ad_at, now), ms_to(v->fsm.down_at, now),
 		    v->fsm.pending ? "true" : "false");
-		sbuf_printf(s, "\"preempt_delay\":%llu,\"preempt_hold_s\":"
-		    "%.1f,", (unsigned long long)(v->fsm.cfg.hold_ns /
-		    1000000000ULL), (double)fsm_hold_left(&v->fsm, now) / 1e9);
-		sbuf_printf(s, "\"last_transition\":{\"time\":%.3f,"
+		sbuf_printf(s,
+		    "\"preempt_delay\":%llu,\"preempt_hold_s\":"
+		    "%.1f,",
+		    (unsigned long long)(v->fsm.cfg.hold_ns / 1000000000ULL),
+		    (double)fsm_hold_left(&v->fsm, now) / 1e9);
+		sbuf_printf(s,
+		    "\"last_transition\":{\"time\":%.3f,"
 		    "\"from\":\"%s\",\"to\":\"%s\",\"reason\":",
-		    wall_of(v->fsm.last_at ? v->fsm.last_at :
-		    carpd->started_ns, now),
+		    wall_of(
+			v->fsm.last_at ? v->fsm.last_at : carpd->started_ns,
+			now),
 		    carp_state_names[v->fsm.last_from],
 		    carp_state_names[v->fsm.state]);
-		sbuf_json_str(s, v->fsm.last_reason ? v->fsm.last_reason :
-		    "");
-		sbuf_printf(s, "},\"transitions\":%" PRIu64 ",\"split_brain\":"
-		    "%" PRIu64 ",\"contention\":%s,\"rx\":%" PRIu64 ",\"tx\":%"
-		    PRIu64 ",\"rx_bowout\":%" PRIu64 ",\"badauth\":%" PRIu64
-		    ",\"addrs_restored\":%" PRIu64 "}",
+		sbuf_json_str(s, v->fsm.last_reason ? v->fsm.last_reason : "");
+		sbuf_printf(s,
+		    "},\"transitions\":%" PRIu64 ",\"split_brain\":"
+		    "%" PRIu64 ",\"contention\":%s,\"rx\":%" PRIu64
+		    ",\"tx\":%" PRIu64 ",\"rx_bowout\":%" PRIu64
+		    ",\"badauth\":%" PRIu64 ",\"addrs_restored\":%" PRIu64 "}",
 		    v->fsm.transitions, v->fsm.splitbrain,
 		    v->fsm.contention ? "true" : "false", v->rx, v->tx,
 		    v->rx_bowout, v->badauth, v->readded);
@@ -122,14 +131,16 @@ status_json(struct sbuf *s)
 	for (int i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
 		sbuf_printf(s, ",\"%s\":%" PRIu64, carp_err_names[i],
 		    st->rej[i]);
-	sbuf_printf(s, ",\"opackets\":%" PRIu64 ",\"opackets6\":%" PRIu64
+	sbuf_printf(s,
+	    ",\"opackets\":%" PRIu64 ",\"opackets6\":%" PRIu64
 	    ",\"oerrors\":%" PRIu64 ",\"garp\":%" PRIu64 ",\"na\":%" PRIu64
-	    "}", st->opackets, st->opackets6, st->oerrors, st->garps,
-	    st->nas);
+	    "}",
+	    st->opackets, st->opackets6, st->oerrors, st->garps, st->nas);
 	if (carpd->sync_path != NULL) {
 		sbuf_puts(s, ",\"sync\":{\"socket\":");
 		sbuf_json_str(s, carpd->sync_path);
-		sbuf_printf(s, ",\"connected\":%s,\"commits\":%" PRIu64
+		sbuf_printf(s,
+		    ",\"connected\":%s,\"commits\":%" PRIu64
 		    ",\"commit_failures\":%" PRIu64 ",\"last_commit\":",
 		    carpd->sync_up ? "true" : "false", carpd->sync_commits,
 		    carpd->sync_commit_fail);
@@ -155,36 +166,43 @@ status_text(struct sbuf *s)
 		v = carpd->vh[i];
 		/* Names from the config and from syncd: escaped. */
 		sbuf_printf(s, "vhid %u on %s: %s (advbase %u advskew %u%s)\n",
-		    v->fsm.cfg.vhid, sbuf_text_copy(name, sizeof(name),
-		    v->ifname),
+		    v->fsm.cfg.vhid,
+		    sbuf_text_copy(name, sizeof(name), v->ifname),
 		    carp_state_names[v->fsm.state], v->fsm.cfg.advbase,
 		    v->fsm.cfg.advskew, v->fsm.cfg.preempt ? " preempt" : "");
 		sbuf_puts(s, "\taddresses:");
 		for (int j = 0; j < v->naddrs; j++)
-			sbuf_printf(s, " %s", addr_fmt(&v->addrs[j].a,
-			    v->addrs[j].plen, b, sizeof(b)));
+			sbuf_printf(s, " %s",
+			    addr_fmt(&v->addrs[j].a, v->addrs[j].plen, b,
+				sizeof(b)));
 		sbuf_printf(s, "\n\tlast change: %s -> %s, %.1f s ago (%s)\n",
 		    carp_state_names[v->fsm.last_from],
 		    carp_state_names[v->fsm.state],
-		    (double)(now - (v->fsm.last_at ? v->fsm.last_at :
-		    carpd->started_ns)) / 1e9,
+		    (double)(now -
+			(v->fsm.last_at ? v->fsm.last_at :
+					  carpd->started_ns)) /
+			1e9,
 		    v->fsm.last_reason ? v->fsm.last_reason : "");
 		if (v->fsm.state == CARP_ST_MASTER)
 			sbuf_printf(s, "\tnext advertisement in %lld ms\n",
 			    ms_to(v->fsm.ad_at, now));
 		else if (v->fsm.state == CARP_ST_BACKUP)
 			sbuf_printf(s, "\tmaster down in %lld ms%s\n",
-			    ms_to(v->fsm.down_at, now), v->fsm.pending ?
-			    " (takeover waiting for syncd)" : "");
+			    ms_to(v->fsm.down_at, now),
+			    v->fsm.pending ?
+				" (takeover waiting for syncd)" :
+				"");
 		if (fsm_hold_left(&v->fsm, now) != 0)
-			sbuf_printf(s, "\tpreemption held for %.1f s more "
+			sbuf_printf(s,
+			    "\tpreemption held for %.1f s more "
 			    "(preempt-delay %llu)\n",
 			    (double)fsm_hold_left(&v->fsm, now) / 1e9,
 			    (unsigned long long)(v->fsm.cfg.hold_ns /
-			    1000000000ULL));
-		sbuf_printf(s, "\trx %" PRIu64 " tx %" PRIu64 " bad auth %"
-		    PRIu64 " split brain %" PRIu64 "\n", v->rx, v->tx,
-		    v->badauth, v->fsm.splitbrain);
+				1000000000ULL));
+		sbuf_printf(s,
+		    "\trx %" PRIu64 " tx %" PRIu64 " bad auth %" PRIu64
+		    " split brain %" PRIu64 "\n",
+		    v->rx, v->tx, v->badauth, v->fsm.splitbrain);
 	}
 	sbuf_printf(s, "demotion: %u", carpd->demote);
 	any = 0;
@@ -200,19 +218,24 @@ status_text(struct sbuf *s)
 		}
 	sbuf_puts(s, any ? ")\n" : "\n");
 	check_status_text(s, now);
-	sbuf_printf(s, "received: %" PRIu64 " IPv4, %" PRIu64 " IPv6; "
-	    "rejected:", st->ipackets, st->ipackets6);
+	sbuf_printf(s,
+	    "received: %" PRIu64 " IPv4, %" PRIu64 " IPv6; "
+	    "rejected:",
+	    st->ipackets, st->ipackets6);
 	for (int i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
 		sbuf_printf(s, " %s %" PRIu64, carp_err_names[i], st->rej[i]);
-	sbuf_printf(s, "\nsent: %" PRIu64 " IPv4, %" PRIu64 " IPv6, %" PRIu64
-	    " errors, %" PRIu64 " ARP, %" PRIu64 " NA\n", st->opackets,
-	    st->opackets6, st->oerrors, st->garps, st->nas);
+	sbuf_printf(s,
+	    "\nsent: %" PRIu64 " IPv4, %" PRIu64 " IPv6, %" PRIu64
+	    " errors, %" PRIu64 " ARP, %" PRIu64 " NA\n",
+	    st->opackets, st->opackets6, st->oerrors, st->garps, st->nas);
 	if (carpd->sync_path != NULL) {
 		sbuf_printf(s, "syncd: %s, %" PRIu64 " commits, last: ",
 		    carpd->sync_up ? "connected" : "not connected",
 		    carpd->sync_commits);
-		sbuf_text(s, carpd->sync_last_commit[0] ?
-		    carpd->sync_last_commit : "none");
+		sbuf_text(s,
+		    carpd->sync_last_commit[0] ?
+			carpd->sync_last_commit :
+			"none");
 		sbuf_puts(s, "\n");
 	}
 }
@@ -227,17 +250,20 @@ carpd_ctl_request(struct ctl_conn *c, int argc, char **argv, void *arg)
 
 	if (argc >= 1 && strcmp(argv[0], "status") == 0 && argc <= 2) {
 		sbuf_init(&s);
-		if (argc == 2 && (strcmp(argv[1], "json") == 0 ||
-		    strcmp(argv[1], "--json") == 0))
+		if (argc == 2 &&
+		    (strcmp(argv[1], "json") == 0 ||
+			strcmp(argv[1], "--json") == 0))
 			status_json(&s);
-		else if (argc == 2 && (strcmp(argv[1], "prometheus") == 0 ||
-		    strcmp(argv[1], "--prometheus") == 0))
+		else if (argc == 2 &&
+		    (strcmp(argv[1], "prometheus") == 0 ||
+			strcmp(argv[1], "--prometheus") == 0))
 			carpd_metrics(&s);
 		else if (argc == 1)
 			status_text(&s);
 		else {
 			sbuf_free(&s);
-			ctl_replyf(c, 0, "usage: status [--json | --prometheus]");
+			ctl_replyf(c, 0,
+			    "usage: status [--json | --prometheus]");
 			return;
 		}
 		if (s.err)
@@ -252,13 +278,16 @@ carpd_ctl_request(struct ctl_conn *c, int argc, char **argv, void *arg)
 		if (*a == '+' || *a == '-')
 			a++;
 		if (conf_uint(a, 0, CARP_DEMOTE_MAX, &n) == -1) {
-			ctl_replyf(c, 0, "demote: bad count %s (0..255, "
-			    "+N or -N)", argv[1]);
+			ctl_replyf(c, 0,
+			    "demote: bad count %s (0..255, "
+			    "+N or -N)",
+			    argv[1]);
 			return;
 		}
 		cur = carpd->dem[DEM_ADMIN];
 		if (argv[1][0] == '+')
-			cur = cur + n > CARP_DEMOTE_MAX ? CARP_DEMOTE_MAX :
+			cur = cur + n > CARP_DEMOTE_MAX ?
+			    CARP_DEMOTE_MAX :
 			    cur + (unsigned int)n;
 		else if (argv[1][0] == '-')
 			cur = cur > n ? cur - (unsigned int)n : 0;
@@ -270,6 +299,7 @@ carpd_ctl_request(struct ctl_conn *c, int argc, char **argv, void *arg)
 		ctl_replyf(c, 1, "demote %u (total %u)", cur, carpd->demote);
 		return;
 	}
-	ctl_replyf(c, 0, "unknown request (status [--json | --prometheus], "
+	ctl_replyf(c, 0,
+	    "unknown request (status [--json | --prometheus], "
 	    "demote [+|-]N)");
 }

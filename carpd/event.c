@@ -42,7 +42,7 @@ carpd_cause(const char *reason)
 		return "other";
 	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++)
 		if (strncmp(reason, causes[i].reason,
-		    strlen(causes[i].reason)) == 0)
+			strlen(causes[i].reason)) == 0)
 			return causes[i].cause;
 	return "other";
 }
@@ -77,7 +77,7 @@ carpd_log_demote(unsigned int from, unsigned int to)
 	struct kv k;
 
 	snprintf(msg, sizeof(msg), "demotion %u -> %u", from, to);
-	carpd->demote = to;	/* for the status line */
+	carpd->demote = to; /* for the status line */
 	kv_init(&k, "demote");
 	kv_uint(&k, "from", from);
 	kv_uint(&k, "to", to);

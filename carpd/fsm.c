@@ -49,7 +49,8 @@ fsm_wire_advskew(const struct fsm *f)
 uint8_t
 fsm_wire_demote(const struct fsm *f)
 {
-	return f->demote > CARP_DEMOTE_MAX ? CARP_DEMOTE_MAX :
+	return f->demote > CARP_DEMOTE_MAX ?
+	    CARP_DEMOTE_MAX :
 	    (uint8_t)f->demote;
 }
 
@@ -76,8 +77,7 @@ fsm_down_ns(const struct fsm *f)
 	if (f->cfg.advbase == 0)
 		return deadratio(f) * carp_adv_ns(0, fsm_wire_advskew(f));
 	skew = (uint64_t)fsm_wire_advskew(f) * 1000000000ULL / 256;
-	return (uint64_t)deadratio(f) * f->cfg.advbase * 1000000000ULL +
-	    skew;
+	return (uint64_t)deadratio(f) * f->cfg.advbase * 1000000000ULL + skew;
 }
 
 uint64_t
@@ -101,8 +101,8 @@ fsm_next(const struct fsm *f)
 
 /* The one place that writes the state. */
 static void
-set_state(struct fsm *f, enum carp_state st, const char *reason,
-    uint64_t now, struct fsm_out *o)
+set_state(struct fsm *f, enum carp_state st, const char *reason, uint64_t now,
+    struct fsm_out *o)
 {
 	if (f->state == st)
 		return;
@@ -178,8 +178,8 @@ takeover(struct fsm *f, const char *reason, uint64_t now, struct fsm_out *o)
 }
 
 static void
-step_down(struct fsm *f, enum carp_state to, const char *reason,
-    uint64_t now, struct fsm_out *o)
+step_down(struct fsm *f, enum carp_state to, const char *reason, uint64_t now,
+    struct fsm_out *o)
 {
 	int was_master = f->state == CARP_ST_MASTER;
 
@@ -212,15 +212,13 @@ held(struct fsm *f, uint64_t now, struct fsm_out *o)
 }
 
 static void
-on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
-    struct fsm_out *o)
+on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now, struct fsm_out *o)
 {
 	unsigned int our_interval, their_interval, our_demote, their_demote;
 	int bowout;
 
 	/* advbase.advskew as one number: the smaller advertises faster. */
-	our_interval = (unsigned int)f->cfg.advbase << 8 |
-	    fsm_wire_advskew(f);
+	our_interval = (unsigned int)f->cfg.advbase << 8 | fsm_wire_advskew(f);
 	/* cppcheck-suppress ctunullpointer ; only FSM_EV_ADV, never NULL */
 	their_interval = (unsigned int)a->advbase << 8 | a->advskew;
 	our_demote = fsm_wire_demote(f);
@@ -235,11 +233,15 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
 		 * Equal intervals and equal demotion: we yield (OpenBSD);
 		 * a master that is bowing out never makes us yield.
 		 */
-		if (!bowout && ((our_interval >= their_interval &&
-		    their_demote <= our_demote) || their_demote < our_demote)) {
-			step_down(f, CARP_ST_BACKUP, their_demote < our_demote ?
-			    "less demoted master seen" :
-			    "more frequent advertisement received", now, o);
+		if (!bowout &&
+		    ((our_interval >= their_interval &&
+			 their_demote <= our_demote) ||
+			their_demote < our_demote)) {
+			step_down(f, CARP_ST_BACKUP,
+			    their_demote < our_demote ?
+				"less demoted master seen" :
+				"more frequent advertisement received",
+			    now, o);
 			return;
 		}
 		if (bowout)
@@ -276,7 +278,7 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now,
 		/* It advertises so slowly that it will time out anyway. */
 		if (f->cfg.advbase != 0 &&
 		    ((unsigned int)f->cfg.advbase * deadratio(f)) << 8 <
-		    their_interval) {
+			their_interval) {
 			takeover(f, "master will time out", now, o);
 			return;
 		}
@@ -379,8 +381,7 @@ fsm_step(struct fsm *f, enum fsm_ev ev, const void *arg, uint64_t now,
 			o->actions |= FSM_A_SEND_BOWOUT;
 		if (ev == FSM_EV_SHUTDOWN) {
 			if (f->state != CARP_ST_INIT)
-				step_down(f, CARP_ST_INIT, "shutdown", now,
-				    o);
+				step_down(f, CARP_ST_INIT, "shutdown", now, o);
 			/* Like ucarp -z: the down script always runs. */
 			o->actions |= FSM_A_RUN_DOWN;
 		} else if (f->state == CARP_ST_MASTER)

@@ -30,11 +30,11 @@ struct carpd *carpd;
 
 /* What the command line sets besides the vhid it may define. */
 struct cmdline {
-	const char		*config;	/* -c */
-	int			 daemonize;
-	int			 verbose;
-	int			 has_vhid;	/* -i, -v or -a given */
-	struct carpd_opts	 defaults;	/* for every vhid */
+	const char *config; /* -c */
+	int daemonize;
+	int verbose;
+	int has_vhid;		    /* -i, -v or -a given */
+	struct carpd_opts defaults; /* for every vhid */
 };
 
 static __attribute__((noreturn)) void
@@ -85,7 +85,7 @@ client_main(int argc, char **argv)
 			prom = 1;
 		else if (strcmp(argv[1], "demote") == 0 && n == 1 &&
 		    (argv[i][0] == '+' || argv[i][0] == '-' ||
-		    (argv[i][0] >= '0' && argv[i][0] <= '9')))
+			(argv[i][0] >= '0' && argv[i][0] <= '9')))
 			args[n++] = argv[i];
 		else
 			usage();
@@ -103,9 +103,18 @@ client_main(int argc, char **argv)
 /* ---- options ---- */
 
 enum {
-	OPT_PEER = 256, OPT_TRACK, OPT_SYNC, OPT_SYNC_TIMEOUT, OPT_CONTROL,
-	OPT_VMAC, OPT_NOVMAC, OPT_DEMOTE_SKEW, OPT_VERBOSE, OPT_METRICS,
-	OPT_CHECK, OPT_USER
+	OPT_PEER = 256,
+	OPT_TRACK,
+	OPT_SYNC,
+	OPT_SYNC_TIMEOUT,
+	OPT_CONTROL,
+	OPT_VMAC,
+	OPT_NOVMAC,
+	OPT_DEMOTE_SKEW,
+	OPT_VERBOSE,
+	OPT_METRICS,
+	OPT_CHECK,
+	OPT_USER
 };
 
 /* clang-format off */
@@ -152,17 +161,24 @@ static const struct option longopts[] = {
 
 /* The options that are a carpd.conf vhid keyword with the same value. */
 static const struct {
-	int		 opt;
-	const char	*keyword;
-	int		 defines_vhid;	/* excludes -c */
+	int opt;
+	const char *keyword;
+	int defines_vhid; /* excludes -c */
 } vh_options[] = {
-	{ 'i', "interface", 1 },	{ 's', "srcip", 0 },
-	{ 'a', "addr", 1 },		{ 'p', "pass", 0 },
-	{ 'o', "passfile", 0 },		{ 'b', "advbase", 0 },
-	{ 'k', "advskew", 0 },		{ 'u', "upscript", 0 },
-	{ 'd', "downscript", 0 },	{ 'x', "xparam", 0 },
-	{ 'r', "deadratio", 0 },	{ 'm', "mcast", 0 },
-	{ OPT_PEER, "peer", 0 },	{ 'M', "nomcast", 0 },
+	{ 'i', "interface", 1 },
+	{ 's', "srcip", 0 },
+	{ 'a', "addr", 1 },
+	{ 'p', "pass", 0 },
+	{ 'o', "passfile", 0 },
+	{ 'b', "advbase", 0 },
+	{ 'k', "advskew", 0 },
+	{ 'u', "upscript", 0 },
+	{ 'd', "downscript", 0 },
+	{ 'x', "xparam", 0 },
+	{ 'r', "deadratio", 0 },
+	{ 'm', "mcast", 0 },
+	{ OPT_PEER, "peer", 0 },
+	{ 'M', "nomcast", 0 },
 };
 
 /* Apply option ch as the vhid keyword it stands for; 0 if it is none. */
@@ -172,7 +188,7 @@ vh_option(struct vh *v, int ch, const char *val, struct cmdline *cl)
 	char why[256], *argv[3];
 
 	for (size_t i = 0; i < sizeof(vh_options) / sizeof(vh_options[0]);
-	    i++) {
+	     i++) {
 		if (vh_options[i].opt != ch)
 			continue;
 		argv[0] = (char *)vh_options[i].keyword;
@@ -196,9 +212,10 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 	unsigned long n;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv,
-	    "c:i:s:v:a:p:o:b:k:Pu:d:x:Bnzf:hr:SMm:DV",
-	    longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv,
+		 "c:i:s:v:a:p:o:b:k:Pu:d:x:Bnzf:hr:SMm:DV", longopts, NULL)) !=
+	    -1) {
 		/* A flag without argument (-M) sets its keyword to yes. */
 		if (vh_option(v, ch, optarg != NULL ? optarg : "yes", cl))
 			continue;
@@ -228,8 +245,8 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 		case OPT_VERBOSE:
 			cl->verbose++;
 			break;
-		case 'z':	/* ucarp: down script on exit; we always do */
-		case 'f':	/* ucarp: syslog facility; we use daemon */
+		case 'z': /* ucarp: down script on exit; we always do */
+		case 'f': /* ucarp: syslog facility; we use daemon */
 			break;
 		case OPT_TRACK:
 			if (strlen(optarg) >= IF_NAMESIZE ||
@@ -241,8 +258,8 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 				err(1, NULL);
 			break;
 		case OPT_SYNC_TIMEOUT:
-			if (conf_uint(optarg, 0, CARPD_SYNC_TIMEOUT_MAX,
-			    &n) == -1)
+			if (conf_uint(optarg, 0, CARPD_SYNC_TIMEOUT_MAX, &n) ==
+			    -1)
 				errx(2, "bad --sync-timeout %s (milliseconds)",
 				    optarg);
 			carpd->sync_timeout_ms = (unsigned int)n;
@@ -253,7 +270,7 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 			break;
 		case OPT_METRICS:
 			if (prom_http_parse(optarg, &ss, &sslen, why,
-			    sizeof(why)) == -1)
+				sizeof(why)) == -1)
 				errx(2, "--metrics: %s", why);
 			if ((carpd->metrics = strdup(optarg)) == NULL)
 				err(1, NULL);
@@ -266,7 +283,7 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 			carpd->demote_skew = 1;
 			break;
 		case OPT_CHECK:
-			break;	/* seen before (main) */
+			break; /* seen before (main) */
 		case OPT_USER:
 			free(carpd->user);
 			if ((carpd->user = strdup(optarg)) == NULL)
@@ -292,12 +309,13 @@ load_config(struct cmdline *cl, struct vh *v)
 	char why[CONF_ERRLEN];
 
 	if (cl->config != NULL && cl->has_vhid)
-		errx(2, "-c and a vhid on the command line exclude each "
+		errx(2,
+		    "-c and a vhid on the command line exclude each "
 		    "other");
 	if (cl->config != NULL) {
 		vh_free(v);
 		if (carpd_conf_load(cl->config, &cl->defaults, why,
-		    sizeof(why)) == -1)
+			sizeof(why)) == -1)
 			errx(2, "%s", why);
 	} else {
 		if (cl->defaults.preempt)
@@ -326,17 +344,17 @@ load_config(struct cmdline *cl, struct vh *v)
 static int
 caps_check(void)
 {
-	struct __user_cap_header_struct h = {
-		_LINUX_CAPABILITY_VERSION_3, 0
-	};
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
 	static const struct {
-		int		 cap;
-		const char	*name, *why;
+		int cap;
+		const char *name, *why;
 	} need[] = {
-		{ CAP_NET_RAW, "CAP_NET_RAW", "to capture and send"
+		{ CAP_NET_RAW, "CAP_NET_RAW",
+		    "to capture and send"
 		    " advertisements" },
-		{ CAP_NET_ADMIN, "CAP_NET_ADMIN", "to add and remove the"
+		{ CAP_NET_ADMIN, "CAP_NET_ADMIN",
+		    "to add and remove the"
 		    " virtual addresses" },
 	};
 	int rc = 0;
@@ -390,7 +408,8 @@ user_drop(const struct privdrop_user *u)
 		return -1;
 	}
 	log_info("running as %s (uid %u), keeping CAP_NET_ADMIN and "
-	    "CAP_NET_RAW", u->name, (unsigned)u->uid);
+		 "CAP_NET_RAW",
+	    u->name, (unsigned)u->uid);
 	return 0;
 }
 
@@ -408,7 +427,7 @@ static void
 on_hup(int sig, void *arg)
 {
 	log_info("SIGHUP: configuration reload is not supported; restart "
-	    "carpd to apply changes");
+		 "carpd to apply changes");
 }
 
 /* ---- privileged resources, after detaching ---- */
@@ -438,13 +457,13 @@ open_resources(void)
 		if (vip_setup(carpd->vh[i]) == -1)
 			return -1;
 	if ((carpd->ctl = ctl_server_open(carpd->loop, carpd->control,
-	    CARPD_CONTROL_MODE, carpd_ctl_request, NULL)) == NULL) {
+		 CARPD_CONTROL_MODE, carpd_ctl_request, NULL)) == NULL) {
 		log_warn("control socket %s", carpd->control);
 		return -1;
 	}
-	if (carpd->metrics != NULL && (carpd->metrics_http =
-	    prom_http_open(carpd->loop, carpd->metrics, metrics_render,
-	    NULL)) == NULL)
+	if (carpd->metrics != NULL &&
+	    (carpd->metrics_http = prom_http_open(carpd->loop, carpd->metrics,
+		 metrics_render, NULL)) == NULL)
 		return -1;
 	if (script_init(carpd->loop) == -1)
 		fatal("timer");
@@ -489,8 +508,8 @@ main(int argc, char **argv)
 	struct privdrop_user user;
 	struct vh *cli_vh;
 
-	if (argc >= 2 && (strcmp(argv[1], "status") == 0 ||
-	    strcmp(argv[1], "demote") == 0))
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "demote") == 0))
 		return client_main(argc, argv);
 
 	if ((carpd = calloc(1, sizeof(*carpd))) == NULL ||

@@ -17,10 +17,10 @@
  * label; a new counter is one more line.
  */
 struct counter {
-	const char	*name;
-	const char	*help;
-	const char	*label, *value;	/* or NULL */
-	size_t		 off;
+	const char *name;
+	const char *help;
+	const char *label, *value; /* or NULL */
+	size_t off;
 };
 
 /* clang-format off */
@@ -67,9 +67,9 @@ static const struct counter vh_counters[] = {
 
 /* Gauges of a vhid, computed. */
 struct vh_gauge {
-	const char	*name;
-	const char	*help;
-	double		 (*get)(const struct vh *);
+	const char *name;
+	const char *help;
+	double (*get)(const struct vh *);
 };
 
 static double
@@ -202,17 +202,19 @@ put_vh_states(struct prom *p)
 	char id[8];
 	struct vh *v;
 
-	prom_family(p, "carpd_vhid_state", PROM_GAUGE, "1 for the state "
+	prom_family(p, "carpd_vhid_state", PROM_GAUGE,
+	    "1 for the state "
 	    "the vhid is in (INIT, BACKUP, MASTER), 0 for the others.");
 	for (int i = 0; i < carpd->nvh; i++) {
 		v = carpd->vh[i];
 		vh_labels(v, id, sizeof(id));
 		for (int s = CARP_ST_INIT; s <= CARP_ST_MASTER; s++)
-			prom_u64(p, v->fsm.state == (enum carp_state)s,
-			    "vhid", id, "interface", v->ifname, "state",
+			prom_u64(p, v->fsm.state == (enum carp_state)s, "vhid",
+			    id, "interface", v->ifname, "state",
 			    carp_state_names[s], PROM_END);
 	}
-	prom_family(p, "carpd_transitions_total", PROM_COUNTER, "State "
+	prom_family(p, "carpd_transitions_total", PROM_COUNTER,
+	    "State "
 	    "changes, by the state entered and the event that caused it "
 	    "(only those that happened).");
 	for (int i = 0; i < carpd->nvh; i++) {
@@ -225,7 +227,8 @@ put_vh_states(struct prom *p)
 					    v->fsm.transitions_by[s][e],
 					    "vhid", id, "interface", v->ifname,
 					    "state", carp_state_names[s],
-					    "cause", fsm_ev_names[e], PROM_END);
+					    "cause", fsm_ev_names[e],
+					    PROM_END);
 	}
 }
 
@@ -258,7 +261,8 @@ put_vhids(struct prom *p)
 			    "interface", v->ifname, PROM_END);
 		}
 	}
-	prom_family(p, "carpd_vhid_address_present", PROM_GAUGE, "1 when "
+	prom_family(p, "carpd_vhid_address_present", PROM_GAUGE,
+	    "1 when "
 	    "the virtual address is on the interface (added by carpd).");
 	for (int i = 0; i < carpd->nvh; i++) {
 		v = carpd->vh[i];
@@ -267,7 +271,8 @@ put_vhids(struct prom *p)
 			prom_u64(p, v->addrs[j].present != 0, "vhid", id,
 			    "interface", v->ifname, "address",
 			    addr_fmt(&v->addrs[j].a, v->addrs[j].plen, a,
-			    sizeof(a)), PROM_END);
+				sizeof(a)),
+			    PROM_END);
 	}
 }
 
@@ -276,23 +281,28 @@ put_node(struct prom *p)
 {
 	const struct carpd_stats *st = &carpd->st;
 
-	prom_family(p, "carpd_demotion", PROM_GAUGE, "Node demotion by "
+	prom_family(p, "carpd_demotion", PROM_GAUGE,
+	    "Node demotion by "
 	    "reason; the advertised demotion is their sum.");
 	for (int i = 0; i < DEM_MAX; i++)
-		prom_u64(p, carpd->dem[i], "reason", carpd_dem_names[i], PROM_END);
-	prom_family(p, "carpd_interface_link_up", PROM_GAUGE, "1 when the "
+		prom_u64(p, carpd->dem[i], "reason", carpd_dem_names[i],
+		    PROM_END);
+	prom_family(p, "carpd_interface_link_up", PROM_GAUGE,
+	    "1 when the "
 	    "interface (of a vhid or --track) has link.");
 	for (int i = 0; i < carpd->nifs; i++)
 		prom_u64(p, carpd->ifs[i].running != 0, "interface",
 		    carpd->ifs[i].name, PROM_END);
-	prom_family(p, "carpd_interface_tracked", PROM_GAUGE, "1 when the "
+	prom_family(p, "carpd_interface_tracked", PROM_GAUGE,
+	    "1 when the "
 	    "interface is only tracked (--track), with no vhid.");
 	for (int i = 0; i < carpd->nifs; i++)
 		prom_u64(p, carpd->ifs[i].track != 0, "interface",
 		    carpd->ifs[i].name, PROM_END);
-	put_counters(p, node_counters, sizeof(node_counters) /
-	    sizeof(node_counters[0]), st);
-	prom_family(p, "carpd_rx_rejected_total", PROM_COUNTER, "Received "
+	put_counters(p, node_counters,
+	    sizeof(node_counters) / sizeof(node_counters[0]), st);
+	prom_family(p, "carpd_rx_rejected_total", PROM_COUNTER,
+	    "Received "
 	    "packets dropped, by reason.");
 	for (int i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
 		prom_u64(p, st->rej[i], "reason", carp_err_names[i], PROM_END);
@@ -303,10 +313,12 @@ put_sync(struct prom *p)
 {
 	if (carpd->sync_path == PROM_END)
 		return;
-	prom_family(p, "carpd_sync_connected", PROM_GAUGE, "1 while "
+	prom_family(p, "carpd_sync_connected", PROM_GAUGE,
+	    "1 while "
 	    "carpd is connected to syncd's control socket.");
 	prom_u64(p, carpd->sync_up != 0, PROM_END);
-	prom_family(p, "carpd_sync_commits_total", PROM_COUNTER, "Commits "
+	prom_family(p, "carpd_sync_commits_total", PROM_COUNTER,
+	    "Commits "
 	    "asked of syncd before a takeover.");
 	prom_u64(p, carpd->sync_commits, PROM_END);
 	prom_family(p, "carpd_sync_commit_failures_total", PROM_COUNTER,
@@ -320,13 +332,16 @@ carpd_metrics(struct sbuf *out)
 	struct prom p;
 
 	prom_init(&p, out);
-	prom_family(&p, "carpd_build_info", PROM_GAUGE, "Always 1; the "
+	prom_family(&p, "carpd_build_info", PROM_GAUGE,
+	    "Always 1; the "
 	    "version of carpd as a label.");
 	prom_u64(&p, 1, "version", VERSION, PROM_END);
-	prom_family(&p, "carpd_start_time_seconds", PROM_GAUGE, "Wall-clock "
+	prom_family(&p, "carpd_start_time_seconds", PROM_GAUGE,
+	    "Wall-clock "
 	    "time carpd started.");
-	prom_f64(&p, util_wallclock() - (double)(ev_now_ns() -
-	    carpd->started_ns) / 1e9, PROM_END);
+	prom_f64(&p,
+	    util_wallclock() - (double)(ev_now_ns() - carpd->started_ns) / 1e9,
+	    PROM_END);
 	put_vhids(&p);
 	put_node(&p);
 	put_sync(&p);

@@ -23,66 +23,66 @@
 #include "log.h"
 #include "util.h"
 
-#define NET_BURST	256	/* packets per wake-up, then the loop */
-#define NET_SNAPLEN	512	/* enough for any advertisement */
-#define NET_PCAP_BUF	(1 << 20)
+#define NET_BURST    256 /* packets per wake-up, then the loop */
+#define NET_SNAPLEN  512 /* enough for any advertisement */
+#define NET_PCAP_BUF (1 << 20)
 
 /* A raw socket that never queues what it receives (filter: drop all). */
 static int
-raw_open(int af, int ifindex, const char *ifname,
-    const struct in_addr *grp)
+raw_open(int af, int ifindex, const char *ifname, const struct in_addr *grp)
 {
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { 1, &drop };
 	int fd, v = CARP_TTL, tos = FRAME_IPTOS_LOWDELAY;
 
 	if ((fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    CARP_PROTO)) == -1)
+		 CARP_PROTO)) == -1)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-	    sizeof(prog)) == -1)
+		sizeof(prog)) == -1)
 		goto fail;
 	if (af == AF_INET) {
 		struct ip_mreqn mr;
 
 		if (setsockopt(fd, IPPROTO_IP, IP_TTL, &v, sizeof(v)) == -1 ||
 		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &v,
-		    sizeof(v)) == -1 ||
-		    setsockopt(fd, IPPROTO_IP, IP_TOS, &tos,
-		    sizeof(tos)) == -1)
+			sizeof(v)) == -1 ||
+		    setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) ==
+			-1)
 			goto fail;
 		/* Membership makes the NIC accept 224.0.0.18. */
 		memset(&mr, 0, sizeof(mr));
 		inet_pton(AF_INET, CARP_GROUP4, &mr.imr_multiaddr);
 		mr.imr_ifindex = ifindex;
 		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
-		    sizeof(mr)) == -1)
+			sizeof(mr)) == -1)
 			log_warn("%s: join %s", ifname, CARP_GROUP4);
 		/* Other groups (ucarp -m) of the vhids on this interface. */
 		for (; grp != NULL && grp->s_addr != 0; grp++) {
 			mr.imr_multiaddr = *grp;
 			if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
-			    sizeof(mr)) == -1 && errno != EADDRINUSE)
+				sizeof(mr)) == -1 &&
+			    errno != EADDRINUSE)
 				log_warn("%s: join group", ifname);
 		}
 	} else {
 		struct ipv6_mreq mr;
 
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v,
-		    sizeof(v)) == -1 ||
+			sizeof(v)) == -1 ||
 		    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &v,
-		    sizeof(v)) == -1)
+			sizeof(v)) == -1)
 			goto fail;
 		memset(&mr, 0, sizeof(mr));
 		inet_pton(AF_INET6, CARP_GROUP6, &mr.ipv6mr_multiaddr);
 		mr.ipv6mr_interface = (unsigned int)ifindex;
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr,
-		    sizeof(mr)) == -1)
+			sizeof(mr)) == -1)
 			log_debug("%s: join %s: %s", ifname, CARP_GROUP6,
 			    strerror(errno));
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname,
-	    (socklen_t)strlen(ifname)) == -1)
+		(socklen_t)strlen(ifname)) == -1)
 		goto fail;
 	return fd;
 fail:
@@ -120,7 +120,8 @@ net_open(struct iface *ifp, char *err, size_t errlen)
 	/* Our own transmissions are not input. */
 	(void)pcap_setdirection(p, PCAP_D_IN);
 	if (pcap_compile(p, &prog, "ip proto 112 or ip6 proto 112", 1,
-	    PCAP_NETMASK_UNKNOWN) == -1 || pcap_setfilter(p, &prog) == -1) {
+		PCAP_NETMASK_UNKNOWN) == -1 ||
+	    pcap_setfilter(p, &prog) == -1) {
 		snprintf(err, errlen, "%s: pcap filter: %s", ifp->name,
 		    pcap_geterr(p));
 		goto fail;
@@ -142,15 +143,15 @@ net_open(struct iface *ifp, char *err, size_t errlen)
 	for (int i = 0; i < carpd->nvh; i++)
 		if (carpd->vh[i]->ifp == ifp)
 			grp[n++] = carpd->vh[i]->mcast4;
-	if ((ifp->raw4 = raw_open(AF_INET, ifp->ifindex, ifp->name,
-	    grp)) == -1) {
+	if ((ifp->raw4 = raw_open(AF_INET, ifp->ifindex, ifp->name, grp)) ==
+	    -1) {
 		snprintf(err, errlen, "%s: raw socket: %s (needs CAP_NET_RAW)",
 		    ifp->name, strerror(errno));
 		net_close(ifp);
 		return -1;
 	}
-	if ((ifp->raw6 = raw_open(AF_INET6, ifp->ifindex, ifp->name,
-	    NULL)) == -1)
+	if ((ifp->raw6 = raw_open(AF_INET6, ifp->ifindex, ifp->name, NULL)) ==
+	    -1)
 		log_warn("%s: IPv6 raw socket", ifp->name);
 	return 0;
 fail:
@@ -188,13 +189,13 @@ is_own_src(const struct iface *ifp, const struct vh *v,
 {
 	if (ip->family == AF_INET)
 		return (ifp->src4.family == AF_INET &&
-		    ifp->src4.v4.s_addr == ip->src.v4.s_addr) ||
+			   ifp->src4.v4.s_addr == ip->src.v4.s_addr) ||
 		    (v->srcip.family == AF_INET &&
-		    v->srcip.v4.s_addr == ip->src.v4.s_addr);
+			v->srcip.v4.s_addr == ip->src.v4.s_addr);
 	return (ifp->src6.family == AF_INET6 &&
-	    memcmp(&ifp->src6.v6, &ip->src.v6, 16) == 0) ||
+		   memcmp(&ifp->src6.v6, &ip->src.v6, 16) == 0) ||
 	    (v->srcip.family == AF_INET6 &&
-	    memcmp(&v->srcip.v6, &ip->src.v6, 16) == 0);
+		memcmp(&v->srcip.v6, &ip->src.v6, 16) == 0);
 }
 
 /* One received Ethernet frame: every rejection is counted, a valid
@@ -215,8 +216,8 @@ net_input_frame(struct iface *ifp, const uint8_t *pkt, size_t caplen)
 	if (rd_skip(&r, 2 * FRAME_ALEN) == -1 || rd_u16(&r, &et) == -1)
 		goto badlen;
 	/* One 802.1Q tag: skip its TCI. */
-	if (et == FRAME_ETHERTYPE_VLAN && (rd_skip(&r, 2) == -1 ||
-	    rd_u16(&r, &et) == -1))
+	if (et == FRAME_ETHERTYPE_VLAN &&
+	    (rd_skip(&r, 2) == -1 || rd_u16(&r, &et) == -1))
 		goto badlen;
 	if (et == FRAME_ETHERTYPE_IP)
 		st->ipackets++;
@@ -342,7 +343,8 @@ send_mcast4(struct vh *v, const uint8_t *carp)
 	else if (ifp->src4.family == AF_INET)
 		f.src = ifp->src4.v4;
 	else {
-		snprintf(ifp->send_error, sizeof(ifp->send_error), "no IPv4 "
+		snprintf(ifp->send_error, sizeof(ifp->send_error),
+		    "no IPv4 "
 		    "address on the interface (set srcip)");
 		return -1;
 	}
@@ -370,13 +372,15 @@ send_mcast6(struct vh *v, const uint8_t *carp)
 	int len;
 
 	if (ifp->src6.family != AF_INET6) {
-		snprintf(ifp->send_error, sizeof(ifp->send_error), "no IPv6 "
+		snprintf(ifp->send_error, sizeof(ifp->send_error),
+		    "no IPv6 "
 		    "link-local address on the interface");
 		return -1;
 	}
 	src_mac(v, mac);
 	if ((len = frame_carp6_encode(mac, &ifp->src6.v6, carp, buf,
-	    sizeof(buf))) == -1 || inject(ifp, buf, (size_t)len) == -1)
+		 sizeof(buf))) == -1 ||
+	    inject(ifp, buf, (size_t)len) == -1)
 		return -1;
 	carpd->st.opackets6++;
 	return 0;
@@ -404,9 +408,8 @@ send_unicast(struct vh *v, const struct addr *peer, const uint8_t *carp)
 {
 	struct iface *ifp = v->ifp;
 	union {
-		struct cmsghdr	hdr;
-		uint8_t
-		    buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr hdr;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	} cm;
 	struct sockaddr_storage ss;
 	struct iovec iov = { (void *)carp, CARP_HDRLEN };
@@ -431,8 +434,8 @@ send_unicast(struct vh *v, const struct addr *peer, const uint8_t *carp)
 
 			memset(&pi, 0, sizeof(pi));
 			pi.ipi_spec_dst = v->srcip.v4;
-			put_pktinfo(&msg, cm.buf, IPPROTO_IP, IP_PKTINFO,
-			    &pi, sizeof(pi));
+			put_pktinfo(&msg, cm.buf, IPPROTO_IP, IP_PKTINFO, &pi,
+			    sizeof(pi));
 		}
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;

@@ -11,7 +11,7 @@
 #include "log.h"
 #include "nl.h"
 
-static void	apply(struct vh *, const struct fsm_out *);
+static void apply(struct vh *, const struct fsm_out *);
 
 /* ---- node demotion ---- */
 
@@ -97,8 +97,8 @@ demote_init(void)
 	memset(carpd->dem, 0, sizeof(carpd->dem));
 	if (carpd->sync_path != NULL) {
 		carpd->dem[DEM_SYNC] = CARP_DEMOTE_SYNC;
-		snprintf(carpd->dem_sync_reason, sizeof(carpd->dem_sync_reason),
-		    "syncd not connected");
+		snprintf(carpd->dem_sync_reason,
+		    sizeof(carpd->dem_sync_reason), "syncd not connected");
 	}
 	carpd->dem[DEM_LINK] = links_down();
 	carpd->dem[DEM_CHECK] = check_demotion();
@@ -174,22 +174,24 @@ apply_log(struct vh *v, const struct fsm_out *o)
 		carpd_log_transition(v, o->from, o->reason);
 	if (a & FSM_A_SPLITBRAIN)
 		log_warnx("vhid %u on %s: another MASTER seen (split brain "
-		    "#%llu); it should yield to us", vhid, v->ifname,
-		    (unsigned long long)v->fsm.splitbrain);
+			  "#%llu); it should yield to us",
+		    vhid, v->ifname, (unsigned long long)v->fsm.splitbrain);
 	if (a & FSM_A_CONTENDED)
 		log_info("vhid %u on %s: contention ended; announcing our "
-		    "addresses again", vhid, v->ifname);
+			 "addresses again",
+		    vhid, v->ifname);
 	if (a & FSM_A_ABANDON)
 		log_info("vhid %u on %s: takeover abandoned: %s", vhid,
 		    v->ifname, o->reason);
 	if (a & FSM_A_HELD)
 		log_info("vhid %u on %s: a slower master is not preempted "
-		    "for %.1f s more (preempt-delay)", vhid, v->ifname,
+			 "for %.1f s more (preempt-delay)",
+		    vhid, v->ifname,
 		    (double)fsm_hold_left(&v->fsm, ev_now_ns()) / 1e9);
 	if (a & FSM_A_NOCOMMIT)
 		log_warnx("vhid %u on %s: syncd did not answer the commit in "
-		    "%u ms: commit timed out, taking over anyway", vhid,
-		    v->ifname, carpd->sync_timeout_ms);
+			  "%u ms: commit timed out, taking over anyway",
+		    vhid, v->ifname, carpd->sync_timeout_ms);
 }
 
 /*
@@ -284,11 +286,11 @@ iface_addrs(struct iface *ifp)
 {
 	if (ifp->ifindex <= 0)
 		return;
-	if (nl_addr_first(carpd->nl, ifp->ifindex, AF_INET, 0,
-	    &ifp->src4) != 0)
+	if (nl_addr_first(carpd->nl, ifp->ifindex, AF_INET, 0, &ifp->src4) !=
+	    0)
 		ifp->src4.family = 0;
-	if (nl_addr_first(carpd->nl, ifp->ifindex, AF_INET6, 1,
-	    &ifp->src6) != 0)
+	if (nl_addr_first(carpd->nl, ifp->ifindex, AF_INET6, 1, &ifp->src6) !=
+	    0)
 		ifp->src6.family = 0;
 }
 
@@ -316,7 +318,7 @@ iface_capture(struct iface *ifp)
 		return -1;
 	}
 	if (ev_fd_add(carpd->loop, ifp->pcap_fd, EV_READ, pcap_readable,
-	    ifp) == -1) {
+		ifp) == -1) {
 		log_warn("%s: ev_fd_add", ifp->name);
 		net_close(ifp);
 		return -1;
@@ -370,8 +372,8 @@ iface_link(struct iface *ifp, const struct nl_link *l)
 		node_hold("a link came back");
 	for (int i = 0; i < carpd->nvh; i++)
 		if (carpd->vh[i]->ifp == ifp && !carpd->vh[i]->ignoreifstate)
-			carpd_step(carpd->vh[i], ifp->running ? FSM_EV_UP :
-			    FSM_EV_DOWN, NULL);
+			carpd_step(carpd->vh[i],
+			    ifp->running ? FSM_EV_UP : FSM_EV_DOWN, NULL);
 	carpd_set_demote(DEM_LINK, links_down());
 	check_link(ifp);
 }
@@ -397,7 +399,7 @@ iface_of_event(const struct nl_event *e)
 
 	for (int i = 0; i < carpd->nifs; i++)
 		if ((e->type == NL_EV_LINK &&
-		    strcmp(carpd->ifs[i].name, e->link.name) == 0) ||
+			strcmp(carpd->ifs[i].name, e->link.name) == 0) ||
 		    (carpd->ifs[i].ifindex == e->ifindex && e->ifindex > 0))
 			ifp = &carpd->ifs[i];
 	return ifp;
@@ -424,8 +426,8 @@ nl_event(const struct nl_event *e, void *arg)
 		}
 		break;
 	case NL_EV_ADDR_NEW:
-		if (ifp != NULL && (ifp->src4.family == 0 ||
-		    ifp->src6.family == 0))
+		if (ifp != NULL &&
+		    (ifp->src4.family == 0 || ifp->src6.family == 0))
 			iface_addrs(ifp);
 		break;
 	case NL_EV_ADDR_DEL:
@@ -464,8 +466,10 @@ node_open_ifaces(void)
 				return -1;
 			}
 			log_warnx("%s %s does not exist (yet): counted as "
-			    "down", ifp->track ? "tracked interface" :
-			    "checked interface", ifp->name);
+				  "down",
+			    ifp->track ? "tracked interface" :
+					 "checked interface",
+			    ifp->name);
 			continue;
 		}
 		ifp->ifindex = l.ifindex;
@@ -475,7 +479,7 @@ node_open_ifaces(void)
 			return -1;
 	}
 	if (ev_fd_add(carpd->loop, nl_fd(carpd->nl_events), EV_READ,
-	    nl_readable, NULL) == -1) {
+		nl_readable, NULL) == -1) {
 		log_warn("rtnetlink events: ev_fd_add");
 		return -1;
 	}
@@ -493,18 +497,20 @@ vh_start(struct vh *v)
 	cfg.sync = carpd->sync_path != NULL;
 	cfg.sync_timeout_ns = (uint64_t)carpd->sync_timeout_ms * 1000000ULL;
 	cfg.hold_ns = (uint64_t)(v->preempt_delay >= 0 ?
-	    (unsigned int)v->preempt_delay : carpd->preempt_delay) *
+			      (unsigned int)v->preempt_delay :
+			      carpd->preempt_delay) *
 	    1000000000ULL;
 	fsm_init(&v->fsm, &cfg);
 	if ((v->timer = ev_timer_new(carpd->loop, vh_timer_cb, v)) == NULL)
 		fatal("timer");
 	fsm_step(&v->fsm, FSM_EV_DEMOTE, &carpd->demote, ev_now_ns(), &out);
 	log_info("vhid %u on %s: advbase %u advskew %u%s, %d "
-	    "address(es), %s", v->fsm.cfg.vhid, v->ifname,
-	    v->fsm.cfg.advbase, v->fsm.cfg.advskew,
-	    v->fsm.cfg.preempt ? v->fsm.cfg.hold_ns ? " preempt (delayed)" :
-	    " preempt" : "", v->naddrs,
-	    v->npeers ? "unicast" : "multicast");
+		 "address(es), %s",
+	    v->fsm.cfg.vhid, v->ifname, v->fsm.cfg.advbase, v->fsm.cfg.advskew,
+	    v->fsm.cfg.preempt ?
+		v->fsm.cfg.hold_ns ? " preempt (delayed)" : " preempt" :
+		"",
+	    v->naddrs, v->npeers ? "unicast" : "multicast");
 	vip_del_all(v);
 	if (!v->ifp->running && !v->ignoreifstate) {
 		log_warnx("vhid %u: %s has no link; staying INIT",

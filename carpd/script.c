@@ -17,9 +17,9 @@
 #include "log.h"
 #include "util.h"
 
-#define SCRIPT_CHECK_NS		200000000ULL	/* deadline checks */
-#define SCRIPT_KILL_GRACE_NS	1000000000ULL	/* SIGTERM, then SIGKILL */
-#define SCRIPT_EXIT_POLL_NS	20000000	/* waiting for them at exit */
+#define SCRIPT_CHECK_NS	     200000000ULL  /* deadline checks */
+#define SCRIPT_KILL_GRACE_NS 1000000000ULL /* SIGTERM, then SIGKILL */
+#define SCRIPT_EXIT_POLL_NS  20000000	   /* waiting for them at exit */
 
 /* The script and all it forked; the script alone if it has no group. */
 static void
@@ -44,9 +44,10 @@ script_check(struct ev_timer *t, void *arg)
 		if (now < s->deadline)
 			continue;
 		if (!s->killed) {
-			log_warnx("script %s (pid %d) still running after %d s:"
-			    " killing it", s->name, (int)s->pid,
-			    CARPD_SCRIPT_TIMEOUT);
+			log_warnx(
+			    "script %s (pid %d) still running after %d s:"
+			    " killing it",
+			    s->name, (int)s->pid, CARPD_SCRIPT_TIMEOUT);
 			script_signal(s, SIGTERM);
 			s->killed = 1;
 			s->deadline = now + SCRIPT_KILL_GRACE_NS;
@@ -90,8 +91,9 @@ script_reap(int sig, void *arg)
 void
 script_run(struct vh *v, const char *path, const char *reason)
 {
-	char vhid[32], ifn[64], state[32], addrs[CARPD_MAXADDR * ADDR_STRLEN
-	    + 16], rsn[160], vip[ADDR_STRLEN], b[ADDR_STRLEN], vipe[64];
+	char vhid[32], ifn[64], state[32],
+	    addrs[CARPD_MAXADDR * ADDR_STRLEN + 16], rsn[160],
+	    vip[ADDR_STRLEN], b[ADDR_STRLEN], vipe[64];
 	char *argv[5], *envp[7];
 	struct carpd_script *s = NULL;
 	size_t off;
@@ -111,11 +113,11 @@ script_run(struct vh *v, const char *path, const char *reason)
 	off = (size_t)snprintf(addrs, sizeof(addrs), "CARP_ADDRS=");
 	for (int i = 0; i < v->naddrs && off < sizeof(addrs); i++)
 		off += (size_t)snprintf(addrs + off, sizeof(addrs) - off,
-		    "%s%s", i ? " " : "", addr_fmt(&v->addrs[i].a,
-		    v->addrs[i].plen, b, sizeof(b)));
+		    "%s%s", i ? " " : "",
+		    addr_fmt(&v->addrs[i].a, v->addrs[i].plen, b, sizeof(b)));
 	snprintf(vhid, sizeof(vhid), "CARP_VHID=%u", v->fsm.cfg.vhid);
-	snprintf(ifn, sizeof(ifn), "CARP_INTERFACE=%s", v->vmac ?
-	    v->vmac_name : v->ifname);
+	snprintf(ifn, sizeof(ifn), "CARP_INTERFACE=%s",
+	    v->vmac ? v->vmac_name : v->ifname);
 	snprintf(state, sizeof(state), "CARP_STATE=%s",
 	    carp_state_names[v->fsm.state]);
 	snprintf(rsn, sizeof(rsn), "CARP_REASON=%s", reason ? reason : "");

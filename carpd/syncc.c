@@ -14,7 +14,7 @@
 #include "log.h"
 #include "util.h"
 
-#define SYNCC_QMAX	nitems(carpd->sync_inflight)
+#define SYNCC_QMAX nitems(carpd->sync_inflight)
 
 int
 syncc_commit_outstanding(void)
@@ -33,7 +33,7 @@ syncc_send(enum syncc_req kind, const char *req)
 			    sizeof(carpd->sync_last_commit),
 			    "not sent: syncd not connected");
 			log_warnx("syncd not connected: taking over without "
-			    "a commit");
+				  "a commit");
 			carpd->sync_commit_fail++;
 			carpd->sync_commit_outstanding = 0;
 		}
@@ -97,8 +97,8 @@ syncc_event(const char *body, size_t len)
 }
 
 static void
-syncc_on_message(struct ctl_client *cl, int type, const char *body,
-    size_t len, void *arg)
+syncc_on_message(struct ctl_client *cl, int type, const char *body, size_t len,
+    void *arg)
 {
 	enum syncc_req kind;
 
@@ -131,7 +131,8 @@ syncc_on_message(struct ctl_client *cl, int type, const char *body,
 		} else {
 			carpd->sync_commit_fail++;
 			log_warnx("syncd commit failed (%s): taking over "
-			    "anyway", carpd->sync_last_commit);
+				  "anyway",
+			    carpd->sync_last_commit);
 		}
 		commit_done();
 		break;
@@ -189,9 +190,9 @@ int
 syncc_start(void)
 {
 	if ((carpd->sync = ctl_client_new(carpd->loop, carpd->sync_path,
-	    syncc_on_message, syncc_on_down, NULL)) == NULL ||
+		 syncc_on_message, syncc_on_down, NULL)) == NULL ||
 	    (carpd->sync_retry = ev_timer_new(carpd->loop, syncc_retry,
-	    NULL)) == NULL)
+		 NULL)) == NULL)
 		return -1;
 	syncc_connect();
 	return 0;

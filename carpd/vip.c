@@ -69,10 +69,8 @@ vip_setup(struct vh *v)
 		return -1;
 	}
 	v->vmac_ifindex = r;
-	sysctl_set("/proc/sys/net/ipv4/conf/%s/arp_ignore", v->ifp->name,
-	    "1");
-	sysctl_set("/proc/sys/net/ipv4/conf/%s/arp_ignore", v->vmac_name,
-	    "1");
+	sysctl_set("/proc/sys/net/ipv4/conf/%s/arp_ignore", v->ifp->name, "1");
+	sysctl_set("/proc/sys/net/ipv4/conf/%s/arp_ignore", v->vmac_name, "1");
 	/* ... and must not teach the segment the address with its own MAC
 	 * when it resolves a neighbour for a reply sourced from it. */
 	sysctl_set("/proc/sys/net/ipv4/conf/%s/arp_announce", v->ifp->name,
@@ -112,7 +110,7 @@ vip_add_all(struct vh *v)
 			errno = -r;
 			log_warn("vhid %u: add %s", v->fsm.cfg.vhid,
 			    addr_fmt(&v->addrs[i].a, v->addrs[i].plen, b,
-			    sizeof(b)));
+				sizeof(b)));
 			continue;
 		}
 		v->addrs[i].present = 1;
@@ -136,7 +134,7 @@ vip_del_all(struct vh *v)
 			errno = -r;
 			log_warn("vhid %u: remove %s", v->fsm.cfg.vhid,
 			    addr_fmt(&v->addrs[i].a, v->addrs[i].plen, b,
-			    sizeof(b)));
+				sizeof(b)));
 		}
 	}
 }
@@ -151,8 +149,7 @@ vip_addr_gone(struct vh *v, int ifindex, const struct addr *a)
 	if (v->fsm.state != CARP_ST_MASTER || ifindex != vip_ifindex(v))
 		return;
 	for (int i = 0; i < v->naddrs; i++) {
-		if (!v->addrs[i].present ||
-		    addr_cmp(&v->addrs[i].a, a) != 0)
+		if (!v->addrs[i].present || addr_cmp(&v->addrs[i].a, a) != 0)
 			continue;
 		flags = NL_ADDR_REPLACE;
 		if (a->family == AF_INET6)
@@ -166,7 +163,8 @@ vip_addr_gone(struct vh *v, int ifindex, const struct addr *a)
 		} else {
 			v->readded++;
 			log_warnx("vhid %u: %s was removed while MASTER; put "
-			    "it back", v->fsm.cfg.vhid, b);
+				  "it back",
+			    v->fsm.cfg.vhid, b);
 			net_announce(v);
 		}
 	}

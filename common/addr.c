@@ -55,7 +55,7 @@ addr_parse(const char *s, struct addr *a, int *plen)
 		*plen = (int)l;
 	}
 	return 0;
- bad:
+bad:
 	memset(a, 0, sizeof(*a));
 	if (plen != NULL)
 		*plen = -1;

@@ -11,15 +11,15 @@
 #include <string.h>
 
 struct rd {
-	const uint8_t	*p;
-	size_t		 len;	/* bytes left */
+	const uint8_t *p;
+	size_t len; /* bytes left */
 };
 
 struct wr {
-	uint8_t		*p;
-	size_t		 len;	/* space left */
-	size_t		 off;	/* bytes written */
-	int		 err;	/* set once a write did not fit */
+	uint8_t *p;
+	size_t len; /* space left */
+	size_t off; /* bytes written */
+	int err;    /* set once a write did not fit */
 };
 
 static inline void
@@ -139,7 +139,7 @@ static inline int
 wr_u32(struct wr *c, uint32_t v)
 {
 	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
-	    (uint8_t)(v >> 8), (uint8_t)v };
+		(uint8_t)(v >> 8), (uint8_t)v };
 
 	return wr_bytes(c, b, 4);
 }

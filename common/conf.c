@@ -12,7 +12,7 @@
 #include "conf.h"
 #include "util.h"
 
-#define CONF_MAXFILE	(1u << 20)
+#define CONF_MAXFILE (1u << 20)
 
 /*
  * Split one line (len bytes, no newline) into words stored in words[]
@@ -30,10 +30,10 @@ conf_split(const char *s, size_t len, struct conf_line *cl, char *words,
 	cl->argc = 0;
 	for (i = 0; i <= len; i++) {
 		c = i < len ? (unsigned char)s[i] : '\0';
-		if (i < len && ((c < 0x20 && c != '\t' && c != '\r') ||
-		    c == 0x7f)) {
-			snprintf(why, whylen,
-			    "non-printable character 0x%02x", c);
+		if (i < len &&
+		    ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)) {
+			snprintf(why, whylen, "non-printable character 0x%02x",
+			    c);
 			return -1;
 		}
 		if (quoted) {
@@ -51,7 +51,8 @@ conf_split(const char *s, size_t len, struct conf_line *cl, char *words,
 					words[o++] = s[++i];
 					continue;
 				}
-				snprintf(why, whylen, "bad escape in quotes"
+				snprintf(why, whylen,
+				    "bad escape in quotes"
 				    " (only \\\" and \\\\ are allowed)");
 				return -1;
 			}
@@ -88,14 +89,14 @@ conf_split(const char *s, size_t len, struct conf_line *cl, char *words,
 	}
 	cl->argv[cl->argc] = NULL;
 	return 0;
- toomany:
+toomany:
 	snprintf(why, whylen, "too many words (max %d)", CONF_MAXARGS);
 	return -1;
 }
 
 int
-conf_parse_buf(const char *name, const char *buf, size_t len,
-    conf_line_cb cb, void *arg, char *err, size_t errlen)
+conf_parse_buf(const char *name, const char *buf, size_t len, conf_line_cb cb,
+    void *arg, char *err, size_t errlen)
 {
 	struct conf_line cl;
 	char *words = NULL, why[CONF_ERRLEN];
@@ -138,10 +139,10 @@ conf_parse_buf(const char *name, const char *buf, size_t len,
 	}
 	ret = 0;
 	goto out;
- bad:
+bad:
 	if (err != NULL && errlen > 0)
 		snprintf(err, errlen, "%s:%d: %s", name, lineno, why);
- out:
+out:
 	free(words);
 	return ret;
 }
@@ -156,8 +157,10 @@ conf_parse_file(const char *path, conf_line_cb cb, void *arg, char *err,
 
 	if (util_read_file(path, CONF_MAXFILE, &buf, &len) == -1) {
 		if (errno == EFBIG)
-			snprintf(err, errlen, "%s: file too large (max %u"
-			    " bytes)", path, CONF_MAXFILE);
+			snprintf(err, errlen,
+			    "%s: file too large (max %u"
+			    " bytes)",
+			    path, CONF_MAXFILE);
 		else
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -197,7 +200,7 @@ conf_u64(const char *s, unsigned long long *out)
 		base = 16;
 		s += 2;
 		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
-		    (*s >= 'A' && *s <= 'F')))
+			(*s >= 'A' && *s <= 'F')))
 			return -1;
 	} else if (*s < '0' || *s > '9')
 		return -1;

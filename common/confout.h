@@ -8,10 +8,10 @@
 #include <stdio.h>
 
 /* "KEY VALUE\n", indented by a tab when indent; VALUE quoted if needed. */
-void	confout_kw(FILE *, int indent, const char *key, const char *val);
-void	confout_uint(FILE *, int indent, const char *key, unsigned long);
-void	confout_bool(FILE *, int indent, const char *key, int);
+void confout_kw(FILE *, int indent, const char *key, const char *val);
+void confout_uint(FILE *, int indent, const char *key, unsigned long);
+void confout_bool(FILE *, int indent, const char *key, int);
 /* One word as conf.c reads it back. */
-void	confout_word(FILE *, const char *);
+void confout_word(FILE *, const char *);
 
 #endif

@@ -19,42 +19,42 @@
 #include "log.h"
 #include "util.h"
 
-#define CTL_INCAP	(CTL_HDRLEN + CTL_REQ_MAX)
-#define CTL_BACKLOG	16
+#define CTL_INCAP     (CTL_HDRLEN + CTL_REQ_MAX)
+#define CTL_BACKLOG   16
 /* Answers queued beyond this: read no further requests until they drain. */
-#define CTL_OUT_HIWAT	(256u << 10)
+#define CTL_OUT_HIWAT (256u << 10)
 
 struct ctl_conn {
-	struct ctl_server	*srv;
-	struct ctl_conn		*next, *prev;
-	int			 fd;
-	uid_t			 uid;
-	void			*data;
-	uint8_t			 in[CTL_INCAP];
-	size_t			 inlen;
-	char			*out;
-	size_t			 outoff, outlen, outcap;
-	int			 closing;	/* rejected: close once sent */
-	int			 eof;		/* peer shut down its side */
-	int			 waiting;	/* request awaits its answer */
-	int			 busy;		/* inside its own dispatch */
-	int			 dead;		/* free when no longer busy */
-	int			 asked;		/* a whole request came in */
-	ctl_drain_cb		 drain_cb;	/* see ctl_conn_on_drain */
-	void			*drain_arg;
-	size_t			 drain_lowat;
+	struct ctl_server *srv;
+	struct ctl_conn *next, *prev;
+	int fd;
+	uid_t uid;
+	void *data;
+	uint8_t in[CTL_INCAP];
+	size_t inlen;
+	char *out;
+	size_t outoff, outlen, outcap;
+	int closing;	       /* rejected: close once sent */
+	int eof;	       /* peer shut down its side */
+	int waiting;	       /* request awaits its answer */
+	int busy;	       /* inside its own dispatch */
+	int dead;	       /* free when no longer busy */
+	int asked;	       /* a whole request came in */
+	ctl_drain_cb drain_cb; /* see ctl_conn_on_drain */
+	void *drain_arg;
+	size_t drain_lowat;
 };
 
 struct ctl_server {
-	struct ev_loop		*loop;
-	int			 fd;
-	char			*path;
-	ctl_req_cb		 req_cb;
-	ctl_close_cb		 close_cb;
-	void			*arg;
-	struct ctl_conn		*conns;
-	int			 nconns;
-	struct ev_timer		*kick;	/* resume after deferred answers */
+	struct ev_loop *loop;
+	int fd;
+	char *path;
+	ctl_req_cb req_cb;
+	ctl_close_cb close_cb;
+	void *arg;
+	struct ctl_conn *conns;
+	int nconns;
+	struct ev_timer *kick; /* resume after deferred answers */
 };
 
 void
@@ -88,7 +88,7 @@ ctl_split(char *body, char **argv, int maxargs)
 	return argc;
 }
 
-static void	ctl_conn_io(int, int, void *);
+static void ctl_conn_io(int, int, void *);
 
 /* Tear a connection down; the memory goes once nobody is using it. */
 static void
@@ -112,7 +112,7 @@ ctl_conn_drop(struct ctl_conn *c)
 	c->drain_cb = NULL;
 	if (s->close_cb != NULL)
 		s->close_cb(c, s->arg);
- out:
+out:
 	c->dead = 1;
 	if (c->busy == 0) {
 		free(c->out);
@@ -154,7 +154,8 @@ ctl_send(struct ctl_conn *c, int type, const char *body, size_t len)
 	need = CTL_HDRLEN + len;
 	if (c->outlen - c->outoff + need > CTL_MSG_MAX) {
 		log_warnx("%s: control client (uid %u) is not reading its"
-		    " answers, dropped", __func__, (unsigned)c->uid);
+			  " answers, dropped",
+		    __func__, (unsigned)c->uid);
 		ctl_conn_drop(c);
 		return -1;
 	}
@@ -249,14 +250,18 @@ ctl_conn_parse(struct ctl_conn *c)
 		len = get_u32(h);
 		type = h[4];
 		if (type != CTL_REQ) {
-			snprintf(why, sizeof(why), "bad frame type %d"
-			    " (expected a request)", type);
+			snprintf(why, sizeof(why),
+			    "bad frame type %d"
+			    " (expected a request)",
+			    type);
 			ctl_conn_reject(c, why);
 			return;
 		}
 		if (len > CTL_REQ_MAX) {
-			snprintf(why, sizeof(why), "request too large"
-			    " (%u bytes, max %d)", len, CTL_REQ_MAX);
+			snprintf(why, sizeof(why),
+			    "request too large"
+			    " (%u bytes, max %d)",
+			    len, CTL_REQ_MAX);
 			ctl_conn_reject(c, why);
 			return;
 		}
@@ -267,8 +272,10 @@ ctl_conn_parse(struct ctl_conn *c)
 		used += CTL_HDRLEN + len;
 		if (memchr(body, '\0', len) != NULL ||
 		    (argc = ctl_split(body, argv, CTL_MAXARGS)) == -1) {
-			snprintf(why, sizeof(why), "request is not printable"
-			    " text or has more than %d words", CTL_MAXARGS);
+			snprintf(why, sizeof(why),
+			    "request is not printable"
+			    " text or has more than %d words",
+			    CTL_MAXARGS);
 			ctl_conn_reject(c, why);
 			return;
 		}
@@ -405,10 +412,10 @@ ctl_conn_io(int fd, int events, void *arg)
 		goto drop;
 	ctl_conn_want(c);
 	goto out;
- drop:
+drop:
 	if (!c->dead)
 		ctl_conn_drop(c);
- out:
+out:
 	ctl_conn_release(c);
 }
 
@@ -447,7 +454,7 @@ static int
 ctl_evict(struct ctl_server *s)
 {
 	static const char why[] = "closed: no request sent while the control"
-	    " socket was full";
+				  " socket was full";
 	struct ctl_conn *old = NULL;
 	uint8_t hdr[CTL_HDRLEN];
 
@@ -458,10 +465,10 @@ ctl_evict(struct ctl_server *s)
 	if (old == NULL)
 		return -1;
 	ctl_frame_hdr(hdr, CTL_ERR, sizeof(why) - 1);
-	if (send(old->fd, hdr, sizeof(hdr), MSG_NOSIGNAL |
-	    MSG_DONTWAIT) == sizeof(hdr))
-		send(old->fd, why, sizeof(why) - 1, MSG_NOSIGNAL |
-		    MSG_DONTWAIT);
+	if (send(old->fd, hdr, sizeof(hdr), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	    sizeof(hdr))
+		send(old->fd, why, sizeof(why) - 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
 	ctl_conn_drop(old);
 	return 0;
 }
@@ -487,8 +494,8 @@ ctl_accept(int fd, int events, void *arg)
 		}
 		if (s->nconns >= CTL_MAXCONN && ctl_evict(s) == -1) {
 			ctl_frame_hdr(hdr, CTL_ERR, sizeof(full) - 1);
-			if (send(cfd, hdr, sizeof(hdr), MSG_NOSIGNAL |
-			    MSG_DONTWAIT) == sizeof(hdr))
+			if (send(cfd, hdr, sizeof(hdr),
+				MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof(hdr))
 				send(cfd, full, sizeof(full) - 1,
 				    MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(cfd);
@@ -502,8 +509,7 @@ ctl_accept(int fd, int events, void *arg)
 		c->srv = s;
 		c->fd = cfd;
 		c->uid = (uid_t)-1;
-		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr,
-		    &crlen) == 0)
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0)
 			c->uid = cr.uid;
 		if (ev_fd_add(s->loop, cfd, EV_READ, ctl_conn_io, c) == -1) {
 			log_warn("%s: ev_fd_add", __func__);
@@ -570,8 +576,7 @@ ctl_server_open(struct ev_loop *loop, const char *path, mode_t mode,
 		if (unlink(path) == -1)
 			goto fail;
 	}
-	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd == -1)
 		goto fail;
 	/* Never let the socket exist with looser permissions than mode. */
@@ -588,7 +593,7 @@ ctl_server_open(struct ev_loop *loop, const char *path, mode_t mode,
 		goto fail;
 	}
 	return s;
- fail:
+fail:
 	saved = errno;
 	if (s->fd != -1)
 		close(s->fd);
@@ -642,8 +647,7 @@ ctl_conn_queued(const struct ctl_conn *c)
 }
 
 int
-ctl_conn_on_drain(struct ctl_conn *c, size_t lowat, ctl_drain_cb cb,
-    void *arg)
+ctl_conn_on_drain(struct ctl_conn *c, size_t lowat, ctl_drain_cb cb, void *arg)
 {
 	c->drain_cb = NULL;
 	if (cb == NULL || c->dead || c->outlen - c->outoff <= lowat)

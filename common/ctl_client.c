@@ -17,7 +17,7 @@
 #include "log.h"
 #include "util.h"
 
-#define CTL_CLI_TIMEOUT	30000	/* ms, for ctl_client_main */
+#define CTL_CLI_TIMEOUT 30000 /* ms, for ctl_client_main */
 
 static int
 ctl_sockaddr(const char *path, struct sockaddr_un *sun)
@@ -213,7 +213,7 @@ ctl_request_stream(int fd, const char *req, int timeout_ms,
 		ret = type;
 		goto out;
 	}
- out:
+out:
 	free(body);
 	return ret;
 }
@@ -230,8 +230,7 @@ ctl_print_data(const char *body, size_t len, void *arg)
 }
 
 int
-ctl_client_main(const char *progname, const char *path, int argc,
-    char **argv)
+ctl_client_main(const char *progname, const char *path, int argc, char **argv)
 {
 	struct sbuf req, ans;
 	int fd, type, rv = 1, werr = 0;
@@ -244,19 +243,22 @@ ctl_client_main(const char *progname, const char *path, int argc,
 		sbuf_puts(&req, argv[i]);
 	}
 	if (req.err || req.len == 0 || req.len > CTL_REQ_MAX) {
-		fprintf(stderr, "%s: %s\n", progname, req.len == 0 ?
-		    "no command given" : "command too long");
+		fprintf(stderr, "%s: %s\n", progname,
+		    req.len == 0 ? "no command given" : "command too long");
 		goto out;
 	}
 	if ((fd = ctl_connect(path)) == -1) {
 		if (errno == ENOENT || errno == ECONNREFUSED)
-			fprintf(stderr, "%s: cannot connect to %s: %s (is %s"
-			    " running?)\n", progname, path, strerror(errno),
-			    progname);
+			fprintf(stderr,
+			    "%s: cannot connect to %s: %s (is %s"
+			    " running?)\n",
+			    progname, path, strerror(errno), progname);
 		else if (errno == EACCES || errno == EPERM)
-			fprintf(stderr, "%s: cannot connect to %s: permission"
+			fprintf(stderr,
+			    "%s: cannot connect to %s: permission"
 			    " denied (run as root or as the owner of the"
-			    " socket)\n", progname, path);
+			    " socket)\n",
+			    progname, path);
 		else
 			fprintf(stderr, "%s: cannot connect to %s: %s\n",
 			    progname, path, strerror(errno));
@@ -271,9 +273,12 @@ ctl_client_main(const char *progname, const char *path, int argc,
 	}
 	if (type == -1) {
 		fprintf(stderr, "%s: %s: %s\n", progname, path,
-		    errno == ETIMEDOUT ? "no answer (timed out)" :
-		    errno == ECONNRESET ? "connection closed without an"
-		    " answer" : strerror(errno));
+		    errno == ETIMEDOUT ?
+			"no answer (timed out)" :
+			errno == ECONNRESET ?
+			"connection closed without an"
+			" answer" :
+			strerror(errno));
 		goto out;
 	}
 	if (type == CTL_OK) {
@@ -289,12 +294,12 @@ ctl_client_main(const char *progname, const char *path, int argc,
 		}
 		rv = 0;
 	} else {
-		fflush(stdout);		/* a stream's parts first */
-		fprintf(stderr, "%s: %s%s", progname, ans.len ? ans.p :
-		    "error", ans.len && ans.p[ans.len - 1] == '\n' ? "" :
-		    "\n");
+		fflush(stdout); /* a stream's parts first */
+		fprintf(stderr, "%s: %s%s", progname,
+		    ans.len ? ans.p : "error",
+		    ans.len && ans.p[ans.len - 1] == '\n' ? "" : "\n");
 	}
- out:
+out:
 	sbuf_free(&req);
 	sbuf_free(&ans);
 	return rv;
@@ -306,23 +311,23 @@ ctl_client_main(const char *progname, const char *path, int argc,
  * connection is still being set up.
  */
 struct ctl_client {
-	struct ev_loop	*loop;
-	char		*path;
-	int		 fd;
-	int		 connected;
-	int		 connecting;
-	ctl_msg_cb	 msg_cb;
-	ctl_down_cb	 down_cb;
-	void		*arg;
-	struct sbuf	 in;
-	size_t		 inoff;
-	struct sbuf	 out;
-	size_t		 outoff;
-	int		 busy;
-	int		 freed;
+	struct ev_loop *loop;
+	char *path;
+	int fd;
+	int connected;
+	int connecting;
+	ctl_msg_cb msg_cb;
+	ctl_down_cb down_cb;
+	void *arg;
+	struct sbuf in;
+	size_t inoff;
+	struct sbuf out;
+	size_t outoff;
+	int busy;
+	int freed;
 };
 
-static void	ctl_client_io(int, int, void *);
+static void ctl_client_io(int, int, void *);
 
 struct ctl_client *
 ctl_client_new(struct ev_loop *loop, const char *path, ctl_msg_cb msg_cb,
@@ -408,14 +413,14 @@ ctl_client_connect(struct ctl_client *cl)
 	else
 		goto fail;
 	if (ev_fd_add(cl->loop, cl->fd, cl->connecting ? EV_WRITE : EV_READ,
-	    ctl_client_io, cl) == -1)
+		ctl_client_io, cl) == -1)
 		goto fail;
 	if (cl->connecting) {
 		errno = EINPROGRESS;
 		return -1;
 	}
 	return 0;
- fail:
+fail:
 	saved = errno;
 	close(cl->fd);
 	cl->fd = -1;
@@ -478,7 +483,8 @@ ctl_client_frames(struct ctl_client *cl)
 		if (len > CTL_MSG_MAX - CTL_HDRLEN || h[4] > CTL_EVENT ||
 		    h[4] == CTL_REQ) {
 			log_warnx("%s: bad frame from %s (type %u, %u"
-			    " bytes)", __func__, cl->path, h[4], len);
+				  " bytes)",
+			    __func__, cl->path, h[4], len);
 			return -1;
 		}
 		if (cl->in.len - cl->inoff < CTL_HDRLEN + len)
@@ -555,9 +561,9 @@ ctl_client_io(int fd, int events, void *arg)
 	}
 	ctl_client_want(cl);
 	goto out;
- down:
+down:
 	ctl_client_down(cl);
- out:
+out:
 	if (--cl->busy == 0 && cl->freed) {
 		cl->busy = 0;
 		cl->freed = 0;

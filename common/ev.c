@@ -22,11 +22,11 @@
  * even reuse) any fd while a batch is being dispatched.
  */
 struct ev_fd {
-	ev_fd_cb	 cb;
-	void		*arg;
-	int		 events;
-	uint32_t	 gen;
-	int		 used;
+	ev_fd_cb cb;
+	void *arg;
+	int events;
+	uint32_t gen;
+	int used;
 };
 
 /*
@@ -36,37 +36,37 @@ struct ev_fd {
  * timer re-armed for "now" waits for the next round.
  */
 struct ev_timer {
-	struct ev_loop	*loop;
-	struct ev_timer	*next, *prev;
-	ev_timer_cb	 cb;
-	void		*arg;
-	uint64_t	 when;
-	uint64_t	 seq;
-	int		 pending;
+	struct ev_loop *loop;
+	struct ev_timer *next, *prev;
+	ev_timer_cb cb;
+	void *arg;
+	uint64_t when;
+	uint64_t seq;
+	int pending;
 };
 
 struct ev_sig {
-	ev_signal_cb	 cb;
-	void		*arg;
+	ev_signal_cb cb;
+	void *arg;
 };
 
 struct ev_loop {
-	int		 epfd;
-	struct ev_fd	*fds;
-	int		 nfds;
-	uint32_t	 gen;
-	struct ev_timer	*timers;	/* sorted, earliest first */
-	uint64_t	 seq;
-	int		 sigfd;
-	sigset_t	 sigmask;
-	sigset_t	 oldmask;
-	struct ev_sig	 sigs[_NSIG];
-	int		 brk;
+	int epfd;
+	struct ev_fd *fds;
+	int nfds;
+	uint32_t gen;
+	struct ev_timer *timers; /* sorted, earliest first */
+	uint64_t seq;
+	int sigfd;
+	sigset_t sigmask;
+	sigset_t oldmask;
+	struct ev_sig sigs[_NSIG];
+	int brk;
 };
 
-#define EV_MAXEVENTS	64
+#define EV_MAXEVENTS 64
 /* Registration generations run from 1 and wrap before this value. */
-#define EV_GEN_WRAP	0xffffffffu
+#define EV_GEN_WRAP  0xffffffffu
 
 uint64_t
 ev_now_ns(void)
@@ -263,7 +263,7 @@ ev_timer_arm_at(struct ev_timer *t, uint64_t when)
 	t->when = when;
 	t->seq = l->seq++;
 	for (struct ev_timer *p = l->timers; p != NULL && p->when <= when;
-	    p = p->next)
+	     p = p->next)
 		last = p;
 	t->prev = last;
 	if (last != NULL) {

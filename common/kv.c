@@ -15,8 +15,7 @@ needs_quotes(const char *s)
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c <= ' ' || c == 0x7f || c == '"' || c == '\\' ||
-		    c == '=')
+		if (c <= ' ' || c == 0x7f || c == '"' || c == '\\' || c == '=')
 			return 1;
 	}
 	return 0;
@@ -86,10 +85,10 @@ kv_str(struct kv *k, const char *key, const char *val)
 	int cut;
 
 	if (k->len >= sizeof(k->buf) - 1)
-		return;		/* full, or cut already */
+		return; /* full, or cut already */
 	cut = kv_quote(q, sizeof(q), val != NULL ? val : "") == -1;
-	snprintf(piece, sizeof(piece), "%s%s=%s", k->len > 0 ? " " : "",
-	    key, q);
+	snprintf(piece, sizeof(piece), "%s%s=%s", k->len > 0 ? " " : "", key,
+	    q);
 	n = strlen(piece);
 	room = sizeof(k->buf) - 1 - k->len;
 	if (!cut && n < room) {

@@ -13,9 +13,9 @@
 #include "log.h"
 #include "sbuf.h"
 
-static int	 log_syslog;
-static int	 log_verbose;
-static char	 log_ident[64] = "";
+static int log_syslog;
+static int log_verbose;
+static char log_ident[64] = "";
 
 void
 log_init(const char *ident, int to_syslog, int verbose)

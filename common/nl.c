@@ -22,20 +22,20 @@
 #include "nl.h"
 
 #ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP	0x10000
+#define IFF_LOWER_UP 0x10000
 #endif
 
-#define NL_BUFSIZE	65536
-#define NL_EVRCVBUF	(4 << 20)
-#define NL_TIMEOUT_MS	2000
-#define NL_EVBATCH	64	/* datagrams per nl_read_events call */
+#define NL_BUFSIZE    65536
+#define NL_EVRCVBUF   (4 << 20)
+#define NL_TIMEOUT_MS 2000
+#define NL_EVBATCH    64 /* datagrams per nl_read_events call */
 
 struct nl_sock {
-	struct mnl_socket	*mnl;
-	unsigned int		 portid;
-	uint32_t		 seq;
-	int			 events;
-	char			*buf;
+	struct mnl_socket *mnl;
+	unsigned int portid;
+	uint32_t seq;
+	int events;
+	char *buf;
 };
 
 struct nl_sock *
@@ -51,7 +51,8 @@ nl_open(int events)
 	/* Zeroed: attribute padding of requests is sent as it is. */
 	if ((ns->buf = calloc(1, NL_BUFSIZE)) == NULL)
 		goto fail;
-	ns->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	ns->mnl = mnl_socket_open2(NETLINK_ROUTE,
+	    SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (ns->mnl == NULL)
 		goto fail;
 	fd = mnl_socket_get_fd(ns->mnl);
@@ -60,7 +61,7 @@ nl_open(int events)
 		groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
 		/* Root may exceed rmem_max; others get what they get. */
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
-		    sizeof(sz)) == -1)
+			sizeof(sz)) == -1)
 			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	} else {
 		/* Acks without the echoed request. */
@@ -72,7 +73,7 @@ nl_open(int events)
 	ns->portid = mnl_socket_get_portid(ns->mnl);
 	ns->seq = (uint32_t)time(NULL);
 	return ns;
- fail:
+fail:
 	saved = errno;
 	nl_close(ns);
 	errno = saved;
@@ -98,9 +99,9 @@ nl_fd(struct nl_sock *ns)
 
 /* Attribute table filler for mnl_attr_parse. */
 struct nl_attrs {
-	const struct nlattr	*tb[IFLA_MAX > IFA_MAX ? IFLA_MAX + 1 :
-				    IFA_MAX + 1];
-	int			 max;
+	const struct nlattr
+	    *tb[IFLA_MAX > IFA_MAX ? IFLA_MAX + 1 : IFA_MAX + 1];
+	int max;
 };
 
 static int
@@ -147,7 +148,8 @@ nl_parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 	    (l->flags & (IFF_RUNNING | IFF_LOWER_UP));
 	if (at.tb[IFLA_IFNAME] != NULL) {
 		name = mnl_attr_get_payload(at.tb[IFLA_IFNAME]);
-		n = strnlen(name, mnl_attr_get_payload_len(at.tb[IFLA_IFNAME]));
+		n = strnlen(name,
+		    mnl_attr_get_payload_len(at.tb[IFLA_IFNAME]));
 		if (n >= sizeof(l->name))
 			n = sizeof(l->name) - 1;
 		memcpy(l->name, name, n);
@@ -163,10 +165,10 @@ nl_parse_link(const struct nlmsghdr *nlh, struct nl_link *l)
 
 /* One address message: ifindex, address, plen and flags. */
 struct nl_ifaddr {
-	int		 ifindex;
-	struct addr	 addr;
-	int		 plen;
-	uint32_t	 flags;
+	int ifindex;
+	struct addr addr;
+	int plen;
+	uint32_t flags;
 };
 
 static int
@@ -205,9 +207,9 @@ nl_parse_addr(const struct nlmsghdr *nlh, struct nl_ifaddr *ia)
 
 /* Event dispatch. */
 struct nl_evctx {
-	nl_event_cb	 cb;
-	void		*arg;
-	int		 n;
+	nl_event_cb cb;
+	void *arg;
+	int n;
 };
 
 static int
@@ -223,7 +225,8 @@ nl_event_msg(const struct nlmsghdr *nlh, void *data)
 	case RTM_DELLINK:
 		if (nl_parse_link(nlh, &ev.link) == -1)
 			return MNL_CB_OK;
-		ev.type = nlh->nlmsg_type == RTM_NEWLINK ? NL_EV_LINK :
+		ev.type = nlh->nlmsg_type == RTM_NEWLINK ?
+		    NL_EV_LINK :
 		    NL_EV_LINK_DEL;
 		ev.ifindex = ev.link.ifindex;
 		break;
@@ -231,7 +234,8 @@ nl_event_msg(const struct nlmsghdr *nlh, void *data)
 	case RTM_DELADDR:
 		if (nl_parse_addr(nlh, &ia) == -1)
 			return MNL_CB_OK;
-		ev.type = nlh->nlmsg_type == RTM_NEWADDR ? NL_EV_ADDR_NEW :
+		ev.type = nlh->nlmsg_type == RTM_NEWADDR ?
+		    NL_EV_ADDR_NEW :
 		    NL_EV_ADDR_DEL;
 		ev.ifindex = ia.ifindex;
 		ev.addr = ia.addr;
@@ -265,10 +269,10 @@ nl_read_events(struct nl_sock *ns, nl_event_cb cb, void *arg)
 		if (n == 0)
 			break;
 		/* Multicast: no sequence or port id to check. */
-		if (mnl_cb_run(ns->buf, (size_t)n, 0, 0, nl_event_msg,
-		    &ctx) == -1 && errno != ENOENT)
-			log_debug("%s: malformed netlink message",
-			    __func__);
+		if (mnl_cb_run(ns->buf, (size_t)n, 0, 0, nl_event_msg, &ctx) ==
+			-1 &&
+		    errno != ENOENT)
+			log_debug("%s: malformed netlink message", __func__);
 	}
 	return ctx.n;
 }
@@ -298,12 +302,13 @@ nl_talk(struct nl_sock *ns, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	if (mnl_socket_sendto(ns->mnl, nlh, nlh->nlmsg_len) == -1)
 		return -errno;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec /
-	    1000000 + NL_TIMEOUT_MS;
+	deadline = (uint64_t)ts.tv_sec * 1000 +
+	    (uint64_t)ts.tv_nsec / 1000000 + NL_TIMEOUT_MS;
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ms = (int)(deadline - ((uint64_t)ts.tv_sec * 1000 +
-		    (uint64_t)ts.tv_nsec / 1000000));
+		ms = (int)(deadline -
+		    ((uint64_t)ts.tv_sec * 1000 +
+			(uint64_t)ts.tv_nsec / 1000000));
 		if (ms <= 0)
 			return -ETIMEDOUT;
 		pfd.fd = fd;
@@ -321,8 +326,8 @@ nl_talk(struct nl_sock *ns, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 				continue;
 			return -errno;
 		}
-		rv = mnl_cb_run(ns->buf, (size_t)n, nlh->nlmsg_seq,
-		    ns->portid, cb, data);
+		rv = mnl_cb_run(ns->buf, (size_t)n, nlh->nlmsg_seq, ns->portid,
+		    cb, data);
 		if (rv == -1)
 			return errno ? -errno : -EIO;
 		if (rv <= MNL_CB_STOP)
@@ -373,8 +378,8 @@ nl_link_get(struct nl_sock *ns, int ifindex, struct nl_link *l)
 	if (ifindex <= 0)
 		return -EINVAL;
 	memset(l, 0, sizeof(*l));
-	rv = nl_talk(ns, nl_link_msg(ns, RTM_GETLINK, 0, ifindex),
-	    nl_link_cb, l);
+	rv = nl_talk(ns, nl_link_msg(ns, RTM_GETLINK, 0, ifindex), nl_link_cb,
+	    l);
 	if (rv == 0 && l->ifindex == 0)
 		rv = -ENODEV;
 	return rv;
@@ -473,13 +478,13 @@ nl_macvlan_add(struct nl_sock *ns, int parent, const char *name,
     const uint8_t mac[6], const char *mode)
 {
 	static const struct {
-		const char	*name;
-		int		 mode;
+		const char *name;
+		int mode;
 	} modes[] = {
-		{ "private",	MACVLAN_MODE_PRIVATE },
-		{ "vepa",	MACVLAN_MODE_VEPA },
-		{ "bridge",	MACVLAN_MODE_BRIDGE },
-		{ "passthru",	MACVLAN_MODE_PASSTHRU },
+		{ "private", MACVLAN_MODE_PRIVATE },
+		{ "vepa", MACVLAN_MODE_VEPA },
+		{ "bridge", MACVLAN_MODE_BRIDGE },
+		{ "passthru", MACVLAN_MODE_PASSTHRU },
 	};
 
 	if (parent <= 0)
@@ -488,8 +493,8 @@ nl_macvlan_add(struct nl_sock *ns, int parent, const char *name,
 		mode = "private";
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (strcmp(mode, modes[i].name) == 0)
-			return nl_link_create(ns, "macvlan", parent, name,
-			    mac, modes[i].mode);
+			return nl_link_create(ns, "macvlan", parent, name, mac,
+			    modes[i].mode);
 	return -EINVAL;
 }
 
@@ -564,8 +569,8 @@ nl_plen_ok(const struct addr *a, int plen)
 }
 
 int
-nl_addr_add(struct nl_sock *ns, int ifindex, const struct addr *a,
-    int plen, int flags)
+nl_addr_add(struct nl_sock *ns, int ifindex, const struct addr *a, int plen,
+    int flags)
 {
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
@@ -585,13 +590,13 @@ nl_addr_add(struct nl_sock *ns, int ifindex, const struct addr *a,
 
 /* Address dump queries: "is this address there", "first of a kind". */
 struct nl_addrq {
-	int			 ifindex;
-	int			 family;
-	const struct addr	*want;	/* NULL: first-of-kind query */
-	int			 ll;
-	int			 found;
-	int			 tentative;	/* found only a tentative one */
-	struct nl_ifaddr	 res;
+	int ifindex;
+	int family;
+	const struct addr *want; /* NULL: first-of-kind query */
+	int ll;
+	int found;
+	int tentative; /* found only a tentative one */
+	struct nl_ifaddr res;
 };
 
 static int
@@ -613,8 +618,7 @@ nl_addrq_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (ia.flags & IFA_F_DADFAILED)
 		return MNL_CB_OK;
-	if (q->family == AF_INET6 &&
-	    !!addr_is_linklocal(&ia.addr) != !!q->ll)
+	if (q->family == AF_INET6 && !!addr_is_linklocal(&ia.addr) != !!q->ll)
 		return MNL_CB_OK;
 	/* Prefer an address that is usable now over a tentative one. */
 	if (!q->found || (q->tentative && !(ia.flags & IFA_F_TENTATIVE))) {
@@ -687,8 +691,7 @@ nl_addr_first(struct nl_sock *ns, int ifindex, int family, int ll,
 }
 
 int
-nl_addr_del(struct nl_sock *ns, int ifindex, const struct addr *a,
-    int plen)
+nl_addr_del(struct nl_sock *ns, int ifindex, const struct addr *a, int plen)
 {
 	struct nl_addrq q;
 	int rv;

@@ -14,18 +14,18 @@
 #include "log.h"
 #include "notify.h"
 
-#define STATUS_LEN	256
+#define STATUS_LEN 256
 
 static struct {
-	int			 enabled;
-	int			 ready;
-	uint64_t		 watchdog_ns;	/* ping interval; 0: none */
-	uint64_t		 last_ping_ns;
-	uint64_t		 last_status_ns;
-	char			 sent[STATUS_LEN];	/* last STATUS= */
-	notify_status_cb	 cb;
-	void			*arg;
-	struct ev_timer		*timer;
+	int enabled;
+	int ready;
+	uint64_t watchdog_ns; /* ping interval; 0: none */
+	uint64_t last_ping_ns;
+	uint64_t last_status_ns;
+	char sent[STATUS_LEN]; /* last STATUS= */
+	notify_status_cb cb;
+	void *arg;
+	struct ev_timer *timer;
 } nt;
 
 static void
@@ -65,7 +65,7 @@ rearm(void)
 	if (nt.watchdog_ns != 0 && nt.last_ping_ns + nt.watchdog_ns < next)
 		next = nt.last_ping_ns + nt.watchdog_ns;
 	if (next <= now)
-		next = now + 1000000;	/* 1 ms: never spin */
+		next = now + 1000000; /* 1 ms: never spin */
 	ev_timer_arm_at(nt.timer, next);
 }
 

@@ -32,8 +32,8 @@ privdrop_lookup(const char *name, struct privdrop_user *u, char *err,
 	}
 	/* cppcheck-suppress getpwnamCalled ; one thread, before the loop */
 	if ((pw = getpwnam(name)) == NULL) {
-		snprintf(err, errlen, "user %s: %s", name, errno != 0 ?
-		    strerror(errno) : "no such user");
+		snprintf(err, errlen, "user %s: %s", name,
+		    errno != 0 ? strerror(errno) : "no such user");
 		return -1;
 	}
 	u->uid = pw->pw_uid;
@@ -53,31 +53,32 @@ privdrop_to(const struct privdrop_user *u, int ambient, char *err,
 		set |= CAPNG_INHERITABLE;
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (capng_updatev(CAPNG_ADD, (capng_type_t)set, keep[0], keep[1],
-	    -1) == -1) {
+		-1) == -1) {
 		snprintf(err, errlen, "capng_updatev failed");
 		return -1;
 	}
 	rc = capng_change_id((int)u->uid, (int)u->gid,
 	    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
 	if (rc != 0) {
-		snprintf(err, errlen, "changing to user %s (uid %u, gid %u) "
-		    "failed (libcap-ng %d)%s", u->name, (unsigned)u->uid,
-		    (unsigned)u->gid, rc, geteuid() != 0 ? ": not root" : "");
+		snprintf(err, errlen,
+		    "changing to user %s (uid %u, gid %u) "
+		    "failed (libcap-ng %d)%s",
+		    u->name, (unsigned)u->uid, (unsigned)u->gid, rc,
+		    geteuid() != 0 ? ": not root" : "");
 		return -1;
 	}
 	/* What capng_change_id does is checked, not trusted. */
-	if (getuid() != u->uid || geteuid() != u->uid ||
-	    getgid() != u->gid || getegid() != u->gid ||
+	if (getuid() != u->uid || geteuid() != u->uid || getgid() != u->gid ||
+	    getegid() != u->gid ||
 	    capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN) ||
 	    !capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN)) {
 		snprintf(err, errlen, "user %s: the change did not take",
 		    u->name);
 		return -1;
 	}
-	for (size_t i = 0; ambient && i < sizeof(keep) / sizeof(keep[0]);
-	    i++)
+	for (size_t i = 0; ambient && i < sizeof(keep) / sizeof(keep[0]); i++)
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
-		    (unsigned long)keep[i], 0UL, 0UL) == -1) {
+			(unsigned long)keep[i], 0UL, 0UL) == -1) {
 			snprintf(err, errlen, "ambient capability %d: %s",
 			    keep[i], strerror(errno));
 			return -1;

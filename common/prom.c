@@ -59,8 +59,10 @@ escape(struct sbuf *b, const char *s, int quote)
 		if (*s != '\\' && *s != '\n' && !(quote && *s == '"'))
 			continue;
 		sbuf_add(b, run, (size_t)(s - run));
-		sbuf_puts(b, *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" :
-		    "\\\"");
+		sbuf_puts(b,
+		    *s == '\\'	   ? "\\\\" :
+			*s == '\n' ? "\\n" :
+				     "\\\"");
 		run = s + 1;
 	}
 	sbuf_add(b, run, (size_t)(s - run));
@@ -92,8 +94,8 @@ prom_family(struct prom *p, const char *name, enum prom_type type,
 {
 	if (p->err)
 		return -1;
-	if (!prom_valid_name(name) || (type == PROM_COUNTER) !=
-	    (has_suffix(name, "_total"))) {
+	if (!prom_valid_name(name) ||
+	    (type == PROM_COUNTER) != (has_suffix(name, "_total"))) {
 		p->err = 1;
 		return -1;
 	}

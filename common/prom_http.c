@@ -23,20 +23,20 @@
 #include "prom.h"
 #include "prom_http.h"
 
-#define TIMER_MAX_MS	60000ULL	/* re-run MHD at least this often */
+#define TIMER_MAX_MS 60000ULL /* re-run MHD at least this often */
 
 struct prom_http {
-	struct MHD_Daemon	*d;
-	struct ev_loop		*loop;
-	struct ev_timer		*timer;
-	int			 epfd;
-	prom_http_render	 render;
-	void			*arg;
+	struct MHD_Daemon *d;
+	struct ev_loop *loop;
+	struct ev_timer *timer;
+	int epfd;
+	prom_http_render render;
+	void *arg;
 };
 
 int
-prom_http_parse(const char *spec, struct sockaddr_storage *ss,
-    socklen_t *len, char *err, size_t errlen)
+prom_http_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
+    char *err, size_t errlen)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
@@ -76,9 +76,11 @@ prom_http_parse(const char *spec, struct sockaddr_storage *ss,
 		*len = sizeof(*s6);
 		return 0;
 	}
- bad:
-	snprintf(err, errlen, "bad metrics address \"%s\" (ADDR:PORT or "
-	    "[ADDR6]:PORT, numeric, port 1..65535)", spec);
+bad:
+	snprintf(err, errlen,
+	    "bad metrics address \"%s\" (ADDR:PORT or "
+	    "[ADDR6]:PORT, numeric, port 1..65535)",
+	    spec);
 	return -1;
 }
 
@@ -103,8 +105,7 @@ reply(struct MHD_Connection *conn, unsigned int status, const char *type,
 }
 
 static enum MHD_Result
-reply_text(struct MHD_Connection *conn, unsigned int status,
-    const char *text)
+reply_text(struct MHD_Connection *conn, unsigned int status, const char *text)
 {
 	return reply(conn, status, "text/plain; charset=utf-8", (char *)text,
 	    strlen(text), MHD_RESPMEM_PERSISTENT);
@@ -193,8 +194,8 @@ listen_on(const char *spec)
 		log_warnx("%s", why);
 		return -1;
 	}
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1) {
+	if ((fd = socket(ss.ss_family,
+		 SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("metrics listener %s: socket", spec);
 		return -1;
 	}
@@ -236,8 +237,8 @@ prom_http_open(struct ev_loop *loop, const char *spec, prom_http_render r,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)PROM_HTTP_MAXCONN,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned int)PROM_HTTP_MAXCONN_IP,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)PROM_HTTP_TIMEOUT_S,
+	    (unsigned int)PROM_HTTP_MAXCONN_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)PROM_HTTP_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PROM_HTTP_MEMORY,
 	    MHD_OPTION_END);
 	if (h->d == NULL) {
@@ -247,7 +248,8 @@ prom_http_open(struct ev_loop *loop, const char *spec, prom_http_render r,
 		goto fail;
 	}
 	if ((info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD)) ==
-	    NULL || (h->timer = ev_timer_new(loop, on_timer, h)) == NULL ||
+		NULL ||
+	    (h->timer = ev_timer_new(loop, on_timer, h)) == NULL ||
 	    ev_fd_add(loop, info->epoll_fd, EV_READ, on_ready, h) == -1) {
 		log_warn("metrics listener %s", spec);
 		goto fail;
@@ -256,7 +258,7 @@ prom_http_open(struct ev_loop *loop, const char *spec, prom_http_render r,
 	log_info("metrics on http://%s/metrics", spec);
 	run(h);
 	return h;
- fail:
+fail:
 	prom_http_close(h);
 	return NULL;
 }

@@ -194,7 +194,7 @@ sbuf_json_str(struct sbuf *sb, const char *s)
 				json_u00(sb, *c);
 				n = 1;
 			} else if (c[0] == 0xc2 && c[1] < 0xa0)
-				json_u00(sb, c[1]);	/* C1 control */
+				json_u00(sb, c[1]); /* C1 control */
 			else
 				sbuf_add(sb, c, n);
 		}

@@ -141,7 +141,7 @@ util_read_file(const char *path, size_t max, char **out, size_t *len)
 	if (len != NULL)
 		*len = n;
 	ret = 0;
- out:
+out:
 	saved = errno;
 	free(buf);
 	close(fd);
@@ -173,7 +173,7 @@ env_overridden(const char *e, char *const extra[])
 	return 0;
 }
 
-static pid_t	spawn(char *const argv[], char *const envp_extra[], int);
+static pid_t spawn(char *const argv[], char *const envp_extra[], int);
 
 pid_t
 util_spawn(char *const argv[], char *const envp_extra[])
@@ -234,8 +234,9 @@ spawn(char *const argv[], char *const envp_extra[], int devnull)
 			signal(sig, SIG_DFL);
 		sigemptyset(&set);
 		sigprocmask(SIG_SETMASK, &set, NULL);
-		if (devnull != -1 && (dup2(devnull, 0) == -1 ||
-		    dup2(devnull, 1) == -1 || dup2(devnull, 2) == -1))
+		if (devnull != -1 &&
+		    (dup2(devnull, 0) == -1 || dup2(devnull, 1) == -1 ||
+			dup2(devnull, 2) == -1))
 			_exit(126);
 		execve(argv[0], argv, env);
 		_exit(127);

@@ -132,9 +132,8 @@ carp_ip_decode(const uint8_t *pkt, size_t len, struct carp_ip *ip)
 		 */
 		if (rd_u8(&r, &vhl) == -1 || rd_skip(&r, 1) == -1 ||
 		    rd_u16(&r, &totlen) == -1 || rd_skip(&r, 2) == -1 ||
-		    rd_u16(&r, &frag) == -1 ||
-		    rd_u8(&r, &ttl) == -1 || rd_u8(&r, &proto) == -1 ||
-		    rd_skip(&r, 2) == -1 ||
+		    rd_u16(&r, &frag) == -1 || rd_u8(&r, &ttl) == -1 ||
+		    rd_u8(&r, &proto) == -1 || rd_skip(&r, 2) == -1 ||
 		    rd_bytes(&r, &ip->src.v4, 4) == -1 ||
 		    rd_bytes(&r, &ip->dst.v4, 4) == -1)
 			return CARP_E_BADLEN;
@@ -197,8 +196,7 @@ cmp6(const void *a, const void *b)
 }
 
 void
-carp_addrs_sort(struct in_addr *v4, size_t n4, struct in6_addr *v6,
-    size_t n6)
+carp_addrs_sort(struct in_addr *v4, size_t n4, struct in6_addr *v6, size_t n6)
 {
 	if (n4 > 1)
 		qsort(v4, n4, sizeof(*v4), cmp4);

@@ -7,34 +7,31 @@
 #include "buf.h"
 #include "frame.h"
 
-#define IP4_HLEN		20
-#define IP4_VHL			0x45	/* version 4, 5 words */
-#define IP4_DF			0x4000
-#define IP4_CKSUM_OFF		10
-#define IP6_VTCFL		0x60000000 /* version 6, class and label 0 */
-#define IPPROTO_ICMP6		58
-#define ARP_HRD_ETHER		1
-#define ARP_OP_REQUEST		1
-#define ICMP6_NA		136
-#define ICMP6_CKSUM_OFF		2
-#define NA_FLAG_OVERRIDE	0x20000000
-#define NA_LEN			32	/* header, target, one option */
-#define ND_OPT_TARGET_LLADDR	2
+#define IP4_HLEN	     20
+#define IP4_VHL		     0x45 /* version 4, 5 words */
+#define IP4_DF		     0x4000
+#define IP4_CKSUM_OFF	     10
+#define IP6_VTCFL	     0x60000000 /* version 6, class and label 0 */
+#define IPPROTO_ICMP6	     58
+#define ARP_HRD_ETHER	     1
+#define ARP_OP_REQUEST	     1
+#define ICMP6_NA	     136
+#define ICMP6_CKSUM_OFF	     2
+#define NA_FLAG_OVERRIDE     0x20000000
+#define NA_LEN		     32 /* header, target, one option */
+#define ND_OPT_TARGET_LLADDR 2
 
-const uint8_t frame_bcast_mac[FRAME_ALEN] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-};
+const uint8_t frame_bcast_mac[FRAME_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff };
 /* 33:33 and the low 32 bits of ff02::12 and ff02::1 (RFC 2464 7). */
-static const uint8_t carp6_mac[FRAME_ALEN] = {
-	0x33, 0x33, 0x00, 0x00, 0x00, 0x12
-};
-static const uint8_t allnodes_mac[FRAME_ALEN] = {
-	0x33, 0x33, 0x00, 0x00, 0x00, 0x01
-};
-static const struct in6_addr carp_group6 = { { {
-	0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12 } } };
-static const struct in6_addr allnodes = { { {
-	0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01 } } };
+static const uint8_t carp6_mac[FRAME_ALEN] = { 0x33, 0x33, 0x00, 0x00, 0x00,
+	0x12 };
+static const uint8_t allnodes_mac[FRAME_ALEN] = { 0x33, 0x33, 0x00, 0x00, 0x00,
+	0x01 };
+static const struct in6_addr carp_group6 = { { { 0xff, 0x02, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0x12 } } };
+static const struct in6_addr allnodes = { { { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0x01 } } };
 
 void
 frame_mcast4_mac(struct in_addr group, uint8_t mac[FRAME_ALEN])
@@ -52,9 +49,8 @@ frame_mcast4_mac(struct in_addr group, uint8_t mac[FRAME_ALEN])
 void
 frame_vmac(uint8_t vhid, uint8_t mac[FRAME_ALEN])
 {
-	static const uint8_t vrrp_prefix[FRAME_ALEN - 1] = {
-		0x00, 0x00, 0x5e, 0x00, 0x01
-	};
+	static const uint8_t vrrp_prefix[FRAME_ALEN - 1] = { 0x00, 0x00, 0x5e,
+		0x00, 0x01 };
 
 	memcpy(mac, vrrp_prefix, sizeof(vrrp_prefix));
 	mac[FRAME_ALEN - 1] = vhid;
@@ -76,7 +72,7 @@ ip6_hdr(struct wr *w, uint16_t paylen, uint8_t next,
 	wr_u32(w, IP6_VTCFL);
 	wr_u16(w, paylen);
 	wr_u8(w, next);
-	wr_u8(w, CARP_TTL);	/* 255 for both CARP and neighbour discovery */
+	wr_u8(w, CARP_TTL); /* 255 for both CARP and neighbour discovery */
 	wr_bytes(w, src, sizeof(*src));
 	wr_bytes(w, dst, sizeof(*dst));
 }
@@ -98,7 +94,7 @@ frame_carp4_encode(const struct frame_carp4 *f,
 	wr_u16(&w, IP4_DF);
 	wr_u8(&w, CARP_TTL);
 	wr_u8(&w, CARP_PROTO);
-	wr_u16(&w, 0);		/* checksum, below */
+	wr_u16(&w, 0); /* checksum, below */
 	wr_bytes(&w, &f->src, 4);
 	wr_bytes(&w, &f->dst, 4);
 	wr_bytes(&w, carp, CARP_HDRLEN);
@@ -110,8 +106,8 @@ frame_carp4_encode(const struct frame_carp4 *f,
 
 int
 frame_carp6_encode(const uint8_t src_mac[FRAME_ALEN],
-    const struct in6_addr *src, const uint8_t carp[CARP_HDRLEN],
-    uint8_t *buf, size_t len)
+    const struct in6_addr *src, const uint8_t carp[CARP_HDRLEN], uint8_t *buf,
+    size_t len)
 {
 	struct wr w;
 
@@ -136,9 +132,9 @@ frame_garp_encode(const uint8_t mac[FRAME_ALEN], const struct in_addr *ip,
 	wr_u8(&w, FRAME_ALEN);
 	wr_u8(&w, sizeof(*ip));
 	wr_u16(&w, ARP_OP_REQUEST);
-	wr_bytes(&w, mac, FRAME_ALEN);		/* sender */
+	wr_bytes(&w, mac, FRAME_ALEN); /* sender */
 	wr_bytes(&w, ip, sizeof(*ip));
-	wr_bytes(&w, unknown, FRAME_ALEN);	/* target */
+	wr_bytes(&w, unknown, FRAME_ALEN); /* target */
 	wr_bytes(&w, ip, sizeof(*ip));
 	while (!w.err && w.off < FRAME_MIN)
 		wr_u8(&w, 0);
@@ -175,16 +171,16 @@ frame_na_encode(const uint8_t mac[FRAME_ALEN], const struct in6_addr *ip,
 	ip6_hdr(&w, NA_LEN, IPPROTO_ICMP6, ip, &allnodes);
 	icmp = buf + w.off;
 	wr_u8(&w, ICMP6_NA);
-	wr_u8(&w, 0);			/* code */
-	wr_u16(&w, 0);			/* checksum, below */
+	wr_u8(&w, 0);  /* code */
+	wr_u16(&w, 0); /* checksum, below */
 	wr_u32(&w, NA_FLAG_OVERRIDE);
-	wr_bytes(&w, ip, sizeof(*ip));	/* target */
+	wr_bytes(&w, ip, sizeof(*ip)); /* target */
 	wr_u8(&w, ND_OPT_TARGET_LLADDR);
-	wr_u8(&w, 1);			/* option length, in 8 bytes */
+	wr_u8(&w, 1); /* option length, in 8 bytes */
 	wr_bytes(&w, mac, FRAME_ALEN);
 	if (w.err)
 		return -1;
-	put_u16(icmp + ICMP6_CKSUM_OFF, icmp6_cksum(ip, &allnodes, icmp,
-	    NA_LEN));
+	put_u16(icmp + ICMP6_CKSUM_OFF,
+	    icmp6_cksum(ip, &allnodes, icmp, NA_LEN));
 	return (int)w.off;
 }

@@ -17,24 +17,24 @@
 /* STATE value flags, in the order their fields follow. Newer fields are
  * appended with higher bits, so a decoder stops after the bits it knows
  * and ignores the rest of the value. */
-#define W_TIMEOUT	0x0001
-#define W_REPLY		0x0002
-#define W_MARK		0x0004
-#define W_LABELS	0x0008
-#define W_HELPER	0x0010
-#define W_MASTER	0x0020
-#define W_SEQADJ	0x0040
-#define W_TCP		0x0080
-#define W_SCTP		0x0100
+#define W_TIMEOUT 0x0001
+#define W_REPLY	  0x0002
+#define W_MARK	  0x0004
+#define W_LABELS  0x0008
+#define W_HELPER  0x0010
+#define W_MASTER  0x0020
+#define W_SEQADJ  0x0040
+#define W_TCP	  0x0080
+#define W_SCTP	  0x0100
 
 /* Key and tuple flags. */
-#define K_V6		0x01
-#define K_ZONE		0x02
+#define K_V6   0x01
+#define K_ZONE 0x02
 
 /* Expectation flags. */
-#define E_NAT		0x01
-#define E_HELPER	0x02
-#define E_ZONE		0x04
+#define E_NAT	 0x01
+#define E_HELPER 0x02
+#define E_ZONE	 0x04
 
 static size_t
 alen(uint8_t family)
@@ -154,8 +154,7 @@ rd_key(struct rd *r, struct ct_state *st)
 			return -1;
 		st->fields |= CT_F_ZONE;
 	}
-	if (rd_addrs(r, &st->orig) == -1 ||
-	    rd_u16(r, &st->orig.sport) == -1 ||
+	if (rd_addrs(r, &st->orig) == -1 || rd_u16(r, &st->orig.sport) == -1 ||
 	    rd_u16(r, &st->orig.dport) == -1)
 		return -1;
 	return 0;
@@ -609,8 +608,8 @@ sync_ack_decode(struct rd *r, struct sync_ack *a)
 	uint32_t from, to;
 
 	memset(a, 0, sizeof(*a));
-	if (rd_u64(r, &a->next) == -1 ||
-	    rd_u8(r, &a->nranges) == -1 || a->nranges > SYNC_ACK_MAXRANGES)
+	if (rd_u64(r, &a->next) == -1 || rd_u8(r, &a->nranges) == -1 ||
+	    a->nranges > SYNC_ACK_MAXRANGES)
 		return -1;
 	for (uint8_t i = 0; i < a->nranges; i++) {
 		if (rd_u32(r, &from) == -1 || rd_u32(r, &to) == -1 ||
@@ -692,13 +691,13 @@ sync_hdr_decode(struct rd *r, struct sync_hdr *h)
 	uint8_t m0, m1;
 
 	memset(h, 0, sizeof(*h));
-	if (rd_u8(r, &m0) == -1 || rd_u8(r, &m1) == -1 ||
-	    m0 != SYNC_MAGIC0 || m1 != SYNC_MAGIC1)
+	if (rd_u8(r, &m0) == -1 || rd_u8(r, &m1) == -1 || m0 != SYNC_MAGIC0 ||
+	    m1 != SYNC_MAGIC1)
 		return -1;
 	if (rd_u8(r, &h->version) == -1 || h->version != SYNC_VERSION ||
 	    rd_u8(r, &h->type) == -1 || h->type < SYNC_T_INIT ||
-	    h->type > SYNC_T_REPLY ||
-	    rd_u32(r, &h->sid) == -1 || rd_u64(r, &h->seq) == -1)
+	    h->type > SYNC_T_REPLY || rd_u32(r, &h->sid) == -1 ||
+	    rd_u64(r, &h->seq) == -1)
 		return -1;
 	/* Handshake frames carry no session; session frames always do. */
 	if (h->type == SYNC_T_INIT || h->type == SYNC_T_RESP) {
@@ -753,10 +752,9 @@ sync_hs_key(const uint8_t group[SYNC_KEYLEN], const struct sync_id *from,
 }
 
 void
-sync_session_keys(const uint8_t group[SYNC_KEYLEN],
-    const struct sync_id *snd, const struct sync_id *rcv,
-    const uint8_t ns[SYNC_HSNONCE], const uint8_t nr[SYNC_HSNONCE],
-    struct sync_skeys *k)
+sync_session_keys(const uint8_t group[SYNC_KEYLEN], const struct sync_id *snd,
+    const struct sync_id *rcv, const uint8_t ns[SYNC_HSNONCE],
+    const uint8_t nr[SYNC_HSNONCE], struct sync_skeys *k)
 {
 	uint8_t sid[4];
 
@@ -764,9 +762,8 @@ sync_session_keys(const uint8_t group[SYNC_KEYLEN],
 	    rcv->b, SYNC_IDLEN, ns, SYNC_HSNONCE, nr, SYNC_HSNONCE);
 	kdf(group, "syncd2 reverse", k->rev, SYNC_KEYLEN, snd->b, SYNC_IDLEN,
 	    rcv->b, SYNC_IDLEN, ns, SYNC_HSNONCE, nr, SYNC_HSNONCE);
-	kdf(group, "syncd2 session id", sid, sizeof(sid), snd->b,
-	    SYNC_IDLEN, rcv->b, SYNC_IDLEN, ns, SYNC_HSNONCE, nr,
-	    SYNC_HSNONCE);
+	kdf(group, "syncd2 session id", sid, sizeof(sid), snd->b, SYNC_IDLEN,
+	    rcv->b, SYNC_IDLEN, ns, SYNC_HSNONCE, nr, SYNC_HSNONCE);
 	k->sid = get_u32(sid);
 	if (k->sid == 0)
 		k->sid = 1;
@@ -835,7 +832,8 @@ sync_init_decode(const uint8_t *buf, size_t len,
 		return rc;
 	rd_init(&r, buf + SYNC_HDRLEN, len - SYNC_HDRLEN - SYNC_TAGLEN);
 	if (rd_u8(&r, &in->flags) == -1 || rd_u32(&r, &in->rx_sid) == -1 ||
-	    rd_u64(&r, &in->seq0) == -1 || rd_bytes(&r, in->nonce_s, SYNC_HSNONCE) == -1)
+	    rd_u64(&r, &in->seq0) == -1 ||
+	    rd_bytes(&r, in->nonce_s, SYNC_HSNONCE) == -1)
 		return SYNC_E_MALFORMED;
 	return 0;
 }
@@ -927,7 +925,7 @@ sync_frame_unseal(uint8_t *buf, size_t len, const uint8_t key[SYNC_KEYLEN],
 		return SYNC_E_MALFORMED;
 	frame_nonce(n, h.type, h.seq);
 	if (crypto_aead_chacha20poly1305_ietf_decrypt(c, &mlen, NULL, c,
-	    len - SYNC_HDRLEN, buf, SYNC_HDRLEN, n, key) != 0)
+		len - SYNC_HDRLEN, buf, SYNC_HDRLEN, n, key) != 0)
 		return SYNC_E_AUTH;
 	*body = c;
 	*blen = (size_t)mlen;

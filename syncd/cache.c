@@ -19,19 +19,19 @@
 #include "cache.h"
 #include "sync.h"
 
-#define TOMB	((struct centry *)(uintptr_t)1)
-#define MINCAP	1024
+#define TOMB   ((struct centry *)(uintptr_t)1)
+#define MINCAP 1024
 
 struct cache {
-	struct centry	**slot;
-	size_t		  cap;		/* power of two */
-	size_t		  used;		/* live entries */
-	size_t		  tombs;
-	size_t		  bytes;	/* entry storage */
-	uint64_t	  epoch;
-	struct centry	**q;		/* ring */
-	size_t		  qcap, qhead, qlen;
-	uint8_t		  seed[crypto_shorthash_siphash24_KEYBYTES];
+	struct centry **slot;
+	size_t cap;  /* power of two */
+	size_t used; /* live entries */
+	size_t tombs;
+	size_t bytes; /* entry storage */
+	uint64_t epoch;
+	struct centry **q; /* ring */
+	size_t qcap, qhead, qlen;
+	uint8_t seed[crypto_shorthash_siphash24_KEYBYTES];
 };
 
 static uint64_t
@@ -94,8 +94,7 @@ cache_count(const struct cache *c)
 size_t
 cache_mem(const struct cache *c)
 {
-	return c->cap * sizeof(*c->slot) + c->bytes +
-	    c->qcap * sizeof(*c->q);
+	return c->cap * sizeof(*c->slot) + c->bytes + c->qcap * sizeof(*c->q);
 }
 
 uint64_t

@@ -21,29 +21,29 @@
 #include "log.h"
 #include "sbuf.h"
 
-#define DUMP_MAX	4		/* dumps running at once */
-#define DUMP_SLICE	1024		/* entries looked at per loop turn */
-#define DUMP_FRAME	(64u << 10)	/* bytes of one DATA frame, about */
-#define DUMP_HIWAT	(128u << 10)	/* queued to the client: pause */
-#define DUMP_LOWAT	(32u << 10)	/* ... until it is down to this */
+#define DUMP_MAX   4		/* dumps running at once */
+#define DUMP_SLICE 1024		/* entries looked at per loop turn */
+#define DUMP_FRAME (64u << 10)	/* bytes of one DATA frame, about */
+#define DUMP_HIWAT (128u << 10) /* queued to the client: pause */
+#define DUMP_LOWAT (32u << 10)	/* ... until it is down to this */
 
 /* One dump in progress (conn NULL: the slot is free). */
 struct dump_run {
 	struct cachedump *cd;
-	struct ctl_conn	*conn;
-	struct ev_timer	*timer;
-	int		 external;	/* peers' caches, else ours */
-	int		 json;
-	int		 only;		/* external: one peer's index, or -1 */
-	int		 peer;		/* external: the peer being walked */
-	size_t		 pos;		/* next slot of the cache walked */
-	uint64_t	 shown;
-	struct sbuf	 buf;		/* the slice being built */
+	struct ctl_conn *conn;
+	struct ev_timer *timer;
+	int external; /* peers' caches, else ours */
+	int json;
+	int only;   /* external: one peer's index, or -1 */
+	int peer;   /* external: the peer being walked */
+	size_t pos; /* next slot of the cache walked */
+	uint64_t shown;
+	struct sbuf buf; /* the slice being built */
 };
 
 struct cachedump {
-	struct syncd	*sd;
-	struct dump_run	 run[DUMP_MAX];
+	struct syncd *sd;
+	struct dump_run run[DUMP_MAX];
 };
 
 static void
@@ -172,11 +172,13 @@ dump_find_peer(const struct syncd *sd, const char *addr)
 
 		if (ss->ss_family != af)
 			continue;
-		if (af == AF_INET && memcmp(&((const struct sockaddr_in *)
-		    ss)->sin_addr, want, 4) == 0)
+		if (af == AF_INET &&
+		    memcmp(&((const struct sockaddr_in *)ss)->sin_addr, want,
+			4) == 0)
 			return i;
-		if (af == AF_INET6 && memcmp(&((const struct sockaddr_in6 *)
-		    ss)->sin6_addr, want, 16) == 0)
+		if (af == AF_INET6 &&
+		    memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr, want,
+			16) == 0)
 			return i;
 	}
 	return -1;
@@ -191,8 +193,7 @@ dump_no_peer(struct cachedump *cd, struct ctl_conn *conn, const char *addr)
 	sbuf_init(&b);
 	sbuf_printf(&b, "no peer %.64s (peers:", addr);
 	for (int i = 0; i < sd->npeers; i++)
-		sbuf_printf(&b, "%s %s", i > 0 ? "," : "",
-		    sd->peers[i]->name);
+		sbuf_printf(&b, "%s %s", i > 0 ? "," : "", sd->peers[i]->name);
 	sbuf_puts(&b, ")");
 	if (b.err)
 		ctl_replyf(conn, 0, "no peer %.64s", addr);
@@ -210,8 +211,9 @@ cachedump_request(struct cachedump *cd, struct ctl_conn *conn, int argc,
 	const char *peer = NULL;
 	int external, json = 0, only = -1;
 
-	if (argc < 2 || (strcmp(argv[1], "internal") != 0 &&
-	    strcmp(argv[1], "external") != 0))
+	if (argc < 2 ||
+	    (strcmp(argv[1], "internal") != 0 &&
+		strcmp(argv[1], "external") != 0))
 		goto usage;
 	external = strcmp(argv[1], "external") == 0;
 	for (int i = 2; i < argc; i++) {
@@ -231,9 +233,10 @@ cachedump_request(struct cachedump *cd, struct ctl_conn *conn, int argc,
 		if (cd->run[i].conn == NULL)
 			r = &cd->run[i];
 	if (r == NULL) {
-		ctl_replyf(conn, 0, "%d dumps are running already (at most"
-		    " %d at once): try again when one is done", DUMP_MAX,
-		    DUMP_MAX);
+		ctl_replyf(conn, 0,
+		    "%d dumps are running already (at most"
+		    " %d at once): try again when one is done",
+		    DUMP_MAX, DUMP_MAX);
 		return;
 	}
 	r->conn = conn;
@@ -246,8 +249,9 @@ cachedump_request(struct cachedump *cd, struct ctl_conn *conn, int argc,
 	sbuf_reset(&r->buf);
 	ev_timer_arm(r->timer, 0);
 	return;
- usage:
-	ctl_replyf(conn, 0, "usage: dump internal|external [peer address]"
+usage:
+	ctl_replyf(conn, 0,
+	    "usage: dump internal|external [peer address]"
 	    " [json]");
 }
 

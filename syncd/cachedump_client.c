@@ -21,7 +21,8 @@ dump_usage(const char *why, const char *arg)
 	if (why != NULL)
 		fprintf(stderr, "syncd: dump: %s%s%s\n", why,
 		    arg != NULL ? " " : "", arg != NULL ? arg : "");
-	fprintf(stderr, "usage: syncd dump internal|external [--peer addr]"
+	fprintf(stderr,
+	    "usage: syncd dump internal|external [--peer addr]"
 	    " [--json] [--control socket]\n");
 	exit(2);
 }

@@ -13,29 +13,29 @@
 #include "ctl.h"
 #include "log.h"
 
-#define COMMIT_CHUNK	4096	/* states per kernel request */
-#define COMMIT_BUDGET	65536	/* states per loop turn */
+#define COMMIT_CHUNK  4096  /* states per kernel request */
+#define COMMIT_BUDGET 65536 /* states per loop turn */
 
 /* Which of the peers' states a pass imports. */
 enum commit_pass {
-	COMMIT_MASTERS,		/* the staging backlog, then masters */
-	COMMIT_RELATED,		/* states with a master tuple */
+	COMMIT_MASTERS, /* the staging backlog, then masters */
+	COMMIT_RELATED, /* states with a master tuple */
 };
 
 struct commit {
-	struct syncd	 *sd;
-	struct ev_timer	 *timer;
-	int		  active;
-	enum commit_pass  pass;
-	int		  peer_idx;	/* peer whose cache is walked */
-	size_t		  pos;		/* in that cache */
-	uint64_t	  epoch;	/* of that cache when pos was valid */
-	size_t		  imported;	/* by the commit itself */
-	uint64_t	  refused_before; /* kernel import errors at start */
-	uint64_t	  start_ns;
-	struct ctl_conn	 *waiting[CTL_MAXCONN];
-	int		  nwaiting;
-	struct ct_state	 *chunk;
+	struct syncd *sd;
+	struct ev_timer *timer;
+	int active;
+	enum commit_pass pass;
+	int peer_idx;		 /* peer whose cache is walked */
+	size_t pos;		 /* in that cache */
+	uint64_t epoch;		 /* of that cache when pos was valid */
+	size_t imported;	 /* by the commit itself */
+	uint64_t refused_before; /* kernel import errors at start */
+	uint64_t start_ns;
+	struct ctl_conn *waiting[CTL_MAXCONN];
+	int nwaiting;
+	struct ct_state *chunk;
 };
 
 static uint64_t
@@ -67,16 +67,20 @@ commit_finish(struct commit *c)
 	refused = import_errors(sd) - c->refused_before;
 	event_commit(adopted, ms, c->imported, (unsigned long long)refused,
 	    "committed %ld states in %.0f ms (%zu imported now, the rest "
-	    "staged before)%s", adopted, ms, c->imported,
+	    "staged before)%s",
+	    adopted, ms, c->imported,
 	    refused > 0 ? "; the kernel refused some" : "");
 	for (int i = 0; i < c->nwaiting; i++) {
 		if (refused > 0)
-			ctl_replyf(c->waiting[i], 1, "committed %ld states in "
-			    "%.0f ms, %llu refused by the kernel", adopted,
-			    ms, (unsigned long long)refused);
+			ctl_replyf(c->waiting[i], 1,
+			    "committed %ld states in "
+			    "%.0f ms, %llu refused by the kernel",
+			    adopted, ms, (unsigned long long)refused);
 		else
-			ctl_replyf(c->waiting[i], 1, "committed %ld states in "
-			    "%.0f ms", adopted, ms);
+			ctl_replyf(c->waiting[i], 1,
+			    "committed %ld states in "
+			    "%.0f ms",
+			    adopted, ms);
 	}
 	c->nwaiting = 0;
 	c->active = 0;
@@ -121,7 +125,8 @@ commit_import(struct commit *c, size_t *budget)
 				continue;
 			if (engine_is_own(sd, &c->chunk[n])) {
 				engine_reject(sd->peers[c->peer_idx],
-				    POL_COLLISION, "to commit over one of this "
+				    POL_COLLISION,
+				    "to commit over one of this "
 				    "node's own connections (left as it is)");
 				continue;
 			}
@@ -149,8 +154,8 @@ commit_step(struct ev_timer *t, void *arg)
 	size_t budget = COMMIT_BUDGET, done;
 
 	/* First what is still waiting to be staged. */
-	while (c->pass == COMMIT_MASTERS && budget > 0 &&
-	    stage_backlog(sd) > 0) {
+	while (
+	    c->pass == COMMIT_MASTERS && budget > 0 && stage_backlog(sd) > 0) {
 		done = stage_run(sd, budget);
 		c->imported += done;
 		if (done == 0)

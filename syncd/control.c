@@ -14,17 +14,17 @@
 #include "sbuf.h"
 #include "util.h"
 
-#define HANDOVER_FLUSH_NS	(100 * NS_MS)
+#define HANDOVER_FLUSH_NS (100 * NS_MS)
 
 /* The connection data of a subscribed connection. */
 static int subscribed_mark;
 
 struct control {
-	struct syncd	  *sd;
+	struct syncd *sd;
 	struct ctl_server *srv;
-	struct commit	  *commit;
-	struct diff	  *diff;
-	struct cachedump  *dump;
+	struct commit *commit;
+	struct diff *diff;
+	struct cachedump *dump;
 };
 
 static int
@@ -82,7 +82,8 @@ json_session(struct sbuf *b, const struct peer *p)
 {
 	const struct sess *s = &p->sess;
 
-	sbuf_printf(b, ",\"session_out\":\"%s\",\"session_in\":\"%s\","
+	sbuf_printf(b,
+	    ",\"session_out\":\"%s\",\"session_in\":\"%s\","
 	    "\"sessions_out\":%llu,\"sessions_in\":%llu,\"rekeys\":%llu,"
 	    "\"inits_sent\":%llu,\"inits_received\":%llu,"
 	    "\"resps_received\":%llu,\"tx_seq\":%llu,\"rx_seq\":%llu,"
@@ -93,9 +94,8 @@ json_session(struct sbuf *b, const struct peer *p)
 	    (unsigned long long)s->st.rekeys,
 	    (unsigned long long)s->st.inits_sent,
 	    (unsigned long long)s->st.inits_rx,
-	    (unsigned long long)s->st.resps_rx,
-	    (unsigned long long)p->tx_next, (unsigned long long)p->rx_next,
-	    (unsigned long long)p->st.tx_wraps,
+	    (unsigned long long)s->st.resps_rx, (unsigned long long)p->tx_next,
+	    (unsigned long long)p->rx_next, (unsigned long long)p->st.tx_wraps,
 	    (unsigned long long)p->st.rx_wraps);
 }
 
@@ -109,8 +109,8 @@ reason_counts(struct sbuf *b, int json, const uint64_t *counts,
 
 	for (int r = first; r <= (int)last; r++) {
 		if (json)
-			sbuf_printf(b, "%s\"%s\":%llu", r > (int)first ? "," :
-			    "", pol_reason_names[r],
+			sbuf_printf(b, "%s\"%s\":%llu",
+			    r > (int)first ? "," : "", pol_reason_names[r],
 			    (unsigned long long)counts[r]);
 		else if (counts[r] > 0)
 			sbuf_printf(b, "%s%s %llu", n > 0 ? ", " : "",
@@ -127,14 +127,16 @@ json_peer(struct sbuf *b, struct peer *p)
 	char why[96];
 	int in = peer_in_sync(p, why, sizeof(why));
 	double last = p->last_rx_ns ?
-	    (double)(ev_now_ns() - p->last_rx_ns) / 1e9 : -1;
+	    (double)(ev_now_ns() - p->last_rx_ns) / 1e9 :
+	    -1;
 
 	sbuf_puts(b, "{\"address\":");
 	sbuf_json_str(b, p->name);
 	sbuf_printf(b, ",\"alive\":%s,\"in_sync\":%s,\"reason\":",
 	    p->alive ? "true" : "false", in ? "true" : "false");
 	sbuf_json_str(b, why);
-	sbuf_printf(b, ",\"last_seen\":%.3f,\"external\":%zu,"
+	sbuf_printf(b,
+	    ",\"last_seen\":%.3f,\"external\":%zu,"
 	    "\"peer_internal\":%u,\"bulk\":\"%s\","
 	    "\"tx_frames\":%llu,\"rx_frames\":%llu,\"tx_bytes\":%llu,"
 	    "\"rx_bytes\":%llu,\"tx_states\":%llu,\"rx_states\":%llu,"
@@ -144,15 +146,13 @@ json_peer(struct sbuf *b, struct peer *p)
 	    "\"unknown_updates\":%llu,\"skips\":%llu,\"bulks_sent\":%llu,"
 	    "\"bulks_received\":%llu,\"unacked\":%u,\"expectations\":%zu",
 	    last, cache_count(p->ext), p->peer_internal,
-	    bulk_req_name(p->bulk_req),
-	    (unsigned long long)p->st.tx_frames,
+	    bulk_req_name(p->bulk_req), (unsigned long long)p->st.tx_frames,
 	    (unsigned long long)p->st.rx_frames,
 	    (unsigned long long)p->st.tx_bytes,
 	    (unsigned long long)p->st.rx_bytes,
 	    (unsigned long long)p->st.tx_states,
 	    (unsigned long long)p->st.rx_states,
-	    (unsigned long long)p->st.resent,
-	    (unsigned long long)p->st.lost,
+	    (unsigned long long)p->st.resent, (unsigned long long)p->st.lost,
 	    (unsigned long long)p->st.dup,
 	    (unsigned long long)p->st.rx_rejected,
 	    (unsigned long long)p->st.rx_forged,
@@ -177,9 +177,11 @@ status_policy(struct syncd *sd, int json, struct sbuf *b)
 	if (json) {
 		sbuf_puts(b, ",\"send_filtered\":{");
 		reason_counts(b, 1, sd->send_filtered, POL_LOCAL, POL_PREFIX);
-		sbuf_printf(b, "},\"kept_home\":%zu,\"local_addresses\":%zu,"
-		    "\"helpers\":[", sd->unsent != NULL ?
-		    cache_count(sd->unsent) : 0, sd->local.n);
+		sbuf_printf(b,
+		    "},\"kept_home\":%zu,\"local_addresses\":%zu,"
+		    "\"helpers\":[",
+		    sd->unsent != NULL ? cache_count(sd->unsent) : 0,
+		    sd->local.n);
 		for (size_t i = 0; i < sd->helpers.n; i++) {
 			sbuf_puts(b, i > 0 ? "," : "");
 			sbuf_json_str(b, sd->helpers.name[i]);
@@ -190,8 +192,7 @@ status_policy(struct syncd *sd, int json, struct sbuf *b)
 	sbuf_puts(b, "send filter: kept home ");
 	if (reason_counts(b, 0, sd->send_filtered, POL_LOCAL, POL_PREFIX) == 0)
 		sbuf_puts(b, "none");
-	sbuf_printf(b, "; %zu local addresses, helpers here:",
-	    sd->local.n);
+	sbuf_printf(b, "; %zu local addresses, helpers here:", sd->local.n);
 	for (size_t i = 0; i < sd->helpers.n; i++) {
 		sbuf_puts(b, " ");
 		sbuf_text(b, sd->helpers.name[i]);
@@ -252,17 +253,19 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	for (int i = 0; i < sd->npeers; i++)
 		mem += cache_mem(sd->peers[i]->ext);
 	if (!json) {
-		sbuf_printf(b, "internal %zu, external %zu, queued %zu, "
+		sbuf_printf(b,
+		    "internal %zu, external %zu, queued %zu, "
 		    "bulk %s, demote %d (%s), cache memory %zu bytes%s\n",
 		    cache_count(sd->internal), engine_external(sd),
 		    cache_queued(sd->internal), bulk_summary(sd), sd->demote,
-		    sd->demote_reason, mem, sd->have_key ? ", auth key" :
-		    ", auth INSECURE (no key)");
+		    sd->demote_reason, mem,
+		    sd->have_key ? ", auth key" : ", auth INSECURE (no key)");
 		for (int i = 0; i < sd->npeers; i++) {
 			struct peer *p = sd->peers[i];
 
 			peer_in_sync(p, why, sizeof(why));
-			sbuf_printf(b, "peer %s: %s; external %zu, bulk %s, "
+			sbuf_printf(b,
+			    "peer %s: %s; external %zu, bulk %s, "
 			    "frames tx %llu rx %llu, states tx %llu rx %llu, "
 			    "resent %llu, lost %llu, rejected %llu "
 			    "(forged %llu, replayed %llu, stale %llu, "
@@ -282,37 +285,38 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 			    (unsigned long long)p->st.rx_malformed);
 			sbuf_puts(b, "  import refused: ");
 			if (reason_counts(b, 0, p->import_rejected, POL_LOCAL,
-			    POL_NREASONS - 1) == 0)
+				POL_NREASONS - 1) == 0)
 				sbuf_puts(b, "none");
 			sbuf_puts(b, "\n");
 		}
 		status_policy(sd, 0, b);
 		return;
 	}
-	sbuf_printf(b, "{\"internal\":%zu,\"external\":%zu,\"queued\":%zu,"
+	sbuf_printf(b,
+	    "{\"internal\":%zu,\"external\":%zu,\"queued\":%zu,"
 	    "\"bulk\":\"%s\",\"demote\":%d,\"demote_reason\":",
 	    cache_count(sd->internal), engine_external(sd),
 	    cache_queued(sd->internal), bulk_summary(sd), sd->demote);
 	sbuf_json_str(b, sd->demote_reason);
-	sbuf_printf(b, ",\"first_bulk\":\"%s\",\"auth\":\"%s\",\"sealed\":%s,"
+	sbuf_printf(b,
+	    ",\"first_bulk\":\"%s\",\"auth\":\"%s\",\"sealed\":%s,"
 	    "\"port\":%u,"
 	    "\"mtu\":%d,\"cache_bytes\":%zu,\"expectations\":%zu,"
 	    "\"sync_flows_ignored\":%llu,\"rx_unknown_source\":%llu,"
 	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu,"
 	    "\"peer_owned_ignored\":%llu,\"commits\":%llu,"
 	    "\"commit_seconds\":%.3f",
-	    first_bulk_name(sd->first_bulk),
-	    sd->have_key ? "key" : "insecure", sd->have_key ? "true" : "false",
-	    sd->port, sd->mtu, mem, sd->nexp,
+	    first_bulk_name(sd->first_bulk), sd->have_key ? "key" : "insecure",
+	    sd->have_key ? "true" : "false", sd->port, sd->mtu, mem, sd->nexp,
 	    (unsigned long long)sd->sync_flows,
 	    (unsigned long long)sd->rx_unknown,
 	    sd->stage_enabled ? "true" : "false", stage_backlog(sd),
-	    (unsigned long long)sd->staged,
-	    (unsigned long long)sd->peer_owned,
+	    (unsigned long long)sd->staged, (unsigned long long)sd->peer_owned,
 	    (unsigned long long)sd->commits, (double)sd->commit_ns / 1e9);
 	status_policy(sd, 1, b);
 	if (cs != NULL)
-		sbuf_printf(b, ",\"kernel\":{\"events\":%llu,"
+		sbuf_printf(b,
+		    ",\"kernel\":{\"events\":%llu,"
 		    "\"own_events\":%llu,\"overruns\":%llu,\"resyncs\":%llu,"
 		    "\"parse_errors\":%llu,\"imported\":%llu,\"updated\":%llu,"
 		    "\"import_errors\":%llu}",
@@ -341,12 +345,13 @@ on_request(struct ctl_conn *conn, int argc, char **argv, void *arg)
 	struct sbuf b;
 	int json;
 
-	json = argc > 1 && (strcmp(argv[1], "json") == 0 ||
-	    strcmp(argv[1], "--json") == 0);
+	json = argc > 1 &&
+	    (strcmp(argv[1], "json") == 0 || strcmp(argv[1], "--json") == 0);
 	if (strcmp(argv[0], "status") == 0) {
 		sbuf_init(&b);
-		if (argc > 1 && (strcmp(argv[1], "prometheus") == 0 ||
-		    strcmp(argv[1], "--prometheus") == 0))
+		if (argc > 1 &&
+		    (strcmp(argv[1], "prometheus") == 0 ||
+			strcmp(argv[1], "--prometheus") == 0))
 			syncd_metrics(sd, &b);
 		else
 			control_status(sd, json, &b);
@@ -398,13 +403,13 @@ control_open(struct syncd *sd)
 	    (c->dump = cachedump_new(sd)) == NULL)
 		goto fail;
 	if ((c->srv = ctl_server_open(sd->loop, sd->control_path, 0600,
-	    on_request, c)) == NULL)
+		 on_request, c)) == NULL)
 		goto fail;
 	ctl_server_set_close_cb(c->srv, on_close);
 	sd->control = c;
 	sd->diff = c->diff;
 	return c;
- fail:
+fail:
 	control_close(c);
 	return NULL;
 }

@@ -49,16 +49,16 @@
 #include "log.h"
 
 #ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK		10
+#define NETLINK_CAP_ACK 10
 #endif
 
-#define CT_RX_VLEN	64		/* datagrams per recvmmsg() */
-#define CT_RX_SIZE	8192		/* bytes per datagram slot */
-#define CT_EV_BUDGET	16384		/* datagrams per wakeup */
-#define CT_DUMP_RX	65536		/* one dump read */
-#define CT_DUMP_BUDGET	32		/* dump reads per wakeup */
-#define CT_DUMP_WAIT_MS	10000		/* ct_dump_sync: silence = error */
-#define CT_BATCH_BYTES	(128 * 1024)	/* one sendmsg() */
+#define CT_RX_VLEN	64	     /* datagrams per recvmmsg() */
+#define CT_RX_SIZE	8192	     /* bytes per datagram slot */
+#define CT_EV_BUDGET	16384	     /* datagrams per wakeup */
+#define CT_DUMP_RX	65536	     /* one dump read */
+#define CT_DUMP_BUDGET	32	     /* dump reads per wakeup */
+#define CT_DUMP_WAIT_MS 10000	     /* ct_dump_sync: silence = error */
+#define CT_BATCH_BYTES	(128 * 1024) /* one sendmsg() */
 #define CT_BATCH_MSGS	2048
 #define CT_REQ_SNDBUF	(1U << 20)
 #define CT_REQ_RCVBUF	(4U << 20)
@@ -72,60 +72,60 @@ enum ct_dump_mode {
 /* One dump in progress: the loop's (on h->dmp) or a ct_dump_sync()
  * (on a socket of its own, so that it never waits for the other). */
 struct ct_dumpio {
-	int			 fd;
-	uint32_t		 seq;
-	int			 phase;		/* 0 states, 1 expectations */
-	uint8_t			*buf;		/* CT_DUMP_RX */
-	void			(*cb)(const struct ct_state *, void *);
-	void			*cbarg;		/* cb == NULL: h->cb */
+	int fd;
+	uint32_t seq;
+	int phase;    /* 0 states, 1 expectations */
+	uint8_t *buf; /* CT_DUMP_RX */
+	void (*cb)(const struct ct_state *, void *);
+	void *cbarg; /* cb == NULL: h->cb */
 };
 
 struct ct_handle {
-	struct ev_loop		*loop;
-	struct ct_callbacks	 cb;
-	void			*arg;
-	struct ct_stats		 st;
-	uint32_t		 seq;
+	struct ev_loop *loop;
+	struct ct_callbacks cb;
+	void *arg;
+	struct ct_stats st;
+	uint32_t seq;
 
-	struct mnl_socket	*evs;
-	struct mnl_socket	*req;
-	struct mnl_socket	*dmp;
-	int			 evfd;
-	int			 reqfd;
-	int			 dmpfd;
-	uint32_t		 portid;
-	int			 own_filter;	/* kernel drops our events */
+	struct mnl_socket *evs;
+	struct mnl_socket *req;
+	struct mnl_socket *dmp;
+	int evfd;
+	int reqfd;
+	int dmpfd;
+	uint32_t portid;
+	int own_filter; /* kernel drops our events */
 
-	struct mmsghdr		*mm;
-	struct iovec		*iov;
-	uint8_t			*evbuf;
+	struct mmsghdr *mm;
+	struct iovec *iov;
+	uint8_t *evbuf;
 
-	enum ct_dump_mode	 dumping;
-	struct ct_dumpio	 adump;
-	int			 dump_resync;
-	int			 resync_pending;
-	int			 resync_open;	/* begin called, end not yet */
-	int			 in_dump_cb;	/* state() called for a dump entry */
-	struct ev_timer		*retry;		/* re-dump could not start */
-	void			(*pend_done)(void *, int);
-	void			*pend_arg;
-	void			(*dump_done)(void *, int);
-	void			*dump_arg;
-	uint8_t			*dbuf;
+	enum ct_dump_mode dumping;
+	struct ct_dumpio adump;
+	int dump_resync;
+	int resync_pending;
+	int resync_open;	/* begin called, end not yet */
+	int in_dump_cb;		/* state() called for a dump entry */
+	struct ev_timer *retry; /* re-dump could not start */
+	void (*pend_done)(void *, int);
+	void *pend_arg;
+	void (*dump_done)(void *, int);
+	void *dump_arg;
+	uint8_t *dbuf;
 
-	uint8_t			*sbuf;		/* CT_BATCH_BYTES+CT_MSG_MAX */
-	uint8_t			*rbuf;		/* CT_RX_SIZE */
-	int			*errs;		/* CT_BATCH_MSGS */
-	size_t			*lst[2];	/* CT_BATCH_MSGS each */
-	size_t			*defer;		/* ct_import: retry at end */
-	size_t			 ndefer, capdefer;
-	int			 first_err;
+	uint8_t *sbuf;	/* CT_BATCH_BYTES+CT_MSG_MAX */
+	uint8_t *rbuf;	/* CT_RX_SIZE */
+	int *errs;	/* CT_BATCH_MSGS */
+	size_t *lst[2]; /* CT_BATCH_MSGS each */
+	size_t *defer;	/* ct_import: retry at end */
+	size_t ndefer, capdefer;
+	int first_err;
 };
 
-static void	ct_ev_readable(int, int, void *);
-static void	ct_dump_readable(int, int, void *);
-static void	ct_resync_start(struct ct_handle *);
-static void	ct_resync_retry(struct ev_timer *, void *);
+static void ct_ev_readable(int, int, void *);
+static void ct_dump_readable(int, int, void *);
+static void ct_resync_start(struct ct_handle *);
+static void ct_resync_retry(struct ev_timer *, void *);
 
 static void
 ct_setbuf(int fd, int force, int plain, unsigned int size)
@@ -164,26 +164,28 @@ static int
 ct_subscribe(int fd, int expect)
 {
 	static const int groups[] = {
-		NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE,
+		NFNLGRP_CONNTRACK_NEW,
+		NFNLGRP_CONNTRACK_UPDATE,
 		NFNLGRP_CONNTRACK_DESTROY,
 	};
 	static const int egroups[] = {
-		NFNLGRP_CONNTRACK_EXP_NEW, NFNLGRP_CONNTRACK_EXP_DESTROY,
+		NFNLGRP_CONNTRACK_EXP_NEW,
+		NFNLGRP_CONNTRACK_EXP_DESTROY,
 	};
 	int off = 0;
 
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
 		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
-		    &groups[i], sizeof(groups[i])) == -1)
+			&groups[i], sizeof(groups[i])) == -1)
 			return -1;
 	for (size_t i = 0; expect && i < sizeof(egroups) / sizeof(egroups[0]);
-	    i++)
+	     i++)
 		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
-		    &egroups[i], sizeof(egroups[i])) == -1)
+			&egroups[i], sizeof(egroups[i])) == -1)
 			return -1;
 	/* The default, stated: losses must be reported as ENOBUFS. */
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &off,
-	    sizeof(off)) == -1)
+		sizeof(off)) == -1)
 		return -1;
 	return 0;
 }
@@ -370,7 +372,8 @@ ct_ev_one(struct ct_handle *h, const struct nlmsghdr *nlh, size_t len)
 			ev = CT_EV_DESTROY;
 		else if (type == IPCTNL_MSG_CT_NEW)
 			ev = (nlh->nlmsg_flags & NLM_F_CREATE) ?
-			    CT_EV_NEW : CT_EV_UPDATE;
+			    CT_EV_NEW :
+			    CT_EV_UPDATE;
 		else
 			return;
 		if (ct_parse_msg(nlh, len, &s) == -1) {
@@ -385,7 +388,8 @@ ct_ev_one(struct ct_handle *h, const struct nlmsghdr *nlh, size_t len)
 			ev = CT_EV_DESTROY;
 		else if (type == IPCTNL_MSG_EXP_NEW)
 			ev = (nlh->nlmsg_flags & NLM_F_CREATE) ?
-			    CT_EV_NEW : CT_EV_UPDATE;
+			    CT_EV_NEW :
+			    CT_EV_UPDATE;
 		else
 			return;
 		if (ct_parse_expect_msg(nlh, len, &e) == -1) {
@@ -546,7 +550,7 @@ ct_dump_process(struct ct_handle *h, struct ct_dumpio *d, size_t len)
 	return 0;
 }
 
-static int	ct_dump_begin(struct ct_handle *);
+static int ct_dump_begin(struct ct_handle *);
 
 static void
 ct_dump_finish(struct ct_handle *h, int err)
@@ -577,7 +581,7 @@ ct_dump_finish(struct ct_handle *h, int err)
 	if (h->dumping != CT_DUMP_NONE)
 		return;
 	if (h->resync_pending)
-		ct_ev_readable(h->evfd, EV_READ, h);	/* drain, then re-dump */
+		ct_ev_readable(h->evfd, EV_READ, h); /* drain, then re-dump */
 	else if (h->pend_done != NULL) {
 		/* A ct_dump_start() that came during a re-dump. */
 		done = h->pend_done;
@@ -620,8 +624,8 @@ ct_dump_readable(int fd, int events, void *arg)
 		    h->cb.expect != NULL) {
 			h->adump.phase = 1;
 			if (ct_dump_send(h, &h->adump,
-			    NFNL_SUBSYS_CTNETLINK_EXP,
-			    IPCTNL_MSG_EXP_GET) == -1) {
+				NFNL_SUBSYS_CTNETLINK_EXP,
+				IPCTNL_MSG_EXP_GET) == -1) {
 				ct_dump_finish(h, -errno);
 				return;
 			}
@@ -640,7 +644,8 @@ ct_dump_feeding(const struct ct_handle *h)
 	if (h->in_dump_cb)
 		return CT_FEED_ENTRY;
 	return h->dumping == CT_DUMP_ASYNC && h->adump.cb == NULL ?
-	    CT_FEED_EVENT : CT_FEED_NONE;
+	    CT_FEED_EVENT :
+	    CT_FEED_NONE;
 }
 
 static int
@@ -658,7 +663,7 @@ ct_dump_begin(struct ct_handle *h)
 	h->adump.cb = NULL;
 	h->adump.cbarg = NULL;
 	if (ct_dump_send(h, &h->adump, NFNL_SUBSYS_CTNETLINK,
-	    IPCTNL_MSG_CT_GET) == -1)
+		IPCTNL_MSG_CT_GET) == -1)
 		return -1;
 	if (ev_fd_add(h->loop, h->dmpfd, EV_READ, ct_dump_readable, h) == -1)
 		return -1;
@@ -751,7 +756,8 @@ ct_dump_sync(struct ct_handle *h, void (*cb)(const struct ct_state *, void *),
 	d.fd = mnl_socket_get_fd(nl);
 	if ((d.buf = malloc(CT_DUMP_RX)) == NULL)
 		goto out;
-	if (ct_dump_send(h, &d, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET) == -1)
+	if (ct_dump_send(h, &d, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET) ==
+	    -1)
 		goto out;
 	pfd.fd = d.fd;
 	pfd.events = POLLIN;
@@ -817,7 +823,7 @@ ct_batch_collect(struct ct_handle *h, uint32_t seq0, size_t n)
 		nlh = (const struct nlmsghdr *)h->rbuf;
 		rem = (int)len;
 		for (; mnl_nlmsg_ok(nlh, rem);
-		    nlh = mnl_nlmsg_next(nlh, &rem)) {
+		     nlh = mnl_nlmsg_next(nlh, &rem)) {
 			if (nlh->nlmsg_type != NLMSG_ERROR ||
 			    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*err))
 				continue;
@@ -850,7 +856,7 @@ ct_batch_send(struct ct_handle *h, size_t len, uint32_t seq0, size_t n)
 	ct_batch_collect(h, seq0, n);
 }
 
-#define CT_IDX(lst, k)	((lst) != NULL ? (lst)[k] : (k))
+#define CT_IDX(lst, k) ((lst) != NULL ? (lst)[k] : (k))
 
 /*
  * Build and send, in one batch, the states base[CT_IDX(lst, k)] for k from
@@ -864,8 +870,8 @@ ct_send_list(struct ct_handle *h, const struct ct_state *base,
 	size_t k, len = 0;
 	uint32_t seq0 = h->seq;
 
-	for (k = from; k < to && k - from < CT_BATCH_MSGS &&
-	    len < CT_BATCH_BYTES; k++)
+	for (k = from;
+	     k < to && k - from < CT_BATCH_MSGS && len < CT_BATCH_BYTES; k++)
 		len += ct_msg_state(h->sbuf + len, seq0 + (uint32_t)(k - from),
 		    &base[CT_IDX(lst, k)], how);
 	h->seq += (uint32_t)(k - from);
@@ -1001,13 +1007,15 @@ ct_import(struct ct_handle *h, const struct ct_state *s, size_t n)
 	if (h->ndefer > 0) {
 		/* Still no master or helper: keep the connection itself
 		 * (its packets pass) rather than lose it. */
-		done += ct_create(h, s, h->defer, h->ndefer, CT_BUILD_CREATE |
-		    CT_BUILD_NO_MASTER | CT_BUILD_NO_HELPER, 0);
+		done += ct_create(h, s, h->defer, h->ndefer,
+		    CT_BUILD_CREATE | CT_BUILD_NO_MASTER | CT_BUILD_NO_HELPER,
+		    0);
 		h->ndefer = 0;
 	}
 	if (h->st.import_errors > errs0)
 		log_warnx("%s: %llu of %zu states refused by the kernel "
-		    "(first: %s)", __func__,
+			  "(first: %s)",
+		    __func__,
 		    (unsigned long long)(h->st.import_errors - errs0), n,
 		    strerror(h->first_err));
 	ct_own_count(h, done);
@@ -1024,8 +1032,9 @@ ct_import_expect(struct ct_handle *h, const struct ct_expect *x, size_t n)
 	for (size_t i = 0; i < n; i = j) {
 		seq0 = h->seq;
 		len = 0;
-		for (j = i; j < n && j - i < CT_BATCH_MSGS &&
-		    len < CT_BATCH_BYTES; j++)
+		for (j = i;
+		     j < n && j - i < CT_BATCH_MSGS && len < CT_BATCH_BYTES;
+		     j++)
 			len += ct_msg_expect(h->sbuf + len,
 			    seq0 + (uint32_t)(j - i), &x[j]);
 		h->seq += (uint32_t)(j - i);
@@ -1052,8 +1061,9 @@ ct_delete(struct ct_handle *h, const struct ct_state *s, size_t n)
 	for (size_t i = 0; i < n; i = j) {
 		seq0 = h->seq;
 		len = 0;
-		for (j = i; j < n && j - i < CT_BATCH_MSGS &&
-		    len < CT_BATCH_BYTES; j++)
+		for (j = i;
+		     j < n && j - i < CT_BATCH_MSGS && len < CT_BATCH_BYTES;
+		     j++)
 			len += ct_msg_delete(h->sbuf + len,
 			    seq0 + (uint32_t)(j - i), &s[j]);
 		h->seq += (uint32_t)(j - i);

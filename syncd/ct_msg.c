@@ -18,11 +18,11 @@
 #include "ct_msg.h"
 
 #ifndef IPPROTO_DCCP
-#define IPPROTO_DCCP	33
+#define IPPROTO_DCCP 33
 #endif
 
 /* struct nf_ct_tcp_flags on the wire: flags, mask. */
-#define CT_TCP_FLAGS_LEN	2
+#define CT_TCP_FLAGS_LEN 2
 
 static int
 ct_port_proto(uint8_t proto)
@@ -107,7 +107,7 @@ ct_parse_ip(const struct nlattr *nest, struct ct_tuple *t)
 
 	/* One family for both addresses, the other family's attributes
 	 * being a malformed tuple. */
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_IP_V4_SRC:
 		case CTA_IP_V4_DST:
@@ -125,7 +125,7 @@ ct_parse_ip(const struct nlattr *nest, struct ct_tuple *t)
 	}
 	memset(t->src, 0, sizeof(t->src));
 	memset(t->dst, 0, sizeof(t->dst));
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_IP_V4_SRC:
 			if (ct_get_addr(a, t->src, 4) == -1)
@@ -166,7 +166,7 @@ ct_parse_proto(const struct nlattr *nest, struct ct_tuple *t)
 	uint16_t v16;
 	int have = 0;
 
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_PROTO_NUM:
 			if (ct_get_u8(a, &t->proto) == -1)
@@ -209,7 +209,7 @@ ct_parse_tuple(const struct nlattr *nest, struct ct_tuple *t)
 	int have = 0;
 
 	memset(t, 0, sizeof(*t));
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_TUPLE_IP:
 			if (ct_parse_ip(a, t) == -1)
@@ -232,7 +232,7 @@ ct_parse_tcp(const struct nlattr *nest, struct ct_state *s)
 	const struct nlattr *a;
 	uint8_t v;
 
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_PROTOINFO_TCP_STATE:
 			if (ct_get_u8(a, &s->tcp_state) == -1)
@@ -267,7 +267,7 @@ ct_parse_sctp(const struct nlattr *nest, struct ct_state *s)
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_PROTOINFO_SCTP_STATE:
 			if (ct_get_u8(a, &s->sctp_state) == -1)
@@ -292,7 +292,7 @@ ct_parse_protoinfo(const struct nlattr *nest, struct ct_state *s)
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_PROTOINFO_TCP:
 			if (ct_parse_tcp(a, s) == -1)
@@ -324,7 +324,7 @@ ct_parse_help(const struct nlattr *nest, struct ct_state *s)
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		if (mnl_attr_get_type(a) == CTA_HELP_NAME) {
 			ct_get_str(a, s->helper, sizeof(s->helper));
 			if (s->helper[0] != '\0')
@@ -339,7 +339,7 @@ ct_parse_seqadj(const struct nlattr *nest, struct ct_seqadj *sa)
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_SEQADJ_CORRECTION_POS:
 			if (ct_get_u32(a, &sa->pos) == -1)
@@ -363,8 +363,8 @@ ct_msg_check(const struct nlmsghdr *nlh, size_t len)
 {
 	if (len < sizeof(*nlh) || !mnl_nlmsg_ok(nlh, (int)len))
 		return -1;
-	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN +
-	    MNL_ALIGN(sizeof(struct nfgenmsg)))
+	if (nlh->nlmsg_len <
+	    MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)))
 		return -1;
 	return 0;
 }
@@ -379,7 +379,7 @@ ct_parse_msg(const struct nlmsghdr *nlh, size_t len, struct ct_state *s)
 	memset(s, 0, sizeof(*s));
 	if (ct_msg_check(nlh, len) == -1)
 		return -1;
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+	mnl_attr_for_each (a, nlh, sizeof(struct nfgenmsg)) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_TUPLE_ORIG:
 			if (ct_parse_tuple(a, &s->orig) == -1)
@@ -458,7 +458,7 @@ ct_parse_expect_nat(const struct nlattr *nest, struct ct_expect *e)
 	const struct nlattr *a;
 	uint32_t dir;
 
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_EXPECT_NAT_DIR:
 			if (ct_get_u32(a, &dir) == -1)
@@ -487,7 +487,7 @@ ct_parse_expect_msg(const struct nlmsghdr *nlh, size_t len,
 	if (ct_msg_check(nlh, len) == -1)
 		return -1;
 	nfg = mnl_nlmsg_get_payload(nlh);
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+	mnl_attr_for_each (a, nlh, sizeof(struct nfgenmsg)) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_EXPECT_MASTER:
 			if (ct_parse_tuple(a, &e->master) == -1)
@@ -589,8 +589,7 @@ ct_put_tuple(struct nlmsghdr *nlh, uint16_t type, const struct ct_tuple *t)
 		mnl_attr_put_u16(nlh, CTA_PROTO_ICMPV6_ID, htons(t->sport));
 		mnl_attr_put_u8(nlh, CTA_PROTO_ICMPV6_TYPE, t->dport >> 8);
 		mnl_attr_put_u8(nlh, CTA_PROTO_ICMPV6_CODE, t->dport & 0xff);
-	} else if (ct_port_proto(t->proto) || t->sport != 0 ||
-	    t->dport != 0) {
+	} else if (ct_port_proto(t->proto) || t->sport != 0 || t->dport != 0) {
 		mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(t->sport));
 		mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(t->dport));
 	}
@@ -627,8 +626,8 @@ ct_state_dnat(const struct ct_state *s)
 /* CTA_NAT_SRC/DST: translate to addr (and port when the protocol has
  * one; the ICMP id counts as a port for NAT). */
 static void
-ct_put_nat(struct nlmsghdr *nlh, uint16_t type, uint8_t family,
-    uint8_t proto, const uint8_t *addr, uint16_t port)
+ct_put_nat(struct nlmsghdr *nlh, uint16_t type, uint8_t family, uint8_t proto,
+    const uint8_t *addr, uint16_t port)
 {
 	struct nlattr *n1, *n2;
 
@@ -754,8 +753,10 @@ ct_msg_state(void *buf, uint32_t seq, const struct ct_state *s, int how)
 		status = (s->status & CT_IMPORT_STATUS) | IPS_CONFIRMED;
 		mnl_attr_put_u32(nlh, CTA_STATUS, htonl(status));
 	}
-	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl((s->fields & CT_F_TIMEOUT) ?
-	    (s->timeout ? s->timeout : 1) : CT_DEFAULT_TIMEOUT));
+	mnl_attr_put_u32(nlh, CTA_TIMEOUT,
+	    htonl((s->fields & CT_F_TIMEOUT) ?
+		    (s->timeout ? s->timeout : 1) :
+		    CT_DEFAULT_TIMEOUT));
 	if (s->fields & CT_F_MARK)
 		mnl_attr_put_u32(nlh, CTA_MARK, htonl(s->mark));
 	if (s->fields & CT_F_LABELS) {
@@ -773,8 +774,10 @@ ct_msg_state(void *buf, uint32_t seq, const struct ct_state *s, int how)
 	/* Only a new entry may get NAT, a helper and a master. */
 	if (snat)
 		ct_put_nat(nlh, CTA_NAT_SRC, s->orig.family, s->orig.proto,
-		    s->reply.dst, ct_icmp_proto(s->orig.proto) ?
-		    s->reply.sport : s->reply.dport);
+		    s->reply.dst,
+		    ct_icmp_proto(s->orig.proto) ?
+			s->reply.sport :
+			s->reply.dport);
 	if (dnat)
 		ct_put_nat(nlh, CTA_NAT_DST, s->orig.family, s->orig.proto,
 		    s->reply.src, s->reply.sport);
@@ -818,8 +821,8 @@ ct_msg_expect(void *buf, uint32_t seq, const struct ct_expect *e)
 	m.family = e->tuple.family;
 	m.proto = e->tuple.proto;
 	ct_put_tuple(nlh, CTA_EXPECT_MASK, &m);
-	mnl_attr_put_u32(nlh, CTA_EXPECT_TIMEOUT, htonl(e->timeout ?
-	    e->timeout : 1));
+	mnl_attr_put_u32(nlh, CTA_EXPECT_TIMEOUT,
+	    htonl(e->timeout ? e->timeout : 1));
 	if (e->fields & CT_EXP_F_ZONE)
 		mnl_attr_put_u16(nlh, CTA_EXPECT_ZONE, htons(e->zone));
 	mnl_attr_put_u32(nlh, CTA_EXPECT_FLAGS, htonl(e->flags));

@@ -15,7 +15,7 @@
 #include "ctfmt.h"
 
 #ifndef IPPROTO_DCCP
-#define IPPROTO_DCCP	33
+#define IPPROTO_DCCP 33
 #endif
 
 /* clang-format off */
@@ -37,7 +37,7 @@ static const char *const status_names[] = {
 };
 /* clang-format on */
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 enum l4_kind {
 	L4_PORTS,
@@ -94,10 +94,12 @@ state_name(const struct ct_state *st)
 {
 	if (st->orig.proto == IPPROTO_TCP && (st->fields & CT_F_TCP))
 		return st->tcp_state < NELEM(tcp_names) ?
-		    tcp_names[st->tcp_state] : tcp_names[0];
+		    tcp_names[st->tcp_state] :
+		    tcp_names[0];
 	if (st->orig.proto == IPPROTO_SCTP && (st->fields & CT_F_SCTP))
 		return st->sctp_state < NELEM(sctp_names) ?
-		    sctp_names[st->sctp_state] : sctp_names[0];
+		    sctp_names[st->sctp_state] :
+		    sctp_names[0];
 	return NULL;
 }
 
@@ -210,8 +212,7 @@ ctfmt_line(struct sbuf *b, const struct ct_state *st)
 {
 	const char *state = state_name(st);
 
-	sbuf_printf(b, "%-8s %u ", proto_name(st->orig.proto),
-	    st->orig.proto);
+	sbuf_printf(b, "%-8s %u ", proto_name(st->orig.proto), st->orig.proto);
 	if (st->fields & CT_F_TIMEOUT)
 		sbuf_printf(b, "%u ", st->timeout);
 	if (state != NULL)

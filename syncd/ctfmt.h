@@ -9,9 +9,9 @@
 #include "sync_state.h"
 
 /* Append st as conntrack -L prints it, newline included. */
-void	ctfmt_line(struct sbuf *, const struct ct_state *);
+void ctfmt_line(struct sbuf *, const struct ct_state *);
 /* Append st as one JSON object and a newline; peer (may be NULL) is the
  * address of the peer the state came from. */
-void	ctfmt_json(struct sbuf *, const struct ct_state *, const char *peer);
+void ctfmt_json(struct sbuf *, const struct ct_state *, const char *peer);
 
 #endif

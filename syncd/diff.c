@@ -21,58 +21,58 @@
 #include "log.h"
 #include "sbuf.h"
 
-#define DIFF_TRIES	10	/* seconds waiting for the peers */
-#define DIFF_RETRY_NS	(1000 * NS_MS)
-#define DIFF_MAXLINES	50
-#define DIFF_DUMP_TRIES	100	/* kernel dump busy: retries */
+#define DIFF_TRIES	   10 /* seconds waiting for the peers */
+#define DIFF_RETRY_NS	   (1000 * NS_MS)
+#define DIFF_MAXLINES	   50
+#define DIFF_DUMP_TRIES	   100 /* kernel dump busy: retries */
 #define DIFF_DUMP_RETRY_MS 100
-#define DIFF_STEP	4096	/* entries compared per loop turn */
+#define DIFF_STEP	   4096 /* entries compared per loop turn */
 
 enum diff_phase {
-	DIFF_PEERS,	/* waiting for the peers' streams */
-	DIFF_DUMPWAIT,	/* another dump runs: retry */
-	DIFF_DUMPING,	/* kernel dump on the loop */
-	DIFF_REPORT,	/* comparing, a slice per loop turn */
+	DIFF_PEERS,    /* waiting for the peers' streams */
+	DIFF_DUMPWAIT, /* another dump runs: retry */
+	DIFF_DUMPING,  /* kernel dump on the loop */
+	DIFF_REPORT,   /* comparing, a slice per loop turn */
 };
 
 /* The comparison of one peer's view walks the kernel dump, then what
  * the peer holds. */
 enum diff_pass {
-	DIFF_PASS_KERNEL,	/* missing at the peer, mismatched */
-	DIFF_PASS_HELD,		/* extra at the peer */
+	DIFF_PASS_KERNEL, /* missing at the peer, mismatched */
+	DIFF_PASS_HELD,	  /* extra at the peer */
 	DIFF_PASS_DONE,
 };
 
 /* The comparison of one peer's view, in progress. */
 struct diff_run {
-	int		 begun;
-	enum diff_pass	 pass;
-	size_t		 pos;
-	size_t		 missing, extra, mismatched, lines;
-	int		 first_line;
-	struct sbuf	 list;
+	int begun;
+	enum diff_pass pass;
+	size_t pos;
+	size_t missing, extra, mismatched, lines;
+	int first_line;
+	struct sbuf list;
 };
 
 struct dump_ctx {
-	struct syncd	*sd;
-	struct cache	*c;
+	struct syncd *sd;
+	struct cache *c;
 };
 
 struct diff {
-	struct syncd	*sd;
-	struct ev_timer	*timer;
-	int		 active, json, tries;
-	enum diff_phase	 phase;
-	uint32_t	 id;		/* of our DIFF_REQ */
-	struct ctl_conn	*conn;		/* to answer; NULL when gone */
-	struct cache	*held[SYNCD_MAXPEERS];	/* what each peer holds */
-	int		 asked[SYNCD_MAXPEERS], answered[SYNCD_MAXPEERS];
-	struct cache	*kernel;	/* our states in the kernel */
-	struct dump_ctx	 dump;
-	int		 report_peer;	/* peer being compared */
-	int		 reported;	/* peers in the answer so far */
-	struct diff_run	 run;
-	struct sbuf	 out;
+	struct syncd *sd;
+	struct ev_timer *timer;
+	int active, json, tries;
+	enum diff_phase phase;
+	uint32_t id;			    /* of our DIFF_REQ */
+	struct ctl_conn *conn;		    /* to answer; NULL when gone */
+	struct cache *held[SYNCD_MAXPEERS]; /* what each peer holds */
+	int asked[SYNCD_MAXPEERS], answered[SYNCD_MAXPEERS];
+	struct cache *kernel; /* our states in the kernel */
+	struct dump_ctx dump;
+	int report_peer; /* peer being compared */
+	int reported;	 /* peers in the answer so far */
+	struct diff_run run;
+	struct sbuf out;
 };
 
 static void
@@ -95,8 +95,7 @@ fmt_state(struct sbuf *b, const struct ct_state *st)
 		sbuf_printf(b, " zone %u", st->zone);
 }
 
-#define CMP_STATUS	(IPS_SEEN_REPLY | IPS_ASSURED | IPS_SRC_NAT | \
-			    IPS_DST_NAT)
+#define CMP_STATUS (IPS_SEEN_REPLY | IPS_ASSURED | IPS_SRC_NAT | IPS_DST_NAT)
 
 /* First differing attribute, NULL if the same. */
 static const char *
@@ -145,8 +144,10 @@ attr_diff(const struct ct_state *k, const struct ct_state *h, char *kv,
 		return "helper";
 	}
 	if ((k->fields & CT_F_MASTER) != (h->fields & CT_F_MASTER)) {
-		snprintf(kv, len, "%s", k->fields & CT_F_MASTER ? "yes" : "no");
-		snprintf(hv, len, "%s", h->fields & CT_F_MASTER ? "yes" : "no");
+		snprintf(kv, len, "%s",
+		    k->fields & CT_F_MASTER ? "yes" : "no");
+		snprintf(hv, len, "%s",
+		    h->fields & CT_F_MASTER ? "yes" : "no");
 		return "master";
 	}
 	return NULL;
@@ -186,8 +187,8 @@ diff_line(struct sbuf *b, int json, int *first, const char *kind,
 		sbuf_printf(b, "{\"kind\":\"%s\",\"state\":", kind);
 		sbuf_json_str(b, s.p ? s.p : "");
 		if (attr != NULL) {
-			sbuf_printf(b, ",\"attribute\":\"%s\",\"kernel\":",
-			    attr);
+			sbuf_printf(b,
+			    ",\"attribute\":\"%s\",\"kernel\":", attr);
 			sbuf_json_str(b, kv);
 			sbuf_puts(b, ",\"peer\":");
 			sbuf_json_str(b, hv);
@@ -281,19 +282,24 @@ report_peer(struct diff *d, int i)
 	if (d->json) {
 		sbuf_puts(b, "{\"address\":");
 		sbuf_json_str(b, p->name);
-		sbuf_printf(b, ",\"answered\":%s,\"kernel\":%zu,\"held\":%zu,"
+		sbuf_printf(b,
+		    ",\"answered\":%s,\"kernel\":%zu,\"held\":%zu,"
 		    "\"missing\":%zu,\"extra\":%zu,\"mismatched\":%zu,"
-		    "\"differences\":[%s]}", answered ? "true" : "false",
-		    cache_count(kc), cache_count(held), r->missing, r->extra,
-		    r->mismatched, r->list.p ? r->list.p : "");
+		    "\"differences\":[%s]}",
+		    answered ? "true" : "false", cache_count(kc),
+		    cache_count(held), r->missing, r->extra, r->mismatched,
+		    r->list.p ? r->list.p : "");
 	} else if (!answered)
 		sbuf_printf(b, "peer %s: no answer\n", p->name);
 	else {
-		sbuf_printf(b, "peer %s: kernel %zu, peer holds %zu: "
-		    "missing %zu, extra %zu, mismatched %zu%s\n", p->name,
-		    cache_count(kc), cache_count(held), r->missing, r->extra,
-		    r->mismatched, r->missing + r->extra + r->mismatched == 0 ?
-		    " (identical)" : "");
+		sbuf_printf(b,
+		    "peer %s: kernel %zu, peer holds %zu: "
+		    "missing %zu, extra %zu, mismatched %zu%s\n",
+		    p->name, cache_count(kc), cache_count(held), r->missing,
+		    r->extra, r->mismatched,
+		    r->missing + r->extra + r->mismatched == 0 ?
+			" (identical)" :
+			"");
 		sbuf_puts(b, r->list.p ? r->list.p : "");
 		if (r->lines > DIFF_MAXLINES)
 			sbuf_printf(b, "  ... %zu more\n",
@@ -365,7 +371,7 @@ diff_report_step(struct diff *d)
 			d->run.begun = 1;
 		}
 		if (!diff_peer_step(d, d->report_peer, &budget)) {
-			ev_timer_arm(d->timer, 0);	/* more next turn */
+			ev_timer_arm(d->timer, 0); /* more next turn */
 			return;
 		}
 		diff_run_reset(&d->run);
@@ -520,7 +526,7 @@ diff_timer(struct ev_timer *t, void *arg)
 
 	switch (d->phase) {
 	case DIFF_DUMPWAIT:
-		diff_dump(d);		/* retry starting the dump */
+		diff_dump(d); /* retry starting the dump */
 		break;
 	case DIFF_REPORT:
 		diff_report_step(d);

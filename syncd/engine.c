@@ -18,7 +18,7 @@
 #include "notify.h"
 #include "syncd.h"
 
-#define EXPIRE_SLOTS	65536	/* slots scanned per tick and cache */
+#define EXPIRE_SLOTS 65536 /* slots scanned per tick and cache */
 
 static uint8_t
 change_mask(const struct ct_state *o, const struct ct_state *n)
@@ -55,9 +55,10 @@ static void
 merge_update(struct ct_state *n, const struct ct_state *o)
 {
 	static const struct {
-		uint32_t	 f;
+		uint32_t f;
 	} keep[] = { { CT_F_MASTER }, { CT_F_LABELS }, { CT_F_TCP },
-	    { CT_F_SCTP }, { CT_F_SEQADJ }, { CT_F_MARK }, { CT_F_HELPER } };
+		{ CT_F_SCTP }, { CT_F_SEQADJ }, { CT_F_MARK },
+		{ CT_F_HELPER } };
 
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
 		uint32_t f = keep[i].f;
@@ -79,7 +80,8 @@ merge_update(struct ct_state *n, const struct ct_state *o)
 			break;
 		case CT_F_SCTP:
 			n->sctp_state = o->sctp_state;
-			memcpy(n->sctp_vtag, o->sctp_vtag, sizeof(n->sctp_vtag));
+			memcpy(n->sctp_vtag, o->sctp_vtag,
+			    sizeof(n->sctp_vtag));
 			break;
 		case CT_F_SEQADJ:
 			memcpy(n->seqadj, o->seqadj, sizeof(n->seqadj));
@@ -100,10 +102,10 @@ addr_is(const struct sockaddr_storage *ss, const struct ct_tuple *t,
 {
 	if (ss->ss_family == AF_INET && t->family == AF_INET)
 		return memcmp(&((const struct sockaddr_in *)ss)->sin_addr, a,
-		    4) == 0;
+			   4) == 0;
 	if (ss->ss_family == AF_INET6 && t->family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr,
-		    a, 16) == 0;
+		return memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr, a,
+			   16) == 0;
 	return 0;
 }
 
@@ -193,10 +195,11 @@ engine_reject(struct peer *p, enum pol_reason r, const char *why)
 		return;
 	p->rejected_logged |= 1U << r;
 	log_warnx("peer %s: refused %s (counted as \"%s\" in the status, "
-	    "not logged again)", p->name, why, pol_reason_names[r]);
+		  "not logged again)",
+	    p->name, why, pol_reason_names[r]);
 }
 
-static void	own_delete(struct syncd *, const struct ct_state *);
+static void own_delete(struct syncd *, const struct ct_state *);
 
 /*
  * An own state the send filter keeps home: not sent (a copy sent
@@ -277,8 +280,7 @@ dump_stale(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
 }
 
 void
-engine_own_state(struct syncd *sd, enum ct_event ev,
-    const struct ct_state *st)
+engine_own_state(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
 {
 	struct ct_state old, merged;
 	struct centry *e, *o;
@@ -453,12 +455,13 @@ engine_resync_end(struct syncd *sd)
 		}
 	}
 	pos = 0;
-	while (sd->unsent != NULL && (e = cache_next(sd->unsent, &pos)) != NULL)
+	while (
+	    sd->unsent != NULL && (e = cache_next(sd->unsent, &pos)) != NULL)
 		if (e->gen != sd->resync_gen)
 			cache_del_at(sd->unsent, pos);
 	log_info("re-read the table: %zu states gone meanwhile, %llu dumped "
-	    "entries destroyed since", n,
-	    (unsigned long long)sd->dump_stale_skipped);
+		 "entries destroyed since",
+	    n, (unsigned long long)sd->dump_stale_skipped);
 	transport_kick(sd);
 }
 
@@ -482,7 +485,7 @@ table_read(void *arg, int error)
 	else
 		log_info("initial table dump: %zu own states",
 		    cache_count(sd->internal));
-	notify_ready();	/* systemd: sockets bound, the table read */
+	notify_ready(); /* systemd: sockets bound, the table read */
 }
 
 /*
@@ -556,8 +559,10 @@ engine_update_demote(struct syncd *sd)
 		d = SYNCD_DEMOTE_PENDING;
 		why = "bulk sync pending";
 		if ((p = bulk_failed_alive(sd)) != NULL) {
-			snprintf(buf, sizeof(buf), "bulk from %s failed, "
-			    "peer alive", p->name);
+			snprintf(buf, sizeof(buf),
+			    "bulk from %s failed, "
+			    "peer alive",
+			    p->name);
 			why = buf;
 		}
 	} else if (!any_alive(sd) && sd->npeers > 0) {
@@ -732,8 +737,10 @@ ext_admit(struct peer *p, const struct ct_state *st)
 	if (r == POL_OK && cache_count(p->ext) >= sd->policy.max_states &&
 	    cache_lookup(p->ext, st) == NULL) {
 		r = POL_MAX_STATES;
-		snprintf(why, sizeof(why), "a state over import-max-states "
-		    "(%u)", sd->policy.max_states);
+		snprintf(why, sizeof(why),
+		    "a state over import-max-states "
+		    "(%u)",
+		    sd->policy.max_states);
 	}
 	if (r == POL_OK)
 		return 1;
@@ -759,7 +766,8 @@ rx_expect(struct peer *p, uint8_t type, const struct ct_expect *x)
 		engine_reject(p, r, why);
 		exp_apply(&p->exp, &p->nexp, 1, x);
 	} else if (exp_apply(&p->exp, &p->nexp, 0, x) == -1)
-		engine_reject(p, POL_MAX_EXPECT, "an expectation over the "
+		engine_reject(p, POL_MAX_EXPECT,
+		    "an expectation over the "
 		    "most a peer may have");
 }
 
@@ -833,6 +841,6 @@ engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
 		/* Unknown record types are skipped. */
 		return;
 	}
- bad:
+bad:
 	p->st.rx_malformed++;
 }

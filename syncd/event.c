@@ -91,8 +91,11 @@ event_status_line(char *buf, size_t len, void *arg)
 	for (int i = 0; i < sd->npeers; i++)
 		if (peer_in_sync(sd->peers[i], why, sizeof(why)))
 			n++;
-	snprintf(buf, len, "%d of %d peers in sync, %zu internal, %zu "
-	    "external states%s", n, sd->npeers, cache_count(sd->internal),
-	    engine_external(sd), sd->first_bulk == FIRST_BULK_PENDING ?
-	    ", first bulk pending" : "");
+	snprintf(buf, len,
+	    "%d of %d peers in sync, %zu internal, %zu "
+	    "external states%s",
+	    n, sd->npeers, cache_count(sd->internal), engine_external(sd),
+	    sd->first_bulk == FIRST_BULK_PENDING ?
+		", first bulk pending" :
+		"");
 }

@@ -12,17 +12,17 @@
 #include "log.h"
 #include "nl.h"
 
-#define LOCAL_SETTLE_NS		(50 * 1000000ULL)
-#define LOCAL_REFRESH_NS	(30 * 1000000000ULL)
-#define LOCAL_SYSMOD		"/sys/module"
+#define LOCAL_SETTLE_NS	 (50 * 1000000ULL)
+#define LOCAL_REFRESH_NS (30 * 1000000000ULL)
+#define LOCAL_SYSMOD	 "/sys/module"
 
 struct localaddr {
-	struct nl_sock	*nl;
-	struct ev_loop	*loop;
-	struct ev_timer	*timer;
+	struct nl_sock *nl;
+	struct ev_loop *loop;
+	struct ev_timer *timer;
 	struct pol_local *local;
 	struct pol_helpers *helpers;
-	uint64_t	 refreshes;
+	uint64_t refreshes;
 };
 
 static void
@@ -84,13 +84,13 @@ localaddr_open(struct ev_loop *loop, struct pol_local *local,
 		goto fail;
 	/* Subscribed before the first read: no change falls between. */
 	if ((la->nl = nl_open(1)) == NULL ||
-	    ev_fd_add(loop, nl_fd(la->nl), EV_READ, localaddr_readable, la)
-	    == -1)
+	    ev_fd_add(loop, nl_fd(la->nl), EV_READ, localaddr_readable, la) ==
+		-1)
 		goto fail;
 	localaddr_refresh(la);
 	ev_timer_arm(la->timer, LOCAL_REFRESH_NS);
 	return la;
- fail:
+fail:
 	localaddr_close(la);
 	return NULL;
 }

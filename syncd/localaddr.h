@@ -15,9 +15,9 @@ struct localaddr;
 
 /* Fill *local and *helpers now and keep them current; NULL on error
  * (errno). */
-struct localaddr *localaddr_open(struct ev_loop *, struct pol_local *,
-		    struct pol_helpers *);
-void		 localaddr_close(struct localaddr *);
-uint64_t	 localaddr_refreshes(const struct localaddr *);
+struct localaddr *
+localaddr_open(struct ev_loop *, struct pol_local *, struct pol_helpers *);
+void localaddr_close(struct localaddr *);
+uint64_t localaddr_refreshes(const struct localaddr *);
 
 #endif

@@ -35,37 +35,37 @@
 #include "syncd.h"
 #include "util.h"
 
-#define PORT_MIN	1
-#define PORT_MAX	65535
-#define MTU_MIN		576	/* what IPv4 hosts must accept */
-#define MTU_LIMIT	65535	/* accepted from the config */
-#define MTU_DEFAULT	1500
-#define MTU_MAX		9000
-#define FLUSH_MS	1000	/* at shutdown: queued states and acks */
-#define POLOPT_MAX	32	/* policy options on the command line */
-#define POLOPT_ID	1000	/* getopt values of policy options */
+#define PORT_MIN    1
+#define PORT_MAX    65535
+#define MTU_MIN	    576	  /* what IPv4 hosts must accept */
+#define MTU_LIMIT   65535 /* accepted from the config */
+#define MTU_DEFAULT 1500
+#define MTU_MAX	    9000
+#define FLUSH_MS    1000 /* at shutdown: queued states and acks */
+#define POLOPT_MAX  32	 /* policy options on the command line */
+#define POLOPT_ID   1000 /* getopt values of policy options */
 
 struct opts {
-	const char	*config;
-	char		 peers[SYNCD_MAXPEERS][64];
-	int		 npeers;
-	char		 listen[64];
-	char		 iface[32];
-	unsigned long	 port;
-	char		 keyfile[256];
-	int		 insecure;
-	char		 control[108];
-	char		 metrics[64];	/* ADDR:PORT or empty: off */
-	char		 user[64];
-	unsigned long	 mtu;
-	int		 nostage;
-	int		 check;
-	int		 daemonize;
-	int		 verbose;
+	const char *config;
+	char peers[SYNCD_MAXPEERS][64];
+	int npeers;
+	char listen[64];
+	char iface[32];
+	unsigned long port;
+	char keyfile[256];
+	int insecure;
+	char control[108];
+	char metrics[64]; /* ADDR:PORT or empty: off */
+	char user[64];
+	unsigned long mtu;
+	int nostage;
+	int check;
+	int daemonize;
+	int verbose;
 	/* The file's policy, then the command line's options on top. */
-	struct policy	 policy;
-	const char	*polopt[POLOPT_MAX][2];	/* keyword, value */
-	int		 npolopt;
+	struct policy policy;
+	const char *polopt[POLOPT_MAX][2]; /* keyword, value */
+	int npolopt;
 };
 
 static void
@@ -79,7 +79,8 @@ usage(void)
 	    "             [--metrics addr:port] [--user user] [--check] [-v]\n"
 	    "             [--sync-protocols list] [--send-ignore prefixes]\n"
 	    "             [--import-zones list] [--import-ignore prefixes]\n"
-	    "             [--import-mark-mask mask] [--import-label-mask mask]\n"
+	    "             [--import-mark-mask mask] [--import-label-mask "
+	    "mask]\n"
 	    "             [--import-helpers list] [--import-timeout-max s]\n"
 	    "             [--import-fixed-timeout yes|no] "
 	    "[--import-max-states n]\n"
@@ -148,7 +149,7 @@ apply_polopt(struct policy *p, const char *k, const char *val, char *err,
 	snprintf(buf, sizeof(buf), "%s", val);
 	argv[argc++] = (char *)k;
 	for (t = strtok_r(buf, ", \t", &save); t != NULL;
-	    t = strtok_r(NULL, ", \t", &save)) {
+	     t = strtok_r(NULL, ", \t", &save)) {
 		if (argc == CONF_MAXARGS) {
 			snprintf(err, len, "too many values");
 			return -1;
@@ -180,10 +181,10 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 			    l->argv[1]);
 	} else if (strcmp(k, "interface") == 0) {
 		if (o->iface[0] == '\0')
-			snprintf(o->iface, sizeof(o->iface), "%s",
-			    l->argv[1]);
+			snprintf(o->iface, sizeof(o->iface), "%s", l->argv[1]);
 	} else if (strcmp(k, "port") == 0) {
-		if (conf_uint(l->argv[1], PORT_MIN, PORT_MAX, &o->port) == -1) {
+		if (conf_uint(l->argv[1], PORT_MIN, PORT_MAX, &o->port) ==
+		    -1) {
 			snprintf(err, len, "bad port \"%s\"", l->argv[1]);
 			return -1;
 		}
@@ -236,7 +237,8 @@ client(int argc, char **argv)
 			path = argv[i] + 10;
 		else if (strcmp(argv[i], "--json") == 0 &&
 		    (strcmp(argv[0], "status") == 0 ||
-		    strcmp(argv[0], "diff") == 0) && n < 2)
+			strcmp(argv[0], "diff") == 0) &&
+		    n < 2)
 			words[n++] = "json";
 		else if (strcmp(argv[i], "--prometheus") == 0 &&
 		    strcmp(argv[0], "status") == 0 && n < 2)
@@ -262,9 +264,10 @@ genkey(void)
 	return 0;
 }
 
-#define KEY_HOWTO \
-	"make one with \"syncd genkey > " SYNCD_KEYFILE " && chmod 600 " \
-	SYNCD_KEYFILE "\" on one member and copy it to every member " \
+#define KEY_HOWTO                                                             \
+	"make one with \"syncd genkey > " SYNCD_KEYFILE                       \
+	" && chmod 600 " SYNCD_KEYFILE                                        \
+	"\" on one member and copy it to every member "                       \
 	"(or give --key FILE; --insecure only with --interface)"
 
 /* The group key from path; exits 2 when it is missing, not a key, or
@@ -286,9 +289,10 @@ read_key(struct syncd *sd, const char *path)
 	if (!S_ISREG(sb.st_mode))
 		errx(2, "%s: not a regular file", path);
 	if ((sb.st_mode & 077) != 0)
-		errx(2, "%s: mode %04o lets others than its owner read or "
-		    "change the key; chmod 600 %s", path,
-		    (unsigned)(sb.st_mode & 07777), path);
+		errx(2,
+		    "%s: mode %04o lets others than its owner read or "
+		    "change the key; chmod 600 %s",
+		    path, (unsigned)(sb.st_mode & 07777), path);
 	if (util_read_file(path, 4096, &buf, &len) == -1)
 		err(2, "%s", path);
 	rc = sync_key_parse(buf, sd->key);
@@ -378,7 +382,7 @@ iface_addr(const char *iface, int family, char *out, size_t len)
 		}
 		if (i->ifa_addr->sa_family == AF_INET6 &&
 		    !IN6_IS_ADDR_LINKLOCAL(
-		    &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr)) {
+			&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr)) {
 			inet_ntop(AF_INET6,
 			    &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
 			    out, (socklen_t)len);
@@ -425,7 +429,7 @@ static void
 on_hup(int signo, void *arg)
 {
 	log_info("SIGHUP: configuration reload is not supported; restart "
-	    "syncd to apply a changed configuration");
+		 "syncd to apply a changed configuration");
 }
 
 static void
@@ -453,23 +457,23 @@ ct_resync_end(void *arg)
 }
 
 static const struct option lopts[] = {
-	{ "config",	required_argument, NULL, 'c' },
-	{ "peer",	required_argument, NULL, 'p' },
-	{ "listen",	required_argument, NULL, 'l' },
-	{ "interface",	required_argument, NULL, 'i' },
-	{ "port",	required_argument, NULL, 'P' },
-	{ "key",	required_argument, NULL, 'k' },
-	{ "insecure",	no_argument,	   NULL, 'I' },
-	{ "control",	required_argument, NULL, 's' },
-	{ "mtu",	required_argument, NULL, 'm' },
-	{ "no-stage",	no_argument,	   NULL, 'S' },
-	{ "metrics",	required_argument, NULL, 'M' },
-	{ "daemonize",	no_argument,	   NULL, 'B' },
-	{ "verbose",	no_argument,	   NULL, 'v' },
-	{ "user",	required_argument, NULL, 'u' },
-	{ "check",	no_argument,	   NULL, 'C' },
-	{ "help",	no_argument,	   NULL, 'h' },
-	{ "version",	no_argument,	   NULL, 'V' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "peer", required_argument, NULL, 'p' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "port", required_argument, NULL, 'P' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "insecure", no_argument, NULL, 'I' },
+	{ "control", required_argument, NULL, 's' },
+	{ "mtu", required_argument, NULL, 'm' },
+	{ "no-stage", no_argument, NULL, 'S' },
+	{ "metrics", required_argument, NULL, 'M' },
+	{ "daemonize", no_argument, NULL, 'B' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "check", no_argument, NULL, 'C' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ "sync-protocols", required_argument, NULL, POLOPT_ID },
 	{ "send-ignore", required_argument, NULL, POLOPT_ID },
 	{ "import-zones", required_argument, NULL, POLOPT_ID },
@@ -529,8 +533,8 @@ parse_options(int argc, char *argv[], struct opts *o)
 			snprintf(o->iface, sizeof(o->iface), "%s", optarg);
 			break;
 		case 'P':
-			if (conf_uint(optarg, PORT_MIN, PORT_MAX,
-			    &o->port) == -1)
+			if (conf_uint(optarg, PORT_MIN, PORT_MAX, &o->port) ==
+			    -1)
 				errx(2, "--port: bad port \"%s\"", optarg);
 			break;
 		case 'k':
@@ -543,16 +547,16 @@ parse_options(int argc, char *argv[], struct opts *o)
 			snprintf(o->control, sizeof(o->control), "%s", optarg);
 			break;
 		case 'm':
-			if (conf_uint(optarg, MTU_MIN, MTU_LIMIT,
-			    &o->mtu) == -1)
+			if (conf_uint(optarg, MTU_MIN, MTU_LIMIT, &o->mtu) ==
+			    -1)
 				errx(2, "--mtu: bad mtu \"%s\"", optarg);
 			break;
 		case 'S':
 			o->nostage = 1;
 			break;
 		case 'M':
-			if (opt_metrics(o, optarg, errbuf,
-			    sizeof(errbuf)) == -1)
+			if (opt_metrics(o, optarg, errbuf, sizeof(errbuf)) ==
+			    -1)
 				errx(2, "--metrics: %s", errbuf);
 			break;
 		case 'B':
@@ -590,12 +594,12 @@ set_listen(struct syncd *sd, struct opts *o)
 
 	if (o->listen[0] == '\0' && o->iface[0] != '\0' &&
 	    iface_addr(o->iface, v6 ? AF_INET6 : AF_INET, o->listen,
-	    sizeof(o->listen)) == -1)
+		sizeof(o->listen)) == -1)
 		errx(2, "--interface %s: no address to listen on",
 		    sbuf_text_copy(name, sizeof(name), o->iface));
 	if (o->listen[0] != '\0') {
 		if (parse_sa(o->listen, sd->port, &sd->listen,
-		    &sd->listenlen) == -1)
+			&sd->listenlen) == -1)
 			errx(2, "--listen: bad address \"%s\"", o->listen);
 	} else
 		parse_sa(v6 ? "::" : "0.0.0.0", sd->port, &sd->listen,
@@ -627,27 +631,33 @@ configure(struct syncd *sd, struct opts *o)
 	for (int i = 0; i < o->npeers; i++) {
 		if (parse_sa(o->peers[i], sd->port, &ss, &len) == -1 ||
 		    ss.ss_family != sd->listen.ss_family)
-			errx(2, "peer %s: not an address of the listen "
-			    "family", o->peers[i]);
+			errx(2,
+			    "peer %s: not an address of the listen "
+			    "family",
+			    o->peers[i]);
 		if (peer_add(sd, &ss, len) == -1)
 			err(1, "peer_add");
 	}
 	if (!o->insecure) {
-		read_key(sd, o->keyfile[0] != '\0' ? o->keyfile :
-		    SYNCD_KEYFILE);
+		read_key(sd,
+		    o->keyfile[0] != '\0' ? o->keyfile : SYNCD_KEYFILE);
 		return;
 	}
 	if (o->keyfile[0] != '\0')
-		errx(2, "--insecure and a key (--key or \"key\" in the "
+		errx(2,
+		    "--insecure and a key (--key or \"key\" in the "
 		    "config) exclude each other");
 	if (o->iface[0] == '\0')
-		errx(2, "--insecure needs --interface: without a key, only "
+		errx(2,
+		    "--insecure needs --interface: without a key, only "
 		    "on a dedicated sync link");
 	/* The protocol runs unchanged under an all-zero group key. */
 	memset(sd->key, 0, sizeof(sd->key));
-	log_warnx("WARNING: --insecure: sync traffic is neither "
+	log_warnx(
+	    "WARNING: --insecure: sync traffic is neither "
 	    "authenticated nor encrypted; anyone on %s can inject or read "
-	    "connection states", o->iface);
+	    "connection states",
+	    o->iface);
 }
 
 static void
@@ -699,7 +709,7 @@ daemon_open(struct syncd *sd, int stage, const char *metrics)
 	/* Before conntrack: the send filter needs this node's addresses
 	 * from the first event on. */
 	if ((sd->localaddr = localaddr_open(sd->loop, &sd->local,
-	    &sd->helpers)) == NULL) {
+		 &sd->helpers)) == NULL) {
 		log_warn("rtnetlink (this node's addresses)");
 		goto fail;
 	}
@@ -721,8 +731,9 @@ daemon_open(struct syncd *sd, int stage, const char *metrics)
 	}
 	if (stage_open(sd, stage) == -1)
 		fatal("staging");
-	if (metrics[0] != '\0' && (sd->metrics = prom_http_open(sd->loop,
-	    metrics, metrics_render, sd)) == NULL)
+	if (metrics[0] != '\0' &&
+	    (sd->metrics = prom_http_open(sd->loop, metrics, metrics_render,
+		 sd)) == NULL)
 		goto fail;
 	if (transport_open(sd) == -1) {
 		log_warn("sync socket");
@@ -734,7 +745,7 @@ daemon_open(struct syncd *sd, int stage, const char *metrics)
 	ev_signal_add(sd->loop, SIGHUP, on_hup, sd);
 	signal(SIGPIPE, SIG_IGN);
 	return;
- fail:
+fail:
 	daemon_close(sd);
 	exit(1);
 }
@@ -776,7 +787,7 @@ policy_options(struct opts *o)
 
 	for (int i = 0; i < o->npolopt; i++)
 		if (apply_polopt(&o->policy, o->polopt[i][0], o->polopt[i][1],
-		    errbuf, sizeof(errbuf)) != 1)
+			errbuf, sizeof(errbuf)) != 1)
 			errx(2, "--%s: %s", o->polopt[i][0], errbuf);
 }
 
@@ -794,21 +805,25 @@ check_print(const struct opts *o)
 	if (o->listen[0] != '\0')
 		confout_kw(stdout, 0, "listen", o->listen);
 	else
-		printf("# listen: %s\n", o->iface[0] != '\0' ?
-		    "the interface's address, at start" : "any address");
+		printf("# listen: %s\n",
+		    o->iface[0] != '\0' ?
+			"the interface's address, at start" :
+			"any address");
 	confout_uint(stdout, 0, "port", o->port ? o->port : SYNC_PORT);
 	if (o->mtu != 0)
 		confout_uint(stdout, 0, "mtu", o->mtu);
 	else
-		printf("# mtu: %s\n", o->iface[0] != '\0' ?
-		    "the interface's, at start" : "1500");
+		printf("# mtu: %s\n",
+		    o->iface[0] != '\0' ?
+			"the interface's, at start" :
+			"1500");
 	confout_bool(stdout, 0, "stage", !o->nostage);
 	if (o->keyfile[0] != '\0')
 		confout_kw(stdout, 0, "key", o->keyfile);
 	else
 		printf("# key: none, sync traffic in the clear\n");
-	confout_kw(stdout, 0, "control", o->control[0] != '\0' ?
-	    o->control : SYNCD_CONTROL);
+	confout_kw(stdout, 0, "control",
+	    o->control[0] != '\0' ? o->control : SYNCD_CONTROL);
 	if (o->user[0] != '\0')
 		confout_kw(stdout, 0, "user", o->user);
 	sbuf_init(&b);
@@ -836,7 +851,8 @@ user_drop(struct syncd *sd, const struct privdrop_user *u)
 		exit(1);
 	}
 	log_info("running as %s (uid %u), keeping CAP_NET_ADMIN and "
-	    "CAP_NET_RAW", u->name, (unsigned)u->uid);
+		 "CAP_NET_RAW",
+	    u->name, (unsigned)u->uid);
 }
 
 static int
@@ -863,14 +879,15 @@ main(int argc, char *argv[])
 
 	privdrop_cloexec_all();
 	parse_options(argc, argv, &o);
-	if (o.config != NULL && conf_parse_file(o.config, conf_cb, &o,
-	    errbuf, sizeof(errbuf)) == -1)
+	if (o.config != NULL &&
+	    conf_parse_file(o.config, conf_cb, &o, errbuf, sizeof(errbuf)) ==
+		-1)
 		errx(2, "%s", errbuf);
 	log_init("syncd", 0, o.verbose);
 	if (o.npeers == 0)
 		errx(2, "no peer given (--peer or \"peer\" in the config)");
-	if (o.user[0] != '\0' && privdrop_lookup(o.user, &user, errbuf,
-	    sizeof(errbuf)) == -1)
+	if (o.user[0] != '\0' &&
+	    privdrop_lookup(o.user, &user, errbuf, sizeof(errbuf)) == -1)
 		errx(2, "--user: %s", errbuf);
 	policy_options(&o);
 	if (o.check) {

@@ -15,10 +15,10 @@
  * label; a new counter is one more line.
  */
 struct counter {
-	const char	*name;
-	const char	*help;
-	const char	*label, *value;	/* or NULL */
-	size_t		 off;
+	const char *name;
+	const char *help;
+	const char *label, *value; /* or NULL */
+	size_t off;
 };
 
 /* clang-format off */
@@ -140,8 +140,8 @@ put_peer_counters(struct prom *p, const struct syncd *sd)
 			prom_family(p, c[i].name, PROM_COUNTER, c[i].help);
 		for (int j = 0; j < sd->npeers; j++)
 			prom_u64(p, at_off(&sd->peers[j]->st, c[i].off),
-			    "peer", sd->peers[j]->name, c[i].label,
-			    c[i].value, PROM_END);
+			    "peer", sd->peers[j]->name, c[i].label, c[i].value,
+			    PROM_END);
 	}
 }
 
@@ -153,49 +153,59 @@ put_peer_gauges(struct prom *p, const struct syncd *sd)
 	const struct peer *q;
 	char why[96];
 
-	prom_family(p, "syncd_peer_up", PROM_GAUGE, "1 while the peer is "
+	prom_family(p, "syncd_peer_up", PROM_GAUGE,
+	    "1 while the peer is "
 	    "heard from (authentic frames within the dead interval).");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, sd->peers[j]->alive != 0, "peer",
 		    sd->peers[j]->name, PROM_END);
-	prom_family(p, "syncd_peer_in_sync", PROM_GAUGE, "1 when the peer "
+	prom_family(p, "syncd_peer_in_sync", PROM_GAUGE,
+	    "1 when the peer "
 	    "is alive and its bulk is in: its states are here.");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, peer_in_sync(sd->peers[j], why, sizeof(why)) != 0,
 		    "peer", sd->peers[j]->name, PROM_END);
-	prom_family(p, "syncd_peer_last_seen_seconds", PROM_GAUGE, "Seconds "
+	prom_family(p, "syncd_peer_last_seen_seconds", PROM_GAUGE,
+	    "Seconds "
 	    "since the last frame from the peer (absent: never).");
 	for (int j = 0; j < sd->npeers; j++)
 		if ((q = sd->peers[j])->last_rx_ns != 0)
-			prom_f64(p, (double)(ev_now_ns() - q->last_rx_ns) /
-			    1e9, "peer", q->name, PROM_END);
-	prom_family(p, "syncd_peer_external_states", PROM_GAUGE, "States "
+			prom_f64(p,
+			    (double)(ev_now_ns() - q->last_rx_ns) / 1e9,
+			    "peer", q->name, PROM_END);
+	prom_family(p, "syncd_peer_external_states", PROM_GAUGE,
+	    "States "
 	    "the peer holds as its own, cached here.");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, cache_count(sd->peers[j]->ext), "peer",
 		    sd->peers[j]->name, PROM_END);
-	prom_family(p, "syncd_peer_internal_states", PROM_GAUGE, "States "
+	prom_family(p, "syncd_peer_internal_states", PROM_GAUGE,
+	    "States "
 	    "the peer says it holds (from its hello).");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, sd->peers[j]->peer_internal, "peer",
 		    sd->peers[j]->name, PROM_END);
-	prom_family(p, "syncd_peer_unacked_frames", PROM_GAUGE, "Frames "
+	prom_family(p, "syncd_peer_unacked_frames", PROM_GAUGE,
+	    "Frames "
 	    "sent to the peer and not acknowledged yet.");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, sd->peers[j]->tx_next - sd->peers[j]->tx_una,
 		    "peer", sd->peers[j]->name, PROM_END);
-	prom_family(p, "syncd_peer_expectations", PROM_GAUGE, "Expectations "
+	prom_family(p, "syncd_peer_expectations", PROM_GAUGE,
+	    "Expectations "
 	    "the peer holds, cached here.");
 	for (int j = 0; j < sd->npeers; j++)
 		prom_u64(p, sd->peers[j]->nexp, "peer", sd->peers[j]->name,
 		    PROM_END);
-	prom_family(p, "syncd_peer_bulk", PROM_GAUGE, "1 for the state of "
+	prom_family(p, "syncd_peer_bulk", PROM_GAUGE,
+	    "1 for the state of "
 	    "our bulk request to the peer, 0 for the others.");
 	for (int j = 0; j < sd->npeers; j++)
 		for (int s = BULK_REQ_NONE; s <= BULK_REQ_FAILED; s++)
-			prom_u64(p, sd->peers[j]->bulk_req ==
-			    (enum bulk_req_state)s, "peer", sd->peers[j]->name,
-			    "state", bulk[s], PROM_END);
+			prom_u64(p,
+			    sd->peers[j]->bulk_req == (enum bulk_req_state)s,
+			    "peer", sd->peers[j]->name, "state", bulk[s],
+			    PROM_END);
 }
 
 static void
@@ -206,42 +216,54 @@ put_node(struct prom *p, const struct syncd *sd)
 
 	for (int i = 0; i < sd->npeers; i++)
 		mem += cache_mem(sd->peers[i]->ext);
-	prom_family(p, "syncd_internal_states", PROM_GAUGE, "This node's "
+	prom_family(p, "syncd_internal_states", PROM_GAUGE,
+	    "This node's "
 	    "own states, cached.");
 	prom_u64(p, cache_count(sd->internal), PROM_END);
-	prom_family(p, "syncd_external_states", PROM_GAUGE, "States learned "
+	prom_family(p, "syncd_external_states", PROM_GAUGE,
+	    "States learned "
 	    "from the peers.");
 	prom_u64(p, engine_external(sd), PROM_END);
-	prom_family(p, "syncd_queued_states", PROM_GAUGE, "Own states "
+	prom_family(p, "syncd_queued_states", PROM_GAUGE,
+	    "Own states "
 	    "queued to be sent.");
 	prom_u64(p, cache_queued(sd->internal), PROM_END);
-	prom_family(p, "syncd_stage_backlog_states", PROM_GAUGE, "Peers' "
+	prom_family(p, "syncd_stage_backlog_states", PROM_GAUGE,
+	    "Peers' "
 	    "states waiting to be staged into the kernel.");
 	prom_u64(p, stage_backlog(sd), PROM_END);
-	prom_family(p, "syncd_staging_enabled", PROM_GAUGE, "1 when peers' "
+	prom_family(p, "syncd_staging_enabled", PROM_GAUGE,
+	    "1 when peers' "
 	    "states are staged into the kernel as they arrive.");
 	prom_u64(p, sd->stage_enabled != 0, PROM_END);
-	prom_family(p, "syncd_expectations", PROM_GAUGE, "This node's own "
+	prom_family(p, "syncd_expectations", PROM_GAUGE,
+	    "This node's own "
 	    "expectations, cached.");
 	prom_u64(p, sd->nexp, PROM_END);
-	prom_family(p, "syncd_cache_bytes", PROM_GAUGE, "Memory of the "
+	prom_family(p, "syncd_cache_bytes", PROM_GAUGE,
+	    "Memory of the "
 	    "state caches.");
 	prom_u64(p, mem, PROM_END);
-	prom_family(p, "syncd_demotion", PROM_GAUGE, "The demotion syncd "
+	prom_family(p, "syncd_demotion", PROM_GAUGE,
+	    "The demotion syncd "
 	    "asks of carpd (-1 before it is known).");
 	prom_f64(p, sd->demote, PROM_END);
-	prom_family(p, "syncd_first_bulk", PROM_GAUGE, "1 for the state of "
+	prom_family(p, "syncd_first_bulk", PROM_GAUGE,
+	    "1 for the state of "
 	    "the first bulk from any peer, 0 for the others.");
 	for (int s = FIRST_BULK_PENDING; s <= FIRST_BULK_FAILED; s++)
 		prom_u64(p, sd->first_bulk == (enum first_bulk)s, "state",
 		    first[s], PROM_END);
-	prom_family(p, "syncd_sealed", PROM_GAUGE, "1 when sync frames are "
+	prom_family(p, "syncd_sealed", PROM_GAUGE,
+	    "1 when sync frames are "
 	    "authenticated and encrypted with a key.");
 	prom_u64(p, sd->have_key != 0, PROM_END);
-	prom_family(p, "syncd_mtu_bytes", PROM_GAUGE, "The MTU frames are "
+	prom_family(p, "syncd_mtu_bytes", PROM_GAUGE,
+	    "The MTU frames are "
 	    "sized for.");
 	prom_u64(p, (uint64_t)sd->mtu, PROM_END);
-	prom_family(p, "syncd_commit_seconds_total", PROM_COUNTER, "Time "
+	prom_family(p, "syncd_commit_seconds_total", PROM_COUNTER,
+	    "Time "
 	    "spent in commits (divide by syncd_commits_total for the "
 	    "mean).");
 	prom_f64(p, (double)sd->commit_ns / 1e9, PROM_END);
@@ -256,15 +278,17 @@ syncd_metrics(const struct syncd *sd, struct sbuf *out)
 	struct prom p;
 
 	prom_init(&p, out);
-	prom_family(&p, "syncd_build_info", PROM_GAUGE, "Always 1; the "
+	prom_family(&p, "syncd_build_info", PROM_GAUGE,
+	    "Always 1; the "
 	    "version of syncd as a label.");
 	prom_u64(&p, 1, "version", VERSION, PROM_END);
 	put_node(&p, sd);
-	put_counters(&p, node_counters, sizeof(node_counters) /
-	    sizeof(node_counters[0]), sd);
+	put_counters(&p, node_counters,
+	    sizeof(node_counters) / sizeof(node_counters[0]), sd);
 	if (sd->ct != NULL)
-		put_counters(&p, kernel_counters, sizeof(kernel_counters) /
-		    sizeof(kernel_counters[0]), ct_stats(sd->ct));
+		put_counters(&p, kernel_counters,
+		    sizeof(kernel_counters) / sizeof(kernel_counters[0]),
+		    ct_stats(sd->ct));
 	put_peer_gauges(&p, sd);
 	put_peer_counters(&p, sd);
 	return p.err || out->err ? -1 : 0;

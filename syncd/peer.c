@@ -23,39 +23,39 @@
 #include "syncd.h"
 #include "util.h"
 
-#define RTO_NS		(200 * NS_MS)
-#define RESEND_GAP_NS	(5 * NS_MS)
-#define ACK_EVERY	32
-#define PUMP_BUDGET	128	/* frames per pump turn */
-#define PUMP_COALESCE_NS (500 * 1000ULL)
-#define PUMP_COALESCE_MAX 40	/* queued states that do not wait */
-#define ACK_DELAY_NS	(1 * NS_MS)
-#define NACK_GAP_NS	(2 * NS_MS)	/* between acks reporting a gap */
-#define ACK_RESEND_MAX	256	/* frames resent for one ack */
-#define RECV_ROUNDS	32
-#define HELLO_NS	(1000 * NS_MS)
-#define STALLED_NS	(1000 * NS_MS)	/* unacked this long: not in sync */
-#define FIRST_TICK_NS	(10 * NS_MS)
-#define SKIP_MAX	(1ULL << 30)	/* a SKIP further ahead is bogus */
-#define IP4_UDP_HDRLEN	28
-#define IP6_UDP_HDRLEN	48
-#define TICK_NS		(100 * NS_MS)
-#define TAIL_RESEND_MAX	32	/* oldest frames resent after the RTO */
-#define BULK_PAUSE_NS	(5000 * NS_MS)	/* failed, peer alive: again */
+#define RTO_NS		  (200 * NS_MS)
+#define RESEND_GAP_NS	  (5 * NS_MS)
+#define ACK_EVERY	  32
+#define PUMP_BUDGET	  128 /* frames per pump turn */
+#define PUMP_COALESCE_NS  (500 * 1000ULL)
+#define PUMP_COALESCE_MAX 40 /* queued states that do not wait */
+#define ACK_DELAY_NS	  (1 * NS_MS)
+#define NACK_GAP_NS	  (2 * NS_MS) /* between acks reporting a gap */
+#define ACK_RESEND_MAX	  256	      /* frames resent for one ack */
+#define RECV_ROUNDS	  32
+#define HELLO_NS	  (1000 * NS_MS)
+#define STALLED_NS	  (1000 * NS_MS) /* unacked this long: not in sync */
+#define FIRST_TICK_NS	  (10 * NS_MS)
+#define SKIP_MAX	  (1ULL << 30) /* a SKIP further ahead is bogus */
+#define IP4_UDP_HDRLEN	  28
+#define IP6_UDP_HDRLEN	  48
+#define TICK_NS		  (100 * NS_MS)
+#define TAIL_RESEND_MAX	  32 /* oldest frames resent after the RTO */
+#define BULK_PAUSE_NS	  (5000 * NS_MS) /* failed, peer alive: again */
 
 /* Frame buffers: one frame being sealed, one body being built, a batch
  * of received datagrams, each room for the largest UDP payload. */
 struct transport_bufs {
-	uint8_t		 frame[SYNC_FRAME_MAX + 64];
-	uint8_t		 body[SYNC_FRAME_MAX];
-	uint8_t		 rx[SYNCD_RECV_BATCH][SYNCD_RECV_BUFLEN];
+	uint8_t frame[SYNC_FRAME_MAX + 64];
+	uint8_t body[SYNC_FRAME_MAX];
+	uint8_t rx[SYNCD_RECV_BATCH][SYNCD_RECV_BUFLEN];
 };
 
 const char *
 bulk_req_name(enum bulk_req_state s)
 {
-	static const char *names[] = { "none", "requested", "running",
-	    "done", "failed" };
+	static const char *names[] = { "none", "requested", "running", "done",
+		"failed" };
 
 	return names[s];
 }
@@ -63,12 +63,12 @@ bulk_req_name(enum bulk_req_state s)
 static size_t
 body_cap(const struct syncd *sd)
 {
-	size_t ip = sd->listen.ss_family == AF_INET6 ? IP6_UDP_HDRLEN :
+	size_t ip = sd->listen.ss_family == AF_INET6 ?
+	    IP6_UDP_HDRLEN :
 	    IP4_UDP_HDRLEN;
 
 	return (size_t)sd->mtu - ip - SYNC_HDRLEN - SYNC_TAGLEN;
 }
-
 
 static int
 win_room(const struct peer *p)
@@ -80,7 +80,7 @@ void
 peer_send(struct peer *p, const uint8_t *buf, size_t len)
 {
 	if (sendto(p->sd->sock, buf, len, 0, (const struct sockaddr *)&p->sa,
-	    p->salen) == -1) {
+		p->salen) == -1) {
 		if (errno != EAGAIN && errno != ENOBUFS &&
 		    errno != ECONNREFUSED && errno != EHOSTUNREACH &&
 		    errno != ENETUNREACH)
@@ -373,8 +373,8 @@ transport_kick(struct syncd *sd)
 	sd->pump_armed = 1;
 	/* A few queued states wait a moment for company: fuller frames. */
 	q = cache_queued(sd->internal);
-	ev_timer_arm(sd->pump_t, q == 0 || q >= PUMP_COALESCE_MAX ? 0 :
-	    PUMP_COALESCE_NS);
+	ev_timer_arm(sd->pump_t,
+	    q == 0 || q >= PUMP_COALESCE_MAX ? 0 : PUMP_COALESCE_NS);
 }
 
 static void
@@ -410,7 +410,7 @@ rx_ack(struct peer *p, const struct sync_ack *a)
 	}
 	for (int i = 0; i < a->nranges; i++) {
 		for (uint64_t s = a->range[i].from; n < ACK_RESEND_MAX;
-		    s++, n++) {
+		     s++, n++) {
 			if (sync_seq_lt(s, p->tx_una))
 				skip = 1;
 			else if (sync_seq_lt(s, p->tx_next))
@@ -442,8 +442,8 @@ sweep_ext(struct peer *p)
 	if (n > 0)
 		event_bulk(p, "rx", "swept", (long long)n,
 		    (long long)((ev_now_ns() - t0) / 1000000),
-		    "bulk from %s: %zu stale states dropped (%.3f s)",
-		    p->name, n, (double)(ev_now_ns() - t0) / 1e9);
+		    "bulk from %s: %zu stale states dropped (%.3f s)", p->name,
+		    n, (double)(ev_now_ns() - t0) / 1e9);
 }
 
 static void rx_deliver(struct peer *, const uint8_t *, size_t);
@@ -484,8 +484,8 @@ rx_skip(struct peer *p, const struct sync_ctl *c)
 		/* Frames of a session we joined late are not lost. */
 		if (p->rx_delivered > 0)
 			p->st.lost += d;
-		for (uint64_t s = p->rx_next; s != c->seq &&
-		    s - p->rx_next < SYNCD_WINDOW; s++) {
+		for (uint64_t s = p->rx_next;
+		     s != c->seq && s - p->rx_next < SYNCD_WINDOW; s++) {
 			struct rxslot *r = &p->rx[s % SYNCD_WINDOW];
 
 			free(r->body);
@@ -556,7 +556,8 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, uint8_t ftype)
 		p->bulk_gen++;
 		p->nexp = 0;
 		if ((p->bulk_req == BULK_REQ_SENT ||
-		    p->bulk_req == BULK_REQ_RUNNING) && c.id == p->bulk_req_id)
+			p->bulk_req == BULK_REQ_RUNNING) &&
+		    c.id == p->bulk_req_id)
 			p->bulk_req = BULK_REQ_RUNNING;
 		return;
 	case SYNC_R_BULK_END:
@@ -564,13 +565,16 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, uint8_t ftype)
 			return;
 		sweep_ext(p);
 		p->st.bulks_received++;
-		if (c.id == p->bulk_req_id && p->bulk_req == BULK_REQ_RUNNING) {
+		if (c.id == p->bulk_req_id &&
+		    p->bulk_req == BULK_REQ_RUNNING) {
 			p->bulk_req = BULK_REQ_DONE;
 			event_bulk(p, "rx", "done", c.count,
 			    (long long)((ev_now_ns() - p->bulk_req_start_ns) /
-			    1000000), "bulk from %s done: %u states in %.3f s",
-			    p->name, c.count,
-			    (double)(ev_now_ns() - p->bulk_req_start_ns) / 1e9);
+				1000000),
+			    "bulk from %s done: %u states in %.3f s", p->name,
+			    c.count,
+			    (double)(ev_now_ns() - p->bulk_req_start_ns) /
+				1e9);
 			engine_update_demote(sd);
 		}
 		return;
@@ -655,7 +659,7 @@ peer_down(struct peer *p)
 		if (p->sd->peers[i]->alive)
 			goto out;
 	engine_drop_queue(p->sd);
- out:
+out:
 	engine_update_demote(p->sd);
 }
 
@@ -796,7 +800,7 @@ static void
 read_cb(int fd, int events, void *arg)
 {
 	struct syncd *sd = arg;
-	uint8_t (*bufs)[SYNCD_RECV_BUFLEN] = sd->bufs->rx;
+	uint8_t(*bufs)[SYNCD_RECV_BUFLEN] = sd->bufs->rx;
 	struct mmsghdr mm[SYNCD_RECV_BATCH];
 	struct iovec iov[SYNCD_RECV_BATCH];
 	struct sockaddr_storage from[SYNCD_RECV_BATCH];
@@ -866,12 +870,15 @@ bulk_req_tick(struct peer *p, uint64_t now)
 		}
 		p->bulk_req = BULK_REQ_FAILED;
 		if (p->alive)
-			event_bulk(p, "rx", "failed", -1, -1, "bulk from %s "
-			    "failed after %d requests while the peer is alive: "
-			    "staying demoted, asking again", p->name,
-			    p->bulk_req_tries);
+			event_bulk(p, "rx", "failed", -1, -1,
+			    "bulk from %s "
+			    "failed after %d requests while the peer is "
+			    "alive: "
+			    "staying demoted, asking again",
+			    p->name, p->bulk_req_tries);
 		else
-			event_bulk(p, "rx", "failed", -1, -1, "bulk from %s "
+			event_bulk(p, "rx", "failed", -1, -1,
+			    "bulk from %s "
 			    "failed after %d requests: peer unreachable",
 			    p->name, p->bulk_req_tries);
 	} else if (p->bulk_req == BULK_REQ_RUNNING && !p->alive) {
@@ -902,7 +909,8 @@ tick_cb(struct ev_timer *t, void *arg)
 		if (p->alive && p->tx_una != p->tx_next &&
 		    now - p->last_progress_ns > RTO_NS) {
 			for (uint64_t s = p->tx_una; s != p->tx_next &&
-			    s - p->tx_una < TAIL_RESEND_MAX; s++)
+			     s - p->tx_una < TAIL_RESEND_MAX;
+			     s++)
 				if (now - p->win[s % SYNCD_WINDOW].sent_ns >
 				    RTO_NS)
 					resend(p, s, now);
@@ -994,8 +1002,8 @@ transport_open(struct syncd *sd)
 		if (sess_setup(sd->peers[i]) == -1)
 			return -1;
 	/* No SO_REUSEADDR: nobody else may bind the sync port. */
-	if ((fd = socket(sd->listen.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(sd->listen.ss_family,
+		 SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));

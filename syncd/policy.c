@@ -22,7 +22,7 @@
 #include "sbuf.h"
 
 #ifndef IPPROTO_DCCP
-#define IPPROTO_DCCP	33
+#define IPPROTO_DCCP 33
 #endif
 
 const char *const pol_reason_names[POL_NREASONS] = {
@@ -45,8 +45,8 @@ const char *const pol_reason_names[POL_NREASONS] = {
 
 /* The protocols syncd carries (ct_msg.c builds their tuples). */
 static const struct {
-	const char	*name;
-	uint8_t		 proto;
+	const char *name;
+	uint8_t proto;
 } pol_protos[] = {
 	{ "tcp", IPPROTO_TCP },
 	{ "udp", IPPROTO_UDP },
@@ -57,12 +57,12 @@ static const struct {
 	{ "dccp", IPPROTO_DCCP },
 	{ "gre", IPPROTO_GRE },
 };
-#define NPROTOS	(sizeof(pol_protos) / sizeof(pol_protos[0]))
+#define NPROTOS (sizeof(pol_protos) / sizeof(pol_protos[0]))
 
 /* Helper modules and the helpers they register. */
 static const struct {
-	const char	*module;
-	const char	*helpers[3];
+	const char *module;
+	const char *helpers[3];
 } pol_modules[] = {
 	{ "amanda", { "amanda" } },
 	{ "ftp", { "ftp" } },
@@ -87,8 +87,8 @@ policy_init(struct policy *p)
 {
 	memset(p, 0, sizeof(*p));
 	for (size_t i = 0; i < NPROTOS; i++)
-		p->protos[pol_protos[i].proto >> 3] |=
-		    (uint8_t)(1 << (pol_protos[i].proto & 7));
+		p->protos[pol_protos[i].proto >> 3] |= (uint8_t)(1
+		    << (pol_protos[i].proto & 7));
 	p->zones[0] = 0;
 	p->nzones = 1;
 	p->mark_mask = 0xffffffffU;
@@ -113,10 +113,11 @@ prefix_match(const struct pol_prefix *p, uint8_t family, const uint8_t *a)
 }
 
 static int
-prefixes_match(const struct pol_prefix *ps, size_t n, const struct ct_state *st)
+prefixes_match(const struct pol_prefix *ps, size_t n,
+    const struct ct_state *st)
 {
 	const uint8_t *a[4] = { st->orig.src, st->orig.dst, st->reply.src,
-	    st->reply.dst };
+		st->reply.dst };
 
 	for (size_t i = 0; i < n; i++)
 		for (int k = 0; k < 4; k++)
@@ -139,13 +140,14 @@ set_protocols(struct policy *p, int argc, char *const *argv, char *err,
 		for (k = 0; k < NPROTOS; k++)
 			if (strcasecmp(argv[i], "all") == 0 ||
 			    strcasecmp(argv[i], pol_protos[k].name) == 0)
-				bits[pol_protos[k].proto >> 3] |= (uint8_t)
-				    (1 << (pol_protos[k].proto & 7));
+				bits[pol_protos[k].proto >> 3] |= (uint8_t)(1
+				    << (pol_protos[k].proto & 7));
 		for (k = 0; k < NPROTOS; k++)
 			if (strcasecmp(argv[i], pol_protos[k].name) == 0)
 				break;
 		if (k == NPROTOS && strcasecmp(argv[i], "all") != 0) {
-			snprintf(err, len, "unknown protocol \"%s\" (tcp udp "
+			snprintf(err, len,
+			    "unknown protocol \"%s\" (tcp udp "
 			    "udplite icmp icmpv6 sctp dccp gre, or all)",
 			    argv[i]);
 			return -1;
@@ -156,8 +158,8 @@ set_protocols(struct policy *p, int argc, char *const *argv, char *err,
 }
 
 static int
-set_prefixes(struct pol_prefix *ps, size_t *n, int argc,
-    char *const *argv, char *err, size_t len)
+set_prefixes(struct pol_prefix *ps, size_t *n, int argc, char *const *argv,
+    char *err, size_t len)
 {
 	struct pol_prefix tmp[POL_MAXPREFIX];
 	struct addr a;
@@ -181,7 +183,7 @@ set_prefixes(struct pol_prefix *ps, size_t *n, int argc,
 		tmp[m].plen = (uint8_t)(plen >= 0 ? plen : addr_len(&a) * 8);
 		/* Host bits cleared: 10.1.2.3/8 means 10.0.0.0/8. */
 		for (int b = tmp[m].plen; b < 128; b++)
-			a.b[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+			a.b[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
 		memcpy(tmp[m].addr, a.b, 16);
 		m++;
 	}
@@ -191,8 +193,7 @@ set_prefixes(struct pol_prefix *ps, size_t *n, int argc,
 }
 
 static int
-set_zones(struct policy *p, int argc, char *const *argv, char *err,
-    size_t len)
+set_zones(struct policy *p, int argc, char *const *argv, char *err, size_t len)
 {
 	uint16_t z[POL_MAXZONES];
 	unsigned long v;
@@ -258,9 +259,11 @@ set_labels(struct policy *p, const char *s, char *err, size_t len)
 	}
 	memcpy(p->label_mask, m, sizeof(m));
 	return 1;
- bad:
-	snprintf(err, len, "bad label mask \"%s\" (all, none or up to 32 "
-	    "hex digits)", s);
+bad:
+	snprintf(err, len,
+	    "bad label mask \"%s\" (all, none or up to 32 "
+	    "hex digits)",
+	    s);
 	return -1;
 }
 
@@ -299,8 +302,10 @@ set_helpers(struct policy *p, int argc, char *const *argv, char *err,
 			return -1;
 		}
 		if (!helper_name_ok(argv[i])) {
-			snprintf(err, len, "bad helper name (1 to %d letters, "
-			    "digits, '.', '-' or '_')", CT_HELPER_LEN - 1);
+			snprintf(err, len,
+			    "bad helper name (1 to %d letters, "
+			    "digits, '.', '-' or '_')",
+			    CT_HELPER_LEN - 1);
 			return -1;
 		}
 		snprintf(p->helpers[m++], CT_HELPER_LEN, "%s", argv[i]);
@@ -331,8 +336,8 @@ policy_set(struct policy *p, int argc, char *const *argv, char *err,
 	const char *k = argv[0];
 	int v;
 
-	if (strcmp(k, "sync-protocols") != 0 && strcmp(k, "send-ignore") != 0 &&
-	    strncmp(k, "import-", 7) != 0)
+	if (strcmp(k, "sync-protocols") != 0 &&
+	    strcmp(k, "send-ignore") != 0 && strncmp(k, "import-", 7) != 0)
 		return 0;
 	if (argc < 2) {
 		snprintf(err, len, "\"%s\" needs an argument", k);
@@ -426,9 +431,10 @@ policy_print(const struct policy *p, struct sbuf *b)
 		sbuf_puts(b, " ");
 		sbuf_text(b, p->helpers[i]);
 	}
-	sbuf_printf(b, "\nimport-timeout-max %u\nimport-fixed-timeout %s\n"
-	    "import-max-states %u\n", p->timeout_max,
-	    p->fixed_timeout ? "yes" : "no", p->max_states);
+	sbuf_printf(b,
+	    "\nimport-timeout-max %u\nimport-fixed-timeout %s\n"
+	    "import-max-states %u\n",
+	    p->timeout_max, p->fixed_timeout ? "yes" : "no", p->max_states);
 }
 
 /* --- checks --- */
@@ -548,38 +554,56 @@ policy_import(const struct policy *p, const struct pol_local *l,
 	char helper[CT_HELPER_LEN];
 
 	if (is_local(l, st))
-		return why_set(POL_LOCAL, why, wl, "a state of this node's own "
-		    "traffic%s", "", 0);
+		return why_set(POL_LOCAL, why, wl,
+		    "a state of this node's own "
+		    "traffic%s",
+		    "", 0);
 	if (!proto_on(p, st->orig.proto))
-		return why_set(POL_PROTOCOL, why, wl, "protocol %lu not in "
-		    "sync-protocols", NULL, st->orig.proto);
+		return why_set(POL_PROTOCOL, why, wl,
+		    "protocol %lu not in "
+		    "sync-protocols",
+		    NULL, st->orig.proto);
 	if (prefixes_match(p->import_ignore, p->nimport_ignore, st))
-		return why_set(POL_PREFIX, why, wl, "an address in "
-		    "import-ignore%s", "", 0);
+		return why_set(POL_PREFIX, why, wl,
+		    "an address in "
+		    "import-ignore%s",
+		    "", 0);
 	if (!zone_ok(p, zone))
-		return why_set(POL_ZONE, why, wl, "zone %lu not in "
-		    "import-zones", NULL, zone);
+		return why_set(POL_ZONE, why, wl,
+		    "zone %lu not in "
+		    "import-zones",
+		    NULL, zone);
 	if ((st->fields & CT_F_MARK) && (st->mark & ~p->mark_mask) != 0)
-		return why_set(POL_MARK, why, wl, "mark 0x%lx has bits outside "
-		    "import-mark-mask", NULL, st->mark);
+		return why_set(POL_MARK, why, wl,
+		    "mark 0x%lx has bits outside "
+		    "import-mark-mask",
+		    NULL, st->mark);
 	if (st->fields & CT_F_LABELS)
 		for (int i = 0; i < CT_LABELS_LEN; i++)
 			if (st->labels[i] & ~p->label_mask[i])
-				return why_set(POL_LABELS, why, wl, "label "
-				    "bits outside import-label-mask%s", "", 0);
+				return why_set(POL_LABELS, why, wl,
+				    "label "
+				    "bits outside import-label-mask%s",
+				    "", 0);
 	if ((st->fields & CT_F_HELPER) && st->helper[0] != '\0') {
 		memcpy(helper, st->helper, CT_HELPER_LEN);
 		helper[CT_HELPER_LEN - 1] = '\0';
 		if (!policy_helper_ok(p, h, helper))
-			return why_set(POL_HELPER, why, wl, "helper \"%s\" not "
-			    "allowed (import-helpers)", helper, 0);
+			return why_set(POL_HELPER, why, wl,
+			    "helper \"%s\" not "
+			    "allowed (import-helpers)",
+			    helper, 0);
 	}
 	if ((st->fields & CT_F_TIMEOUT) && st->timeout > p->timeout_max)
-		return why_set(POL_TIMEOUT, why, wl, "timeout %lu s over "
-		    "import-timeout-max", NULL, st->timeout);
+		return why_set(POL_TIMEOUT, why, wl,
+		    "timeout %lu s over "
+		    "import-timeout-max",
+		    NULL, st->timeout);
 	if ((st->status & IPS_FIXED_TIMEOUT) && !p->fixed_timeout)
-		return why_set(POL_FIXED_TIMEOUT, why, wl, "fixed timeout "
-		    "(import-fixed-timeout no)%s", "", 0);
+		return why_set(POL_FIXED_TIMEOUT, why, wl,
+		    "fixed timeout "
+		    "(import-fixed-timeout no)%s",
+		    "", 0);
 	return POL_OK;
 }
 
@@ -596,20 +620,30 @@ policy_import_expect(const struct policy *p, const struct pol_helpers *h,
 		helper[0] = '\0';
 	/* An expectation opens a pinhole: only for a helper allowed here. */
 	if (helper[0] == '\0' || !policy_helper_ok(p, h, helper))
-		return why_set(POL_EXPECT_HELPER, why, wl, "expectation of "
-		    "helper \"%s\" not allowed (import-helpers)", helper, 0);
+		return why_set(POL_EXPECT_HELPER, why, wl,
+		    "expectation of "
+		    "helper \"%s\" not allowed (import-helpers)",
+		    helper, 0);
 	if ((x->flags & ~POL_EXPECT_FLAGS_OK) != 0)
-		return why_set(POL_EXPECT_FLAGS, why, wl, "expectation flags "
-		    "0x%lx not allowed", NULL, x->flags);
+		return why_set(POL_EXPECT_FLAGS, why, wl,
+		    "expectation flags "
+		    "0x%lx not allowed",
+		    NULL, x->flags);
 	if (!proto_on(p, x->tuple.proto))
-		return why_set(POL_PROTOCOL, why, wl, "protocol %lu not in "
-		    "sync-protocols", NULL, x->tuple.proto);
+		return why_set(POL_PROTOCOL, why, wl,
+		    "protocol %lu not in "
+		    "sync-protocols",
+		    NULL, x->tuple.proto);
 	if (!zone_ok(p, zone))
-		return why_set(POL_ZONE, why, wl, "zone %lu not in "
-		    "import-zones", NULL, zone);
+		return why_set(POL_ZONE, why, wl,
+		    "zone %lu not in "
+		    "import-zones",
+		    NULL, zone);
 	if (x->timeout > p->timeout_max)
-		return why_set(POL_TIMEOUT, why, wl, "expectation timeout %lu "
-		    "s over import-timeout-max", NULL, x->timeout);
+		return why_set(POL_TIMEOUT, why, wl,
+		    "expectation timeout %lu "
+		    "s over import-timeout-max",
+		    NULL, x->timeout);
 	return POL_OK;
 }
 
@@ -667,12 +701,13 @@ pol_local_scan(struct pol_local *l)
 			continue;
 		if (i->ifa_addr->sa_family == AF_INET) {
 			a[n].family = AF_INET;
-			memcpy(a[n++].addr, &((struct sockaddr_in *)
-			    i->ifa_addr)->sin_addr, 4);
+			memcpy(a[n++].addr,
+			    &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
 		} else if (i->ifa_addr->sa_family == AF_INET6) {
 			a[n].family = AF_INET6;
-			memcpy(a[n++].addr, &((struct sockaddr_in6 *)
-			    i->ifa_addr)->sin6_addr, 16);
+			memcpy(a[n++].addr,
+			    &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+			    16);
 		}
 	}
 	freeifaddrs(ifa);
@@ -697,13 +732,13 @@ pol_helpers_scan(struct pol_helpers *h, const char *sysmod)
 
 	memset(&nh, 0, sizeof(nh));
 	for (size_t i = 0; i < sizeof(pol_modules) / sizeof(pol_modules[0]);
-	    i++) {
+	     i++) {
 		snprintf(path, sizeof(path), "%s/nf_conntrack_%s", sysmod,
 		    pol_modules[i].module);
 		if (stat(path, &sb) == -1 || !S_ISDIR(sb.st_mode))
 			continue;
 		for (int k = 0; k < 3 && pol_modules[i].helpers[k] != NULL;
-		    k++)
+		     k++)
 			helpers_add(&nh, pol_modules[i].helpers[k]);
 	}
 	*h = nh;

@@ -22,7 +22,7 @@
 #include "log.h"
 #include "syncd.h"
 
-#define NS_MS		1000000ULL
+#define NS_MS 1000000ULL
 
 static void
 sa_id(struct sync_id *id, const struct sockaddr_storage *ss, uint16_t port)
@@ -84,12 +84,13 @@ sess_setup(struct peer *p)
 	sync_hs_key(sd->key, &s->self, &s->id, s->hs_out);
 	sync_hs_key(sd->key, &s->id, &s->self, s->hs_in);
 	if (sa_is_any(&sd->listen)) {
-		inet_ntop(me.ss_family, me.ss_family == AF_INET ?
-		    (const void *)&((struct sockaddr_in *)&me)->sin_addr :
-		    (const void *)&((struct sockaddr_in6 *)&me)->sin6_addr,
+		inet_ntop(me.ss_family,
+		    me.ss_family == AF_INET ?
+			(const void *)&((struct sockaddr_in *)&me)->sin_addr :
+			(const void *)&((struct sockaddr_in6 *)&me)->sin6_addr,
 		    host, sizeof(host));
-		log_debug("peer %s: our identity is %s port %u", p->name,
-		    host, sd->port);
+		log_debug("peer %s: our identity is %s port %u", p->name, host,
+		    sd->port);
 	}
 	return 0;
 }
@@ -178,7 +179,8 @@ rx_init(struct peer *p, const uint8_t *buf, size_t len)
 		if (rc == SYNC_E_AUTH &&
 		    now - s->last_warn_ns > SESS_WARN_MS * NS_MS) {
 			s->last_warn_ns = now;
-			log_warnx("peer %s: handshake does not authenticate "
+			log_warnx(
+			    "peer %s: handshake does not authenticate "
 			    "(another group key, or it has another address "
 			    "or port for us than our listen address)",
 			    p->name);
@@ -188,8 +190,8 @@ rx_init(struct peer *p, const uint8_t *buf, size_t len)
 	s->st.inits_rx++;
 	memcpy(rs.nonce_s, in.nonce_s, SYNC_HSNONCE);
 	randombytes_buf(rs.nonce_r, SYNC_HSNONCE);
-	sync_session_keys(p->sd->key, &s->id, &s->self, rs.nonce_s,
-	    rs.nonce_r, &s->rx.pk);
+	sync_session_keys(p->sd->key, &s->id, &s->self, rs.nonce_s, rs.nonce_r,
+	    &s->rx.pk);
 	s->rx.pend = 1;
 	s->rx.pend_claim = in.rx_sid;
 	s->rx.pend_seq0 = in.seq0;
@@ -219,9 +221,9 @@ rx_resp(struct peer *p, const uint8_t *buf, size_t len)
 	s->st.resps_rx++;
 	if (s->tx.state != SESS_INIT ||
 	    sodium_memcmp(rs.nonce_s, s->tx.nonce_s, SYNC_HSNONCE) != 0)
-		return SESS_REPLAYED;	/* not to our outstanding INIT */
-	sync_session_keys(p->sd->key, &s->self, &s->id, rs.nonce_s,
-	    rs.nonce_r, &s->tx.k);
+		return SESS_REPLAYED; /* not to our outstanding INIT */
+	sync_session_keys(p->sd->key, &s->self, &s->id, rs.nonce_s, rs.nonce_r,
+	    &s->tx.k);
 	sodium_memzero(&rs, sizeof(rs));
 	sodium_memzero(s->tx.nonce_s, SYNC_HSNONCE);
 	s->tx.state = SESS_UP;

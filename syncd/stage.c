@@ -11,29 +11,29 @@
 #include "log.h"
 #include "syncd.h"
 
-#define STAGE_BATCH		2048	/* states per kernel request */
-#define STAGE_DELAY_NS		(2 * NS_MS)	/* after the first state */
-#define STAGE_BULK_WAIT_NS	(50 * NS_MS)	/* while a bulk comes in */
-#define STAGE_QUIET_NS		(20 * NS_MS)
-#define STAGE_BUSY_NS		(5 * NS_MS)
-#define STAGE_SLICE_MIN		512
-#define STAGE_SLICE_MAX		8192
-#define STAGE_SLICE_DIV		8
+#define STAGE_BATCH	   2048		/* states per kernel request */
+#define STAGE_DELAY_NS	   (2 * NS_MS)	/* after the first state */
+#define STAGE_BULK_WAIT_NS (50 * NS_MS) /* while a bulk comes in */
+#define STAGE_QUIET_NS	   (20 * NS_MS)
+#define STAGE_BUSY_NS	   (5 * NS_MS)
+#define STAGE_SLICE_MIN	   512
+#define STAGE_SLICE_MAX	   8192
+#define STAGE_SLICE_DIV	   8
 /* Share of the time staging takes while states stream in: from
  * STAGE_DUTY_MIN % with a small backlog up to all of it at
  * STAGE_DUTY_FULL states waiting. */
-#define STAGE_DUTY_MIN		25
-#define STAGE_DUTY_FULL		65536
+#define STAGE_DUTY_MIN	   25
+#define STAGE_DUTY_FULL	   65536
 
 struct stage {
-	struct ev_timer	*timer;
+	struct ev_timer *timer;
 	/* One batch: states to import, to delete, and the entries
 	 * imported (flagged once the kernel answered). */
-	struct ct_state	*imp, *del;
-	struct centry	**ents;
+	struct ct_state *imp, *del;
+	struct centry **ents;
 };
 
-static void	stage_timer(struct ev_timer *, void *);
+static void stage_timer(struct ev_timer *, void *);
 
 int
 stage_open(struct syncd *sd, int enabled)
@@ -93,8 +93,8 @@ stage_collect(struct syncd *sd, struct peer *p, size_t budget, size_t *ni,
 	struct centry *e;
 
 	*ni = *nd = 0;
-	while (*ni < STAGE_BATCH && *nd < STAGE_BATCH &&
-	    *ni + *nd < budget && (e = cache_peek(p->ext)) != NULL) {
+	while (*ni < STAGE_BATCH && *nd < STAGE_BATCH && *ni + *nd < budget &&
+	    (e = cache_peek(p->ext)) != NULL) {
 		cache_dequeue(p->ext);
 		if (e->flags & CE_DEAD) {
 			free(e);
@@ -193,13 +193,16 @@ stage_paced(struct syncd *sd, struct ev_timer *t, size_t backlog)
 	while (slice > 0 && (n = stage_run(sd, slice)) > 0)
 		slice -= n < slice ? n : slice;
 	spent = ev_now_ns() - t0;
-	duty = STAGE_DUTY_MIN + (100 - STAGE_DUTY_MIN) *
-	    (backlog < STAGE_DUTY_FULL ? backlog : STAGE_DUTY_FULL) /
-	    STAGE_DUTY_FULL;
+	duty = STAGE_DUTY_MIN +
+	    (100 - STAGE_DUTY_MIN) *
+		(backlog < STAGE_DUTY_FULL ? backlog : STAGE_DUTY_FULL) /
+		STAGE_DUTY_FULL;
 	pause = duty >= 100 ? 0 : spent * (100 - duty) / duty;
 	if (stage_backlog(sd) > 0)
-		ev_timer_arm(t, pause > STAGE_BUSY_NS ? pause :
-		    duty >= 100 ? 0 : STAGE_BUSY_NS);
+		ev_timer_arm(t,
+		    pause > STAGE_BUSY_NS ? pause :
+			duty >= 100	  ? 0 :
+					    STAGE_BUSY_NS);
 }
 
 static void

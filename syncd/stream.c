@@ -69,7 +69,7 @@ stream_build_live(struct syncd *sd, uint8_t *body, size_t cap,
 		e->chg = 0;
 		(*nstates)++;
 		continue;
- full:
+full:
 		wr_rewind(&w, save);
 		if (save == 0) {
 			/* Cannot be encoded at all: do not stall the queue. */
@@ -92,7 +92,7 @@ put_expectations(struct syncd *sd, struct stream *s, struct wr *w)
 	while (s->exp_pos < sd->nexp) {
 		save = w->off;
 		if (sync_expect_encode(w, SYNC_R_EXPECT,
-		    &sd->exp[s->exp_pos]) == -1) {
+			&sd->exp[s->exp_pos]) == -1) {
 			wr_rewind(w, save);
 			return -1;
 		}
@@ -135,13 +135,13 @@ build_stream(struct peer *p, struct stream *s, enum stream_kind kind,
 	while ((e = cache_next(c, &s->pos)) != NULL) {
 		save = w.off;
 		/* The cached value as it is, plus the time left. */
-		if (sync_state_encode_value(&w, kind == STREAM_BULK ?
-		    SYNC_R_STATE : SYNC_R_DIFF_STATE, e->rec, e->len,
-		    e->expire != 0, e->expire > now ? e->expire - now : 1)
-		    == -1) {
+		if (sync_state_encode_value(&w,
+			kind == STREAM_BULK ? SYNC_R_STATE : SYNC_R_DIFF_STATE,
+			e->rec, e->len, e->expire != 0,
+			e->expire > now ? e->expire - now : 1) == -1) {
 			wr_rewind(&w, save);
 			if (save == 0)
-				continue;	/* cannot be encoded: skip */
+				continue; /* cannot be encoded: skip */
 			s->pos--;
 			return w.off;
 		}
@@ -155,8 +155,9 @@ build_stream(struct peer *p, struct stream *s, enum stream_kind kind,
 	ctl.id = s->id;
 	ctl.count = s->count;
 	save = w.off;
-	if (sync_ctl_encode(&w, kind == STREAM_BULK ? SYNC_R_BULK_END :
-	    SYNC_R_DIFF_END, &ctl) == -1) {
+	if (sync_ctl_encode(&w,
+		kind == STREAM_BULK ? SYNC_R_BULK_END : SYNC_R_DIFF_END,
+		&ctl) == -1) {
 		wr_rewind(&w, save);
 		return w.off;
 	}

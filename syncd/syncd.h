@@ -35,21 +35,21 @@
 #include "sync.h"
 #include "sync_state.h"
 
-#define SYNCD_MAXPEERS		8
-#define SYNCD_CONTROL		"/run/syncd.sock"
-#define SYNCD_WINDOW		1024	/* reliable frames in flight */
-#define SYNCD_DEAD_MS		3000	/* silent this long: dead */
-#define SYNCD_BULK_TRIES	10
-#define SYNCD_BULK_RETRY_MS	1000
-#define SYNCD_MAXEXPECT		4096
-#define SYNCD_EXPECT_QUEUE	1024	/* live expectation records, bytes */
-#define SYNCD_RECV_BATCH	32	/* datagrams per recvmmsg */
-#define SYNCD_RECV_BUFLEN	65536	/* any UDP payload (65507 max) */
-#define SYNCD_KEYFILE		"/etc/syncd.key"
+#define SYNCD_MAXPEERS	       8
+#define SYNCD_CONTROL	       "/run/syncd.sock"
+#define SYNCD_WINDOW	       1024 /* reliable frames in flight */
+#define SYNCD_DEAD_MS	       3000 /* silent this long: dead */
+#define SYNCD_BULK_TRIES       10
+#define SYNCD_BULK_RETRY_MS    1000
+#define SYNCD_MAXEXPECT	       4096
+#define SYNCD_EXPECT_QUEUE     1024  /* live expectation records, bytes */
+#define SYNCD_RECV_BATCH       32    /* datagrams per recvmmsg */
+#define SYNCD_RECV_BUFLEN      65536 /* any UDP payload (65507 max) */
+#define SYNCD_KEYFILE	       "/etc/syncd.key"
 /* Demotion asked of carpd until the first bulk is in: carpd's own. */
-#define SYNCD_DEMOTE_PENDING	CARP_DEMOTE_SYNC
-#define SYNCD_DEMOTE_LINK_DOWN	1	/* no peer alive */
-#define NS_MS			1000000ULL
+#define SYNCD_DEMOTE_PENDING   CARP_DEMOTE_SYNC
+#define SYNCD_DEMOTE_LINK_DOWN 1 /* no peer alive */
+#define NS_MS		       1000000ULL
 
 /* Monotonic seconds, from 1: the caches' clock (0 means "no expiry"). */
 static inline uint32_t
@@ -61,8 +61,8 @@ syncd_now_s(void)
 /* Our bulk request to one peer. */
 enum bulk_req_state {
 	BULK_REQ_NONE,
-	BULK_REQ_SENT,		/* request sent, waiting for BEGIN */
-	BULK_REQ_RUNNING,	/* BEGIN seen */
+	BULK_REQ_SENT,	  /* request sent, waiting for BEGIN */
+	BULK_REQ_RUNNING, /* BEGIN seen */
 	BULK_REQ_DONE,
 	BULK_REQ_FAILED,
 };
@@ -71,108 +71,108 @@ enum bulk_req_state {
 enum first_bulk {
 	FIRST_BULK_PENDING,
 	FIRST_BULK_DONE,
-	FIRST_BULK_FAILED,	/* no peer answered */
+	FIRST_BULK_FAILED, /* no peer answered */
 };
 
 /* What the node streams to one peer besides live updates. */
 enum stream_kind {
-	STREAM_BULK,	/* our internal cache */
-	STREAM_DIFF,	/* the peer's states we hold */
+	STREAM_BULK, /* our internal cache */
+	STREAM_DIFF, /* the peer's states we hold */
 };
 
 struct stream {
-	int		 active;
-	uint32_t	 id;
-	size_t		 pos;
-	uint64_t	 epoch;
-	uint32_t	 count;
-	int		 begun;
-	size_t		 exp_pos;
+	int active;
+	uint32_t id;
+	size_t pos;
+	uint64_t epoch;
+	uint32_t count;
+	int begun;
+	size_t exp_pos;
 };
 
 struct txslot {
-	uint8_t		*buf;
-	uint16_t	 len;
-	uint64_t	 sent_ns;
+	uint8_t *buf;
+	uint16_t len;
+	uint64_t sent_ns;
 };
 
 struct rxslot {
-	uint8_t		*body;
-	uint16_t	 len;
-	uint8_t		 have;
+	uint8_t *body;
+	uint16_t len;
+	uint8_t have;
 };
 
 struct peer_stats {
-	uint64_t	 tx_frames, rx_frames, tx_bytes, rx_bytes;
-	uint64_t	 tx_states, rx_states;
-	uint64_t	 resent, lost, dup;
-	uint64_t	 rx_rejected;	/* all of the below */
-	uint64_t	 rx_forged;	/* failed authentication */
-	uint64_t	 rx_replayed;
-	uint64_t	 rx_malformed;
-	uint64_t	 rx_stale;	/* of no current session */
-	uint64_t	 unknown_updates;
-	uint64_t	 skips;
-	uint64_t	 bulks_sent, bulks_received;
-	uint64_t	 tx_wraps, rx_wraps;	/* sequence numbers through 0 */
+	uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes;
+	uint64_t tx_states, rx_states;
+	uint64_t resent, lost, dup;
+	uint64_t rx_rejected; /* all of the below */
+	uint64_t rx_forged;   /* failed authentication */
+	uint64_t rx_replayed;
+	uint64_t rx_malformed;
+	uint64_t rx_stale; /* of no current session */
+	uint64_t unknown_updates;
+	uint64_t skips;
+	uint64_t bulks_sent, bulks_received;
+	uint64_t tx_wraps, rx_wraps; /* sequence numbers through 0 */
 };
 
 struct syncd;
 
 struct peer {
-	struct syncd	*sd;
-	int		 idx;
+	struct syncd *sd;
+	int idx;
 	struct sockaddr_storage sa;
-	socklen_t	 salen;
-	char		 name[64];
+	socklen_t salen;
+	char name[64];
 
 	/* Sessions both ways: keys, handshake, replay windows. */
-	struct sess	 sess;
+	struct sess sess;
 
 	/* Reliable transmission (serial arithmetic: sync_seq_lt). */
-	uint64_t	 tx_next, tx_una;
-	struct txslot	 win[SYNCD_WINDOW];
-	uint64_t	 last_progress_ns;
+	uint64_t tx_next, tx_una;
+	struct txslot win[SYNCD_WINDOW];
+	uint64_t last_progress_ns;
 
 	/* Reception. */
-	uint64_t	 rx_next;
-	struct rxslot	 rx[SYNCD_WINDOW];
-	uint32_t	 rx_unacked;
-	uint32_t	 rx_delivered;	/* frames delivered this session */
-	uint64_t	 last_nack_ns;
-	int		 ack_now;
+	uint64_t rx_next;
+	struct rxslot rx[SYNCD_WINDOW];
+	uint32_t rx_unacked;
+	uint32_t rx_delivered; /* frames delivered this session */
+	uint64_t last_nack_ns;
+	int ack_now;
 
-	uint64_t	 last_rx_ns;	/* 0: never */
-	int		 alive;
-	uint32_t	 peer_internal;	/* from HELLO */
+	uint64_t last_rx_ns; /* 0: never */
+	int alive;
+	uint32_t peer_internal; /* from HELLO */
 
 	/* Streams we send to the peer. */
-	struct stream	 bulk, diff;
+	struct stream bulk, diff;
 
 	/* Our bulk request to the peer. */
 	enum bulk_req_state bulk_req;
-	uint32_t	 bulk_req_id;
-	int		 bulk_req_tries;
-	uint64_t	 bulk_req_deadline;
-	uint64_t	 bulk_req_start_ns;
+	uint32_t bulk_req_id;
+	int bulk_req_tries;
+	uint64_t bulk_req_deadline;
+	uint64_t bulk_req_start_ns;
 	/* Generation of the peer's bulk; entries older than the latest
 	 * bulk are swept at its end. */
-	uint8_t		 bulk_gen;
+	uint8_t bulk_gen;
 
 	/* What the peer holds as its own: states and expectations. */
-	struct cache	*ext;
+	struct cache *ext;
 	/* Staged states the peer dropped, until staging has deleted them
 	 * from the kernel (a dump meanwhile must not take them for ours). */
-	struct cache	*unstage;
+	struct cache *unstage;
 	struct ct_expect *exp;
-	size_t		 nexp;
-	size_t		 expire_pos;	/* expiry scan of ext */
+	size_t nexp;
+	size_t expire_pos; /* expiry scan of ext */
 
 	struct peer_stats st;
 	/* States and expectations the import policy refused, by reason
 	 * (POL_*), and the reasons logged once already (bit per reason). */
-	uint64_t	 import_rejected[POL_NREASONS];
-	uint32_t	 rejected_logged;
+	uint64_t import_rejected[POL_NREASONS];
+	uint32_t rejected_logged;
 };
 
 struct control;
@@ -183,142 +183,139 @@ struct stage;
 struct transport_bufs;
 
 struct syncd {
-	struct ev_loop	*loop;
+	struct ev_loop *loop;
 	/* Settings. */
 	struct sockaddr_storage listen;
-	socklen_t	 listenlen;
-	char		 iface[32];
-	uint16_t	 port;
-	int		 have_key;	/* 0: --insecure, key all zero */
-	uint8_t		 key[SYNC_KEYLEN];
+	socklen_t listenlen;
+	char iface[32];
+	uint16_t port;
+	int have_key; /* 0: --insecure, key all zero */
+	uint8_t key[SYNC_KEYLEN];
 	/* First sequence number of every session and frames per session
 	 * key; test-only settings (main.c), else 1 and 2^60. */
-	uint64_t	 seq0;
-	uint64_t	 rekey_frames;
-	int		 mtu;
-	char		 control_path[108];
+	uint64_t seq0;
+	uint64_t rekey_frames;
+	int mtu;
+	char control_path[108];
 
-	int		 sock;
-	struct peer	*peers[SYNCD_MAXPEERS];
-	int		 npeers;
+	int sock;
+	struct peer *peers[SYNCD_MAXPEERS];
+	int npeers;
 
-	struct cache	*internal;
-	struct ct_expect *exp;		/* our expectations */
-	size_t		 nexp;
-	uint8_t		 resync_gen;	/* kernel re-read generation */
-	int		 adopting;	/* commit merging peers' states */
+	struct cache *internal;
+	struct ct_expect *exp; /* our expectations */
+	size_t nexp;
+	uint8_t resync_gen; /* kernel re-read generation */
+	int adopting;	    /* commit merging peers' states */
 	/* Destroyed while a dump runs: its older entries must not bring
 	 * them back. Emptied when no dump runs. */
-	struct cache	*dump_gone;
-	uint64_t	 dump_stale_skipped;	/* dump entries skipped so */
+	struct cache *dump_gone;
+	uint64_t dump_stale_skipped; /* dump entries skipped so */
 
-	enum first_bulk	 first_bulk;
-	int		 demote;
-	char		 demote_reason[128];
+	enum first_bulk first_bulk;
+	int demote;
+	char demote_reason[128];
 
-	struct ev_timer	*tick, *pump_t, *ack_t;
-	uint64_t	 last_hello_ns;
-	struct transport_bufs *bufs;	/* peer.c: frame buffers */
+	struct ev_timer *tick, *pump_t, *ack_t;
+	uint64_t last_hello_ns;
+	struct transport_bufs *bufs; /* peer.c: frame buffers */
 	struct ct_handle *ct;
-	int		 stage_enabled;	/* stage peers' states */
-	struct stage	*stage;		/* stage.c */
-	uint64_t	 staged;
-	uint64_t	 last_state_ns;	/* last peer state rx */
-	int		 pump_armed;
-	uint64_t	 rx_unknown;	/* frames from unknown addresses */
-	uint64_t	 sync_flows;	/* events of the sync link itself */
-	uint64_t	 peer_owned;	/* dumped states peers own */
-	uint64_t	 commits;	/* commits done */
-	uint64_t	 commit_ns;	/* the time they took, summed */
-	uint64_t	 commit_last_ns;	/* the last one's */
+	int stage_enabled;   /* stage peers' states */
+	struct stage *stage; /* stage.c */
+	uint64_t staged;
+	uint64_t last_state_ns; /* last peer state rx */
+	int pump_armed;
+	uint64_t rx_unknown;	 /* frames from unknown addresses */
+	uint64_t sync_flows;	 /* events of the sync link itself */
+	uint64_t peer_owned;	 /* dumped states peers own */
+	uint64_t commits;	 /* commits done */
+	uint64_t commit_ns;	 /* the time they took, summed */
+	uint64_t commit_last_ns; /* the last one's */
 
 	/* Pending live expectation records; fits any frame body. */
-	uint8_t		 expect_queue[SYNCD_EXPECT_QUEUE];
-	size_t		 expect_queue_len;
+	uint8_t expect_queue[SYNCD_EXPECT_QUEUE];
+	size_t expect_queue_len;
 
-	struct prom_http *metrics;	/* the --metrics listener, or NULL */
+	struct prom_http *metrics; /* the --metrics listener, or NULL */
 	/* The send filter and import policy; this node's addresses and
 	 * helpers they consult (kept current by localaddr.c). */
-	struct policy	 policy;
+	struct policy policy;
 	struct pol_local local;
 	struct pol_helpers helpers;
 	struct localaddr *localaddr;
 	/* Own states the send filter keeps home, by reason (counted once
 	 * per state), and the states themselves: still this node's own,
 	 * so a peer's copy is never committed over them. */
-	uint64_t	 send_filtered[POL_NREASONS];
-	struct cache	*unsent;
+	uint64_t send_filtered[POL_NREASONS];
+	struct cache *unsent;
 
 	/* Set by control_open(); NULL without a control socket. */
-	struct control	*control;
-	struct diff	*diff;
+	struct control *control;
+	struct diff *diff;
 };
 
 /* event.c: event log lines (key=value, syncd(8) LOGGING); fmt is the
  * human sentence, the value of msg. */
-void		 event_peer(const struct peer *, const char *from,
-		    const char *to, const char *reason, const char *fmt, ...)
-		    __attribute__((format(printf, 5, 6)));
-void		 event_bulk(const struct peer *, const char *dir,
-		    const char *state, long long states, long long ms,
-		    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-void		 event_status_line(char *buf, size_t len, void *sd);
-void		 event_commit(long states, double ms, size_t imported,
-		    unsigned long long refused, const char *fmt, ...)
-		    __attribute__((format(printf, 5, 6)));
+void event_peer(const struct peer *, const char *from, const char *to,
+    const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void event_bulk(const struct peer *, const char *dir, const char *state,
+    long long states, long long ms, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+void event_status_line(char *buf, size_t len, void *sd);
+void event_commit(long states, double ms, size_t imported,
+    unsigned long long refused, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* peer.c: transport. */
-int		 peer_add(struct syncd *, const struct sockaddr_storage *,
-		    socklen_t);
-int		 transport_open(struct syncd *);
-void		 transport_close(struct syncd *);
-void		 transport_kick(struct syncd *);	/* work to send */
-void		 transport_flush(struct syncd *, int timeout_ms);
-void		 peer_request_bulk(struct peer *, int reset_tries);
-void		 peer_send(struct peer *, const uint8_t *, size_t);
-void		 peer_tx_reset(struct peer *);
-void		 peer_tx_ready(struct peer *);
-void		 peer_rx_new(struct peer *, uint64_t seq0);
-void		 peer_request_diff(struct peer *, uint32_t id);
-int		 peer_in_sync(const struct peer *, char *why, size_t len);
-const char	*bulk_req_name(enum bulk_req_state);
+int peer_add(struct syncd *, const struct sockaddr_storage *, socklen_t);
+int transport_open(struct syncd *);
+void transport_close(struct syncd *);
+void transport_kick(struct syncd *); /* work to send */
+void transport_flush(struct syncd *, int timeout_ms);
+void peer_request_bulk(struct peer *, int reset_tries);
+void peer_send(struct peer *, const uint8_t *, size_t);
+void peer_tx_reset(struct peer *);
+void peer_tx_ready(struct peer *);
+void peer_rx_new(struct peer *, uint64_t seq0);
+void peer_request_diff(struct peer *, uint32_t id);
+int peer_in_sync(const struct peer *, char *why, size_t len);
+const char *bulk_req_name(enum bulk_req_state);
 
 /* stream.c: frame bodies. */
-size_t		 stream_build_live(struct syncd *, uint8_t *body, size_t cap,
-		    uint32_t *nstates);
-size_t		 stream_build_next(struct peer *, uint8_t *body, size_t cap);
-int		 stream_pending(const struct peer *);
-void		 stream_start_bulk(struct peer *, uint32_t id);
-void		 stream_start_diff(struct peer *, uint32_t id);
+size_t stream_build_live(struct syncd *, uint8_t *body, size_t cap,
+    uint32_t *nstates);
+size_t stream_build_next(struct peer *, uint8_t *body, size_t cap);
+int stream_pending(const struct peer *);
+void stream_start_bulk(struct peer *, uint32_t id);
+void stream_start_diff(struct peer *, uint32_t id);
 
 /* stage.c: staging peers' states into the kernel. */
-int		 stage_open(struct syncd *, int enabled);
-void		 stage_close(struct syncd *);
-void		 stage_kick(struct syncd *);	/* states to stage */
-size_t		 stage_run(struct syncd *, size_t budget);
-size_t		 stage_backlog(const struct syncd *);
+int stage_open(struct syncd *, int enabled);
+void stage_close(struct syncd *);
+void stage_kick(struct syncd *); /* states to stage */
+size_t stage_run(struct syncd *, size_t budget);
+size_t stage_backlog(const struct syncd *);
 
 /* engine.c: caches. */
-void		 engine_own_state(struct syncd *, enum ct_event,
-		    const struct ct_state *);
-void		 engine_own_expect(struct syncd *, enum ct_event,
-		    const struct ct_expect *);
-void		 engine_resync_begin(struct syncd *);
-void		 engine_resync_end(struct syncd *);
-size_t		 engine_external(const struct syncd *);
-void		 engine_update_demote(struct syncd *);
-void		 engine_expire(struct syncd *);
-void		 engine_drop_queue(struct syncd *);
-void		 engine_ext_drop(struct peer *, struct centry *);
-size_t		 engine_adopt(struct syncd *);
+void engine_own_state(struct syncd *, enum ct_event, const struct ct_state *);
+void
+engine_own_expect(struct syncd *, enum ct_event, const struct ct_expect *);
+void engine_resync_begin(struct syncd *);
+void engine_resync_end(struct syncd *);
+size_t engine_external(const struct syncd *);
+void engine_update_demote(struct syncd *);
+void engine_expire(struct syncd *);
+void engine_drop_queue(struct syncd *);
+void engine_ext_drop(struct peer *, struct centry *);
+size_t engine_adopt(struct syncd *);
 /* Receive side: records from a peer, in order. */
-void		 engine_rx_record(struct peer *, uint8_t type, struct rd *);
-int		 engine_is_sync_flow(const struct syncd *,
-		    const struct ct_state *);
+void engine_rx_record(struct peer *, uint8_t type, struct rd *);
+int engine_is_sync_flow(const struct syncd *, const struct ct_state *);
 /* One of this node's own states (sent or kept home by the filter). */
-int		 engine_is_own(struct syncd *, const struct ct_state *);
+int engine_is_own(struct syncd *, const struct ct_state *);
 /* Count a refusal of p's state for reason r; the first of each reason
  * is logged with why. */
-void		 engine_reject(struct peer *, enum pol_reason, const char *why);
+void engine_reject(struct peer *, enum pol_reason, const char *why);
 
 #endif

@@ -11,16 +11,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define MAXIN	4096
-#define MAXSEED	256
+#define MAXSEED 256
 
-static uint8_t	*seeds[MAXSEED];
-static size_t	 seedlen[MAXSEED];
-static int	 nseeds;
+static uint8_t *seeds[MAXSEED];
+static size_t seedlen[MAXSEED];
+static int nseeds;
 
-static uint64_t	 rng = 0x9e3779b97f4a7c15ULL;
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 static uint32_t
 rnd(void)
@@ -101,24 +101,25 @@ main(int argc, char *argv[])
 			memcpy(buf, seeds[s], n);
 			for (k = 0; k < 1 + (int)(rnd() % 8); k++) {
 				switch (rnd() % 4) {
-				case 0:	/* flip a byte */
+				case 0: /* flip a byte */
 					if (n > 0)
-						buf[rnd() % n] ^=
-						    (uint8_t)(1 + rnd() % 255);
+						buf[rnd() % n] ^= (uint8_t)(1 +
+						    rnd() % 255);
 					break;
-				case 1:	/* truncate */
+				case 1: /* truncate */
 					if (n > 0)
 						n = rnd() % n;
 					break;
-				case 2:	/* extend with random bytes */
-					for (j = 0; j < 1 + rnd() % 16 &&
-					    n < MAXIN; j++)
+				case 2: /* extend with random bytes */
+					for (j = 0;
+					     j < 1 + rnd() % 16 && n < MAXIN;
+					     j++)
 						buf[n++] = (uint8_t)rnd();
 					break;
 				default: /* interesting values */
 					if (n > 0)
 						buf[rnd() % n] = (uint8_t[]){
-						    0, 0xff, 0x7f, 0x80, 1
+							0, 0xff, 0x7f, 0x80, 1
 						}[rnd() % 5];
 				}
 			}
@@ -131,7 +132,7 @@ main(int argc, char *argv[])
 	}
 	for (s = 0; s < nseeds; s++)
 		free(seeds[s]);
-	printf("ok 1 - %s: %d corpus files and %ld generated inputs\n",
-	    name, nseeds, runs);
+	printf("ok 1 - %s: %d corpus files and %ld generated inputs\n", name,
+	    nseeds, runs);
 	return 0;
 }

@@ -8,7 +8,7 @@
 
 #include "carp.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	    memcmp(out, p, 6) != 0 ||
 	    memcmp(out + 8, p + 8, CARP_HDRLEN - 8) != 0 ||
 	    (memcmp(out + 6, p + 6, 2) != 0 &&
-	    !(out[6] == 0 && out[7] == 0 && p[6] == 0xff && p[7] == 0xff)))
+		!(out[6] == 0 && out[7] == 0 && p[6] == 0xff && p[7] == 0xff)))
 		__builtin_trap();
 	return 0;
 }

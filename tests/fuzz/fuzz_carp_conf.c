@@ -9,7 +9,7 @@
 #include "../../carpd/carpd.h"
 #include "../../carpd/check.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 struct carpd *carpd;
 

@@ -8,7 +8,7 @@
 
 #include "../../carpd/carpd.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 struct carpd *carpd;
 

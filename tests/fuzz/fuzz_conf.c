@@ -8,7 +8,7 @@
 
 #include "conf.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int
 line_cb(const struct conf_line *cl, void *arg, char *err, size_t errlen)
@@ -54,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	err[0] = '\0';
 	if (conf_parse_buf("fuzz.conf", copy, size, line_cb, &words, err,
-	    sizeof(err)) == -1) {
+		sizeof(err)) == -1) {
 		if (strncmp(err, "fuzz.conf:", 10) != 0 ||
 		    memchr(err, '\0', sizeof(err)) == NULL)
 			abort();

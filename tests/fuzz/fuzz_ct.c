@@ -12,7 +12,7 @@
 #include "syncd/ct.h"
 #include "syncd/ct_msg.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int
 tuple_eq(const struct ct_tuple *a, const struct ct_tuple *b)

@@ -8,7 +8,7 @@
 
 #include "ctl.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -20,16 +20,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int argc, i;
 
 	while (size - off >= CTL_HDRLEN) {
-		len = (uint32_t)data[off] << 24 | (uint32_t)data[off + 1] <<
-		    16 | (uint32_t)data[off + 2] << 8 | data[off + 3];
+		len = (uint32_t)data[off] << 24 |
+		    (uint32_t)data[off + 1] << 16 |
+		    (uint32_t)data[off + 2] << 8 | data[off + 3];
 		/* The header round-trips through the encoder. */
 		ctl_frame_hdr(hdr, data[off + 4], len);
 		if (memcmp(hdr, data + off, CTL_HDRLEN) != 0)
 			abort();
 		if (data[off + 4] != CTL_REQ || len > CTL_REQ_MAX)
-			break;	/* the server rejects and closes */
+			break; /* the server rejects and closes */
 		if (size - off - CTL_HDRLEN < len)
-			break;	/* incomplete: wait for more */
+			break; /* incomplete: wait for more */
 		memcpy(body, data + off + CTL_HDRLEN, len);
 		body[len] = '\0';
 		off += CTL_HDRLEN + len;

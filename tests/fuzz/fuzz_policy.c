@@ -15,7 +15,7 @@
 #include "syncd/policy.h"
 #include "sbuf.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int
 line_cb(const struct conf_line *cl, void *arg, char *err, size_t errlen)
@@ -47,8 +47,10 @@ check(const struct policy *p, const uint8_t *data, size_t size)
 	memcpy(&st, data, size < sizeof(st) ? size : sizeof(st));
 	memset(&x, 0, sizeof(x));
 	if (size > sizeof(st))
-		memcpy(&x, data + sizeof(st), size - sizeof(st) < sizeof(x) ?
-		    size - sizeof(st) : sizeof(x));
+		memcpy(&x, data + sizeof(st),
+		    size - sizeof(st) < sizeof(x) ?
+			size - sizeof(st) :
+			sizeof(x));
 	memset(&h, 0, sizeof(h));
 	strcpy(h.name[0], "ftp");
 	h.n = 1;
@@ -86,13 +88,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, clen);
 	policy_init(&p);
 	if (conf_parse_buf("fuzz.conf", copy, clen, line_cb, &p, err,
-	    sizeof(err)) == 0) {
+		sizeof(err)) == 0) {
 		sbuf_init(&a);
 		sbuf_init(&b);
 		policy_print(&p, &a);
 		policy_init(&q);
-		if (a.err || conf_parse_buf("print", a.p, a.len, print_cb, &q,
-		    err, sizeof(err)) == -1)
+		if (a.err ||
+		    conf_parse_buf("print", a.p, a.len, print_cb, &q, err,
+			sizeof(err)) == -1)
 			abort();
 		policy_print(&q, &b);
 		if (b.err || strcmp(a.p, b.p) != 0)

@@ -11,7 +11,7 @@
 
 #include "sync.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
 state_again(int type, const struct ct_state *st)
@@ -80,7 +80,8 @@ walk(const uint8_t *body, size_t blen)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	static const uint8_t k[SYNC_KEYLEN] = "0123456789abcdef0123456789abcde";
+	static const uint8_t k[SYNC_KEYLEN] =
+	    "0123456789abcdef0123456789abcde";
 	struct sync_hdr h;
 	struct sync_init in;
 	struct sync_resp rs;
@@ -99,7 +100,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (len > 0 && (data[0] & 1) && len <= SYNC_FRAME_MAX - 64) {
 		memcpy(buf + SYNC_HDRLEN, data + 1, len - 1);
 		n = sync_frame_seal(buf, len - 1, SYNC_T_DATA, 1, len, k);
-		if (n == 0 || sync_frame_unseal(buf, n, k, &body, &blen) != 0 ||
+		if (n == 0 ||
+		    sync_frame_unseal(buf, n, k, &body, &blen) != 0 ||
 		    blen != len - 1 || memcmp(body, data + 1, blen) != 0)
 			__builtin_trap();
 		walk(body, blen);

@@ -56,7 +56,7 @@ mk(struct ct_state *st, uint32_t i, uint32_t salt)
 	st->tcp_state = 3;
 }
 
-static double	now_s(void);
+static double now_s(void);
 
 /* Hashes per CPU second over the states' keys: keyed, unkeyed. */
 static void
@@ -89,7 +89,7 @@ bench_hash(const struct ct_state *st, uint32_t n, double *keyed,
 			acc += hash_unkeyed(keys[i], len[i]);
 	*unkeyed = 10.0 * n / (now_s() - t0);
 	if (acc == 42)
-		printf(" ");	/* keep the results live */
+		printf(" "); /* keep the results live */
 	free(keys);
 	free(len);
 }
@@ -155,11 +155,12 @@ main(int argc, char *argv[])
 		errx(1, "lookups found %zu, expected %zu", found,
 		    (size_t)n * (size_t)rounds);
 	printf("cache %u states, best of %d: insert %.2f M/s, lookup hit "
-	    "%.2f M/s, lookup miss %.2f M/s\n", n, rounds, best_put / 1e6,
-	    best_hit / 1e6, best_miss / 1e6);
+	       "%.2f M/s, lookup miss %.2f M/s\n",
+	    n, rounds, best_put / 1e6, best_hit / 1e6, best_miss / 1e6);
 	bench_hash(st, n < 100000 ? n : 100000, &hk, &hu);
 	printf("slot hash of an IPv4 key: keyed SipHash-2-4 %.1f ns, "
-	    "unkeyed (former) %.1f ns\n", 1e9 / hk, 1e9 / hu);
+	       "unkeyed (former) %.1f ns\n",
+	    1e9 / hk, 1e9 / hu);
 	free(st);
 	return 0;
 }

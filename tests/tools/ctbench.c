@@ -29,8 +29,8 @@
 #include "ev.h"
 #include "log.h"
 
-#define CHUNK	8192
-#define PORTS	50000
+#define CHUNK 8192
+#define PORTS 50000
 
 static double
 now(void)
@@ -77,7 +77,7 @@ gen(struct ct_state *s, uint64_t i)
 	    IP_CT_TCP_FLAG_WINDOW_SCALE;
 }
 
-static struct ct_state	*chunk;
+static struct ct_state *chunk;
 
 /* Import (or delete) N states through h; returns seconds. */
 static double
@@ -94,8 +94,9 @@ run(struct ct_handle *h, uint64_t n, int del, uint64_t *ok)
 		for (k = 0; k < m; k++)
 			gen(&chunk[k], i + k);
 		gt += now() - g0;
-		*ok += (uint64_t)(del ? ct_delete(h, chunk, m) :
-		    ct_import(h, chunk, m));
+		*ok += (uint64_t)(del ?
+			ct_delete(h, chunk, m) :
+			ct_import(h, chunk, m));
 	}
 	/* Generating the states is not the import's cost. */
 	return now() - t0 - gt;
@@ -114,8 +115,8 @@ ev_cb(enum ct_event ev, const struct ct_state *s, void *arg)
 }
 
 /* The raw dump: datagrams back to back. */
-static uint8_t	*raw;
-static size_t	 rawlen, rawcap;
+static uint8_t *raw;
+static size_t rawlen, rawcap;
 
 static void
 capture(void)
@@ -200,10 +201,10 @@ parse_nfct(void)
 		s.orig.dport = ntohs(nfct_get_attr_u16(ct, ATTR_PORT_DST));
 		memcpy(s.reply.src, nfct_get_attr(ct, ATTR_REPL_IPV4_SRC), 4);
 		memcpy(s.reply.dst, nfct_get_attr(ct, ATTR_REPL_IPV4_DST), 4);
-		s.reply.sport = ntohs(nfct_get_attr_u16(ct,
-		    ATTR_REPL_PORT_SRC));
-		s.reply.dport = ntohs(nfct_get_attr_u16(ct,
-		    ATTR_REPL_PORT_DST));
+		s.reply.sport = ntohs(
+		    nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
+		s.reply.dport = ntohs(
+		    nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
 		s.status = nfct_get_attr_u32(ct, ATTR_STATUS);
 		s.timeout = nfct_get_attr_u32(ct, ATTR_TIMEOUT);
 		s.mark = nfct_get_attr_u32(ct, ATTR_MARK);
@@ -276,7 +277,8 @@ main(int argc, char *argv[])
 		err(1, "dump");
 	t = now() - t;
 	report("dump (ct_dump_sync, parsed)", cnt, t);
-	printf("%-40s %9.3f s CPU in this process\n", "  dump CPU", cpu() - c0);
+	printf("%-40s %9.3f s CPU in this process\n", "  dump CPU",
+	    cpu() - c0);
 
 	capture();
 	for (i = 0; i < 2; i++) {
@@ -284,7 +286,8 @@ main(int argc, char *argv[])
 		cnt = i == 0 ? parse_ct() : parse_nfct();
 		t = cpu() - c0;
 		report(i == 0 ? "parse ct_parse_msg (CPU)" :
-		    "parse nfct_nlmsg_parse+get_attr (CPU)", cnt, t);
+				"parse nfct_nlmsg_parse+get_attr (CPU)",
+		    cnt, t);
 	}
 
 	t = run(h, n, 0, &ok);

@@ -21,13 +21,14 @@
 #include "ct.h"
 #include "log.h"
 
-#define CHUNK		8192
-#define PORTS		50000
+#define CHUNK 8192
+#define PORTS 50000
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: ctgen [-n count] [-b base] [-t timeout] "
+	fprintf(stderr,
+	    "usage: ctgen [-n count] [-b base] [-t timeout] "
 	    "[-z zone] [-m mark] [--delete | --update | --dump]\n"
 	    "       ctgen --one [--proto tcp|udp] --src A --sport P --dst A "
 	    "--dport P\n"
@@ -62,8 +63,8 @@ now(void)
 
 /* State i: base+(i/PORTS):1024+(i%PORTS) -> 10.255.0.1:80. */
 static void
-gen(struct ct_state *s, uint32_t base, uint64_t i, uint32_t timeout,
-    int zone, int mark)
+gen(struct ct_state *s, uint32_t base, uint64_t i, uint32_t timeout, int zone,
+    int mark)
 {
 	uint32_t src = htonl(base + (uint32_t)(i / PORTS));
 	uint32_t dst = htonl(0x0aff0001);
@@ -82,7 +83,7 @@ gen(struct ct_state *s, uint32_t base, uint64_t i, uint32_t timeout,
 	s->status = IPS_ASSURED | IPS_SEEN_REPLY | IPS_CONFIRMED;
 	s->fields = CT_F_TCP | CT_F_TIMEOUT;
 	s->timeout = timeout;
-	s->tcp_state = 3;	/* TCP_CONNTRACK_ESTABLISHED */
+	s->tcp_state = 3; /* TCP_CONNTRACK_ESTABLISHED */
 	s->tcp_wscale[0] = s->tcp_wscale[1] = 7;
 	s->tcp_flags[0] = s->tcp_flags[1] = IP_CT_TCP_FLAG_SACK_PERM |
 	    IP_CT_TCP_FLAG_WINDOW_SCALE;
@@ -98,10 +99,10 @@ gen(struct ct_state *s, uint32_t base, uint64_t i, uint32_t timeout,
 
 /* One state given on the command line (--one). */
 struct one {
-	const char	*proto, *src, *dst, *snat, *dnat, *helper;
-	int		 sport, dport, snat_port, dnat_port, label, fixed;
-	int		 expect;
-	uint32_t	 expect_flags;
+	const char *proto, *src, *dst, *snat, *dnat, *helper;
+	int sport, dport, snat_port, dnat_port, label, fixed;
+	int expect;
+	uint32_t expect_flags;
 };
 
 static int
@@ -120,8 +121,8 @@ addr_parse(const char *s, uint8_t *out, int *family)
 
 /* The reply tuple is the inverse of orig with the NAT applied to it. */
 static int
-one_build(const struct one *o, struct ct_state *s, uint32_t timeout,
-    int zone, int mark)
+one_build(const struct one *o, struct ct_state *s, uint32_t timeout, int zone,
+    int mark)
 {
 	int f1, f2, f;
 
@@ -179,8 +180,7 @@ one_build(const struct one *o, struct ct_state *s, uint32_t timeout,
 /* An expectation of the state's helper: the original source may open a
  * connection to the destination's port + 1, as a data channel. */
 static void
-one_expect(const struct one *o, const struct ct_state *s,
-    struct ct_expect *x)
+one_expect(const struct one *o, const struct ct_state *s, struct ct_expect *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->master = s->orig;
@@ -246,8 +246,8 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	o.label = -1;
 	inet_pton(AF_INET, "10.1.0.0", &base);
-	while ((ch = getopt_long(argc, argv, "n:b:t:z:m:", lopts,
-	    NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "n:b:t:z:m:", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			ull = strtoull(optarg, &ep, 10);
@@ -351,16 +351,17 @@ main(int argc, char *argv[])
 	if (one) {
 		if (one_build(&o, v, timeout, zone, mark) == -1)
 			usage();
-		done = (uint64_t)(mode == 'D' ? ct_delete(h, v, 1) :
-		    ct_import(h, v, 1));
+		done = (uint64_t)(mode == 'D' ?
+			ct_delete(h, v, 1) :
+			ct_import(h, v, 1));
 		printf("%s %llu\n", mode == 'D' ? "deleted" : "imported",
 		    (unsigned long long)done);
 		if (done == 1 && o.expect && mode != 'D') {
 			one_expect(&o, v, &x);
 			if (ct_import_expect(h, &x, 1) != 1)
 				done = 0;
-			printf("expectation %s\n", done ? "imported" :
-			    "refused");
+			printf("expectation %s\n",
+			    done ? "imported" : "refused");
 		}
 		free(v);
 		ct_close(h);
@@ -380,8 +381,10 @@ main(int argc, char *argv[])
 	t = now() - t0;
 	st = ct_stats(h);
 	printf("%s %llu of %llu in %.3f s (%.0f/s): created %llu updated %llu "
-	    "deleted %llu errors %llu\n", mode == 'D' ? "deleted" :
-	    mode == 'U' ? "updated" : "imported",
+	       "deleted %llu errors %llu\n",
+	    mode == 'D'	    ? "deleted" :
+		mode == 'U' ? "updated" :
+			      "imported",
 	    (unsigned long long)done, (unsigned long long)n, t,
 	    t > 0 ? done / t : 0.0, (unsigned long long)st->imported,
 	    (unsigned long long)st->updated, (unsigned long long)st->deleted,

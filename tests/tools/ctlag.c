@@ -52,12 +52,12 @@
 #include "ct_msg.h"
 #include "log.h"
 
-#define PORTS 50000
-#define SENDBUF (64 * 1024)
-#define RCVBUF (64 << 20)
+#define PORTS	   50000
+#define SENDBUF	   (64 * 1024)
+#define RCVBUF	   (64 << 20)
 #define MAX_STATES 50000000ULL
-#define DST_ADDR 0x0afe0001u /* 10.254.0.1:81 */
-#define DST_PORT 81
+#define DST_ADDR   0x0afe0001u /* 10.254.0.1:81 */
+#define DST_PORT   81
 
 struct side {
 	struct mnl_socket *nl;
@@ -82,9 +82,10 @@ now_ns(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: ctlag --from NETNS --to NETNS [--new rate] "
-			"[--updates rate] [--seconds s]\n"
-			"             [--wait s] [--base A.B.C.D]\n");
+	fprintf(stderr,
+	    "usage: ctlag --from NETNS --to NETNS [--new rate] "
+	    "[--updates rate] [--seconds s]\n"
+	    "             [--wait s] [--base A.B.C.D]\n");
 	exit(2);
 }
 
@@ -108,8 +109,9 @@ nl_open(unsigned int groups)
 
 	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL)
 		err(1, "netlink");
-	if (groups != 0 && setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET,
-				      SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
+	if (groups != 0 &&
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+		sizeof(sz)) == -1)
 		err(1, "SO_RCVBUFFORCE");
 	if (mnl_socket_bind(nl, groups, MNL_SOCKET_AUTOPID) == -1)
 		err(1, "bind");
@@ -140,8 +142,8 @@ gen(struct ct_state *s, uint64_t i, uint32_t mark)
 	s->mark = mark;
 	s->tcp_state = TCP_CONNTRACK_ESTABLISHED;
 	s->tcp_wscale[0] = s->tcp_wscale[1] = 7;
-	s->tcp_flags[0] = s->tcp_flags[1] =
-	    IP_CT_TCP_FLAG_SACK_PERM | IP_CT_TCP_FLAG_WINDOW_SCALE;
+	s->tcp_flags[0] = s->tcp_flags[1] = IP_CT_TCP_FLAG_SACK_PERM |
+	    IP_CT_TCP_FLAG_WINDOW_SCALE;
 }
 
 /* The number of a state from its tuple; -1 if it is not one of ours. */
@@ -177,7 +179,7 @@ side_read(struct side *sd)
 
 	for (k = 0; k < 64; k++) {
 		n = recv(mnl_socket_get_fd(sd->nl), buf, sizeof(buf),
-			 MSG_DONTWAIT);
+		    MSG_DONTWAIT);
 		if (n == -1 && errno == ENOBUFS) {
 			sd->overruns++;
 			continue;
@@ -198,7 +200,7 @@ side_read(struct side *sd)
 			}
 			if (sd->t[i] == 0)
 				__atomic_store_n(&sd->t[i], t,
-						 __ATOMIC_RELAXED);
+				    __ATOMIC_RELAXED);
 		}
 	}
 }
@@ -207,7 +209,7 @@ static void *
 listener(void *arg)
 {
 	struct epoll_event ev, evs[4];
-	struct sched_param sp = {.sched_priority = 20};
+	struct sched_param sp = { .sched_priority = 20 };
 	int ep, n, i, stop;
 
 	/* Stamp events as soon as they are queued: wake up first. */
@@ -257,7 +259,7 @@ batch_flush(struct mnl_socket *nl)
 	slen = 0;
 	/* No ACKs asked for: only failures come back. */
 	while ((n = recv(mnl_socket_get_fd(nl), rbuf, sizeof(rbuf),
-			 MSG_DONTWAIT)) > 0) {
+		    MSG_DONTWAIT)) > 0) {
 		nlh = (const struct nlmsghdr *)rbuf;
 		rem = (int)n;
 		for (; mnl_nlmsg_ok(nlh, rem);
@@ -334,7 +336,8 @@ generate(struct mnl_socket *nl, struct load *ld)
 			next.tv_nsec -= 1000000000;
 			next.tv_sec++;
 		}
-		if ((int64_t)next.tv_sec * 1000000000 + next.tv_nsec < now_ns())
+		if ((int64_t)next.tv_sec * 1000000000 + next.tv_nsec <
+		    now_ns())
 			clock_gettime(CLOCK_MONOTONIC, &next); /* late */
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 	}
@@ -395,15 +398,14 @@ report(const struct load *ld, int64_t t_end)
 	       "missing_to=%llu median_ms=%.3f p99_ms=%.3f max_ms=%.3f "
 	       "after_last_ms=%.3f new_rate=%.0f upd_rate=%.0f errors=%llu "
 	       "overruns_from=%llu overruns_to=%llu censored=%llu\n",
-	       (unsigned long long)ld->created, (unsigned long long)m,
-	       (unsigned long long)miss_from, (unsigned long long)miss_to,
-	       m ? lag[m / 2] / 1e6 : -1.0,
-	       m ? lag[(m * 99) / 100] / 1e6 : -1.0,
-	       m ? lag[m - 1] / 1e6 : -1.0,
-	       last_from && last_to ? (last_to - last_from) / 1e6 : -1.0,
-	       ld->created / ld->elapsed, ld->updated / ld->elapsed,
-	       (unsigned long long)errors, (unsigned long long)from.overruns,
-	       (unsigned long long)to.overruns, (unsigned long long)censored);
+	    (unsigned long long)ld->created, (unsigned long long)m,
+	    (unsigned long long)miss_from, (unsigned long long)miss_to,
+	    m ? lag[m / 2] / 1e6 : -1.0, m ? lag[(m * 99) / 100] / 1e6 : -1.0,
+	    m ? lag[m - 1] / 1e6 : -1.0,
+	    last_from && last_to ? (last_to - last_from) / 1e6 : -1.0,
+	    ld->created / ld->elapsed, ld->updated / ld->elapsed,
+	    (unsigned long long)errors, (unsigned long long)from.overruns,
+	    (unsigned long long)to.overruns, (unsigned long long)censored);
 	free(lag);
 	return miss_to == 0 && miss_from == 0 ? 0 : 1;
 }
@@ -423,15 +425,15 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-	    {"from", required_argument, NULL, 'f'},
-	    {"to", required_argument, NULL, 't'},
-	    {"new", required_argument, NULL, 'n'},
-	    {"updates", required_argument, NULL, 'u'},
-	    {"seconds", required_argument, NULL, 's'},
-	    {"wait", required_argument, NULL, 'w'},
-	    {"base", required_argument, NULL, 'b'},
-	    {NULL, 0, NULL, 0}};
-	struct load ld = {20000, 100000, 30, 0, 0, 0};
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "new", required_argument, NULL, 'n' },
+		{ "updates", required_argument, NULL, 'u' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "base", required_argument, NULL, 'b' }, { NULL, 0, NULL, 0 }
+	};
+	struct load ld = { 20000, 100000, 30, 0, 0, 0 };
 	struct mnl_socket *req;
 	struct in_addr a;
 	const char *fpath = NULL, *tpath = NULL;
@@ -476,7 +478,7 @@ main(int argc, char *argv[])
 	nstates = (uint64_t)(ld.new_rate * ld.seconds) + 1;
 	if (nstates > MAX_STATES)
 		errx(2, "more than %llu states",
-		     (unsigned long long)MAX_STATES);
+		    (unsigned long long)MAX_STATES);
 	from.t = calloc(nstates, sizeof(int64_t));
 	to.t = calloc(nstates, sizeof(int64_t));
 	if (from.t == NULL || to.t == NULL)

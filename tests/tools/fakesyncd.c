@@ -20,12 +20,12 @@
 #include "ev.h"
 #include "log.h"
 
-static struct ev_loop	*loop;
+static struct ev_loop *loop;
 static struct ctl_server *srv;
-static struct ctl_conn	*pending;	/* a commit awaiting answer */
-static struct ev_timer	*commit_t, *sync_t;
-static int		 demote0 = 32, commit_ms, answer_err;
-static long		 sync_ms = -1;
+static struct ctl_conn *pending; /* a commit awaiting answer */
+static struct ev_timer *commit_t, *sync_t;
+static int demote0 = 32, commit_ms, answer_err;
+static long sync_ms = -1;
 
 static int
 all(struct ctl_conn *c, void *arg)
@@ -159,7 +159,8 @@ main(int argc, char **argv)
 	ev_loop_free(loop);
 	return 0;
 usage:
-	fprintf(stderr, "usage: fakesyncd -s socket [-D n] [-t ms] [-c ms] "
+	fprintf(stderr,
+	    "usage: fakesyncd -s socket [-D n] [-t ms] [-c ms] "
 	    "[-e]\n");
 	return 2;
 }

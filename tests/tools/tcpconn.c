@@ -77,13 +77,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MSGLEN		16
-#define SRV_BUF		65536
-#define MAX_CONNS	20000
-#define MAGIC		0x7463636eu	/* "tccn" */
-#define UF_MAGIC	0x74637566u	/* "tcuf" */
-#define MAX_RATE	20000		/* short connections a second */
-#define MAX_UFLOWS	1024
+#define MSGLEN	   16
+#define SRV_BUF	   65536
+#define MAX_CONNS  20000
+#define MAGIC	   0x7463636eu /* "tccn" */
+#define UF_MAGIC   0x74637566u /* "tcuf" */
+#define MAX_RATE   20000       /* short connections a second */
+#define MAX_UFLOWS 1024
 
 enum cst {
 	C_CONNECTING,
@@ -92,19 +92,19 @@ enum cst {
 };
 
 struct conn {
-	int		 fd;
-	uint32_t	 id;
-	enum cst	 st;
-	int		 err;		/* errno of the failure, if dead */
-	uint32_t	 seq;		/* last sent */
-	int		 outstanding;
-	int64_t		 sent_at;	/* us */
-	int64_t		 next_send;	/* us */
-	uint8_t		 rx[MSGLEN];
-	size_t		 rxlen;
-	int		 answered;	/* got at least one echo */
-	int		 stalled;
-	int		 lost_said;	/* 1: LOST printed, 2: then RECOVERED */
+	int fd;
+	uint32_t id;
+	enum cst st;
+	int err;      /* errno of the failure, if dead */
+	uint32_t seq; /* last sent */
+	int outstanding;
+	int64_t sent_at;   /* us */
+	int64_t next_send; /* us */
+	uint8_t rx[MSGLEN];
+	size_t rxlen;
+	int answered; /* got at least one echo */
+	int stalled;
+	int lost_said; /* 1: LOST printed, 2: then RECOVERED */
 };
 
 /* A short connection: connect, one echo, close. */
@@ -115,24 +115,24 @@ enum sst {
 };
 
 struct sconn {
-	int		 fd;
-	enum sst	 st;
-	int64_t		 start;		/* us */
-	uint8_t		 rx[MSGLEN];
-	size_t		 rxlen;
+	int fd;
+	enum sst st;
+	int64_t start; /* us */
+	uint8_t rx[MSGLEN];
+	size_t rxlen;
 };
 
 struct srvconn {
-	int		 fd;
-	uint8_t		*buf;
-	size_t		 off, len;
-	int		 want_out;
+	int fd;
+	uint8_t *buf;
+	size_t off, len;
+	int want_out;
 };
 
 static int64_t
 now_us(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -152,17 +152,18 @@ usage(void)
 	    "               [--short rate] [--short-timeout ms] "
 	    "[--udp-flows n] [--series ms]\n"
 	    "               [--rx-log file]\n"
-	    "       tcpconn -c ADDR:PORT --churn K [-d seconds] [--dead ms]\n");
+	    "       tcpconn -c ADDR:PORT --churn K [-d seconds] [--dead "
+	    "ms]\n");
 	exit(2);
 }
 
 static int
 parse_addr(const char *s, struct sockaddr_in *sin)
 {
-	char		 host[64];
-	const char	*colon;
-	char		*end;
-	long		 port;
+	char host[64];
+	const char *colon;
+	char *end;
+	long port;
 
 	colon = strrchr(s, ':');
 	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
@@ -183,14 +184,14 @@ parse_addr(const char *s, struct sockaddr_in *sin)
 static long
 num_arg(const char *s, long lo, long hi)
 {
-	char	*end;
-	long	 v;
+	char *end;
+	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "tcpconn: bad number '%s' (%ld..%ld)\n", s,
-		    lo, hi);
+		fprintf(stderr, "tcpconn: bad number '%s' (%ld..%ld)\n", s, lo,
+		    hi);
 		usage();
 	}
 	return v;
@@ -199,7 +200,7 @@ num_arg(const char *s, long lo, long hi)
 static int
 make_sigfd(void)
 {
-	sigset_t	mask;
+	sigset_t mask;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -228,8 +229,8 @@ srv_close(int ep, struct srvconn *sc)
 static void
 srv_io(int ep, struct srvconn *sc)
 {
-	struct epoll_event	ev;
-	ssize_t			n;
+	struct epoll_event ev;
+	ssize_t n;
 
 	for (int it = 0; it < 64; it++) {
 		if (sc->len > sc->off) {
@@ -267,14 +268,14 @@ srv_io(int ep, struct srvconn *sc)
 static int
 run_server(const struct sockaddr_in *sin)
 {
-	struct epoll_event	 ev, evs[256];
-	struct srvconn		*sc;
-	struct sockaddr_in	 from;
-	socklen_t		 fl;
-	uint8_t			 ubuf[2048];
-	int			 ls, us, ep, sfd, i, n, fd, one = 1;
-	ssize_t			 r;
-	static int		 lmark, umark, smark;
+	struct epoll_event ev, evs[256];
+	struct srvconn *sc;
+	struct sockaddr_in from;
+	socklen_t fl;
+	uint8_t ubuf[2048];
+	int ls, us, ep, sfd, i, n, fd, one = 1;
+	ssize_t r;
+	static int lmark, umark, smark;
 
 	ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	us = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -308,7 +309,7 @@ run_server(const struct sockaddr_in *sin)
 		}
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.ptr == &smark)
-				return 0;	/* any signal ends the server */
+				return 0; /* any signal ends the server */
 			if (evs[i].data.ptr == &umark) {
 				/* bounded: at most 64 datagrams per wakeup */
 				for (int k = 0; k < 64; k++) {
@@ -333,7 +334,7 @@ run_server(const struct sockaddr_in *sin)
 					sc = calloc(1, sizeof(*sc));
 					if (sc == NULL ||
 					    (sc->buf = malloc(SRV_BUF)) ==
-					    NULL) {
+						NULL) {
 						free(sc);
 						close(fd);
 						continue;
@@ -357,77 +358,77 @@ fail:
 /* ---------------------------------------------------------------- client */
 
 struct client {
-	struct sockaddr_in	 dst;
-	int			 n;
-	int64_t			 interval;	/* us, per connection */
-	int64_t			 duration;	/* us */
-	int64_t			 stream_us;
-	int			 stream_bytes;
-	int64_t			 probe_us;
-	int64_t			 status_us;
-	int64_t			 dead_us;
-	int64_t			 final_us;
-	int			 quiet;
-	int			 rt;
-	FILE			*rxlog;		/* --rx-log */
-	int			 churn;		/* --churn K */
+	struct sockaddr_in dst;
+	int n;
+	int64_t interval; /* us, per connection */
+	int64_t duration; /* us */
+	int64_t stream_us;
+	int stream_bytes;
+	int64_t probe_us;
+	int64_t status_us;
+	int64_t dead_us;
+	int64_t final_us;
+	int quiet;
+	int rt;
+	FILE *rxlog; /* --rx-log */
+	int churn;   /* --churn K */
 
-	int			 ep;
-	struct conn		*c;
-	int64_t			 t0;
-	int			 ready;
+	int ep;
+	struct conn *c;
+	int64_t t0;
+	int ready;
 
 	/* stream */
-	int			 sfd;
-	int			 s_up;
-	int			 s_dead;
-	int64_t			 s_last;	/* last rx, us */
-	int64_t			 s_gap;		/* max since mark */
-	int64_t			 s_gap_all;
-	int64_t			 s_next;
-	uint64_t		 s_tx, s_rx;
+	int sfd;
+	int s_up;
+	int s_dead;
+	int64_t s_last; /* last rx, us */
+	int64_t s_gap;	/* max since mark */
+	int64_t s_gap_all;
+	int64_t s_next;
+	uint64_t s_tx, s_rx;
 
 	/* UDP probe */
-	int			 ufd;
-	uint32_t		 u_seq;
-	uint32_t		 u_rx_seq;	/* highest seen */
-	uint64_t		 u_rx;
-	uint64_t		 u_lost, u_lost_mark;
-	int64_t			 u_last;
-	int64_t			 u_gap;
-	int64_t			 u_gap_all;
-	int64_t			 u_next;
+	int ufd;
+	uint32_t u_seq;
+	uint32_t u_rx_seq; /* highest seen */
+	uint64_t u_rx;
+	uint64_t u_lost, u_lost_mark;
+	int64_t u_last;
+	int64_t u_gap;
+	int64_t u_gap_all;
+	int64_t u_next;
 
-	int			 marks;
-	int			 stalled_max;
+	int marks;
+	int stalled_max;
 
-	int64_t			 rt0;		/* wall clock at t0, us */
+	int64_t rt0; /* wall clock at t0, us */
 
 	/* short connections */
-	int			 short_rate;	/* a second; 0: none */
-	int64_t			 short_to;	/* us */
-	struct sconn		*sc;
-	int			 sc_n;
-	int			 sc_open;
-	int64_t			 sh_t0;
-	uint64_t		 sh_due, sh_ok, sh_fail, sh_skip;
-	uint64_t		 sh_ok_b, sh_fail_b;	/* since the last SERIES */
-	int64_t			 sh_scan;
+	int short_rate;	  /* a second; 0: none */
+	int64_t short_to; /* us */
+	struct sconn *sc;
+	int sc_n;
+	int sc_open;
+	int64_t sh_t0;
+	uint64_t sh_due, sh_ok, sh_fail, sh_skip;
+	uint64_t sh_ok_b, sh_fail_b; /* since the last SERIES */
+	int64_t sh_scan;
 
 	/* more UDP flows */
-	int			 uflows;
-	int			*uf_fd;
-	uint64_t		 uf_tx, uf_rx;
-	int64_t			 uf_next;
+	int uflows;
+	int *uf_fd;
+	uint64_t uf_tx, uf_rx;
+	int64_t uf_next;
 
 	/* SERIES */
-	int64_t			 series_us;
-	int64_t			 series_last;
-	int64_t			 u_gap_b, s_gap_b;
+	int64_t series_us;
+	int64_t series_last;
+	int64_t u_gap_b, s_gap_b;
 };
 
 /* epoll tags for the non-connection fds */
-static int	tag_timer, tag_sig, tag_stream, tag_udp;
+static int tag_timer, tag_sig, tag_stream, tag_udp;
 
 /* Wall-clock seconds of a monotonic time (us). */
 static double
@@ -462,8 +463,8 @@ conn_fail(struct client *cl, struct conn *c, int err)
 static int
 tcp_open(struct client *cl, void *tag, int *fdp)
 {
-	struct epoll_event	ev;
-	int			fd, one = 1;
+	struct epoll_event ev;
+	int fd, one = 1;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -488,8 +489,8 @@ tcp_open(struct client *cl, void *tag, int *fdp)
 static int
 sock_error(int fd)
 {
-	int		e = 0;
-	socklen_t	l = sizeof(e);
+	int e = 0;
+	socklen_t l = sizeof(e);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) == -1)
 		return errno;
@@ -499,9 +500,9 @@ sock_error(int fd)
 static void
 conn_send(struct client *cl, struct conn *c, int64_t now)
 {
-	uint8_t	m[MSGLEN];
+	uint8_t m[MSGLEN];
 	uint32_t v;
-	ssize_t	n;
+	ssize_t n;
 
 	c->seq++;
 	v = htonl(MAGIC);
@@ -526,10 +527,10 @@ conn_send(struct client *cl, struct conn *c, int64_t now)
 static void
 conn_event(struct client *cl, struct conn *c, uint32_t events, int64_t now)
 {
-	struct epoll_event	ev;
-	uint32_t		v;
-	ssize_t			n;
-	int			e;
+	struct epoll_event ev;
+	uint32_t v;
+	ssize_t n;
+	int e;
 
 	if (c->st == C_CONNECTING) {
 		if ((e = sock_error(c->fd)) != 0) {
@@ -565,7 +566,7 @@ conn_event(struct client *cl, struct conn *c, uint32_t events, int64_t now)
 		c->rxlen = 0;
 		memcpy(&v, c->rx + 8, 4);
 		if (!c->outstanding || ntohl(v) != c->seq) {
-			conn_fail(cl, c, EPROTO);	/* echo does not match */
+			conn_fail(cl, c, EPROTO); /* echo does not match */
 			return;
 		}
 		memcpy(&v, c->rx + 4, 4);
@@ -588,10 +589,10 @@ conn_event(struct client *cl, struct conn *c, uint32_t events, int64_t now)
 static void
 stream_event(struct client *cl, uint32_t events, int64_t now)
 {
-	struct epoll_event	ev;
-	uint8_t			buf[65536];
-	ssize_t			n;
-	int			e;
+	struct epoll_event ev;
+	uint8_t buf[65536];
+	ssize_t n;
+	int e;
 
 	if (cl->s_dead)
 		return;
@@ -612,7 +613,8 @@ stream_event(struct client *cl, uint32_t events, int64_t now)
 		if (n <= 0) {
 			if (n == 0 || errno != EAGAIN) {
 				cl->s_dead = n == 0 ? ECONNRESET : errno;
-				epoll_ctl(cl->ep, EPOLL_CTL_DEL, cl->sfd, NULL);
+				epoll_ctl(cl->ep, EPOLL_CTL_DEL, cl->sfd,
+				    NULL);
 			}
 			return;
 		}
@@ -632,13 +634,13 @@ stream_event(struct client *cl, uint32_t events, int64_t now)
 static void
 stream_tick(struct client *cl, int64_t now)
 {
-	static uint8_t	buf[65536];
-	ssize_t		n;
+	static uint8_t buf[65536];
+	ssize_t n;
 
 	if (!cl->s_up || cl->s_dead)
 		return;
 	if (cl->s_next < now - 10 * cl->stream_us)
-		cl->s_next = now;	/* start, or the loop was late */
+		cl->s_next = now; /* start, or the loop was late */
 	while (cl->s_next <= now) {
 		cl->s_next += cl->stream_us;
 		n = send(cl->sfd, buf, cl->stream_bytes,
@@ -655,19 +657,19 @@ stream_tick(struct client *cl, int64_t now)
 static void
 rx_log(FILE *f, uint32_t seq)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(f, "%lld %u\n", (long long)ts.tv_sec * 1000000 +
-	    ts.tv_nsec / 1000, seq);
+	fprintf(f, "%lld %u\n",
+	    (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, seq);
 }
 
 static void
 udp_event(struct client *cl, int64_t now)
 {
-	uint8_t		buf[64];
-	uint32_t	v;
-	ssize_t		n;
+	uint8_t buf[64];
+	uint32_t v;
+	ssize_t n;
 
 	for (int k = 0; k < 64; k++) {
 		n = recv(cl->ufd, buf, sizeof(buf), 0);
@@ -679,7 +681,7 @@ udp_event(struct client *cl, int64_t now)
 		memcpy(&v, buf + 4, 4);
 		v = ntohl(v);
 		if (v <= cl->u_rx_seq && cl->u_rx > 0)
-			continue;	/* duplicate or reordered */
+			continue; /* duplicate or reordered */
 		if (cl->rxlog != NULL)
 			rx_log(cl->rxlog, v);
 		if (cl->u_rx > 0)
@@ -701,8 +703,8 @@ udp_event(struct client *cl, int64_t now)
 static void
 udp_tick(struct client *cl, int64_t now)
 {
-	uint8_t		buf[32];
-	uint32_t	v;
+	uint8_t buf[32];
+	uint32_t v;
 
 	if (cl->ufd == -1)
 		return;
@@ -720,7 +722,7 @@ udp_tick(struct client *cl, int64_t now)
 }
 
 struct counts {
-	int	up, dead, reset, stalled, connecting, answered;
+	int up, dead, reset, stalled, connecting, answered;
 };
 
 static void
@@ -771,8 +773,8 @@ cur_gap(int64_t last, int64_t now, int64_t max)
 static void
 status(struct client *cl, int64_t now)
 {
-	struct counts	k;
-	char		sgap[64] = "", ugap[64] = "";
+	struct counts k;
+	char sgap[64] = "", ugap[64] = "";
 
 	count(cl, now, &k);
 	if (k.stalled > cl->stalled_max)
@@ -788,20 +790,21 @@ status(struct client *cl, int64_t now)
 		    ms(cur_gap(cl->u_last, now, cl->u_gap)),
 		    (unsigned long)cl->u_lost);
 	printf("[%7.2fs] conns %d/%d alive, %d stalled, %d reset, "
-	    "%d failed%s%s\n", (now - cl->t0) / 1e6, k.up - k.stalled, cl->n,
-	    k.stalled, k.reset, k.dead - k.reset, sgap, ugap);
+	       "%d failed%s%s\n",
+	    (now - cl->t0) / 1e6, k.up - k.stalled, cl->n, k.stalled, k.reset,
+	    k.dead - k.reset, sgap, ugap);
 	fflush(stdout);
 }
 
 static void
 mark(struct client *cl, int64_t now)
 {
-	struct counts	k;
+	struct counts k;
 
 	count(cl, now, &k);
 	printf("MARK n=%d tcp_gap_ms=%.3f udp_gap_ms=%.3f udp_lost=%lu "
-	    "alive=%d stalled=%d dead=%d reset=%d total=%d\n", cl->marks++,
-	    ms(cur_gap(cl->s_last, now, cl->s_gap)),
+	       "alive=%d stalled=%d dead=%d reset=%d total=%d\n",
+	    cl->marks++, ms(cur_gap(cl->s_last, now, cl->s_gap)),
 	    ms(cur_gap(cl->u_last, now, cl->u_gap)),
 	    (unsigned long)(cl->u_lost - cl->u_lost_mark), k.up - k.stalled,
 	    k.stalled, k.dead, k.reset, cl->n);
@@ -856,11 +859,11 @@ short_end(struct client *cl, struct sconn *s, int err, int64_t now)
 static void
 short_event(struct client *cl, struct sconn *s, uint32_t events, int64_t now)
 {
-	struct epoll_event	ev;
-	uint8_t			m[MSGLEN];
-	uint32_t		v;
-	ssize_t			n;
-	int			e;
+	struct epoll_event ev;
+	uint8_t m[MSGLEN];
+	uint32_t v;
+	ssize_t n;
+	int e;
 
 	if (s->st == S_CONNECTING) {
 		if ((e = sock_error(s->fd)) != 0) {
@@ -901,14 +904,14 @@ short_event(struct client *cl, struct sconn *s, uint32_t events, int64_t now)
 	short_end(cl, s, ntohl(v) == (uint32_t)(s - cl->sc) ? 0 : EPROTO, now);
 }
 
-static void	short_expire(struct client *, int64_t);
+static void short_expire(struct client *, int64_t);
 
 /* Start the attempts due by now (bounded per call), time out old ones. */
 static void
 short_tick(struct client *cl, int64_t now)
 {
-	uint64_t	due;
-	int		k, slot = 0;
+	uint64_t due;
+	int k, slot = 0;
 
 	if (cl->short_rate == 0)
 		return;
@@ -989,8 +992,9 @@ uflow_init(struct client *cl, int64_t now)
 		return -1;
 	for (int i = 0; i < cl->uflows; i++) {
 		cl->uf_fd[i] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-		if (cl->uf_fd[i] == -1 || connect(cl->uf_fd[i],
-		    (struct sockaddr *)&cl->dst, sizeof(cl->dst)) == -1)
+		if (cl->uf_fd[i] == -1 ||
+		    connect(cl->uf_fd[i], (struct sockaddr *)&cl->dst,
+			sizeof(cl->dst)) == -1)
 			return -1;
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN;
@@ -1011,8 +1015,8 @@ is_uflow(const struct client *cl, const void *p)
 static void
 uflow_event(struct client *cl, int fd)
 {
-	uint8_t		buf[64];
-	uint32_t	v;
+	uint8_t buf[64];
+	uint32_t v;
 
 	for (int k = 0; k < 16; k++) {
 		if (recv(fd, buf, sizeof(buf), 0) < 4)
@@ -1026,8 +1030,8 @@ uflow_event(struct client *cl, int fd)
 static void
 uflow_tick(struct client *cl, int64_t now)
 {
-	uint8_t		buf[16];
-	uint32_t	v;
+	uint8_t buf[16];
+	uint32_t v;
 
 	if (cl->uflows == 0 || now < cl->uf_next)
 		return;
@@ -1045,15 +1049,16 @@ uflow_tick(struct client *cl, int64_t now)
 static void
 series_tick(struct client *cl, int64_t now)
 {
-	struct counts	k;
+	struct counts k;
 
 	if (cl->series_us == 0 || now - cl->series_last < cl->series_us)
 		return;
 	cl->series_last = now;
 	count(cl, now, &k);
 	printf("SERIES t=%.3f probe_gap_ms=%.1f stream_gap_ms=%.1f alive=%d "
-	    "stalled=%d dead=%d short_ok=%lu short_fail=%lu short_open=%d "
-	    "uflow_tx=%lu uflow_rx=%lu\n", wall(cl, now),
+	       "stalled=%d dead=%d short_ok=%lu short_fail=%lu short_open=%d "
+	       "uflow_tx=%lu uflow_rx=%lu\n",
+	    wall(cl, now),
 	    cl->ufd == -1 ? 0 : ms(cur_gap(cl->u_last, now, cl->u_gap_b)),
 	    cl->sfd == -1 ? 0 : ms(cur_gap(cl->s_last, now, cl->s_gap_b)),
 	    k.up - k.stalled, k.stalled, k.dead, (unsigned long)cl->sh_ok_b,
@@ -1068,9 +1073,9 @@ static void
 client_event(struct client *cl, struct epoll_event *e, int tfd, int sfd,
     int stopping, int64_t *end, int64_t now)
 {
-	struct signalfd_siginfo	si;
-	void			*p = e->data.ptr;
-	uint64_t		 x;
+	struct signalfd_siginfo si;
+	void *p = e->data.ptr;
+	uint64_t x;
 
 	if (p == &tag_timer) {
 		if (read(tfd, &x, sizeof(x)) < 0)
@@ -1097,14 +1102,14 @@ client_event(struct client *cl, struct epoll_event *e, int tfd, int sfd,
 static int
 run_client(struct client *cl)
 {
-	struct epoll_event	 ev, evs[512];
-	struct itimerspec	 its;
-	struct timespec		 rt;
-	struct counts		 k;
-	int64_t			 now, end, last_status, stop_at = 0;
-	int64_t			 last_scan = 0;
-	int			 tfd, sfd, i, n, stopping = 0, timeout = 0;
-	int			 connected_by = 0, alive;
+	struct epoll_event ev, evs[512];
+	struct itimerspec its;
+	struct timespec rt;
+	struct counts k;
+	int64_t now, end, last_status, stop_at = 0;
+	int64_t last_scan = 0;
+	int tfd, sfd, i, n, stopping = 0, timeout = 0;
+	int connected_by = 0, alive;
 
 	cl->ep = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -1115,7 +1120,7 @@ run_client(struct client *cl)
 	}
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_nsec = 200000;
-	its.it_interval.tv_nsec = 200000;	/* 0.2 ms tick */
+	its.it_interval.tv_nsec = 200000; /* 0.2 ms tick */
 	timerfd_settime(tfd, 0, &its, NULL);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
@@ -1149,8 +1154,9 @@ run_client(struct client *cl)
 		return 3;
 	if (cl->ufd == 0) {
 		cl->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-		if (cl->ufd == -1 || connect(cl->ufd,
-		    (struct sockaddr *)&cl->dst, sizeof(cl->dst)) == -1)
+		if (cl->ufd == -1 ||
+		    connect(cl->ufd, (struct sockaddr *)&cl->dst,
+			sizeof(cl->dst)) == -1)
 			return 3;
 		ev.data.ptr = &tag_udp;
 		epoll_ctl(cl->ep, EPOLL_CTL_ADD, cl->ufd, &ev);
@@ -1175,7 +1181,8 @@ run_client(struct client *cl)
 			} else if (!connected_by &&
 			    now - cl->t0 > 10 * 1000000) {
 				connected_by = 1;
-				fprintf(stderr, "tcpconn: only %d of %d "
+				fprintf(stderr,
+				    "tcpconn: only %d of %d "
 				    "connections answered within 10 s\n",
 				    k.answered, cl->n);
 			}
@@ -1207,7 +1214,8 @@ run_client(struct client *cl)
 			stop_at = now;
 			if (!cl->quiet) {
 				printf("stopping: waiting up to %.1f s for "
-				    "outstanding echoes\n", cl->final_us / 1e6);
+				       "outstanding echoes\n",
+				    cl->final_us / 1e6);
 				fflush(stdout);
 			}
 		}
@@ -1217,7 +1225,7 @@ run_client(struct client *cl)
 			for (i = 0; i < cl->n; i++)
 				if (cl->c[i].st != C_DEAD &&
 				    (cl->c[i].outstanding ||
-				    cl->c[i].st == C_CONNECTING))
+					cl->c[i].st == C_CONNECTING))
 					pending++;
 			short_expire(cl, now);
 			pending += cl->sc_open;
@@ -1241,15 +1249,17 @@ run_client(struct client *cl)
 		if (cl->c[i].st == C_UP && !cl->c[i].outstanding &&
 		    cl->c[i].answered)
 			alive++;
-	printf("RESULT alive=%d total=%d reset=%d failed=%d timeout=%d "
+	printf(
+	    "RESULT alive=%d total=%d reset=%d failed=%d timeout=%d "
 	    "stalled_max=%d tcp_gap_ms=%.3f udp_gap_ms=%.3f udp_lost=%lu "
 	    "stream=%s ready=%d short_ok=%lu short_fail=%lu short_skipped=%lu "
-	    "uflow_tx=%lu uflow_rx=%lu\n", alive, cl->n, k.reset,
-	    k.dead - k.reset,
-	    timeout, cl->stalled_max, ms(cl->s_gap_all), ms(cl->u_gap_all),
-	    (unsigned long)cl->u_lost,
-	    cl->sfd == -1 ? "none" : cl->s_dead ? "dead" :
-	    now - cl->s_last > cl->dead_us ? "stalled" : "alive",
+	    "uflow_tx=%lu uflow_rx=%lu\n",
+	    alive, cl->n, k.reset, k.dead - k.reset, timeout, cl->stalled_max,
+	    ms(cl->s_gap_all), ms(cl->u_gap_all), (unsigned long)cl->u_lost,
+	    cl->sfd == -1		       ? "none" :
+		cl->s_dead		       ? "dead" :
+		now - cl->s_last > cl->dead_us ? "stalled" :
+						 "alive",
 	    cl->ready, (unsigned long)cl->sh_ok, (unsigned long)cl->sh_fail,
 	    (unsigned long)cl->sh_skip, (unsigned long)cl->uf_tx,
 	    (unsigned long)cl->uf_rx);
@@ -1264,10 +1274,10 @@ run_client(struct client *cl)
 /* ---------------------------------------------------------------- churn */
 
 struct churn {
-	struct client	*cl;
-	struct conn	*c;		/* cl->churn slots */
-	uint64_t	 ok, failed, ok_mark, failed_mark;
-	int64_t		 mark_at;
+	struct client *cl;
+	struct conn *c; /* cl->churn slots */
+	uint64_t ok, failed, ok_mark, failed_mark;
+	int64_t mark_at;
 };
 
 /* Open a fresh short connection in slot c. */
@@ -1289,7 +1299,7 @@ churn_open(struct churn *ch, struct conn *c, int64_t now)
 static void
 churn_close(struct churn *ch, struct conn *c, int ok)
 {
-	struct linger	lg = { 1, 0 };
+	struct linger lg = { 1, 0 };
 
 	if (c->fd != -1) {
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -1307,8 +1317,8 @@ churn_close(struct churn *ch, struct conn *c, int ok)
 static void
 churn_event(struct churn *ch, struct conn *c, int64_t now)
 {
-	struct epoll_event	ev;
-	ssize_t			n;
+	struct epoll_event ev;
+	ssize_t n;
 
 	if (c->st == C_CONNECTING) {
 		if (sock_error(c->fd) != 0) {
@@ -1322,7 +1332,7 @@ churn_event(struct churn *ch, struct conn *c, int64_t now)
 		epoll_ctl(ch->cl->ep, EPOLL_CTL_MOD, c->fd, &ev);
 		c->seq = 0;
 		conn_send(ch->cl, c, now);
-		if (c->st == C_DEAD) {	/* conn_send closed it */
+		if (c->st == C_DEAD) { /* conn_send closed it */
 			c->fd = -1;
 			ch->failed++;
 		}
@@ -1345,7 +1355,7 @@ churn_event(struct churn *ch, struct conn *c, int64_t now)
 static void
 churn_report(struct churn *ch, int64_t now, uint64_t ok, uint64_t failed)
 {
-	double	s = (now - ch->mark_at) / 1e6;
+	double s = (now - ch->mark_at) / 1e6;
 
 	printf("CHURN ok=%llu failed=%llu seconds=%.3f rate=%.1f\n",
 	    (unsigned long long)ok, (unsigned long long)failed, s,
@@ -1371,11 +1381,11 @@ churn_refill(struct churn *ch, int64_t now, int stopping)
 static int
 run_churn(struct client *cl)
 {
-	struct epoll_event	 evs[512];
-	struct signalfd_siginfo	 si;
-	struct churn		 ch;
-	int64_t			 now, end;
-	int			 sfd, n, i, busy;
+	struct epoll_event evs[512];
+	struct signalfd_siginfo si;
+	struct churn ch;
+	int64_t now, end;
+	int sfd, n, i, busy;
 
 	memset(&ch, 0, sizeof(ch));
 	ch.cl = cl;
@@ -1454,11 +1464,11 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	/* clang-format on */
-	struct client		cl;
-	struct sockaddr_in	sin;
-	struct rlimit		rl;
-	const char		*listen_at = NULL, *connect_to = NULL;
-	int			ch;
+	struct client cl;
+	struct sockaddr_in sin;
+	struct rlimit rl;
+	const char *listen_at = NULL, *connect_to = NULL;
+	int ch;
 
 	memset(&cl, 0, sizeof(cl));
 	cl.n = 300;
@@ -1471,8 +1481,8 @@ main(int argc, char *argv[])
 	cl.dead_us = 1000000;
 	cl.final_us = 10 * 1000000LL;
 	cl.short_to = 2000000;
-	while ((ch = getopt_long(argc, argv, "l:c:n:i:d:q", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:c:n:i:d:q", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'l':
 			listen_at = optarg;
@@ -1550,7 +1560,7 @@ main(int argc, char *argv[])
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;	/* thousands of sockets */
+		rl.rlim_cur = rl.rlim_max; /* thousands of sockets */
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (cl.rt) {

@@ -105,7 +105,7 @@ test_good(void **state)
 	assert_int_equal(carpd->sync_timeout_ms, 1500);
 	assert_true(carpd->demote_skew);
 	assert_string_equal(carpd->metrics, "[fd00::1]:9101");
-	assert_int_equal(carpd->nifs, 3);	/* eth9, eth0, eth1 */
+	assert_int_equal(carpd->nifs, 3); /* eth9, eth0, eth1 */
 	assert_true(carpd->ifs[0].track);
 	assert_int_equal(carpd->vh[1]->fsm.cfg.advbase, 1);
 	assert_false(carpd->vh[1]->vmac);
@@ -142,7 +142,8 @@ test_bad(void **state)
 	bad("vhid 256 {\n", "t.conf:1:");
 	bad("vhid 1\n", "t.conf:1: expected: vhid N {");
 	bad("vhid 1 {\n interface eth0\n", "t.conf:1: vhid block not closed");
-	bad("vhid 1 {\n addr 10.0.0.1\n}\n", "t.conf:3: vhid 1: interface "
+	bad("vhid 1 {\n addr 10.0.0.1\n}\n",
+	    "t.conf:3: vhid 1: interface "
 	    "missing");
 	bad("vhid 1 {\n interface eth0\n}\n", "t.conf:3: vhid 1: no address");
 	bad("vhid 1 {\n interface eth0\n addr 10.0.0.300\n}\n",
@@ -168,7 +169,8 @@ test_bad(void **state)
 	bad("vhid 1 {\n interface eth0\n addr\n}\n",
 	    "t.conf:3: addr takes one argument");
 	bad("sync-timeout -1\n", "t.conf:1: bad sync-timeout");
-	bad("\nmetrics 10.0.0.1\n", "t.conf:2: bad metrics address "
+	bad("\nmetrics 10.0.0.1\n",
+	    "t.conf:2: bad metrics address "
 	    "\"10.0.0.1\"");
 	bad("metrics fd00::1:9100\n", "t.conf:1: bad metrics address");
 	bad("vhid 1 {\n interface eth0\n mcast 10.0.0.1\n}\n",
@@ -183,7 +185,8 @@ test_checks(void **state)
 	const char *c =
 	    "preempt-delay 30\n"
 	    "check web {\n"
-	    "\texec \"/usr/bin/curl -s 'http://[::1]/a b' \\\\\\\"x\\\\\\\"\"\n"
+	    "\texec \"/usr/bin/curl -s 'http://[::1]/a b' "
+	    "\\\\\\\"x\\\\\\\"\"\n"
 	    "\tinterval 2 timeout 0.5 rise 3 fall 2 weight 50\n"
 	    "}\n"
 	    "check up { interface eth3 weight 255 }\n"
@@ -205,7 +208,8 @@ test_checks(void **state)
 
 	c = "preempt-delay 30\n"
 	    "check web {\n"
-	    "\texec \"/usr/bin/curl -s 'http://[::1]/a b' \\\\\\\"x\\\\\\\"\"\n"
+	    "\texec \"/usr/bin/curl -s 'http://[::1]/a b' "
+	    "\\\\\\\"x\\\\\\\"\"\n"
 	    "\tinterval 2 timeout 0.5 rise 3 fall 2 weight 50\n"
 	    "}\n"
 	    "check up { interface eth3 weight 255 }\n"
@@ -254,28 +258,36 @@ static void
 test_checks_bad(void **state)
 {
 	(void)state;
-	bad("check a {\n exec /bin/true\n", "t.conf:1: check block not "
+	bad("check a {\n exec /bin/true\n",
+	    "t.conf:1: check block not "
 	    "closed");
 	bad("check a {\n exec /bin/true\n bogus 1\n}\n",
 	    "t.conf:3: unknown keyword in check block: bogus");
-	bad("check a {\n interval 2\n}\n", "t.conf:3: check a: exec, "
+	bad("check a {\n interval 2\n}\n",
+	    "t.conf:3: check a: exec, "
 	    "interface or ping missing");
 	bad("check a {\n exec /bin/true\n weight 256\n}\n",
 	    "t.conf:3: bad weight 256 (0..255)");
 	bad("check a {\n exec /bin/true\n weight -1\n}\n",
 	    "t.conf:3: bad weight -1");
-	bad("check a {\n exec /bin/true\n}\ncheck a {\n", "t.conf:4: check a "
+	bad("check a {\n exec /bin/true\n}\ncheck a {\n",
+	    "t.conf:4: check a "
 	    "defined twice");
-	bad("check a {\n exec true\n}\n", "t.conf:2: exec: give the full "
+	bad("check a {\n exec true\n}\n",
+	    "t.conf:2: exec: give the full "
 	    "path of true");
-	bad("check a {\n exec \"/bin/sh -c 'x\"\n}\n", "t.conf:2: exec: "
+	bad("check a {\n exec \"/bin/sh -c 'x\"\n}\n",
+	    "t.conf:2: exec: "
 	    "unterminated ' quote");
 	bad("check a {\n exec \"\"\n}\n", "t.conf:2: exec: empty command");
-	bad("check a {\n ping 10.0.0.300\n}\n", "t.conf:2: ping: bad "
+	bad("check a {\n ping 10.0.0.300\n}\n",
+	    "t.conf:2: ping: bad "
 	    "address");
-	bad("check a {\n ping fe80::1\n}\n", "t.conf:2: ping: a link-local "
+	bad("check a {\n ping fe80::1\n}\n",
+	    "t.conf:2: ping: a link-local "
 	    "address needs via IFACE");
-	bad("check a {\n ping 10.0.0.1 via\n}\n", "t.conf:2: ping: via "
+	bad("check a {\n ping 10.0.0.1 via\n}\n",
+	    "t.conf:2: ping: via "
 	    "needs an interface");
 	bad("check a {\n interface eth0\n interval 0.05\n}\n",
 	    "t.conf:3: bad interval 0.05");

@@ -13,8 +13,8 @@
 #include "carp.h"
 #include "fsm.h"
 
-#define S	1000000000ULL
-#define MS	1000000ULL
+#define S  1000000000ULL
+#define MS 1000000ULL
 
 static struct fsm f;
 static struct fsm_out o;
@@ -108,18 +108,18 @@ static void
 test_master_election(void **state)
 {
 	struct {
-		uint8_t	myb, mys, D, b, s, d;
-		int	stays;
+		uint8_t myb, mys, D, b, s, d;
+		int stays;
 	} t[] = {
-		{ 1, 100, 0, 1, 50, 0, 0 },	/* faster peer wins */
-		{ 1, 50, 0, 1, 100, 0, 1 },	/* slower peer loses */
-		{ 1, 50, 0, 1, 50, 0, 0 },	/* equal: we yield */
-		{ 1, 50, 0, 2, 0, 0, 1 },	/* advbase first */
+		{ 1, 100, 0, 1, 50, 0, 0 }, /* faster peer wins */
+		{ 1, 50, 0, 1, 100, 0, 1 }, /* slower peer loses */
+		{ 1, 50, 0, 1, 50, 0, 0 },  /* equal: we yield */
+		{ 1, 50, 0, 2, 0, 0, 1 },   /* advbase first */
 		{ 2, 0, 0, 1, 255, 0, 0 },
-		{ 1, 0, 1, 1, 200, 0, 0 },	/* we are more demoted */
-		{ 1, 200, 0, 1, 0, 1, 1 },	/* peer more demoted */
-		{ 1, 50, 2, 1, 50, 2, 0 },	/* equal demotion, equal */
-		{ 1, 0, 0, 255, 255, 0, 1 },	/* bow-out never wins */
+		{ 1, 0, 1, 1, 200, 0, 0 },   /* we are more demoted */
+		{ 1, 200, 0, 1, 0, 1, 1 },   /* peer more demoted */
+		{ 1, 50, 2, 1, 50, 2, 0 },   /* equal demotion, equal */
+		{ 1, 0, 0, 255, 255, 0, 1 }, /* bow-out never wins */
 	};
 	unsigned int i, D;
 
@@ -131,8 +131,8 @@ test_master_election(void **state)
 		run_until(now + 10 * S);
 		assert_int_equal(f.state, CARP_ST_MASTER);
 		adv(t[i].b, t[i].s, t[i].d);
-		assert_int_equal(f.state, t[i].stays ? CARP_ST_MASTER :
-		    CARP_ST_BACKUP);
+		assert_int_equal(f.state,
+		    t[i].stays ? CARP_ST_MASTER : CARP_ST_BACKUP);
 		if (!t[i].stays) {
 			assert_true(o.actions & FSM_A_ADDRS_DEL);
 			assert_true(o.actions & FSM_A_RUN_DOWN);
@@ -189,11 +189,11 @@ test_will_time_out(void **state)
 {
 	(void)state;
 	setup(1, 0, 0);
-	adv(4, 0, 0);	/* 3 * 1 < 4 */
+	adv(4, 0, 0); /* 3 * 1 < 4 */
 	assert_int_equal(f.state, CARP_ST_MASTER);
 	assert_string_equal(f.last_reason, "master will time out");
 	setup(1, 0, 0);
-	adv(3, 0, 0);	/* 3 s is not more than 3 s */
+	adv(3, 0, 0); /* 3 s is not more than 3 s */
 	assert_int_equal(f.state, CARP_ST_BACKUP);
 	setup(1, 0, 0);
 	adv(3, 1, 0);
@@ -296,7 +296,7 @@ test_deadratio(void **state)
 	fsm_step(&f, FSM_EV_UP, NULL, now, &o);
 	/* ucarp: ratio * advbase + advskew / 256 */
 	assert_int_equal(f.down_at - now, 2 * S + S / 4);
-	adv(2, 1, 0);	/* 2 * 1 s < 2.004 s: will time out */
+	adv(2, 1, 0); /* 2 * 1 s < 2.004 s: will time out */
 	assert_int_equal(f.state, CARP_ST_MASTER);
 	setup(1, 0, 0);
 	f.cfg.deadratio = 2;
@@ -321,9 +321,9 @@ test_demotion(void **state)
 	assert_int_equal(f.state, CARP_ST_MASTER);
 	D = 1;
 	fsm_step(&f, FSM_EV_DEMOTE, &D, now, &o);
-	assert_true(o.actions & FSM_A_SEND_AD);	/* at once */
+	assert_true(o.actions & FSM_A_SEND_AD); /* at once */
 	assert_int_equal(fsm_wire_demote(&f), 1);
-	assert_int_equal(fsm_wire_advskew(&f), 10);	/* not folded */
+	assert_int_equal(fsm_wire_advskew(&f), 10); /* not folded */
 	/* FreeBSD style folding, clamped at 240. */
 	f.cfg.demote_skew = 1;
 	assert_int_equal(fsm_wire_advskew(&f), 11);
@@ -354,7 +354,7 @@ test_splitbrain(void **state)
 	assert_int_equal(f.splitbrain, 1);
 	run_until(now + S);
 	adv(1, 100, 0);
-	assert_false(o.actions & FSM_A_SPLITBRAIN);	/* counted once */
+	assert_false(o.actions & FSM_A_SPLITBRAIN); /* counted once */
 	assert_int_equal(f.splitbrain, 1);
 	/* It stops: after a master-down time we re-announce. */
 	a = run_until(now + 5 * S);
@@ -445,10 +445,10 @@ static void
 test_preempt_hold(void **state)
 {
 	const struct {
-		const char	*what;
-		uint64_t	 hold;		/* preempt-delay */
-		uint64_t	 rehold;	/* restart it then (0: no) */
-		uint64_t	 master_by;	/* MASTER first seen after */
+		const char *what;
+		uint64_t hold;	    /* preempt-delay */
+		uint64_t rehold;    /* restart it then (0: no) */
+		uint64_t master_by; /* MASTER first seen after */
 	} t[] = {
 		/* no delay: the first advertisement is preempted */
 		{ "none", 0, 0, 1 * S },

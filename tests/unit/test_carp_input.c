@@ -66,16 +66,16 @@ teardown(void **state)
 }
 
 struct fopt {
-	int	ttl, ver, type, authlen, vhid, vlan;
-	int	badsum, badmd, owncookie;
+	int ttl, ver, type, authlen, vhid, vlan;
+	int badsum, badmd, owncookie;
 	const char *src;
 };
 
 static size_t
 frame(uint8_t *f, const struct fopt *o)
 {
-	static const uint8_t ctr[8] = { 1, 0x23, 0x45, 0x67, 0x89, 0xab,
-	    0xcd, 0xef };
+	static const uint8_t ctr[8] = { 1, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd,
+		0xef };
 	struct carp_addrs a = { vh.v4, vh.n4, NULL, 0 };
 	struct carp_hdr h;
 	struct in_addr s, d;
@@ -152,10 +152,11 @@ test_rejects(void **state)
 	struct fopt o;
 
 	(void)state;
-#define CASE(field, val, err) do {				\
-		memset(&o, 0, sizeof(o));			\
-		o.field = val;					\
-		expect(&o, err);				\
+#define CASE(field, val, err)                                                 \
+	do {                                                                  \
+		memset(&o, 0, sizeof(o));                                     \
+		o.field = val;                                                \
+		expect(&o, err);                                              \
 	} while (0)
 	CASE(ttl, 64, CARP_E_BADTTL);
 	CASE(ttl, 254, CARP_E_BADTTL);

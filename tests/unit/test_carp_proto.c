@@ -27,9 +27,8 @@ unhex(const char *s, uint8_t *out, size_t n)
 	}
 }
 
-static const uint8_t counter1[8] = {
-	0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef
-};
+static const uint8_t counter1[8] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd,
+	0xef };
 
 /* The worked advertisement of the notes: vhid 1, advbase 1, vector #1. */
 /* clang-format off */
@@ -231,8 +230,7 @@ test_malformed(void **state)
 	/* Protocol. */
 	memcpy(p, pkt, sizeof(pkt));
 	p[9] = 17;
-	assert_int_equal(carp_ip_decode(p, sizeof(pkt), &ip),
-	    CARP_E_BADPROTO);
+	assert_int_equal(carp_ip_decode(p, sizeof(pkt), &ip), CARP_E_BADPROTO);
 	/* IP total length longer than the packet, shorter than a header. */
 	memcpy(p, pkt, sizeof(pkt));
 	p[3] = 0x40;
@@ -258,8 +256,7 @@ test_malformed(void **state)
 	/* Not IP. */
 	memcpy(p, pkt, sizeof(pkt));
 	p[0] = 0x55;
-	assert_int_equal(carp_ip_decode(p, sizeof(pkt), &ip),
-	    CARP_E_BADPROTO);
+	assert_int_equal(carp_ip_decode(p, sizeof(pkt), &ip), CARP_E_BADPROTO);
 
 	/* Checksum. */
 	memcpy(p, c, CARP_HDRLEN);
@@ -315,7 +312,7 @@ test_ipv6(void **state)
 	p[5] = CARP_HDRLEN + 1;
 	assert_int_equal(carp_ip_decode(p, sizeof(p), &ip), CARP_E_BADLEN);
 	p[5] = CARP_HDRLEN;
-	p[6] = 0;	/* hop-by-hop header: not supported */
+	p[6] = 0; /* hop-by-hop header: not supported */
 	assert_int_equal(carp_ip_decode(p, sizeof(p), &ip), CARP_E_BADPROTO);
 }
 

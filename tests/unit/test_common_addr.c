@@ -17,10 +17,10 @@ static void
 test_parse_fmt(void **state)
 {
 	static const struct {
-		const char	*in;
-		int		 family;
-		int		 plen;
-		const char	*out;
+		const char *in;
+		int family;
+		int plen;
+		const char *out;
 	} ok[] = {
 		{ "192.0.2.1", AF_INET, -1, "192.0.2.1" },
 		{ "10.0.0.1/24", AF_INET, 24, "10.0.0.1/24" },
@@ -32,10 +32,21 @@ test_parse_fmt(void **state)
 		{ "::ffff:10.0.0.1", AF_INET6, -1, "::ffff:10.0.0.1" },
 	};
 	static const char *bad[] = {
-		"", "1.2.3", "1.2.3.4/33", "1.2.3.4/", "1.2.3.4/-1",
-		"1.2.3.4/+1", "1.2.3.4/24x", "::1/129", "fe80::1%eth0",
-		"256.0.0.1", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4/2/3",
-		"2001:db8::1::2", "hello",
+		"",
+		"1.2.3",
+		"1.2.3.4/33",
+		"1.2.3.4/",
+		"1.2.3.4/-1",
+		"1.2.3.4/+1",
+		"1.2.3.4/24x",
+		"::1/129",
+		"fe80::1%eth0",
+		"256.0.0.1",
+		" 1.2.3.4",
+		"1.2.3.4 ",
+		"1.2.3.4/2/3",
+		"2001:db8::1::2",
+		"hello",
 		"1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb/64",
 	};
 	struct addr a;
@@ -60,8 +71,11 @@ test_parse_fmt(void **state)
 	memset(&a, 0, sizeof(a));
 	assert_string_equal(addr_fmt(&a, -1, buf, sizeof(buf)), "(none)");
 	/* Longest form fits ADDR_STRLEN. */
-	assert_int_equal(addr_parse("ffff:ffff:ffff:ffff:ffff:ffff:"
-	    "255.255.255.255/128", &a, &plen), 0);
+	assert_int_equal(
+	    addr_parse("ffff:ffff:ffff:ffff:ffff:ffff:"
+		       "255.255.255.255/128",
+		&a, &plen),
+	    0);
 	addr_fmt(&a, plen, buf, sizeof(buf));
 	assert_string_equal(buf,
 	    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");

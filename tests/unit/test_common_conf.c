@@ -17,9 +17,9 @@
 
 /* Collects lines as "lineno:word|word|..." strings. */
 struct coll {
-	char	 out[16][256];
-	int	 n;
-	int	 fail_on;	/* line number whose callback fails */
+	char out[16][256];
+	int n;
+	int fail_on; /* line number whose callback fails */
 };
 
 static int
@@ -48,8 +48,8 @@ parse(const char *text, struct coll *c, char *err, size_t errlen)
 {
 	memset(c->out, 0, sizeof(c->out));
 	c->n = 0;
-	return conf_parse_buf("test.conf", text, strlen(text), coll_cb, c,
-	    err, errlen);
+	return conf_parse_buf("test.conf", text, strlen(text), coll_cb, c, err,
+	    errlen);
 }
 
 static void
@@ -85,18 +85,20 @@ test_quotes(void **state)
 	struct coll c = { .fail_on = -1 };
 	char err[CONF_ERRLEN];
 
-	assert_int_equal(parse("a \"b \\\"c\\\" \\\\d\" \"\" e\"f g\"\n",
-	    &c, err, sizeof(err)), 0);
+	assert_int_equal(
+	    parse("a \"b \\\"c\\\" \\\\d\" \"\" e\"f g\"\n", &c, err,
+		sizeof(err)),
+	    0);
 	assert_int_equal(c.n, 1);
 	assert_string_equal(c.out[0], "1:a|b \"c\" \\d||ef g");
 
-	assert_int_equal(parse("ok\nok\nname \"unterminated\n", &c, err,
-	    sizeof(err)), -1);
+	assert_int_equal(
+	    parse("ok\nok\nname \"unterminated\n", &c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "test.conf:3:"));
 	assert_non_null(strstr(err, "unterminated quote"));
 
-	assert_int_equal(parse("a \"bad \\n escape\"\n", &c, err,
-	    sizeof(err)), -1);
+	assert_int_equal(parse("a \"bad \\n escape\"\n", &c, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "test.conf:1:"));
 	assert_non_null(strstr(err, "escape"));
 }
@@ -117,16 +119,22 @@ test_errors(void **state)
 	c.fail_on = -1;
 
 	/* Non-printable byte on line 2. */
-	assert_int_equal(conf_parse_buf("t", "a\nb\001c\n", 6, coll_cb, &c,
-	    err, sizeof(err)), -1);
+	assert_int_equal(
+	    conf_parse_buf("t", "a\nb\001c\n", 6, coll_cb, &c, err,
+		sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "t:2: non-printable"));
-	assert_int_equal(conf_parse_buf("t", "a\0b\n", 4, coll_cb, &c, err,
-	    sizeof(err)), -1);
+	assert_int_equal(
+	    conf_parse_buf("t", "a\0b\n", 4, coll_cb, &c, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "t:1: non-printable"));
 
 	/* Too many words. */
-	assert_int_equal(parse("a b c d e f g h i j k l m n o p q r s t u v"
-	    " w x y z 1 2 3 4 5 6 7\n", &c, err, sizeof(err)), -1);
+	assert_int_equal(
+	    parse("a b c d e f g h i j k l m n o p q r s t u v"
+		  " w x y z 1 2 3 4 5 6 7\n",
+		&c, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "test.conf:1: too many words"));
 
 	/* Too long a line, on line 2. */
@@ -155,13 +163,13 @@ test_file(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "one\n\ntwo three\n", 15), 15);
 	close(fd);
-	assert_int_equal(conf_parse_file(path, coll_cb, &c, err,
-	    sizeof(err)), 0);
+	assert_int_equal(conf_parse_file(path, coll_cb, &c, err, sizeof(err)),
+	    0);
 	assert_int_equal(c.n, 2);
 	assert_string_equal(c.out[1], "3:two|three");
 	unlink(path);
-	assert_int_equal(conf_parse_file(path, coll_cb, &c, err,
-	    sizeof(err)), -1);
+	assert_int_equal(conf_parse_file(path, coll_cb, &c, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "No such file"));
 }

@@ -27,24 +27,24 @@
 #include "ev.h"
 #include "util.h"
 
-#define MS	1000000ull
+#define MS 1000000ull
 
-#define STREAM_PART	(16u << 10)	/* one DATA frame */
-#define STREAM_PARTS	64		/* a 1 MiB answer */
-#define STREAM_HIWAT	(64u << 10)
-#define STREAM_LOWAT	(16u << 10)
+#define STREAM_PART  (16u << 10) /* one DATA frame */
+#define STREAM_PARTS 64		 /* a 1 MiB answer */
+#define STREAM_HIWAT (64u << 10)
+#define STREAM_LOWAT (16u << 10)
 
 struct srv {
-	struct ev_loop		*loop;
-	int			 parts;		/* streamed so far */
-	size_t			 max_queued;
-	int			 paused;
-	struct ctl_server	*ctl;
-	struct ev_timer		*deferred;
-	struct ctl_conn		*waiting;
-	int			 closed;
-	int			 requests;
-	char			 path[108];
+	struct ev_loop *loop;
+	int parts; /* streamed so far */
+	size_t max_queued;
+	int paused;
+	struct ctl_server *ctl;
+	struct ev_timer *deferred;
+	struct ctl_conn *waiting;
+	int closed;
+	int requests;
+	char path[108];
 };
 
 static void
@@ -101,7 +101,7 @@ req_cb(struct ctl_conn *c, int argc, char **argv, void *arg)
 		s->parts = 0;
 		stream_more(c, s);
 	} else if (strcmp(argv[0], "hold") == 0) {
-		s->waiting = c;		/* never answered */
+		s->waiting = c; /* never answered */
 	} else if (strcmp(argv[0], "sub") == 0) {
 		ctl_conn_set_data(c, s);
 		ctl_replyf(c, 1, "subscribed uid %u",
@@ -140,8 +140,8 @@ setup(void **state)
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 		memcpy(sun.sun_path, s->path, strlen(s->path) + 1);
-		assert_int_equal(bind(fd, (struct sockaddr *)&sun,
-		    sizeof(sun)), 0);
+		assert_int_equal(
+		    bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 		close(fd);
 	}
 	s->ctl = ctl_server_open(s->loop, s->path, 0600, req_cb, s);
@@ -252,7 +252,8 @@ test_blocking_client(void **state)
 		fd = ctl_connect(s->path);
 		if (fd == -1 ||
 		    ctl_request(fd, "echo  hello\tworld ", 2000, &out) !=
-		    CTL_OK || strcmp(out.p, "hello world") != 0)
+			CTL_OK ||
+		    strcmp(out.p, "hello world") != 0)
 			rc |= 1;
 		if (ctl_request(fd, "nope", 2000, &out) != CTL_ERR ||
 		    strstr(out.p, "unknown command") == NULL)
@@ -265,8 +266,8 @@ test_blocking_client(void **state)
 			rc |= 8;
 		if (ctl_client_main("test", s->path, 1, bad) != 1)
 			rc |= 16;
-		if (ctl_client_main("test", "/nonexistent/x.sock", 2,
-		    echo) != 1)
+		if (ctl_client_main("test", "/nonexistent/x.sock", 2, echo) !=
+		    1)
 			rc |= 32;
 		/* Without privilege: the 0600 socket belongs to root. */
 		if (geteuid() == 0 && setuid(65534) == 0 &&
@@ -290,7 +291,8 @@ test_blocking_client(void **state)
 	free(text);
 	assert_int_equal(util_read_file(errf, 4096, &text, &len), 0);
 	assert_non_null(strstr(text, "test: unknown command \"nope\"\n"));
-	assert_non_null(strstr(text, "test: cannot connect to"
+	assert_non_null(strstr(text,
+	    "test: cannot connect to"
 	    " /nonexistent/x.sock: No such file or directory (is test"
 	    " running?)\n"));
 	if (geteuid() == 0)
@@ -334,7 +336,8 @@ test_stream(void **state)
 		sbuf_init(&out);
 		fd = ctl_connect(s->path);
 		if (ctl_request_stream(fd, "stream", 2000, slow_data, &got,
-		    &out) != CTL_OK || strcmp(out.p, "end") != 0)
+			&out) != CTL_OK ||
+		    strcmp(out.p, "end") != 0)
 			rc |= 1;
 		if (got != STREAM_PARTS * STREAM_PART)
 			rc |= 2;
@@ -468,10 +471,10 @@ test_reject(void **state)
 }
 
 struct acl {
-	char	 got[8][64];
-	int	 types[8];
-	int	 n;
-	int	 down;
+	char got[8][64];
+	int types[8];
+	int n;
+	int down;
 };
 
 static void
@@ -557,7 +560,7 @@ test_slow_reader(void **state)
 	int fd = raw_connect(s), i;
 	size_t chunk = 1u << 20;
 
-	ev_loop_once(s->loop, 10);	/* accept */
+	ev_loop_once(s->loop, 10); /* accept */
 	raw_send(fd, CTL_REQ, "sub", 3);
 	ev_loop_once(s->loop, 10);
 	big = malloc(chunk);
@@ -601,7 +604,7 @@ test_unread_answers(void **state)
 			idle++;
 		ev_loop_once(s->loop, 0);
 	}
-	assert_true(idle >= 50);	/* the server stopped reading */
+	assert_true(idle >= 50); /* the server stopped reading */
 	assert_int_equal(s->closed, 0);
 	assert_true((size_t)s->requests < frames);
 	/* Finish the partial frame, then read every answer. */
@@ -639,7 +642,7 @@ test_full_table(void **state)
 	for (i = 0; i < CTL_MAXCONN; i++) {
 		fds[i] = raw_connect(s);
 		ev_loop_once(s->loop, 5);
-		if (i % 2)	/* a partial header, never finished */
+		if (i % 2) /* a partial header, never finished */
 			assert_int_equal(send(fds[i], "\0\0", 2, 0), 2);
 	}
 	for (i = 0; i < 10; i++)
@@ -677,7 +680,7 @@ static void
 test_split(void **state)
 {
 	char b1[] = "  status   json\t", b2[] = "a\001", b3[] = "",
-	    b4[] = "a b c d";
+	     b4[] = "a b c d";
 	char *argv[4];
 
 	assert_int_equal(ctl_split(b1, argv, 4), 2);

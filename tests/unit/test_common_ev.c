@@ -15,18 +15,18 @@
 
 #include "ev.h"
 
-#define MS	1000000ull
+#define MS 1000000ull
 
 struct rec {
-	int	 order[32];
-	int	 n;
+	int order[32];
+	int n;
 };
 
 struct tctx {
-	struct rec	*rec;
-	int		 id;
-	struct ev_timer	*other;	/* cancelled by this one's callback */
-	int		 rearm;	/* re-arm this many times */
+	struct rec *rec;
+	int id;
+	struct ev_timer *other; /* cancelled by this one's callback */
+	int rearm;		/* re-arm this many times */
 };
 
 static void
@@ -180,11 +180,11 @@ test_timer_self_free(void **state)
 }
 
 struct fdctx {
-	struct ev_loop	*loop;
-	int		 calls;
-	int		 last_events;
-	int		 kill_fd;	/* fd to remove when called */
-	char		 got;
+	struct ev_loop *loop;
+	int calls;
+	int last_events;
+	int kill_fd; /* fd to remove when called */
+	char got;
 };
 
 static void
@@ -309,8 +309,8 @@ test_signal(void **state)
 }
 
 struct brk {
-	struct ev_loop	*loop;
-	int		 n;
+	struct ev_loop *loop;
+	int n;
 };
 
 static void

@@ -16,8 +16,8 @@ static void
 test_quote(void **state)
 {
 	static const struct {
-		const char	*in;
-		const char	*out;
+		const char *in;
+		const char *out;
 	} v[] = {
 		{ "eth0", "eth0" },
 		{ "192.168.99.2", "192.168.99.2" },
@@ -54,7 +54,8 @@ test_line(void **state)
 	kv_str(&k, "to", "MASTER");
 	kv_int(&k, "delta", -3);
 	kv_str(&k, "reason", "master timed out");
-	assert_string_equal(kv_line(&k), "event=transition vhid=1 iface=eth0 "
+	assert_string_equal(kv_line(&k),
+	    "event=transition vhid=1 iface=eth0 "
 	    "from=BACKUP to=MASTER delta=-3 reason=\"master timed out\"");
 }
 

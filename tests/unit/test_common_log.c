@@ -62,7 +62,8 @@ test_escaped(void **ctx)
 
 	log_init("t", 0, 0);
 	capture(log_hostile, buf, sizeof(buf));
-	assert_string_equal(buf, "t: peer says \"ftp\\x1b[2J\\x0asyncd: "
+	assert_string_equal(buf,
+	    "t: peer says \"ftp\\x1b[2J\\x0asyncd: "
 	    "forged line\\x0d\\x9b\"\n");
 	/* One line, whatever the name held. */
 	assert_ptr_equal(strchr(buf, '\n'), buf + strlen(buf) - 1);
@@ -76,7 +77,8 @@ test_errno(void **ctx)
 	log_init("t", 0, 0);
 	errno = 0;
 	capture(log_errno, buf, sizeof(buf));
-	assert_string_equal(buf, "t: open /etc/x: No such file or directory\n");
+	assert_string_equal(buf,
+	    "t: open /etc/x: No such file or directory\n");
 }
 
 int

@@ -19,40 +19,44 @@
 #include "addr.h"
 #include "nl.h"
 
-static int	netns_ok;
-static char	netns_why[128];
+static int netns_ok;
+static char netns_why[128];
 
 /* Every test runs in one fresh namespace, so nothing leaks outside. */
 static int
 group_setup(void **state)
 {
 	if (geteuid() != 0) {
-		snprintf(netns_why, sizeof(netns_why), "needs root"
+		snprintf(netns_why, sizeof(netns_why),
+		    "needs root"
 		    " (CAP_SYS_ADMIN) for unshare(CLONE_NEWNET)");
 		return 0;
 	}
 	if (unshare(CLONE_NEWNET) == -1) {
-		snprintf(netns_why, sizeof(netns_why), "unshare(CLONE_NEWNET):"
-		    " %s", strerror(errno));
+		snprintf(netns_why, sizeof(netns_why),
+		    "unshare(CLONE_NEWNET):"
+		    " %s",
+		    strerror(errno));
 		return 0;
 	}
 	netns_ok = 1;
 	return 0;
 }
 
-#define NEED_NETNS() do {						\
-	if (!netns_ok) {						\
-		printf("# skipped: %s\n", netns_why);			\
-		skip();							\
-	}								\
-} while (0)
+#define NEED_NETNS()                                                          \
+	do {                                                                  \
+		if (!netns_ok) {                                              \
+			printf("# skipped: %s\n", netns_why);                 \
+			skip();                                               \
+		}                                                             \
+	} while (0)
 
 struct evlog {
-	int	 link_up;	/* NL_EV_LINK with running for ifindex */
-	int	 link_del;
-	int	 addr_new;
-	int	 addr_del;
-	int	 ifindex;
+	int link_up; /* NL_EV_LINK with running for ifindex */
+	int link_del;
+	int addr_new;
+	int addr_del;
+	int ifindex;
 	struct addr want;
 };
 
@@ -144,8 +148,8 @@ test_links(void **state)
 }
 
 static void
-addr_cycle(struct nl_sock *ns, struct nl_sock *evs, int ifindex,
-    const char *s, int nodad)
+addr_cycle(struct nl_sock *ns, struct nl_sock *evs, int ifindex, const char *s,
+    int nodad)
 {
 	struct evlog e;
 	struct addr a;
@@ -159,10 +163,9 @@ addr_cycle(struct nl_sock *ns, struct nl_sock *evs, int ifindex,
 	assert_int_equal(nl_addr_has(ns, ifindex, &a), 0);
 	assert_int_equal(nl_addr_add(ns, ifindex, &a, plen, nodad), 0);
 	assert_int_equal(nl_addr_has(ns, ifindex, &a), 1);
-	assert_int_equal(nl_addr_add(ns, ifindex, &a, plen, nodad),
-	    -EEXIST);
-	assert_int_equal(nl_addr_add(ns, ifindex, &a, plen,
-	    nodad | NL_ADDR_REPLACE), 0);
+	assert_int_equal(nl_addr_add(ns, ifindex, &a, plen, nodad), -EEXIST);
+	assert_int_equal(
+	    nl_addr_add(ns, ifindex, &a, plen, nodad | NL_ADDR_REPLACE), 0);
 	nl_read_events(evs, ev_cb, &e);
 	assert_true(e.addr_new >= 1);
 	/* Deleting without the prefix length looks it up. */
@@ -210,7 +213,7 @@ test_addrs(void **state)
 	nl_close(ns);
 }
 
-static int	count_cb_n;
+static int count_cb_n;
 
 static void
 count_cb(const struct nl_event *ev, void *arg)
@@ -232,8 +235,10 @@ test_enobufs(void **state)
 	evs = nl_open(1);
 	assert_non_null(ns);
 	assert_non_null(evs);
-	assert_int_equal(setsockopt(nl_fd(evs), SOL_SOCKET, SO_RCVBUFFORCE,
-	    &sz, sizeof(sz)), 0);
+	assert_int_equal(
+	    setsockopt(nl_fd(evs), SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+		sizeof(sz)),
+	    0);
 	dum = nl_veth_add(ns, "tveth5", "tveth6");
 	assert_true(dum > 0);
 	for (i = 1; i <= 200; i++) {

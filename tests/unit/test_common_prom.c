@@ -26,10 +26,13 @@ test_counter_and_gauge(void **state)
 
 	sbuf_init(&b);
 	prom_init(&p, &b);
-	assert_int_equal(prom_family(&p, "x_rx_total", PROM_COUNTER,
-	    "Packets received."), 0);
-	assert_int_equal(prom_u64(&p, 18446744073709551615ULL, "vhid", "1",
-	    "interface", "eth0", PROM_END), 0);
+	assert_int_equal(
+	    prom_family(&p, "x_rx_total", PROM_COUNTER, "Packets received."),
+	    0);
+	assert_int_equal(
+	    prom_u64(&p, 18446744073709551615ULL, "vhid", "1", "interface",
+		"eth0", PROM_END),
+	    0);
 	assert_int_equal(prom_u64(&p, 0, PROM_END), 0);
 	assert_int_equal(prom_family(&p, "x_up", PROM_GAUGE, "Up."), 0);
 	assert_int_equal(prom_f64(&p, 1.5, "peer", "10.0.0.1", PROM_END), 0);
@@ -59,8 +62,10 @@ test_escaping(void **state)
 
 	sbuf_init(&b);
 	prom_init(&p, &b);
-	assert_int_equal(prom_family(&p, "x_info", PROM_GAUGE,
-	    "A \"quoted\" back\\slash\nand a new line."), 0);
+	assert_int_equal(
+	    prom_family(&p, "x_info", PROM_GAUGE,
+		"A \"quoted\" back\\slash\nand a new line."),
+	    0);
 	assert_int_equal(prom_u64(&p, 1, "name", "a\\b\"c\nd", PROM_END), 0);
 	assert_int_equal(prom_u64(&p, 1, "name", "", PROM_END), 0);
 	/* HELP keeps the quote; a label value escapes it. */
@@ -101,8 +106,8 @@ test_refused(void **state)
 	struct sbuf b;
 	struct prom p;
 
-	expect_refused("x_rx", PROM_COUNTER, "a");	/* counter: _total */
-	expect_refused("x_total", PROM_GAUGE, "a");	/* gauge: not */
+	expect_refused("x_rx", PROM_COUNTER, "a");  /* counter: _total */
+	expect_refused("x_total", PROM_GAUGE, "a"); /* gauge: not */
 	expect_refused("9x", PROM_GAUGE, "a");
 	expect_refused("x-y", PROM_GAUGE, "a");
 	expect_refused("", PROM_GAUGE, "a");
@@ -126,32 +131,33 @@ test_refused(void **state)
 static void
 test_http_parse(void **state)
 {
-	static const char *const bad[] = { "", "10.0.0.1", "10.0.0.1:",
-		":9100", "10.0.0.1:0", "10.0.0.1:65536", "10.0.0.1:x",
-		"10.0.0.1:91 00", "localhost:9100", "::1:9100", "[::1]9100",
-		"[::1]:", "[10.0.0.1]:9100", "[::1:9100", "[]:9100",
-		"fd00::1]:9100", "10.0.0.1:9100:1", "10.0.0.256:9100",
-		"[fd00::1%eth0]:9100" };
+	static const char *const bad[] = { "", "10.0.0.1",
+		"10.0.0.1:", ":9100", "10.0.0.1:0", "10.0.0.1:65536",
+		"10.0.0.1:x", "10.0.0.1:91 00", "localhost:9100", "::1:9100",
+		"[::1]9100", "[::1]:", "[10.0.0.1]:9100", "[::1:9100",
+		"[]:9100", "fd00::1]:9100", "10.0.0.1:9100:1",
+		"10.0.0.256:9100", "[fd00::1%eth0]:9100" };
 	struct sockaddr_storage ss;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	char err[256], a[64];
 	socklen_t len;
 
-	assert_int_equal(prom_http_parse("10.1.2.3:9100", &ss, &len, err,
-	    sizeof(err)), 0);
+	assert_int_equal(
+	    prom_http_parse("10.1.2.3:9100", &ss, &len, err, sizeof(err)), 0);
 	assert_int_equal(ss.ss_family, AF_INET);
 	assert_int_equal(len, sizeof(*s4));
 	assert_int_equal(ntohs(s4->sin_port), 9100);
 	assert_string_equal(inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a)),
 	    "10.1.2.3");
-	assert_int_equal(prom_http_parse("[fd00::7]:65535", &ss, &len, err,
-	    sizeof(err)), 0);
+	assert_int_equal(
+	    prom_http_parse("[fd00::7]:65535", &ss, &len, err, sizeof(err)),
+	    0);
 	assert_int_equal(ss.ss_family, AF_INET6);
 	assert_int_equal(len, sizeof(*s6));
 	assert_int_equal(ntohs(s6->sin6_port), 65535);
-	assert_string_equal(inet_ntop(AF_INET6, &s6->sin6_addr, a,
-	    sizeof(a)), "fd00::7");
+	assert_string_equal(inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a)),
+	    "fd00::7");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		if (prom_http_parse(bad[i], &ss, &len, err, sizeof(err)) != -1)

@@ -44,8 +44,8 @@ static void
 test_json(void **state)
 {
 	static const struct {
-		const char	*in;
-		const char	*out;
+		const char *in;
+		const char *out;
 	} v[] = {
 		{ "", "\"\"" },
 		{ "eth0", "\"eth0\"" },
@@ -58,14 +58,17 @@ test_json(void **state)
 		{ "/", "\"/\"" },
 		/* Terminal escapes (ESC [ 2 J) and 8-bit CSI as C1 in UTF-8. */
 		{ "\033[2J", "\"\\u001b[2J\"" },
-		{ "a\xc2\x9b" "b", "\"a\\u009bb\"" },
+		{ "a\xc2\x9b"
+		  "b",
+		    "\"a\\u009bb\"" },
 		/* Ill-formed UTF-8: lone bytes, overlong, surrogate, cut. */
 		{ "\x80\xff", "\"\\u0080\\u00ff\"" },
 		{ "\xc0\xaf", "\"\\u00c0\\u00af\"" },
 		{ "\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\"" },
 		{ "\xe2\x82", "\"\\u00e2\\u0082\"" },
 		/* Well-formed 3 and 4 byte sequences pass. */
-		{ "\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xe2\x82\xac\xf0\x9f\x98\x80\"" },
+		{ "\xe2\x82\xac\xf0\x9f\x98\x80",
+		    "\"\xe2\x82\xac\xf0\x9f\x98\x80\"" },
 		{ "\xc2\xa0", "\"\xc2\xa0\"" },
 	};
 	struct sbuf sb;
@@ -84,8 +87,8 @@ static void
 test_text(void **state)
 {
 	static const struct {
-		const char	*in;
-		const char	*out;
+		const char *in;
+		const char *out;
 	} v[] = {
 		{ "", "" },
 		{ "ftp", "ftp" },
@@ -127,7 +130,7 @@ test_error_latch(void **state)
 
 	sbuf_init(&sb);
 	sbuf_puts(&sb, "keep");
-	sb.err = 1;	/* as after a failed allocation */
+	sb.err = 1; /* as after a failed allocation */
 	assert_int_equal(sbuf_puts(&sb, "more"), -1);
 	assert_int_equal(sbuf_printf(&sb, "%d", 1), -1);
 	assert_int_equal(sbuf_json_str(&sb, "x"), -1);

@@ -63,8 +63,10 @@ test_spawn(void **state)
 	fd = mkstemp(out);
 	assert_true(fd >= 0);
 	close(fd);
-	snprintf(cmd, sizeof(cmd), "echo \"$FOO/$CARP_TEST\" > %s;"
-	    " kill -TERM $$; echo survived >> %s", out, out);
+	snprintf(cmd, sizeof(cmd),
+	    "echo \"$FOO/$CARP_TEST\" > %s;"
+	    " kill -TERM $$; echo survived >> %s",
+	    out, out);
 	/* Parent state the child must not inherit. */
 	setenv("FOO", "old", 1);
 	sigemptyset(&set);
@@ -135,7 +137,8 @@ test_log(void **state)
 	close(saved);
 	close(fd);
 	assert_int_equal(util_read_file(path, 4096, &buf, &len), 0);
-	assert_string_equal(buf, "tst: f: open x: No such file or directory\n"
+	assert_string_equal(buf,
+	    "tst: f: open x: No such file or directory\n"
 	    "tst: shown 1\ntst: plain\n");
 	free(buf);
 	unlink(path);
@@ -155,7 +158,7 @@ test_send_nb(void **state)
 	memset(big, 'q', sizeof(big));
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(util_send_nb(sv[0], big, sizeof(big), &off), 0);
-	assert_true(off > 0 && off < sizeof(big));	/* the socket filled */
+	assert_true(off > 0 && off < sizeof(big)); /* the socket filled */
 	while (have < sizeof(big)) {
 		n = recv(sv[1], got + have, sizeof(got) - have, MSG_DONTWAIT);
 		if (n > 0)

@@ -124,14 +124,14 @@ static void
 test_state_golden(void **ctx)
 {
 	static const uint8_t want[] = {
-		0x01, 29,			/* STATE, length */
-		0x00, 6,			/* kflags, TCP */
-		10, 0, 0, 1, 10, 0, 0, 2,	/* src, dst */
-		0x9c, 0x40, 0x00, 0x50,		/* 40000, 80 */
-		0x00, 0x81,			/* W_TIMEOUT | W_TCP */
-		0x00, 0x00, 0x01, 0x8e,		/* status */
-		0x00, 0x06, 0x97, 0x80,		/* 432000 s */
-		3, 7, 9, 0x2a, 0x22,		/* tcp */
+		0x01, 29,		  /* STATE, length */
+		0x00, 6,		  /* kflags, TCP */
+		10, 0, 0, 1, 10, 0, 0, 2, /* src, dst */
+		0x9c, 0x40, 0x00, 0x50,	  /* 40000, 80 */
+		0x00, 0x81,		  /* W_TIMEOUT | W_TCP */
+		0x00, 0x00, 0x01, 0x8e,	  /* status */
+		0x00, 0x06, 0x97, 0x80,	  /* 432000 s */
+		3, 7, 9, 0x2a, 0x22,	  /* tcp */
 	};
 	struct ct_state st;
 	uint8_t buf[128];
@@ -194,15 +194,19 @@ value_same(const struct ct_state *in, int type)
 	wr_init(&wa, a, sizeof(a));
 	assert_int_equal(sync_state_encode(&wa, type, in), 0);
 	wr_init(&wb, b, sizeof(b));
-	assert_int_equal(sync_state_encode_value(&wb, type, val + 2, vlen,
-	    (in->fields & CT_F_TIMEOUT) != 0, in->timeout), 0);
+	assert_int_equal(
+	    sync_state_encode_value(&wb, type, val + 2, vlen,
+		(in->fields & CT_F_TIMEOUT) != 0, in->timeout),
+	    0);
 	assert_int_equal(wa.off, wb.off);
 	assert_memory_equal(a, b, wa.off);
 	/* No room: an error, nothing claimed. */
 	for (size_t n = 0; n < wa.off; n++) {
 		wr_init(&wb, b, n);
-		assert_int_equal(sync_state_encode_value(&wb, type, val + 2,
-		    vlen, (in->fields & CT_F_TIMEOUT) != 0, in->timeout), -1);
+		assert_int_equal(
+		    sync_state_encode_value(&wb, type, val + 2, vlen,
+			(in->fields & CT_F_TIMEOUT) != 0, in->timeout),
+		    -1);
 		assert_true(wb.err);
 	}
 	/* Truncated or timed values are refused. */
@@ -210,16 +214,18 @@ value_same(const struct ct_state *in, int type)
 		wr_init(&wb, b, sizeof(b));
 		if (n < 6 || sync_key_len(val + 2, n) == 0 ||
 		    n < sync_key_len(val + 2, n) + 6)
-			assert_int_equal(sync_state_encode_value(&wb, type,
-			    val + 2, n, 1, 5), -1);
+			assert_int_equal(
+			    sync_state_encode_value(&wb, type, val + 2, n, 1,
+				5),
+			    -1);
 	}
 	wr_init(&w, val, sizeof(val));
 	tmp.fields |= CT_F_TIMEOUT;
 	tmp.timeout = 9;
 	assert_int_equal(sync_state_encode(&w, SYNC_R_STATE, &tmp), 0);
 	wr_init(&wb, b, sizeof(b));
-	assert_int_equal(sync_state_encode_value(&wb, type, val + 2,
-	    w.off - 2, 1, 5), -1);
+	assert_int_equal(
+	    sync_state_encode_value(&wb, type, val + 2, w.off - 2, 1, 5), -1);
 }
 
 static void
@@ -318,7 +324,8 @@ static void
 test_control(void **ctx)
 {
 	static const int ctls[] = { SYNC_R_BULK_REQ, SYNC_R_BULK_BEGIN,
-	    SYNC_R_BULK_END, SYNC_R_SKIP, SYNC_R_DIFF_REQ, SYNC_R_DIFF_END };
+		SYNC_R_BULK_END, SYNC_R_SKIP, SYNC_R_DIFF_REQ,
+		SYNC_R_DIFF_END };
 	struct sync_hello h = { SYNC_H_BULK_DONE, 123456 }, ho;
 	struct sync_ack a, ao;
 	struct sync_ctl c = { 0xabcdef01, 1000000, 0xfffffffffffffff0ULL }, co;
@@ -434,16 +441,16 @@ test_frame_header(void **ctx)
 		    SYNC_E_MALFORMED);
 	assert_int_equal(sync_frame_peek(buf, SYNC_FRAME_MAX + 1, &h),
 	    SYNC_E_MALFORMED);
-	buf[2] = 1;	/* version 1 */
+	buf[2] = 1; /* version 1 */
 	assert_int_equal(sync_frame_peek(buf, len, &h), SYNC_E_MALFORMED);
 	memcpy(buf, copy, len);
 	buf[0] = 'X';
 	assert_int_equal(sync_frame_peek(buf, len, &h), SYNC_E_MALFORMED);
 	memcpy(buf, copy, len);
-	buf[3] = 9;	/* unknown type */
+	buf[3] = 9; /* unknown type */
 	assert_int_equal(sync_frame_peek(buf, len, &h), SYNC_E_MALFORMED);
 	memcpy(buf, copy, len);
-	memset(buf + 4, 0, 4);	/* session frame without a session */
+	memset(buf + 4, 0, 4); /* session frame without a session */
 	assert_int_equal(sync_frame_peek(buf, len, &h), SYNC_E_MALFORMED);
 	/* No session frame is sealed without a session or as handshake. */
 	assert_int_equal(mkframe(buf, key, SYNC_T_DATA, 0, 1), 0);
@@ -485,8 +492,8 @@ test_frame_sealed(void **ctx)
 	for (size_t i = 0; i < len; i++) {
 		memcpy(buf, copy, len);
 		buf[i] ^= 0x01;
-		assert_int_not_equal(sync_frame_unseal(buf, len, key, &body,
-		    &blen), 0);
+		assert_int_not_equal(
+		    sync_frame_unseal(buf, len, key, &body, &blen), 0);
 	}
 	/* The nonce covers type and sequence: the same body under another
 	 * type or number does not verify with the first one's tag. */
@@ -497,8 +504,8 @@ test_frame_sealed(void **ctx)
 	/* Truncated. */
 	for (size_t n = 0; n < len; n++) {
 		memcpy(buf, copy, len);
-		assert_int_not_equal(sync_frame_unseal(buf, n, key, &body,
-		    &blen), 0);
+		assert_int_not_equal(
+		    sync_frame_unseal(buf, n, key, &body, &blen), 0);
 	}
 	/* Replay window with serial arithmetic through the 64-bit wrap. */
 	memset(&rp, 0, sizeof(rp));

@@ -110,7 +110,7 @@ test_queue(void **ctx)
 		mk(&st, i);
 		e = cache_put(c, &st, 1, &old);
 		assert_int_equal(cache_enqueue(c, e), 0);
-		assert_int_equal(cache_enqueue(c, e), 0);	/* coalesced */
+		assert_int_equal(cache_enqueue(c, e), 0); /* coalesced */
 	}
 	assert_int_equal(cache_queued(c), 5000);
 	for (uint32_t i = 0; i < 5000; i++) {

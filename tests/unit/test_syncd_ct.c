@@ -31,22 +31,23 @@
 #include "ev.h"
 #include "log.h"
 
-#define TCP_ESTABLISHED_ST	3
+#define TCP_ESTABLISHED_ST 3
 
-static int	 ns_ok;
-static char	 ns_why[128];
+static int ns_ok;
+static char ns_why[128];
 
-#define NEED_NS() do {							\
-	if (!ns_ok) {							\
-		print_message("# skipped: %s\n", ns_why);		\
-		skip();							\
-	}								\
-} while (0)
+#define NEED_NS()                                                             \
+	do {                                                                  \
+		if (!ns_ok) {                                                 \
+			print_message("# skipped: %s\n", ns_why);             \
+			skip();                                               \
+		}                                                             \
+	} while (0)
 
 /* A dump collected into an array. */
 struct coll {
-	struct ct_state	*v;
-	size_t		 n, cap;
+	struct ct_state *v;
+	size_t n, cap;
 };
 
 static void
@@ -270,7 +271,7 @@ test_import_dump(void **unused)
 
 	/* Importing again updates (mark changed, status kept). */
 	s[4].mark = 0x55;
-	s[0].status = IPS_SEEN_REPLY;	/* kernel keeps ASSURED: EBUSY path */
+	s[0].status = IPS_SEEN_REPLY; /* kernel keeps ASSURED: EBUSY path */
 	assert_int_equal(ct_import(h, s, 7), 7);
 	assert_int_equal(ct_stats(h)->updated, 7);
 	assert_int_equal(ct_stats(h)->import_errors, 0);
@@ -355,10 +356,10 @@ test_import_labels(void **unused)
 	}
 	/* Labels are kept only while some rule uses them. */
 	if (system("nft -f - >/dev/null 2>&1 <<EOF\n"
-	    "table inet ctlabels {\n"
-	    " chain c { type filter hook prerouting priority 0;"
-	    " ct label 127 counter; }\n"
-	    "}\nEOF\n") != 0) {
+		   "table inet ctlabels {\n"
+		   " chain c { type filter hook prerouting priority 0;"
+		   " ct label 127 counter; }\n"
+		   "}\nEOF\n") != 0) {
 		print_message("# skipped: nft rule with ct label refused\n");
 		skip();
 	}
@@ -394,10 +395,10 @@ test_import_more(void **unused)
 	flush_table();
 	mk(&s[0], AF_INET, IPPROTO_SCTP, "10.0.7.1", "10.9.7.1", 7000, 7001);
 	s[0].fields |= CT_F_SCTP;
-	s[0].sctp_state = 3;	/* SCTP_CONNTRACK_ESTABLISHED */
+	s[0].sctp_state = 3; /* SCTP_CONNTRACK_ESTABLISHED */
 	s[0].sctp_vtag[0] = 0x11223344;
 	s[0].sctp_vtag[1] = 0x55667788;
-	mk(&s[1], AF_INET6, 50, "fd00::7", "fd00:9::7", 0, 0);	/* ESP */
+	mk(&s[1], AF_INET6, 50, "fd00::7", "fd00:9::7", 0, 0); /* ESP */
 	mk(&s[2], AF_INET, IPPROTO_TCP, "10.0.7.2", "10.9.7.1", 7002, 21);
 	s[2].fields |= CT_F_SEQADJ;
 	s[2].seqadj[0].pos = 1000;
@@ -433,12 +434,12 @@ test_import_more(void **unused)
  */
 
 struct view {
-	struct coll	 c;
-	int		*gen;		/* per entry: resync generation */
-	int		 cur;
-	int		 in_resync;
-	int		 begins, ends;
-	uint64_t	 news, updates, destroys;
+	struct coll c;
+	int *gen; /* per entry: resync generation */
+	int cur;
+	int in_resync;
+	int begins, ends;
+	uint64_t news, updates, destroys;
 };
 
 static struct ct_state *
@@ -574,7 +575,7 @@ test_events(void **unused)
 	assert_int_equal(ct_import(other, s, 3), 3);
 	/* ... and so are those of conntrack(8), when installed. */
 	r = system("conntrack -I -s 10.0.2.1 -d 10.9.0.1 -p udp --sport 9 "
-	    "--dport 9 -t 100 >/dev/null 2>&1");
+		   "--dport 9 -t 100 >/dev/null 2>&1");
 	want = r == 0 ? 4 : 3;
 	assert_true(spin(l, &v, has_news, &want));
 	assert_int_equal(v.news, want);
@@ -589,7 +590,7 @@ test_events(void **unused)
 	assert_int_equal(ct_import(h, &mine, 1), 1);
 	mine.fields |= CT_F_MARK;
 	mine.mark = 3;
-	assert_int_equal(ct_import(h, &mine, 1), 1);	/* update */
+	assert_int_equal(ct_import(h, &mine, 1), 1); /* update */
 	assert_int_equal(ct_delete(h, &mine, 1), 1);
 	for (i = 0; i < 20; i++)
 		ev_loop_once(l, 10);
@@ -688,7 +689,7 @@ test_dump_async(void **unused)
 	assert_int_equal(v.c.n, n);
 	for (i = 0; i < n; i++)
 		assert_non_null(view_find(&v, &s[i], &k));
-	assert_int_equal(ct_stats(h)->dumped, 2 * n);	/* both dumps */
+	assert_int_equal(ct_stats(h)->dumped, 2 * n); /* both dumps */
 
 	ct_delete(other, s, n);
 	ct_close(other);
@@ -736,7 +737,7 @@ test_enobufs(void **unused)
 
 	l = ev_loop_new();
 	assert_non_null(l);
-	h = ct_open(l, &cb, &v, 4096);	/* tiny: a burst overflows it */
+	h = ct_open(l, &cb, &v, 4096); /* tiny: a burst overflows it */
 	assert_non_null(h);
 	other = ct_open(NULL, NULL, NULL, 0);
 	assert_non_null(other);
@@ -828,8 +829,8 @@ test_own_burst(void **unused)
 
 /* Expectations: import, event, dump; a related state with its master. */
 struct expview {
-	struct ct_expect	 ev, dumped;
-	int			 nev, ndumped, done;
+	struct ct_expect ev, dumped;
+	int nev, ndumped, done;
 };
 
 static void

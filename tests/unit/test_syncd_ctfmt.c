@@ -24,7 +24,7 @@
 #include "cache.h"
 #include "ctfmt.h"
 
-#define TCP_ESTABLISHED	3
+#define TCP_ESTABLISHED	 3
 #define SCTP_ESTABLISHED 4
 
 /* A state from orig src/dst and ports; the reply is the inverse. */
@@ -56,8 +56,8 @@ static void
 addr(uint8_t *a, const char *s)
 {
 	memset(a, 0, 16);
-	assert_true(inet_pton(AF_INET, s, a) == 1 ||
-	    inet_pton(AF_INET6, s, a) == 1);
+	assert_true(
+	    inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1);
 }
 
 static void
@@ -79,7 +79,8 @@ test_tcp(void **ctx)
 
 	mk(&st, IPPROTO_TCP, "10.1.1.1", "10.2.2.2", 1002, 80);
 	st.timeout = 3598;
-	line_is(&st, "tcp      6 3598 ESTABLISHED src=10.1.1.1 dst=10.2.2.2 "
+	line_is(&st,
+	    "tcp      6 3598 ESTABLISHED src=10.1.1.1 dst=10.2.2.2 "
 	    "sport=1002 dport=80 src=10.2.2.2 dst=10.1.1.1 sport=80 "
 	    "dport=1002 [ASSURED] mark=0 use=1\n");
 	/* SYN_SENT, not answered yet. */
@@ -87,12 +88,14 @@ test_tcp(void **ctx)
 	st.timeout = 119;
 	st.tcp_state = 1;
 	st.status = IPS_CONFIRMED;
-	line_is(&st, "tcp      6 119 SYN_SENT src=10.1.1.5 dst=10.2.2.2 "
+	line_is(&st,
+	    "tcp      6 119 SYN_SENT src=10.1.1.5 dst=10.2.2.2 "
 	    "sport=1003 dport=80 [UNREPLIED] src=10.2.2.2 dst=10.1.1.5 "
 	    "sport=80 dport=1003 mark=0 use=1\n");
 	/* A state number the kernel does not have prints as NONE. */
 	st.tcp_state = 200;
-	line_is(&st, "tcp      6 119 NONE src=10.1.1.5 dst=10.2.2.2 "
+	line_is(&st,
+	    "tcp      6 119 NONE src=10.1.1.5 dst=10.2.2.2 "
 	    "sport=1003 dport=80 [UNREPLIED] src=10.2.2.2 dst=10.1.1.5 "
 	    "sport=80 dport=1003 mark=0 use=1\n");
 }
@@ -106,7 +109,8 @@ test_nat(void **ctx)
 	st.timeout = 3598;
 	st.status |= IPS_SRC_NAT | IPS_SRC_NAT_DONE | IPS_DST_NAT_DONE;
 	addr(st.reply.dst, "10.9.9.9");
-	line_is(&st, "tcp      6 3598 ESTABLISHED src=192.168.1.10 "
+	line_is(&st,
+	    "tcp      6 3598 ESTABLISHED src=192.168.1.10 "
 	    "dst=10.2.2.2 sport=2000 dport=80 src=10.2.2.2 dst=10.9.9.9 "
 	    "sport=80 dport=2000 [ASSURED] mark=0 use=1\n");
 	mk(&st, IPPROTO_TCP, "192.168.1.11", "10.2.2.3", 2001, 80);
@@ -114,7 +118,8 @@ test_nat(void **ctx)
 	st.status |= IPS_DST_NAT | IPS_SRC_NAT_DONE | IPS_DST_NAT_DONE;
 	addr(st.reply.src, "10.7.7.7");
 	st.reply.sport = 8080;
-	line_is(&st, "tcp      6 3598 ESTABLISHED src=192.168.1.11 "
+	line_is(&st,
+	    "tcp      6 3598 ESTABLISHED src=192.168.1.11 "
 	    "dst=10.2.2.3 sport=2001 dport=80 src=10.7.7.7 "
 	    "dst=192.168.1.11 sport=8080 dport=2001 [ASSURED] mark=0 "
 	    "use=1\n");
@@ -127,7 +132,8 @@ test_ipv6(void **ctx)
 
 	mk(&st, IPPROTO_TCP, "fd00::1", "fd00::2", 5, 22);
 	st.timeout = 3598;
-	line_is(&st, "tcp      6 3598 ESTABLISHED src=fd00::1 dst=fd00::2 "
+	line_is(&st,
+	    "tcp      6 3598 ESTABLISHED src=fd00::1 dst=fd00::2 "
 	    "sport=5 dport=22 src=fd00::2 dst=fd00::1 sport=22 dport=5 "
 	    "[ASSURED] mark=0 use=1\n");
 	/* ICMPv6 echo: type 128 out, 129 back, id 77. */
@@ -135,7 +141,8 @@ test_ipv6(void **ctx)
 	st.reply.sport = 77;
 	st.reply.dport = 129 << 8;
 	st.timeout = 28;
-	line_is(&st, "icmpv6   58 28 src=fd00::1 dst=fd00::2 type=128 code=0 "
+	line_is(&st,
+	    "icmpv6   58 28 src=fd00::1 dst=fd00::2 type=128 code=0 "
 	    "id=77 [UNREPLIED] src=fd00::2 dst=fd00::1 type=129 code=0 "
 	    "id=77 mark=0 use=1\n");
 }
@@ -150,21 +157,24 @@ test_udp_icmp(void **ctx)
 	st.mark = 7;
 	st.zone = 5;
 	st.fields |= CT_F_ZONE;
-	line_is(&st, "udp      17 599 src=10.1.1.1 dst=10.2.2.2 sport=53 "
+	line_is(&st,
+	    "udp      17 599 src=10.1.1.1 dst=10.2.2.2 sport=53 "
 	    "dport=53 [UNREPLIED] src=10.2.2.2 dst=10.1.1.1 sport=53 "
 	    "dport=53 mark=7 zone=5 use=1\n");
 	/* Answered; zone 0 is not printed, nor is a mark never read. */
 	st.status |= IPS_SEEN_REPLY;
 	st.zone = 0;
 	st.fields &= ~CT_F_MARK;
-	line_is(&st, "udp      17 599 src=10.1.1.1 dst=10.2.2.2 sport=53 "
+	line_is(&st,
+	    "udp      17 599 src=10.1.1.1 dst=10.2.2.2 sport=53 "
 	    "dport=53 src=10.2.2.2 dst=10.1.1.1 sport=53 dport=53 mark=0 "
 	    "use=1\n");
 	mk(&st, IPPROTO_ICMP, "10.1.1.1", "10.2.2.2", 77, 8 << 8);
 	st.reply.sport = 77;
 	st.reply.dport = 0;
 	st.timeout = 28;
-	line_is(&st, "icmp     1 28 src=10.1.1.1 dst=10.2.2.2 type=8 code=0 "
+	line_is(&st,
+	    "icmp     1 28 src=10.1.1.1 dst=10.2.2.2 type=8 code=0 "
 	    "id=77 [UNREPLIED] src=10.2.2.2 dst=10.1.1.1 type=0 code=0 "
 	    "id=77 mark=0 use=1\n");
 }
@@ -178,18 +188,21 @@ test_sctp_gre(void **ctx)
 	st.fields |= CT_F_SCTP;
 	st.sctp_state = SCTP_ESTABLISHED;
 	st.timeout = 119;
-	line_is(&st, "sctp     132 119 ESTABLISHED src=10.1.1.7 dst=10.2.2.2 "
+	line_is(&st,
+	    "sctp     132 119 ESTABLISHED src=10.1.1.7 dst=10.2.2.2 "
 	    "sport=1003 dport=80 [UNREPLIED] src=10.2.2.2 dst=10.1.1.7 "
 	    "sport=80 dport=1003 mark=0 use=1\n");
 	mk(&st, IPPROTO_GRE, "10.1.1.8", "10.2.2.2", 1, 2);
 	st.timeout = 119;
-	line_is(&st, "gre      47 119 src=10.1.1.8 dst=10.2.2.2 srckey=0x1 "
+	line_is(&st,
+	    "gre      47 119 src=10.1.1.8 dst=10.2.2.2 srckey=0x1 "
 	    "dstkey=0x2 [UNREPLIED] src=10.2.2.2 dst=10.1.1.8 srckey=0x2 "
 	    "dstkey=0x1 mark=0 use=1\n");
 	/* A protocol conntrack has no name for; no timeout known. */
 	mk(&st, 50, "10.1.1.9", "10.2.2.2", 0, 0);
 	st.fields &= ~CT_F_TIMEOUT;
-	line_is(&st, "unknown  50 src=10.1.1.9 dst=10.2.2.2 [UNREPLIED] "
+	line_is(&st,
+	    "unknown  50 src=10.1.1.9 dst=10.2.2.2 [UNREPLIED] "
 	    "src=10.2.2.2 dst=10.1.1.9 mark=0 use=1\n");
 }
 
@@ -203,10 +216,11 @@ test_helper_labels(void **ctx)
 	st.fields |= CT_F_HELPER | CT_F_LABELS;
 	st.status |= IPS_HELPER;
 	strcpy(st.helper, "ftp");
-	st.labels[0] = 0x09;	/* bits 0 and 3 */
-	st.labels[15] = 0x80;	/* bit 127 */
+	st.labels[0] = 0x09;  /* bits 0 and 3 */
+	st.labels[15] = 0x80; /* bit 127 */
 	st.mark = 42;
-	line_is(&st, "tcp      6 431999 ESTABLISHED src=127.0.0.1 "
+	line_is(&st,
+	    "tcp      6 431999 ESTABLISHED src=127.0.0.1 "
 	    "dst=127.0.0.1 sport=40000 dport=2121 src=127.0.0.1 "
 	    "dst=127.0.0.1 sport=2121 dport=40000 [ASSURED] mark=42 "
 	    "helper=ftp use=1 labels=0,3,127\n");
@@ -214,7 +228,8 @@ test_helper_labels(void **ctx)
 	memset(st.labels, 0, sizeof(st.labels));
 	/* A peer's helper name cannot break the line or its words. */
 	memcpy(st.helper, "f\n o\\\x7f\xff", 8);
-	line_is(&st, "tcp      6 431999 ESTABLISHED src=127.0.0.1 "
+	line_is(&st,
+	    "tcp      6 431999 ESTABLISHED src=127.0.0.1 "
 	    "dst=127.0.0.1 sport=40000 dport=2121 src=127.0.0.1 "
 	    "dst=127.0.0.1 sport=2121 dport=40000 [ASSURED] mark=42 "
 	    "helper=f\\x0a\\x20o\\x5c\\x7f\\xff use=1\n");
@@ -222,7 +237,8 @@ test_helper_labels(void **ctx)
 	memset(st.helper, 'h', sizeof(st.helper));
 	st.fields &= ~CT_F_LABELS;
 	st.status |= IPS_OFFLOAD;
-	line_is(&st, "tcp      6 431999 ESTABLISHED src=127.0.0.1 "
+	line_is(&st,
+	    "tcp      6 431999 ESTABLISHED src=127.0.0.1 "
 	    "dst=127.0.0.1 sport=40000 dport=2121 src=127.0.0.1 "
 	    "dst=127.0.0.1 sport=2121 dport=40000 [OFFLOAD] mark=42 "
 	    "helper=hhhhhhhhhhhhhhhh use=1\n");
@@ -275,7 +291,8 @@ test_json(void **ctx)
 	sbuf_init(&b);
 	ctfmt_json(&b, &st, "10.9.0.1");
 	assert_false(b.err);
-	assert_string_equal(b.p, "{\"peer\":\"10.9.0.1\",\"layer3\":\"ipv4\","
+	assert_string_equal(b.p,
+	    "{\"peer\":\"10.9.0.1\",\"layer3\":\"ipv4\","
 	    "\"layer4\":\"tcp\",\"protonum\":6,\"timeout\":3598,"
 	    "\"state\":\"ESTABLISHED\",\"original\":{\"src\":\"192.168.1.10\","
 	    "\"dst\":\"10.2.2.2\",\"sport\":2000,\"dport\":80},"
@@ -290,7 +307,8 @@ test_json(void **ctx)
 	st.reply.dport = 1;
 	st.fields &= ~CT_F_TIMEOUT;
 	ctfmt_json(&b, &st, NULL);
-	assert_string_equal(b.p, "{\"layer3\":\"ipv4\",\"layer4\":\"icmp\","
+	assert_string_equal(b.p,
+	    "{\"layer3\":\"ipv4\",\"layer4\":\"icmp\","
 	    "\"protonum\":1,\"original\":{\"src\":\"10.1.1.1\","
 	    "\"dst\":\"10.2.2.2\",\"type\":8,\"code\":1,\"id\":77},"
 	    "\"reply\":{\"src\":\"10.2.2.2\",\"dst\":\"10.1.1.1\",\"type\":0,"

@@ -53,7 +53,7 @@ set(struct policy *p, const char *line)
 
 	snprintf(buf, sizeof(buf), "%s", line);
 	for (t = strtok_r(buf, " ", &save); t != NULL && argc < CONF_MAXARGS;
-	    t = strtok_r(NULL, " ", &save))
+	     t = strtok_r(NULL, " ", &save))
 		argv[argc++] = t;
 	argv[argc] = NULL;
 	err[0] = '\0';
@@ -127,7 +127,7 @@ test_local(void **ctx)
 	inet_pton(AF_INET, "198.51.100.1", a[0].addr);
 	a[1].family = AF_INET6;
 	inet_pton(AF_INET6, "2001:db8::1", a[1].addr);
-	a[2] = a[0];	/* duplicates are dropped */
+	a[2] = a[0]; /* duplicates are dropped */
 	assert_int_equal(pol_local_set(&local, a, 3), 0);
 	assert_int_equal(local.n, 2);
 	assert_true(pol_local_has(&local, AF_INET, a[0].addr));
@@ -185,8 +185,7 @@ test_protocols_prefixes(void **ctx)
 
 	/* Prefixes match any address of either tuple. */
 	mk(&st);
-	assert_int_equal(set(&p, "send-ignore 192.0.2.0/24 2001:db8::/32"),
-	    1);
+	assert_int_equal(set(&p, "send-ignore 192.0.2.0/24 2001:db8::/32"), 1);
 	assert_int_equal(policy_send(&p, &local, &st), POL_PREFIX);
 	assert_int_equal(imp(&p, &st), POL_OK);
 	assert_int_equal(set(&p, "send-ignore 192.0.3.0/24"), 1);
@@ -244,21 +243,23 @@ test_zones_marks_labels(void **ctx)
 
 	mk(&st);
 	st.fields |= CT_F_LABELS;
-	st.labels[0] = 0x01;	/* label 0 */
+	st.labels[0] = 0x01; /* label 0 */
 	assert_int_equal(set(&p, "import-label-mask 1"), 1);
 	assert_int_equal(imp(&p, &st), POL_OK);
-	st.labels[15] = 0x80;	/* label 127 */
+	st.labels[15] = 0x80; /* label 127 */
 	assert_int_equal(imp(&p, &st), POL_LABELS);
-	assert_int_equal(set(&p,
-	    "import-label-mask 0x80000000000000000000000000000001"), 1);
+	assert_int_equal(
+	    set(&p, "import-label-mask 0x80000000000000000000000000000001"),
+	    1);
 	assert_int_equal(imp(&p, &st), POL_OK);
 	assert_int_equal(set(&p, "import-label-mask none"), 1);
 	assert_int_equal(imp(&p, &st), POL_LABELS);
 	assert_int_equal(set(&p, "import-label-mask all"), 1);
 	assert_int_equal(imp(&p, &st), POL_OK);
 	assert_int_equal(set(&p, "import-label-mask 0xg"), -1);
-	assert_int_equal(set(&p,
-	    "import-label-mask 0x180000000000000000000000000000001"), -1);
+	assert_int_equal(
+	    set(&p, "import-label-mask 0x180000000000000000000000000000001"),
+	    -1);
 }
 
 static void
@@ -277,7 +278,7 @@ test_helpers(void **ctx)
 	snprintf(path, sizeof(path), "%s/nf_conntrack", dir);
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_int_equal(pol_helpers_scan(&helpers, dir), 0);
-	assert_int_equal(helpers.n, 4);	/* ftp, RAS, Q.931, H.245 */
+	assert_int_equal(helpers.n, 4); /* ftp, RAS, Q.931, H.245 */
 
 	policy_init(&p);
 	mk(&st);
@@ -286,12 +287,13 @@ test_helpers(void **ctx)
 	assert_int_equal(imp(&p, &st), POL_OK);
 	strcpy(st.helper, "Q.931");
 	assert_int_equal(imp(&p, &st), POL_OK);
-	strcpy(st.helper, "sip");	/* not loaded here */
+	strcpy(st.helper, "sip"); /* not loaded here */
 	assert_int_equal(imp(&p, &st), POL_HELPER);
 	/* A name with terminal escapes is escaped in the log line. */
 	strcpy(st.helper, "\033[2Jx");
-	assert_int_equal(policy_import(&p, &local, &helpers, &st, why,
-	    sizeof(why)), POL_HELPER);
+	assert_int_equal(
+	    policy_import(&p, &local, &helpers, &st, why, sizeof(why)),
+	    POL_HELPER);
 	assert_null(strchr(why, '\033'));
 	assert_non_null(strstr(why, "\\x1b[2Jx"));
 	/* An explicit list, without auto: only those. */
@@ -320,8 +322,8 @@ test_helpers(void **ctx)
 	x.fields = CT_EXP_F_HELPER;
 	x.timeout = 300;
 	strcpy(x.helper, "ftp");
-	assert_int_equal(policy_import_expect(&p, &helpers, &x, why,
-	    sizeof(why)), POL_OK);
+	assert_int_equal(
+	    policy_import_expect(&p, &helpers, &x, why, sizeof(why)), POL_OK);
 	strcpy(x.helper, "sip");
 	assert_int_equal(policy_import_expect(&p, &helpers, &x, NULL, 0),
 	    POL_EXPECT_HELPER);
@@ -330,10 +332,10 @@ test_helpers(void **ctx)
 	assert_int_equal(policy_import_expect(&p, &helpers, &x, NULL, 0),
 	    POL_EXPECT_HELPER);
 	x.fields = CT_EXP_F_HELPER;
-	x.flags = 0x3;		/* PERMANENT | INACTIVE */
+	x.flags = 0x3; /* PERMANENT | INACTIVE */
 	assert_int_equal(policy_import_expect(&p, &helpers, &x, NULL, 0),
 	    POL_OK);
-	x.flags = 0x4;		/* USERSPACE */
+	x.flags = 0x4; /* USERSPACE */
 	assert_int_equal(policy_import_expect(&p, &helpers, &x, NULL, 0),
 	    POL_EXPECT_FLAGS);
 	x.flags = 0;
@@ -403,8 +405,7 @@ test_print(void **ctx)
 
 	policy_init(&p);
 	assert_int_equal(set(&p, "sync-protocols tcp udp"), 1);
-	assert_int_equal(set(&p, "send-ignore 192.0.2.0/24 2001:db8::/48"),
-	    1);
+	assert_int_equal(set(&p, "send-ignore 192.0.2.0/24 2001:db8::/48"), 1);
 	assert_int_equal(set(&p, "import-zones 0 5"), 1);
 	assert_int_equal(set(&p, "import-mark-mask 0xff00"), 1);
 	assert_int_equal(set(&p, "import-label-mask 0xf0"), 1);
@@ -416,7 +417,7 @@ test_print(void **ctx)
 	assert_false(b.err);
 	policy_init(&q);
 	for (line = strtok_r(b.p, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save))
+	     line = strtok_r(NULL, "\n", &save))
 		assert_int_equal(set(&q, line), 1);
 	sbuf_init(&c);
 	policy_print(&q, &c);
