@@ -154,7 +154,8 @@ dump_step(struct ev_timer *t, void *arg)
 	ev_timer_arm(r->timer, 0);
 }
 
-/* The index of the peer whose sync address is addr, -1 if none. */
+/* The index of the peer one of whose sync addresses is addr, -1 if
+ * none. */
 static int
 dump_find_peer(const struct syncd *sd, const char *addr)
 {
@@ -167,20 +168,9 @@ dump_find_peer(const struct syncd *sd, const char *addr)
 		af = AF_INET6;
 	else
 		return -1;
-	for (int i = 0; i < sd->npeers; i++) {
-		const struct sockaddr_storage *ss = &sd->peers[i]->sa;
-
-		if (ss->ss_family != af)
-			continue;
-		if (af == AF_INET &&
-		    memcmp(&((const struct sockaddr_in *)ss)->sin_addr, want,
-			4) == 0)
+	for (int i = 0; i < sd->npeers; i++)
+		if (path_has_addr(sd->peers[i], af, want))
 			return i;
-		if (af == AF_INET6 &&
-		    memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr, want,
-			16) == 0)
-			return i;
-	}
 	return -1;
 }
 

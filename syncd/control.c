@@ -167,6 +167,7 @@ json_peer(struct sbuf *b, struct peer *p)
 	sbuf_puts(b, ",\"import_rejected\":{");
 	reason_counts(b, 1, p->import_rejected, POL_LOCAL, POL_NREASONS - 1);
 	sbuf_puts(b, "}");
+	path_status(p, 1, b);
 	json_session(b, p);
 }
 
@@ -288,6 +289,7 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 				POL_NREASONS - 1) == 0)
 				sbuf_puts(b, "none");
 			sbuf_puts(b, "\n");
+			path_status(p, 0, b);
 		}
 		status_policy(sd, 0, b);
 		return;

@@ -142,7 +142,7 @@ send_init(struct peer *p, uint64_t now)
 		return;
 	s->tx.init_ns = now;
 	s->st.inits_sent++;
-	peer_send(p, buf, len);
+	peer_send_hs(p, buf, len);
 }
 
 void
@@ -196,7 +196,7 @@ rx_init(struct peer *p, const uint8_t *buf, size_t len)
 	s->rx.pend_claim = in.rx_sid;
 	s->rx.pend_seq0 = in.seq0;
 	if ((olen = sync_resp_encode(out, &rs, s->hs_out)) != 0)
-		peer_send(p, out, olen);
+		peer_send_hs(p, out, olen);
 	sodium_memzero(&rs, sizeof(rs));
 	/* The peer is there: if our own INIT is waiting, do not let it
 	 * wait for its retry timer. Bounded, INITs can be replayed. */
