@@ -144,7 +144,8 @@ json_peer(struct sbuf *b, struct peer *p)
 	    "\"rx_rejected\":%llu,\"rx_forged\":%llu,\"rx_replayed\":%llu,"
 	    "\"rx_malformed\":%llu,\"rx_stale\":%llu,"
 	    "\"unknown_updates\":%llu,\"skips\":%llu,\"bulks_sent\":%llu,"
-	    "\"bulks_received\":%llu,\"unacked\":%u,\"expectations\":%zu",
+	    "\"bulks_received\":%llu,\"unacked\":%u,\"expectations\":%zu,"
+	    "\"stale_acks\":%llu",
 	    last, cache_count(p->ext), p->peer_internal,
 	    bulk_req_name(p->bulk_req), (unsigned long long)p->st.tx_frames,
 	    (unsigned long long)p->st.rx_frames,
@@ -163,7 +164,8 @@ json_peer(struct sbuf *b, struct peer *p)
 	    (unsigned long long)p->st.skips,
 	    (unsigned long long)p->st.bulks_sent,
 	    (unsigned long long)p->st.bulks_received,
-	    (unsigned)(p->tx_next - p->tx_una), p->nexp);
+	    (unsigned)(p->tx_next - p->tx_una), p->nexp,
+	    (unsigned long long)p->st.stale_acks);
 	sbuf_puts(b, ",\"import_rejected\":{");
 	reason_counts(b, 1, p->import_rejected, POL_LOCAL, POL_NREASONS - 1);
 	sbuf_puts(b, "}");

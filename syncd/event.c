@@ -45,7 +45,8 @@ event_peer(const struct peer *p, const char *from, const char *to,
 
 void
 event_path(const struct peer *p, const struct path *q, const char *from,
-    const char *to, const char *reason, const char *fmt, ...)
+    const char *to, const char *reason, long long silent_ms, const char *fmt,
+    ...)
 {
 	struct kv k;
 	va_list ap;
@@ -56,6 +57,8 @@ event_path(const struct peer *p, const struct path *q, const char *from,
 	kv_str(&k, "from", from);
 	kv_str(&k, "to", to);
 	kv_str(&k, "reason", reason);
+	if (silent_ms >= 0)
+		kv_int(&k, "silent_ms", silent_ms);
 	va_start(ap, fmt);
 	finish(&k, strcmp(to, "down") == 0, fmt, ap);
 	va_end(ap);

@@ -61,6 +61,9 @@ static const struct counter peer_counters[] = {
 	    NULL, NULL, PS(bulks_sent) },
 	{ "syncd_peer_bulks_received_total", "Bulk updates received from "
 	    "the peer.", NULL, NULL, PS(bulks_received) },
+	{ "syncd_peer_stale_acks_total", "Acks from the peer overtaken by "
+	    "a newer one (on another path), ignored.", NULL, NULL,
+	    PS(stale_acks) },
 };
 #undef PS
 

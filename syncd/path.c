@@ -118,15 +118,21 @@ rx_ok(const struct path *q, uint64_t now)
 	return q->last_rx_ns != 0 && now - q->last_rx_ns <= PATH_DEAD_MS * NS_MS;
 }
 
-/* A path of a multi-path peer is up when we hear the peer on it and the
- * peer says it hears us on it (a peer that does not report: assumed). A
- * lone path is up while the peer is alive. */
+/*
+ * A path of a multi-path peer is up when we hear the peer on it (since
+ * a send on it last found no route) and the peer says it hears us on
+ * it: a peer that does not report is taken to; a path that just came up
+ * is given PATH_DEAD_MS for the peer to hear our probes on it. A lone
+ * path is up while the peer is alive.
+ */
 static int
 usable(const struct peer *p, const struct path *q, uint64_t now)
 {
 	if (p->npaths == 1)
 		return p->alive;
-	return rx_ok(q, now) && (!p->reports || q->peer_hears);
+	return rx_ok(q, now) && q->last_rx_ns > q->fail_ns &&
+	    (!p->reports || q->peer_hears ||
+		(q->up && now - q->up_ns < PATH_DEAD_MS * NS_MS));
 }
 
 static int
@@ -145,16 +151,18 @@ set_up(struct peer *p, int i, int up, const char *reason, uint64_t now)
 	q->up = up;
 	if (up) {
 		q->up_ns = now;
-		event_path(p, q, q->ever_up ? "down" : "init", "up", reason,
+		event_path(p, q, q->ever_up ? "down" : "init", "up", reason, -1,
 		    "peer %s: path %s is up", p->name, q->name);
 		q->ever_up = 1;
 		return;
 	}
 	q->downs++;
-	event_path(p, q, "up", "down", reason, "peer %s: path %s is down (%s)",
-	    p->name, q->name,
-	    strcmp(reason, "unheard") == 0 ? "the peer does not hear us on it" :
-					     "nothing heard on it");
+	event_path(p, q, "up", "down", reason,
+	    q->last_rx_ns ? (long long)((now - q->last_rx_ns) / NS_MS) : -1,
+	    "peer %s: path %s is down (%s)", p->name, q->name,
+	    strcmp(reason, "unheard") == 0 ?	 "the peer does not hear us on it" :
+		strcmp(reason, "unreachable") == 0 ? "no route" :
+						     "nothing heard on it");
 }
 
 static void
@@ -169,9 +177,13 @@ switch_to(struct peer *p, int to, int resend, const char *reason)
 	p->active = to;
 	p->path_switches++;
 	/* What the old path may have lost goes again on this one, and the
-	 * peer hears at once where we are and what we have. */
-	if (resend)
+	 * peer hears at once where we are and what we have. A send that
+	 * fails meanwhile marks its path down; the next tick moves on. */
+	if (resend) {
+		p->switching = 1;
 		peer_resend_window(p);
+		p->switching = 0;
+	}
 }
 
 /*
@@ -189,7 +201,7 @@ choose(struct peer *p, uint64_t now)
 	for (int i = 0; i < p->npaths && best == -1; i++)
 		if (p->path[i].up)
 			best = i;
-	if (best == -1 || best == p->active)
+	if (best == -1 || best == p->active || p->switching)
 		return;
 	if (a->up && now - p->path[best].up_ns < PATH_HOLD_MS * NS_MS)
 		return;
@@ -224,6 +236,22 @@ path_heard(struct peer *p, int path, size_t len)
 	q->last_rx_ns = now;
 	if (p->npaths > 1 && !q->up && usable(p, q, now))
 		evaluate(p, now, 1);
+}
+
+/* A send on the path found no route: down until heard again. */
+void
+path_send_failed(struct peer *p, int path)
+{
+	struct path *q = &p->path[path];
+	uint64_t now = ev_now_ns();
+
+	if (p->npaths == 1)
+		return;
+	q->fail_ns = now;
+	if (q->up) {
+		set_up(p, path, 0, "unreachable", now);
+		choose(p, now);
+	}
 }
 
 /* The peer's report (HELLO) of the paths it hears us on; an older one

@@ -87,6 +87,10 @@ peer_send_on(struct peer *p, int path, const uint8_t *buf, size_t len)
 	if (sendto(path_sock(p->sd, path), buf, len, 0,
 		(const struct sockaddr *)&q->sa, q->salen) == -1) {
 		q->tx_errors++;
+		/* No route any more (our link went down): at once. */
+		if (errno == ENETUNREACH || errno == ENETDOWN ||
+		    errno == EHOSTUNREACH)
+			path_send_failed(p, path);
 		if (errno != EAGAIN && errno != ENOBUFS &&
 		    errno != ECONNREFUSED && errno != EHOSTUNREACH &&
 		    errno != ENETUNREACH)
@@ -447,6 +451,15 @@ rx_ack(struct peer *p, const struct sync_ack *a)
 
 	if (sync_seq_lt(p->tx_next, a->next))
 		return;
+	/* An older ack than one we had, overtaken on another path: it
+	 * says nothing new (a newer one asks for what is still missing). */
+	if (sync_seq_lt(a->next, p->ack_hi)) {
+		p->st.stale_acks++;
+		return;
+	}
+	p->ack_hi = a->next;
+	/* Acknowledged before is in no ack before ack_hi: what is missing
+	 * below tx_una was dropped unacknowledged (the peer was dead). */
 	if (sync_seq_lt(a->next, p->tx_una))
 		skip = 1;
 	while (sync_seq_lt(p->tx_una, a->next)) {
@@ -962,7 +975,7 @@ void
 peer_tx_reset(struct peer *p)
 {
 	win_drop(p);
-	p->tx_next = p->tx_una = p->sd->seq0;
+	p->tx_next = p->tx_una = p->ack_hi = p->sd->seq0;
 	p->bulk.active = 0;
 	p->diff.active = 0;
 }
@@ -1047,7 +1060,7 @@ peer_add_paths(struct syncd *sd, const struct sockaddr_storage *ss,
 	p->salen = len[0];
 	path_init(p, ss, len, n);
 	snprintf(p->name, sizeof(p->name), "%s", p->path[0].name);
-	p->tx_next = p->tx_una = sd->seq0;
+	p->tx_next = p->tx_una = p->ack_hi = sd->seq0;
 	sd->peers[sd->npeers++] = p;
 	return 0;
 }

@@ -118,6 +118,7 @@ struct peer_stats {
 	uint64_t skips;
 	uint64_t bulks_sent, bulks_received;
 	uint64_t tx_wraps, rx_wraps; /* sequence numbers through 0 */
+	uint64_t stale_acks;	     /* overtaken by a newer one */
 };
 
 /*
@@ -132,6 +133,7 @@ struct path {
 	int up;		     /* usable both ways */
 	uint64_t last_rx_ns; /* last authentic new frame from it; 0: never */
 	uint64_t up_ns;	     /* when it last came up */
+	uint64_t fail_ns;    /* a send found no route; 0: never */
 	int peer_hears;	     /* the peer's report: it hears us on it */
 	int ever_up;
 	uint64_t tx_frames, rx_frames, tx_errors, downs;
@@ -166,12 +168,14 @@ struct peer {
 	uint64_t rx_ctl_seq; /* of the CTRL frame being read */
 	uint64_t last_probe_ns;
 	uint64_t path_switches;
+	int switching; /* in switch_to (path.c) */
 
 	/* Sessions both ways: keys, handshake, replay windows. */
 	struct sess sess;
 
 	/* Reliable transmission (serial arithmetic: sync_seq_lt). */
 	uint64_t tx_next, tx_una;
+	uint64_t ack_hi; /* the newest ack's next */
 	struct txslot win[SYNCD_WINDOW];
 	uint64_t last_progress_ns;
 
@@ -311,8 +315,8 @@ void event_commit(long states, double ms, size_t imported,
     __attribute__((format(printf, 5, 6)));
 
 void event_path(const struct peer *, const struct path *, const char *from,
-    const char *to, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+    const char *to, const char *reason, long long silent_ms, const char *fmt,
+    ...) __attribute__((format(printf, 7, 8)));
 void event_path_switch(const struct peer *, const struct path *from,
     const struct path *to, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -350,6 +354,7 @@ struct peer *path_find(struct syncd *, const struct sockaddr_storage *,
 int path_sock(const struct syncd *, int path);
 void path_heard(struct peer *, int path, size_t len);
 void path_report(struct peer *, uint8_t paths);
+void path_send_failed(struct peer *, int path);
 uint8_t path_hears(const struct peer *);
 void path_tick(struct peer *, uint64_t now, int late);
 void path_peer_down(struct peer *);

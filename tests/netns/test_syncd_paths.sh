@@ -1,0 +1,167 @@
+#!/bin/sh
+# test_syncd_paths.sh: redundant sync paths. A and B are joined by two
+# links (two veth pairs, two subnets); each syncd has the other as one
+# peer with two addresses (--peer X1,X2, --listen Y1,Y2). During a burst
+# of 100,000 states on A, link 1 goes down: the traffic moves to link 2
+# within about a second, B ends with every state, no bulk is asked for or
+# sent, nothing is skipped or lost, and the "sync link down" demotion does
+# not appear. Link 1 back: its path comes up and, after the hold-down,
+# carries the traffic again. Both links down: "sync link down".
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/syncd_lib.sh"
+need_tools
+[ -x "$CTGEN" ] || { skip "syncd paths" "ctgen not built"; exit 0; }
+command -v python3 >/dev/null 2>&1 || { skip "syncd paths" "python3 missing"; exit 0; }
+
+N=100000
+ns_add a b
+link a 10.9.0.1 b 10.9.0.2
+# The second link between the same two namespaces: names of its own.
+L2A="${T_PREFIX}a2"; L2B="${T_PREFIX}b2"
+ip link add "$L2A" type veth peer name "$L2B"
+ip link set "$L2A" netns "$(ns a)"
+ip link set "$L2B" netns "$(ns b)"
+nsx a ip addr add 10.10.0.1/24 dev "$L2A"
+nsx a ip link set "$L2A" up
+nsx b ip addr add 10.10.0.2/24 dev "$L2B"
+nsx b ip link set "$L2B" up
+L1A="${T_PREFIX}ab"
+
+start_syncd a 10.9.0.1,10.10.0.1 10.9.0.2,10.10.0.2
+start_syncd b 10.9.0.2,10.10.0.2 10.9.0.1,10.10.0.1
+
+# pj NODE EXPR: evaluate EXPR over the node's status --json (s; p is the
+# first peer, path(ADDR) its path with that address).
+pj() {
+	sctl "$1" status --json 2>/dev/null | python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)
+except ValueError:
+    print("no status"); sys.exit(0)
+p = s["peers"][0]
+def path(a):
+    return [q for q in p["paths"] if q["address"] == a][0]
+print(eval(sys.argv[1]))' "$2"
+}
+# is NODE EXPR: EXPR is True.
+is() { [ "$(pj "$1" "$2")" = True ]; }
+
+if wait_for 20 has a demote 0 && wait_for 20 has b demote 0; then
+	ok "both nodes finish their first bulk"
+else
+	not_ok "both nodes finish their first bulk"; dump "$T_DIR/a.log" "$T_DIR/b.log"
+fi
+check "A's status lists both paths to B, the first active" wait_for 10 is a \
+    "[q['address'] for q in p['paths']] == ['10.9.0.2', '10.10.0.2'] and path('10.9.0.2')['active'] and not path('10.10.0.2')['active']"
+all_up() {
+	is a "[q['state'] for q in p['paths']] == ['up', 'up']" &&
+	    is b "[q['state'] for q in p['paths']] == ['up', 'up']"
+}
+check "both paths are up on both nodes" wait_for 10 all_up
+check "the paths carry probes both ways" is b \
+    "path('10.10.0.1')['rx_frames'] > 0 and path('10.10.0.1')['tx_frames'] > 0"
+
+# What must not change across the cut.
+COUNTERS="p['bulks_sent'], p['bulks_received'], p['skips'], p['lost']"
+A0=$(pj a "$COUNTERS"); B0=$(pj b "$COUNTERS")
+bulk_lines() { cat "$T_DIR/a.log" "$T_DIR/b.log" | grep -c 'event=bulk'; }
+BL0=$(bulk_lines)
+
+# The burst; link 1 goes down while it streams.
+nsx a "$CTGEN" -n $N >"$T_DIR/gen.out" 2>&1 &
+GEN=$!
+T_PIDS="$T_PIDS $GEN"
+wait_for 30 ge b external 5000
+AT=$(jnum b external)
+T0=$(date +%s%N)
+nsx a ip link set "$L1A" down
+# B sees only silence on link 1 (its end lost carrier); A finds no route.
+if wait_for 10 grep -q \
+    'event=path-switch peer=10.9.0.1 from=10.9.0.1 to=10.10.0.1 reason=down' \
+    "$T_DIR/b.log"; then
+	MS=$((($(date +%s%N) - T0) / 1000000))
+	ok "B moves to path 2 ${MS} ms after link 1 went down (B had $AT states then)"
+	check "... within 1.5 s as seen from here, log polling included" \
+	    [ "$MS" -lt 1500 ]
+else
+	not_ok "B moves to path 2"; pj b "p['paths']" | sed 's/^/#   /'
+fi
+SIL=$(sed -n 's/.*event=path peer=10.9.0.1 path=10.9.0.1 from=up to=down reason=timeout silent_ms=\([0-9]*\).*/\1/p' \
+    "$T_DIR/b.log" | head -1)
+in_range() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
+check "B declared path 1 down after ${SIL:-?} ms of silence (0.8 to 1 s)" \
+    in_range "${SIL:-9999}" 800 1000
+check "B's status: path 2 active, path 1 down" is b \
+    "path('10.10.0.1')['active'] and path('10.9.0.1')['state'] == 'down'"
+check "A has moved to path 2 too" is a \
+    "path('10.10.0.2')['active'] and path('10.9.0.2')['state'] == 'down'"
+check "link 1 went down in the middle of the burst ($AT of $N at B)" \
+    [ "${AT:-0}" -lt $N ]
+wait $GEN
+check "the burst is in A's table" grep -q "imported $N" "$T_DIR/gen.out"
+if wait_for 60 has b external $N; then
+	ok "B ends with all $N states"
+else
+	not_ok "B ends with all $N states ($(jnum b external))"
+	dump "$T_DIR/a.log" "$T_DIR/b.log"
+fi
+check "A holds them as its own" has a internal $N
+if sctl a diff >"$T_DIR/diff" 2>&1 && grep -q "(identical)" "$T_DIR/diff"; then
+	ok "syncd diff on A: B holds exactly A's table"
+else
+	not_ok "syncd diff on A"; sed 's/^/#   /' "$T_DIR/diff" | head
+fi
+check "B shows path 1 down and path 2 active" wait_for 10 is b \
+    "path('10.9.0.1')['state'] == 'down' and path('10.10.0.1')['active'] and path('10.10.0.1')['state'] == 'up'"
+check "A logged the switch" grep -q \
+    'event=path-switch peer=10.9.0.2 from=10.9.0.2 to=10.10.0.2 reason=down' \
+    "$T_DIR/a.log"
+check "B logged the switch" grep -q \
+    'event=path-switch peer=10.9.0.1 from=10.9.0.1 to=10.10.0.1 reason=down' \
+    "$T_DIR/b.log"
+check "A logged path 1 down" grep -q \
+    'event=path peer=10.9.0.2 path=10.9.0.2 from=up to=down' "$T_DIR/a.log"
+A1=$(pj a "$COUNTERS"); B1=$(pj b "$COUNTERS")
+check "no bulk, no skip, nothing lost at A ($A0 -> $A1)" [ "$A0" = "$A1" ]
+check "no bulk, no skip, nothing lost at B ($B0 -> $B1)" [ "$B0" = "$B1" ]
+check "no bulk in either log" [ "$(bulk_lines)" = "$BL0" ]
+check "the frames lost on link 1 were sent again on path 2" is a "p['resent'] > 0"
+if grep -q 'sync link down\|event=peer.*to=down' "$T_DIR/a.log" "$T_DIR/b.log"; then
+	not_ok "no 'sync link down' demotion, the peer never down"
+	grep 'sync link down\|event=peer' "$T_DIR/a.log" "$T_DIR/b.log" | sed 's/^/#   /'
+else
+	ok "no 'sync link down' demotion, the peer never down"
+fi
+check "both still demote 0" sh -c "[ $(jnum a demote) = 0 ] && [ $(jnum b demote) = 0 ]"
+
+# Link 1 back: path 1 comes up, then (after the hold-down) is active again.
+nsx a ip link set "$L1A" up
+p1_up() {
+	is a "path('10.9.0.2')['state'] == 'up'" &&
+	    is b "path('10.9.0.1')['state'] == 'up'"
+}
+check "path 1 comes back up on A and B" wait_for 15 p1_up
+check "A logged it" grep -q \
+    'event=path peer=10.9.0.2 path=10.9.0.2 from=down to=up reason=contact' \
+    "$T_DIR/a.log"
+p1_active() {
+	is a "path('10.9.0.2')['active']" && is b "path('10.9.0.1')['active']"
+}
+check "after the hold-down the traffic is back on path 1" wait_for 15 p1_active
+check "A logged the move back" grep -q \
+    'event=path-switch peer=10.9.0.2 from=10.10.0.2 to=10.9.0.2 reason=preferred' \
+    "$T_DIR/a.log"
+nsx a "$CTGEN" -n 1000 -b 10.20.0.0 >/dev/null 2>&1
+check "new states flow on path 1" wait_for 30 has b external $((N + 1000))
+A2=$(pj a "$COUNTERS")
+check "still no bulk, skip or loss ($A0 -> $A2)" [ "$A0" = "$A2" ]
+
+# Both links down: the peer is gone, "sync link down".
+nsx a ip link set "$L1A" down
+nsx a ip link set "$L2A" down
+check "both links down: A asks for demotion 1" wait_for 15 has a demote 1
+check "... as sync link down" grep -q 'demote 1 (sync link down)' "$T_DIR/a.log"
+check "B too" wait_for 15 has b demote 1
+check "A reports both paths down" is a \
+    "[q['state'] for q in p['paths']] == ['down', 'down'] and not p['alive']"
