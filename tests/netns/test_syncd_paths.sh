@@ -13,6 +13,46 @@ need_tools
 [ -x "$CTGEN" ] || { skip "syncd paths" "ctgen not built"; exit 0; }
 command -v python3 >/dev/null 2>&1 || { skip "syncd paths" "python3 missing"; exit 0; }
 
+# The lists in the config file and on the command line (--check).
+C=$T_DIR/p.conf
+printf 'peer 10.0.0.2, 10.1.0.2\nlisten 10.0.0.1 10.1.0.1\npeer fd00::1\n' >"$C"
+"$SYNCD" -c "$C" --check >"$T_DIR/chk" 2>&1
+check "a config with lists and mixed families: exit 2" test $? = 2
+printf 'peer 10.0.0.2, 10.1.0.2\nlisten 10.0.0.1 10.1.0.1\npeer 10.0.0.3\n' >"$C"
+if "$SYNCD" -c "$C" --check >"$T_DIR/chk" 2>&1 &&
+    grep -qx 'peer 10.0.0.2,10.1.0.2' "$T_DIR/chk" &&
+    grep -qx 'peer 10.0.0.3' "$T_DIR/chk" &&
+    grep -qx 'listen 10.0.0.1,10.1.0.1' "$T_DIR/chk"; then
+	ok "peer and listen lists (commas, blanks) print as a,b"
+else
+	not_ok "peer and listen lists print as a,b"; sed 's/^/#   /' "$T_DIR/chk"
+fi
+grep -v '^#' "$T_DIR/chk" >"$T_DIR/chk.conf"
+"$SYNCD" -c "$T_DIR/chk.conf" --check 2>&1 | grep -v '^#' >"$T_DIR/chk2"
+check "--check's output reads back the same" cmp -s "$T_DIR/chk.conf" "$T_DIR/chk2"
+bad() {
+	printf "$1\n" >"$C"
+	"$SYNCD" -c "$C" --check >"$T_DIR/bad" 2>&1
+	rc=$?
+	w=$(printf '%s' "$1" | sed 's/\\n/; /g')
+	if [ $rc = 2 ] && grep -q "$2" "$T_DIR/bad"; then
+		ok "refused ($(cat "$T_DIR/bad")): $w"
+	else
+		not_ok "refused: $w (exit $rc)"; sed 's/^/#   /' "$T_DIR/bad"
+	fi
+}
+bad 'peer 10.0.0.2,,10.1.0.2' "p.conf:1: bad peer .*an empty item"
+bad 'peer 10.0.0.2,' "p.conf:1: bad peer .*an empty item"
+bad 'peer 10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6' "p.conf:1: .*more than 4"
+bad 'peer 10.0.0.2,fd00::2' "p.conf:1: .*one family"
+bad 'peer 10.0.0.2\npeer 10.0.0.3,10.0.0.2' "p.conf:2: peer address 10.0.0.2 given twice"
+bad 'peer 10.0.0.2,10.1.0.2\nlisten 10.0.0.1' "listen gives 1 address for 2 paths"
+bad 'peer 10.0.0.2,10.1.0.2\ninterface eth9' "interface gives 1 interface for 2 paths"
+bad 'peer 10.0.0.2,10.1.0.2\nlisten 10.0.0.1,10.0.0.1' "p.conf:2: listen address 10.0.0.1 given twice"
+"$SYNCD" --peer "10.0.0.2, 10.1.0.2" --listen 10.0.0.1,10.1.0.1 --check \
+    >"$T_DIR/chk" 2>&1
+check "--peer takes a list too" grep -qx 'peer 10.0.0.2,10.1.0.2' "$T_DIR/chk"
+
 N=100000
 ns_add a b
 link a 10.9.0.1 b 10.9.0.2
@@ -165,3 +205,16 @@ check "... as sync link down" grep -q 'demote 1 (sync link down)' "$T_DIR/a.log"
 check "B too" wait_for 15 has b demote 1
 check "A reports both paths down" is a \
     "[q['state'] for q in p['paths']] == ['down', 'down'] and not p['alive']"
+
+# Link 2 back alone: the peer is back on it. B restarts meanwhile: its
+# handshake finds the one working path (INITs go on each path in turn).
+nsx a ip link set "$L2A" up
+check "link 2 back: A in sync again (demote 0)" wait_for 15 has a demote 0
+kill "$PID_b"
+wait "$PID_b" 2>/dev/null
+start_syncd b 10.9.0.2,10.10.0.2 10.9.0.1,10.10.0.1
+check "B restarted with link 1 down: its first bulk comes over path 2" \
+    wait_for 20 has b demote 0
+check "... with all of A's states" wait_for 30 has b external $((N + 1000))
+check "B's status: path 2 up and active, path 1 down" is b \
+    "path('10.10.0.1')['active'] and path('10.10.0.1')['state'] == 'up' and path('10.9.0.1')['state'] == 'down'"
