@@ -105,8 +105,7 @@ usage(void)
  * the reason in err (nothing, an empty item, an item too long).
  */
 static int
-list_split(const char *s, char w[][WORD_LEN], int max, char *err,
-    size_t len)
+list_split(const char *s, char w[][WORD_LEN], int max, char *err, size_t len)
 {
 	int n = 0, comma = 1;
 	size_t l;
@@ -357,8 +356,9 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 			return opt_peer(o, list, err, len);
 		/* The command line's wins. */
 		if (strcmp(k, "listen") == 0)
-			return o->listen[0] != '\0' ? 0 :
-						      opt_listen(o, list, err, len);
+			return o->listen[0] != '\0' ?
+			    0 :
+			    opt_listen(o, list, err, len);
 		return o->iface[0] != '\0' ? 0 : opt_iface(o, list, err, len);
 	}
 	if (l->argc != 2) {
@@ -788,15 +788,15 @@ check_paths(const struct opts *o)
 			 sizeof(e))) > n)
 			n = k;
 	}
-	nl = o->listen[0] ? list_split(o->listen, w, SYNCD_MAXPATHS, e,
-				sizeof(e)) :
-			    0;
+	nl = o->listen[0] ?
+	    list_split(o->listen, w, SYNCD_MAXPATHS, e, sizeof(e)) :
+	    0;
 	for (int i = 0; i < nl; i++)
 		if ((strchr(w[i], ':') != NULL) != v6)
 			errx(2, "listen %s: not of the peers' family", w[i]);
-	ni = o->iface[0] ? list_split(o->iface, w, SYNCD_MAXPATHS, e,
-			       sizeof(e)) :
-			   0;
+	ni = o->iface[0] ?
+	    list_split(o->iface, w, SYNCD_MAXPATHS, e, sizeof(e)) :
+	    0;
 	if (nl != 0 && nl != n)
 		errx(2,
 		    "listen gives %d address%s for %d path%s: one local "
@@ -845,7 +845,8 @@ set_sockets(struct syncd *sd, struct opts *o)
 			errx(2, "--interface %s: no address to listen on",
 			    sbuf_text_copy(name, sizeof(name), ifs[i]));
 		else if (ni == 0)
-			snprintf(addr, sizeof(addr), "%s", v6 ? "::" : "0.0.0.0");
+			snprintf(addr, sizeof(addr), "%s",
+			    v6 ? "::" : "0.0.0.0");
 		if (parse_sa(addr, sd->port, &s->sa, &s->salen) == -1)
 			errx(2, "--listen: bad address \"%s\"", addr);
 	}

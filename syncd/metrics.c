@@ -267,7 +267,8 @@ put_paths(struct prom *p, const struct syncd *sd)
 		for (int j = 0; j < sd->npeers; j++)
 			for (int i = 0; i < (q = sd->peers[j])->npaths; i++)
 				prom_u64(p, path_value(q, i, fam[f].v), "peer",
-				    q->name, "path", q->path[i].name, PROM_END);
+				    q->name, "path", q->path[i].name,
+				    PROM_END);
 	}
 	prom_family(p, "syncd_peer_path_last_seen_seconds", PROM_GAUGE,
 	    "Seconds since the last frame from the peer on the path "

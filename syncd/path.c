@@ -18,8 +18,8 @@
 #include "log.h"
 #include "syncd.h"
 
-static void
-sa_name(const struct sockaddr_storage *ss, char *buf, size_t len)
+void
+path_sa_name(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	const void *a = ss->ss_family == AF_INET ?
 	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr :
@@ -39,7 +39,7 @@ path_init(struct peer *p, const struct sockaddr_storage *ss,
 		memset(q, 0, sizeof(*q));
 		memcpy(&q->sa, &ss[i], len[i]);
 		q->salen = len[i];
-		sa_name(&ss[i], q->name, sizeof(q->name));
+		path_sa_name(&ss[i], q->name, sizeof(q->name));
 	}
 	p->npaths = n;
 	p->active = 0;
@@ -115,7 +115,8 @@ path_sock(const struct syncd *sd, int path)
 static int
 rx_ok(const struct path *q, uint64_t now)
 {
-	return q->last_rx_ns != 0 && now - q->last_rx_ns <= PATH_DEAD_MS * NS_MS;
+	return q->last_rx_ns != 0 &&
+	    now - q->last_rx_ns <= PATH_DEAD_MS * NS_MS;
 }
 
 /*
@@ -141,6 +142,16 @@ is_up(const struct peer *p, int i)
 	return p->npaths == 1 ? p->alive : p->path[i].up;
 }
 
+static const char *
+down_why(const char *reason)
+{
+	if (strcmp(reason, "unheard") == 0)
+		return "the peer does not hear us on it";
+	if (strcmp(reason, "unreachable") == 0)
+		return "no route";
+	return "nothing heard on it";
+}
+
 static void
 set_up(struct peer *p, int i, int up, const char *reason, uint64_t now)
 {
@@ -151,8 +162,8 @@ set_up(struct peer *p, int i, int up, const char *reason, uint64_t now)
 	q->up = up;
 	if (up) {
 		q->up_ns = now;
-		event_path(p, q, q->ever_up ? "down" : "init", "up", reason, -1,
-		    "peer %s: path %s is up", p->name, q->name);
+		event_path(p, q, q->ever_up ? "down" : "init", "up", reason,
+		    -1, "peer %s: path %s is up", p->name, q->name);
 		q->ever_up = 1;
 		return;
 	}
@@ -160,9 +171,7 @@ set_up(struct peer *p, int i, int up, const char *reason, uint64_t now)
 	event_path(p, q, "up", "down", reason,
 	    q->last_rx_ns ? (long long)((now - q->last_rx_ns) / NS_MS) : -1,
 	    "peer %s: path %s is down (%s)", p->name, q->name,
-	    strcmp(reason, "unheard") == 0 ?	 "the peer does not hear us on it" :
-		strcmp(reason, "unreachable") == 0 ? "no route" :
-						     "nothing heard on it");
+	    down_why(reason));
 }
 
 static void
@@ -308,8 +317,10 @@ path_peer_down(struct peer *p)
 {
 	uint64_t now = ev_now_ns();
 
-	if (p->npaths == 1)
+	if (p->npaths == 1) {
+		p->path[0].downs++; /* its state is the peer's */
 		return;
+	}
 	for (int i = 0; i < p->npaths; i++)
 		set_up(p, i, 0, "timeout", now);
 }
@@ -317,8 +328,8 @@ path_peer_down(struct peer *p)
 static void
 local_name(const struct syncd *sd, int i, char *buf, size_t len)
 {
-	sa_name(&sd->socks[sd->nsocks > 1 && i < sd->nsocks ? i : 0].sa, buf,
-	    len);
+	path_sa_name(&sd->socks[sd->nsocks > 1 && i < sd->nsocks ? i : 0].sa,
+	    buf, len);
 }
 
 static void
@@ -343,7 +354,8 @@ status_json(const struct peer *p, struct sbuf *b, uint64_t now)
 		    (unsigned long long)q->rx_frames,
 		    (unsigned long long)q->tx_errors,
 		    (unsigned long long)q->downs,
-		    q->last_rx_ns ? (double)(now - q->last_rx_ns) / 1e9 : -1.0);
+		    q->last_rx_ns ? (double)(now - q->last_rx_ns) / 1e9 :
+				    -1.0);
 	}
 	sbuf_printf(b, "],\"path_switches\":%llu",
 	    (unsigned long long)p->path_switches);
@@ -364,8 +376,9 @@ path_status(const struct peer *p, int json, struct sbuf *b)
 		const struct path *q = &p->path[i];
 
 		local_name(p->sd, i, local, sizeof(local));
-		sbuf_printf(b, "  path %s from %s: %s%s, frames tx %llu rx %llu",
-		    q->name, local, is_up(p, i) ? "up" : "down",
+		sbuf_printf(b,
+		    "  path %s from %s: %s%s, frames tx %llu rx %llu", q->name,
+		    local, is_up(p, i) ? "up" : "down",
 		    i == p->active ? ", active" : "",
 		    (unsigned long long)q->tx_frames,
 		    (unsigned long long)q->rx_frames);

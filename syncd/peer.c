@@ -1096,12 +1096,7 @@ sock_open(struct syncd *sd, struct syncd_sock *s, int freebind)
 			close(fd);
 			return -1;
 		}
-		inet_ntop(s->sa.ss_family,
-		    s->sa.ss_family == AF_INET ?
-			(const void *)&((struct sockaddr_in *)&s->sa)->sin_addr :
-			(const void *)&((struct sockaddr_in6 *)&s->sa)
-			    ->sin6_addr,
-		    name, sizeof(name));
+		path_sa_name(&s->sa, name, sizeof(name));
 		log_warnx("local sync address %s is not configured (yet): "
 			  "bound to it anyway",
 		    name);

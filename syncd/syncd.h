@@ -349,8 +349,8 @@ const char *bulk_req_name(enum bulk_req_state);
 #define PATH_HOLD_MS  2000 /* a better path up this long: move back */
 void path_init(struct peer *, const struct sockaddr_storage *,
     const socklen_t *, int n);
-struct peer *path_find(struct syncd *, const struct sockaddr_storage *,
-    int *path);
+struct peer *
+path_find(struct syncd *, const struct sockaddr_storage *, int *path);
 int path_sock(const struct syncd *, int path);
 void path_heard(struct peer *, int path, size_t len);
 void path_report(struct peer *, uint8_t paths);
@@ -359,6 +359,7 @@ uint8_t path_hears(const struct peer *);
 void path_tick(struct peer *, uint64_t now, int late);
 void path_peer_down(struct peer *);
 int path_has_addr(const struct peer *, int family, const void *addr);
+void path_sa_name(const struct sockaddr_storage *, char *, size_t);
 void path_status(const struct peer *, int json, struct sbuf *);
 
 /* stream.c: frame bodies. */

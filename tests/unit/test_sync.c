@@ -390,7 +390,8 @@ test_hello_paths(void **ctx)
 		0x05 };
 	static const uint8_t cut[] = { 16, 5, 0x02, 0, 0, 0, 7 };
 	static const uint8_t extra[] = { 16, 6, 0x01, 0, 0, 0, 7, 0xff };
-	struct sync_hello h = { SYNC_H_BULK_DONE | SYNC_H_PATHS, 123456, 0x05 };
+	struct sync_hello h = { SYNC_H_BULK_DONE | SYNC_H_PATHS, 123456,
+		0x05 };
 	struct sync_hello ho;
 	uint8_t buf[64], t;
 	struct wr w;
