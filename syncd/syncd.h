@@ -345,7 +345,7 @@ const char *bulk_req_name(enum bulk_req_state);
 
 /* path.c: a peer's paths. */
 #define PATH_PROBE_MS 200  /* HELLO on every path of a multi-path peer */
-#define PATH_DEAD_MS  800  /* a path silent this long is down */
+#define PATH_DEAD_MS  750  /* a path silent this long is down */
 #define PATH_HOLD_MS  2000 /* a better path up this long: move back */
 void path_init(struct peer *, const struct sockaddr_storage *,
     const socklen_t *, int n);
