@@ -292,7 +292,7 @@ path_hears(const struct peer *p)
 }
 
 /*
- * Each tick: a multi-path peer gets a HELLO on every path every
+ * Each path tick: a multi-path peer gets a HELLO on every path every
  * PATH_PROBE_MS (it carries our report), and paths are judged. late: the
  * loop was held up, frames may wait unread; no path goes down now.
  */
@@ -301,9 +301,9 @@ path_tick(struct peer *p, uint64_t now, int late)
 {
 	if (p->npaths == 1)
 		return;
-	/* Ticks come every 100 ms or a little later. */
+	/* Path ticks come every 50 ms or a little later. */
 	if (sess_tx_up(p) &&
-	    now - p->last_probe_ns >= (PATH_PROBE_MS - 50) * NS_MS) {
+	    now - p->last_probe_ns >= (PATH_PROBE_MS - 25) * NS_MS) {
 		p->last_probe_ns = now;
 		for (int i = 0; i < p->npaths; i++)
 			peer_send_hello(p, i);

@@ -41,7 +41,8 @@
 #define IP4_UDP_HDRLEN	  28
 #define IP6_UDP_HDRLEN	  48
 #define TICK_NS		  (100 * NS_MS)
-#define LATE_NS		  (400 * NS_MS) /* a tick this late: loop held up */
+#define PATH_TICK_NS	  (50 * NS_MS) /* paths: probes and verdicts */
+#define LATE_NS		  (300 * NS_MS) /* a path tick this late: loop held up */
 #define TAIL_RESEND_MAX	  32 /* oldest frames resent after the RTO */
 #define BULK_PAUSE_NS	  (5000 * NS_MS) /* failed, peer alive: again */
 
@@ -938,17 +939,14 @@ tick_cb(struct ev_timer *t, void *arg)
 	struct syncd *sd = arg;
 	uint64_t now = ev_now_ns();
 	int hello = now - sd->last_hello_ns >= HELLO_NS;
-	int late = sd->last_tick_ns != 0 && now - sd->last_tick_ns > LATE_NS;
 
 	if (hello)
 		sd->last_hello_ns = now;
-	sd->last_tick_ns = now;
 	for (int i = 0; i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
 
 		if (p->alive && now - p->last_rx_ns > SYNCD_DEAD_MS * NS_MS)
 			peer_down(p);
-		path_tick(p, now, late);
 		if (hello)
 			send_ack(p, 1);
 		/* Tail loss: resend the oldest frames after the RTO. */
@@ -968,6 +966,22 @@ tick_cb(struct ev_timer *t, void *arg)
 	engine_expire(sd);
 	transport_kick(sd);
 	ev_timer_arm(t, TICK_NS);
+}
+
+/* The paths of peers with several: every 50 ms, so that a failure is
+ * acted on soon after PATH_DEAD_MS. */
+static void
+path_tick_cb(struct ev_timer *t, void *arg)
+{
+	struct syncd *sd = arg;
+	uint64_t now = ev_now_ns();
+	int late = sd->last_tick_ns != 0 && now - sd->last_tick_ns > LATE_NS;
+
+	sd->last_tick_ns = now;
+	for (int i = 0; i < sd->npeers; i++)
+		path_tick(sd->peers[i], now, late);
+	transport_kick(sd);
+	ev_timer_arm(t, PATH_TICK_NS);
 }
 
 /* Our session to p starts over: nothing sent before is resent. */
@@ -1121,6 +1135,14 @@ transport_open(struct syncd *sd)
 	    (sd->ack_t = ev_timer_new(sd->loop, ack_cb, sd)) == NULL)
 		return -1;
 	ev_timer_arm(sd->tick, FIRST_TICK_NS);
+	for (int i = 0; i < sd->npeers && sd->path_t == NULL; i++) {
+		if (sd->peers[i]->npaths == 1)
+			continue;
+		if ((sd->path_t = ev_timer_new(sd->loop, path_tick_cb, sd)) ==
+		    NULL)
+			return -1;
+		ev_timer_arm(sd->path_t, FIRST_TICK_NS);
+	}
 	for (int i = 0; i < sd->npeers; i++) {
 		sess_start(sd->peers[i], SESS_WHY_START);
 		/* Sent once the peer's session to us is up. */
@@ -1175,7 +1197,8 @@ transport_close(struct syncd *sd)
 	ev_timer_free(sd->tick);
 	ev_timer_free(sd->pump_t);
 	ev_timer_free(sd->ack_t);
-	sd->tick = sd->pump_t = sd->ack_t = NULL;
+	ev_timer_free(sd->path_t);
+	sd->tick = sd->pump_t = sd->ack_t = sd->path_t = NULL;
 	for (int i = 0; i < sd->nsocks; i++) {
 		if (sd->socks[i].fd == -1)
 			continue;

@@ -245,7 +245,7 @@ struct syncd {
 
 	struct syncd_sock socks[SYNCD_MAXPATHS];
 	int nsocks;
-	uint64_t last_tick_ns;
+	uint64_t last_tick_ns; /* of path_t */
 	struct peer *peers[SYNCD_MAXPEERS];
 	int npeers;
 
@@ -264,6 +264,7 @@ struct syncd {
 	char demote_reason[128];
 
 	struct ev_timer *tick, *pump_t, *ack_t;
+	struct ev_timer *path_t; /* with a peer of several paths */
 	uint64_t last_hello_ns;
 	struct transport_bufs *bufs; /* peer.c: frame buffers */
 	struct ct_handle *ct;
@@ -344,8 +345,8 @@ int peer_in_sync(const struct peer *, char *why, size_t len);
 const char *bulk_req_name(enum bulk_req_state);
 
 /* path.c: a peer's paths. */
-#define PATH_PROBE_MS 200  /* HELLO on every path of a multi-path peer */
-#define PATH_DEAD_MS  750  /* a path silent this long is down */
+#define PATH_PROBE_MS 150  /* HELLO on every path of a multi-path peer */
+#define PATH_DEAD_MS  600  /* a path silent this long is down */
 #define PATH_HOLD_MS  2000 /* a better path up this long: move back */
 void path_init(struct peer *, const struct sockaddr_storage *,
     const socklen_t *, int n);

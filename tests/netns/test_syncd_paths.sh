@@ -122,18 +122,20 @@ if wait_for 10 grep -q \
     "$T_DIR/b.log"; then
 	MS=$((($(date +%s%N) - T0) / 1000000))
 	ok "B moves to path 2 ${MS} ms after link 1 went down (B had $AT states then)"
-	check "... within 1.5 s as seen from here, log polling included" \
-	    [ "$MS" -lt 1500 ]
+	# From here: the command that cuts the link and the log polling
+	# count too (on a loaded machine, hundreds of ms); the daemon's own
+	# figure is the silence below.
+	check "... within 2.5 s as seen from here" [ "$MS" -lt 2500 ]
 else
 	not_ok "B moves to path 2"; pj b "p['paths']" | sed 's/^/#   /'
 fi
 # Down by its own silence (timeout) or by A's report that A no longer
-# hears B on it (unheard), whichever came first: both 0.75 s of silence.
+# hears B on it (unheard), whichever came first: both 0.6 s of silence.
 SIL=$(sed -n 's/.*event=path peer=10.9.0.1 path=10.9.0.1 from=up to=down reason=[a-z]* silent_ms=\([0-9]*\).*/\1/p' \
     "$T_DIR/b.log" | head -1)
 in_range() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
-check "B declared path 1 down after ${SIL:-?} ms of silence (0.75 to 1 s)" \
-    in_range "${SIL:-9999}" 600 1000
+check "B declared path 1 down after ${SIL:-?} ms of silence (0.6 to 1 s)" \
+    in_range "${SIL:-9999}" 450 1000
 check "B's status: path 2 active, path 1 down" is b \
     "path('10.10.0.1')['active'] and path('10.9.0.1')['state'] == 'down'"
 check "A has moved to path 2 too" is a \
