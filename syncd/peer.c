@@ -968,6 +968,15 @@ tick_cb(struct ev_timer *t, void *arg)
 	ev_timer_arm(t, TICK_NS);
 }
 
+static int
+path_timer_needed(const struct syncd *sd)
+{
+	for (int i = 0; i < sd->npeers; i++)
+		if (sd->peers[i]->npaths > 1)
+			return 1;
+	return 0;
+}
+
 /* The paths of peers with several: every 50 ms, so that a failure is
  * acted on soon after PATH_DEAD_MS. */
 static void
@@ -981,7 +990,8 @@ path_tick_cb(struct ev_timer *t, void *arg)
 	for (int i = 0; i < sd->npeers; i++)
 		path_tick(sd->peers[i], now, late);
 	transport_kick(sd);
-	ev_timer_arm(t, PATH_TICK_NS);
+	if (path_timer_needed(sd))
+		ev_timer_arm(t, PATH_TICK_NS);
 }
 
 /* Our session to p starts over: nothing sent before is resent. */
@@ -1076,6 +1086,9 @@ peer_add_paths(struct syncd *sd, const struct sockaddr_storage *ss,
 	snprintf(p->name, sizeof(p->name), "%s", p->path[0].name);
 	p->tx_next = p->tx_una = p->ack_hi = sd->seq0;
 	sd->peers[sd->npeers++] = p;
+	/* Added while running: its paths need the path timer. */
+	if (n > 1 && sd->path_t != NULL && !ev_timer_pending(sd->path_t))
+		ev_timer_arm(sd->path_t, PATH_TICK_NS);
 	return 0;
 }
 
@@ -1135,14 +1148,10 @@ transport_open(struct syncd *sd)
 	    (sd->ack_t = ev_timer_new(sd->loop, ack_cb, sd)) == NULL)
 		return -1;
 	ev_timer_arm(sd->tick, FIRST_TICK_NS);
-	for (int i = 0; i < sd->npeers && sd->path_t == NULL; i++) {
-		if (sd->peers[i]->npaths == 1)
-			continue;
-		if ((sd->path_t = ev_timer_new(sd->loop, path_tick_cb, sd)) ==
-		    NULL)
-			return -1;
+	if ((sd->path_t = ev_timer_new(sd->loop, path_tick_cb, sd)) == NULL)
+		return -1;
+	if (path_timer_needed(sd))
 		ev_timer_arm(sd->path_t, FIRST_TICK_NS);
-	}
 	for (int i = 0; i < sd->npeers; i++) {
 		sess_start(sd->peers[i], SESS_WHY_START);
 		/* Sent once the peer's session to us is up. */
