@@ -217,19 +217,45 @@ choose(struct peer *p, uint64_t now)
 	switch_to(p, best, !a->up, a->up ? "preferred" : "down");
 }
 
+static const char *
+down_reason(const struct path *q, uint64_t now)
+{
+	if (q->last_rx_ns <= q->fail_ns)
+		return "unreachable";
+	return rx_ok(q, now) ? "unheard" : "timeout";
+}
+
+/* Is the peer heard on any path lately? */
+static int
+heard_any(const struct peer *p, uint64_t now)
+{
+	for (int i = 0; i < p->npaths; i++)
+		if (rx_ok(&p->path[i], now))
+			return 1;
+	return 0;
+}
+
+/*
+ * Paths up and down, then the active one. A silent path goes down only
+ * while the peer is heard on another: when all are silent at once the
+ * peer (or its event loop) is more likely held up than every link cut,
+ * and there is no path to move to; the peer's own dead interval (3 s)
+ * decides then. A late tick may not have read what waits: no verdict.
+ */
 static void
 evaluate(struct peer *p, uint64_t now, int late)
 {
+	int any = heard_any(p, now);
+
 	for (int i = 0; i < p->npaths; i++) {
 		struct path *q = &p->path[i];
 		int u = usable(p, q, now);
 
 		if (u && !q->up)
 			set_up(p, i, 1, "contact", now);
-		/* A late tick may not have read what waits: no verdict. */
-		else if (!u && q->up && !late)
-			set_up(p, i, 0, rx_ok(q, now) ? "unheard" : "timeout",
-			    now);
+		else if (!u && q->up && !late &&
+		    (any || q->last_rx_ns <= q->fail_ns))
+			set_up(p, i, 0, down_reason(q, now), now);
 	}
 	choose(p, now);
 }
@@ -278,15 +304,17 @@ path_report(struct peer *p, uint8_t paths)
 		evaluate(p, ev_now_ns(), 0);
 }
 
-/* Our report: the paths of p we heard it on lately. */
+/* Our report: the paths of p we heard it on lately; while we hear it on
+ * none, all of them (no path is worse than another). */
 uint8_t
 path_hears(const struct peer *p)
 {
 	uint64_t now = ev_now_ns();
+	int any = heard_any(p, now);
 	uint8_t m = 0;
 
 	for (int i = 0; i < p->npaths; i++)
-		if (rx_ok(&p->path[i], now))
+		if (!any || rx_ok(&p->path[i], now))
 			m |= (uint8_t)(1U << i);
 	return m;
 }
