@@ -45,12 +45,11 @@
 #define POLOPT_MAX  32	 /* policy options on the command line */
 #define POLOPT_ID   1000 /* getopt values of policy options */
 #define LIST_LEN    256	 /* a list of addresses or interfaces */
-#define WORD_LEN    64	 /* one of them */
 
 struct opts {
 	const char *config;
 	/* Lists, one item a path, in order of preference, as
-	 * "a,b" (list_norm). */
+	 * "a,b" (conf_list_join). */
 	char peers[SYNCD_MAXPEERS][LIST_LEN];
 	int npeers;
 	char listen[LIST_LEN];
@@ -99,61 +98,6 @@ usage(void)
 	exit(2);
 }
 
-/*
- * A list: items separated by commas, blanks or both ("a,b", "a, b",
- * "a b"), at most max of them, into w[]. Returns the count, or -1 with
- * the reason in err (nothing, an empty item, an item too long).
- */
-static int
-list_split(const char *s, char w[][WORD_LEN], int max, char *err, size_t len)
-{
-	int n = 0, comma = 1;
-	size_t l;
-
-	for (;;) {
-		s += strspn(s, " \t");
-		if (*s == '\0')
-			break;
-		if (*s == ',') {
-			if (comma)
-				goto empty;
-			comma = 1;
-			s++;
-			continue;
-		}
-		l = strcspn(s, ", \t");
-		if (n == max) {
-			snprintf(err, len, "more than %d items", max);
-			return -1;
-		}
-		if (l >= WORD_LEN) {
-			snprintf(err, len, "\"%.*s...\" is too long", 16, s);
-			return -1;
-		}
-		memcpy(w[n], s, l);
-		w[n++][l] = '\0';
-		s += l;
-		comma = 0;
-	}
-	if (n > 0 && !comma)
-		return n;
-empty:
-	snprintf(err, len, "an empty item");
-	return -1;
-}
-
-/* w[0..n) as "a,b" into out. */
-static void
-list_norm(char (*w)[WORD_LEN], int n, char *out, size_t len)
-{
-	size_t off = 0;
-
-	out[0] = '\0';
-	for (int i = 0; i < n && off < len; i++)
-		off += (size_t)snprintf(out + off, len - off, "%s%s",
-		    i > 0 ? "," : "", w[i]);
-}
-
 /* An address as a string, normalised; 4 or 6, or 0 when it is none. */
 static int
 addr_norm(char *a, size_t len)
@@ -171,11 +115,12 @@ addr_norm(char *a, size_t len)
 static int
 peer_known(const struct opts *o, const char *a)
 {
-	char w[SYNCD_MAXPATHS][WORD_LEN], e[64];
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64];
 	int n;
 
 	for (int i = 0; i < o->npeers; i++) {
-		n = list_split(o->peers[i], w, SYNCD_MAXPATHS, e, sizeof(e));
+		n = conf_list_split(o->peers[i], w, SYNCD_MAXPATHS, e,
+		    sizeof(e));
 		for (int j = 0; j < n; j++)
 			if (strcmp(w[j], a) == 0)
 				return 1;
@@ -187,7 +132,7 @@ peer_known(const struct opts *o, const char *a)
 static int
 opt_peer(struct opts *o, const char *a, char *err, size_t len)
 {
-	char w[SYNCD_MAXPATHS][WORD_LEN], e[64];
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64];
 	int n, fam = 0, f;
 
 	if (o->npeers == SYNCD_MAXPEERS) {
@@ -195,7 +140,7 @@ opt_peer(struct opts *o, const char *a, char *err, size_t len)
 		    SYNCD_MAXPEERS);
 		return -1;
 	}
-	if ((n = list_split(a, w, SYNCD_MAXPATHS, e, sizeof(e))) == -1) {
+	if ((n = conf_list_split(a, w, SYNCD_MAXPATHS, e, sizeof(e))) == -1) {
 		snprintf(err, len, "bad peer \"%s\": %s", a, e);
 		return -1;
 	}
@@ -221,7 +166,7 @@ opt_peer(struct opts *o, const char *a, char *err, size_t len)
 			}
 		}
 	}
-	list_norm(w, n, o->peers[o->npeers++], sizeof(o->peers[0]));
+	conf_list_join(w, n, o->peers[o->npeers++], sizeof(o->peers[0]));
 	return 0;
 }
 
@@ -229,10 +174,10 @@ opt_peer(struct opts *o, const char *a, char *err, size_t len)
 static int
 opt_listen(struct opts *o, const char *a, char *err, size_t len)
 {
-	char w[SYNCD_MAXPATHS][WORD_LEN], e[64];
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64];
 	int n;
 
-	if ((n = list_split(a, w, SYNCD_MAXPATHS, e, sizeof(e))) == -1) {
+	if ((n = conf_list_split(a, w, SYNCD_MAXPATHS, e, sizeof(e))) == -1) {
 		snprintf(err, len, "bad listen \"%s\": %s", a, e);
 		return -1;
 	}
@@ -249,7 +194,7 @@ opt_listen(struct opts *o, const char *a, char *err, size_t len)
 			}
 		}
 	}
-	list_norm(w, n, o->listen, sizeof(o->listen));
+	conf_list_join(w, n, o->listen, sizeof(o->listen));
 	return 0;
 }
 
@@ -257,10 +202,10 @@ opt_listen(struct opts *o, const char *a, char *err, size_t len)
 static int
 opt_iface(struct opts *o, const char *a, char *err, size_t len)
 {
-	char w[SYNCD_MAXPATHS][WORD_LEN], e[64], name[4 * WORD_LEN];
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64], name[4 * CONF_ITEMLEN];
 	int n;
 
-	if ((n = list_split(a, w, SYNCD_MAXPATHS, e, sizeof(e))) == -1) {
+	if ((n = conf_list_split(a, w, SYNCD_MAXPATHS, e, sizeof(e))) == -1) {
 		snprintf(err, len, "bad interface \"%s\": %s",
 		    sbuf_text_copy(name, sizeof(name), a), e);
 		return -1;
@@ -272,7 +217,7 @@ opt_iface(struct opts *o, const char *a, char *err, size_t len)
 			return -1;
 		}
 	}
-	list_norm(w, n, o->iface, sizeof(o->iface));
+	conf_list_join(w, n, o->iface, sizeof(o->iface));
 	return 0;
 }
 
@@ -776,7 +721,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 static void
 check_paths(const struct opts *o)
 {
-	char w[SYNCD_MAXPATHS][WORD_LEN], e[64];
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64];
 	int n = 1, k, nl, ni, v6;
 
 	v6 = strchr(o->peers[0], ':') != NULL;
@@ -784,18 +729,18 @@ check_paths(const struct opts *o)
 		if ((strchr(o->peers[i], ':') != NULL) != v6)
 			errx(2, "peer %s: all peers are of one family",
 			    o->peers[i]);
-		if ((k = list_split(o->peers[i], w, SYNCD_MAXPATHS, e,
+		if ((k = conf_list_split(o->peers[i], w, SYNCD_MAXPATHS, e,
 			 sizeof(e))) > n)
 			n = k;
 	}
 	nl = o->listen[0] ?
-	    list_split(o->listen, w, SYNCD_MAXPATHS, e, sizeof(e)) :
+	    conf_list_split(o->listen, w, SYNCD_MAXPATHS, e, sizeof(e)) :
 	    0;
 	for (int i = 0; i < nl; i++)
 		if ((strchr(w[i], ':') != NULL) != v6)
 			errx(2, "listen %s: not of the peers' family", w[i]);
 	ni = o->iface[0] ?
-	    list_split(o->iface, w, SYNCD_MAXPATHS, e, sizeof(e)) :
+	    conf_list_split(o->iface, w, SYNCD_MAXPATHS, e, sizeof(e)) :
 	    0;
 	if (nl != 0 && nl != n)
 		errx(2,
@@ -820,14 +765,17 @@ check_paths(const struct opts *o)
 static void
 set_sockets(struct syncd *sd, struct opts *o)
 {
-	char ls[SYNCD_MAXPATHS][WORD_LEN], ifs[SYNCD_MAXPATHS][WORD_LEN];
-	char e[64], name[4 * WORD_LEN], addr[INET6_ADDRSTRLEN];
+	char ls[SYNCD_MAXPATHS][CONF_ITEMLEN],
+	    ifs[SYNCD_MAXPATHS][CONF_ITEMLEN];
+	char e[64], name[4 * CONF_ITEMLEN], addr[INET6_ADDRSTRLEN];
 	int v6 = strchr(o->peers[0], ':') != NULL, nl = 0, ni = 0, n;
 
 	if (o->listen[0] != '\0')
-		nl = list_split(o->listen, ls, SYNCD_MAXPATHS, e, sizeof(e));
+		nl = conf_list_split(o->listen, ls, SYNCD_MAXPATHS, e,
+		    sizeof(e));
 	if (o->iface[0] != '\0')
-		ni = list_split(o->iface, ifs, SYNCD_MAXPATHS, e, sizeof(e));
+		ni = conf_list_split(o->iface, ifs, SYNCD_MAXPATHS, e,
+		    sizeof(e));
 	n = nl > ni ? nl : ni;
 	if (n <= 0)
 		n = 1;
@@ -879,13 +827,14 @@ set_mtu(struct syncd *sd, const struct opts *o)
 static void
 add_peers(struct syncd *sd, const struct opts *o)
 {
-	char w[SYNCD_MAXPATHS][WORD_LEN], e[64];
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64];
 	struct sockaddr_storage ss[SYNCD_MAXPATHS];
 	socklen_t len[SYNCD_MAXPATHS];
 	int n;
 
 	for (int i = 0; i < o->npeers; i++) {
-		n = list_split(o->peers[i], w, SYNCD_MAXPATHS, e, sizeof(e));
+		n = conf_list_split(o->peers[i], w, SYNCD_MAXPATHS, e,
+		    sizeof(e));
 		for (int j = 0; j < n; j++)
 			if (parse_sa(w[j], sd->port, &ss[j], &len[j]) == -1 ||
 			    ss[j].ss_family != sd->listen.ss_family)
