@@ -41,8 +41,8 @@
 #define IP4_UDP_HDRLEN	  28
 #define IP6_UDP_HDRLEN	  48
 #define TICK_NS		  (100 * NS_MS)
-#define PATH_TICK_NS	  (50 * NS_MS) /* paths: probes and verdicts */
-#define LATE_NS		  (300 * NS_MS) /* a path tick this late: loop held up */
+#define PATH_TICK_NS	  (50 * NS_MS)	/* paths: probes and verdicts */
+#define LATE_NS		  (300 * NS_MS) /* a tick this late: loop held up */
 #define TAIL_RESEND_MAX	  32 /* oldest frames resent after the RTO */
 #define BULK_PAUSE_NS	  (5000 * NS_MS) /* failed, peer alive: again */
 
@@ -939,13 +939,18 @@ tick_cb(struct ev_timer *t, void *arg)
 	struct syncd *sd = arg;
 	uint64_t now = ev_now_ns();
 	int hello = now - sd->last_hello_ns >= HELLO_NS;
+	/* Our loop was held up (a burst of kernel events on a loaded
+	 * machine): what the peers sent meanwhile may wait unread. */
+	int late = sd->tick_ns != 0 && now - sd->tick_ns > TICK_NS + LATE_NS;
 
 	if (hello)
 		sd->last_hello_ns = now;
+	sd->tick_ns = now;
 	for (int i = 0; i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
 
-		if (p->alive && now - p->last_rx_ns > SYNCD_DEAD_MS * NS_MS)
+		if (p->alive && !late &&
+		    now - p->last_rx_ns > SYNCD_DEAD_MS * NS_MS)
 			peer_down(p);
 		if (hello)
 			send_ack(p, 1);
@@ -984,9 +989,10 @@ path_tick_cb(struct ev_timer *t, void *arg)
 {
 	struct syncd *sd = arg;
 	uint64_t now = ev_now_ns();
-	int late = sd->last_tick_ns != 0 && now - sd->last_tick_ns > LATE_NS;
+	int late = sd->path_tick_ns != 0 &&
+	    now - sd->path_tick_ns > PATH_TICK_NS + LATE_NS;
 
-	sd->last_tick_ns = now;
+	sd->path_tick_ns = now;
 	for (int i = 0; i < sd->npeers; i++)
 		path_tick(sd->peers[i], now, late);
 	transport_kick(sd);

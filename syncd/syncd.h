@@ -245,7 +245,7 @@ struct syncd {
 
 	struct syncd_sock socks[SYNCD_MAXPATHS];
 	int nsocks;
-	uint64_t last_tick_ns; /* of path_t */
+	uint64_t tick_ns, path_tick_ns; /* when tick, path_t last ran */
 	struct peer *peers[SYNCD_MAXPEERS];
 	int npeers;
 
