@@ -120,6 +120,20 @@ rx_ok(const struct path *q, uint64_t now)
 }
 
 /*
+ * Heard on q lately. A path that is up also counts as heard until
+ * PATH_DEAD_MS after the peer came back from a silence on every path:
+ * the peer (or its loop) was held up, not the path, and its first frames
+ * after it come on one path a moment before the others.
+ */
+static int
+heard_on(const struct peer *p, const struct path *q, uint64_t now)
+{
+	if (q->up && p->resumed_ns > q->last_rx_ns)
+		return now - p->resumed_ns <= PATH_DEAD_MS * NS_MS;
+	return rx_ok(q, now);
+}
+
+/*
  * A path of a multi-path peer is up when we hear the peer on it (since
  * a send on it last found no route) and the peer says it hears us on
  * it: a peer that does not report is taken to; a path that just came up
@@ -131,7 +145,7 @@ usable(const struct peer *p, const struct path *q, uint64_t now)
 {
 	if (p->npaths == 1)
 		return p->alive;
-	return rx_ok(q, now) && q->last_rx_ns > q->fail_ns &&
+	return heard_on(p, q, now) && q->last_rx_ns > q->fail_ns &&
 	    (!p->reports || q->peer_hears ||
 		(q->up && now - q->up_ns < PATH_DEAD_MS * NS_MS));
 }
@@ -265,8 +279,14 @@ void
 path_heard(struct peer *p, int path, size_t len)
 {
 	struct path *q = &p->path[path];
-	uint64_t now = ev_now_ns();
+	uint64_t now = ev_now_ns(), last = 0;
 
+	for (int i = 0; i < p->npaths; i++)
+		if (p->path[i].last_rx_ns > last)
+			last = p->path[i].last_rx_ns;
+	/* Nothing on any path for a while: the peer was held up. */
+	if (last != 0 && now - last > PATH_HELD_MS * NS_MS)
+		p->resumed_ns = now;
 	q->rx_frames++;
 	q->last_rx_ns = now;
 	if (p->npaths > 1 && !q->up && usable(p, q, now))
@@ -314,7 +334,7 @@ path_hears(const struct peer *p)
 	uint8_t m = 0;
 
 	for (int i = 0; i < p->npaths; i++)
-		if (!any || rx_ok(&p->path[i], now))
+		if (!any || heard_on(p, &p->path[i], now))
 			m |= (uint8_t)(1U << i);
 	return m;
 }

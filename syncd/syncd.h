@@ -167,6 +167,7 @@ struct peer {
 	uint64_t report_seq; /* CTRL sequence number of that report */
 	uint64_t rx_ctl_seq; /* of the CTRL frame being read */
 	uint64_t last_probe_ns;
+	uint64_t resumed_ns; /* heard again after silence on every path */
 	uint64_t path_switches;
 	int switching; /* in switch_to (path.c) */
 
@@ -348,6 +349,7 @@ const char *bulk_req_name(enum bulk_req_state);
 #define PATH_PROBE_MS 150  /* HELLO on every path of a multi-path peer */
 #define PATH_DEAD_MS  600  /* a path silent this long is down */
 #define PATH_HOLD_MS  2000 /* a better path up this long: move back */
+#define PATH_HELD_MS  300  /* nothing on any path this long: peer held up */
 void path_init(struct peer *, const struct sockaddr_storage *,
     const socklen_t *, int n);
 struct peer *

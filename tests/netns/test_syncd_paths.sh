@@ -175,7 +175,13 @@ check "no bulk in either log" [ "$(bulk_lines)" = "$BL0" ]
 check "the frames lost on link 1 were sent again on path 2" is a "p['resent'] > 0"
 if grep -q 'sync link down\|event=peer.*to=down' "$T_DIR/a.log" "$T_DIR/b.log"; then
 	not_ok "no 'sync link down' demotion, the peer never down"
-	grep 'sync link down\|event=peer' "$T_DIR/a.log" "$T_DIR/b.log" | sed 's/^/#   /'
+	grep 'sync link down\|event=pat\|event=peer' "$T_DIR/a.log" \
+	    "$T_DIR/b.log" | sed 's/^/#   /'
+	for n in a b; do
+		pj $n "{k: p[k] for k in ('rx_frames', 'rx_rejected', 'rx_replayed', 'rx_stale', 'resent', 'duplicates', 'stale_acks')}" |
+		    sed "s/^/#   $n: /"
+		pj $n "p['paths']" | sed "s/^/#   $n: /"
+	done
 else
 	ok "no 'sync link down' demotion, the peer never down"
 fi
