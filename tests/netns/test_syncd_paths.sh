@@ -181,6 +181,8 @@ if grep -q 'sync link down\|event=peer.*to=down' "$T_DIR/a.log" "$T_DIR/b.log"; 
 		pj $n "{k: p[k] for k in ('rx_frames', 'rx_rejected', 'rx_replayed', 'rx_stale', 'resent', 'duplicates', 'stale_acks')}" |
 		    sed "s/^/#   $n: /"
 		pj $n "p['paths']" | sed "s/^/#   $n: /"
+		nsx $n grep '^Udp:' /proc/net/snmp | sed "s/^/#   $n: /"
+		nsx $n ip -s link | grep -A5 "${T_PREFIX}" | sed "s/^/#   $n: /"
 	done
 else
 	ok "no 'sync link down' demotion, the peer never down"
