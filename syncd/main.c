@@ -13,6 +13,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <ifaddrs.h>
 #include <signal.h>
 #include <stdio.h>
@@ -892,7 +893,7 @@ load_settings(const struct opts *cli, struct opts *o, char *err, size_t len)
 struct hup {
 	struct syncd *sd;
 	struct opts cli;
-	char path[4096]; /* the -c file, absolute (-B changes directory) */
+	char path[PATH_MAX]; /* the -c file, absolute (-B changes directory) */
 };
 
 /*
@@ -997,14 +998,11 @@ is_client_command(const char *w)
 	    strcmp(w, "resync") == 0 || strcmp(w, "diff") == 0;
 }
 
-/* SIGHUP from now on: reload (before, its default action ends syncd;
- * systemd sends none before READY=1). */
+/* SIGHUP reloads from now on (the loop is there to take it). */
 static void
 hup_start(struct hup *h, struct syncd *sd, const struct syncd_conf *run)
 {
 	h->sd = sd;
-	if (h->cli.config != NULL && realpath(h->cli.config, h->path) != NULL)
-		h->cli.config = h->path;
 	if (reload_init(sd, run) == -1)
 		fatal("reload");
 	ev_signal_add(sd->loop, SIGHUP, on_hup, h);
@@ -1031,6 +1029,10 @@ main(int argc, char *argv[])
 	parse_options(argc, argv, &hup.cli);
 	if (load_settings(&hup.cli, &o, errbuf, sizeof(errbuf)) == -1)
 		errx(2, "%s", errbuf);
+	/* Read again on SIGHUP, after -B changed the directory to /. */
+	if (hup.cli.config != NULL &&
+	    realpath(hup.cli.config, hup.path) != NULL)
+		hup.cli.config = hup.path;
 	log_init("syncd", 0, o.verbose);
 	if (o.user[0] != '\0' &&
 	    privdrop_lookup(o.user, &user, errbuf, sizeof(errbuf)) == -1)
