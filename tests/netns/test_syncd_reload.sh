@@ -8,7 +8,8 @@
 # new zone-5 state is refused and counted. A broken file and a changed
 # port are refused whole (file:line: reason in the log), nothing
 # changes. Then C leaves A's file: its session ends and its states leave
-# A's cache and A's kernel, the others' stay.
+# A's cache and A's kernel, the others' stay. A exits cleanly at the end
+# (run it with B=build-san for the sanitizers' view).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/syncd_lib.sh"
 need_tools
@@ -179,6 +180,19 @@ check "C sees A go silent" wait_for 15 peq c 10.9.0.1 alive false
 check "B is still in sync with A, same sessions" sh -c \
     "[ \"$(pj a 10.9.0.2 in_sync)/$(pj a 10.9.0.2 sessions_out)/$(pj a 10.9.0.2 sessions_in)\" = \"true/$ab_out/$ab_in\" ]"
 kill -0 "$PID_a" 2>/dev/null && ok "A is running" || not_ok "A is running"
+
+# A stops cleanly after all this (with SAN=1: no sanitizer report, no
+# leak).
+kill -TERM "$PID_a"
+if wait_for 20 sh -c "! kill -0 $PID_a 2>/dev/null"; then
+	wait "$PID_a"
+	rc=$?
+	check "A exits 0 on SIGTERM ($rc)" [ "$rc" = 0 ]
+else
+	not_ok "A exits on SIGTERM"
+fi
+check "no sanitizer report in A's log" sh -c \
+    "! grep -q 'Sanitizer\|runtime error' $T_DIR/a.log"
 
 if [ "$T_FAIL" -gt 0 ]; then
 	sctl a status --json >"$T_DIR/a.status" 2>&1
