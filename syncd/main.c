@@ -99,6 +99,22 @@ usage(void)
 	exit(2);
 }
 
+/* Whether the address a is one of o's peers already. */
+static int
+peer_known(const struct opts *o, const char *a)
+{
+	uint8_t x[16], y[16];
+	int af = strchr(a, ':') != NULL ? AF_INET6 : AF_INET;
+
+	if (inet_pton(af, a, x) != 1)
+		return 0;
+	for (int i = 0; i < o->npeers; i++)
+		if (inet_pton(af, o->peers[i], y) == 1 &&
+		    memcmp(x, y, af == AF_INET ? 4 : 16) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 opt_peer(struct opts *o, const char *a, char *err, size_t len)
 {
@@ -112,6 +128,10 @@ opt_peer(struct opts *o, const char *a, char *err, size_t len)
 	if (inet_pton(AF_INET, a, &s6) != 1 &&
 	    inet_pton(AF_INET6, a, &s6.sin6_addr) != 1) {
 		snprintf(err, len, "bad peer address \"%s\"", a);
+		return -1;
+	}
+	if (peer_known(o, a)) {
+		snprintf(err, len, "peer %s given twice", a);
 		return -1;
 	}
 	snprintf(o->peers[o->npeers++], sizeof(o->peers[0]), "%s", a);
@@ -615,7 +635,7 @@ set_listen(struct syncd *sd, struct opts *o)
 
 /*
  * The peers of o as socket addresses of the listen family and port into
- * c; -1 with err on an address of another family or one given twice.
+ * c; -1 with err on an address of another family.
  */
 static int
 conf_peers(const struct opts *o, int family, uint16_t port,
@@ -623,19 +643,12 @@ conf_peers(const struct opts *o, int family, uint16_t port,
 {
 	struct sockaddr_storage *ss;
 	char where[300];
-	const char *why = NULL;
 
 	c->npeers = 0;
-	for (int i = 0; i < o->npeers && why == NULL; i++) {
+	for (int i = 0; i < o->npeers; i++) {
 		ss = &c->peer[i];
-		if (parse_sa(o->peers[i], port, ss, &c->peerlen[i]) == -1 ||
-		    ss->ss_family != family)
-			why = "not an address of the listen family";
-		for (int j = 0; j < i && why == NULL; j++)
-			if (c->peerlen[j] == c->peerlen[i] &&
-			    memcmp(&c->peer[j], ss, c->peerlen[j]) == 0)
-				why = "given twice";
-		if (why == NULL) {
+		if (parse_sa(o->peers[i], port, ss, &c->peerlen[i]) == 0 &&
+		    ss->ss_family == family) {
 			c->npeers++;
 			continue;
 		}
@@ -644,9 +657,12 @@ conf_peers(const struct opts *o, int family, uint16_t port,
 			    o->peer_line[i]);
 		else
 			where[0] = '\0';
-		snprintf(err, len, "%speer %s: %s", where, o->peers[i], why);
+		snprintf(err, len,
+		    "%speer %s: not an address of the listen family", where,
+		    o->peers[i]);
+		return -1;
 	}
-	return why == NULL ? 0 : -1;
+	return 0;
 }
 
 /* The settings fixed until a restart, as text, and where o's file set

@@ -5,9 +5,9 @@
 # C's sessions come up and states flow both ways, B's sessions carry on
 # (no handshake, no bulk), A's caches keep every state but B's zone-5
 # ones, which the new policy refuses and takes out of A's kernel, and a
-# new zone-5 state is refused and counted. A broken file and a changed
-# port are refused whole (file:line: reason in the log), nothing
-# changes. Then C leaves A's file: its session ends and its states leave
+# new zone-5 state is refused and counted. A broken file, a changed
+# port and a peer given twice are refused whole (file:line: reason in
+# the log), nothing changes. Then C leaves A's file: its session ends and its states leave
 # A's cache and A's kernel, the others' stay. A exits cleanly at the end
 # (run it with B=build-san for the sanitizers' view).
 . "$(dirname "$0")/lib.sh"
@@ -160,14 +160,19 @@ hup
 check "a changed port is refused (restart needed)" wait_for 10 logged 3 \
     "result=refused .*error=\"$ACONF:6: port cannot change on reload"
 check "C is still A's peer" peq a 10.9.0.3 in_sync true
-check "status counts the reloads: 1 done, 2 refused" sh -c \
-    "[ $(jnum a reloads)/$(jnum a reloads_refused) = 1/2 ]"
+# A peer given twice.
+aconf 10.9.0.2 10.9.0.3 10.9.0.2
+hup
+check "a peer given twice is refused" wait_for 10 logged 4 \
+    "result=refused .*error=\"$ACONF:5: peer 10.9.0.2 given twice"
+check "status counts the reloads: 1 done, 3 refused" sh -c \
+    "[ $(jnum a reloads)/$(jnum a reloads_refused) = 1/3 ]"
 
 # C leaves: its session ends, its states leave A's cache and kernel.
 check "A's kernel has C's states staged" wait_for 10 kis a 200 -s 10.3.0.0/16
 aconf 10.9.0.2
 hup
-check "reload logged: one peer removed" wait_for 10 logged 4 \
+check "reload logged: one peer removed" wait_for 10 logged 5 \
     "result=ok .*peers_added=0 peers_removed=1 policy_changed=0"
 check "A's peer C is gone" wait_for 5 peq a 10.9.0.3 address -
 grep -q "event=peer peer=10.9.0.3 from=up to=removed reason=reload" \
