@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kv.h"
 #include "log.h"
 #include "reload.h"
 #include "sbuf.h"
@@ -350,28 +349,6 @@ peers_new(struct syncd *sd, const struct syncd_conf *c, struct peer **add,
 	return 0;
 }
 
-static void
-event_reload(const char *result, const char *file, int added, int removed,
-    int policy, const char *error, const char *msg)
-{
-	struct kv k;
-
-	kv_init(&k, "reload");
-	kv_str(&k, "result", result);
-	kv_str(&k, "file", file != NULL ? file : "");
-	if (error == NULL) {
-		kv_int(&k, "peers_added", added);
-		kv_int(&k, "peers_removed", removed);
-		kv_int(&k, "policy_changed", policy);
-	} else
-		kv_str(&k, "error", error);
-	kv_str(&k, "msg", msg);
-	if (error != NULL)
-		log_warnx("%s", kv_line(&k));
-	else
-		log_info("%s", kv_line(&k));
-}
-
 /* The policy lines that changed, logged one each. */
 static void
 log_policy(const struct sbuf *b)
@@ -410,7 +387,6 @@ reload_apply(struct syncd *sd, const struct syncd_conf *c, char *err,
 	struct reload *rl = sd->reload;
 	struct peer *add[SYNCD_MAXPEERS];
 	struct sbuf pol;
-	char msg[256];
 	int nadd, nrem, npol, send, import;
 
 	if (reload_fixed_diff(&rl->run, c, err, errlen) == -1 ||
@@ -430,26 +406,22 @@ reload_apply(struct syncd *sd, const struct syncd_conf *c, char *err,
 		recheck_start(sd, send, import);
 	rl->run = *c;
 	sd->reloads++;
-	snprintf(msg, sizeof(msg),
+	event_reload("ok", c->file, nadd, nrem, npol, NULL,
 	    "reloaded %s: %d peer(s) added, %d removed, %d policy "
 	    "setting(s) changed%s",
 	    c->file, nadd, nrem, npol,
 	    nadd + nrem + npol == 0 ? " (no change)" : "");
-	event_reload("ok", c->file, nadd, nrem, npol, NULL, msg);
 	return 0;
 }
 
 void
 reload_refused(struct syncd *sd, const char *file, const char *err)
 {
-	char msg[600];
-
 	sd->reloads_refused++;
 	/* The error as at start (file:line: reason), then the event. */
 	log_warnx("%s", err);
-	snprintf(msg, sizeof(msg),
+	event_reload("refused", file, 0, 0, 0, err,
 	    "reload of %s refused; the running configuration stays", file);
-	event_reload("refused", file, 0, 0, 0, err, msg);
 }
 
 int

@@ -271,6 +271,10 @@ void event_status_line(char *buf, size_t len, void *sd);
 void event_commit(long states, double ms, size_t imported,
     unsigned long long refused, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* A reload: result "ok" (the counts) or "refused" (error). */
+void event_reload(const char *result, const char *file, int added, int removed,
+    int policy, const char *error, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 
 /* peer.c: transport. */
 int peer_add(struct syncd *, const struct sockaddr_storage *, socklen_t);
