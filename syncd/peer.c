@@ -1051,13 +1051,13 @@ void
 peer_remove(struct peer *p)
 {
 	struct syncd *sd = p->sd;
-	const char *from = p->alive ?
-	    "up" :
-	    p->last_rx_ns != 0 ?
-	    "down" :
-	    "init";
+	const char *from = "init";
 	int alive = 0;
 
+	if (p->alive)
+		from = "up";
+	else if (p->last_rx_ns != 0)
+		from = "down";
 	event_peer(p, from, "removed", "reload",
 	    "peer %s removed: %zu of its states dropped here", p->name,
 	    cache_count(p->ext));
