@@ -47,7 +47,7 @@ bg a "$T_DIR/a.log" $SYNCD -c "$ACONF" --control "$T_DIR/a.sock" -v \
     >"$T_DIR/a.pid"
 PID_a=$(cat "$T_DIR/a.pid")
 wait_for 5 test -S "$T_DIR/a.sock"
-SYNCD_OPTS="--import-zones 0,5" start_syncd b 10.9.0.2 10.9.0.1 10.9.0.3
+start_syncd b 10.9.0.2 10.9.0.1 10.9.0.3
 start_syncd c 10.9.0.3 10.9.0.1 10.9.0.2
 check "all three finish their first bulk" wait_for 20 sh -c \
     "for n in a b c; do $SYNCD status --json --control $T_DIR/\$n.sock | grep -q '\"demote\":0,' || exit 1; done"
