@@ -28,6 +28,10 @@ struct reload {
 	int nkept;
 	struct vh *added[CARPD_MAXVH]; /* now in carpd->vh, not started */
 	int nadded;
+	/* Restarted vhids: taken out, back among the added ones. */
+	uint8_t restarted[CARPD_MAXVH];
+	char restarted_if[CARPD_MAXVH][IF_NAMESIZE];
+	int nrestarted;
 	struct carpd_check *chk_added[CARPD_MAXCHECK];
 	int chk_replaces[CARPD_MAXCHECK]; /* of one testing another thing */
 	int nchk_added;
@@ -276,6 +280,9 @@ vhids_remove(struct reload *r)
 			carpd_log_change("vhid", id, v->ifname, "restarted",
 			    what, msg);
 			r->n.vh_restarted++;
+			r->restarted[r->nrestarted] = v->fsm.cfg.vhid;
+			snprintf(r->restarted_if[r->nrestarted++], IF_NAMESIZE,
+			    "%s", v->ifname);
 		}
 		node_vh_remove(v);
 		vh_free(v);
@@ -416,6 +423,17 @@ vhids_update(struct reload *r)
 	}
 }
 
+static int
+was_restarted(const struct reload *r, const struct vh *v)
+{
+	for (int i = 0; i < r->nrestarted; i++)
+		if (r->restarted[i] == v->fsm.cfg.vhid &&
+		    strcmp(r->restarted_if[i], v->ifname) == 0)
+			return 1;
+	return 0;
+}
+
+/* The new vhids (and the restarted ones) start as at carpd's start. */
 static void
 vhids_start(struct reload *r)
 {
@@ -424,12 +442,15 @@ vhids_start(struct reload *r)
 	for (int i = 0; i < r->nadded; i++) {
 		struct vh *v = r->added[i];
 
-		vh_name(v, id, sizeof(id));
-		snprintf(msg, sizeof(msg),
-		    "vhid %u on %s added: %d address(es)", v->fsm.cfg.vhid,
-		    v->ifname, v->naddrs);
-		carpd_log_change("vhid", id, v->ifname, "added", NULL, msg);
-		r->n.vh_added++;
+		if (!was_restarted(r, v)) {
+			vh_name(v, id, sizeof(id));
+			snprintf(msg, sizeof(msg),
+			    "vhid %u on %s added: %d address(es)",
+			    v->fsm.cfg.vhid, v->ifname, v->naddrs);
+			carpd_log_change("vhid", id, v->ifname, "added", NULL,
+			    msg);
+			r->n.vh_added++;
+		}
 		net_join_group(v->ifp, &v->mcast4);
 		if (vip_setup(v) == -1)
 			log_warnx("vhid %u: no virtual MAC; its addresses "
@@ -472,32 +493,42 @@ ifaces_release(const struct carpd_conf *c)
 	}
 }
 
-/* The tracked interfaces become the file's. */
-static void
-tracks_apply(struct reload *r)
+static int
+conf_tracks(const struct carpd_conf *c, const char *name)
 {
-	const struct carpd_conf *c = r->c;
+	for (int j = 0; j < c->ntrack; j++)
+		if (strcmp(c->track[j], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Tracks no longer in the file: before their interfaces are released. */
+static void
+tracks_remove(struct reload *r)
+{
 	char msg[64];
-	int was;
 
 	for (int i = 0; i < carpd->nifs; i++) {
 		struct iface *ifp = &carpd->ifs[i];
 
-		if (ifp->name[0] == '\0')
+		if (ifp->name[0] == '\0' || !ifp->track ||
+		    conf_tracks(r->c, ifp->name))
 			continue;
-		was = ifp->track;
 		ifp->track = 0;
-		for (int j = 0; j < c->ntrack; j++)
-			if (strcmp(c->track[j], ifp->name) == 0)
-				ifp->track = 1;
-		if (was && !ifp->track) {
-			snprintf(msg, sizeof(msg), "track %s removed",
-			    ifp->name);
-			carpd_log_change("track", ifp->name, NULL, "removed",
-			    NULL, msg);
-			r->n.settings_changed++;
-		}
+		snprintf(msg, sizeof(msg), "track %s removed", ifp->name);
+		carpd_log_change("track", ifp->name, NULL, "removed", NULL,
+		    msg);
+		r->n.settings_changed++;
 	}
+}
+
+/* Tracks new in the file. */
+static void
+tracks_add(struct reload *r)
+{
+	const struct carpd_conf *c = r->c;
+	char msg[64];
+
 	for (int j = 0; j < c->ntrack; j++) {
 		struct iface *ifp = node_iface(c->track[j]);
 
@@ -649,9 +680,10 @@ apply(struct reload *r)
 	settings_apply(r);
 	vhids_remove(r);
 	checks_apply(r);
+	tracks_remove(r);
 	ifaces_release(r->c);
 	vhids_install(r);
-	tracks_apply(r);
+	tracks_add(r);
 	ifaces_open();
 	vhids_update(r);
 	vhids_start(r);
