@@ -223,3 +223,13 @@ check "fw1's vhids 1 and 2 stayed MASTER" [ "$(stay fw1)" = "$stay1" ]
 check "fw1 keeps 10.0.1.51 (vhid 1)" has_addr fw1 10.0.1.51
 
 lab_t_end all "three reloads of fw1 and one of fw2"
+
+# fw1's carpd after its reloads: a clean stop, nothing for a sanitizer
+# build (make SAN=1, B=...) to report.
+pid1=$(lab_carpd_pid fw1)
+kill -TERM "$pid1"
+check "fw1's carpd stops on SIGTERM after the reloads" \
+    wait_for 15 sh -c "! kill -0 $pid1 2>/dev/null"
+check "... logging \"stopped\", no sanitizer report" \
+    sh -c "grep -q 'carpd: stopped' '$LOG1' &&
+    ! grep -Eq 'Sanitizer|runtime error' '$LOG1'"
