@@ -64,6 +64,16 @@ config() {
 
 reloads() { cj "$1" "s['reload']['$2']"; }
 
+# stayed FW BEFORE WHAT: vhids 1 and 2 of FW are as before (else the logs).
+stayed() {
+	if [ "$(stay "$1")" = "$2" ]; then
+		ok "$3"
+	else
+		not_ok "$3 (now $(stay "$1"))"
+		dump "$T_DIR/fw1-carpd.log" "$T_DIR/fw2-carpd.log"
+	fi
+}
+
 has_addr() { nsx "$1" ip -o addr show | grep -q " $2/"; }
 no_addr() { ! has_addr "$@"; }
 
@@ -158,10 +168,10 @@ check "fw2 (backup) has vhid 2 at advskew 60" \
 # Longer than a master-down interval (3 s + skew): the backup would have
 # taken over by now had it stopped accepting the master's advertisements.
 sleep 4
-check "fw1: vhids 1 and 2 did not transition (MASTER, same counters)" \
-    [ "$(stay fw1)" = "$stay1" ]
-check "fw2: vhids 1 and 2 did not transition (BACKUP, same counters)" \
-    [ "$(stay fw2)" = "$stay2" ]
+stayed fw1 "$stay1" \
+    "fw1: vhids 1 and 2 did not transition (MASTER, same counters)"
+stayed fw2 "$stay2" \
+    "fw2: vhids 1 and 2 did not transition (BACKUP, same counters)"
 check "fw2 does not hold 10.0.1.51 or 10.0.1.50" \
     sh -c "! ip netns exec $(ns fw2) ip -o addr show | grep -Eq ' 10\.0\.1\.5[01]/'"
 check "no script ran for vhids 1 and 2 on either node" \
@@ -217,9 +227,8 @@ check "fw1 ran the down script for vhid 3 (state INIT, removed)" \
     wait_for 5 grep -q '^fw1 3 INIT removed from the configuration' \
     "$T_DIR/scripts/runs"
 sleep 1
-check "fw2's vhids 1 and 2 stayed BACKUP (no group takeover)" \
-    [ "$(stay fw2)" = "$stay2" ]
-check "fw1's vhids 1 and 2 stayed MASTER" [ "$(stay fw1)" = "$stay1" ]
+stayed fw2 "$stay2" "fw2's vhids 1 and 2 stayed BACKUP (no group takeover)"
+stayed fw1 "$stay1" "fw1's vhids 1 and 2 stayed MASTER"
 check "fw1 keeps 10.0.1.51 (vhid 1)" has_addr fw1 10.0.1.51
 
 lab_t_end all "three reloads of fw1 and one of fw2"
