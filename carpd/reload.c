@@ -26,8 +26,9 @@ struct reload {
 	struct vh *kept_next[CARPD_MAXVH];
 	unsigned int kept_ch[CARPD_MAXVH];
 	int nkept;
-	struct vh *added[CARPD_MAXVH]; /* now in carpd->vh, not started */
+	struct vh *added[CARPD_MAXVH]; /* not started, not in carpd->vh */
 	int nadded;
+	struct vh *order[CARPD_MAXVH]; /* every vhid, in the file's order */
 	/* Restarted vhids: taken out, back among the added ones. */
 	uint8_t restarted[CARPD_MAXVH];
 	char restarted_if[CARPD_MAXVH][IF_NAMESIZE];
@@ -242,13 +243,48 @@ vh_name(const struct vh *v, char *buf, size_t len)
 	snprintf(buf, len, "%u", v->fsm.cfg.vhid);
 }
 
-/* Take the vhids that go out of the node: those no longer configured and
- * those whose change needs a restart (they come back as added). */
+/* One vhid out of the node, logged; it is no longer in carpd->vh. */
+static void
+vh_out(struct reload *r, struct vh *v, unsigned int ch)
+{
+	char id[8], what[256], msg[512];
+
+	vh_name(v, id, sizeof(id));
+	if (!(ch & VH_CH_RESTART)) {
+		snprintf(msg, sizeof(msg), "vhid %u on %s removed (it was %s)",
+		    v->fsm.cfg.vhid, v->ifname,
+		    carp_state_names[v->fsm.state]);
+		carpd_log_change("vhid", id, v->ifname, "removed", NULL, msg);
+		r->n.vh_removed++;
+	} else {
+		vh_diff_names(ch & VH_CH_RESTART, what, sizeof(what));
+		snprintf(msg, sizeof(msg),
+		    "vhid %u on %s restarted: %s changed (it was %s)",
+		    v->fsm.cfg.vhid, v->ifname, what,
+		    carp_state_names[v->fsm.state]);
+		carpd_log_change("vhid", id, v->ifname, "restarted", what,
+		    msg);
+		r->n.vh_restarted++;
+		r->restarted[r->nrestarted] = v->fsm.cfg.vhid;
+		snprintf(r->restarted_if[r->nrestarted++], IF_NAMESIZE, "%s",
+		    v->ifname);
+	}
+	node_vh_remove(v);
+	vh_free(v);
+}
+
+/*
+ * The vhids that go out of the node: those no longer configured and those
+ * whose change needs a restart (they come back as added). They leave the
+ * table first, so that nothing they set off while stopping (a demotion
+ * stepping every vhid) reaches one of them.
+ */
 static void
 vhids_remove(struct reload *r)
 {
-	char id[8], what[256], msg[512];
-	int n = 0;
+	struct vh *out[CARPD_MAXVH];
+	unsigned int out_ch[CARPD_MAXVH];
+	int n = 0, nout = 0;
 
 	for (int i = 0; i < carpd->nvh; i++) {
 		struct vh *v = carpd->vh[i], *next;
@@ -262,45 +298,23 @@ vhids_remove(struct reload *r)
 			carpd->vh[n++] = v;
 			continue;
 		}
-		vh_name(v, id, sizeof(id));
-		if (next == NULL) {
-			snprintf(msg, sizeof(msg),
-			    "vhid %u on %s removed (it was %s)",
-			    v->fsm.cfg.vhid, v->ifname,
-			    carp_state_names[v->fsm.state]);
-			carpd_log_change("vhid", id, v->ifname, "removed",
-			    NULL, msg);
-			r->n.vh_removed++;
-		} else {
-			vh_diff_names(ch & VH_CH_RESTART, what, sizeof(what));
-			snprintf(msg, sizeof(msg),
-			    "vhid %u on %s restarted: %s changed (it was %s)",
-			    v->fsm.cfg.vhid, v->ifname, what,
-			    carp_state_names[v->fsm.state]);
-			carpd_log_change("vhid", id, v->ifname, "restarted",
-			    what, msg);
-			r->n.vh_restarted++;
-			r->restarted[r->nrestarted] = v->fsm.cfg.vhid;
-			snprintf(r->restarted_if[r->nrestarted++], IF_NAMESIZE,
-			    "%s", v->ifname);
-		}
-		node_vh_remove(v);
-		vh_free(v);
+		out_ch[nout] = next == NULL ? 0 : ch;
+		out[nout++] = v;
 	}
 	carpd->nvh = n;
+	for (int i = 0; i < nout; i++)
+		vh_out(r, out[i], out_ch[i]);
 }
 
 /*
- * The vhid table in the new file's order: a running vhid where one
- * stays, the new one (taken from the configuration, bound to its
- * interface, started later) where it was not running.
+ * Pair each vhid of the file with the running one that stays, or take it
+ * from the configuration as a new one: bound to its interface, joining
+ * carpd->vh only when it starts (vhids_start).
  */
 static void
-vhids_install(struct reload *r)
+vhids_pair(struct reload *r)
 {
-	struct vh *tab[CARPD_MAXVH];
 	struct carpd_conf *c = r->c;
-	int n = 0;
 
 	for (int i = 0; i < c->nvh; i++) {
 		struct vh *next = c->vh[i], *v;
@@ -317,11 +331,17 @@ vhids_install(struct reload *r)
 			vh_bind(v);
 			r->added[r->nadded++] = v;
 		}
-		tab[n++] = v;
+		r->order[i] = v;
 	}
-	for (int i = 0; i < n; i++)
-		carpd->vh[i] = tab[i];
-	carpd->nvh = n;
+}
+
+/* At the end: carpd->vh in the order of the file. */
+static void
+vhids_order(const struct reload *r)
+{
+	for (int i = 0; i < r->c->nvh; i++)
+		carpd->vh[i] = r->order[i];
+	carpd->nvh = r->c->nvh;
 }
 
 /* The addresses of a running vhid become next's: those gone leave the
@@ -442,6 +462,7 @@ vhids_start(struct reload *r)
 	for (int i = 0; i < r->nadded; i++) {
 		struct vh *v = r->added[i];
 
+		carpd->vh[carpd->nvh++] = v;
 		if (!was_restarted(r, v)) {
 			vh_name(v, id, sizeof(id));
 			snprintf(msg, sizeof(msg),
@@ -543,16 +564,20 @@ tracks_add(struct reload *r)
 	}
 }
 
-/* What lives on each interface now; new ones found, captures opened. */
+/* What lives on each interface now (the running vhids and those about
+ * to start); new interfaces found, captures opened. */
 static void
-ifaces_open(void)
+ifaces_open(const struct reload *r)
 {
+	const struct vh *v;
+
 	for (int i = 0; i < carpd->nifs; i++)
 		carpd->ifs[i].used = carpd->ifs[i].ignore = 0;
-	for (int i = 0; i < carpd->nvh; i++) {
-		carpd->vh[i]->ifp->used = 1;
-		if (carpd->vh[i]->ignoreifstate)
-			carpd->vh[i]->ifp->ignore = 1;
+	for (int i = 0; i < r->c->nvh; i++) {
+		v = r->order[i];
+		v->ifp->used = 1;
+		if (v->ignoreifstate)
+			v->ifp->ignore = 1;
 	}
 	for (int i = 0; i < carpd->nifs; i++) {
 		struct iface *ifp = &carpd->ifs[i];
@@ -682,11 +707,12 @@ apply(struct reload *r)
 	checks_apply(r);
 	tracks_remove(r);
 	ifaces_release(r->c);
-	vhids_install(r);
+	vhids_pair(r);
 	tracks_add(r);
-	ifaces_open();
+	ifaces_open(r);
 	vhids_update(r);
 	vhids_start(r);
+	vhids_order(r);
 	checks_start(r);
 	carpd_set_demote(DEM_LINK, node_links_down());
 	carpd_set_demote(DEM_CHECK, check_demotion());
