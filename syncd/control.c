@@ -63,6 +63,18 @@ control_demote_changed(struct control *c)
 	send_demote(c, NULL);
 }
 
+void
+control_peers_changed(struct control *c, int removed)
+{
+	if (c == NULL)
+		return;
+	diff_peers_changed(c->diff, removed);
+	if (removed >= 0) {
+		commit_peer_removed(c->commit, removed);
+		cachedump_peer_removed(c->dump, removed);
+	}
+}
+
 static const char *
 sess_state_name(const struct peer *p)
 {
@@ -294,6 +306,9 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 			path_status(p, 0, b);
 		}
 		status_policy(sd, 0, b);
+		sbuf_printf(b, "reloads %llu, refused %llu\n",
+		    (unsigned long long)sd->reloads,
+		    (unsigned long long)sd->reloads_refused);
 		return;
 	}
 	sbuf_printf(b,
@@ -309,14 +324,17 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    "\"sync_flows_ignored\":%llu,\"rx_unknown_source\":%llu,"
 	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu,"
 	    "\"peer_owned_ignored\":%llu,\"commits\":%llu,"
-	    "\"commit_seconds\":%.3f",
+	    "\"commit_seconds\":%.3f,\"reloads\":%llu,"
+	    "\"reloads_refused\":%llu",
 	    first_bulk_name(sd->first_bulk), sd->have_key ? "key" : "insecure",
 	    sd->have_key ? "true" : "false", sd->port, sd->mtu, mem, sd->nexp,
 	    (unsigned long long)sd->sync_flows,
 	    (unsigned long long)sd->rx_unknown,
 	    sd->stage_enabled ? "true" : "false", stage_backlog(sd),
 	    (unsigned long long)sd->staged, (unsigned long long)sd->peer_owned,
-	    (unsigned long long)sd->commits, (double)sd->commit_ns / 1e9);
+	    (unsigned long long)sd->commits, (double)sd->commit_ns / 1e9,
+	    (unsigned long long)sd->reloads,
+	    (unsigned long long)sd->reloads_refused);
 	status_policy(sd, 1, b);
 	if (cs != NULL)
 		sbuf_printf(b,

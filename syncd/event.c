@@ -1,8 +1,8 @@
 /*
  * event.c: syncd's event log lines in the key=value grammar of
  * common/kv.h: peer and path state changes, moves between a peer's
- * paths, bulk transfers, commits (syncd(8), LOGGING). Each line ends in
- * msg="...", the sentence it replaces.
+ * paths, bulk transfers, commits, reloads (syncd(8), LOGGING). Each line
+ * ends in msg="...", the sentence it replaces.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -115,6 +115,27 @@ event_commit(long states, double ms, size_t imported,
 	kv_uint(&k, "refused", refused);
 	va_start(ap, fmt);
 	finish(&k, refused > 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+event_reload(const char *result, const char *file, int added, int removed,
+    int policy, const char *error, const char *fmt, ...)
+{
+	struct kv k;
+	va_list ap;
+
+	kv_init(&k, "reload");
+	kv_str(&k, "result", result);
+	kv_str(&k, "file", file != NULL ? file : "");
+	if (error == NULL) {
+		kv_int(&k, "peers_added", added);
+		kv_int(&k, "peers_removed", removed);
+		kv_int(&k, "policy_changed", policy);
+	} else
+		kv_str(&k, "error", error);
+	va_start(ap, fmt);
+	finish(&k, error != NULL, fmt, ap);
 	va_end(ap);
 }
 

@@ -13,6 +13,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <ifaddrs.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include "prom_http.h"
 #include "notify.h"
 #include "privdrop.h"
+#include "reload.h"
 #include "syncd.h"
 #include "util.h"
 
@@ -69,6 +71,10 @@ struct opts {
 	struct policy policy;
 	const char *polopt[POLOPT_MAX][2]; /* keyword, value */
 	int npolopt;
+	/* The lines of the file that set the settings fixed until a
+	 * restart (reload.h), for a reload's error. */
+	int fixed_line[FIX_N];
+	int peer_line[SYNCD_MAXPEERS]; /* 0: from the command line */
 };
 
 static void
@@ -160,8 +166,8 @@ opt_peer(struct opts *o, const char *a, char *err, size_t len)
 		for (int j = 0; j <= i; j++) {
 			if ((j < i && strcmp(w[i], w[j]) == 0) ||
 			    (j == i && peer_known(o, w[i]))) {
-				snprintf(err, len,
-				    "peer address %s given twice", w[i]);
+				snprintf(err, len, "peer %s given twice",
+				    w[i]);
 				return -1;
 			}
 		}
@@ -287,18 +293,23 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 {
 	struct opts *o = arg;
 	const char *k = l->argv[0];
-
 	char list[CONF_MAXLINE];
+	unsigned long n;
 	int v;
 
 	if ((v = policy_set(&o->policy, l->argc, l->argv, err, len)) != 0)
 		return v == 1 ? 0 : -1;
+	if ((v = reload_fixed_index(k)) >= 0 && o->fixed_line[v] == 0)
+		o->fixed_line[v] = l->lineno;
 	if (l->argc >= 2 &&
 	    (strcmp(k, "peer") == 0 || strcmp(k, "listen") == 0 ||
 		strcmp(k, "interface") == 0)) {
 		conf_join(l, list, sizeof(list));
-		if (strcmp(k, "peer") == 0)
+		if (strcmp(k, "peer") == 0) {
+			if (o->npeers < SYNCD_MAXPEERS)
+				o->peer_line[o->npeers] = l->lineno;
 			return opt_peer(o, list, err, len);
+		}
 		/* The command line's wins. */
 		if (strcmp(k, "listen") == 0)
 			return o->listen[0] != '\0' ?
@@ -311,16 +322,19 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 		return -1;
 	}
 	if (strcmp(k, "port") == 0) {
-		if (conf_uint(l->argv[1], PORT_MIN, PORT_MAX, &o->port) ==
-		    -1) {
+		if (conf_uint(l->argv[1], PORT_MIN, PORT_MAX, &n) == -1) {
 			snprintf(err, len, "bad port \"%s\"", l->argv[1]);
 			return -1;
 		}
+		if (o->port == 0)
+			o->port = n;
 	} else if (strcmp(k, "mtu") == 0) {
-		if (conf_uint(l->argv[1], MTU_MIN, MTU_LIMIT, &o->mtu) == -1) {
+		if (conf_uint(l->argv[1], MTU_MIN, MTU_LIMIT, &n) == -1) {
 			snprintf(err, len, "bad mtu \"%s\"", l->argv[1]);
 			return -1;
 		}
+		if (o->mtu == 0)
+			o->mtu = n;
 	} else if (strcmp(k, "stage") == 0) {
 		if ((v = conf_bool(l->argv[1])) == -1) {
 			snprintf(err, len, "stage: yes or no, not \"%s\"",
@@ -552,14 +566,6 @@ on_signal(int signo, void *arg)
 	ev_loop_break(sd->loop);
 }
 
-/* No reload yet: a SIGHUP must not end syncd (its default action). */
-static void
-on_hup(int signo, void *arg)
-{
-	log_info("SIGHUP: configuration reload is not supported; restart "
-		 "syncd to apply a changed configuration");
-}
-
 static void
 ct_state_cb(enum ct_event ev, const struct ct_state *st, void *arg)
 {
@@ -715,20 +721,26 @@ parse_options(int argc, char *argv[], struct opts *o)
 
 /*
  * The paths' local sides agree with the peers: n listen addresses and n
- * interfaces when given, n the most paths of a peer; one family. Exits
- * 2 when they do not.
+ * interfaces when given, n the most paths of a peer; one family. -1
+ * with err ("file: reason") when they do not.
  */
-static void
-check_paths(const struct opts *o)
+static int
+check_paths(const struct opts *o, char *err, size_t len)
 {
-	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64];
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64], f[300];
 	int n = 1, k, nl, ni, v6;
 
+	snprintf(f, sizeof(f), "%s%s", o->config ? o->config : "",
+	    o->config ? ": " : "");
 	v6 = strchr(o->peers[0], ':') != NULL;
 	for (int i = 0; i < o->npeers; i++) {
-		if ((strchr(o->peers[i], ':') != NULL) != v6)
-			errx(2, "peer %s: all peers are of one family",
-			    o->peers[i]);
+		if ((strchr(o->peers[i], ':') != NULL) != v6) {
+			snprintf(err, len,
+			    "%.200speer %s: all peers are of one "
+			    "family",
+			    f, o->peers[i]);
+			return -1;
+		}
 		if ((k = conf_list_split(o->peers[i], w, SYNCD_MAXPATHS, e,
 			 sizeof(e))) > n)
 			n = k;
@@ -736,24 +748,35 @@ check_paths(const struct opts *o)
 	nl = o->listen[0] ?
 	    conf_list_split(o->listen, w, SYNCD_MAXPATHS, e, sizeof(e)) :
 	    0;
-	for (int i = 0; i < nl; i++)
-		if ((strchr(w[i], ':') != NULL) != v6)
-			errx(2, "listen %s: not of the peers' family", w[i]);
+	for (int i = 0; i < nl; i++) {
+		if ((strchr(w[i], ':') != NULL) != v6) {
+			snprintf(err, len,
+			    "%.200slisten %s: not of the peers' "
+			    "family",
+			    f, w[i]);
+			return -1;
+		}
+	}
 	ni = o->iface[0] ?
 	    conf_list_split(o->iface, w, SYNCD_MAXPATHS, e, sizeof(e)) :
 	    0;
-	if (nl != 0 && nl != n)
-		errx(2,
-		    "listen gives %d address%s for %d path%s: one local "
+	if (nl != 0 && nl != n) {
+		snprintf(err, len,
+		    "%.200slisten gives %d address%s for %d path%s: one local "
 		    "address per path (the most addresses of a peer), in "
 		    "the same order",
-		    nl, nl > 1 ? "es" : "", n, n > 1 ? "s" : "");
-	if (ni != 0 && ni != n)
-		errx(2,
-		    "interface gives %d interface%s for %d path%s: one "
+		    f, nl, nl > 1 ? "es" : "", n, n > 1 ? "s" : "");
+		return -1;
+	}
+	if (ni != 0 && ni != n) {
+		snprintf(err, len,
+		    "%.200sinterface gives %d interface%s for %d path%s: one "
 		    "interface per path (the most addresses of a peer), in "
 		    "the same order",
-		    ni, ni > 1 ? "s" : "", n, n > 1 ? "s" : "");
+		    f, ni, ni > 1 ? "s" : "", n, n > 1 ? "s" : "");
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -823,34 +846,79 @@ set_mtu(struct syncd *sd, const struct opts *o)
 		sd->mtu = MTU_MAX;
 }
 
-/* The peers, each with its paths. */
-static void
-add_peers(struct syncd *sd, const struct opts *o)
+/*
+ * The peers of o as socket addresses of the listen family and port into
+ * c; -1 with err on an address of another family.
+ */
+static int
+conf_peers(const struct opts *o, int family, uint16_t port,
+    struct syncd_conf *c, char *err, size_t len)
 {
-	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64];
-	struct sockaddr_storage ss[SYNCD_MAXPATHS];
-	socklen_t len[SYNCD_MAXPATHS];
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64], where[300];
 	int n;
 
+	c->npeers = 0;
 	for (int i = 0; i < o->npeers; i++) {
 		n = conf_list_split(o->peers[i], w, SYNCD_MAXPATHS, e,
 		    sizeof(e));
-		for (int j = 0; j < n; j++)
-			if (parse_sa(w[j], sd->port, &ss[j], &len[j]) == -1 ||
-			    ss[j].ss_family != sd->listen.ss_family)
-				errx(2,
-				    "peer %s: not an address of the listen "
-				    "family",
-				    w[j]);
-		if (peer_add_paths(sd, ss, len, n) == -1)
-			err(1, "peer_add");
+		for (int j = 0; j < n; j++) {
+			if (parse_sa(w[j], port, &c->peer[i][j],
+				&c->peerlen[i][j]) == 0 &&
+			    c->peer[i][j].ss_family == family)
+				continue;
+			if (o->peer_line[i] > 0)
+				snprintf(where, sizeof(where),
+				    "%s:%d: ", o->config, o->peer_line[i]);
+			else
+				where[0] = '\0';
+			snprintf(err, len,
+			    "%speer %s: not an address of the listen family",
+			    where, w[j]);
+			return -1;
+		}
+		c->npaths[i] = n;
+		c->npeers++;
 	}
+	return 0;
 }
 
-/* Settings from the options and config; exits 2 on a bad one. */
+/* The settings fixed until a restart, as text, and where o's file set
+ * them; the policy. Before configure(), which fills in o->listen. */
 static void
-configure(struct syncd *sd, struct opts *o)
+conf_fixed(const struct opts *o, struct syncd_conf *c)
 {
+	char(*f)[FIX_VALLEN] = c->fixed;
+
+	memset(c, 0, sizeof(*c));
+	c->file = o->config;
+	memcpy(c->fixed_line, o->fixed_line, sizeof(c->fixed_line));
+	snprintf(f[FIX_LISTEN], FIX_VALLEN, "%s", o->listen);
+	snprintf(f[FIX_INTERFACE], FIX_VALLEN, "%s", o->iface);
+	snprintf(f[FIX_PORT], FIX_VALLEN, "%lu",
+	    o->port ? o->port : SYNC_PORT);
+	/* The default key only without --insecure: a key given under it
+	 * is a change (and an error at start). */
+	snprintf(f[FIX_KEY], FIX_VALLEN, "%s",
+	    o->keyfile[0] != '\0' ? o->keyfile :
+		o->insecure	  ? "" :
+				    SYNCD_KEYFILE);
+	if (o->mtu != 0)
+		snprintf(f[FIX_MTU], FIX_VALLEN, "%lu", o->mtu);
+	snprintf(f[FIX_STAGE], FIX_VALLEN, "%s", o->nostage ? "no" : "yes");
+	snprintf(f[FIX_CONTROL], FIX_VALLEN, "%s",
+	    o->control[0] != '\0' ? o->control : SYNCD_CONTROL);
+	snprintf(f[FIX_METRICS], FIX_VALLEN, "%s", o->metrics);
+	snprintf(f[FIX_USER], FIX_VALLEN, "%s", o->user);
+	c->policy = o->policy;
+}
+
+/* Settings from the options and config (c: conf_fixed's, its peers
+ * filled in); exits 2 on a bad one. */
+static void
+configure(struct syncd *sd, struct opts *o, struct syncd_conf *c)
+{
+	char errbuf[CONF_ERRLEN];
+
 	sd->policy = o->policy;
 	test_settings(sd);
 	sd->port = o->port ? (uint16_t)o->port : SYNC_PORT;
@@ -858,7 +926,13 @@ configure(struct syncd *sd, struct opts *o)
 	    o->control[0] ? o->control : SYNCD_CONTROL);
 	set_sockets(sd, o);
 	set_mtu(sd, o);
-	add_peers(sd, o);
+	if (conf_peers(o, sd->listen.ss_family, sd->port, c, errbuf,
+		sizeof(errbuf)) == -1)
+		errx(2, "%s", errbuf);
+	for (int i = 0; i < c->npeers; i++)
+		if (peer_add_paths(sd, c->peer[i], c->peerlen[i],
+			c->npaths[i]) == -1)
+			err(1, "peer_add");
 	if (!o->insecure) {
 		read_key(sd,
 		    o->keyfile[0] != '\0' ? o->keyfile : SYNCD_KEYFILE);
@@ -886,6 +960,7 @@ daemon_close(struct syncd *sd)
 {
 	prom_http_close(sd->metrics);
 	sd->metrics = NULL;
+	reload_free(sd);
 	notify_stop();
 	control_close(sd->control);
 	localaddr_close(sd->localaddr);
@@ -963,7 +1038,6 @@ daemon_open(struct syncd *sd, int stage, const char *metrics)
 	engine_update_demote(sd);
 	ev_signal_add(sd->loop, SIGTERM, on_signal, sd);
 	ev_signal_add(sd->loop, SIGINT, on_signal, sd);
-	ev_signal_add(sd->loop, SIGHUP, on_hup, sd);
 	signal(SIGPIPE, SIG_IGN);
 	return;
 fail:
@@ -1000,16 +1074,85 @@ check_key(const char *path)
 	free(buf);
 }
 
-/* The command line's policy options over the file's policy. */
-static void
-policy_options(struct opts *o)
+/* The command line's policy options over the file's policy; -1 with
+ * err. */
+static int
+policy_options(struct opts *o, char *err, size_t len)
 {
-	char errbuf[CONF_ERRLEN];
+	char errbuf[CONF_ERRLEN / 2];
 
 	for (int i = 0; i < o->npolopt; i++)
 		if (apply_polopt(&o->policy, o->polopt[i][0], o->polopt[i][1],
-			errbuf, sizeof(errbuf)) != 1)
-			errx(2, "--%s: %s", o->polopt[i][0], errbuf);
+			errbuf, sizeof(errbuf)) != 1) {
+			snprintf(err, len, "--%s: %s", o->polopt[i][0],
+			    errbuf);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * The settings: the command line's (cli), the file's under them (peers
+ * add up, the command line's policy options go over the file's), as at
+ * start and at every reload. -1 with err ("file:line: reason").
+ */
+static int
+load_settings(const struct opts *cli, struct opts *o, char *err, size_t len)
+{
+	*o = *cli;
+	if (o->config != NULL &&
+	    conf_parse_file(o->config, conf_cb, o, err, len) == -1)
+		return -1;
+	if (o->npeers == 0) {
+		if (o->config != NULL)
+			snprintf(err, len, "%s: no peer given", o->config);
+		else
+			snprintf(err, len,
+			    "no peer given (--peer or \"peer\" in the "
+			    "config)");
+		return -1;
+	}
+	if (check_paths(o, err, len) == -1)
+		return -1;
+	return policy_options(o, err, len);
+}
+
+/* What SIGHUP needs: the daemon and the command line it started with. */
+struct hup {
+	struct syncd *sd;
+	struct opts cli;
+	char path[PATH_MAX]; /* the -c file, absolute (-B changes directory) */
+};
+
+/*
+ * SIGHUP: the file read again into fresh settings, under the same
+ * command line, checked whole; then reload.c compares and applies them.
+ * Nothing changes unless all of it is right.
+ */
+static void
+on_hup(int signo, void *arg)
+{
+	struct hup *h = arg;
+	struct syncd *sd = h->sd;
+	struct opts o;
+	struct syncd_conf c;
+	char errbuf[CONF_ERRLEN];
+
+	if (h->cli.config == NULL) {
+		reload_refused(sd, "",
+		    "SIGHUP: no configuration file (-c) to reload");
+		return;
+	}
+	log_info("SIGHUP: reloading %s", h->cli.config);
+	if (load_settings(&h->cli, &o, errbuf, sizeof(errbuf)) == -1) {
+		reload_refused(sd, h->cli.config, errbuf);
+		return;
+	}
+	conf_fixed(&o, &c);
+	if (conf_peers(&o, sd->listen.ss_family, sd->port, &c, errbuf,
+		sizeof(errbuf)) == -1 ||
+	    reload_apply(sd, &c, errbuf, sizeof(errbuf)) == -1)
+		reload_refused(sd, h->cli.config, errbuf);
 }
 
 /* The effective settings as syncd.conf(5), which reads back the same. */
@@ -1083,10 +1226,22 @@ is_client_command(const char *w)
 	    strcmp(w, "resync") == 0 || strcmp(w, "diff") == 0;
 }
 
+/* SIGHUP reloads from now on (the loop is there to take it). */
+static void
+hup_start(struct hup *h, struct syncd *sd, const struct syncd_conf *run)
+{
+	h->sd = sd;
+	if (reload_init(sd, run) == -1)
+		fatal("reload");
+	ev_signal_add(sd->loop, SIGHUP, on_hup, h);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct syncd sd;
+	static struct hup hup;
+	static struct syncd_conf run;
 	struct privdrop_user user;
 	struct opts o;
 	char errbuf[CONF_ERRLEN];
@@ -1099,19 +1254,17 @@ main(int argc, char *argv[])
 		return genkey();
 
 	privdrop_cloexec_all();
-	parse_options(argc, argv, &o);
-	if (o.config != NULL &&
-	    conf_parse_file(o.config, conf_cb, &o, errbuf, sizeof(errbuf)) ==
-		-1)
+	parse_options(argc, argv, &hup.cli);
+	if (load_settings(&hup.cli, &o, errbuf, sizeof(errbuf)) == -1)
 		errx(2, "%s", errbuf);
+	/* Read again on SIGHUP, after -B changed the directory to /. */
+	if (hup.cli.config != NULL &&
+	    realpath(hup.cli.config, hup.path) != NULL)
+		hup.cli.config = hup.path;
 	log_init("syncd", 0, o.verbose);
-	if (o.npeers == 0)
-		errx(2, "no peer given (--peer or \"peer\" in the config)");
-	check_paths(&o);
 	if (o.user[0] != '\0' &&
 	    privdrop_lookup(o.user, &user, errbuf, sizeof(errbuf)) == -1)
 		errx(2, "--user: %s", errbuf);
-	policy_options(&o);
 	if (o.check) {
 		if (o.keyfile[0] != '\0')
 			check_key(o.keyfile);
@@ -1120,7 +1273,8 @@ main(int argc, char *argv[])
 	}
 	if (util_sodium_init() == -1)
 		exit(1);
-	configure(&sd, &o);
+	conf_fixed(&o, &run);
+	configure(&sd, &o, &run);
 	if (o.daemonize) {
 		if (util_daemonize() == -1)
 			err(1, "daemonize");
@@ -1128,6 +1282,7 @@ main(int argc, char *argv[])
 	}
 
 	daemon_open(&sd, !o.nostage, o.metrics);
+	hup_start(&hup, &sd, &run);
 	if (o.user[0] != '\0')
 		user_drop(&sd, &user);
 	if (notify_start(sd.loop, event_status_line, &sd) == -1)

@@ -1058,44 +1058,160 @@ peer_rx_new(struct peer *p, uint64_t seq0)
 	p->ack_now = 1;
 }
 
+/* A peer reached at n addresses (paths, in order of preference; the
+ * first is its identity and its name), not in the group yet. */
+static struct peer *
+peer_alloc(struct syncd *sd, const struct sockaddr_storage *ss,
+    const socklen_t *len, int n)
+{
+	struct peer *p;
+
+	if (n < 1 || n > SYNCD_MAXPATHS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	if ((p->ext = cache_new()) == NULL ||
+	    (p->unstage = cache_new()) == NULL) {
+		cache_free(p->ext);
+		free(p);
+		return NULL;
+	}
+	p->sd = sd;
+	memcpy(&p->sa, &ss[0], len[0]);
+	p->salen = len[0];
+	path_init(p, ss, len, n);
+	snprintf(p->name, sizeof(p->name), "%s", p->path[0].name);
+	p->tx_next = p->tx_una = p->ack_hi = sd->seq0;
+	return p;
+}
+
+/* p takes the next place in the group; its paths need the path timer
+ * (when it runs already: a peer added while running). */
+static void
+peer_place(struct peer *p)
+{
+	struct syncd *sd = p->sd;
+
+	p->idx = sd->npeers;
+	sd->peers[sd->npeers++] = p;
+	if (p->npaths > 1 && sd->path_t != NULL &&
+	    !ev_timer_pending(sd->path_t))
+		ev_timer_arm(sd->path_t, PATH_TICK_NS);
+}
+
 int
 peer_add(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
 {
 	return peer_add_paths(sd, ss, &len, 1);
 }
 
-/* A peer reached at n addresses, in order of preference; the first is
- * its identity and its name. */
 int
 peer_add_paths(struct syncd *sd, const struct sockaddr_storage *ss,
     const socklen_t *len, int n)
 {
 	struct peer *p;
 
-	if (sd->npeers == SYNCD_MAXPEERS || n < 1 || n > SYNCD_MAXPATHS) {
-		errno = sd->npeers == SYNCD_MAXPEERS ? ENOSPC : EINVAL;
+	if (sd->npeers == SYNCD_MAXPEERS) {
+		errno = ENOSPC;
 		return -1;
 	}
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = peer_alloc(sd, ss, len, n)) == NULL)
 		return -1;
-	if ((p->ext = cache_new()) == NULL ||
-	    (p->unstage = cache_new()) == NULL) {
-		cache_free(p->ext);
-		free(p);
-		return -1;
-	}
-	p->sd = sd;
-	p->idx = sd->npeers;
-	memcpy(&p->sa, &ss[0], len[0]);
-	p->salen = len[0];
-	path_init(p, ss, len, n);
-	snprintf(p->name, sizeof(p->name), "%s", p->path[0].name);
-	p->tx_next = p->tx_una = p->ack_hi = sd->seq0;
-	sd->peers[sd->npeers++] = p;
-	/* Added while running: its paths need the path timer. */
-	if (n > 1 && sd->path_t != NULL && !ev_timer_pending(sd->path_t))
-		ev_timer_arm(sd->path_t, PATH_TICK_NS);
+	peer_place(p);
 	return 0;
+}
+
+/*
+ * A peer a reload adds, made ready to join (its handshake keys) before
+ * anything changes, so that a failure leaves the group as it was. NULL
+ * (logged) on failure.
+ */
+struct peer *
+peer_new(struct syncd *sd, const struct sockaddr_storage *ss,
+    const socklen_t *len, int n)
+{
+	struct peer *p;
+
+	if ((p = peer_alloc(sd, ss, len, n)) == NULL) {
+		log_warn("%s: peer", __func__);
+		return NULL;
+	}
+	if (sess_setup(p) == -1) {
+		peer_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* A peer_new() joins the group: handshake and bulk request, as a peer
+ * given at start. */
+void
+peer_join(struct peer *p)
+{
+	struct syncd *sd = p->sd;
+
+	peer_place(p);
+	event_peer(p, "none", "init", "reload", "peer %s added", p->name);
+	control_peers_changed(sd->control, -1);
+	sess_start(p, SESS_WHY_START);
+	peer_request_bulk(p, 1);
+	engine_update_demote(sd);
+	transport_kick(sd);
+}
+
+/*
+ * p leaves the group (a reload removed it): its session ends without a
+ * word (it sees us fall silent), what it held here is dropped, and the
+ * states of it staged into the kernel leave the kernel, paced, unless
+ * they are this node's own by now (stage.c). The other peers keep their
+ * places in order.
+ */
+void
+peer_remove(struct peer *p)
+{
+	struct syncd *sd = p->sd;
+	const char *from = "init";
+	int alive = 0;
+
+	if (p->alive)
+		from = "up";
+	else if (p->last_rx_ns != 0)
+		from = "down";
+	event_peer(p, from, "removed", "reload",
+	    "peer %s removed: %zu of its states dropped here", p->name,
+	    cache_count(p->ext));
+	control_peers_changed(sd->control, p->idx);
+	for (int i = p->idx; i + 1 < sd->npeers; i++) {
+		sd->peers[i] = sd->peers[i + 1];
+		sd->peers[i]->idx = i;
+	}
+	sd->peers[--sd->npeers] = NULL;
+	stage_retire(sd, p->name, p->ext, p->unstage);
+	p->ext = p->unstage = NULL;
+	peer_free(p);
+	for (int i = 0; i < sd->npeers; i++)
+		alive |= sd->peers[i]->alive;
+	if (!alive)
+		engine_drop_queue(sd);
+	engine_update_demote(sd);
+	transport_kick(sd);
+}
+
+/* A peer out of the group (or never in it), and all it holds. */
+void
+peer_free(struct peer *p)
+{
+	if (p == NULL)
+		return;
+	win_drop(p);
+	rx_reset(p, 0);
+	sess_clear(p);
+	cache_free(p->ext);
+	cache_free(p->unstage);
+	free(p->exp);
+	free(p);
 }
 
 /*
@@ -1197,15 +1313,7 @@ void
 transport_close(struct syncd *sd)
 {
 	for (int i = 0; i < sd->npeers; i++) {
-		struct peer *p = sd->peers[i];
-
-		win_drop(p);
-		rx_reset(p, 0);
-		sess_clear(p);
-		cache_free(p->ext);
-		cache_free(p->unstage);
-		free(p->exp);
-		free(p);
+		peer_free(sd->peers[i]);
 		sd->peers[i] = NULL;
 	}
 	sd->npeers = 0;

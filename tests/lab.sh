@@ -376,7 +376,9 @@ LAB_USER=${LAB_USER-nobody}
 # lab_user_opt: the --user option, or nothing.
 lab_user_opt() { [ -z "$LAB_USER" ] || echo "--user $LAB_USER"; }
 
-# lab_carpd_conf FW: carpd.conf for FW's two vhids (LAN 1, WAN 2).
+# lab_carpd_conf FW: carpd.conf for FW's two vhids (LAN 1, WAN 2);
+# LAB_VHID_EXTRA: more lines for each vhid block (e.g. scripts), @FW@ in
+# them standing for FW.
 lab_carpd_conf() {
 	local f i skew c v ifc net
 	f=$1; i=$(lab_idx "$f")
@@ -398,6 +400,8 @@ lab_carpd_conf() {
 			echo "	advbase $LAB_ADVBASE"
 			echo "	advskew $skew"
 			[ "$LAB_PREEMPT" = 1 ] && echo "	preempt yes"
+			[ -z "${LAB_VHID_EXTRA:-}" ] ||
+			    printf '%s\n' "$LAB_VHID_EXTRA" | sed "s/@FW@/$f/g"
 			echo "}"
 		done
 	} >"$c"

@@ -6,7 +6,10 @@
 # within about a second, B ends with every state, no bulk is asked for or
 # sent, nothing is skipped or lost, and the "sync link down" demotion does
 # not appear. Link 1 back: its path comes up and, after the hold-down,
-# carries the traffic again. Both links down: "sync link down".
+# carries the traffic again. Both links down: "sync link down". Link 2
+# alone: the peer is back; a restart of B finds it. A reload gives a peer
+# that had one address a second one. The lists in the config file and on
+# the command line, and their errors, come first.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/syncd_lib.sh"
 need_tools
@@ -45,7 +48,7 @@ bad 'peer 10.0.0.2,,10.1.0.2' "p.conf:1: bad peer .*an empty item"
 bad 'peer 10.0.0.2,' "p.conf:1: bad peer .*an empty item"
 bad 'peer 10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6' "p.conf:1: .*more than 4"
 bad 'peer 10.0.0.2,fd00::2' "p.conf:1: .*one family"
-bad 'peer 10.0.0.2\npeer 10.0.0.3,10.0.0.2' "p.conf:2: peer address 10.0.0.2 given twice"
+bad 'peer 10.0.0.2\npeer 10.0.0.3,10.0.0.2' "p.conf:2: peer 10.0.0.2 given twice"
 bad 'peer 10.0.0.2,10.1.0.2\nlisten 10.0.0.1' "listen gives 1 address for 2 paths"
 bad 'peer 10.0.0.2,10.1.0.2\ninterface eth9' "interface gives 1 interface for 2 paths"
 bad 'peer 10.0.0.2,10.1.0.2\nlisten 10.0.0.1,10.0.0.1' "p.conf:2: listen address 10.0.0.1 given twice"
@@ -232,3 +235,24 @@ check "B restarted with link 1 down: its first bulk comes over path 2" \
 check "... with all of A's states" wait_for 30 has b external $((N + 1000))
 check "B's status: path 2 up and active, path 1 down" is b \
     "path('10.10.0.1')['active'] and path('10.10.0.1')['state'] == 'up' and path('10.9.0.1')['state'] == 'down'"
+
+# A reload gives a peer a second path: the peer starts over with both
+# (A listens on the wildcard address: the routes pick each path's source).
+nsx a ip link set "$L1A" up
+kill "$PID_a"
+wait "$PID_a" 2>/dev/null
+printf 'peer 10.9.0.2\n' >"$T_DIR/a.conf"
+rm -f "$T_DIR/a.sock"
+bg a "$T_DIR/a2.log" $SYNCD -c "$T_DIR/a.conf" --control "$T_DIR/a.sock" \
+    --key "$(run_key)" -v >"$T_DIR/a.pid"
+PID_a=$(cat "$T_DIR/a.pid")
+wait_for 5 test -S "$T_DIR/a.sock"
+check "A with one path to B: in sync" wait_for 20 has a demote 0
+check "... its status lists the one path" is a "len(p['paths']) == 1"
+printf 'peer 10.9.0.2, 10.10.0.2\n' >"$T_DIR/a.conf"
+kill -HUP "$PID_a"
+check "SIGHUP: the peer now has two paths" wait_for 10 grep -q \
+    'event=reload result=ok .*peers_added=1 peers_removed=1' "$T_DIR/a2.log"
+check "both paths up, the first active" wait_for 15 is a \
+    "[q['state'] for q in p['paths']] == ['up', 'up'] and p['paths'][0]['active']"
+check "... and A in sync with B again" wait_for 20 in_sync a
