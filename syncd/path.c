@@ -120,15 +120,17 @@ rx_ok(const struct path *q, uint64_t now)
 }
 
 /*
- * Heard on q lately. A path that is up also counts as heard until
- * PATH_DEAD_MS after the peer came back from a silence on every path:
- * the peer (or its loop) was held up, not the path, and its first frames
- * after it come on one path a moment before the others.
+ * Heard on q lately. A path that is up and was heard until the peer fell
+ * silent on every path also counts as heard until PATH_DEAD_MS after the
+ * peer came back: the peer (or its loop) was held up, not the path, and
+ * its first frames after it come on one path a moment before the others.
+ * A path silent since before that is not excused.
  */
 static int
 heard_on(const struct peer *p, const struct path *q, uint64_t now)
 {
-	if (q->up && p->resumed_ns > q->last_rx_ns)
+	if (q->up && p->resumed_ns > q->last_rx_ns &&
+	    q->last_rx_ns + PATH_HELD_MS * NS_MS >= p->silent_ns)
 		return now - p->resumed_ns <= PATH_DEAD_MS * NS_MS;
 	return rx_ok(q, now);
 }
@@ -285,8 +287,10 @@ path_heard(struct peer *p, int path, size_t len)
 		if (p->path[i].last_rx_ns > last)
 			last = p->path[i].last_rx_ns;
 	/* Nothing on any path for a while: the peer was held up. */
-	if (last != 0 && now - last > PATH_HELD_MS * NS_MS)
+	if (last != 0 && now - last > PATH_HELD_MS * NS_MS) {
+		p->silent_ns = last;
 		p->resumed_ns = now;
+	}
 	q->rx_frames++;
 	q->last_rx_ns = now;
 	if (p->npaths > 1 && !q->up && usable(p, q, now))

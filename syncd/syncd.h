@@ -168,7 +168,8 @@ struct peer {
 	uint64_t report_seq; /* CTRL sequence number of that report */
 	uint64_t rx_ctl_seq; /* of the CTRL frame being read */
 	uint64_t last_probe_ns;
-	uint64_t resumed_ns; /* heard again after silence on every path */
+	uint64_t silent_ns;  /* the peer fell silent on every path, */
+	uint64_t resumed_ns; /* and was heard again */
 	uint64_t path_switches;
 	int switching; /* in switch_to (path.c) */
 
