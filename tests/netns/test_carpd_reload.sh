@@ -224,10 +224,9 @@ fw2_took() {
 	state_of fw2 1 MASTER && state_of fw2 2 MASTER && lab_has_vip fw2
 }
 
-# stops NAME PID LOG STOPPED: PID (perhaps frozen) stops on SIGTERM, LOG
-# says STOPPED and has no sanitizer report.
-stops() {
-	kill -TERM "$2" && kill -CONT "$2"
+# stopped NAME PID LOG STOPPED: PID, sent SIGTERM, stopped; LOG says
+# STOPPED and has no sanitizer report.
+stopped() {
 	check "$1 stops on SIGTERM after the reloads" \
 	    wait_for 15 sh -c "! kill -0 $2 2>/dev/null"
 	check "... logging \"$4\", no sanitizer report" \
@@ -456,11 +455,16 @@ lab_t_end all "fw1's death (opened after the reloads)"
 LAB_N=$n1
 
 # The daemons after their reloads: a clean stop, nothing for a sanitizer
-# build (make SAN=1, B=...) to report. fw1's are woken to stop.
-stops "fw1's carpd" "$(lab_carpd_pid fw1)" "$LOG1" "carpd: stopped"
-stops "fw1's syncd" "$(lab_syncd_pid fw1)" "$T_DIR/fw1-syncd.log" \
+# build (make SAN=1, B=...) to report. fw1's are woken to stop; all four
+# stop at once.
+for p in $(lab_carpd_pid fw1) $(lab_syncd_pid fw1) $(lab_carpd_pid fw2) \
+    $(lab_syncd_pid fw2); do
+	kill -TERM "$p" && kill -CONT "$p"
+done
+stopped "fw1's carpd" "$(lab_carpd_pid fw1)" "$LOG1" "carpd: stopped"
+stopped "fw1's syncd" "$(lab_syncd_pid fw1)" "$T_DIR/fw1-syncd.log" \
     "shutting down"
-stops "fw2's carpd" "$(lab_carpd_pid fw2)" "$T_DIR/fw2-carpd.log" \
+stopped "fw2's carpd" "$(lab_carpd_pid fw2)" "$T_DIR/fw2-carpd.log" \
     "carpd: stopped"
-stops "fw2's syncd" "$(lab_syncd_pid fw2)" "$T_DIR/fw2-syncd.log" \
+stopped "fw2's syncd" "$(lab_syncd_pid fw2)" "$T_DIR/fw2-syncd.log" \
     "shutting down"
