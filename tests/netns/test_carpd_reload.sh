@@ -14,7 +14,7 @@
 #     fw2 takes it over at once (a release, not its master-down timer)
 #     without moving vhids 1 and 2; fw1's down script ran for it.
 #  4. Both syncd files edited alike: a peer added (a third syncd on the
-#     sync switch, running from the start and unknown to both until now)
+#     sync switch, started before and unknown to both until now)
 #     and two policy keywords (prefixes no traffic uses). The new member
 #     comes up and gets the states; the fw1<->fw2 sessions carry on (no
 #     handshake, no bulk), the states held stay, no carpd vhid moves, no
@@ -382,8 +382,15 @@ check "fw1 checked its states against the new policy: none kept home" \
     "0 of the peers' refused, 0 of ours kept home now, 0 of ours sent now"
 check "fw2 checked the states it holds against it: none refused" \
     wait_for 10 rechecked fw2 "0 of the peers' refused"
-check "fw1's new peer fw3 is in sync" wait_for 20 peered fw1 "$FW3"
-check "fw2's new peer fw3 is in sync" wait_for 20 peered fw2 "$FW3"
+for f in fw1 fw2; do
+	if wait_for 20 peered $f "$FW3"; then
+		ok "$f's new peer fw3 is in sync"
+	else
+		not_ok "$f's new peer fw3 is in sync ($(sj $f \
+		    "p('$FW3')['reason'] if p('$FW3') else 'no such peer'"))"
+		dump "$T_DIR/$f-syncd.log" "$T_DIR/fw3-syncd.log"
+	fi
+done
 check "fw3 got fw1's $LAB_N states" wait_for 20 fw3has "$LAB_N"
 check "fw1's peers: fw2 and fw3" \
     [ "$(peers fw1)" = "['10.0.3.2', '$FW3']" ]
