@@ -383,7 +383,7 @@ check "fw1 checked its states against the new policy: none kept home" \
 check "fw2 checked the states it holds against it: none refused" \
     wait_for 10 rechecked fw2 "0 of the peers' refused"
 for f in fw1 fw2; do
-	if wait_for 20 peered $f "$FW3"; then
+	if wait_for 30 peered $f "$FW3"; then
 		ok "$f's new peer fw3 is in sync"
 	else
 		not_ok "$f's new peer fw3 is in sync ($(sj $f \
