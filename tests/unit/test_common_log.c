@@ -72,7 +72,8 @@ test_escaped(void **ctx)
 static void
 log_kvline(void)
 {
-	log_event(1, "event=reload result=refused error=\"bad \\\"x\\\" \\\\\"");
+	log_event(1,
+	    "event=reload result=refused error=\"bad \\\"x\\\" \\\\\"");
 }
 
 /* An event line keeps its own escapes: its backslashes are not doubled. */
