@@ -69,7 +69,7 @@ carpd_log_transition(const struct vh *v, enum carp_state from,
 	kv_uint(&k, "demote", carpd->demote);
 	kv_str(&k, "reason", reason != NULL ? reason : "");
 	kv_str(&k, "msg", msg);
-	log_info("%s", kv_line(&k));
+	log_event(0, kv_line(&k));
 	notify_kick();
 }
 
@@ -87,7 +87,7 @@ carpd_log_demote(unsigned int from, unsigned int to)
 	for (int i = 0; i < DEM_MAX; i++)
 		kv_uint(&k, carpd_dem_names[i], carpd->dem[i]);
 	kv_str(&k, "msg", msg);
-	log_info("%s", kv_line(&k));
+	log_event(0, kv_line(&k));
 	notify_kick();
 }
 
@@ -106,7 +106,7 @@ carpd_log_change(const char *object, const char *name, const char *iface,
 	if (what != NULL && what[0] != '\0')
 		kv_str(&k, "what", what);
 	kv_str(&k, "msg", msg);
-	log_info("%s", kv_line(&k));
+	log_event(0, kv_line(&k));
 }
 
 static void
@@ -137,7 +137,7 @@ carpd_log_reload_ok(const char *file, const struct reload_counts *n)
 	kv_str(&k, "file", file);
 	reload_counts_kv(&k, n);
 	kv_str(&k, "msg", msg);
-	log_info("%s", kv_line(&k));
+	log_event(0, kv_line(&k));
 	notify_kick();
 }
 
@@ -156,7 +156,7 @@ carpd_log_reload_refused(const char *file, int line, const char *error)
 		kv_uint(&k, "line", (unsigned int)line);
 	kv_str(&k, "error", error);
 	kv_str(&k, "msg", msg);
-	log_warnx("%s", kv_line(&k));
+	log_event(1, kv_line(&k));
 }
 
 /* systemd's STATUS=: "vhid 1 MASTER, vhid 2 BACKUP, demote 0". */

@@ -21,9 +21,9 @@ finish(struct kv *k, int warn, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	kv_str(k, "msg", msg);
 	if (warn)
-		log_warnx("%s", kv_line(k));
+		log_event(1, kv_line(k));
 	else
-		log_info("%s", kv_line(k));
+		log_event(0, kv_line(k));
 }
 
 void

@@ -294,12 +294,18 @@ send_ctl_rec(struct peer *p, int type, uint32_t id, uint64_t seq)
 void
 peer_request_bulk(struct peer *p, int reset_tries)
 {
-	if (reset_tries) {
+	/*
+	 * A repeat of a request keeps its id: a peer that is slow to
+	 * answer (a loaded machine) then goes on with the bulk it began
+	 * for it, and its answer counts, instead of starting over for
+	 * every new id while each answer comes too late.
+	 */
+	if (reset_tries || p->bulk_req_id == 0) {
 		p->bulk_req_tries = 0;
 		p->bulk_req_start_ns = ev_now_ns();
+		p->bulk_req_id = randombytes_random() | 1;
 	}
 	p->bulk_req_tries++;
-	p->bulk_req_id = randombytes_random() | 1;
 	p->bulk_req = BULK_REQ_SENT;
 	p->bulk_req_deadline = ev_now_ns() + SYNCD_BULK_RETRY_MS * NS_MS;
 	send_ctl_rec(p, SYNC_R_BULK_REQ, p->bulk_req_id, 0);
