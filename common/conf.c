@@ -1,6 +1,6 @@
 /*
  * conf.c: the line-based configuration reader of both daemons: words,
- * quotes, comments, braces; number and boolean helpers.
+ * quotes, comments, braces; number, boolean and list helpers.
  */
 #include <errno.h>
 #include <limits.h>
@@ -227,4 +227,62 @@ conf_bool(const char *s)
 			return 0;
 	}
 	return -1;
+}
+
+int
+conf_list_split(const char *s, char item[][CONF_ITEMLEN], int max, char *err,
+    size_t errlen)
+{
+	int n = 0, comma = 1;
+	size_t l;
+
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			break;
+		if (*s == ',') {
+			if (comma)
+				goto empty;
+			comma = 1;
+			s++;
+			continue;
+		}
+		l = strcspn(s, ", \t");
+		if (n == max) {
+			snprintf(err, errlen, "more than %d items", max);
+			return -1;
+		}
+		if (l >= CONF_ITEMLEN) {
+			snprintf(err, errlen, "\"%.*s...\" is too long", 16,
+			    s);
+			return -1;
+		}
+		memcpy(item[n], s, l);
+		item[n++][l] = '\0';
+		s += l;
+		comma = 0;
+	}
+	if (n > 0 && !comma)
+		return n;
+empty:
+	snprintf(err, errlen, "an empty item");
+	return -1;
+}
+
+void
+conf_list_join(char (*item)[CONF_ITEMLEN], int n, char *out, size_t len)
+{
+	size_t off = 0;
+	int w;
+
+	if (len == 0)
+		return;
+	out[0] = '\0';
+	for (int i = 0; i < n && off < len; i++) {
+		w = snprintf(out + off, len - off, "%s%s", i > 0 ? "," : "",
+		    item[i]);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
 }

@@ -40,4 +40,16 @@ int conf_u64(const char *, unsigned long long *out);
 /* "yes/no/on/off/true/false/1/0" -> 1/0, -1 when neither. */
 int conf_bool(const char *);
 
+/*
+ * A list: items separated by commas, blanks or both ("a,b", "a, b",
+ * "a b"), at most max of them, each shorter than CONF_ITEMLEN, into
+ * item[]. Returns the count, or -1 with the reason in err (no item, an
+ * empty one between commas or at either end, too many, one too long).
+ * conf_list_join writes item[0..n) back as "a,b".
+ */
+#define CONF_ITEMLEN 64
+int conf_list_split(const char *, char item[][CONF_ITEMLEN], int max,
+    char *err, size_t errlen);
+void conf_list_join(char (*item)[CONF_ITEMLEN], int n, char *out, size_t len);
+
 #endif

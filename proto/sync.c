@@ -564,6 +564,8 @@ sync_hello_encode(struct wr *w, const struct sync_hello *h)
 	start = w->off;
 	wr_u8(w, h->flags);
 	wr_u32(w, h->internal);
+	if (h->flags & SYNC_H_PATHS)
+		wr_u8(w, h->paths);
 	return rec_end(w, lenp, start);
 }
 
@@ -572,6 +574,8 @@ sync_hello_decode(struct rd *r, struct sync_hello *h)
 {
 	memset(h, 0, sizeof(*h));
 	if (rd_u8(r, &h->flags) == -1 || rd_u32(r, &h->internal) == -1)
+		return -1;
+	if ((h->flags & SYNC_H_PATHS) && rd_u8(r, &h->paths) == -1)
 		return -1;
 	return 0;
 }

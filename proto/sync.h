@@ -94,6 +94,7 @@ enum sync_rec_type {
 
 /* HELLO flags. */
 #define SYNC_H_BULK_DONE 0x01 /* sender's first bulk is complete */
+#define SYNC_H_PATHS	 0x02 /* a path report follows */
 
 #define SYNC_ACK_MAXRANGES 16
 
@@ -113,6 +114,9 @@ struct sync_update {
 struct sync_hello {
 	uint8_t flags;
 	uint32_t internal; /* sender's own states */
+	/* With SYNC_H_PATHS: bit i set when the sender heard the receiver
+	 * on the receiver's path i (its i-th address) lately. */
+	uint8_t paths;
 };
 
 struct sync_range {

@@ -180,7 +180,8 @@ cachedump_peer_removed(struct cachedump *cd, int idx)
 	}
 }
 
-/* The index of the peer whose sync address is addr, -1 if none. */
+/* The index of the peer one of whose sync addresses is addr, -1 if
+ * none. */
 static int
 dump_find_peer(const struct syncd *sd, const char *addr)
 {
@@ -193,20 +194,9 @@ dump_find_peer(const struct syncd *sd, const char *addr)
 		af = AF_INET6;
 	else
 		return -1;
-	for (int i = 0; i < sd->npeers; i++) {
-		const struct sockaddr_storage *ss = &sd->peers[i]->sa;
-
-		if (ss->ss_family != af)
-			continue;
-		if (af == AF_INET &&
-		    memcmp(&((const struct sockaddr_in *)ss)->sin_addr, want,
-			4) == 0)
+	for (int i = 0; i < sd->npeers; i++)
+		if (path_has_addr(sd->peers[i], af, want))
 			return i;
-		if (af == AF_INET6 &&
-		    memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr, want,
-			16) == 0)
-			return i;
-	}
 	return -1;
 }
 

@@ -156,7 +156,8 @@ json_peer(struct sbuf *b, struct peer *p)
 	    "\"rx_rejected\":%llu,\"rx_forged\":%llu,\"rx_replayed\":%llu,"
 	    "\"rx_malformed\":%llu,\"rx_stale\":%llu,"
 	    "\"unknown_updates\":%llu,\"skips\":%llu,\"bulks_sent\":%llu,"
-	    "\"bulks_received\":%llu,\"unacked\":%u,\"expectations\":%zu",
+	    "\"bulks_received\":%llu,\"unacked\":%u,\"expectations\":%zu,"
+	    "\"stale_acks\":%llu",
 	    last, cache_count(p->ext), p->peer_internal,
 	    bulk_req_name(p->bulk_req), (unsigned long long)p->st.tx_frames,
 	    (unsigned long long)p->st.rx_frames,
@@ -175,10 +176,12 @@ json_peer(struct sbuf *b, struct peer *p)
 	    (unsigned long long)p->st.skips,
 	    (unsigned long long)p->st.bulks_sent,
 	    (unsigned long long)p->st.bulks_received,
-	    (unsigned)(p->tx_next - p->tx_una), p->nexp);
+	    (unsigned)(p->tx_next - p->tx_una), p->nexp,
+	    (unsigned long long)p->st.stale_acks);
 	sbuf_puts(b, ",\"import_rejected\":{");
 	reason_counts(b, 1, p->import_rejected, POL_LOCAL, POL_NREASONS - 1);
 	sbuf_puts(b, "}");
+	path_status(p, 1, b);
 	json_session(b, p);
 }
 
@@ -300,6 +303,7 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 				POL_NREASONS - 1) == 0)
 				sbuf_puts(b, "none");
 			sbuf_puts(b, "\n");
+			path_status(p, 0, b);
 		}
 		status_policy(sd, 0, b);
 		sbuf_printf(b, "reloads %llu, refused %llu\n",

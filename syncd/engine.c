@@ -118,7 +118,14 @@ engine_is_sync_flow(const struct syncd *sd, const struct ct_state *st)
 	    (t->sport != sd->port && t->dport != sd->port))
 		return 0;
 	for (int i = 0; i < sd->npeers; i++) {
-		const struct sockaddr_storage *ss = &sd->peers[i]->sa;
+		const struct peer *p = sd->peers[i];
+
+		if (path_has_addr(p, t->family, t->src) ||
+		    path_has_addr(p, t->family, t->dst))
+			return 1;
+	}
+	for (int i = 0; i < sd->nsocks; i++) {
+		const struct sockaddr_storage *ss = &sd->socks[i].sa;
 
 		if (addr_is(ss, t, t->src) || addr_is(ss, t, t->dst))
 			return 1;

@@ -1,7 +1,8 @@
 /*
  * event.c: syncd's event log lines in the key=value grammar of
- * common/kv.h: peer state changes, bulk transfers, commits, reloads
- * (syncd(8), LOGGING). Each line ends in msg="...", the sentence it replaces.
+ * common/kv.h: peer and path state changes, moves between a peer's
+ * paths, bulk transfers, commits, reloads (syncd(8), LOGGING). Each line
+ * ends in msg="...", the sentence it replaces.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +40,44 @@ event_peer(const struct peer *p, const char *from, const char *to,
 	kv_str(&k, "reason", reason);
 	va_start(ap, fmt);
 	finish(&k, strcmp(to, "down") == 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+event_path(const struct peer *p, const struct path *q, const char *from,
+    const char *to, const char *reason, long long silent_ms, const char *fmt,
+    ...)
+{
+	struct kv k;
+	va_list ap;
+
+	kv_init(&k, "path");
+	kv_str(&k, "peer", p->name);
+	kv_str(&k, "path", q->name);
+	kv_str(&k, "from", from);
+	kv_str(&k, "to", to);
+	kv_str(&k, "reason", reason);
+	if (silent_ms >= 0)
+		kv_int(&k, "silent_ms", silent_ms);
+	va_start(ap, fmt);
+	finish(&k, strcmp(to, "down") == 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+event_path_switch(const struct peer *p, const struct path *from,
+    const struct path *to, const char *reason, const char *fmt, ...)
+{
+	struct kv k;
+	va_list ap;
+
+	kv_init(&k, "path-switch");
+	kv_str(&k, "peer", p->name);
+	kv_str(&k, "from", from->name);
+	kv_str(&k, "to", to->name);
+	kv_str(&k, "reason", reason);
+	va_start(ap, fmt);
+	finish(&k, strcmp(reason, "down") == 0, fmt, ap);
 	va_end(ap);
 }
 

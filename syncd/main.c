@@ -46,13 +46,16 @@
 #define FLUSH_MS    1000 /* at shutdown: queued states and acks */
 #define POLOPT_MAX  32	 /* policy options on the command line */
 #define POLOPT_ID   1000 /* getopt values of policy options */
+#define LIST_LEN    256	 /* a list of addresses or interfaces */
 
 struct opts {
 	const char *config;
-	char peers[SYNCD_MAXPEERS][64];
+	/* Lists, one item a path, in order of preference, as
+	 * "a,b" (conf_list_join). */
+	char peers[SYNCD_MAXPEERS][LIST_LEN];
 	int npeers;
-	char listen[64];
-	char iface[32];
+	char listen[LIST_LEN];
+	char iface[LIST_LEN];
 	unsigned long port;
 	char keyfile[256];
 	int insecure;
@@ -78,8 +81,10 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: syncd [-B] [-c file] [--peer addr]... [--listen addr]\n"
-	    "             [--interface iface] [--port n]\n"
+	    "usage: syncd [-B] [-c file] [--peer addr[,addr...]]...\n"
+	    "             [--listen addr[,addr...]] "
+	    "[--interface iface[,iface...]]\n"
+	    "             [--port n]\n"
 	    "             [--key file | --insecure --interface iface]\n"
 	    "             [--control socket] [--mtu n] [--no-stage]\n"
 	    "             [--metrics addr:port] [--user user] [--check] [-v]\n"
@@ -99,43 +104,140 @@ usage(void)
 	exit(2);
 }
 
-/* Whether the address a is one of o's peers already. */
+/* An address as a string, normalised; 4 or 6, or 0 when it is none. */
 static int
-peer_known(const struct opts *o, const char *a)
+addr_norm(char *a, size_t len)
 {
-	uint8_t x[16], y[16];
-	int af = strchr(a, ':') != NULL ? AF_INET6 : AF_INET;
+	struct in6_addr b;
 
-	if (inet_pton(af, a, x) != 1)
-		return 0;
-	for (int i = 0; i < o->npeers; i++)
-		if (inet_pton(af, o->peers[i], y) == 1 &&
-		    memcmp(x, y, af == AF_INET ? 4 : 16) == 0)
-			return 1;
+	if (inet_pton(AF_INET, a, &b) == 1)
+		return inet_ntop(AF_INET, &b, a, (socklen_t)len) ? 4 : 0;
+	if (inet_pton(AF_INET6, a, &b) == 1)
+		return inet_ntop(AF_INET6, &b, a, (socklen_t)len) ? 6 : 0;
 	return 0;
 }
 
+/* Is address a one of the peers' already (any path)? */
+static int
+peer_known(const struct opts *o, const char *a)
+{
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64];
+	int n;
+
+	for (int i = 0; i < o->npeers; i++) {
+		n = conf_list_split(o->peers[i], w, SYNCD_MAXPATHS, e,
+		    sizeof(e));
+		for (int j = 0; j < n; j++)
+			if (strcmp(w[j], a) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* A member's addresses: one path each, in order of preference. */
 static int
 opt_peer(struct opts *o, const char *a, char *err, size_t len)
 {
-	struct sockaddr_in6 s6;
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64];
+	int n, fam = 0, f;
 
 	if (o->npeers == SYNCD_MAXPEERS) {
 		snprintf(err, len, "too many peers (at most %d)",
 		    SYNCD_MAXPEERS);
 		return -1;
 	}
-	if (inet_pton(AF_INET, a, &s6) != 1 &&
-	    inet_pton(AF_INET6, a, &s6.sin6_addr) != 1) {
-		snprintf(err, len, "bad peer address \"%s\"", a);
+	if ((n = conf_list_split(a, w, SYNCD_MAXPATHS, e, sizeof(e))) == -1) {
+		snprintf(err, len, "bad peer \"%s\": %s", a, e);
 		return -1;
 	}
-	if (peer_known(o, a)) {
-		snprintf(err, len, "peer %s given twice", a);
-		return -1;
+	for (int i = 0; i < n; i++) {
+		if ((f = addr_norm(w[i], sizeof(w[i]))) == 0) {
+			snprintf(err, len, "bad peer address \"%s\"", w[i]);
+			return -1;
+		}
+		if (fam != 0 && f != fam) {
+			snprintf(err, len,
+			    "peer \"%s\": the addresses of one peer are of "
+			    "one family",
+			    a);
+			return -1;
+		}
+		fam = f;
+		for (int j = 0; j <= i; j++) {
+			if ((j < i && strcmp(w[i], w[j]) == 0) ||
+			    (j == i && peer_known(o, w[i]))) {
+				snprintf(err, len, "peer %s given twice",
+				    w[i]);
+				return -1;
+			}
+		}
 	}
-	snprintf(o->peers[o->npeers++], sizeof(o->peers[0]), "%s", a);
+	conf_list_join(w, n, o->peers[o->npeers++], sizeof(o->peers[0]));
 	return 0;
+}
+
+/* --listen and "listen": local addresses, one a path. */
+static int
+opt_listen(struct opts *o, const char *a, char *err, size_t len)
+{
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64];
+	int n;
+
+	if ((n = conf_list_split(a, w, SYNCD_MAXPATHS, e, sizeof(e))) == -1) {
+		snprintf(err, len, "bad listen \"%s\": %s", a, e);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (addr_norm(w[i], sizeof(w[i])) == 0) {
+			snprintf(err, len, "bad listen address \"%s\"", w[i]);
+			return -1;
+		}
+		for (int j = 0; j < i; j++) {
+			if (strcmp(w[i], w[j]) == 0) {
+				snprintf(err, len,
+				    "listen address %s given twice", w[i]);
+				return -1;
+			}
+		}
+	}
+	conf_list_join(w, n, o->listen, sizeof(o->listen));
+	return 0;
+}
+
+/* --interface and "interface": the sync links, one a path. */
+static int
+opt_iface(struct opts *o, const char *a, char *err, size_t len)
+{
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64], name[4 * CONF_ITEMLEN];
+	int n;
+
+	if ((n = conf_list_split(a, w, SYNCD_MAXPATHS, e, sizeof(e))) == -1) {
+		snprintf(err, len, "bad interface \"%s\": %s",
+		    sbuf_text_copy(name, sizeof(name), a), e);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (strlen(w[i]) >= IF_NAMESIZE) {
+			snprintf(err, len, "interface name \"%s\" too long",
+			    sbuf_text_copy(name, sizeof(name), w[i]));
+			return -1;
+		}
+	}
+	conf_list_join(w, n, o->iface, sizeof(o->iface));
+	return 0;
+}
+
+/* A list keyword's words joined again: "peer 10.0.0.2, 10.1.0.2" is
+ * "10.0.0.2, 10.1.0.2". */
+static void
+conf_join(const struct conf_line *l, char *out, size_t len)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (int i = 1; i < l->argc && off < len; i++)
+		off += (size_t)snprintf(out + off, len - off, "%s%s",
+		    i > 1 ? " " : "", l->argv[i]);
 }
 
 /* The metrics listener's address, checked now; the first one wins (the
@@ -191,30 +293,35 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 {
 	struct opts *o = arg;
 	const char *k = l->argv[0];
+	char list[CONF_MAXLINE];
 	unsigned long n;
 	int v;
 
 	if ((v = policy_set(&o->policy, l->argc, l->argv, err, len)) != 0)
 		return v == 1 ? 0 : -1;
+	if ((v = reload_fixed_index(k)) >= 0 && o->fixed_line[v] == 0)
+		o->fixed_line[v] = l->lineno;
+	if (l->argc >= 2 &&
+	    (strcmp(k, "peer") == 0 || strcmp(k, "listen") == 0 ||
+		strcmp(k, "interface") == 0)) {
+		conf_join(l, list, sizeof(list));
+		if (strcmp(k, "peer") == 0) {
+			if (o->npeers < SYNCD_MAXPEERS)
+				o->peer_line[o->npeers] = l->lineno;
+			return opt_peer(o, list, err, len);
+		}
+		/* The command line's wins. */
+		if (strcmp(k, "listen") == 0)
+			return o->listen[0] != '\0' ?
+			    0 :
+			    opt_listen(o, list, err, len);
+		return o->iface[0] != '\0' ? 0 : opt_iface(o, list, err, len);
+	}
 	if (l->argc != 2) {
 		snprintf(err, len, "\"%s\" takes one argument", k);
 		return -1;
 	}
-	if ((v = reload_fixed_index(k)) >= 0 && o->fixed_line[v] == 0)
-		o->fixed_line[v] = l->lineno;
-	if (strcmp(k, "peer") == 0) {
-		if (o->npeers < SYNCD_MAXPEERS)
-			o->peer_line[o->npeers] = l->lineno;
-		return opt_peer(o, l->argv[1], err, len);
-	}
-	if (strcmp(k, "listen") == 0) {
-		if (o->listen[0] == '\0')
-			snprintf(o->listen, sizeof(o->listen), "%s",
-			    l->argv[1]);
-	} else if (strcmp(k, "interface") == 0) {
-		if (o->iface[0] == '\0')
-			snprintf(o->iface, sizeof(o->iface), "%s", l->argv[1]);
-	} else if (strcmp(k, "port") == 0) {
+	if (strcmp(k, "port") == 0) {
 		if (conf_uint(l->argv[1], PORT_MIN, PORT_MAX, &n) == -1) {
 			snprintf(err, len, "bad port \"%s\"", l->argv[1]);
 			return -1;
@@ -552,12 +659,13 @@ parse_options(int argc, char *argv[], struct opts *o)
 				errx(2, "--peer: %s", errbuf);
 			break;
 		case 'l':
-			snprintf(o->listen, sizeof(o->listen), "%s", optarg);
+			if (opt_listen(o, optarg, errbuf, sizeof(errbuf)) ==
+			    -1)
+				errx(2, "--listen: %s", errbuf);
 			break;
 		case 'i':
-			if (strlen(optarg) >= IF_NAMESIZE)
-				errx(2, "--interface: name too long");
-			snprintf(o->iface, sizeof(o->iface), "%s", optarg);
+			if (opt_iface(o, optarg, errbuf, sizeof(errbuf)) == -1)
+				errx(2, "--interface: %s", errbuf);
 			break;
 		case 'P':
 			if (conf_uint(optarg, PORT_MIN, PORT_MAX, &o->port) ==
@@ -611,26 +719,131 @@ parse_options(int argc, char *argv[], struct opts *o)
 		usage();
 }
 
-/* The listen address: given, the interface's, or any of the peers'
- * family. Exits 2 when it cannot be had. */
-static void
-set_listen(struct syncd *sd, struct opts *o)
+/*
+ * The paths' local sides agree with the peers: n listen addresses and n
+ * interfaces when given, n the most paths of a peer; one family. -1
+ * with err ("file: reason") when they do not.
+ */
+static int
+check_paths(const struct opts *o, char *err, size_t len)
 {
-	int v6 = strchr(o->peers[0], ':') != NULL;
-	char name[4 * sizeof(o->iface)];
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64], f[300];
+	int n = 1, k, nl, ni, v6;
 
-	if (o->listen[0] == '\0' && o->iface[0] != '\0' &&
-	    iface_addr(o->iface, v6 ? AF_INET6 : AF_INET, o->listen,
-		sizeof(o->listen)) == -1)
-		errx(2, "--interface %s: no address to listen on",
-		    sbuf_text_copy(name, sizeof(name), o->iface));
-	if (o->listen[0] != '\0') {
-		if (parse_sa(o->listen, sd->port, &sd->listen,
-			&sd->listenlen) == -1)
-			errx(2, "--listen: bad address \"%s\"", o->listen);
-	} else
-		parse_sa(v6 ? "::" : "0.0.0.0", sd->port, &sd->listen,
-		    &sd->listenlen);
+	snprintf(f, sizeof(f), "%s%s", o->config ? o->config : "",
+	    o->config ? ": " : "");
+	v6 = strchr(o->peers[0], ':') != NULL;
+	for (int i = 0; i < o->npeers; i++) {
+		if ((strchr(o->peers[i], ':') != NULL) != v6) {
+			snprintf(err, len,
+			    "%.200speer %s: all peers are of one "
+			    "family",
+			    f, o->peers[i]);
+			return -1;
+		}
+		if ((k = conf_list_split(o->peers[i], w, SYNCD_MAXPATHS, e,
+			 sizeof(e))) > n)
+			n = k;
+	}
+	nl = o->listen[0] ?
+	    conf_list_split(o->listen, w, SYNCD_MAXPATHS, e, sizeof(e)) :
+	    0;
+	for (int i = 0; i < nl; i++) {
+		if ((strchr(w[i], ':') != NULL) != v6) {
+			snprintf(err, len,
+			    "%.200slisten %s: not of the peers' "
+			    "family",
+			    f, w[i]);
+			return -1;
+		}
+	}
+	ni = o->iface[0] ?
+	    conf_list_split(o->iface, w, SYNCD_MAXPATHS, e, sizeof(e)) :
+	    0;
+	if (nl != 0 && nl != n) {
+		snprintf(err, len,
+		    "%.200slisten gives %d address%s for %d path%s: one local "
+		    "address per path (the most addresses of a peer), in "
+		    "the same order",
+		    f, nl, nl > 1 ? "es" : "", n, n > 1 ? "s" : "");
+		return -1;
+	}
+	if (ni != 0 && ni != n) {
+		snprintf(err, len,
+		    "%.200sinterface gives %d interface%s for %d path%s: one "
+		    "interface per path (the most addresses of a peer), in "
+		    "the same order",
+		    f, ni, ni > 1 ? "s" : "", n, n > 1 ? "s" : "");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The sync sockets: one per path, on the listen addresses, else on the
+ * interfaces' addresses (bound to the interfaces); without either, one
+ * on the wildcard address of the peers' family for every path. The
+ * first is our identity. Exits 2 when an interface has no address.
+ */
+static void
+set_sockets(struct syncd *sd, struct opts *o)
+{
+	char ls[SYNCD_MAXPATHS][CONF_ITEMLEN],
+	    ifs[SYNCD_MAXPATHS][CONF_ITEMLEN];
+	char e[64], name[4 * CONF_ITEMLEN], addr[INET6_ADDRSTRLEN];
+	int v6 = strchr(o->peers[0], ':') != NULL, nl = 0, ni = 0, n;
+
+	if (o->listen[0] != '\0')
+		nl = conf_list_split(o->listen, ls, SYNCD_MAXPATHS, e,
+		    sizeof(e));
+	if (o->iface[0] != '\0')
+		ni = conf_list_split(o->iface, ifs, SYNCD_MAXPATHS, e,
+		    sizeof(e));
+	n = nl > ni ? nl : ni;
+	if (n <= 0)
+		n = 1;
+	for (int i = 0; i < n; i++) {
+		struct syncd_sock *s = &sd->socks[i];
+
+		s->fd = -1;
+		if (ni > 0)
+			snprintf(s->iface, sizeof(s->iface), "%s", ifs[i]);
+		if (nl > 0)
+			snprintf(addr, sizeof(addr), "%s", ls[i]);
+		else if (ni > 0 &&
+		    iface_addr(ifs[i], v6 ? AF_INET6 : AF_INET, addr,
+			sizeof(addr)) == -1)
+			errx(2, "--interface %s: no address to listen on",
+			    sbuf_text_copy(name, sizeof(name), ifs[i]));
+		else if (ni == 0)
+			snprintf(addr, sizeof(addr), "%s",
+			    v6 ? "::" : "0.0.0.0");
+		if (parse_sa(addr, sd->port, &s->sa, &s->salen) == -1)
+			errx(2, "--listen: bad address \"%s\"", addr);
+	}
+	sd->nsocks = n;
+	memcpy(&sd->listen, &sd->socks[0].sa, sizeof(sd->listen));
+	sd->listenlen = sd->socks[0].salen;
+}
+
+/* The MTU: given, else the smallest of the interfaces', else 1500. */
+static void
+set_mtu(struct syncd *sd, const struct opts *o)
+{
+	int m;
+
+	sd->mtu = (int)o->mtu;
+	for (int i = 0; o->mtu == 0 && i < sd->nsocks; i++) {
+		if (sd->socks[i].iface[0] == '\0')
+			continue;
+		m = iface_mtu(sd->socks[i].iface);
+		if (m > 0 && (sd->mtu <= 0 || m < sd->mtu))
+			sd->mtu = m;
+	}
+	if (sd->mtu <= 0)
+		sd->mtu = MTU_DEFAULT;
+	if (sd->mtu > MTU_MAX)
+		sd->mtu = MTU_MAX;
 }
 
 /*
@@ -641,26 +854,30 @@ static int
 conf_peers(const struct opts *o, int family, uint16_t port,
     struct syncd_conf *c, char *err, size_t len)
 {
-	struct sockaddr_storage *ss;
-	char where[300];
+	char w[SYNCD_MAXPATHS][CONF_ITEMLEN], e[64], where[300];
+	int n;
 
 	c->npeers = 0;
 	for (int i = 0; i < o->npeers; i++) {
-		ss = &c->peer[i];
-		if (parse_sa(o->peers[i], port, ss, &c->peerlen[i]) == 0 &&
-		    ss->ss_family == family) {
-			c->npeers++;
-			continue;
+		n = conf_list_split(o->peers[i], w, SYNCD_MAXPATHS, e,
+		    sizeof(e));
+		for (int j = 0; j < n; j++) {
+			if (parse_sa(w[j], port, &c->peer[i][j],
+				&c->peerlen[i][j]) == 0 &&
+			    c->peer[i][j].ss_family == family)
+				continue;
+			if (o->peer_line[i] > 0)
+				snprintf(where, sizeof(where),
+				    "%s:%d: ", o->config, o->peer_line[i]);
+			else
+				where[0] = '\0';
+			snprintf(err, len,
+			    "%speer %s: not an address of the listen family",
+			    where, w[j]);
+			return -1;
 		}
-		if (o->peer_line[i] > 0)
-			snprintf(where, sizeof(where), "%s:%d: ", o->config,
-			    o->peer_line[i]);
-		else
-			where[0] = '\0';
-		snprintf(err, len,
-		    "%speer %s: not an address of the listen family", where,
-		    o->peers[i]);
-		return -1;
+		c->npaths[i] = n;
+		c->npeers++;
 	}
 	return 0;
 }
@@ -703,25 +920,18 @@ configure(struct syncd *sd, struct opts *o, struct syncd_conf *c)
 	char errbuf[CONF_ERRLEN];
 
 	sd->policy = o->policy;
-	sd->sock = -1;
 	test_settings(sd);
 	sd->port = o->port ? (uint16_t)o->port : SYNC_PORT;
 	snprintf(sd->control_path, sizeof(sd->control_path), "%s",
 	    o->control[0] ? o->control : SYNCD_CONTROL);
-	snprintf(sd->iface, sizeof(sd->iface), "%s", o->iface);
-	set_listen(sd, o);
-	sd->mtu = (int)o->mtu;
-	if (sd->mtu == 0 && o->iface[0] != '\0')
-		sd->mtu = iface_mtu(o->iface);
-	if (sd->mtu <= 0)
-		sd->mtu = MTU_DEFAULT;
-	if (sd->mtu > MTU_MAX)
-		sd->mtu = MTU_MAX;
+	set_sockets(sd, o);
+	set_mtu(sd, o);
 	if (conf_peers(o, sd->listen.ss_family, sd->port, c, errbuf,
 		sizeof(errbuf)) == -1)
 		errx(2, "%s", errbuf);
 	for (int i = 0; i < c->npeers; i++)
-		if (peer_add(sd, &c->peer[i], c->peerlen[i]) == -1)
+		if (peer_add_paths(sd, c->peer[i], c->peerlen[i],
+			c->npaths[i]) == -1)
 			err(1, "peer_add");
 	if (!o->insecure) {
 		read_key(sd,
@@ -902,6 +1112,8 @@ load_settings(const struct opts *cli, struct opts *o, char *err, size_t len)
 			    "config)");
 		return -1;
 	}
+	if (check_paths(o, err, len) == -1)
+		return -1;
 	return policy_options(o, err, len);
 }
 

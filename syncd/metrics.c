@@ -61,6 +61,9 @@ static const struct counter peer_counters[] = {
 	    NULL, NULL, PS(bulks_sent) },
 	{ "syncd_peer_bulks_received_total", "Bulk updates received from "
 	    "the peer.", NULL, NULL, PS(bulks_received) },
+	{ "syncd_peer_stale_acks_total", "Acks from the peer overtaken by "
+	    "a newer one (on another path), ignored.", NULL, NULL,
+	    PS(stale_acks) },
 };
 #undef PS
 
@@ -212,6 +215,84 @@ put_peer_gauges(struct prom *p, const struct syncd *sd)
 			    PROM_END);
 }
 
+/* One value per path of every peer, labelled peer and path. */
+enum path_value { PV_UP, PV_ACTIVE, PV_TX, PV_RX, PV_ERR, PV_DOWNS };
+
+static uint64_t
+path_value(const struct peer *q, int i, enum path_value v)
+{
+	const struct path *t = &q->path[i];
+
+	switch (v) {
+	case PV_UP:
+		return q->npaths == 1 ? q->alive != 0 : t->up != 0;
+	case PV_ACTIVE:
+		return i == q->active;
+	case PV_TX:
+		return t->tx_frames;
+	case PV_RX:
+		return t->rx_frames;
+	case PV_ERR:
+		return t->tx_errors;
+	case PV_DOWNS:
+		return t->downs;
+	}
+	return 0;
+}
+
+static void
+put_paths(struct prom *p, const struct syncd *sd)
+{
+	/* clang-format off */
+	static const struct {
+		const char *name;
+		enum prom_type type;
+		const char *help;
+		enum path_value v;
+	} fam[] = {
+		{ "syncd_peer_path_up", PROM_GAUGE, "1 while the path to "
+		    "the peer works both ways.", PV_UP },
+		{ "syncd_peer_path_active", PROM_GAUGE, "1 for the path "
+		    "frames to the peer go out on.", PV_ACTIVE },
+		{ "syncd_peer_path_tx_frames_total", PROM_COUNTER, "Frames "
+		    "sent to the peer on the path.", PV_TX },
+		{ "syncd_peer_path_rx_frames_total", PROM_COUNTER, "Frames "
+		    "from the peer on the path (authentic, new).", PV_RX },
+		{ "syncd_peer_path_tx_errors_total", PROM_COUNTER, "Frames "
+		    "the path's socket did not take.", PV_ERR },
+		{ "syncd_peer_path_downs_total", PROM_COUNTER, "Times the "
+		    "path went down.", PV_DOWNS },
+	};
+	/* clang-format on */
+	const struct peer *q;
+
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		prom_family(p, fam[f].name, fam[f].type, fam[f].help);
+		for (int j = 0; j < sd->npeers; j++)
+			for (int i = 0; i < (q = sd->peers[j])->npaths; i++)
+				prom_u64(p, path_value(q, i, fam[f].v), "peer",
+				    q->name, "path", q->path[i].name,
+				    PROM_END);
+	}
+	prom_family(p, "syncd_peer_path_last_seen_seconds", PROM_GAUGE,
+	    "Seconds since the last frame from the peer on the path "
+	    "(absent: never).");
+	for (int j = 0; j < sd->npeers; j++)
+		for (int i = 0; i < (q = sd->peers[j])->npaths; i++)
+			if (q->path[i].last_rx_ns != 0)
+				prom_f64(p,
+				    (double)(ev_now_ns() -
+					q->path[i].last_rx_ns) /
+					1e9,
+				    "peer", q->name, "path", q->path[i].name,
+				    PROM_END);
+	prom_family(p, "syncd_peer_path_switches_total", PROM_COUNTER,
+	    "Moves of the peer's traffic from one path to another.");
+	for (int j = 0; j < sd->npeers; j++)
+		prom_u64(p, sd->peers[j]->path_switches, "peer",
+		    sd->peers[j]->name, PROM_END);
+}
+
 static void
 put_node(struct prom *p, const struct syncd *sd)
 {
@@ -295,5 +376,6 @@ syncd_metrics(const struct syncd *sd, struct sbuf *out)
 		    ct_stats(sd->ct));
 	put_peer_gauges(&p, sd);
 	put_peer_counters(&p, sd);
+	put_paths(&p, sd);
 	return p.err || out->err ? -1 : 0;
 }

@@ -1,10 +1,11 @@
 /*
- * peer.c: syncd's transport: one UDP socket, per-peer reliable streams
+ * peer.c: syncd's transport: the UDP sockets, per-peer reliable streams
  * (64-bit sequence numbers in serial arithmetic, cumulative acks with
  * missing ranges, retransmission from a bounded window, SKIP + bulk when
  * a peer fell out of the window), liveness from authentic new frames
  * only, bulk requests, pacing (live updates first). Sessions, keys and
- * sealing are session.c's; what goes into the frames is stream.c's.
+ * sealing are session.c's; what goes into the frames is stream.c's;
+ * which of a peer's paths carries them is path.c's.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -40,6 +41,8 @@
 #define IP4_UDP_HDRLEN	  28
 #define IP6_UDP_HDRLEN	  48
 #define TICK_NS		  (100 * NS_MS)
+#define PATH_TICK_NS	  (50 * NS_MS)	/* paths: probes and verdicts */
+#define LATE_NS		  (300 * NS_MS) /* a tick this late: loop held up */
 #define TAIL_RESEND_MAX	  32 /* oldest frames resent after the RTO */
 #define BULK_PAUSE_NS	  (5000 * NS_MS) /* failed, peer alive: again */
 
@@ -76,20 +79,56 @@ win_room(const struct peer *p)
 	return p->tx_next - p->tx_una < SYNCD_WINDOW;
 }
 
+/* A frame to p on one of its paths. */
 void
-peer_send(struct peer *p, const uint8_t *buf, size_t len)
+peer_send_on(struct peer *p, int path, const uint8_t *buf, size_t len)
 {
-	if (sendto(p->sd->sock, buf, len, 0, (const struct sockaddr *)&p->sa,
-		p->salen) == -1) {
+	struct path *q = &p->path[path];
+
+	if (sendto(path_sock(p->sd, path), buf, len, 0,
+		(const struct sockaddr *)&q->sa, q->salen) == -1) {
+		q->tx_errors++;
+		/* No route any more (our link went down): at once. */
+		if (errno == ENETUNREACH || errno == ENETDOWN ||
+		    errno == EHOSTUNREACH)
+			path_send_failed(p, path);
 		if (errno != EAGAIN && errno != ENOBUFS &&
 		    errno != ECONNREFUSED && errno != EHOSTUNREACH &&
 		    errno != ENETUNREACH)
-			log_debug("%s: sendto %s: %s", __func__, p->name,
+			log_debug("%s: sendto %s: %s", __func__, q->name,
 			    strerror(errno));
 		return;
 	}
+	q->tx_frames++;
 	p->st.tx_frames++;
 	p->st.tx_bytes += len;
+}
+
+/* A frame to p on its active path. */
+void
+peer_send(struct peer *p, const uint8_t *buf, size_t len)
+{
+	peer_send_on(p, p->active, buf, len);
+}
+
+/*
+ * A handshake frame: an answer goes back on the path its question came
+ * in on; otherwise on the active path, or, while no path is up, on each
+ * path in turn (an INIT is retried every second: one of them gets
+ * through). The same INIT never goes on two paths: its answers would
+ * race for one pending handshake.
+ */
+void
+peer_send_hs(struct peer *p, const uint8_t *buf, size_t len)
+{
+	int path = p->rx_path;
+
+	if (path < 0 && p->npaths > 1 && !p->path[p->active].up) {
+		p->hs_path = (p->hs_path + 1) % p->npaths;
+		path = p->hs_path;
+	} else if (path < 0)
+		path = p->active;
+	peer_send_on(p, path, buf, len);
 }
 
 /* Send a body as the next reliable frame; keeps a copy for resending. */
@@ -122,16 +161,24 @@ send_reliable(struct peer *p, const uint8_t *body, size_t blen)
 	return 0;
 }
 
-/* A CTRL frame of our session or a REPLY frame of the peer's. */
+/* A CTRL frame of our session or a REPLY frame of the peer's, on a path
+ * (-1: the active one). */
 static void
-send_ctl(struct peer *p, uint8_t type, const uint8_t *body, size_t blen)
+send_ctl_on(struct peer *p, int path, uint8_t type, const uint8_t *body,
+    size_t blen)
 {
 	uint8_t *fbuf = p->sd->bufs->frame;
 	size_t len;
 
 	memcpy(fbuf + SYNC_HDRLEN, body, blen);
 	if ((len = sess_seal(p, fbuf, blen, type, 0)) != 0)
-		peer_send(p, fbuf, len);
+		peer_send_on(p, path < 0 ? p->active : path, fbuf, len);
+}
+
+static void
+send_ctl(struct peer *p, uint8_t type, const uint8_t *body, size_t blen)
+{
+	send_ctl_on(p, -1, type, body, blen);
 }
 
 static void
@@ -188,8 +235,10 @@ ack_encode(struct peer *p, struct wr *w)
 	sync_ack_encode(w, &a);
 }
 
-static void
-send_hello(struct peer *p)
+/* HELLO on a path (-1: the active one); to a peer with several paths
+ * with our report of the paths we hear it on. */
+void
+peer_send_hello(struct peer *p, int path)
 {
 	struct syncd *sd = p->sd;
 	uint8_t body[64];
@@ -197,10 +246,15 @@ send_hello(struct peer *p)
 	struct sync_hello h;
 
 	wr_init(&w, body, sizeof(body));
+	memset(&h, 0, sizeof(h));
 	h.flags = sd->first_bulk != FIRST_BULK_PENDING ? SYNC_H_BULK_DONE : 0;
 	h.internal = (uint32_t)cache_count(sd->internal);
+	if (p->npaths > 1) {
+		h.flags |= SYNC_H_PATHS;
+		h.paths = path_hears(p);
+	}
 	if (sync_hello_encode(&w, &h) == 0)
-		send_ctl(p, SYNC_T_CTRL, body, w.off);
+		send_ctl_on(p, path, SYNC_T_CTRL, body, w.off);
 }
 
 /* HELLO in our session, ACK in the peer's. */
@@ -211,7 +265,7 @@ send_ack(struct peer *p, int hello)
 	struct wr w;
 
 	if (hello)
-		send_hello(p);
+		peer_send_hello(p, -1);
 	wr_init(&w, body, sizeof(body));
 	if (sess_rx_up(p)) {
 		ack_encode(p, &w);
@@ -404,6 +458,15 @@ rx_ack(struct peer *p, const struct sync_ack *a)
 
 	if (sync_seq_lt(p->tx_next, a->next))
 		return;
+	/* An older ack than one we had, overtaken on another path: it
+	 * says nothing new (a newer one asks for what is still missing). */
+	if (sync_seq_lt(a->next, p->ack_hi)) {
+		p->st.stale_acks++;
+		return;
+	}
+	p->ack_hi = a->next;
+	/* Acknowledged before is in no ack before ack_hi: what is missing
+	 * below tx_una was dropped unacknowledged (the peer was dead). */
 	if (sync_seq_lt(a->next, p->tx_una))
 		skip = 1;
 	while (sync_seq_lt(p->tx_una, a->next)) {
@@ -525,8 +588,11 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, uint8_t ftype)
 	}
 	switch (type) {
 	case SYNC_R_HELLO:
-		if (sync_hello_decode(v, &h) == 0)
-			p->peer_internal = h.internal;
+		if (sync_hello_decode(v, &h) == -1)
+			return;
+		p->peer_internal = h.internal;
+		if (h.flags & SYNC_H_PATHS)
+			path_report(p, h.paths);
 		return;
 	case SYNC_R_ACK:
 		if (sync_ack_decode(v, &a) == 0)
@@ -658,6 +724,7 @@ peer_down(struct peer *p)
 	p->alive = 0;
 	event_peer(p, "up", "down", "timeout", "peer %s: no contact for %d ms",
 	    p->name, SYNCD_DEAD_MS);
+	path_peer_down(p);
 	win_drop(p);
 	p->bulk.active = 0;
 	p->diff.active = 0;
@@ -669,36 +736,8 @@ out:
 	engine_update_demote(p->sd);
 }
 
-/* The peer with this source address and port. */
-static struct peer *
-find_peer(struct syncd *sd, const struct sockaddr_storage *ss)
-{
-	const struct sockaddr_in *a4, *b4;
-	const struct sockaddr_in6 *a6, *b6;
-
-	for (int i = 0; i < sd->npeers; i++) {
-		const struct sockaddr_storage *ps = &sd->peers[i]->sa;
-
-		if (ps->ss_family != ss->ss_family)
-			continue;
-		if (ss->ss_family == AF_INET) {
-			a4 = (const struct sockaddr_in *)ps;
-			b4 = (const struct sockaddr_in *)ss;
-			if (a4->sin_addr.s_addr == b4->sin_addr.s_addr &&
-			    a4->sin_port == b4->sin_port)
-				return sd->peers[i];
-		} else {
-			a6 = (const struct sockaddr_in6 *)ps;
-			b6 = (const struct sockaddr_in6 *)ss;
-			if (memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0 &&
-			    a6->sin6_port == b6->sin6_port)
-				return sd->peers[i];
-		}
-	}
-	return NULL;
-}
-
-/* An authentic frame that is new: the peer is there. */
+/* An authentic frame that is new: the peer is there, on the path of the
+ * frame being read. */
 static void
 heard(struct peer *p, size_t len)
 {
@@ -709,6 +748,8 @@ heard(struct peer *p, size_t len)
 	p->last_rx_ns = ev_now_ns();
 	if (!p->alive)
 		peer_up(p, first);
+	if (p->rx_path >= 0)
+		path_heard(p, p->rx_path, len);
 }
 
 static void
@@ -799,6 +840,7 @@ rx_frame(struct peer *p, uint8_t *buf, size_t len)
 	}
 	/* CTRL and REPLY frames passed their replay window. */
 	heard(p, len);
+	p->rx_ctl_seq = h.seq;
 	process_body(p, body, blen, h.type);
 }
 
@@ -811,7 +853,7 @@ read_cb(int fd, int events, void *arg)
 	struct iovec iov[SYNCD_RECV_BATCH];
 	struct sockaddr_storage from[SYNCD_RECV_BATCH];
 	struct peer *p;
-	int n;
+	int n, path;
 
 	for (int round = 0; round < RECV_ROUNDS; round++) {
 		memset(mm, 0, sizeof(mm));
@@ -827,7 +869,7 @@ read_cb(int fd, int events, void *arg)
 		if (n <= 0)
 			break;
 		for (int i = 0; i < n; i++) {
-			if ((p = find_peer(sd, &from[i])) == NULL) {
+			if ((p = path_find(sd, &from[i], &path)) == NULL) {
 				sd->rx_unknown++;
 				continue;
 			}
@@ -836,7 +878,9 @@ read_cb(int fd, int events, void *arg)
 				p->st.rx_malformed++;
 				continue;
 			}
+			p->rx_path = path;
 			rx_frame(p, bufs[i], mm[i].msg_len);
+			p->rx_path = -1;
 		}
 		if (n < SYNCD_RECV_BATCH)
 			break;
@@ -901,13 +945,18 @@ tick_cb(struct ev_timer *t, void *arg)
 	struct syncd *sd = arg;
 	uint64_t now = ev_now_ns();
 	int hello = now - sd->last_hello_ns >= HELLO_NS;
+	/* Our loop was held up (a burst of kernel events on a loaded
+	 * machine): what the peers sent meanwhile may wait unread. */
+	int late = sd->tick_ns != 0 && now - sd->tick_ns > TICK_NS + LATE_NS;
 
 	if (hello)
 		sd->last_hello_ns = now;
+	sd->tick_ns = now;
 	for (int i = 0; i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
 
-		if (p->alive && now - p->last_rx_ns > SYNCD_DEAD_MS * NS_MS)
+		if (p->alive && !late &&
+		    now - p->last_rx_ns > SYNCD_DEAD_MS * NS_MS)
 			peer_down(p);
 		if (hello)
 			send_ack(p, 1);
@@ -930,12 +979,39 @@ tick_cb(struct ev_timer *t, void *arg)
 	ev_timer_arm(t, TICK_NS);
 }
 
+static int
+path_timer_needed(const struct syncd *sd)
+{
+	for (int i = 0; i < sd->npeers; i++)
+		if (sd->peers[i]->npaths > 1)
+			return 1;
+	return 0;
+}
+
+/* The paths of peers with several: every 50 ms, so that a failure is
+ * acted on soon after PATH_DEAD_MS. */
+static void
+path_tick_cb(struct ev_timer *t, void *arg)
+{
+	struct syncd *sd = arg;
+	uint64_t now = ev_now_ns();
+	int late = sd->path_tick_ns != 0 &&
+	    now - sd->path_tick_ns > PATH_TICK_NS + LATE_NS;
+
+	sd->path_tick_ns = now;
+	for (int i = 0; i < sd->npeers; i++)
+		path_tick(sd->peers[i], now, late);
+	transport_kick(sd);
+	if (path_timer_needed(sd))
+		ev_timer_arm(t, PATH_TICK_NS);
+}
+
 /* Our session to p starts over: nothing sent before is resent. */
 void
 peer_tx_reset(struct peer *p)
 {
 	win_drop(p);
-	p->tx_next = p->tx_una = p->sd->seq0;
+	p->tx_next = p->tx_una = p->ack_hi = p->sd->seq0;
 	p->bulk.active = 0;
 	p->diff.active = 0;
 }
@@ -945,7 +1021,31 @@ peer_tx_reset(struct peer *p)
 void
 peer_tx_ready(struct peer *p)
 {
-	send_hello(p);
+	peer_send_hello(p, -1);
+	transport_kick(p->sd);
+}
+
+/* p's frames move to another path because the old one is down: what it
+ * holds unacknowledged goes again at once on the new one (the window
+ * stays: nothing is lost, no bulk), and the peer gets our HELLO and ACK
+ * there. */
+void
+peer_resend_window(struct peer *p)
+{
+	uint64_t now = ev_now_ns();
+
+	for (uint64_t s = p->tx_una; s != p->tx_next; s++) {
+		struct txslot *t = &p->win[s % SYNCD_WINDOW];
+
+		if (t->buf == NULL)
+			continue;
+		t->sent_ns = now;
+		p->st.resent++;
+		peer_send(p, t->buf, t->len);
+	}
+	if (p->tx_una != p->tx_next)
+		p->last_progress_ns = now;
+	send_ack(p, 1);
 	transport_kick(p->sd);
 }
 
@@ -958,17 +1058,24 @@ peer_rx_new(struct peer *p, uint64_t seq0)
 		event_peer(p, "up", "up", "restart",
 		    "peer %s: new session (restarted or rekeyed)", p->name);
 	rx_reset(p, seq0);
+	/* Its control sequence numbers start over: so do its reports. */
+	p->reports = 0;
 	peer_request_bulk(p, 1);
 	p->ack_now = 1;
 }
 
-/* A peer of address ss, not in the group yet. */
+/* A peer reached at n addresses (paths, in order of preference; the
+ * first is its identity and its name), not in the group yet. */
 static struct peer *
-peer_alloc(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
+peer_alloc(struct syncd *sd, const struct sockaddr_storage *ss,
+    const socklen_t *len, int n)
 {
 	struct peer *p;
-	char host[INET6_ADDRSTRLEN];
 
+	if (n < 1 || n > SYNCD_MAXPATHS) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	if ((p->ext = cache_new()) == NULL ||
@@ -978,22 +1085,37 @@ peer_alloc(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
 		return NULL;
 	}
 	p->sd = sd;
-	memcpy(&p->sa, ss, len);
-	p->salen = len;
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
-		    host, sizeof(host));
-	else
-		inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)ss)->sin6_addr, host,
-		    sizeof(host));
-	snprintf(p->name, sizeof(p->name), "%s", host);
-	p->tx_next = p->tx_una = sd->seq0;
+	memcpy(&p->sa, &ss[0], len[0]);
+	p->salen = len[0];
+	path_init(p, ss, len, n);
+	snprintf(p->name, sizeof(p->name), "%s", p->path[0].name);
+	p->tx_next = p->tx_una = p->ack_hi = sd->seq0;
 	return p;
+}
+
+/* p takes the next place in the group; its paths need the path timer
+ * (when it runs already: a peer added while running). */
+static void
+peer_place(struct peer *p)
+{
+	struct syncd *sd = p->sd;
+
+	p->idx = sd->npeers;
+	sd->peers[sd->npeers++] = p;
+	if (p->npaths > 1 && sd->path_t != NULL &&
+	    !ev_timer_pending(sd->path_t))
+		ev_timer_arm(sd->path_t, PATH_TICK_NS);
 }
 
 int
 peer_add(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
+{
+	return peer_add_paths(sd, ss, &len, 1);
+}
+
+int
+peer_add_paths(struct syncd *sd, const struct sockaddr_storage *ss,
+    const socklen_t *len, int n)
 {
 	struct peer *p;
 
@@ -1001,10 +1123,9 @@ peer_add(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
 		errno = ENOSPC;
 		return -1;
 	}
-	if ((p = peer_alloc(sd, ss, len)) == NULL)
+	if ((p = peer_alloc(sd, ss, len, n)) == NULL)
 		return -1;
-	p->idx = sd->npeers;
-	sd->peers[sd->npeers++] = p;
+	peer_place(p);
 	return 0;
 }
 
@@ -1014,11 +1135,12 @@ peer_add(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
  * (logged) on failure.
  */
 struct peer *
-peer_new(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
+peer_new(struct syncd *sd, const struct sockaddr_storage *ss,
+    const socklen_t *len, int n)
 {
 	struct peer *p;
 
-	if ((p = peer_alloc(sd, ss, len)) == NULL) {
+	if ((p = peer_alloc(sd, ss, len, n)) == NULL) {
 		log_warn("%s: peer", __func__);
 		return NULL;
 	}
@@ -1036,8 +1158,7 @@ peer_join(struct peer *p)
 {
 	struct syncd *sd = p->sd;
 
-	p->idx = sd->npeers;
-	sd->peers[sd->npeers++] = p;
+	peer_place(p);
 	event_peer(p, "none", "init", "reload", "peer %s added", p->name);
 	control_peers_changed(sd->control, -1);
 	sess_start(p, SESS_WHY_START);
@@ -1099,18 +1220,19 @@ peer_free(struct peer *p)
 	free(p);
 }
 
-int
-transport_open(struct syncd *sd)
+/*
+ * A sync socket on s's address. No SO_REUSEADDR: nobody else may bind
+ * the sync port. A path's address that is not (yet) configured, e.g. an
+ * IPv6 address still tentative on a link that is down, is bound anyway
+ * (the first one must exist: it is our identity).
+ */
+static int
+sock_open(struct syncd *sd, struct syncd_sock *s, int freebind)
 {
-	int fd, sz = 16 << 20;
+	char name[INET6_ADDRSTRLEN];
+	int fd, sz = 16 << 20, one = 1;
 
-	if ((sd->bufs = calloc(1, sizeof(*sd->bufs))) == NULL)
-		return -1;
-	for (int i = 0; i < sd->npeers; i++)
-		if (sess_setup(sd->peers[i]) == -1)
-			return -1;
-	/* No SO_REUSEADDR: nobody else may bind the sync port. */
-	if ((fd = socket(sd->listen.ss_family,
+	if ((fd = socket(s->sa.ss_family,
 		 SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
@@ -1118,20 +1240,46 @@ transport_open(struct syncd *sd)
 	sz = 4 << 20;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) == -1)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	if (sd->iface[0] != '\0')
-		setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sd->iface,
-		    (socklen_t)strlen(sd->iface));
-	if (bind(fd, (struct sockaddr *)&sd->listen, sd->listenlen) == -1) {
-		close(fd);
-		return -1;
+	if (s->iface[0] != '\0')
+		setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, s->iface,
+		    (socklen_t)strlen(s->iface));
+	if (bind(fd, (struct sockaddr *)&s->sa, s->salen) == -1) {
+		if (errno != EADDRNOTAVAIL || !freebind ||
+		    setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)) ==
+			-1 ||
+		    bind(fd, (struct sockaddr *)&s->sa, s->salen) == -1) {
+			close(fd);
+			return -1;
+		}
+		path_sa_name(&s->sa, name, sizeof(name));
+		log_warnx("local sync address %s is not configured (yet): "
+			  "bound to it anyway",
+		    name);
 	}
-	sd->sock = fd;
-	if (ev_fd_add(sd->loop, fd, EV_READ, read_cb, sd) == -1 ||
-	    (sd->tick = ev_timer_new(sd->loop, tick_cb, sd)) == NULL ||
+	s->fd = fd;
+	return ev_fd_add(sd->loop, fd, EV_READ, read_cb, sd);
+}
+
+int
+transport_open(struct syncd *sd)
+{
+	if ((sd->bufs = calloc(1, sizeof(*sd->bufs))) == NULL)
+		return -1;
+	for (int i = 0; i < sd->npeers; i++)
+		if (sess_setup(sd->peers[i]) == -1)
+			return -1;
+	for (int i = 0; i < sd->nsocks; i++)
+		if (sock_open(sd, &sd->socks[i], i > 0) == -1)
+			return -1;
+	if ((sd->tick = ev_timer_new(sd->loop, tick_cb, sd)) == NULL ||
 	    (sd->pump_t = ev_timer_new(sd->loop, pump_cb, sd)) == NULL ||
 	    (sd->ack_t = ev_timer_new(sd->loop, ack_cb, sd)) == NULL)
 		return -1;
 	ev_timer_arm(sd->tick, FIRST_TICK_NS);
+	if ((sd->path_t = ev_timer_new(sd->loop, path_tick_cb, sd)) == NULL)
+		return -1;
+	if (path_timer_needed(sd))
+		ev_timer_arm(sd->path_t, FIRST_TICK_NS);
 	for (int i = 0; i < sd->npeers; i++) {
 		sess_start(sd->peers[i], SESS_WHY_START);
 		/* Sent once the peer's session to us is up. */
@@ -1178,11 +1326,14 @@ transport_close(struct syncd *sd)
 	ev_timer_free(sd->tick);
 	ev_timer_free(sd->pump_t);
 	ev_timer_free(sd->ack_t);
-	sd->tick = sd->pump_t = sd->ack_t = NULL;
-	if (sd->sock != -1) {
-		ev_fd_del(sd->loop, sd->sock);
-		close(sd->sock);
-		sd->sock = -1;
+	ev_timer_free(sd->path_t);
+	sd->tick = sd->pump_t = sd->ack_t = sd->path_t = NULL;
+	for (int i = 0; i < sd->nsocks; i++) {
+		if (sd->socks[i].fd == -1)
+			continue;
+		ev_fd_del(sd->loop, sd->socks[i].fd);
+		close(sd->socks[i].fd);
+		sd->socks[i].fd = -1;
 	}
 	free(sd->bufs);
 	sd->bufs = NULL;

@@ -307,12 +307,25 @@ same_sa(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 	    a6->sin6_port == b6->sin6_port;
 }
 
+/* Whether c's peer i is the running peer p: the same addresses in the
+ * same order (a peer whose paths change starts over, as a new one). */
+static int
+same_peer(const struct syncd_conf *c, int i, const struct peer *p)
+{
+	if (c->npaths[i] != p->npaths)
+		return 0;
+	for (int j = 0; j < p->npaths; j++)
+		if (!same_sa(&c->peer[i][j], &p->path[j].sa))
+			return 0;
+	return 1;
+}
+
 /* Whether c keeps the running peer p. */
 static int
 conf_has_peer(const struct syncd_conf *c, const struct peer *p)
 {
 	for (int i = 0; i < c->npeers; i++)
-		if (same_sa(&c->peer[i], &p->sa))
+		if (same_peer(c, i, p))
 			return 1;
 	return 0;
 }
@@ -331,11 +344,11 @@ peers_new(struct syncd *sd, const struct syncd_conf *c, struct peer **add,
 	for (int i = 0; i < c->npeers; i++) {
 		known = 0;
 		for (int j = 0; j < sd->npeers && !known; j++)
-			known = same_sa(&c->peer[i], &sd->peers[j]->sa);
+			known = same_peer(c, i, sd->peers[j]);
 		if (known)
 			continue;
-		if ((add[*nadd] = peer_new(sd, &c->peer[i], c->peerlen[i])) ==
-		    NULL) {
+		if ((add[*nadd] = peer_new(sd, c->peer[i], c->peerlen[i],
+			 c->npaths[i])) == NULL) {
 			snprintf(err, errlen,
 			    "%s: a new peer cannot be set up (see the line "
 			    "before); nothing changed",

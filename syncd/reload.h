@@ -39,9 +39,11 @@ struct syncd_conf {
 	 * (0: not the file). */
 	char fixed[FIX_N][FIX_VALLEN];
 	int fixed_line[FIX_N];
-	/* Changed at runtime. */
-	struct sockaddr_storage peer[SYNCD_MAXPEERS];
-	socklen_t peerlen[SYNCD_MAXPEERS];
+	/* Changed at runtime: each peer's addresses (its paths, in
+	 * order of preference). */
+	struct sockaddr_storage peer[SYNCD_MAXPEERS][SYNCD_MAXPATHS];
+	socklen_t peerlen[SYNCD_MAXPEERS][SYNCD_MAXPATHS];
+	int npaths[SYNCD_MAXPEERS];
 	int npeers;
 	struct policy policy;
 };

@@ -4,8 +4,8 @@
  * answered by its receiver with RESP; both nonces and both identities go
  * into the session's keys, so a frame verifies only in the session, the
  * direction and between the two members it was made for. The receiver
- * moves to a new session only on its first authentic frame, keeps one
- * pending handshake per peer, and counts what it drops. This file owns
+ * moves to a new session only on its first authentic frame, keeps the
+ * two newest pending handshakes per peer, and counts what it drops. This file owns
  * the handshake, key derivation, sealing and opening, the control and
  * reply replay windows and rekeying; peer.c owns the streams.
  */
@@ -142,7 +142,7 @@ send_init(struct peer *p, uint64_t now)
 		return;
 	s->tx.init_ns = now;
 	s->st.inits_sent++;
-	peer_send(p, buf, len);
+	peer_send_hs(p, buf, len);
 }
 
 void
@@ -190,13 +190,17 @@ rx_init(struct peer *p, const uint8_t *buf, size_t len)
 	s->st.inits_rx++;
 	memcpy(rs.nonce_s, in.nonce_s, SYNC_HSNONCE);
 	randombytes_buf(rs.nonce_r, SYNC_HSNONCE);
+	/* The newest first; the oldest of them goes. */
+	sodium_memzero(&s->rx.pend[SESS_PENDING - 1], sizeof(s->rx.pend[0]));
+	memmove(&s->rx.pend[1], &s->rx.pend[0],
+	    (SESS_PENDING - 1) * sizeof(s->rx.pend[0]));
 	sync_session_keys(p->sd->key, &s->id, &s->self, rs.nonce_s, rs.nonce_r,
-	    &s->rx.pk);
-	s->rx.pend = 1;
-	s->rx.pend_claim = in.rx_sid;
-	s->rx.pend_seq0 = in.seq0;
+	    &s->rx.pend[0].pk);
+	s->rx.pend[0].valid = 1;
+	s->rx.pend[0].claim = in.rx_sid;
+	s->rx.pend[0].seq0 = in.seq0;
 	if ((olen = sync_resp_encode(out, &rs, s->hs_out)) != 0)
-		peer_send(p, out, olen);
+		peer_send_hs(p, out, olen);
 	sodium_memzero(&rs, sizeof(rs));
 	/* The peer is there: if our own INIT is waiting, do not let it
 	 * wait for its retry timer. Bounded, INITs can be replayed. */
@@ -235,19 +239,19 @@ rx_resp(struct peer *p, const uint8_t *buf, size_t len)
 	return SESS_FRESH;
 }
 
-/* The first authentic frame of the pending session: it is the peer's
- * session from now on. */
+/* The first authentic frame of pending session i: it is the peer's
+ * session from now on; the other pending one goes. */
 static void
-rx_promote(struct peer *p)
+rx_promote(struct peer *p, int i)
 {
 	struct sess *s = &p->sess;
+	struct sess_pend pd = s->rx.pend[i];
 	int lost;
 
 	sodium_memzero(&s->rx.k, sizeof(s->rx.k));
-	s->rx.k = s->rx.pk;
-	sodium_memzero(&s->rx.pk, sizeof(s->rx.pk));
+	s->rx.k = pd.pk;
+	sodium_memzero(s->rx.pend, sizeof(s->rx.pend));
 	s->rx.valid = 1;
-	s->rx.pend = 0;
 	s->rx.reply_seq = p->sd->seq0 - 1;
 	s->rx.replies = 0;
 	memset(&s->rx.ctl_win, 0, sizeof(s->rx.ctl_win));
@@ -255,14 +259,14 @@ rx_promote(struct peer *p)
 	/* The peer holds none of our sessions (claim 0) although it had
 	 * this one (it answered in it): it restarted. A claim of an older
 	 * session of ours only means our newer one had not reached it. */
-	lost = s->tx.state == SESS_UP && s->tx.confirmed &&
-	    s->rx.pend_claim == 0;
+	lost = s->tx.state == SESS_UP && s->tx.confirmed && pd.claim == 0;
 	log_debug("peer %s: receiving session %08x up", p->name, s->rx.k.sid);
 	/* Our INIT in flight claims the peer's old session: say the new
 	 * one, or the peer would take ours for lost. */
 	if (s->tx.state == SESS_INIT)
 		send_init(p, ev_now_ns());
-	peer_rx_new(p, s->rx.pend_seq0);
+	peer_rx_new(p, pd.seq0);
+	sodium_memzero(&pd, sizeof(pd));
 	/* The peer started over without our session (it restarted): ours
 	 * must start over too. */
 	if (lost)
@@ -275,16 +279,21 @@ open_session(struct peer *p, uint8_t *buf, size_t len, struct sync_hdr *h,
 {
 	struct sess *s = &p->sess;
 	const uint8_t *key = NULL;
-	int pending = 0;
+	int pending = -1;
 
 	if (h->type == SYNC_T_REPLY) {
 		if (s->tx.state == SESS_UP && h->sid == s->tx.k.sid)
 			key = s->tx.k.rev;
 	} else if (s->rx.valid && h->sid == s->rx.k.sid) {
 		key = s->rx.k.fwd;
-	} else if (s->rx.pend && h->sid == s->rx.pk.sid) {
-		key = s->rx.pk.fwd;
-		pending = 1;
+	} else {
+		for (int i = 0; i < SESS_PENDING && key == NULL; i++) {
+			if (s->rx.pend[i].valid &&
+			    h->sid == s->rx.pend[i].pk.sid) {
+				key = s->rx.pend[i].pk.fwd;
+				pending = i;
+			}
+		}
 	}
 	if (key == NULL) {
 		s->st.stale++;
@@ -292,8 +301,8 @@ open_session(struct peer *p, uint8_t *buf, size_t len, struct sync_hdr *h,
 	}
 	if (sync_frame_unseal(buf, len, key, body, blen) != 0)
 		return SESS_FORGED;
-	if (pending)
-		rx_promote(p);
+	if (pending >= 0)
+		rx_promote(p, pending);
 	if (h->type == SYNC_T_REPLY) {
 		if (sync_replay_check(&s->tx.reply_win, h->seq) == -1)
 			return SESS_REPLAYED;

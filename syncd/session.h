@@ -37,7 +37,17 @@ struct sess_tx {
 	struct sync_replay reply_win; /* the peer's REPLY frames */
 };
 
-/* The peer's sending session to us, and the one it is starting. */
+#define SESS_PENDING 2
+
+/* A session the peer is starting: its INIT answered. */
+struct sess_pend {
+	int valid;
+	struct sync_skeys pk;
+	uint32_t claim; /* the INIT's rx_sid */
+	uint64_t seq0;	/* the INIT's first reliable seq */
+};
+
+/* The peer's sending session to us, and the ones it is starting. */
 struct sess_rx {
 	int valid;
 	struct sync_skeys k;
@@ -45,10 +55,10 @@ struct sess_rx {
 	uint64_t replies;	    /* sealed under k.rev */
 	struct sync_replay ctl_win; /* the peer's CTRL frames */
 
-	int pend; /* answered an INIT, not confirmed */
-	struct sync_skeys pk;
-	uint32_t pend_claim; /* the INIT's rx_sid */
-	uint64_t pend_seq0;  /* the INIT's first reliable seq */
+	/* The sessions of the INITs answered last, newest first, not
+	 * confirmed: two, since INITs on two paths may come out of
+	 * order (the peer keeps the newer it sent). */
+	struct sess_pend pend[SESS_PENDING];
 };
 
 struct sess_stats {

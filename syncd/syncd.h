@@ -2,7 +2,9 @@
  * syncd.h: the daemon's shared state (settings, caches, peers) and the
  * interfaces between its parts:
  *   main.c	options, config, opening everything, the loop, shutdown
- *   peer.c	the transport: socket, reliable frames, acks, liveness
+ *   peer.c	the transport: sockets, reliable frames, acks, liveness
+ *   path.c	a peer's redundant paths: liveness per path, the active
+ *		one, switching
  *   session.c	sessions: handshake, keys, sealing, replay windows
  *   stream.c	what goes into frames: live updates, bulk and diff streams
  *   engine.c	the caches: own states from the kernel, peers' states,
@@ -37,6 +39,7 @@
 #include "sync_state.h"
 
 #define SYNCD_MAXPEERS	       8
+#define SYNCD_MAXPATHS	       4 /* addresses of one peer */
 #define SYNCD_CONTROL	       "/run/syncd.sock"
 #define SYNCD_WINDOW	       1024 /* reliable frames in flight */
 #define SYNCD_DEAD_MS	       3000 /* silent this long: dead */
@@ -116,6 +119,34 @@ struct peer_stats {
 	uint64_t skips;
 	uint64_t bulks_sent, bulks_received;
 	uint64_t tx_wraps, rx_wraps; /* sequence numbers through 0 */
+	uint64_t stale_acks;	     /* overtaken by a newer one */
+};
+
+/*
+ * One way to reach a peer: its address (the i-th of the peer's list) and
+ * our socket i (path.c). A peer's session, sequence spaces, window and
+ * caches are one whatever path carries its frames.
+ */
+struct path {
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char name[48];
+	int up;		     /* usable both ways */
+	uint64_t last_rx_ns; /* last authentic new frame from it; 0: never */
+	uint64_t up_ns;	     /* when it last came up */
+	uint64_t fail_ns;    /* a send found no route; 0: never */
+	int peer_hears;	     /* the peer's report: it hears us on it */
+	int ever_up;
+	uint64_t tx_frames, rx_frames, tx_errors, downs;
+};
+
+/* A local sync socket: path i of every peer sends from socket i, or all
+ * from the one wildcard socket. */
+struct syncd_sock {
+	int fd;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char iface[16]; /* SO_BINDTODEVICE, or empty */
 };
 
 struct syncd;
@@ -123,15 +154,31 @@ struct syncd;
 struct peer {
 	struct syncd *sd;
 	int idx;
-	struct sockaddr_storage sa;
+	struct sockaddr_storage sa; /* the first path's: the identity */
 	socklen_t salen;
 	char name[64];
+
+	/* Paths, in order of preference (path.c). */
+	struct path path[SYNCD_MAXPATHS];
+	int npaths;
+	int active;	     /* the path frames go out on */
+	int hs_path;	     /* handshakes while no path is up: in turn */
+	int rx_path;	     /* the path of the frame being read, or -1 */
+	int reports;	     /* the peer reports the paths it hears */
+	uint64_t report_seq; /* CTRL sequence number of that report */
+	uint64_t rx_ctl_seq; /* of the CTRL frame being read */
+	uint64_t last_probe_ns;
+	uint64_t silent_ns;  /* the peer fell silent on every path, */
+	uint64_t resumed_ns; /* and was heard again */
+	uint64_t path_switches;
+	int switching; /* in switch_to (path.c) */
 
 	/* Sessions both ways: keys, handshake, replay windows. */
 	struct sess sess;
 
 	/* Reliable transmission (serial arithmetic: sync_seq_lt). */
 	uint64_t tx_next, tx_una;
+	uint64_t ack_hi; /* the newest ack's next */
 	struct txslot win[SYNCD_WINDOW];
 	uint64_t last_progress_ns;
 
@@ -186,9 +233,9 @@ struct transport_bufs;
 struct syncd {
 	struct ev_loop *loop;
 	/* Settings. */
+	/* The first local address: our identity (session.c). */
 	struct sockaddr_storage listen;
 	socklen_t listenlen;
-	char iface[32];
 	uint16_t port;
 	int have_key; /* 0: --insecure, key all zero */
 	uint8_t key[SYNC_KEYLEN];
@@ -199,7 +246,9 @@ struct syncd {
 	int mtu;
 	char control_path[108];
 
-	int sock;
+	struct syncd_sock socks[SYNCD_MAXPATHS];
+	int nsocks;
+	uint64_t tick_ns, path_tick_ns; /* when tick, path_t last ran */
 	struct peer *peers[SYNCD_MAXPEERS];
 	int npeers;
 
@@ -218,6 +267,7 @@ struct syncd {
 	char demote_reason[128];
 
 	struct ev_timer *tick, *pump_t, *ack_t;
+	struct ev_timer *path_t; /* with a peer of several paths */
 	uint64_t last_hello_ns;
 	struct transport_bufs *bufs; /* peer.c: frame buffers */
 	struct ct_handle *ct;
@@ -276,12 +326,22 @@ void event_reload(const char *result, const char *file, int added, int removed,
     int policy, const char *error, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
-/* peer.c: transport. */
+void event_path(const struct peer *, const struct path *, const char *from,
+    const char *to, const char *reason, long long silent_ms, const char *fmt,
+    ...) __attribute__((format(printf, 7, 8)));
+void event_path_switch(const struct peer *, const struct path *from,
+    const struct path *to, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* peer.c: transport. A peer with one address, or n addresses (paths,
+ * in order of preference; the first is its identity). */
 int peer_add(struct syncd *, const struct sockaddr_storage *, socklen_t);
+int peer_add_paths(struct syncd *, const struct sockaddr_storage *,
+    const socklen_t *, int n);
 /* At runtime (reload.c): a new peer made ready, then joined; a peer
  * removed; a peer that never joined freed. */
-struct peer *
-peer_new(struct syncd *, const struct sockaddr_storage *, socklen_t);
+struct peer *peer_new(struct syncd *, const struct sockaddr_storage *,
+    const socklen_t *, int n);
 void peer_join(struct peer *);
 void peer_remove(struct peer *);
 void peer_free(struct peer *);
@@ -291,12 +351,36 @@ void transport_kick(struct syncd *); /* work to send */
 void transport_flush(struct syncd *, int timeout_ms);
 void peer_request_bulk(struct peer *, int reset_tries);
 void peer_send(struct peer *, const uint8_t *, size_t);
+void peer_send_on(struct peer *, int path, const uint8_t *, size_t);
+void peer_send_hs(struct peer *, const uint8_t *, size_t);
+void peer_send_hello(struct peer *, int path);
+void peer_resend_window(struct peer *);
 void peer_tx_reset(struct peer *);
 void peer_tx_ready(struct peer *);
 void peer_rx_new(struct peer *, uint64_t seq0);
 void peer_request_diff(struct peer *, uint32_t id);
 int peer_in_sync(const struct peer *, char *why, size_t len);
 const char *bulk_req_name(enum bulk_req_state);
+
+/* path.c: a peer's paths. */
+#define PATH_PROBE_MS 150  /* HELLO on every path of a multi-path peer */
+#define PATH_DEAD_MS  600  /* a path silent this long is down */
+#define PATH_HOLD_MS  2000 /* a better path up this long: move back */
+#define PATH_HELD_MS  300  /* nothing on any path this long: peer held up */
+void path_init(struct peer *, const struct sockaddr_storage *,
+    const socklen_t *, int n);
+struct peer *
+path_find(struct syncd *, const struct sockaddr_storage *, int *path);
+int path_sock(const struct syncd *, int path);
+void path_heard(struct peer *, int path, size_t len);
+void path_report(struct peer *, uint8_t paths);
+void path_send_failed(struct peer *, int path);
+uint8_t path_hears(const struct peer *);
+void path_tick(struct peer *, uint64_t now, int late);
+void path_peer_down(struct peer *);
+int path_has_addr(const struct peer *, int family, const void *addr);
+void path_sa_name(const struct sockaddr_storage *, char *, size_t);
+void path_status(const struct peer *, int json, struct sbuf *);
 
 /* stream.c: frame bodies. */
 size_t stream_build_live(struct syncd *, uint8_t *body, size_t cap,

@@ -429,7 +429,9 @@ field("e_class", ProtoField.uint32("syncd.expect.class", "Class"))
 field("nat_dir", ProtoField.uint8("syncd.expect.nat_dir", "NAT direction"))
 field("h_flags", ProtoField.uint8("syncd.hello.flags", "Flags", b.HEX))
 field("h_bulk", ProtoField.bool("syncd.hello.bulk_done", "First bulk done", 8, nil, 0x01))
+field("h_has_paths", ProtoField.bool("syncd.hello.has_paths", "Path report follows", 8, nil, 0x02))
 field("h_internal", ProtoField.uint32("syncd.hello.internal", "Internal states"))
+field("h_paths", ProtoField.uint8("syncd.hello.paths", "Paths the sender hears (bit i: the receiver's address i)", b.HEX))
 field("ack_next", ProtoField.uint64("syncd.ack.next", "Next expected"))
 field("ack_n", ProtoField.uint8("syncd.ack.ranges", "Missing ranges"))
 field("ack_from", ProtoField.uint64("syncd.ack.from", "Missing from"))
@@ -839,7 +841,13 @@ local function dis_simple(rtype, r, tree)
 		local ht, hr = rd_u(r, tree, F.h_flags, 1)
 		if not ht then return nil end
 		ht:add(F.h_bulk, hr)
+		ht:add(F.h_has_paths, hr)
 		if not rd_u(r, tree, F.h_internal, 4) then return nil end
+		-- A path report (several addresses of one member).
+		if band(hr:uint(), 0x02) ~= 0 and
+		    not rd_u(r, tree, F.h_paths, 1) then
+			return nil
+		end
 	elseif rtype == 21 then
 		if not rd_u(r, tree, F.skip_next, 8) then return nil end
 	else

@@ -120,6 +120,7 @@ SYNCD_PEER = {
     "skips": ("syncd_peer_skips_total", {}),
     "bulks_sent": ("syncd_peer_bulks_sent_total", {}),
     "bulks_received": ("syncd_peer_bulks_received_total", {}),
+    "stale_acks": ("syncd_peer_stale_acks_total", {}),
 }
 
 

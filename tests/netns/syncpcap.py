@@ -20,7 +20,8 @@ FIELDS = ["syncd.type", "syncd.tag_ok", "syncd.init.rekey",
           "syncd.timeout", "syncd.mark", "syncd.helper", "syncd.labels",
           "syncd.seqadj.after", "syncd.tcp.state", "syncd.sctp.vtag_reply",
           "syncd.update.mask", "syncd.expect.nat_dir", "syncd.count",
-          "syncd.hello.internal", "syncd.ack.from", "syncd.ack.to",
+          "syncd.hello.internal", "syncd.hello.paths", "syncd.ack.from",
+          "syncd.ack.to",
           "syncd.skip.next", "syncd.rec.unknown", "syncd.rec.short",
           "syncd.rec.overrun", "syncd.rec.wrong_frame",
           "syncd.auth_failed", "syncd.no_session"]
@@ -219,6 +220,14 @@ def main():
            rec(21, struct.pack(">Q", 7)), {
                "syncd.decrypted": "1", "syncd.rec.type": "16,21",
                "syncd.hello.internal": "500", "syncd.skip.next": "7"})
+    # HELLO with a path report (flag 0x02 and one byte), and one whose
+    # report byte is missing.
+    sealed(S, R, 4, sid, 2, fwd, rec(16, b"\x03" + struct.pack(">IB", 9, 5)),
+           {"syncd.decrypted": "1", "syncd.rec.type": "16",
+            "syncd.hello.internal": "9", "syncd.hello.paths": "0x05"})
+    sealed(S, R, 4, sid, 3, fwd, rec(16, b"\x02" + struct.pack(">I", 9)),
+           {"syncd.decrypted": "1", "syncd.rec.type": "16",
+            "syncd.hello.internal": "9", "syncd.rec.short": "1"})
     ack = struct.pack(">QB", 5, 2) + struct.pack(">4I", 1, 2, 5, 9)
     sealed(R, S, 5, sid, 1, rev, rec(17, ack) + rec(18, b"\0\0\0\1") +
            rec(22, b"\0\0\0\2") + rec(16, b"\x00" + bytes(4)), {

@@ -53,10 +53,12 @@ check "all three finish their first bulk" wait_for 20 sh -c \
     "for n in a b c; do $SYNCD status --json --control $T_DIR/\$n.sock | grep -q '\"demote\":0,' || exit 1; done"
 
 # peerline NODE PEER: PEER's object in NODE's status --json, on a line
-# of its own (nothing when NODE has no such peer).
+# of its own (nothing when NODE has no such peer). A peer's object opens
+# with its address and "alive" (its paths' with their address too).
 peerline() {
-	sctl "$1" status --json 2>/dev/null | sed 's/{"address":/\n&/g' |
-	    grep "^{\"address\":\"$2\""
+	sctl "$1" status --json 2>/dev/null |
+	    sed 's/{"address":"[^"]*","alive"/\n&/g' |
+	    grep "^{\"address\":\"$2\",\"alive\""
 }
 # pj NODE PEER KEY: KEY of PEER in NODE's status (KEY.SUB for a nested
 # object; "-" when the peer is not there).
@@ -73,7 +75,8 @@ peq() { [ "$(pj "$1" "$2" "$3")" = "$4" ]; }
 # npeers NODE N: NODE has N peers.
 npeers() {
 	[ "$(sctl "$1" status --json 2>/dev/null |
-	    sed 's/{"address":/\n&/g' | grep -c '^{"address":')" = "$2" ]
+	    sed 's/{"address":"[^"]*","alive"/\n&/g' |
+	    grep -c '^{"address":"[^"]*","alive"')" = "$2" ]
 }
 # kn NODE ARGS: states in NODE's kernel matching conntrack -L ARGS.
 kn() { _n=$1; shift; nsx "$_n" conntrack -L "$@" 2>/dev/null | grep -c dport; }

@@ -206,6 +206,48 @@ test_numbers(void **state)
 	assert_int_equal(conf_bool("maybe"), -1);
 }
 
+/* Lists: commas, blanks or both; empty items, too many, too long. */
+static void
+test_lists(void **state)
+{
+	char it[4][CONF_ITEMLEN], err[128], out[64], lng[80];
+	static const char *same[] = { "a,b,c", "a, b, c", "a b c",
+		" a ,b\t, c ", "a ,b c" };
+
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		assert_int_equal(
+		    conf_list_split(same[i], it, 4, err, sizeof(err)), 3);
+		conf_list_join(it, 3, out, sizeof(out));
+		assert_string_equal(out, "a,b,c");
+	}
+	assert_int_equal(conf_list_split("10.0.0.2", it, 4, err, sizeof(err)),
+	    1);
+	assert_string_equal(it[0], "10.0.0.2");
+	assert_int_equal(conf_list_split("", it, 4, err, sizeof(err)), -1);
+	assert_int_equal(conf_list_split("  ", it, 4, err, sizeof(err)), -1);
+	assert_int_equal(conf_list_split("a,,b", it, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "an empty item");
+	assert_int_equal(conf_list_split(",a", it, 4, err, sizeof(err)), -1);
+	assert_int_equal(conf_list_split("a,", it, 4, err, sizeof(err)), -1);
+	assert_int_equal(conf_list_split("a, ,b", it, 4, err, sizeof(err)),
+	    -1);
+	assert_int_equal(conf_list_split("a,b,c,d", it, 4, err, sizeof(err)),
+	    4);
+	assert_int_equal(conf_list_split("a,b,c,d,e", it, 4, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "more than 4 items");
+	memset(lng, 'x', sizeof(lng) - 1);
+	lng[sizeof(lng) - 1] = '\0';
+	assert_int_equal(conf_list_split(lng, it, 4, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "too long"));
+	/* A join that does not fit is cut, still terminated. */
+	assert_int_equal(
+	    conf_list_split("aaaa,bbbb,cccc", it, 4, err, sizeof(err)), 3);
+	conf_list_join(it, 3, out, 8);
+	assert_int_equal(strlen(out), 7);
+	(void)state;
+}
+
 int
 main(void)
 {
@@ -215,6 +257,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_lists),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -326,7 +326,7 @@ test_control(void **ctx)
 	static const int ctls[] = { SYNC_R_BULK_REQ, SYNC_R_BULK_BEGIN,
 		SYNC_R_BULK_END, SYNC_R_SKIP, SYNC_R_DIFF_REQ,
 		SYNC_R_DIFF_END };
-	struct sync_hello h = { SYNC_H_BULK_DONE, 123456 }, ho;
+	struct sync_hello h = { SYNC_H_BULK_DONE, 123456, 0 }, ho;
 	struct sync_ack a, ao;
 	struct sync_ctl c = { 0xabcdef01, 1000000, 0xfffffffffffffff0ULL }, co;
 	uint8_t buf[512], t;
@@ -378,6 +378,46 @@ test_control(void **ctx)
 	buf[2 + 8] = SYNC_ACK_MAXRANGES + 1;
 	rd_init(&v, buf + 2, w.off - 2);
 	assert_int_equal(sync_ack_decode(&v, &ao), -1);
+}
+
+/* HELLO with the path report: hand-checked bytes; a report flag without
+ * its byte is malformed; a report byte without the flag is ignored, as
+ * any bytes after the known fields. */
+static void
+test_hello_paths(void **ctx)
+{
+	static const uint8_t want[] = { 16, 6, 0x03, 0x00, 0x01, 0xe2, 0x40,
+		0x05 };
+	static const uint8_t cut[] = { 16, 5, 0x02, 0, 0, 0, 7 };
+	static const uint8_t extra[] = { 16, 6, 0x01, 0, 0, 0, 7, 0xff };
+	struct sync_hello h = { SYNC_H_BULK_DONE | SYNC_H_PATHS, 123456,
+		0x05 };
+	struct sync_hello ho;
+	uint8_t buf[64], t;
+	struct wr w;
+	struct rd b, v;
+
+	wr_init(&w, buf, sizeof(buf));
+	assert_int_equal(sync_hello_encode(&w, &h), 0);
+	assert_int_equal(w.off, sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+	rd_init(&b, buf, w.off);
+	assert_int_equal(sync_rec_next(&b, &t, &v), 1);
+	assert_int_equal(sync_hello_decode(&v, &ho), 0);
+	assert_int_equal(ho.flags, h.flags);
+	assert_int_equal(ho.internal, 123456);
+	assert_int_equal(ho.paths, 0x05);
+
+	rd_init(&b, cut, sizeof(cut));
+	assert_int_equal(sync_rec_next(&b, &t, &v), 1);
+	assert_int_equal(sync_hello_decode(&v, &ho), -1);
+
+	rd_init(&b, extra, sizeof(extra));
+	assert_int_equal(sync_rec_next(&b, &t, &v), 1);
+	assert_int_equal(sync_hello_decode(&v, &ho), 0);
+	assert_int_equal(ho.flags, SYNC_H_BULK_DONE);
+	assert_int_equal(ho.internal, 7);
+	assert_int_equal(ho.paths, 0);
 }
 
 static void
@@ -665,6 +705,7 @@ main(void)
 		cmocka_unit_test(test_update_delete),
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_control),
+		cmocka_unit_test(test_hello_paths),
 		cmocka_unit_test(test_unknown_skipped),
 		cmocka_unit_test(test_frame_header),
 		cmocka_unit_test(test_frame_sealed),
