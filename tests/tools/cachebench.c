@@ -7,8 +7,11 @@
  * and a bulk to a fresh peer without the network: the sender's bulk
  * stream built from its table (stream.c) and the receiver's handling of
  * each record (engine.c: decode, import policy, its cache, staging
- * queue), CPU time per state on each side.
- * usage: cachebench [N [R]]   (default 1000000 states, 3 rounds)
+ * queue), CPU time per state on each side; and the sender's share of
+ * replicating them as they are created (engine.c's handling of each NEW
+ * event, stream.c's live frames).
+ * usage: cachebench [N [R [bulk]]]   (default 1000000 states, 3 rounds;
+ * "bulk": only the bulk, e.g. under a profiler)
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -25,6 +28,10 @@
 #include "log.h"
 #include "sync.h"
 #include "syncd.h"
+
+#ifndef RX_AHEAD
+#define RX_AHEAD 8 /* as peer.c looks ahead */
+#endif
 
 /* A frame body at the default MTU of 1500 over IPv4. */
 #define BODY_CAP (1500 - 28 - SYNC_HDRLEN - SYNC_TAGLEN)
@@ -166,18 +173,69 @@ bulk_send(struct peer *pa, uint8_t *bodies, size_t *blen, size_t maxb)
 
 /* The receiver's handling of the records of those bodies, as peer.c's
  * process_body hands them to the engine. */
-static void __attribute__((noinline))
-bulk_receive(struct peer *pb, const uint8_t *bodies, const size_t *blen,
-    size_t nb)
+static void __attribute__((noinline)) bulk_receive(struct peer *pb,
+    const uint8_t *bodies, const size_t *blen, size_t nb)
 {
-	struct rd b, v;
-	uint8_t type;
+	struct rd b, v, ahead, w;
+	uint64_t now;
+	uint8_t type, t;
 
 	for (size_t i = 0; i < nb; i++) {
 		rd_init(&b, bodies + i * BODY_CAP, blen[i]);
-		while (sync_rec_next(&b, &type, &v) == 1)
-			engine_rx_record(pb, type, &v);
+		now = ev_now_ns();
+		ahead = b;
+		for (int k = 0; k < RX_AHEAD; k++)
+			if (sync_rec_next(&ahead, &t, &w) == 1)
+				engine_rx_prefetch(pb, t, &w);
+		while (sync_rec_next(&b, &type, &v) == 1) {
+			if (RX_AHEAD > 0 && sync_rec_next(&ahead, &t, &w) == 1)
+				engine_rx_prefetch(pb, t, &w);
+			/* What peer.c handles itself. */
+			if (type == SYNC_R_BULK_BEGIN)
+				engine_rx_bulk_begin(pb);
+			else if (type != SYNC_R_BULK_END)
+				engine_rx_record(pb, type, &v, now);
+		}
 	}
+}
+
+/* NEW events of n states as ct.c hands them to the engine, the live
+ * frames built every 64 events (as the loop would). */
+static void __attribute__((noinline)) live_send(struct syncd *sd,
+    const struct ct_state *st, uint32_t n, uint8_t *body)
+{
+	uint32_t sent = 0, k;
+
+	for (uint32_t i = 0; i < n; i++) {
+		engine_own_state(sd, CT_EV_NEW, &st[i]);
+		if ((i & 63) != 63 && i + 1 != n)
+			continue;
+		while (stream_build_live(sd, body, BODY_CAP, &k) > 0)
+			sent += k;
+	}
+	if (sent != n)
+		errx(1, "live: %u states sent of %u", sent, n);
+}
+
+/* The sender's CPU ns per state replicating n new states. */
+static double
+bench_live(const struct ct_state *st, uint32_t n, int rounds)
+{
+	static uint8_t body[BODY_CAP];
+	struct syncd sd;
+	struct peer p;
+	double t0, t, best = 0;
+
+	for (int k = 0; k < rounds; k++) {
+		fake_syncd(&sd, &p);
+		p.alive = 1;
+		t0 = now_s();
+		live_send(&sd, st, n, body);
+		t = (now_s() - t0) * 1e9 / n;
+		best = best == 0 || t < best ? t : best;
+		fake_free(&sd, &p);
+	}
+	return best;
 }
 
 /*
@@ -212,6 +270,7 @@ bench_bulk(const struct ct_state *st, uint32_t n, int rounds, double *tx,
 		t = (now_s() - t0) * 1e9 / n;
 		*tx = *tx == 0 || t < *tx ? t : *tx;
 		fake_syncd(&sb, &pb);
+		pb.peer_internal = n; /* its HELLO */
 		t0 = now_s();
 		bulk_receive(&pb, bodies, blen, nb);
 		t = (now_s() - t0) * 1e9 / n;
@@ -231,8 +290,9 @@ main(int argc, char *argv[])
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
 	int rounds = argc > 2 ? atoi(argv[2]) : 3;
+	int bulk_only = argc > 3 && strcmp(argv[3], "bulk") == 0;
 	double best_put = 0, best_hit = 0, best_miss = 0, t0, r, hk, hu, tx,
-	    rx;
+	       rx;
 	struct ct_state *st;
 	struct centry *old;
 	size_t found = 0;
@@ -241,11 +301,13 @@ main(int argc, char *argv[])
 		errx(1, "sodium_init");
 	log_init("cachebench", 0, 0);
 	if (n == 0 || rounds <= 0)
-		errx(2, "usage: cachebench [N [R]]");
+		errx(2, "usage: cachebench [N [R [bulk]]]");
 	if ((st = calloc(n, sizeof(*st))) == NULL)
 		err(1, "calloc");
 	for (uint32_t i = 0; i < n; i++)
 		mk(&st[i], i, 0);
+	if (bulk_only)
+		goto bulk;
 	for (int k = 0; k < rounds; k++) {
 		struct cache *c = cache_new();
 
@@ -286,10 +348,14 @@ main(int argc, char *argv[])
 	printf("slot hash of an IPv4 key: keyed SipHash-2-4 %.1f ns, "
 	       "unkeyed (former) %.1f ns\n",
 	    1e9 / hk, 1e9 / hu);
+bulk:
 	bench_bulk(st, n, rounds, &tx, &rx);
 	printf("bulk of %u states to a fresh peer, best of %d: sender %.0f "
 	       "ns/state, receiver %.0f ns/state (CPU)\n",
 	    n, rounds, tx, rx);
+	printf("replication of %u new states, best of %d: sender %.0f "
+	       "ns/state (CPU; the engine and live frames, no netlink)\n",
+	    n, rounds, bench_live(st, n, rounds));
 	free(st);
 	return 0;
 }
