@@ -212,6 +212,17 @@ test_parse_roundtrip(void **unused)
 	/* An update message has no reply tuple: refused as a state. */
 	len = ct_msg_state(buf, 2, &s, 0);
 	assert_int_equal(ct_parse_msg((struct nlmsghdr *)buf, len, &p), -1);
+	/* A length of 2^31 or more (negative as an int) is longer than
+	 * the bytes there: refused, not walked past the buffer. */
+	len = ct_msg_state(buf, 3, &s, CT_BUILD_CREATE);
+	((struct nlmsghdr *)buf)->nlmsg_len = 0xfffffff0;
+	assert_int_equal(ct_parse_msg((struct nlmsghdr *)buf, len, &p), -1);
+	((struct nlmsghdr *)buf)->nlmsg_len = 0x80000000;
+	assert_int_equal(ct_parse_msg((struct nlmsghdr *)buf, len, &p), -1);
+	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)len + 4;
+	assert_int_equal(ct_parse_msg((struct nlmsghdr *)buf, len, &p), -1);
+	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)len;
+	assert_int_equal(ct_parse_msg((struct nlmsghdr *)buf, len, &p), 0);
 }
 
 static void
