@@ -268,6 +268,16 @@ cache_prefetch(const struct cache *c, const uint8_t *val, size_t len)
 	    &c->slot[(size_t)hash_key(c, val, klen) & (c->cap - 1)], 1);
 }
 
+void
+cache_prefetch_state(const struct cache *c, const struct ct_state *st)
+{
+	uint8_t key[SYNC_KEY_MAX];
+	size_t klen;
+
+	if (c->used > 0 && (klen = sync_key_encode(key, st)) > 0)
+		cache_prefetch(c, key, klen);
+}
+
 struct centry *
 cache_lookup(struct cache *c, const struct ct_state *st)
 {

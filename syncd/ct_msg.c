@@ -424,6 +424,30 @@ ct_msg_check(const struct nlmsghdr *nlh, size_t len)
 }
 
 int
+ct_parse_key(const struct nlmsghdr *nlh, size_t len, struct ct_state *s)
+{
+	const struct nlattr *a;
+	int have = 0;
+
+	if (ct_msg_check(nlh, len) == -1)
+		return -1;
+	s->fields = 0;
+	s->zone = 0;
+	at_for_each_msg (a, nlh, sizeof(struct nfgenmsg)) {
+		if (at_type(a) == CTA_TUPLE_ORIG) {
+			if (ct_parse_tuple(a, &s->orig) == -1)
+				return -1;
+			have = 1;
+		} else if (at_type(a) == CTA_ZONE) {
+			if (ct_get_u16(a, &s->zone) == -1)
+				return -1;
+			s->fields |= CT_F_ZONE;
+		}
+	}
+	return have ? 0 : -1;
+}
+
+int
 ct_parse_msg(const struct nlmsghdr *nlh, size_t len, struct ct_state *s)
 {
 	const struct nlattr *a;

@@ -279,6 +279,14 @@ dump_stale(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
 	}
 }
 
+/* A kernel event of st comes soon (ct.c's look-ahead): its slot in our
+ * table, at a random place under the keyed hash, is fetched meanwhile. */
+void
+engine_own_hint(struct syncd *sd, const struct ct_state *st)
+{
+	cache_prefetch_state(sd->internal, st);
+}
+
 void
 engine_own_state(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
 {

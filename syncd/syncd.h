@@ -306,6 +306,7 @@ size_t stage_backlog(const struct syncd *);
 
 /* engine.c: caches. */
 void engine_own_state(struct syncd *, enum ct_event, const struct ct_state *);
+void engine_own_hint(struct syncd *, const struct ct_state *);
 void
 engine_own_expect(struct syncd *, enum ct_event, const struct ct_expect *);
 void engine_resync_begin(struct syncd *);

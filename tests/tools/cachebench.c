@@ -32,6 +32,9 @@
 #ifndef RX_AHEAD
 #define RX_AHEAD 8 /* as peer.c looks ahead */
 #endif
+#ifndef EV_AHEAD
+#define EV_AHEAD 8 /* as ct.c looks ahead at kernel events */
+#endif
 
 /* A frame body at the default MTU of 1500 over IPv4. */
 #define BODY_CAP (1500 - 28 - SYNC_HDRLEN - SYNC_TAGLEN)
@@ -199,14 +202,19 @@ static void __attribute__((noinline)) bulk_receive(struct peer *pb,
 	}
 }
 
-/* NEW events of n states as ct.c hands them to the engine, the live
- * frames built every 64 events (as the loop would). */
+/* NEW events of n states as ct.c hands them to the engine (with its
+ * hints EV_AHEAD events ahead), the live frames built every 64 events
+ * (as the loop would). */
 static void __attribute__((noinline)) live_send(struct syncd *sd,
     const struct ct_state *st, uint32_t n, uint8_t *body)
 {
 	uint32_t sent = 0, k;
 
+	for (uint32_t i = 0; i < EV_AHEAD && i < n; i++)
+		engine_own_hint(sd, &st[i]);
 	for (uint32_t i = 0; i < n; i++) {
+		if (EV_AHEAD > 0 && i + EV_AHEAD < n)
+			engine_own_hint(sd, &st[i + EV_AHEAD]);
 		engine_own_state(sd, CT_EV_NEW, &st[i]);
 		if ((i & 63) != 63 && i + 1 != n)
 			continue;

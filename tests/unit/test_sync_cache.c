@@ -297,6 +297,10 @@ test_prefetch(void **ctx)
 	cache_prefetch(c, junk, sizeof(junk));
 	memset(junk, 0, sizeof(junk));
 	cache_prefetch(c, junk, sizeof(junk));
+	cache_prefetch_state(c, &st);
+	mk(&st, 6);
+	cache_prefetch_state(c, &st);
+	mk(&st, 5);
 	assert_int_equal(cache_epoch(c), ep);
 	assert_int_equal(cache_count(c), 1);
 	assert_ptr_equal(cache_lookup(c, &st), e);
