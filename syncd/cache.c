@@ -9,8 +9,21 @@
  * hash is SipHash keyed with a secret each table draws when it is
  * created: no one can aim many tuples at one probe sequence and make
  * inserts quadratic. libsodium must be initialised before cache_new().
+ *
+ * A keyed hash scatters neighbouring tuples over the table, so each slot
+ * probed is a cache miss; an entry looked at on the way would be another.
+ * A slot therefore keeps a few more bits of the hash in the low bits of
+ * the entry's address (entries are aligned to ENT_ALIGN, so those bits
+ * are zero): probing compares them first and reads an entry only when
+ * they match, and an insert of a new state reads no entry at all. What
+ * is left, the slot itself, a caller that knows the next keys early can
+ * have fetched meanwhile (cache_prefetch); a walk fetches the entries
+ * of the slots ahead, a rebuild too; and a caller that knows how many
+ * states are coming makes room at once (cache_reserve) instead of the
+ * table being rebuilt ever larger as they come.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,13 +32,19 @@
 #include "cache.h"
 #include "sync.h"
 
-#define TOMB   ((struct centry *)(uintptr_t)1)
-#define MINCAP 1024
+#define ENT_ALIGN    _Alignof(max_align_t)
+#define TAG_MASK     ((uintptr_t)ENT_ALIGN - 1)
+#define SLOT_EMPTY   ((uintptr_t)0)
+#define SLOT_TOMB    ((uintptr_t)1)
+#define MINCAP	     1024
+#define PREFETCH_GAP 16 /* slots ahead whose entry is fetched early */
+
+_Static_assert(ENT_ALIGN >= 8, "entries need three free address bits");
 
 struct cache {
-	struct centry **slot;
-	size_t cap;  /* power of two */
-	size_t used; /* live entries */
+	uintptr_t *slot; /* entry address | tag, or SLOT_EMPTY, SLOT_TOMB */
+	size_t cap;	 /* power of two */
+	size_t used;	 /* live entries */
 	size_t tombs;
 	size_t bytes; /* entry storage */
 	uint64_t epoch;
@@ -45,6 +64,25 @@ hash_key(const struct cache *c, const uint8_t *p, size_t n)
 	return h;
 }
 
+/* The slot index uses the hash's low bits, the tag its top ones. */
+static uintptr_t
+hash_tag(uint64_t h)
+{
+	return (uintptr_t)(h >> 58) & TAG_MASK;
+}
+
+static struct centry *
+slot_entry(uintptr_t v)
+{
+	return (struct centry *)(v & ~TAG_MASK);
+}
+
+static int
+slot_live(uintptr_t v)
+{
+	return v != SLOT_EMPTY && v != SLOT_TOMB;
+}
+
 static size_t
 entry_size(size_t len)
 {
@@ -52,6 +90,23 @@ entry_size(size_t len)
 	size_t n = sizeof(struct centry) + len + 8;
 
 	return n < 32 ? 32 : (n + 15) & ~(size_t)15;
+}
+
+/* Aligned, so that a slot has room for the tag (see above): what
+ * malloc guarantees, asked for in so many words (without rounding the
+ * size up, which would cost memory). */
+static struct centry *
+entry_alloc(size_t len)
+{
+	void *e;
+	int r;
+
+	if ((r = posix_memalign(&e, ENT_ALIGN, sizeof(struct centry) + len)) !=
+	    0) {
+		errno = r;
+		return NULL;
+	}
+	return e;
 }
 
 struct cache *
@@ -103,26 +158,35 @@ cache_epoch(const struct cache *c)
 	return c->epoch;
 }
 
+/*
+ * The slot of key (hash h): its entry (*found = 1), or where to insert
+ * it, the first tombstone on the way if any.
+ */
 static size_t
-find(const struct cache *c, const uint8_t *key, size_t klen, int *found)
+find(const struct cache *c, const uint8_t *key, size_t klen, uint64_t h,
+    int *found)
 {
 	size_t mask = c->cap - 1, i, tomb = (size_t)-1;
+	uintptr_t v, tag = hash_tag(h);
 	struct centry *e;
 
-	i = (size_t)hash_key(c, key, klen) & mask;
+	i = (size_t)h & mask;
 	for (;;) {
-		e = c->slot[i];
-		if (e == NULL) {
+		v = c->slot[i];
+		if (v == SLOT_EMPTY) {
 			*found = 0;
 			return tomb != (size_t)-1 ? tomb : i;
 		}
-		if (e == TOMB) {
+		if (v == SLOT_TOMB) {
 			if (tomb == (size_t)-1)
 				tomb = i;
-		} else if (e->len >= klen && memcmp(e->rec, key, klen) == 0 &&
-		    sync_key_len(e->rec, e->len) == klen) {
-			*found = 1;
-			return i;
+		} else if ((v & TAG_MASK) == tag) {
+			e = slot_entry(v);
+			if (e->len >= klen && memcmp(e->rec, key, klen) == 0 &&
+			    sync_key_len(e->rec, e->len) == klen) {
+				*found = 1;
+				return i;
+			}
 		}
 		i = (i + 1) & mask;
 	}
@@ -131,19 +195,26 @@ find(const struct cache *c, const uint8_t *key, size_t klen, int *found)
 static int
 rebuild(struct cache *c, size_t ncap)
 {
-	struct centry **ns, **os = c->slot, *e;
+	uintptr_t *ns, *os = c->slot, v;
 	size_t ocap = c->cap, mask = ncap - 1, j, klen;
+	struct centry *e;
+	uint64_t h;
 
 	if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
 		return -1;
 	for (size_t i = 0; i < ocap; i++) {
-		if ((e = os[i]) == NULL || e == TOMB)
+		/* Entries lie in no order of their slots: fetch ahead. */
+		if (i + PREFETCH_GAP < ocap && slot_live(os[i + PREFETCH_GAP]))
+			__builtin_prefetch(slot_entry(os[i + PREFETCH_GAP]));
+		if (!slot_live(v = os[i]))
 			continue;
+		e = slot_entry(v);
 		klen = sync_key_len(e->rec, e->len);
-		j = (size_t)hash_key(c, e->rec, klen) & mask;
-		while (ns[j] != NULL)
+		h = hash_key(c, e->rec, klen);
+		j = (size_t)h & mask;
+		while (ns[j] != SLOT_EMPTY)
 			j = (j + 1) & mask;
-		ns[j] = e;
+		ns[j] = (uintptr_t)e | hash_tag(h);
 	}
 	free(os);
 	c->slot = ns;
@@ -151,6 +222,17 @@ rebuild(struct cache *c, size_t ncap)
 	c->tombs = 0;
 	c->epoch++;
 	return 0;
+}
+
+/* The capacity at which n live entries need no rebuild (load < 3/4). */
+static size_t
+cap_for(size_t n)
+{
+	size_t cap = MINCAP;
+
+	while (cap * 3 <= n * 4 && cap < ((size_t)1 << 40))
+		cap *= 2;
+	return cap;
 }
 
 static int
@@ -165,6 +247,37 @@ grow(struct cache *c)
 	return rebuild(c, ncap);
 }
 
+int
+cache_reserve(struct cache *c, size_t n)
+{
+	size_t ncap = cap_for(n > c->used ? n : c->used);
+
+	if (ncap <= c->cap)
+		return 0;
+	return rebuild(c, ncap);
+}
+
+void
+cache_prefetch(const struct cache *c, const uint8_t *val, size_t len)
+{
+	size_t klen = sync_key_len(val, len);
+
+	if (klen == 0)
+		return;
+	__builtin_prefetch(
+	    &c->slot[(size_t)hash_key(c, val, klen) & (c->cap - 1)], 1);
+}
+
+void
+cache_prefetch_state(const struct cache *c, const struct ct_state *st)
+{
+	uint8_t key[SYNC_KEY_MAX];
+	size_t klen;
+
+	if (c->used > 0 && (klen = sync_key_encode(key, st)) > 0)
+		cache_prefetch(c, key, klen);
+}
+
 struct centry *
 cache_lookup(struct cache *c, const struct ct_state *st)
 {
@@ -172,21 +285,22 @@ cache_lookup(struct cache *c, const struct ct_state *st)
 	size_t klen, i;
 	int found;
 
-	if ((klen = sync_key_encode(key, st)) == 0)
+	if (c->used == 0 || (klen = sync_key_encode(key, st)) == 0)
 		return NULL;
-	i = find(c, key, klen, &found);
-	return found ? c->slot[i] : NULL;
+	i = find(c, key, klen, hash_key(c, key, klen), &found);
+	return found ? slot_entry(c->slot[i]) : NULL;
 }
 
 struct centry *
 cache_put(struct cache *c, const struct ct_state *st, uint32_t now,
     struct centry **old)
 {
-	uint8_t buf[300], key[SYNC_KEY_MAX];
+	uint8_t buf[300];
 	struct ct_state tmp;
 	struct centry *e, *o;
 	struct wr w;
 	size_t klen, i, vlen;
+	uint64_t h;
 	int found;
 
 	*old = NULL;
@@ -200,15 +314,15 @@ cache_put(struct cache *c, const struct ct_state *st, uint32_t now,
 	}
 	vlen = w.off - 2;
 	klen = sync_key_len(buf + 2, vlen);
-	memcpy(key, buf + 2, klen);
 	if (grow(c) == -1)
 		return NULL;
-	i = find(c, key, klen, &found);
-	o = found ? c->slot[i] : NULL;
+	h = hash_key(c, buf + 2, klen);
+	i = find(c, buf + 2, klen, h, &found);
+	o = found ? slot_entry(c->slot[i]) : NULL;
 	if (o != NULL && o->len == vlen) {
 		e = o;
 	} else {
-		if ((e = malloc(sizeof(*e) + vlen)) == NULL)
+		if ((e = entry_alloc(vlen)) == NULL)
 			return NULL;
 		c->bytes += entry_size(vlen);
 		if (o != NULL) {
@@ -221,12 +335,12 @@ cache_put(struct cache *c, const struct ct_state *st, uint32_t now,
 			e->flags = 0;
 			e->chg = CHG_FULL;
 			e->gen = 0;
-			if (c->slot[i] == TOMB)
+			if (c->slot[i] == SLOT_TOMB)
 				c->tombs--;
 			c->used++;
 		}
 		e->len = (uint8_t)vlen;
-		c->slot[i] = e;
+		c->slot[i] = (uintptr_t)e | hash_tag(h);
 	}
 	memcpy(e->rec, buf + 2, vlen);
 	e->expire = (st->fields & CT_F_TIMEOUT) ? now + st->timeout : 0;
@@ -235,37 +349,44 @@ cache_put(struct cache *c, const struct ct_state *st, uint32_t now,
 	return e;
 }
 
-struct centry *
-cache_del(struct cache *c, const struct ct_state *st)
+/* Empty slot i, which holds a live entry; returns the entry. */
+static struct centry *
+take(struct cache *c, size_t i)
 {
-	uint8_t key[SYNC_KEY_MAX];
-	struct centry *e;
-	size_t klen, i;
-	int found;
+	struct centry *e = slot_entry(c->slot[i]);
 
-	if ((klen = sync_key_encode(key, st)) == 0)
-		return NULL;
-	i = find(c, key, klen, &found);
-	if (!found)
-		return NULL;
-	e = c->slot[i];
-	c->slot[i] = TOMB;
+	c->slot[i] = SLOT_TOMB;
 	c->tombs++;
 	c->used--;
 	c->bytes -= entry_size(e->len);
 	return e;
 }
 
+struct centry *
+cache_del(struct cache *c, const struct ct_state *st)
+{
+	uint8_t key[SYNC_KEY_MAX];
+	size_t klen, i;
+	int found;
+
+	if (c->used == 0 || (klen = sync_key_encode(key, st)) == 0)
+		return NULL;
+	i = find(c, key, klen, hash_key(c, key, klen), &found);
+	return found ? take(c, i) : NULL;
+}
+
 void
 cache_clear(struct cache *c)
 {
 	struct centry *e;
+	uintptr_t v;
 
 	for (size_t i = 0; i < c->cap; i++) {
-		e = c->slot[i];
-		c->slot[i] = NULL;
-		if (e == NULL || e == TOMB)
+		v = c->slot[i];
+		c->slot[i] = SLOT_EMPTY;
+		if (!slot_live(v))
 			continue;
+		e = slot_entry(v);
 		if (e->flags & CE_QUEUED)
 			e->flags |= CE_DEAD;
 		else
@@ -278,12 +399,15 @@ cache_clear(struct cache *c)
 struct centry *
 cache_next(struct cache *c, size_t *pos)
 {
-	struct centry *e;
+	uintptr_t v;
 
 	while (*pos < c->cap) {
-		e = c->slot[(*pos)++];
-		if (e != NULL && e != TOMB)
-			return e;
+		/* Entries lie in no order of their slots: fetch ahead. */
+		if (*pos + PREFETCH_GAP < c->cap &&
+		    slot_live(v = c->slot[*pos + PREFETCH_GAP]))
+			__builtin_prefetch(slot_entry(v));
+		if (slot_live(v = c->slot[(*pos)++]))
+			return slot_entry(v);
 	}
 	return NULL;
 }
@@ -293,15 +417,8 @@ cache_del_at(struct cache *c, size_t pos)
 {
 	struct centry *e;
 
-	if (pos == 0 || pos > c->cap)
+	if ((e = cache_take_at(c, pos)) == NULL)
 		return;
-	e = c->slot[pos - 1];
-	if (e == NULL || e == TOMB)
-		return;
-	c->slot[pos - 1] = TOMB;
-	c->tombs++;
-	c->used--;
-	c->bytes -= entry_size(e->len);
 	if (e->flags & CE_QUEUED)
 		e->flags |= CE_DEAD;
 	else
@@ -311,18 +428,9 @@ cache_del_at(struct cache *c, size_t pos)
 struct centry *
 cache_take_at(struct cache *c, size_t pos)
 {
-	struct centry *e;
-
-	if (pos == 0 || pos > c->cap)
+	if (pos == 0 || pos > c->cap || !slot_live(c->slot[pos - 1]))
 		return NULL;
-	e = c->slot[pos - 1];
-	if (e == NULL || e == TOMB)
-		return NULL;
-	c->slot[pos - 1] = TOMB;
-	c->tombs++;
-	c->used--;
-	c->bytes -= entry_size(e->len);
-	return e;
+	return take(c, pos - 1);
 }
 
 void

@@ -42,6 +42,16 @@ size_t cache_mem(const struct cache *); /* bytes */
 /* Number of table rebuilds so far (iteration cursors restart). */
 uint64_t cache_epoch(const struct cache *);
 
+/* Room for n entries without a rebuild (at once, not as they come);
+ * -1 on ENOMEM. The caller bounds n. */
+int cache_reserve(struct cache *, size_t n);
+
+/* A hint: the slot of the state whose STATE value (key first) is val
+ * will be wanted soon; it is fetched into the CPU cache meanwhile. */
+void cache_prefetch(const struct cache *, const uint8_t *val, size_t len);
+/* The same for a state (only its key fields are read). */
+void cache_prefetch_state(const struct cache *, const struct ct_state *);
+
 struct centry *cache_lookup(struct cache *, const struct ct_state *);
 /* Insert or replace. *old gets the replaced entry, if its storage could
  * not be reused: the caller owns it (free or hand it to the queue as

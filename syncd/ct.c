@@ -55,6 +55,7 @@
 #define CT_RX_VLEN	64	     /* datagrams per recvmmsg() */
 #define CT_RX_SIZE	8192	     /* bytes per datagram slot */
 #define CT_EV_BUDGET	16384	     /* datagrams per wakeup */
+#define CT_EV_AHEAD	8	     /* datagrams hinted ahead */
 #define CT_DUMP_RX	65536	     /* one dump read */
 #define CT_DUMP_BUDGET	32	     /* dump reads per wakeup */
 #define CT_DUMP_WAIT_MS 10000	     /* ct_dump_sync: silence = error */
@@ -417,6 +418,27 @@ ct_ev_datagram(struct ct_handle *h, const void *buf, size_t len, int flags)
 	}
 }
 
+/*
+ * The first message of a received datagram, as a hint to the state()
+ * callback that it comes soon: its tables are large and keyed with a
+ * secret hash, so each state lands at a random place in memory, fetched
+ * meanwhile.
+ */
+static void
+ct_ev_hint(struct ct_handle *h, unsigned int i)
+{
+	const struct nlmsghdr *nlh = h->iov[i].iov_base;
+	size_t len = h->mm[i].msg_len;
+	struct ct_state s;
+
+	if ((h->mm[i].msg_hdr.msg_flags & MSG_TRUNC) || len < sizeof(*nlh) ||
+	    (nlh->nlmsg_type >> 8) != NFNL_SUBSYS_CTNETLINK ||
+	    (nlh->nlmsg_pid != 0 && nlh->nlmsg_pid == h->portid))
+		return;
+	if (ct_parse_key(nlh, len, &s) == 0)
+		h->cb.hint(&s, h->arg);
+}
+
 static void
 ct_ev_readable(int fd, int events, void *arg)
 {
@@ -446,9 +468,18 @@ ct_ev_readable(int fd, int events, void *arg)
 		}
 		if (n == 0)
 			break;
-		for (unsigned int i = 0; i < (unsigned int)n; i++)
+		/* Hints run CT_EV_AHEAD datagrams ahead of the events. */
+		for (unsigned int k = 0; h->cb.hint != NULL &&
+		     k < CT_EV_AHEAD && k < (unsigned int)n;
+		     k++)
+			ct_ev_hint(h, k);
+		for (unsigned int i = 0; i < (unsigned int)n; i++) {
+			if (h->cb.hint != NULL &&
+			    i + CT_EV_AHEAD < (unsigned)n)
+				ct_ev_hint(h, i + CT_EV_AHEAD);
 			ct_ev_datagram(h, h->iov[i].iov_base, h->mm[i].msg_len,
 			    h->mm[i].msg_hdr.msg_flags);
+		}
 		total += n;
 	}
 	/*

@@ -26,6 +26,10 @@ struct ct_callbacks {
 	 * dump did not report are gone. May be NULL. */
 	void (*resync_begin)(void *arg);
 	void (*resync_end)(void *arg);
+	/* A state event that state() will have soon (a few events later):
+	 * only its original tuple and zone are filled in, as a hint to
+	 * fetch what state() will look at. May be NULL. */
+	void (*hint)(const struct ct_state *, void *arg);
 };
 
 struct ct_stats {
@@ -109,6 +113,8 @@ long ct_delete(struct ct_handle *, const struct ct_state *, size_t n);
  */
 struct nlmsghdr;
 int ct_parse_msg(const struct nlmsghdr *, size_t len, struct ct_state *);
+/* Only the original tuple and the zone (the key), for a hint. */
+int ct_parse_key(const struct nlmsghdr *, size_t len, struct ct_state *);
 int
 ct_parse_expect_msg(const struct nlmsghdr *, size_t len, struct ct_expect *);
 

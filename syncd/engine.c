@@ -287,6 +287,14 @@ dump_stale(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
 	}
 }
 
+/* A kernel event of st comes soon (ct.c's look-ahead): its slot in our
+ * table, at a random place under the keyed hash, is fetched meanwhile. */
+void
+engine_own_hint(struct syncd *sd, const struct ct_state *st)
+{
+	cache_prefetch_state(sd->internal, st);
+}
+
 void
 engine_own_state(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
 {
@@ -640,12 +648,12 @@ engine_expire(struct syncd *sd)
 /* A state from a peer: into its cache and, when staging, to the kernel
  * soon (the cache's queue is the staging queue). */
 static void
-ext_put(struct peer *p, const struct ct_state *st, uint32_t now)
+ext_put(struct peer *p, const struct ct_state *st, uint64_t now_ns)
 {
 	struct centry *e, *o;
 
-	p->sd->last_state_ns = ev_now_ns();
-	if ((e = cache_put(p->ext, st, now, &o)) == NULL)
+	p->sd->last_state_ns = now_ns;
+	if ((e = cache_put(p->ext, st, syncd_s(now_ns), &o)) == NULL)
 		return;
 	release(p->ext, o, NULL);
 	e->gen = p->bulk_gen;
@@ -797,15 +805,44 @@ rx_expect(struct peer *p, uint8_t type, const struct ct_expect *x)
 		    "most a peer may have");
 }
 
+/*
+ * A bulk from p begins: a new generation of its cache (older entries
+ * are swept at the end), its expectations forgotten, and room made at
+ * once for the states it announced (HELLO), within the most it may have
+ * here: the table is not rebuilt again and again as they come.
+ */
 void
-engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
+engine_rx_bulk_begin(struct peer *p)
+{
+	size_t n = p->peer_internal;
+
+	p->bulk_gen++;
+	p->nexp = 0;
+	if (n > p->sd->policy.max_states)
+		n = p->sd->policy.max_states;
+	if (cache_reserve(p->ext, n) == -1)
+		log_warn("%s: room for %zu states from %s", __func__, n,
+		    p->name);
+}
+
+/* A record of p that engine_rx_record will have soon: what it will
+ * look at fetched meanwhile (a hint: nothing changes). */
+void
+engine_rx_prefetch(struct peer *p, uint8_t type, const struct rd *v)
+{
+	if (type == SYNC_R_STATE)
+		cache_prefetch(p->ext, v->p, v->len);
+}
+
+void
+engine_rx_record(struct peer *p, uint8_t type, struct rd *v, uint64_t now_ns)
 {
 	struct syncd *sd = p->sd;
 	struct ct_state st, cur;
 	struct sync_update u;
 	struct ct_expect x;
 	struct centry *e;
-	uint32_t now = syncd_now_s();
+	uint32_t now = syncd_s(now_ns);
 
 	switch (type) {
 	case SYNC_R_STATE:
@@ -813,7 +850,7 @@ engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
 			goto bad;
 		p->st.rx_states++;
 		if (ext_admit(p, &st))
-			ext_put(p, &st, now);
+			ext_put(p, &st, now_ns);
 		return;
 	case SYNC_R_UPDATE:
 		if (sync_update_decode(v, &u) == -1)
@@ -844,7 +881,7 @@ engine_rx_record(struct peer *p, uint8_t type, struct rd *v)
 			cur.fields |= CT_F_LABELS;
 		}
 		if (ext_admit(p, &cur))
-			ext_put(p, &cur, now);
+			ext_put(p, &cur, now_ns);
 		return;
 	case SYNC_R_DELETE:
 		if (sync_delete_decode(v, &st) == -1)

@@ -573,6 +573,12 @@ ct_state_cb(enum ct_event ev, const struct ct_state *st, void *arg)
 }
 
 static void
+ct_hint_cb(const struct ct_state *st, void *arg)
+{
+	engine_own_hint(arg, st);
+}
+
+static void
 ct_expect_cb(enum ct_event ev, const struct ct_expect *x, void *arg)
 {
 	engine_own_expect(arg, ev, x);
@@ -1018,6 +1024,7 @@ daemon_open(struct syncd *sd, int stage, const char *metrics)
 	cb.expect = ct_expect_cb;
 	cb.resync_begin = ct_resync_begin;
 	cb.resync_end = ct_resync_end;
+	cb.hint = ct_hint_cb;
 	if ((sd->ct = ct_open(sd->loop, &cb, sd, 0)) == NULL) {
 		if (errno == EPERM)
 			log_warnx("conntrack netlink: CAP_NET_ADMIN needed");

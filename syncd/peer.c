@@ -45,6 +45,7 @@
 #define LATE_NS		  (300 * NS_MS) /* a tick this late: loop held up */
 #define TAIL_RESEND_MAX	  32 /* oldest frames resent after the RTO */
 #define BULK_PAUSE_NS	  (5000 * NS_MS) /* failed, peer alive: again */
+#define RX_AHEAD	  8 /* records looked ahead at (process_body) */
 
 /* Frame buffers: one frame being sealed, one body being built, a batch
  * of received datagrams, each room for the largest UDP payload. */
@@ -573,7 +574,8 @@ rx_skip(struct peer *p, const struct sync_ctl *c)
 /* Transport records; the rest goes to the engine. Each known record
  * counts only in the frame type it belongs to. */
 static void
-rx_record(struct peer *p, uint8_t type, struct rd *v, uint8_t ftype)
+rx_record(struct peer *p, uint8_t type, struct rd *v, uint8_t ftype,
+    uint64_t now)
 {
 	struct syncd *sd = p->sd;
 	struct sync_hello h;
@@ -625,8 +627,7 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, uint8_t ftype)
 	case SYNC_R_BULK_BEGIN:
 		if (sync_ctl_decode(v, type, &c) == -1)
 			return;
-		p->bulk_gen++;
-		p->nexp = 0;
+		engine_rx_bulk_begin(p);
 		if ((p->bulk_req == BULK_REQ_SENT ||
 			p->bulk_req == BULK_REQ_RUNNING) &&
 		    c.id == p->bulk_req_id)
@@ -655,20 +656,44 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, uint8_t ftype)
 			diff_peer_done(sd->diff, p, c.id);
 		return;
 	default:
-		engine_rx_record(p, type, v);
+		engine_rx_record(p, type, v, now);
 	}
 }
 
+/* The record RX_AHEAD records after the one handled next, as a hint to
+ * the engine (ahead is a cursor of its own over the same body). */
+static void
+rx_ahead(struct peer *p, struct rd *ahead, uint8_t ftype)
+{
+	struct rd v;
+	uint8_t type;
+
+	if (ftype == SYNC_T_DATA && sync_rec_next(ahead, &type, &v) == 1)
+		engine_rx_prefetch(p, type, &v);
+}
+
+/*
+ * The records of a body in order. The engine's tables are large and
+ * keyed with a secret hash, so each state lands at a random place in
+ * memory: it is told of each record RX_AHEAD records before it handles
+ * it, so that those places are fetched while it works on the others.
+ */
 static void
 process_body(struct peer *p, const uint8_t *body, size_t blen, uint8_t ftype)
 {
-	struct rd b, v;
+	struct rd b, v, ahead;
+	uint64_t now = ev_now_ns();
 	uint8_t type;
 	int r;
 
 	rd_init(&b, body, blen);
-	while ((r = sync_rec_next(&b, &type, &v)) == 1)
-		rx_record(p, type, &v, ftype);
+	ahead = b;
+	for (int i = 0; i < RX_AHEAD; i++)
+		rx_ahead(p, &ahead, ftype);
+	while ((r = sync_rec_next(&b, &type, &v)) == 1) {
+		rx_ahead(p, &ahead, ftype);
+		rx_record(p, type, &v, ftype, now);
+	}
 	if (r == -1)
 		p->st.rx_malformed++;
 }

@@ -51,14 +51,18 @@ stream_build_live(struct syncd *sd, uint8_t *body, size_t cap,
 			free(e);
 			continue;
 		}
-		if (centry_state(e, now, &st) == -1) {
-			cache_dequeue(sd->internal);
-			continue;
-		}
 		if (!(e->flags & CE_SENT) || (e->chg & CHG_FULL)) {
-			if (sync_state_encode(&w, SYNC_R_STATE, &st) == -1)
+			/* The cached value as it is, plus the time left (as
+			 * the bulk sends it: no decoding and encoding). */
+			if (sync_state_encode_value(&w, SYNC_R_STATE, e->rec,
+				e->len, e->expire != 0,
+				e->expire > now ? e->expire - now : 1) == -1)
 				goto full;
 		} else {
+			if (centry_state(e, now, &st) == -1) {
+				cache_dequeue(sd->internal);
+				continue;
+			}
 			u.mask = (e->chg & SYNC_U_ALL) | SYNC_U_TIMEOUT;
 			u.st = st;
 			if (sync_update_encode(&w, &u) == -1)

@@ -55,11 +55,18 @@
 #define SYNCD_DEMOTE_LINK_DOWN 1 /* no peer alive */
 #define NS_MS		       1000000ULL
 
-/* Monotonic seconds, from 1: the caches' clock (0 means "no expiry"). */
+/* Monotonic seconds, from 1: the caches' clock (0 means "no expiry"),
+ * at ev_now_ns() time ns. */
+static inline uint32_t
+syncd_s(uint64_t ns)
+{
+	return (uint32_t)(ns / 1000000000ULL) + 1;
+}
+
 static inline uint32_t
 syncd_now_s(void)
 {
-	return (uint32_t)(ev_now_ns() / 1000000000ULL) + 1;
+	return syncd_s(ev_now_ns());
 }
 
 /* Our bulk request to one peer. */
@@ -404,6 +411,7 @@ int stage_retiring(const struct syncd *, const struct ct_state *);
 
 /* engine.c: caches. */
 void engine_own_state(struct syncd *, enum ct_event, const struct ct_state *);
+void engine_own_hint(struct syncd *, const struct ct_state *);
 void
 engine_own_expect(struct syncd *, enum ct_event, const struct ct_expect *);
 void engine_resync_begin(struct syncd *);
@@ -414,8 +422,12 @@ void engine_expire(struct syncd *);
 void engine_drop_queue(struct syncd *);
 void engine_ext_drop(struct peer *, struct centry *);
 size_t engine_adopt(struct syncd *);
-/* Receive side: records from a peer, in order. */
-void engine_rx_record(struct peer *, uint8_t type, struct rd *);
+/* Receive side: records from a peer, in order; now_ns: when their
+ * frame arrived (ev_now_ns). */
+void engine_rx_bulk_begin(struct peer *);
+void engine_rx_prefetch(struct peer *, uint8_t type, const struct rd *);
+void
+engine_rx_record(struct peer *, uint8_t type, struct rd *, uint64_t now_ns);
 int engine_is_sync_flow(const struct syncd *, const struct ct_state *);
 /* One of this node's own states (sent or kept home by the filter). */
 int engine_is_own(struct syncd *, const struct ct_state *);

@@ -238,7 +238,7 @@ int
 main(int argc, char *argv[])
 {
 	struct ct_handle *h, *lh;
-	struct ct_callbacks cb = { ev_cb, NULL, NULL, NULL };
+	struct ct_callbacks cb = { ev_cb, NULL, NULL, NULL, NULL };
 	struct ev_loop *l;
 	uint64_t n = 100000, ok, cnt, evs = 0;
 	double t, c0;

@@ -2,7 +2,9 @@
  * test_sync_cache.c: syncd's compact state cache: insert, replace with a
  * different size, lookup, delete with tombstones, iteration that neither
  * misses nor repeats while entries are deleted, the send queue, rebuilds,
- * the memory per IPv4 state, and the per-table hash secret.
+ * the memory per IPv4 state, the per-table hash secret, room made ahead
+ * (cache_reserve), slots whose hash tags match for different states,
+ * and prefetch hints that change nothing.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -169,6 +171,142 @@ test_keyed(void **ctx)
 	cache_free(b);
 }
 
+/* The entries of c, by iteration. */
+static size_t
+count_iter(struct cache *c)
+{
+	size_t pos = 0, n = 0;
+
+	while (cache_next(c, &pos) != NULL)
+		n++;
+	return n;
+}
+
+/*
+ * Room made ahead: the states then come without a rebuild (the epoch,
+ * which every rebuild changes, stays), in a table of the size growing
+ * would have given them; less room than there are states changes
+ * nothing, and a larger table keeps every state.
+ */
+static void
+test_reserve(void **ctx)
+{
+	struct cache *c = cache_new(), *g = cache_new();
+	struct ct_state st;
+	struct centry *old;
+	const uint32_t n = 50000;
+	uint64_t ep;
+
+	assert_non_null(c);
+	assert_non_null(g);
+	assert_int_equal(cache_reserve(c, n), 0);
+	ep = cache_epoch(c);
+	for (uint32_t i = 0; i < n; i++) {
+		mk(&st, i);
+		assert_non_null(cache_put(c, &st, 1, &old));
+		assert_non_null(cache_put(g, &st, 1, &old));
+	}
+	assert_int_equal(cache_epoch(c), ep);
+	assert_int_equal(cache_mem(c), cache_mem(g));
+	assert_int_equal(cache_reserve(c, 10), 0);
+	assert_int_equal(cache_epoch(c), ep);
+	/* Four times the room: rebuilt once, everything still there. */
+	assert_int_equal(cache_reserve(c, 4 * n), 0);
+	assert_int_equal(cache_epoch(c), ep + 1);
+	assert_true(cache_mem(c) > cache_mem(g));
+	assert_int_equal(cache_count(c), n);
+	assert_int_equal(count_iter(c), n);
+	for (uint32_t i = 0; i < n; i++) {
+		mk(&st, i);
+		assert_non_null(cache_lookup(c, &st));
+	}
+	mk(&st, n);
+	assert_null(cache_lookup(c, &st));
+	cache_free(c);
+	cache_free(g);
+}
+
+/*
+ * A slot keeps a few bits of its state's hash beside the entry's
+ * address: in a small full table many states share those bits, and
+ * lookups, deletes (tombstones) and inserts into tombstones must still
+ * tell them apart. Entries are aligned so that the bits are free.
+ */
+static void
+test_tags(void **ctx)
+{
+	struct cache *c = cache_new();
+	struct ct_state st, out;
+	struct centry *e, *old;
+	const uint32_t n = 700; /* of 1024 slots */
+
+	assert_non_null(c);
+	for (int round = 0; round < 4; round++) {
+		for (uint32_t i = 0; i < n; i++) {
+			mk(&st, i * 7 + (uint32_t)round);
+			e = cache_put(c, &st, 1, &old);
+			assert_non_null(e);
+			assert_null(old);
+			assert_int_equal((uintptr_t)e % _Alignof(max_align_t),
+			    0);
+		}
+		assert_int_equal(cache_count(c), n);
+		for (uint32_t i = 0; i < n; i++) {
+			mk(&st, i * 7 + (uint32_t)round);
+			e = cache_lookup(c, &st);
+			assert_non_null(e);
+			assert_int_equal(centry_state(e, 1, &out), 0);
+			assert_int_equal(out.orig.sport, st.orig.sport);
+			assert_memory_equal(out.orig.src, st.orig.src, 4);
+			mk(&st, i * 7 + (uint32_t)round + 1);
+			assert_null(cache_lookup(c, &st));
+		}
+		/* Leave tombstones for the next round to insert into. */
+		for (uint32_t i = 0; i < n; i++) {
+			mk(&st, i * 7 + (uint32_t)round);
+			e = cache_del(c, &st);
+			assert_non_null(e);
+			free(e);
+			assert_null(cache_del(c, &st));
+		}
+		assert_int_equal(cache_count(c), 0);
+		assert_int_equal(count_iter(c), 0);
+	}
+	cache_free(c);
+}
+
+/* A prefetch hint, for any bytes at all, changes nothing. */
+static void
+test_prefetch(void **ctx)
+{
+	struct cache *c = cache_new();
+	struct ct_state st;
+	struct centry *e, *old;
+	uint8_t junk[64];
+	uint64_t ep;
+
+	assert_non_null(c);
+	mk(&st, 5);
+	e = cache_put(c, &st, 1, &old);
+	assert_non_null(e);
+	ep = cache_epoch(c);
+	cache_prefetch(c, e->rec, e->len);
+	cache_prefetch(c, e->rec, 1);
+	cache_prefetch(c, e->rec, 0);
+	memset(junk, 0xff, sizeof(junk));
+	cache_prefetch(c, junk, sizeof(junk));
+	memset(junk, 0, sizeof(junk));
+	cache_prefetch(c, junk, sizeof(junk));
+	cache_prefetch_state(c, &st);
+	mk(&st, 6);
+	cache_prefetch_state(c, &st);
+	mk(&st, 5);
+	assert_int_equal(cache_epoch(c), ep);
+	assert_int_equal(cache_count(c), 1);
+	assert_ptr_equal(cache_lookup(c, &st), e);
+	cache_free(c);
+}
+
 int
 main(void)
 {
@@ -176,6 +314,9 @@ main(void)
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_keyed),
+		cmocka_unit_test(test_reserve),
+		cmocka_unit_test(test_tags),
+		cmocka_unit_test(test_prefetch),
 	};
 
 	if (sodium_init() < 0)

@@ -212,6 +212,17 @@ test_parse_roundtrip(void **unused)
 	/* An update message has no reply tuple: refused as a state. */
 	len = ct_msg_state(buf, 2, &s, 0);
 	assert_int_equal(ct_parse_msg((struct nlmsghdr *)buf, len, &p), -1);
+	/* A length of 2^31 or more (negative as an int) is longer than
+	 * the bytes there: refused, not walked past the buffer. */
+	len = ct_msg_state(buf, 3, &s, CT_BUILD_CREATE);
+	((struct nlmsghdr *)buf)->nlmsg_len = 0xfffffff0;
+	assert_int_equal(ct_parse_msg((struct nlmsghdr *)buf, len, &p), -1);
+	((struct nlmsghdr *)buf)->nlmsg_len = 0x80000000;
+	assert_int_equal(ct_parse_msg((struct nlmsghdr *)buf, len, &p), -1);
+	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)len + 4;
+	assert_int_equal(ct_parse_msg((struct nlmsghdr *)buf, len, &p), -1);
+	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)len;
+	assert_int_equal(ct_parse_msg((struct nlmsghdr *)buf, len, &p), 0);
 }
 
 static void
@@ -440,7 +451,29 @@ struct view {
 	int in_resync;
 	int begins, ends;
 	uint64_t news, updates, destroys;
+	/* The hints (key only) seen last, and events not hinted before. */
+	struct ct_state hinted[64];
+	uint64_t hints, unhinted;
 };
+
+static void
+view_hint(const struct ct_state *s, void *arg)
+{
+	struct view *v = arg;
+
+	v->hinted[v->hints++ % 64] = *s;
+}
+
+/* Whether s's key was hinted before its event. */
+static int
+view_was_hinted(const struct view *v, const struct ct_state *s)
+{
+	for (uint64_t i = 0; i < v->hints && i < 64; i++)
+		if (tuple_eq(&v->hinted[i].orig, &s->orig) &&
+		    v->hinted[i].zone == s->zone)
+			return 1;
+	return 0;
+}
 
 static struct ct_state *
 view_find(struct view *v, const struct ct_state *s, size_t *idx)
@@ -477,6 +510,8 @@ view_state(enum ct_event ev, const struct ct_state *s, void *arg)
 		v->updates++;
 	else
 		v->destroys++;
+	if (!view_was_hinted(v, s))
+		v->unhinted++;
 	p = view_find(v, s, &i);
 	if (ev == CT_EV_DESTROY) {
 		if (p != NULL)
@@ -551,7 +586,8 @@ test_events(void **unused)
 {
 	struct ev_loop *l;
 	struct ct_handle *h, *other;
-	struct ct_callbacks cb = { view_state, NULL, view_begin, view_end };
+	struct ct_callbacks cb = { view_state, NULL, view_begin, view_end,
+		view_hint };
 	struct ct_state s[3], mine;
 	struct view v;
 	uint64_t want;
@@ -610,6 +646,10 @@ test_events(void **unused)
 	assert_int_equal(v.destroys, 3);
 	assert_int_equal(ct_stats(h)->events, v.news + v.updates + v.destroys);
 	assert_int_equal(ct_stats(h)->overruns, 0);
+	/* Each event was hinted before it came (its key), and only those:
+	 * not our own. */
+	assert_int_equal(v.hints, ct_stats(h)->events);
+	assert_int_equal(v.unhinted, 0);
 
 	ct_close(other);
 	ct_close(h);
@@ -653,7 +693,8 @@ test_dump_async(void **unused)
 {
 	struct ev_loop *l;
 	struct ct_handle *h, *other;
-	struct ct_callbacks cb = { view_state, NULL, view_begin, view_end };
+	struct ct_callbacks cb = { view_state, NULL, view_begin, view_end,
+		NULL };
 	struct ct_state *s;
 	struct view v;
 	size_t n = 3000, i, k;
@@ -717,7 +758,8 @@ test_enobufs(void **unused)
 {
 	struct ev_loop *l;
 	struct ct_handle *h, *other;
-	struct ct_callbacks cb = { view_state, NULL, view_begin, view_end };
+	struct ct_callbacks cb = { view_state, NULL, view_begin, view_end,
+		NULL };
 	struct ct_state *a, *b;
 	struct coll kern;
 	struct view v;
@@ -796,7 +838,8 @@ test_own_burst(void **unused)
 {
 	struct ev_loop *l;
 	struct ct_handle *h;
-	struct ct_callbacks cb = { view_state, NULL, view_begin, view_end };
+	struct ct_callbacks cb = { view_state, NULL, view_begin, view_end,
+		NULL };
 	struct ct_state *s;
 	struct view v;
 	size_t n = 5000, i;
@@ -892,7 +935,7 @@ test_expect(void **unused)
 {
 	struct ev_loop *l;
 	struct ct_handle *h, *other;
-	struct ct_callbacks cb = { exp_state_cb, exp_cb, NULL, NULL };
+	struct ct_callbacks cb = { exp_state_cb, exp_cb, NULL, NULL, NULL };
 	struct ct_state m, rel;
 	struct ct_expect e;
 	struct expview x;
