@@ -130,7 +130,7 @@ static int
 heard_on(const struct peer *p, const struct path *q, uint64_t now)
 {
 	if (q->up && p->resumed_ns > q->last_rx_ns &&
-	    q->last_rx_ns + PATH_HELD_MS * NS_MS >= p->silent_ns)
+	    q->last_rx_ns + (PATH_PROBE_MS + 50) * NS_MS >= p->silent_ns)
 		return now - p->resumed_ns <= PATH_DEAD_MS * NS_MS;
 	return rx_ok(q, now);
 }

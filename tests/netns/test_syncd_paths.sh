@@ -135,14 +135,18 @@ else
 	not_ok "B moves to path 2"; pj b "p['paths']" | sed 's/^/#   /'
 fi
 # Down by its own silence (timeout) or by A's report that A no longer
-# hears B on it (unheard), whichever came first: both 0.6 s of silence.
+# hears B on it (unheard), whichever came first: both 0.6 s of silence,
+# judged every 50 ms. When A's own loop is held up right after the cut
+# (a loaded machine, A resending its window in the middle of the burst),
+# B judges the path 0.6 s after A is heard again: that wait counts into
+# the silence too, hence the bound of 1.5 s here; 0.6 to 0.7 s is usual.
 SIL=$(sed -n 's/.*event=path peer=10.9.0.1 path=10.9.0.1 from=up to=down reason=[a-z]* silent_ms=\([0-9]*\).*/\1/p' \
     "$T_DIR/b.log" | tail -1)
 in_range() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
-if in_range "${SIL:-9999}" 450 1000; then
-	ok "B declared path 1 down after $SIL ms of silence (0.6 to 1 s)"
+if in_range "${SIL:-9999}" 450 1500; then
+	ok "B declared path 1 down after $SIL ms of silence (0.6 s, 1.5 s at most)"
 else
-	not_ok "B declared path 1 down after ${SIL:-?} ms of silence (0.6 to 1 s)"
+	not_ok "B declared path 1 down after ${SIL:-?} ms of silence (0.6 s, 1.5 s at most)"
 	grep 'event=pat\|event=peer' "$T_DIR/a.log" "$T_DIR/b.log" |
 	    sed 's/^/#   /'
 fi
