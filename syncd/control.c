@@ -304,6 +304,7 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    "\"mtu\":%d,\"cache_bytes\":%zu,\"expectations\":%zu,"
 	    "\"sync_flows_ignored\":%llu,\"rx_unknown_source\":%llu,"
 	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu,"
+	    "\"staged_expired\":%llu,\"handed_over\":%llu,"
 	    "\"peer_owned_ignored\":%llu,\"commits\":%llu,"
 	    "\"commit_seconds\":%.3f",
 	    first_bulk_name(sd->first_bulk), sd->have_key ? "key" : "insecure",
@@ -311,7 +312,10 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    (unsigned long long)sd->sync_flows,
 	    (unsigned long long)sd->rx_unknown,
 	    sd->stage_enabled ? "true" : "false", stage_backlog(sd),
-	    (unsigned long long)sd->staged, (unsigned long long)sd->peer_owned,
+	    (unsigned long long)sd->staged,
+	    (unsigned long long)sd->stage_expired,
+	    (unsigned long long)sd->handed_over,
+	    (unsigned long long)sd->peer_owned,
 	    (unsigned long long)sd->commits, (double)sd->commit_ns / 1e9);
 	status_policy(sd, 1, b);
 	if (cs != NULL)

@@ -889,19 +889,41 @@ bulk_req_tick(struct peer *p, uint64_t now)
 	}
 }
 
+/*
+ * Whether p has been silent for SYNCD_DEAD_MS, counted in our loop's
+ * time: each tick adds the time since the previous one, but at most two
+ * tick intervals. A loop that did not run (CPU starvation, a long step)
+ * has not been listening, and the peer's frames may be waiting in the
+ * socket: that time is not the peer's silence. A peer that cannot send
+ * for as long is not syncing and counts as dead.
+ */
+static int
+peer_silent(struct peer *p, uint64_t now, uint64_t since_tick)
+{
+	if (p->silent_rx != p->last_rx_ns) {
+		p->silent_rx = p->last_rx_ns;
+		p->silent_ns = now - p->last_rx_ns;
+	} else
+		p->silent_ns += since_tick < 2 * TICK_NS ?
+		    since_tick :
+		    2 * TICK_NS;
+	return p->silent_ns > SYNCD_DEAD_MS * NS_MS;
+}
+
 static void
 tick_cb(struct ev_timer *t, void *arg)
 {
 	struct syncd *sd = arg;
-	uint64_t now = ev_now_ns();
+	uint64_t now = ev_now_ns(), since = now - sd->last_tick_ns;
 	int hello = now - sd->last_hello_ns >= HELLO_NS;
 
+	sd->last_tick_ns = now;
 	if (hello)
 		sd->last_hello_ns = now;
 	for (int i = 0; i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
 
-		if (p->alive && now - p->last_rx_ns > SYNCD_DEAD_MS * NS_MS)
+		if (p->alive && peer_silent(p, now, since))
 			peer_down(p);
 		if (hello)
 			send_ack(p, 1);
