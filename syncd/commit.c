@@ -60,6 +60,7 @@ commit_finish(struct commit *c)
 		p->nexp = 0;
 	}
 	adopted = (long)engine_adopt(sd);
+	engine_heap_release_soon(sd);
 	/*
 	 * What the kernel refused, or what went from it unseen (a staged
 	 * copy it dropped before we knew), is not ours: the table is read

@@ -19,8 +19,11 @@
 #include "log.h"
 #include "notify.h"
 #include "syncd.h"
+#include "util.h"
 
-#define EXPIRE_SLOTS 65536 /* slots scanned per tick and cache */
+#define EXPIRE_SLOTS	65536 /* slots scanned per tick and cache */
+/* After a takeover: once the bulk and the deletes are out. */
+#define HEAP_RELEASE_NS (5000 * NS_MS)
 
 static uint8_t
 change_mask(const struct ct_state *o, const struct ct_state *n)
@@ -649,6 +652,16 @@ engine_expire(struct syncd *sd)
 		if (e == NULL)
 			*pos = 0;
 	}
+	if (sd->heap_release_ns != 0 && ev_now_ns() >= sd->heap_release_ns) {
+		sd->heap_release_ns = 0;
+		util_heap_release();
+	}
+}
+
+void
+engine_heap_release_soon(struct syncd *sd)
+{
+	sd->heap_release_ns = ev_now_ns() + HEAP_RELEASE_NS;
 }
 
 /* A TCP connection that is closing: its timeout is not refreshed by a
@@ -828,6 +841,7 @@ rx_takeover(struct peer *p, const struct sync_ctl *c)
 	if (n > 0) {
 		stage_kick(sd);
 		transport_kick(sd);
+		engine_heap_release_soon(sd);
 	}
 }
 

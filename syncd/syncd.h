@@ -237,6 +237,7 @@ struct syncd {
 	struct stage *stage; /* stage.c */
 	uint64_t staged;
 	uint64_t stage_expired; /* staged copies the kernel expired */
+	uint64_t heap_release_ns; /* give freed heap back then (0: no) */
 	uint64_t handed_over;	/* own states a peer's takeover took */
 	uint64_t last_state_ns; /* last peer state rx */
 	int pump_armed;
@@ -321,6 +322,9 @@ void engine_resync_end(struct syncd *);
 size_t engine_external(const struct syncd *);
 void engine_update_demote(struct syncd *);
 void engine_expire(struct syncd *);
+/* A large transient was dropped or is being sent out: give the memory
+ * back a little later (engine_expire's tick). */
+void engine_heap_release_soon(struct syncd *);
 void engine_drop_queue(struct syncd *);
 void engine_ext_drop(struct peer *, struct centry *);
 /* A peer's state to import, its timeout at least SYNCD_STALE_S once the

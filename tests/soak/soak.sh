@@ -171,7 +171,9 @@ monitor() {
 # agreed FULL: exactly one member is MASTER on every vhid and holds every
 # virtual address; any other member whose carpd runs is BACKUP and holds
 # none; with FULL=1 also syncd diff clean on every member whose syncd runs
-# (both must run). Sets AG_WHY.
+# (both must run), and the pair settled: fw1, which preempts with the
+# lower advskew, is master unless it is demoted (a failback is part of
+# the event that brings it back). Sets AG_WHY.
 agreed() {
 	local f m st live
 	m="" live=""
@@ -191,6 +193,12 @@ agreed() {
 	*) AG_WHY="two masters"; return 1 ;;
 	esac
 	lab_has_vip "$m" || { AG_WHY="master $m lacks an address"; return 1; }
+	if [ "$1" = 1 ] && [ "$m" = fw2 ] && ! lab_down fw1 &&
+	    [ -e "$T_DIR/pids/fw1-carpd" ] &&
+	    [ "$(lab_carp_demote fw1)" = 0 ]; then
+		AG_WHY="fw1 is not demoted and has not taken mastership back"
+		return 1
+	fi
 	for f in $live; do
 		[ "$f" = "$m" ] && continue
 		[ -e "$T_DIR/pids/$f-carpd" ] || continue
@@ -312,6 +320,12 @@ check_alive() {
 }
 
 master() { lab_master; }
+
+# lab_carp_demote FW: FW's carpd demotion (total).
+lab_carp_demote() {
+	lab_carp_status "$1" | tr -d ' \n' |
+	    sed -n 's/.*"demote":{"total":\([0-9]*\).*/\1/p'
+}
 
 ev_crash() {
 	local m t
