@@ -236,10 +236,10 @@ struct syncd {
 	int stage_enabled;   /* stage peers' states */
 	struct stage *stage; /* stage.c */
 	uint64_t staged;
-	uint64_t stage_expired; /* staged copies the kernel expired */
+	uint64_t stage_expired;	  /* staged copies the kernel expired */
 	uint64_t heap_release_ns; /* give freed heap back then (0: no) */
-	uint64_t handed_over;	/* own states a peer's takeover took */
-	uint64_t last_state_ns; /* last peer state rx */
+	uint64_t handed_over;	  /* own states a peer's takeover took */
+	uint64_t last_state_ns;	  /* last peer state rx */
 	int pump_armed;
 	uint64_t rx_unknown;	 /* frames from unknown addresses */
 	uint64_t sync_flows;	 /* events of the sync link itself */
