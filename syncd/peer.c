@@ -636,9 +636,13 @@ peer_up(struct peer *p, int first)
 	p->alive = 1;
 	event_peer(p, first ? "init" : "down", "up", "contact",
 	    "peer %s is alive", p->name);
-	/* Back after an outage: it missed what we sent meanwhile. */
+	/*
+	 * Back after an outage: it missed what we sent meanwhile. Under the
+	 * id of the bulk it asked for last, which the outage may have cut
+	 * short: its request stays running until a BULK_END with that id.
+	 */
 	if (!first && !p->bulk.active)
-		stream_start_bulk(p, 0);
+		stream_start_bulk(p, p->bulk.id);
 	/* Our requests had given up on it: ask again now it is here. */
 	if (p->bulk_req == BULK_REQ_FAILED || p->bulk_req == BULK_REQ_NONE)
 		peer_request_bulk(p, 1);
