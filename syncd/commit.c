@@ -59,6 +59,13 @@ commit_finish(struct commit *c)
 			ct_import_expect(sd->ct, p->exp, p->nexp);
 		p->nexp = 0;
 	}
+	/*
+	 * What came in during the last passes: a staged copy a peer deleted
+	 * meanwhile must leave the kernel now, or nothing would remember it
+	 * once the peers' caches are ours (a few: one loop turn's worth).
+	 */
+	while (stage_backlog(sd) > 0 && stage_run(sd, COMMIT_BUDGET) > 0)
+		;
 	adopted = (long)engine_adopt(sd);
 	engine_heap_release_soon(sd);
 	/*

@@ -729,6 +729,25 @@ engine_ext_drop(struct peer *p, struct centry *e)
 }
 
 /*
+ * The peer's entries just became our own table: their generation was the
+ * peer's bulk's, ours is the kernel re-read's (a re-read keeps only the
+ * entries it marked, and a bulk generation that happened to equal it
+ * would keep a state the kernel no longer has); the staging marks are
+ * the peer cache's.
+ */
+static void
+adopt_marks(struct syncd *sd)
+{
+	struct centry *e;
+	size_t pos = 0;
+
+	while ((e = cache_next(sd->internal, &pos)) != NULL) {
+		e->gen = sd->resync_gen;
+		e->flags &= (uint8_t)~(CE_STAGED | CE_INKERNEL);
+	}
+}
+
+/*
  * After a commit the peers' states are this node's own. The largest
  * cache becomes the internal one by exchanging the tables (no per-state
  * work); the smaller ones are merged state by state. Peers then get the
@@ -747,7 +766,7 @@ engine_adopt(struct syncd *sd)
 	for (int i = 0; i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
 
-		/* The staging queue is empty after a commit; be safe. */
+		/* The commit emptied the staging queue; be safe. */
 		while ((e = cache_dequeue(p->ext)) != NULL)
 			if (e->flags & (CE_DEAD | CE_DELETED))
 				free(e);
@@ -766,6 +785,7 @@ engine_adopt(struct syncd *sd)
 				else if (e->flags & CE_DELETED)
 					cache_enqueue(sd->internal, e);
 			}
+			adopt_marks(sd);
 		} else
 			small = p->ext;
 		pos = 0;
