@@ -743,7 +743,7 @@ adopt_marks(struct syncd *sd)
 
 	while ((e = cache_next(sd->internal, &pos)) != NULL) {
 		e->gen = sd->resync_gen;
-		e->flags &= (uint8_t)~(CE_STAGED | CE_INKERNEL);
+		e->flags &= (uint8_t) ~(CE_STAGED | CE_INKERNEL);
 	}
 }
 
