@@ -364,6 +364,17 @@ check_timer(struct ev_timer *t, void *arg)
 	}
 }
 
+void
+check_start_one(struct carpd_check *c, int failed)
+{
+	c->failed = failed;
+	c->last_change = ev_now_ns();
+	snprintf(c->last, sizeof(c->last), "not run yet");
+	if ((c->timer = ev_timer_new(carpd->loop, check_timer, c)) == NULL)
+		fatal("check timer");
+	ev_timer_arm(c->timer, 0);
+}
+
 /*
  * Every check starts failed, its weight counted, until rise successes in
  * a row: a node coming up does not take mastership before its checks
@@ -372,36 +383,34 @@ check_timer(struct ev_timer *t, void *arg)
 void
 check_start(void)
 {
-	uint64_t now = ev_now_ns();
-
-	for (int i = 0; i < carpd->nchecks; i++) {
-		struct carpd_check *c = carpd->checks[i];
-
-		c->failed = 1;
-		c->last_change = now;
-		snprintf(c->last, sizeof(c->last), "not run yet");
-		if ((c->timer = ev_timer_new(carpd->loop, check_timer, c)) ==
-		    NULL)
-			fatal("check timer");
-		ev_timer_arm(c->timer, 0);
-	}
+	for (int i = 0; i < carpd->nchecks; i++)
+		check_start_one(carpd->checks[i], 1);
 }
 
-/* At exit: commands killed with their groups, sockets closed. */
+void
+check_stop_one(struct carpd_check *c)
+{
+	ev_timer_free(c->timer);
+	c->timer = NULL;
+	ping_close(c);
+	if (c->pid > 0 && kill(-c->pid, SIGKILL) == -1 && errno == ESRCH)
+		kill(c->pid, SIGKILL);
+	c->pid = 0;
+	c->busy = 0;
+}
+
+/* At exit: commands killed with their groups and reaped, sockets
+ * closed. */
 void
 check_stop(void)
 {
 	for (int i = 0; i < carpd->nchecks; i++) {
 		struct carpd_check *c = carpd->checks[i];
+		pid_t pid = c->pid;
 
-		ev_timer_free(c->timer);
-		c->timer = NULL;
-		ping_close(c);
-		if (c->pid > 0) {
-			kill(-c->pid, SIGKILL);
-			waitpid(c->pid, NULL, 0);
-			c->pid = 0;
-		}
+		check_stop_one(c);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
 	}
 	check_free_all();
 }

@@ -58,18 +58,29 @@ struct carpd_check {
 };
 
 /* check_conf.c */
-struct carpd_check *check_new(const char *name, char *err, size_t errlen);
+struct carpd_conf;
+struct carpd_check *check_new(const struct carpd_conf *, const char *name,
+    char *err, size_t errlen);
 int check_conf_words(struct carpd_check *, int argc, char **argv, char *err,
     size_t errlen);
-int check_finish(struct carpd_check *, char *err, size_t errlen);
+int check_finish(struct carpd_conf *, struct carpd_check *, char *err,
+    size_t errlen);
 int check_split(const char *, char ***out, char *err, size_t errlen);
-struct carpd_check *check_find(const char *name);
+struct carpd_check *
+check_find(struct carpd_check *const *, int n, const char *name);
+int check_same_target(const struct carpd_check *, const struct carpd_check *);
 void check_free(struct carpd_check *);
 void check_free_all(void);
 
 /* check.c */
 unsigned int check_demotion(void);
 void check_start(void);
+/* One check of a reload: it runs from now, counted as failed or as
+ * working until its results say otherwise. */
+void check_start_one(struct carpd_check *, int failed);
+/* One check of a reload goes: its run stopped, an exec's process group
+ * killed (reaped on SIGCHLD); the check itself is not freed. */
+void check_stop_one(struct carpd_check *);
 void check_stop(void);
 int check_reaped(pid_t, int status);
 void check_link(const struct iface *);

@@ -46,18 +46,20 @@ check_free_all(void)
 	carpd->nchecks = 0;
 }
 
+/* The check called name among n in tab, or NULL. */
 struct carpd_check *
-check_find(const char *name)
+check_find(struct carpd_check *const *tab, int n, const char *name)
 {
-	for (int i = 0; i < carpd->nchecks; i++)
-		if (strcmp(carpd->checks[i]->name, name) == 0)
-			return carpd->checks[i];
+	for (int i = 0; i < n; i++)
+		if (strcmp(tab[i]->name, name) == 0)
+			return tab[i];
 	return NULL;
 }
 
-/* "check NAME {": a new block, not yet in the table. */
+/* "check NAME {": a new block, not yet in conf's table. */
 struct carpd_check *
-check_new(const char *name, char *err, size_t errlen)
+check_new(const struct carpd_conf *conf, const char *name, char *err,
+    size_t errlen)
 {
 	struct carpd_check *c;
 
@@ -66,11 +68,11 @@ check_new(const char *name, char *err, size_t errlen)
 		    sizeof(c->name) - 1);
 		return NULL;
 	}
-	if (check_find(name) != NULL) {
+	if (check_find(conf->checks, conf->nchecks, name) != NULL) {
 		snprintf(err, errlen, "check %s defined twice", name);
 		return NULL;
 	}
-	if (carpd->nchecks >= CARPD_MAXCHECK) {
+	if (conf->nchecks >= CARPD_MAXCHECK) {
 		snprintf(err, errlen, "too many checks (at most %d)",
 		    CARPD_MAXCHECK);
 		return NULL;
@@ -365,9 +367,10 @@ check_conf_words(struct carpd_check *c, int argc, char **argv, char *err,
 	return 0;
 }
 
-/* The closing "}": complete the check and add it to the table. */
+/* The closing "}": complete the check and add it to conf's table. */
 int
-check_finish(struct carpd_check *c, char *err, size_t errlen)
+check_finish(struct carpd_conf *conf, struct carpd_check *c, char *err,
+    size_t errlen)
 {
 	if (c->kind == CHECK_NONE) {
 		snprintf(err, errlen,
@@ -380,17 +383,35 @@ check_finish(struct carpd_check *c, char *err, size_t errlen)
 		c->interval_ms = CHECK_INTERVAL_MS;
 	if (c->timeout_ms == 0)
 		c->timeout_ms = c->interval_ms;
-	if (c->kind == CHECK_IFACE &&
-	    (c->ifp = carpd_iface(c->ifname)) == NULL) {
+	if (c->kind == CHECK_IFACE && !carpd_conf_ifroom(conf, c->ifname)) {
 		snprintf(err, errlen, "check %s: too many interfaces",
 		    c->name);
 		return -1;
 	}
-	if (check_find(c->name) != NULL || carpd->nchecks >= CARPD_MAXCHECK) {
+	if (check_find(conf->checks, conf->nchecks, c->name) != NULL ||
+	    conf->nchecks >= CARPD_MAXCHECK) {
 		snprintf(err, errlen, "check %s: defined twice or too many",
 		    c->name);
 		return -1;
 	}
-	carpd->checks[carpd->nchecks++] = c;
+	conf->checks[conf->nchecks++] = c;
 	return 0;
+}
+
+/* Do a and b run the same test (kind and target)? Their timing, rise,
+ * fall and weight aside. */
+int
+check_same_target(const struct carpd_check *a, const struct carpd_check *b)
+{
+	if (a->kind != b->kind || strcmp(a->ifname, b->ifname) != 0 ||
+	    addr_cmp(&a->dst, &b->dst) != 0)
+		return 0;
+	if (a->kind != CHECK_EXEC)
+		return 1;
+	for (int i = 0;; i++) {
+		if (a->argv[i] == NULL || b->argv[i] == NULL)
+			return a->argv[i] == b->argv[i];
+		if (strcmp(a->argv[i], b->argv[i]) != 0)
+			return 0;
+	}
 }

@@ -1,6 +1,7 @@
 /*
- * config.c: carpd.conf(5): global settings and "vhid N { ... }" blocks,
- * checked into struct vh; and the interface table.
+ * config.c: carpd.conf(5): global settings, "vhid N { ... }" blocks and
+ * check blocks, read and checked into a struct carpd_conf of their own,
+ * with the command line's options on top. Nothing running is touched.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #define PASSFILE_MAX 4096 /* bytes; the passphrase is at most 19 */
 
 struct parse {
+	struct carpd_conf *conf;
 	struct vh *cur;
 	const struct carpd_opts *opts;
 	int open_line;
@@ -37,46 +39,104 @@ conf_check(struct parse *p, const struct conf_line *cl, char *err,
 			snprintf(err, errlen, "expected: check NAME {");
 			return -1;
 		}
-		if ((p->chk = check_new(argv[1], err, errlen)) == NULL)
+		if ((p->chk = check_new(p->conf, argv[1], err, errlen)) ==
+		    NULL)
 			return -1;
 		p->chk_line = cl->lineno;
 		argc -= 3;
 		argv += 3;
 	}
 	if ((r = check_conf_words(p->chk, argc, argv, err, errlen)) == 1) {
-		if (check_finish(p->chk, err, errlen) == -1)
+		if (check_finish(p->conf, p->chk, err, errlen) == -1)
 			return -1;
 		p->chk = NULL;
 	}
 	return r == -1 ? -1 : 0;
 }
 
-struct iface *
-carpd_iface(const char *name)
+/* Remember name in seen[] (n of them) unless it is there. */
+static void
+name_add(const char **seen, int *n, const char *name)
 {
-	struct iface *ifp;
-
-	for (int i = 0; i < carpd->nifs; i++)
-		if (strcmp(carpd->ifs[i].name, name) == 0)
-			return &carpd->ifs[i];
-	if (carpd->nifs >= CARPD_MAXIF || strlen(name) >= IF_NAMESIZE)
-		return NULL;
-	ifp = &carpd->ifs[carpd->nifs++];
-	memset(ifp, 0, sizeof(*ifp));
-	snprintf(ifp->name, sizeof(ifp->name), "%s", name);
-	ifp->pcap_fd = ifp->raw4 = ifp->raw6 = -1;
-	return ifp;
+	for (int i = 0; i < *n; i++)
+		if (strcmp(seen[i], name) == 0)
+			return;
+	seen[(*n)++] = name;
 }
 
+/*
+ * Is there room for name among the interfaces c names (its vhids', its
+ * tracks and its checked ones)? At most CARPD_MAXIF in all.
+ */
 int
-carpd_add_track(const char *ifname)
+carpd_conf_ifroom(const struct carpd_conf *c, const char *name)
 {
-	struct iface *ifp;
+	const char *seen[CARPD_MAXVH + CARPD_MAXIF + CARPD_MAXCHECK + 1];
+	int n = 0;
 
-	if ((ifp = carpd_iface(ifname)) == NULL)
+	for (int i = 0; i < c->nvh; i++)
+		name_add(seen, &n, c->vh[i]->ifname);
+	for (int i = 0; i < c->ntrack; i++)
+		name_add(seen, &n, c->track[i]);
+	for (int i = 0; i < c->nchecks; i++)
+		if (c->checks[i]->kind == CHECK_IFACE)
+			name_add(seen, &n, c->checks[i]->ifname);
+	name_add(seen, &n, name);
+	return n <= CARPD_MAXIF;
+}
+
+static int
+conf_add_track(struct carpd_conf *c, const char *name)
+{
+	for (int i = 0; i < c->ntrack; i++)
+		if (strcmp(c->track[i], name) == 0)
+			return 0;
+	if (strlen(name) >= IF_NAMESIZE || name[0] == '\0' ||
+	    c->ntrack >= CARPD_MAXIF || !carpd_conf_ifroom(c, name))
 		return -1;
-	ifp->track = 1;
+	snprintf(c->track[c->ntrack++], IF_NAMESIZE, "%s", name);
 	return 0;
+}
+
+/* --track: kept in the options, added to every configuration read. */
+int
+carpd_opts_track(struct carpd_opts *o, const char *name)
+{
+	for (int i = 0; i < o->ntrack; i++)
+		if (strcmp(o->track[i], name) == 0)
+			return 0;
+	if (strlen(name) >= IF_NAMESIZE || name[0] == '\0' ||
+	    o->ntrack >= CARPD_MAXIF)
+		return -1;
+	snprintf(o->track[o->ntrack++], IF_NAMESIZE, "%s", name);
+	return 0;
+}
+
+struct carpd_conf *
+carpd_conf_new(void)
+{
+	struct carpd_conf *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->sync_timeout_ms = CARPD_SYNC_TIMEOUT;
+	return c;
+}
+
+void
+carpd_conf_free(struct carpd_conf *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < c->nvh; i++)
+		vh_free(c->vh[i]);
+	for (int i = 0; i < c->nchecks; i++)
+		check_free(c->checks[i]);
+	free(c->control);
+	free(c->metrics);
+	free(c->sync_path);
+	free(c->user);
+	free(c);
 }
 
 struct vh *
@@ -106,9 +166,9 @@ vh_free(struct vh *v)
 	free(v);
 }
 
-/* Check one vhid, build its HMAC input and cookie, register it. */
+/* Check one vhid, build its HMAC input and cookie, add it to c. */
 int
-vh_finish(struct vh *v, char *err, size_t errlen)
+vh_finish(struct carpd_conf *c, struct vh *v, char *err, size_t errlen)
 {
 	if (v->fsm.cfg.vhid == 0) {
 		snprintf(err, errlen, "vhid missing (1..255)");
@@ -128,25 +188,23 @@ vh_finish(struct vh *v, char *err, size_t errlen)
 		    v->fsm.cfg.vhid);
 		return -1;
 	}
-	for (int i = 0; i < carpd->nvh; i++)
-		if (carpd->vh[i]->fsm.cfg.vhid == v->fsm.cfg.vhid &&
-		    strcmp(carpd->vh[i]->ifname, v->ifname) == 0) {
+	for (int i = 0; i < c->nvh; i++)
+		if (c->vh[i]->fsm.cfg.vhid == v->fsm.cfg.vhid &&
+		    strcmp(c->vh[i]->ifname, v->ifname) == 0) {
 			snprintf(err, errlen, "vhid %u on %s twice",
 			    v->fsm.cfg.vhid, v->ifname);
 			return -1;
 		}
-	if (carpd->nvh >= CARPD_MAXVH) {
+	if (c->nvh >= CARPD_MAXVH) {
 		snprintf(err, errlen, "too many vhids (at most %d)",
 		    CARPD_MAXVH);
 		return -1;
 	}
-	if ((v->ifp = carpd_iface(v->ifname)) == NULL) {
-		snprintf(err, errlen, "too many interfaces");
+	if (!carpd_conf_ifroom(c, v->ifname)) {
+		snprintf(err, errlen, "too many interfaces (at most %d)",
+		    CARPD_MAXIF);
 		return -1;
 	}
-	v->ifp->used = 1;
-	if (v->ignoreifstate)
-		v->ifp->ignore = 1;
 	v->n4 = v->n6 = 0;
 	for (int i = 0; i < v->naddrs; i++) {
 		for (int j = 0; j < i; j++)
@@ -170,7 +228,7 @@ vh_finish(struct vh *v, char *err, size_t errlen)
 		snprintf(err, errlen, "getrandom failed");
 		return -1;
 	}
-	carpd->vh[carpd->nvh++] = v;
+	c->vh[c->nvh++] = v;
 	return 0;
 }
 
@@ -248,7 +306,8 @@ static int
 kw_pass(struct vh *v, const char *k, const char *arg, char *err, size_t errlen)
 {
 	/* --check prints the placeholder; only --check reads it back. */
-	if (strcmp(arg, CARPD_PASS_PLACEHOLDER) == 0 && !carpd->checking) {
+	if (strcmp(arg, CARPD_PASS_PLACEHOLDER) == 0 &&
+	    (carpd == NULL || !carpd->checking)) {
 		snprintf(err, errlen,
 		    "pass %s is --check's placeholder, not "
 		    "a passphrase",
@@ -443,123 +502,194 @@ vh_keyword(struct vh *v, int argc, char **argv, char *err, size_t errlen)
 	return 0;
 }
 
+/* "}" of a vhid block: the command line's defaults, then the checks. */
+static int
+vh_close(struct parse *p, char *err, size_t errlen)
+{
+	struct vh *v = p->cur;
+
+	if (p->opts->preempt)
+		v->fsm.cfg.preempt = 1;
+	if (v->vmac == -1)
+		v->vmac = p->opts->vmac;
+	if (p->opts->neutral)
+		v->neutral = 1;
+	if (p->opts->ignoreifstate)
+		v->ignoreifstate = 1;
+	v->line = p->open_line;
+	if (vh_finish(p->conf, v, err, errlen) == -1)
+		return -1;
+	p->cur = NULL;
+	return 0;
+}
+
+/* A line inside a vhid block. */
+static int
+conf_vh_line(struct parse *p, const struct conf_line *cl, char *err,
+    size_t errlen)
+{
+	int r;
+
+	if (cl->argc == 1 && strcmp(cl->argv[0], "}") == 0)
+		return vh_close(p, err, errlen);
+	r = vh_keyword(p->cur, cl->argc, (char **)cl->argv, err, errlen);
+	if (r == 0)
+		snprintf(err, errlen, "unknown keyword in vhid block: %s",
+		    cl->argv[0]);
+	return r == 1 ? 0 : -1;
+}
+
+/* "vhid N {" */
+static int
+conf_vh_open(struct parse *p, const struct conf_line *cl, char *err,
+    size_t errlen)
+{
+	unsigned long n;
+
+	if (cl->argc != 3 || strcmp(cl->argv[2], "{") != 0) {
+		snprintf(err, errlen, "expected: vhid N {");
+		return -1;
+	}
+	if (conf_uint(cl->argv[1], 1, CARP_VHID_MAX, &n) == -1) {
+		snprintf(err, errlen, "bad vhid %s (1..255)", cl->argv[1]);
+		return -1;
+	}
+	if ((p->cur = vh_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->cur->fsm.cfg.vhid = (uint8_t)n;
+	p->open_line = cl->lineno;
+	return 0;
+}
+
+/* control, metrics, sync, user: a string; the command line's wins
+ * later (conf_apply_opts). */
+static int
+conf_global_str(struct carpd_conf *c, const char *k, const char *arg,
+    char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char **dst;
+
+	if (strcmp(k, "control") == 0)
+		dst = &c->control;
+	else if (strcmp(k, "sync") == 0)
+		dst = &c->sync_path;
+	else if (strcmp(k, "user") == 0)
+		dst = &c->user;
+	else if (strcmp(k, "metrics") == 0) {
+		if (prom_http_parse(arg, &ss, &sslen, err, errlen) == -1)
+			return -1;
+		dst = &c->metrics;
+	} else
+		return 0;
+	if (set_str(dst, arg) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 1;
+}
+
+/* A global keyword and its one argument. */
+static int
+conf_global(struct carpd_conf *c, const char *k, const char *arg, char *err,
+    size_t errlen)
+{
+	unsigned long n;
+	int b, r;
+
+	if ((r = conf_global_str(c, k, arg, err, errlen)) != 0)
+		return r == 1 ? 0 : -1;
+	if (strcmp(k, "track") == 0) {
+		if (conf_add_track(c, arg) == -1) {
+			snprintf(err, errlen, "bad track interface %s", arg);
+			return -1;
+		}
+	} else if (strcmp(k, "sync-timeout") == 0) {
+		if (conf_uint(arg, 0, CARPD_SYNC_TIMEOUT_MAX, &n) == -1) {
+			snprintf(err, errlen, "bad sync-timeout %s (ms)", arg);
+			return -1;
+		}
+		c->sync_timeout_ms = (unsigned int)n;
+	} else if (strcmp(k, "preempt-delay") == 0) {
+		if (conf_uint(arg, 0, CARPD_PREEMPT_DELAY_MAX, &n) == -1) {
+			snprintf(err, errlen, "bad preempt-delay %s (0..%d s)",
+			    arg, CARPD_PREEMPT_DELAY_MAX);
+			return -1;
+		}
+		c->preempt_delay = (unsigned int)n;
+	} else if (strcmp(k, "demote-skew") == 0) {
+		if ((b = conf_bool(arg)) == -1) {
+			snprintf(err, errlen, "demote-skew: yes or no");
+			return -1;
+		}
+		c->demote_skew = b;
+	} else {
+		snprintf(err, errlen, "unknown keyword: %s", k);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 conf_line(const struct conf_line *cl, void *arg, char *err, size_t errlen)
 {
 	struct parse *p = arg;
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	unsigned long n;
-	int r, b;
 
 	if (p->chk != NULL ||
 	    (p->cur == NULL && strcmp(cl->argv[0], "check") == 0))
 		return conf_check(p, cl, err, errlen);
-	if (p->cur != NULL) {
-		if (cl->argc == 1 && strcmp(cl->argv[0], "}") == 0) {
-			if (p->opts->preempt && !p->cur->fsm.cfg.preempt)
-				p->cur->fsm.cfg.preempt = 1;
-			if (p->cur->vmac == -1)
-				p->cur->vmac = p->opts->vmac;
-			if (p->opts->neutral)
-				p->cur->neutral = 1;
-			if (p->opts->ignoreifstate)
-				p->cur->ignoreifstate = 1;
-			if (vh_finish(p->cur, err, errlen) == -1)
-				return -1;
-			p->cur = NULL;
-			return 0;
-		}
-		r = vh_keyword(p->cur, cl->argc, (char **)cl->argv, err,
-		    errlen);
-		if (r == -1)
-			return -1;
-		if (r == 0) {
-			snprintf(err, errlen,
-			    "unknown keyword in vhid "
-			    "block: %s",
-			    cl->argv[0]);
-			return -1;
-		}
-		return 0;
-	}
-	if (strcmp(cl->argv[0], "vhid") == 0) {
-		if (cl->argc != 3 || strcmp(cl->argv[2], "{") != 0) {
-			snprintf(err, errlen, "expected: vhid N {");
-			return -1;
-		}
-		if (conf_uint(cl->argv[1], 1, CARP_VHID_MAX, &n) == -1) {
-			snprintf(err, errlen, "bad vhid %s (1..255)",
-			    cl->argv[1]);
-			return -1;
-		}
-		if ((p->cur = vh_new()) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		p->cur->fsm.cfg.vhid = (uint8_t)n;
-		p->open_line = cl->lineno;
-		return 0;
-	}
+	if (p->cur != NULL)
+		return conf_vh_line(p, cl, err, errlen);
+	if (strcmp(cl->argv[0], "vhid") == 0)
+		return conf_vh_open(p, cl, err, errlen);
 	if (cl->argc != 2) {
 		snprintf(err, errlen, "%s: expected one argument",
 		    cl->argv[0]);
 		return -1;
 	}
-	if (strcmp(cl->argv[0], "track") == 0) {
-		if (strlen(cl->argv[1]) >= IF_NAMESIZE ||
-		    carpd_add_track(cl->argv[1]) == -1) {
-			snprintf(err, errlen, "bad track interface %s",
-			    cl->argv[1]);
-			return -1;
-		}
-	} else if (strcmp(cl->argv[0], "control") == 0) {
-		/* The command line wins. */
-		if (carpd->control == NULL &&
-		    (carpd->control = strdup(cl->argv[1])) == NULL)
-			return -1;
-	} else if (strcmp(cl->argv[0], "metrics") == 0) {
-		if (prom_http_parse(cl->argv[1], &ss, &sslen, err, errlen) ==
-		    -1)
-			return -1;
-		/* The command line wins. */
-		if (carpd->metrics == NULL &&
-		    (carpd->metrics = strdup(cl->argv[1])) == NULL)
-			return -1;
-	} else if (strcmp(cl->argv[0], "sync") == 0) {
-		if (carpd->sync_path == NULL &&
-		    (carpd->sync_path = strdup(cl->argv[1])) == NULL)
-			return -1;
-	} else if (strcmp(cl->argv[0], "sync-timeout") == 0) {
-		if (conf_uint(cl->argv[1], 0, CARPD_SYNC_TIMEOUT_MAX, &n) ==
-		    -1) {
-			snprintf(err, errlen, "bad sync-timeout %s (ms)",
-			    cl->argv[1]);
-			return -1;
-		}
-		carpd->sync_timeout_ms = (unsigned int)n;
-	} else if (strcmp(cl->argv[0], "user") == 0) {
-		if (carpd->user == NULL &&
-		    (carpd->user = strdup(cl->argv[1])) == NULL)
-			return -1;
-	} else if (strcmp(cl->argv[0], "preempt-delay") == 0) {
-		if (conf_uint(cl->argv[1], 0, CARPD_PREEMPT_DELAY_MAX, &n) ==
-		    -1) {
-			snprintf(err, errlen, "bad preempt-delay %s (0..%d s)",
-			    cl->argv[1], CARPD_PREEMPT_DELAY_MAX);
-			return -1;
-		}
-		carpd->preempt_delay = (unsigned int)n;
-	} else if (strcmp(cl->argv[0], "demote-skew") == 0) {
-		if ((b = conf_bool(cl->argv[1])) == -1) {
-			snprintf(err, errlen, "demote-skew: yes or no");
-			return -1;
-		}
-		carpd->demote_skew = b;
-	} else {
-		snprintf(err, errlen, "unknown keyword: %s", cl->argv[0]);
+	return conf_global(p->conf, cl->argv[0], cl->argv[1], err, errlen);
+}
+
+static int
+opt_str(char **dst, const char *opt)
+{
+	if (opt == NULL)
+		return 0;
+	return set_str(dst, opt);
+}
+
+/*
+ * The command line's global options on top of the file: each one given
+ * wins, --track adds to the file's tracks. The same at every reload.
+ */
+static int
+conf_apply_opts(struct carpd_conf *c, const struct carpd_opts *o,
+    const char *name, char *err, size_t errlen)
+{
+	if (opt_str(&c->control, o->control) == -1 ||
+	    opt_str(&c->metrics, o->metrics) == -1 ||
+	    opt_str(&c->sync_path, o->sync_path) == -1 ||
+	    opt_str(&c->user, o->user) == -1 ||
+	    (c->control == NULL &&
+		set_str(&c->control, CARPD_CONTROL) == -1)) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (o->sync_timeout_set)
+		c->sync_timeout_ms = o->sync_timeout_ms;
+	if (o->demote_skew)
+		c->demote_skew = 1;
+	for (int i = 0; i < o->ntrack; i++)
+		if (conf_add_track(c, o->track[i]) == -1) {
+			snprintf(err, errlen,
+			    "%s: --track %s: too many "
+			    "interfaces (at most %d)",
+			    name, o->track[i], CARPD_MAXIF);
+			return -1;
+		}
 	return 0;
 }
 
@@ -569,44 +699,86 @@ conf_end(struct parse *p, const char *name, char *err, size_t errlen)
 	if (p->cur != NULL) {
 		snprintf(err, errlen, "%s:%d: vhid block not closed", name,
 		    p->open_line);
-		vh_free(p->cur);
-		p->cur = NULL;
 		return -1;
 	}
 	if (p->chk != NULL) {
 		snprintf(err, errlen, "%s:%d: check block not closed", name,
 		    p->chk_line);
-		check_free(p->chk);
-		p->chk = NULL;
 		return -1;
 	}
-	return 0;
+	if (p->conf->nvh == 0) {
+		snprintf(err, errlen, "%s: no vhid configured", name);
+		return -1;
+	}
+	return conf_apply_opts(p->conf, p->opts, name, err, errlen);
 }
 
-int
+/* After the reader: what is left of a half-read block goes, and the
+ * configuration unless it is whole. */
+static struct carpd_conf *
+conf_done(struct parse *p, int rc, const char *name, char *err, size_t errlen)
+{
+	if (rc == 0 && conf_end(p, name, err, errlen) == -1)
+		rc = -1;
+	vh_free(p->cur);
+	check_free(p->chk);
+	if (rc == -1) {
+		carpd_conf_free(p->conf);
+		return NULL;
+	}
+	return p->conf;
+}
+
+struct carpd_conf *
 carpd_conf_load(const char *path, const struct carpd_opts *o, char *err,
     size_t errlen)
 {
-	struct parse p = { NULL, o, 0, NULL, 0 };
+	struct parse p = { NULL, NULL, o, 0, NULL, 0 };
+	int rc;
 
-	if (conf_parse_file(path, conf_line, &p, err, errlen) == -1) {
-		vh_free(p.cur);
-		check_free(p.chk);
-		return -1;
+	if ((p.conf = carpd_conf_new()) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
 	}
-	return conf_end(&p, path, err, errlen);
+	rc = conf_parse_file(path, conf_line, &p, err, errlen);
+	return conf_done(&p, rc, path, err, errlen);
 }
 
-int
+struct carpd_conf *
 carpd_conf_buf(const char *name, const char *buf, size_t len,
     const struct carpd_opts *o, char *err, size_t errlen)
 {
-	struct parse p = { NULL, o, 0, NULL, 0 };
+	struct parse p = { NULL, NULL, o, 0, NULL, 0 };
+	int rc;
 
-	if (conf_parse_buf(name, buf, len, conf_line, &p, err, errlen) == -1) {
-		vh_free(p.cur);
-		check_free(p.chk);
-		return -1;
+	if ((p.conf = carpd_conf_new()) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
 	}
-	return conf_end(&p, name, err, errlen);
+	rc = conf_parse_buf(name, buf, len, conf_line, &p, err, errlen);
+	return conf_done(&p, rc, name, err, errlen);
+}
+
+/* The command line's vhid (no -c): v is taken, also on error. */
+struct carpd_conf *
+carpd_conf_cmdline(struct vh *v, const struct carpd_opts *o, char *err,
+    size_t errlen)
+{
+	struct parse p = { NULL, v, o, 0, NULL, 0 };
+
+	if ((p.conf = carpd_conf_new()) == NULL) {
+		vh_free(v);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (vh_close(&p, err, errlen) == -1) {
+		vh_free(v);
+		carpd_conf_free(p.conf);
+		return NULL;
+	}
+	if (conf_apply_opts(p.conf, o, "command line", err, errlen) == -1) {
+		carpd_conf_free(p.conf);
+		return NULL;
+	}
+	return p.conf;
 }

@@ -106,23 +106,24 @@ print_check(FILE *f, const struct carpd_check *c)
 }
 
 void
-carpd_conf_print(FILE *f)
+carpd_conf_print(FILE *f, const struct carpd_conf *c)
 {
 	fprintf(f, "# carpd %s --check: the effective configuration\n",
 	    VERSION);
-	confout_kw(f, 0, "control", carpd->control);
-	if (carpd->sync_path != NULL)
-		confout_kw(f, 0, "sync", carpd->sync_path);
-	confout_uint(f, 0, "sync-timeout", carpd->sync_timeout_ms);
-	confout_bool(f, 0, "demote-skew", carpd->demote_skew);
-	confout_uint(f, 0, "preempt-delay", carpd->preempt_delay);
-	if (carpd->user != NULL)
-		confout_kw(f, 0, "user", carpd->user);
-	for (int i = 0; i < carpd->nifs; i++)
-		if (carpd->ifs[i].track)
-			confout_kw(f, 0, "track", carpd->ifs[i].name);
-	for (int i = 0; i < carpd->nchecks; i++)
-		print_check(f, carpd->checks[i]);
-	for (int i = 0; i < carpd->nvh; i++)
-		print_vh(f, carpd->vh[i]);
+	confout_kw(f, 0, "control", c->control);
+	if (c->sync_path != NULL)
+		confout_kw(f, 0, "sync", c->sync_path);
+	confout_uint(f, 0, "sync-timeout", c->sync_timeout_ms);
+	confout_bool(f, 0, "demote-skew", c->demote_skew);
+	confout_uint(f, 0, "preempt-delay", c->preempt_delay);
+	if (c->user != NULL)
+		confout_kw(f, 0, "user", c->user);
+	if (c->metrics != NULL)
+		confout_kw(f, 0, "metrics", c->metrics);
+	for (int i = 0; i < c->ntrack; i++)
+		confout_kw(f, 0, "track", c->track[i]);
+	for (int i = 0; i < c->nchecks; i++)
+		print_check(f, c->checks[i]);
+	for (int i = 0; i < c->nvh; i++)
+		print_vh(f, c->vh[i]);
 }

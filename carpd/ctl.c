@@ -39,6 +39,29 @@ wall_of(uint64_t mono, uint64_t now)
 	return util_wallclock() - (double)(now - mono) / 1e9;
 }
 
+/* "reload": the SIGHUPs taken and refused, and how the last one went. */
+static void
+reload_json(struct sbuf *s, uint64_t now)
+{
+	const struct carpd_reloads *r = &carpd->reload;
+
+	sbuf_printf(s,
+	    ",\"reload\":{\"ok\":%" PRIu64 ",\"refused\":%" PRIu64
+	    ",\"last\":\"%s\"",
+	    r->ok, r->refused,
+	    r->last_ns == 0 ? "none" :
+		r->last_ok  ? "ok" :
+			      "refused");
+	if (r->last_ns != 0)
+		sbuf_printf(s, ",\"last_time\":%.3f",
+		    wall_of(r->last_ns, now));
+	if (r->last_ns != 0 && !r->last_ok) {
+		sbuf_puts(s, ",\"last_error\":");
+		sbuf_json_str(s, r->last_error);
+	}
+	sbuf_puts(s, "}");
+}
+
 static void
 status_json(struct sbuf *s)
 {
@@ -118,8 +141,10 @@ status_json(struct sbuf *s)
 		sbuf_json_str(s, carpd->dem_sync_reason);
 	}
 	sbuf_puts(s, ",\"interfaces\":[");
-	for (int i = 0; i < carpd->nifs; i++) {
-		sbuf_printf(s, "%s{\"name\":", i ? "," : "");
+	for (int i = 0, n = 0; i < carpd->nifs; i++) {
+		if (carpd->ifs[i].name[0] == '\0')
+			continue; /* a free slot */
+		sbuf_printf(s, "%s{\"name\":", n++ ? "," : "");
 		sbuf_json_str(s, carpd->ifs[i].name);
 		sbuf_printf(s, ",\"link\":%s,\"track\":%s}",
 		    carpd->ifs[i].running ? "true" : "false",
@@ -149,6 +174,7 @@ status_json(struct sbuf *s)
 	}
 	sbuf_puts(s, ",");
 	check_status_json(s, now);
+	reload_json(s, now);
 	sbuf_printf(s, ",\"uptime\":%.3f}\n",
 	    (double)(now - carpd->started_ns) / 1e9);
 }
@@ -218,6 +244,16 @@ status_text(struct sbuf *s)
 		}
 	sbuf_puts(s, any ? ")\n" : "\n");
 	check_status_text(s, now);
+	if (carpd->reload.last_ns != 0) {
+		sbuf_printf(s,
+		    "reloads: %" PRIu64 " ok, %" PRIu64 " refused; "
+		    "the last %.1f s ago: ",
+		    carpd->reload.ok, carpd->reload.refused,
+		    (double)(now - carpd->reload.last_ns) / 1e9);
+		sbuf_text(s,
+		    carpd->reload.last_ok ? "ok" : carpd->reload.last_error);
+		sbuf_puts(s, "\n");
+	}
 	sbuf_printf(s,
 	    "received: %" PRIu64 " IPv4, %" PRIu64 " IPv6; "
 	    "rejected:",

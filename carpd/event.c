@@ -1,7 +1,8 @@
 /*
  * event.c: carpd's event log lines in the key=value grammar of common/kv.h
- * (event=transition, event=demote), with the stable cause tokens derived
- * from the state machine's reasons; the grammar is in carpd(8), LOGGING.
+ * (event=transition, event=demote, event=reload, event=reload-change),
+ * with the stable cause tokens derived from the state machine's reasons;
+ * the grammar is in carpd(8), LOGGING.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,8 @@ static const struct {
 	{ "master timed out",			"master-down" },
 	{ "master will time out",		"master-down" },
 	{ "master bowed out",			"bowout" },
+	{ "master released the vhid",		"release" },
+	{ "removed from the configuration",	"removed" },
 	{ "preempting a slower master",		"preempt" },
 	{ "master is more demoted",		"demoted-master" },
 	{ "less demoted master seen",		"better-master" },
@@ -66,7 +69,7 @@ carpd_log_transition(const struct vh *v, enum carp_state from,
 	kv_uint(&k, "demote", carpd->demote);
 	kv_str(&k, "reason", reason != NULL ? reason : "");
 	kv_str(&k, "msg", msg);
-	log_info("%s", kv_line(&k));
+	log_event(0, kv_line(&k));
 	notify_kick();
 }
 
@@ -84,8 +87,76 @@ carpd_log_demote(unsigned int from, unsigned int to)
 	for (int i = 0; i < DEM_MAX; i++)
 		kv_uint(&k, carpd_dem_names[i], carpd->dem[i]);
 	kv_str(&k, "msg", msg);
-	log_info("%s", kv_line(&k));
+	log_event(0, kv_line(&k));
 	notify_kick();
+}
+
+void
+carpd_log_change(const char *object, const char *name, const char *iface,
+    const char *action, const char *what, const char *msg)
+{
+	struct kv k;
+
+	kv_init(&k, "reload-change");
+	kv_str(&k, "object", object);
+	kv_str(&k, "name", name);
+	if (iface != NULL)
+		kv_str(&k, "iface", iface);
+	kv_str(&k, "action", action);
+	if (what != NULL && what[0] != '\0')
+		kv_str(&k, "what", what);
+	kv_str(&k, "msg", msg);
+	log_event(0, kv_line(&k));
+}
+
+static void
+reload_counts_kv(struct kv *k, const struct reload_counts *n)
+{
+	kv_uint(k, "vhids_added", (unsigned int)n->vh_added);
+	kv_uint(k, "vhids_removed", (unsigned int)n->vh_removed);
+	kv_uint(k, "vhids_changed", (unsigned int)n->vh_changed);
+	kv_uint(k, "vhids_restarted", (unsigned int)n->vh_restarted);
+	kv_uint(k, "vhids_unchanged", (unsigned int)n->vh_unchanged);
+	kv_uint(k, "checks_added", (unsigned int)n->chk_added);
+	kv_uint(k, "checks_removed", (unsigned int)n->chk_removed);
+	kv_uint(k, "checks_changed", (unsigned int)n->chk_changed);
+	kv_uint(k, "checks_unchanged", (unsigned int)n->chk_unchanged);
+	kv_uint(k, "settings_changed", (unsigned int)n->settings_changed);
+	kv_uint(k, "not_applied", (unsigned int)n->not_applied);
+}
+
+void
+carpd_log_reload_ok(const char *file, const struct reload_counts *n)
+{
+	char msg[CARPD_RELOAD_ERRLEN];
+	struct kv k;
+
+	snprintf(msg, sizeof(msg), "configuration reloaded from %s", file);
+	kv_init(&k, "reload");
+	kv_str(&k, "result", "ok");
+	kv_str(&k, "file", file);
+	reload_counts_kv(&k, n);
+	kv_str(&k, "msg", msg);
+	log_event(0, kv_line(&k));
+	notify_kick();
+}
+
+void
+carpd_log_reload_refused(const char *file, int line, const char *error)
+{
+	char msg[CARPD_RELOAD_ERRLEN + 64];
+	struct kv k;
+
+	snprintf(msg, sizeof(msg),
+	    "reload refused, the running configuration stays: %s", error);
+	kv_init(&k, "reload");
+	kv_str(&k, "result", "refused");
+	kv_str(&k, "file", file);
+	if (line > 0)
+		kv_uint(&k, "line", (unsigned int)line);
+	kv_str(&k, "error", error);
+	kv_str(&k, "msg", msg);
+	log_event(1, kv_line(&k));
 }
 
 /* systemd's STATUS=: "vhid 1 MASTER, vhid 2 BACKUP, demote 0". */

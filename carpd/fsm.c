@@ -20,6 +20,9 @@ const char *const fsm_ev_names[FSM_NEV] = {
 	[FSM_EV_SHUTDOWN] = "shutdown",
 	[FSM_EV_HANDOVER] = "handover",
 	[FSM_EV_TAKEOVER] = "group",
+	[FSM_EV_HOLD] = "hold",
+	[FSM_EV_REMOVE] = "removed",
+	[FSM_EV_CONFIG] = "config",
 };
 
 void
@@ -223,7 +226,7 @@ static void
 on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now, struct fsm_out *o)
 {
 	unsigned int our_interval, their_interval, our_demote, their_demote;
-	int bowout;
+	int bowout, release;
 
 	/* advbase.advskew as one number: the smaller advertises faster. */
 	our_interval = (unsigned int)f->cfg.advbase << 8 | fsm_wire_advskew(f);
@@ -232,6 +235,9 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now, struct fsm_out *o)
 	our_demote = fsm_wire_demote(f);
 	their_demote = a->demote;
 	bowout = a->advbase == CARP_BOWOUT && a->advskew == CARP_BOWOUT;
+	/* The slowest advertisement there is; carpd sends it for a vhid
+	 * taken out of its configuration (OpenBSD sees a bow-out). */
+	release = a->advbase == CARP_BOWOUT && a->advskew == CARP_RELEASE;
 
 	switch (f->state) {
 	case CARP_ST_INIT:
@@ -241,7 +247,7 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now, struct fsm_out *o)
 		 * Equal intervals and equal demotion: we yield (OpenBSD);
 		 * a master that is bowing out never makes us yield.
 		 */
-		if (!bowout &&
+		if (!bowout && !release &&
 		    ((our_interval >= their_interval &&
 			 their_demote <= our_demote) ||
 			their_demote < our_demote)) {
@@ -252,7 +258,7 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now, struct fsm_out *o)
 			    now, o);
 			return;
 		}
-		if (bowout)
+		if (bowout || release)
 			return;
 		if (!f->contention) {
 			f->contention = 1;
@@ -271,6 +277,11 @@ on_adv(struct fsm *f, const struct fsm_adv *a, uint64_t now, struct fsm_out *o)
 		if (bowout) {
 			takeover(f, "master bowed out", now, o);
 			o->actions |= FSM_A_GROUP;
+			return;
+		}
+		/* Only this vhid left that node: the others stay as they are. */
+		if (release) {
+			takeover(f, "master released the vhid", now, o);
 			return;
 		}
 		if (f->cfg.preempt && our_interval < their_interval &&
@@ -329,6 +340,32 @@ on_timer(struct fsm *f, uint64_t now, struct fsm_out *o)
 	if (f->announce_at != 0 && now >= f->announce_at) {
 		f->announce_at = 0;
 		o->actions |= FSM_A_ANNOUNCE;
+	}
+}
+
+/*
+ * New settings for the same vhid, without a transition: the deadlines
+ * already set keep running. A MASTER whose advertised timers change tells
+ * its peers at once, as it does for a change of demotion; the new values
+ * set the deadlines from then on.
+ */
+static void
+reconfigure(struct fsm *f, const struct fsm_cfg *c, uint64_t now,
+    struct fsm_out *o)
+{
+	uint8_t base = f->cfg.advbase, skew = fsm_wire_advskew(f);
+	uint8_t vhid = f->cfg.vhid;
+
+	f->cfg = *c;
+	f->cfg.vhid = vhid;
+	if (f->cfg.hold_ns == 0 || !f->cfg.preempt)
+		f->hold_until = 0;
+	else if (f->hold_until > now + f->cfg.hold_ns)
+		f->hold_until = now + f->cfg.hold_ns;
+	if (f->state == CARP_ST_MASTER &&
+	    (base != f->cfg.advbase || skew != fsm_wire_advskew(f))) {
+		o->actions |= FSM_A_SEND_AD;
+		f->ad_at = now + fsm_adv_ns(f);
 	}
 }
 
@@ -395,6 +432,19 @@ fsm_step(struct fsm *f, enum fsm_ev ev, const void *arg, uint64_t now,
 			o->actions |= FSM_A_RUN_DOWN;
 		} else if (f->state == CARP_ST_MASTER)
 			step_down(f, CARP_ST_BACKUP, "handover", now, o);
+		break;
+	case FSM_EV_REMOVE:
+		/* As a shutdown of this vhid alone: a release, not a bow-out,
+		 * so that the peer moves only this vhid. */
+		if (f->state == CARP_ST_MASTER)
+			o->actions |= FSM_A_SEND_RELEASE;
+		if (f->state != CARP_ST_INIT)
+			step_down(f, CARP_ST_INIT,
+			    "removed from the configuration", now, o);
+		o->actions |= FSM_A_RUN_DOWN;
+		break;
+	case FSM_EV_CONFIG:
+		reconfigure(f, arg, now, o);
 		break;
 	}
 }

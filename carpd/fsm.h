@@ -26,28 +26,31 @@ enum fsm_ev {
 	FSM_EV_HANDOVER, /* give mastership away now (bow out), stay */
 	FSM_EV_TAKEOVER, /* the node's other vhids moved (arg: reason) */
 	FSM_EV_HOLD,	 /* (re)start the preemption hold-down */
+	FSM_EV_REMOVE,	 /* the vhid left the configuration: release, stop */
+	FSM_EV_CONFIG,	 /* new settings (arg: struct fsm_cfg), same vhid */
 };
-#define FSM_NEV (FSM_EV_TAKEOVER + 1)
+#define FSM_NEV (FSM_EV_CONFIG + 1)
 
 /* The cause of a transition is the event of the step that made it. */
 extern const char *const fsm_ev_names[FSM_NEV];
 
 /* Actions for the caller, in the order it should do them. */
-#define FSM_A_COMMIT	  0x0001 /* ask syncd to commit */
-#define FSM_A_ADDRS_ADD	  0x0002
-#define FSM_A_SEND_AD	  0x0004
-#define FSM_A_ANNOUNCE	  0x0008 /* GARP, unsol. NA */
-#define FSM_A_RUN_UP	  0x0010
-#define FSM_A_SEND_BOWOUT 0x0020
-#define FSM_A_ADDRS_DEL	  0x0040
-#define FSM_A_RUN_DOWN	  0x0080
-#define FSM_A_RESYNC	  0x0100 /* ask syncd for a resync */
-#define FSM_A_SPLITBRAIN  0x0200 /* another master seen: log it */
-#define FSM_A_CONTENDED	  0x0400 /* contention ended: log */
-#define FSM_A_ABANDON	  0x0800 /* takeover abandoned */
-#define FSM_A_GROUP	  0x1000 /* node-level cause: move the rest */
-#define FSM_A_NOCOMMIT	  0x2000 /* commit not answered in time */
-#define FSM_A_HELD	  0x4000 /* preemption held back: log once */
+#define FSM_A_COMMIT	   0x0001 /* ask syncd to commit */
+#define FSM_A_ADDRS_ADD	   0x0002
+#define FSM_A_SEND_AD	   0x0004
+#define FSM_A_ANNOUNCE	   0x0008 /* GARP, unsol. NA */
+#define FSM_A_RUN_UP	   0x0010
+#define FSM_A_SEND_BOWOUT  0x0020
+#define FSM_A_ADDRS_DEL	   0x0040
+#define FSM_A_RUN_DOWN	   0x0080
+#define FSM_A_RESYNC	   0x0100 /* ask syncd for a resync */
+#define FSM_A_SPLITBRAIN   0x0200 /* another master seen: log it */
+#define FSM_A_CONTENDED	   0x0400 /* contention ended: log */
+#define FSM_A_ABANDON	   0x0800 /* takeover abandoned */
+#define FSM_A_GROUP	   0x1000 /* node-level cause: move the rest */
+#define FSM_A_NOCOMMIT	   0x2000 /* commit not answered in time */
+#define FSM_A_HELD	   0x4000 /* preemption held back: log once */
+#define FSM_A_SEND_RELEASE 0x8000 /* this vhid alone leaves: release ad */
 
 struct fsm_cfg {
 	uint8_t vhid;
@@ -126,7 +129,8 @@ struct fsm_out {
 
 void fsm_init(struct fsm *, const struct fsm_cfg *);
 /* One step. arg: the advertisement for FSM_EV_ADV, the new demotion for
- * FSM_EV_DEMOTE (as struct fsm_demote *), NULL otherwise. */
+ * FSM_EV_DEMOTE (as struct fsm_demote *), the settings for FSM_EV_CONFIG
+ * (as const struct fsm_cfg *), NULL otherwise. */
 void fsm_step(struct fsm *, enum fsm_ev, const void *arg, uint64_t now,
     struct fsm_out *);
 /* Earliest deadline, 0 when none (the caller's one timer per vhid). */

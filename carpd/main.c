@@ -33,8 +33,8 @@ struct cmdline {
 	const char *config; /* -c */
 	int daemonize;
 	int verbose;
-	int has_vhid;		    /* -i, -v or -a given */
-	struct carpd_opts defaults; /* for every vhid */
+	int has_vhid;		/* -i, -v or -a given */
+	struct carpd_opts opts; /* over the file's, at every reload */
 };
 
 static __attribute__((noreturn)) void
@@ -230,16 +230,16 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 			cl->has_vhid = 1;
 			break;
 		case 'P':
-			cl->defaults.preempt = 1;
+			cl->opts.preempt = 1;
 			break;
 		case 'B':
 			cl->daemonize = 1;
 			break;
 		case 'n':
-			cl->defaults.neutral = 1;
+			cl->opts.neutral = 1;
 			break;
 		case 'S':
-			cl->defaults.ignoreifstate = 1;
+			cl->opts.ignoreifstate = 1;
 			break;
 		case 'D':
 		case OPT_VERBOSE:
@@ -249,45 +249,40 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 		case 'f': /* ucarp: syslog facility; we use daemon */
 			break;
 		case OPT_TRACK:
-			if (strlen(optarg) >= IF_NAMESIZE ||
-			    carpd_add_track(optarg) == -1)
+			if (carpd_opts_track(&cl->opts, optarg) == -1)
 				errx(2, "bad track interface %s", optarg);
 			break;
 		case OPT_SYNC:
-			if ((carpd->sync_path = strdup(optarg)) == NULL)
-				err(1, NULL);
+			cl->opts.sync_path = optarg;
 			break;
 		case OPT_SYNC_TIMEOUT:
 			if (conf_uint(optarg, 0, CARPD_SYNC_TIMEOUT_MAX, &n) ==
 			    -1)
 				errx(2, "bad --sync-timeout %s (milliseconds)",
 				    optarg);
-			carpd->sync_timeout_ms = (unsigned int)n;
+			cl->opts.sync_timeout_ms = (unsigned int)n;
+			cl->opts.sync_timeout_set = 1;
 			break;
 		case OPT_CONTROL:
-			if ((carpd->control = strdup(optarg)) == NULL)
-				err(1, NULL);
+			cl->opts.control = optarg;
 			break;
 		case OPT_METRICS:
 			if (prom_http_parse(optarg, &ss, &sslen, why,
 				sizeof(why)) == -1)
 				errx(2, "--metrics: %s", why);
-			if ((carpd->metrics = strdup(optarg)) == NULL)
-				err(1, NULL);
+			cl->opts.metrics = optarg;
 			break;
 		case OPT_VMAC:
 		case OPT_NOVMAC:
-			cl->defaults.vmac = ch == OPT_VMAC;
+			cl->opts.vmac = ch == OPT_VMAC;
 			break;
 		case OPT_DEMOTE_SKEW:
-			carpd->demote_skew = 1;
+			cl->opts.demote_skew = 1;
 			break;
 		case OPT_CHECK:
 			break; /* seen before (main) */
 		case OPT_USER:
-			free(carpd->user);
-			if ((carpd->user = strdup(optarg)) == NULL)
-				err(1, NULL);
+			cl->opts.user = optarg;
 			break;
 		case 'h':
 			usage_to(stdout, 0);
@@ -303,9 +298,10 @@ parse_options(int argc, char **argv, struct cmdline *cl, struct vh *v)
 }
 
 /* The vhids: from carpd.conf, or the one of the command line. */
-static void
+static struct carpd_conf *
 load_config(struct cmdline *cl, struct vh *v)
 {
+	struct carpd_conf *c;
 	char why[CONF_ERRLEN];
 
 	if (cl->config != NULL && cl->has_vhid)
@@ -314,26 +310,15 @@ load_config(struct cmdline *cl, struct vh *v)
 		    "other");
 	if (cl->config != NULL) {
 		vh_free(v);
-		if (carpd_conf_load(cl->config, &cl->defaults, why,
-			sizeof(why)) == -1)
+		if ((c = carpd_conf_load(cl->config, &cl->opts, why,
+			 sizeof(why))) == NULL)
 			errx(2, "%s", why);
-	} else {
-		if (cl->defaults.preempt)
-			v->fsm.cfg.preempt = 1;
-		v->vmac = cl->defaults.vmac == -1 ? 0 : cl->defaults.vmac;
-		v->neutral = cl->defaults.neutral;
-		v->ignoreifstate = cl->defaults.ignoreifstate;
-		if (vh_finish(v, why, sizeof(why)) == -1) {
-			warnx("%s", why);
-			vh_free(v);
-			usage();
-		}
+	} else if ((c = carpd_conf_cmdline(v, &cl->opts, why, sizeof(why))) ==
+	    NULL) {
+		warnx("%s", why);
+		usage();
 	}
-	if (carpd->nvh == 0)
-		errx(2, "no vhid configured");
-	if (carpd->control == NULL &&
-	    (carpd->control = strdup(CARPD_CONTROL)) == NULL)
-		err(1, NULL);
+	return c;
 }
 
 /*
@@ -378,13 +363,13 @@ caps_check(void)
  * is a configuration error, also for --check).
  */
 static void
-user_lookup(struct privdrop_user *u)
+user_lookup(const char *name, struct privdrop_user *u)
 {
 	char why[256];
 
-	if (carpd->user == NULL)
+	if (name == NULL)
 		return;
-	if (privdrop_lookup(carpd->user, u, why, sizeof(why)) == -1)
+	if (privdrop_lookup(name, u, why, sizeof(why)) == -1)
 		errx(2, "--user: %s", why);
 }
 
@@ -426,8 +411,7 @@ on_term(int sig, void *arg)
 static void
 on_hup(int sig, void *arg)
 {
-	log_info("SIGHUP: configuration reload is not supported; restart "
-		 "carpd to apply changes");
+	reload_run();
 }
 
 /* ---- privileged resources, after detaching ---- */
@@ -504,8 +488,9 @@ free_all(void)
 int
 main(int argc, char **argv)
 {
-	struct cmdline cl = { .defaults = { -1, 0, 0, 0 } };
+	struct cmdline cl = { .opts = { .vmac = -1 } };
 	struct privdrop_user user;
+	struct carpd_conf *conf;
 	struct vh *cli_vh;
 
 	if (argc >= 2 &&
@@ -515,21 +500,24 @@ main(int argc, char **argv)
 	if ((carpd = calloc(1, sizeof(*carpd))) == NULL ||
 	    (cli_vh = vh_new()) == NULL)
 		err(1, NULL);
-	carpd->sync_timeout_ms = CARPD_SYNC_TIMEOUT;
 	privdrop_cloexec_all();
 	/* Before the options: --check reads the passphrase placeholder. */
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--check") == 0)
 			carpd->checking = 1;
 	parse_options(argc, argv, &cl, cli_vh);
-	load_config(&cl, cli_vh);
-	user_lookup(&user);
+	conf = load_config(&cl, cli_vh);
+	user_lookup(conf->user, &user);
 	if (carpd->checking) {
-		carpd_conf_print(stdout);
+		carpd_conf_print(stdout, conf);
+		carpd_conf_free(conf);
 		if (fflush(stdout) == EOF || ferror(stdout))
 			err(1, "stdout");
 		return 0;
 	}
+	carpd->config_path = cl.config;
+	carpd->opts = cl.opts;
+	reload_install(conf);
 	if (caps_check() == -1)
 		exit(1);
 

@@ -291,14 +291,16 @@ put_node(struct prom *p)
 	    "1 when the "
 	    "interface (of a vhid or --track) has link.");
 	for (int i = 0; i < carpd->nifs; i++)
-		prom_u64(p, carpd->ifs[i].running != 0, "interface",
-		    carpd->ifs[i].name, PROM_END);
+		if (carpd->ifs[i].name[0] != '\0')
+			prom_u64(p, carpd->ifs[i].running != 0, "interface",
+			    carpd->ifs[i].name, PROM_END);
 	prom_family(p, "carpd_interface_tracked", PROM_GAUGE,
 	    "1 when the "
 	    "interface is only tracked (--track), with no vhid.");
 	for (int i = 0; i < carpd->nifs; i++)
-		prom_u64(p, carpd->ifs[i].track != 0, "interface",
-		    carpd->ifs[i].name, PROM_END);
+		if (carpd->ifs[i].name[0] != '\0')
+			prom_u64(p, carpd->ifs[i].track != 0, "interface",
+			    carpd->ifs[i].name, PROM_END);
 	put_counters(p, node_counters,
 	    sizeof(node_counters) / sizeof(node_counters[0]), st);
 	prom_family(p, "carpd_rx_rejected_total", PROM_COUNTER,
@@ -306,6 +308,21 @@ put_node(struct prom *p)
 	    "packets dropped, by reason.");
 	for (int i = CARP_E_BADLEN; i < CARP_E_MAX; i++)
 		prom_u64(p, st->rej[i], "reason", carp_err_names[i], PROM_END);
+}
+
+static void
+put_reload(struct prom *p)
+{
+	const struct carpd_reloads *r = &carpd->reload;
+
+	prom_family(p, "carpd_config_reloads_total", PROM_COUNTER,
+	    "Configuration reloads (SIGHUP), by result: ok (applied) or "
+	    "refused (the running configuration stayed).");
+	prom_u64(p, r->ok, "result", "ok", PROM_END);
+	prom_u64(p, r->refused, "result", "refused", PROM_END);
+	prom_family(p, "carpd_config_last_reload_successful", PROM_GAUGE,
+	    "0 when the last reload was refused, else 1.");
+	prom_u64(p, r->last_ns == 0 || r->last_ok, PROM_END);
 }
 
 static void
@@ -344,6 +361,7 @@ carpd_metrics(struct sbuf *out)
 	    PROM_END);
 	put_vhids(&p);
 	put_node(&p);
+	put_reload(&p);
 	put_sync(&p);
 	return p.err || out->err ? -1 : 0;
 }

@@ -27,6 +27,30 @@
 #define NET_SNAPLEN  512 /* enough for any advertisement */
 #define NET_PCAP_BUF (1 << 20)
 
+/* Membership of an IPv4 group on one interface (a second join is no
+ * error). */
+static void
+join4(int fd, int ifindex, const char *ifname, const struct in_addr *grp)
+{
+	struct ip_mreqn mr;
+
+	memset(&mr, 0, sizeof(mr));
+	mr.imr_multiaddr = *grp;
+	mr.imr_ifindex = ifindex;
+	if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) ==
+		-1 &&
+	    errno != EADDRINUSE)
+		log_warn("%s: join group", ifname);
+}
+
+/* A vhid added to an interface already open: its group (ucarp -m). */
+void
+net_join_group(struct iface *ifp, const struct in_addr *grp)
+{
+	if (ifp->raw4 != -1)
+		join4(ifp->raw4, ifp->ifindex, ifp->name, grp);
+}
+
 /* A raw socket that never queues what it receives (filter: drop all). */
 static int
 raw_open(int af, int ifindex, const char *ifname, const struct in_addr *grp)
@@ -58,13 +82,8 @@ raw_open(int af, int ifindex, const char *ifname, const struct in_addr *grp)
 			sizeof(mr)) == -1)
 			log_warn("%s: join %s", ifname, CARP_GROUP4);
 		/* Other groups (ucarp -m) of the vhids on this interface. */
-		for (; grp != NULL && grp->s_addr != 0; grp++) {
-			mr.imr_multiaddr = *grp;
-			if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
-				sizeof(mr)) == -1 &&
-			    errno != EADDRINUSE)
-				log_warn("%s: join group", ifname);
-		}
+		for (; grp != NULL && grp->s_addr != 0; grp++)
+			join4(fd, ifindex, ifname, grp);
 	} else {
 		struct ipv6_mreq mr;
 
@@ -294,7 +313,7 @@ src_mac(const struct vh *v, uint8_t mac[FRAME_ALEN])
 }
 
 static void
-carp_hdr_fill(const struct vh *v, int bowout, struct carp_hdr *h)
+carp_hdr_fill(const struct vh *v, enum net_ad kind, struct carp_hdr *h)
 {
 	struct carp_addrs a = { v->v4, v->n4, v->v6, v->n6 };
 
@@ -303,9 +322,11 @@ carp_hdr_fill(const struct vh *v, int bowout, struct carp_hdr *h)
 	h->type = CARP_TYPE_ADV;
 	h->vhid = v->fsm.cfg.vhid;
 	h->authlen = CARP_AUTHLEN;
-	if (bowout) {
+	if (kind != NET_AD) {
 		h->advbase = CARP_BOWOUT;
-		h->advskew = CARP_BOWOUT;
+		h->advskew = kind == NET_AD_BOWOUT ?
+		    CARP_BOWOUT :
+		    CARP_RELEASE;
 	} else {
 		h->advbase = v->fsm.cfg.advbase;
 		h->advskew = fsm_wire_advskew(&v->fsm);
@@ -468,13 +489,13 @@ send_unicast(struct vh *v, const struct addr *peer, const uint8_t *carp)
 }
 
 int
-net_send_ad(struct vh *v, int bowout)
+net_send_ad(struct vh *v, enum net_ad kind)
 {
 	uint8_t carp[CARP_HDRLEN];
 	struct carp_hdr h;
 	int sent = 0, failed = 0;
 
-	carp_hdr_fill(v, bowout, &h);
+	carp_hdr_fill(v, kind, &h);
 	if (carp_encode(&h, carp, sizeof(carp)) == -1)
 		return -1;
 	if (v->npeers > 0) {
@@ -542,12 +563,17 @@ send_na(struct vh *v, const struct in6_addr *ip)
 }
 
 void
+net_announce_one(struct vh *v, const struct addr *a)
+{
+	if (a->family == AF_INET)
+		send_garp(v, &a->v4);
+	else
+		send_na(v, &a->v6);
+}
+
+void
 net_announce(struct vh *v)
 {
-	for (int i = 0; i < v->naddrs; i++) {
-		if (v->addrs[i].a.family == AF_INET)
-			send_garp(v, &v->addrs[i].a.v4);
-		else
-			send_na(v, &v->addrs[i].a.v6);
-	}
+	for (int i = 0; i < v->naddrs; i++)
+		net_announce_one(v, &v->addrs[i].a);
 }

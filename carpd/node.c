@@ -35,8 +35,8 @@ iface_demotes(const struct iface *ifp)
 	return ifp->track || (ifp->used && !ifp->ignore);
 }
 
-static unsigned int
-links_down(void)
+unsigned int
+node_links_down(void)
 {
 	unsigned int n = 0;
 
@@ -119,7 +119,7 @@ demote_init(void)
 		snprintf(carpd->dem_sync_reason,
 		    sizeof(carpd->dem_sync_reason), "syncd not connected");
 	}
-	carpd->dem[DEM_LINK] = links_down();
+	carpd->dem[DEM_LINK] = node_links_down();
 	carpd->dem[DEM_CHECK] = check_demotion();
 	carpd->demote = demote_sum();
 }
@@ -247,13 +247,15 @@ apply(struct vh *v, const struct fsm_out *o)
 	if (a & FSM_A_ADDRS_ADD)
 		vip_add_all(v);
 	if (a & FSM_A_SEND_AD)
-		net_send_ad(v, 0);
+		net_send_ad(v, NET_AD);
 	if (a & FSM_A_ANNOUNCE)
 		net_announce(v);
 	if (a & FSM_A_RUN_UP)
 		script_run(v, v->upscript, o->reason);
 	if (a & FSM_A_SEND_BOWOUT)
-		net_send_ad(v, 1);
+		net_send_ad(v, NET_AD_BOWOUT);
+	if (a & FSM_A_SEND_RELEASE)
+		net_send_ad(v, NET_AD_RELEASE);
 	if (a & FSM_A_ADDRS_DEL)
 		vip_del_all(v);
 	if (a & FSM_A_RUN_DOWN)
@@ -299,6 +301,47 @@ carpd_rx_adv(struct vh *v, const struct carp_hdr *h, int af)
 }
 
 /* ---- interfaces and rtnetlink events ---- */
+
+/*
+ * The interface table: a slot per name that a vhid, a track or a check
+ * uses. Slots never move (vhids and checks point at them); one nothing
+ * uses any more after a reload is freed (its name empty) for reuse.
+ */
+struct iface *
+node_iface(const char *name)
+{
+	struct iface *ifp = NULL;
+
+	for (int i = 0; i < carpd->nifs; i++) {
+		if (strcmp(carpd->ifs[i].name, name) == 0)
+			return &carpd->ifs[i];
+		if (ifp == NULL && carpd->ifs[i].name[0] == '\0')
+			ifp = &carpd->ifs[i];
+	}
+	if (name[0] == '\0' || strlen(name) >= IF_NAMESIZE)
+		return NULL;
+	if (ifp == NULL) {
+		if (carpd->nifs >= CARPD_MAXIF)
+			return NULL;
+		ifp = &carpd->ifs[carpd->nifs++];
+	}
+	memset(ifp, 0, sizeof(*ifp));
+	snprintf(ifp->name, sizeof(ifp->name), "%s", name);
+	ifp->pcap_fd = ifp->raw4 = ifp->raw6 = -1;
+	return ifp;
+}
+
+void
+node_iface_free(struct iface *ifp)
+{
+	if (ifp->pcap != NULL)
+		ev_fd_del(carpd->loop, ifp->pcap_fd);
+	net_close(ifp);
+	memset(ifp, 0, sizeof(*ifp));
+	ifp->pcap_fd = ifp->raw4 = ifp->raw6 = -1;
+	while (carpd->nifs > 0 && carpd->ifs[carpd->nifs - 1].name[0] == '\0')
+		carpd->nifs--;
+}
 
 static void
 iface_addrs(struct iface *ifp)
@@ -393,7 +436,7 @@ iface_link(struct iface *ifp, const struct nl_link *l)
 		if (carpd->vh[i]->ifp == ifp && !carpd->vh[i]->ignoreifstate)
 			carpd_step(carpd->vh[i],
 			    ifp->running ? FSM_EV_UP : FSM_EV_DOWN, NULL);
-	carpd_set_demote(DEM_LINK, links_down());
+	carpd_set_demote(DEM_LINK, node_links_down());
 	check_link(ifp);
 }
 
@@ -468,35 +511,42 @@ nl_readable(int fd, int events, void *arg)
 }
 
 /*
+ * Find one interface, and capture on it if a vhid lives there. A missing
+ * one is counted as down, unless a vhid needs it: -1 after logging.
+ */
+int
+node_iface_open(struct iface *ifp)
+{
+	struct nl_link l;
+
+	if (nl_link_by_name(carpd->nl, ifp->name, &l) != 0) {
+		if (ifp->used) {
+			log_warnx("%s: no such interface", ifp->name);
+			return -1;
+		}
+		log_warnx("%s %s does not exist (yet): counted as down",
+		    ifp->track ? "tracked interface" : "checked interface",
+		    ifp->name);
+		return 0;
+	}
+	ifp->ifindex = l.ifindex;
+	memcpy(ifp->mac, l.mac, sizeof(ifp->mac));
+	ifp->running = l.running;
+	if (ifp->used && ifp->pcap == NULL && iface_capture(ifp) == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * Find every configured interface, capture on the vhid ones and listen
  * for link and address changes. -1 after logging.
  */
 int
 node_open_ifaces(void)
 {
-	struct nl_link l;
-
-	for (int i = 0; i < carpd->nifs; i++) {
-		struct iface *ifp = &carpd->ifs[i];
-
-		if (nl_link_by_name(carpd->nl, ifp->name, &l) != 0) {
-			if (ifp->used) {
-				log_warnx("%s: no such interface", ifp->name);
-				return -1;
-			}
-			log_warnx("%s %s does not exist (yet): counted as "
-				  "down",
-			    ifp->track ? "tracked interface" :
-					 "checked interface",
-			    ifp->name);
-			continue;
-		}
-		ifp->ifindex = l.ifindex;
-		memcpy(ifp->mac, l.mac, sizeof(ifp->mac));
-		ifp->running = l.running;
-		if (ifp->used && iface_capture(ifp) == -1)
+	for (int i = 0; i < carpd->nifs; i++)
+		if (node_iface_open(&carpd->ifs[i]) == -1)
 			return -1;
-	}
 	if (ev_fd_add(carpd->loop, nl_fd(carpd->nl_events), EV_READ,
 		nl_readable, NULL) == -1) {
 		log_warn("rtnetlink events: ev_fd_add");
@@ -505,21 +555,28 @@ node_open_ifaces(void)
 	return 0;
 }
 
+/* The state machine's settings of v: its own and the node's. */
+void
+node_fsm_cfg(const struct vh *v, struct fsm_cfg *cfg)
+{
+	cfg->demote_skew = carpd->demote_skew;
+	cfg->sync = carpd->sync_path != NULL;
+	cfg->sync_timeout_ns = (uint64_t)carpd->sync_timeout_ms * 1000000ULL;
+	cfg->hold_ns = (uint64_t)(v->preempt_delay >= 0 ?
+			       (unsigned int)v->preempt_delay :
+			       carpd->preempt_delay) *
+	    1000000000ULL;
+}
+
 /* One vhid from nothing: none of our addresses, BACKUP if it has link. */
-static void
-vh_start(struct vh *v)
+void
+node_vh_start(struct vh *v)
 {
 	struct fsm_cfg cfg = v->fsm.cfg;
 	struct fsm_demote d;
 	struct fsm_out out;
 
-	cfg.demote_skew = carpd->demote_skew;
-	cfg.sync = carpd->sync_path != NULL;
-	cfg.sync_timeout_ns = (uint64_t)carpd->sync_timeout_ms * 1000000ULL;
-	cfg.hold_ns = (uint64_t)(v->preempt_delay >= 0 ?
-			      (unsigned int)v->preempt_delay :
-			      carpd->preempt_delay) *
-	    1000000000ULL;
+	node_fsm_cfg(v, &cfg);
 	fsm_init(&v->fsm, &cfg);
 	if ((v->timer = ev_timer_new(carpd->loop, vh_timer_cb, v)) == NULL)
 		fatal("timer");
@@ -557,7 +614,23 @@ node_start(void)
 	check_start();
 	demote_init();
 	for (int i = 0; i < carpd->nvh; i++)
-		vh_start(carpd->vh[i]);
+		node_vh_start(carpd->vh[i]);
+}
+
+/*
+ * A vhid leaves the configuration, as at a shutdown of it alone: a master
+ * releases it (its peer takes over at once, the node's other vhids stay),
+ * its addresses go, the down script runs, its macvlan goes. The caller
+ * takes it out of carpd->vh and frees it.
+ */
+void
+node_vh_remove(struct vh *v)
+{
+	carpd_step(v, FSM_EV_REMOVE, NULL);
+	vip_del_all(v);
+	vip_teardown(v);
+	ev_timer_free(v->timer);
+	v->timer = NULL;
 }
 
 /* Bow out, run the down scripts (bounded), remove the macvlans. */

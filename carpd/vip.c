@@ -92,51 +92,58 @@ vip_teardown(struct vh *v)
 	}
 }
 
-void
-vip_add_all(struct vh *v)
+/* One address onto the interface: 0, or -1 after logging. */
+int
+vip_add_one(struct vh *v, struct vaddr *va)
 {
 	char b[ADDR_STRLEN];
-	int r, flags;
+	int r, flags = NL_ADDR_REPLACE;
 
 	if (vip_ifindex(v) <= 0)
-		return;
-	for (int i = 0; i < v->naddrs; i++) {
-		flags = NL_ADDR_REPLACE;
-		if (v->addrs[i].a.family == AF_INET6)
-			flags |= NL_ADDR_NODAD;
-		r = nl_addr_add(carpd->nl, vip_ifindex(v), &v->addrs[i].a,
-		    v->addrs[i].plen, flags);
-		if (r < 0) {
-			errno = -r;
-			log_warn("vhid %u: add %s", v->fsm.cfg.vhid,
-			    addr_fmt(&v->addrs[i].a, v->addrs[i].plen, b,
-				sizeof(b)));
-			continue;
-		}
-		v->addrs[i].present = 1;
+		return -1;
+	if (va->a.family == AF_INET6)
+		flags |= NL_ADDR_NODAD;
+	r = nl_addr_add(carpd->nl, vip_ifindex(v), &va->a, va->plen, flags);
+	if (r < 0) {
+		errno = -r;
+		log_warn("vhid %u: add %s", v->fsm.cfg.vhid,
+		    addr_fmt(&va->a, va->plen, b, sizeof(b)));
+		return -1;
 	}
+	va->present = 1;
+	return 0;
 }
 
+/* One address off the interface; one that is not there is no error. */
 void
-vip_del_all(struct vh *v)
+vip_del_one(struct vh *v, struct vaddr *va)
 {
 	char b[ADDR_STRLEN];
 	int r;
 
 	if (vip_ifindex(v) <= 0)
 		return;
-	for (int i = 0; i < v->naddrs; i++) {
-		v->addrs[i].present = 0;
-		r = nl_addr_del(carpd->nl, vip_ifindex(v), &v->addrs[i].a,
-		    v->addrs[i].plen);
-		if (r < 0 && r != -EADDRNOTAVAIL && r != -ENOENT &&
-		    r != -ENODEV) {
-			errno = -r;
-			log_warn("vhid %u: remove %s", v->fsm.cfg.vhid,
-			    addr_fmt(&v->addrs[i].a, v->addrs[i].plen, b,
-				sizeof(b)));
-		}
+	va->present = 0;
+	r = nl_addr_del(carpd->nl, vip_ifindex(v), &va->a, va->plen);
+	if (r < 0 && r != -EADDRNOTAVAIL && r != -ENOENT && r != -ENODEV) {
+		errno = -r;
+		log_warn("vhid %u: remove %s", v->fsm.cfg.vhid,
+		    addr_fmt(&va->a, va->plen, b, sizeof(b)));
 	}
+}
+
+void
+vip_add_all(struct vh *v)
+{
+	for (int i = 0; i < v->naddrs; i++)
+		vip_add_one(v, &v->addrs[i]);
+}
+
+void
+vip_del_all(struct vh *v)
+{
+	for (int i = 0; i < v->naddrs; i++)
+		vip_del_one(v, &v->addrs[i]);
 }
 
 /* Someone removed one of our addresses: put it back while MASTER. */

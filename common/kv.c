@@ -15,7 +15,7 @@ needs_quotes(const char *s)
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c <= ' ' || c == 0x7f || c == '"' || c == '\\' || c == '=')
+		if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\' || c == '=')
 			return 1;
 	}
 	return 0;
@@ -57,7 +57,7 @@ kv_quote(char *out, size_t cap, const char *val)
 			snprintf(esc, sizeof(esc), "\\t");
 		else if (c == '\r')
 			snprintf(esc, sizeof(esc), "\\r");
-		else if (c < ' ' || c == 0x7f)
+		else if (c < ' ' || c >= 0x7f)
 			snprintf(esc, sizeof(esc), "\\x%02x", c);
 		else {
 			esc[0] = (char)c;

@@ -50,6 +50,17 @@ log_getverbose(void)
  * terminal nor forge another line.
  */
 static void
+put_line(int pri, const char *line)
+{
+	if (log_syslog)
+		syslog(pri, "%s", line);
+	else if (log_ident[0] != '\0')
+		fprintf(stderr, "%s: %s\n", log_ident, line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+static void
 vlog(int pri, int err, const char *fmt, va_list ap)
 {
 	char msg[2048], safe[4 * sizeof(msg)];
@@ -64,12 +75,20 @@ vlog(int pri, int err, const char *fmt, va_list ap)
 		snprintf(msg + l, sizeof(msg) - l, ": %s", strerror(err));
 	}
 	sbuf_text_copy(safe, sizeof(safe), msg);
-	if (log_syslog)
-		syslog(pri, "%s", safe);
-	else if (log_ident[0] != '\0')
-		fprintf(stderr, "%s: %s\n", log_ident, safe);
-	else
-		fprintf(stderr, "%s\n", safe);
+	put_line(pri, safe);
+}
+
+/*
+ * An event line (kv.c) is printable ASCII with its own escapes already:
+ * written as it is, so that its backslashes are not escaped twice.
+ */
+void
+log_event(int warn, const char *line)
+{
+	int saved = errno;
+
+	put_line(warn ? LOG_ERR : LOG_INFO, line);
+	errno = saved;
 }
 
 void

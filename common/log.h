@@ -18,6 +18,7 @@ void log_warn(const char *, ...) LOG_FMT(1, 2); /* appends strerror(errno) */
 void log_warnx(const char *, ...) LOG_FMT(1, 2);
 void log_info(const char *, ...) LOG_FMT(1, 2);
 void log_debug(const char *, ...) LOG_FMT(1, 2);
+void log_event(int warn, const char *line); /* a kv.c line, as it is */
 void fatal(const char *, ...) LOG_FMT(1, 2) __attribute__((noreturn));
 void fatalx(const char *, ...) LOG_FMT(1, 2) __attribute__((noreturn));
 

@@ -42,6 +42,7 @@
 #define CARP_PASS_MAX	 19  /* ucarp: at most; BSD cuts */
 #define CARP_MAXSKEW	 240 /* clamp of advskew + demotion */
 #define CARP_BOWOUT	 255 /* advbase, advskew: bow-out */
+#define CARP_RELEASE	 254 /* advskew with advbase 255: one vhid leaves */
 /* The node demotion while its state tables are not in sync with the peer
  * (OpenBSD pfsync demotes by as much during its bulk update): syncd asks
  * carpd for it, carpd assumes it while syncd has not answered. */

@@ -154,6 +154,32 @@ dump_step(struct ev_timer *t, void *arg)
 	ev_timer_arm(r->timer, 0);
 }
 
+/*
+ * The peer at idx leaves and the ones after it move down: a dump of
+ * that peer alone ends (what it printed stays printed), a dump of every
+ * peer goes on with the one it was at.
+ */
+void
+cachedump_peer_removed(struct cachedump *cd, int idx)
+{
+	for (int i = 0; cd != NULL && i < DUMP_MAX; i++) {
+		struct dump_run *r = &cd->run[i];
+
+		if (r->conn == NULL || !r->external)
+			continue;
+		if (r->only == idx) {
+			r->only = r->peer = SYNCD_MAXPEERS;
+			continue;
+		}
+		if (r->only > idx)
+			r->only--;
+		if (r->peer > idx)
+			r->peer--;
+		else if (r->peer == idx)
+			r->pos = 0;
+	}
+}
+
 /* The index of the peer whose sync address is addr, -1 if none. */
 static int
 dump_find_peer(const struct syncd *sd, const char *addr)

@@ -231,6 +231,21 @@ commit_conn_closed(struct commit *c, const struct ctl_conn *conn)
 	}
 }
 
+/* The peer at idx leaves, the ones after it move down: the walk goes
+ * on with the peer it was at (the next one, if it was this one). */
+void
+commit_peer_removed(struct commit *c, int idx)
+{
+	if (c == NULL || !c->active)
+		return;
+	if (idx < c->peer_idx)
+		c->peer_idx--;
+	else if (idx == c->peer_idx) {
+		c->pos = 0;
+		c->epoch = (uint64_t)-1;
+	}
+}
+
 struct commit *
 commit_new(struct syncd *sd)
 {

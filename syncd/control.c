@@ -63,6 +63,18 @@ control_demote_changed(struct control *c)
 	send_demote(c, NULL);
 }
 
+void
+control_peers_changed(struct control *c, int removed)
+{
+	if (c == NULL)
+		return;
+	diff_peers_changed(c->diff, removed);
+	if (removed >= 0) {
+		commit_peer_removed(c->commit, removed);
+		cachedump_peer_removed(c->dump, removed);
+	}
+}
+
 static const char *
 sess_state_name(const struct peer *p)
 {
@@ -290,6 +302,9 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 			sbuf_puts(b, "\n");
 		}
 		status_policy(sd, 0, b);
+		sbuf_printf(b, "reloads %llu, refused %llu\n",
+		    (unsigned long long)sd->reloads,
+		    (unsigned long long)sd->reloads_refused);
 		return;
 	}
 	sbuf_printf(b,
@@ -306,7 +321,8 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu,"
 	    "\"staged_expired\":%llu,\"handed_over\":%llu,"
 	    "\"peer_owned_ignored\":%llu,\"commits\":%llu,"
-	    "\"commit_seconds\":%.3f",
+	    "\"commit_seconds\":%.3f,\"reloads\":%llu,"
+	    "\"reloads_refused\":%llu",
 	    first_bulk_name(sd->first_bulk), sd->have_key ? "key" : "insecure",
 	    sd->have_key ? "true" : "false", sd->port, sd->mtu, mem, sd->nexp,
 	    (unsigned long long)sd->sync_flows,
@@ -316,7 +332,9 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    (unsigned long long)sd->stage_expired,
 	    (unsigned long long)sd->handed_over,
 	    (unsigned long long)sd->peer_owned,
-	    (unsigned long long)sd->commits, (double)sd->commit_ns / 1e9);
+	    (unsigned long long)sd->commits, (double)sd->commit_ns / 1e9,
+	    (unsigned long long)sd->reloads,
+	    (unsigned long long)sd->reloads_refused);
 	status_policy(sd, 1, b);
 	if (cs != NULL)
 		sbuf_printf(b,

@@ -21,6 +21,10 @@ void control_handover(struct control *);
 void control_close(struct control *);
 /* sd->demote changed: tell the subscribers (NULL: no socket). */
 void control_demote_changed(struct control *);
+/* A reload removes the peer at index removed (the others move down), or
+ * added one at the end (removed -1): the requests that walk the peers
+ * by index follow (NULL: no socket). */
+void control_peers_changed(struct control *, int removed);
 /* Status as JSON or text (also used by tests). */
 void control_status(struct syncd *, int json, struct sbuf *);
 /* metrics.c: the status in Prometheus text format; 0 or -1. */
@@ -33,6 +37,7 @@ struct commit *commit_new(struct syncd *);
 void commit_free(struct commit *);
 void commit_request(struct commit *, struct ctl_conn *);
 void commit_conn_closed(struct commit *, const struct ctl_conn *);
+void commit_peer_removed(struct commit *, int idx);
 
 /* diff.c: ask the live peers what they hold for us, dump the kernel,
  * compare and answer. Records from peers arrive through
@@ -43,6 +48,9 @@ void diff_request(struct diff *, struct ctl_conn *, int json);
 void diff_conn_closed(struct diff *, const struct ctl_conn *);
 void diff_peer_state(struct diff *, struct peer *, const struct ct_state *);
 void diff_peer_done(struct diff *, struct peer *, uint32_t id);
+/* The peers changed (control_peers_changed): a diff running answers
+ * that it cannot finish. */
+void diff_peers_changed(struct diff *, int removed);
 
 /* cachedump.c: "dump internal|external [peer ADDR] [json]", streamed
  * (at most 4 at once). */
@@ -51,6 +59,7 @@ void cachedump_free(struct cachedump *);
 void cachedump_request(struct cachedump *, struct ctl_conn *, int argc,
     char **argv);
 void cachedump_conn_closed(struct cachedump *, const struct ctl_conn *);
+void cachedump_peer_removed(struct cachedump *, int idx);
 /* The client: "syncd dump ..." (argv[0] is "dump"); the exit status. */
 int cachedump_client(int argc, char **argv);
 

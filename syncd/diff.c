@@ -576,6 +576,33 @@ diff_request(struct diff *d, struct ctl_conn *conn, int json)
 	ev_timer_arm(d->timer, DIFF_RETRY_NS);
 }
 
+/*
+ * A peer added takes the next index, unasked. A peer removed moves the
+ * others down, so the peers' views no longer match their indexes: the
+ * client is told to ask again and the diff runs out without an answer
+ * (a kernel dump it started must end before its cache may go).
+ */
+void
+diff_peers_changed(struct diff *d, int removed)
+{
+	int i;
+
+	if (d == NULL)
+		return;
+	i = d->sd->npeers - 1;
+	if (removed < 0 && i >= 0 && i < SYNCD_MAXPEERS &&
+	    d->held[i] == NULL) {
+		d->asked[i] = d->answered[i] = 0;
+		return;
+	}
+	if (removed < 0 || !d->active || d->conn == NULL)
+		return;
+	ctl_replyf(d->conn, 0,
+	    "the peers changed (configuration reload) during the diff; "
+	    "ask again");
+	d->conn = NULL;
+}
+
 void
 diff_conn_closed(struct diff *d, const struct ctl_conn *conn)
 {

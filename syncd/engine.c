@@ -182,7 +182,8 @@ held_by_peer(struct syncd *sd, const struct ct_state *st)
 		if (cache_lookup(sd->peers[i]->ext, st) != NULL ||
 		    cache_lookup(sd->peers[i]->unstage, st) != NULL)
 			return 1;
-	return 0;
+	/* A removed peer's, on its way out of the kernel. */
+	return stage_retiring(sd, st);
 }
 
 int
@@ -384,6 +385,24 @@ engine_own_state(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
 	if (any_alive(sd))
 		cache_enqueue(sd->internal, e);
 	transport_kick(sd);
+}
+
+int
+engine_refilter(struct syncd *sd, const struct ct_state *st)
+{
+	enum pol_reason r = policy_send(&sd->policy, &sd->local, st);
+	int home = sd->unsent != NULL && cache_lookup(sd->unsent, st) != NULL;
+
+	if (r != POL_OK && !home && cache_lookup(sd->internal, st) != NULL) {
+		own_unsent(sd, r, st);
+		transport_kick(sd);
+		return 1;
+	}
+	if (r == POL_OK && home) {
+		engine_own_state(sd, CT_EV_NEW, st);
+		return cache_lookup(sd->internal, st) != NULL;
+	}
+	return 0;
 }
 
 static int

@@ -1,7 +1,7 @@
 /*
  * event.c: syncd's event log lines in the key=value grammar of
- * common/kv.h: peer state changes, bulk transfers, commits (syncd(8),
- * LOGGING). Each line ends in msg="...", the sentence it replaces.
+ * common/kv.h: peer state changes, bulk transfers, commits, reloads
+ * (syncd(8), LOGGING). Each line ends in msg="...", the sentence it replaces.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,9 +20,9 @@ finish(struct kv *k, int warn, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	kv_str(k, "msg", msg);
 	if (warn)
-		log_warnx("%s", kv_line(k));
+		log_event(1, kv_line(k));
 	else
-		log_info("%s", kv_line(k));
+		log_event(0, kv_line(k));
 }
 
 void
@@ -76,6 +76,27 @@ event_commit(long states, double ms, size_t imported,
 	kv_uint(&k, "refused", refused);
 	va_start(ap, fmt);
 	finish(&k, refused > 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+event_reload(const char *result, const char *file, int added, int removed,
+    int policy, const char *error, const char *fmt, ...)
+{
+	struct kv k;
+	va_list ap;
+
+	kv_init(&k, "reload");
+	kv_str(&k, "result", result);
+	kv_str(&k, "file", file != NULL ? file : "");
+	if (error == NULL) {
+		kv_int(&k, "peers_added", added);
+		kv_int(&k, "peers_removed", removed);
+		kv_int(&k, "policy_changed", policy);
+	} else
+		kv_str(&k, "error", error);
+	va_start(ap, fmt);
+	finish(&k, error != NULL, fmt, ap);
 	va_end(ap);
 }
 

@@ -13,6 +13,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <ifaddrs.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include "prom_http.h"
 #include "notify.h"
 #include "privdrop.h"
+#include "reload.h"
 #include "syncd.h"
 #include "util.h"
 
@@ -66,6 +68,10 @@ struct opts {
 	struct policy policy;
 	const char *polopt[POLOPT_MAX][2]; /* keyword, value */
 	int npolopt;
+	/* The lines of the file that set the settings fixed until a
+	 * restart (reload.h), for a reload's error. */
+	int fixed_line[FIX_N];
+	int peer_line[SYNCD_MAXPEERS]; /* 0: from the command line */
 };
 
 static void
@@ -93,6 +99,22 @@ usage(void)
 	exit(2);
 }
 
+/* Whether the address a is one of o's peers already. */
+static int
+peer_known(const struct opts *o, const char *a)
+{
+	uint8_t x[16], y[16];
+	int af = strchr(a, ':') != NULL ? AF_INET6 : AF_INET;
+
+	if (inet_pton(af, a, x) != 1)
+		return 0;
+	for (int i = 0; i < o->npeers; i++)
+		if (inet_pton(af, o->peers[i], y) == 1 &&
+		    memcmp(x, y, af == AF_INET ? 4 : 16) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 opt_peer(struct opts *o, const char *a, char *err, size_t len)
 {
@@ -106,6 +128,10 @@ opt_peer(struct opts *o, const char *a, char *err, size_t len)
 	if (inet_pton(AF_INET, a, &s6) != 1 &&
 	    inet_pton(AF_INET6, a, &s6.sin6_addr) != 1) {
 		snprintf(err, len, "bad peer address \"%s\"", a);
+		return -1;
+	}
+	if (peer_known(o, a)) {
+		snprintf(err, len, "peer %s given twice", a);
 		return -1;
 	}
 	snprintf(o->peers[o->npeers++], sizeof(o->peers[0]), "%s", a);
@@ -165,6 +191,7 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 {
 	struct opts *o = arg;
 	const char *k = l->argv[0];
+	unsigned long n;
 	int v;
 
 	if ((v = policy_set(&o->policy, l->argc, l->argv, err, len)) != 0)
@@ -173,8 +200,13 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 		snprintf(err, len, "\"%s\" takes one argument", k);
 		return -1;
 	}
-	if (strcmp(k, "peer") == 0)
+	if ((v = reload_fixed_index(k)) >= 0 && o->fixed_line[v] == 0)
+		o->fixed_line[v] = l->lineno;
+	if (strcmp(k, "peer") == 0) {
+		if (o->npeers < SYNCD_MAXPEERS)
+			o->peer_line[o->npeers] = l->lineno;
 		return opt_peer(o, l->argv[1], err, len);
+	}
 	if (strcmp(k, "listen") == 0) {
 		if (o->listen[0] == '\0')
 			snprintf(o->listen, sizeof(o->listen), "%s",
@@ -183,16 +215,19 @@ conf_cb(const struct conf_line *l, void *arg, char *err, size_t len)
 		if (o->iface[0] == '\0')
 			snprintf(o->iface, sizeof(o->iface), "%s", l->argv[1]);
 	} else if (strcmp(k, "port") == 0) {
-		if (conf_uint(l->argv[1], PORT_MIN, PORT_MAX, &o->port) ==
-		    -1) {
+		if (conf_uint(l->argv[1], PORT_MIN, PORT_MAX, &n) == -1) {
 			snprintf(err, len, "bad port \"%s\"", l->argv[1]);
 			return -1;
 		}
+		if (o->port == 0)
+			o->port = n;
 	} else if (strcmp(k, "mtu") == 0) {
-		if (conf_uint(l->argv[1], MTU_MIN, MTU_LIMIT, &o->mtu) == -1) {
+		if (conf_uint(l->argv[1], MTU_MIN, MTU_LIMIT, &n) == -1) {
 			snprintf(err, len, "bad mtu \"%s\"", l->argv[1]);
 			return -1;
 		}
+		if (o->mtu == 0)
+			o->mtu = n;
 	} else if (strcmp(k, "stage") == 0) {
 		if ((v = conf_bool(l->argv[1])) == -1) {
 			snprintf(err, len, "stage: yes or no, not \"%s\"",
@@ -424,14 +459,6 @@ on_signal(int signo, void *arg)
 	ev_loop_break(sd->loop);
 }
 
-/* No reload yet: a SIGHUP must not end syncd (its default action). */
-static void
-on_hup(int signo, void *arg)
-{
-	log_info("SIGHUP: configuration reload is not supported; restart "
-		 "syncd to apply a changed configuration");
-}
-
 static void
 ct_state_cb(enum ct_event ev, const struct ct_state *st, void *arg)
 {
@@ -606,12 +633,74 @@ set_listen(struct syncd *sd, struct opts *o)
 		    &sd->listenlen);
 }
 
-/* Settings from the options and config; exits 2 on a bad one. */
-static void
-configure(struct syncd *sd, struct opts *o)
+/*
+ * The peers of o as socket addresses of the listen family and port into
+ * c; -1 with err on an address of another family.
+ */
+static int
+conf_peers(const struct opts *o, int family, uint16_t port,
+    struct syncd_conf *c, char *err, size_t len)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	struct sockaddr_storage *ss;
+	char where[300];
+
+	c->npeers = 0;
+	for (int i = 0; i < o->npeers; i++) {
+		ss = &c->peer[i];
+		if (parse_sa(o->peers[i], port, ss, &c->peerlen[i]) == 0 &&
+		    ss->ss_family == family) {
+			c->npeers++;
+			continue;
+		}
+		if (o->peer_line[i] > 0)
+			snprintf(where, sizeof(where), "%s:%d: ", o->config,
+			    o->peer_line[i]);
+		else
+			where[0] = '\0';
+		snprintf(err, len,
+		    "%speer %s: not an address of the listen family", where,
+		    o->peers[i]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The settings fixed until a restart, as text, and where o's file set
+ * them; the policy. Before configure(), which fills in o->listen. */
+static void
+conf_fixed(const struct opts *o, struct syncd_conf *c)
+{
+	char(*f)[FIX_VALLEN] = c->fixed;
+
+	memset(c, 0, sizeof(*c));
+	c->file = o->config;
+	memcpy(c->fixed_line, o->fixed_line, sizeof(c->fixed_line));
+	snprintf(f[FIX_LISTEN], FIX_VALLEN, "%s", o->listen);
+	snprintf(f[FIX_INTERFACE], FIX_VALLEN, "%s", o->iface);
+	snprintf(f[FIX_PORT], FIX_VALLEN, "%lu",
+	    o->port ? o->port : SYNC_PORT);
+	/* The default key only without --insecure: a key given under it
+	 * is a change (and an error at start). */
+	snprintf(f[FIX_KEY], FIX_VALLEN, "%s",
+	    o->keyfile[0] != '\0' ? o->keyfile :
+		o->insecure	  ? "" :
+				    SYNCD_KEYFILE);
+	if (o->mtu != 0)
+		snprintf(f[FIX_MTU], FIX_VALLEN, "%lu", o->mtu);
+	snprintf(f[FIX_STAGE], FIX_VALLEN, "%s", o->nostage ? "no" : "yes");
+	snprintf(f[FIX_CONTROL], FIX_VALLEN, "%s",
+	    o->control[0] != '\0' ? o->control : SYNCD_CONTROL);
+	snprintf(f[FIX_METRICS], FIX_VALLEN, "%s", o->metrics);
+	snprintf(f[FIX_USER], FIX_VALLEN, "%s", o->user);
+	c->policy = o->policy;
+}
+
+/* Settings from the options and config (c: conf_fixed's, its peers
+ * filled in); exits 2 on a bad one. */
+static void
+configure(struct syncd *sd, struct opts *o, struct syncd_conf *c)
+{
+	char errbuf[CONF_ERRLEN];
 
 	sd->policy = o->policy;
 	sd->sock = -1;
@@ -628,16 +717,12 @@ configure(struct syncd *sd, struct opts *o)
 		sd->mtu = MTU_DEFAULT;
 	if (sd->mtu > MTU_MAX)
 		sd->mtu = MTU_MAX;
-	for (int i = 0; i < o->npeers; i++) {
-		if (parse_sa(o->peers[i], sd->port, &ss, &len) == -1 ||
-		    ss.ss_family != sd->listen.ss_family)
-			errx(2,
-			    "peer %s: not an address of the listen "
-			    "family",
-			    o->peers[i]);
-		if (peer_add(sd, &ss, len) == -1)
+	if (conf_peers(o, sd->listen.ss_family, sd->port, c, errbuf,
+		sizeof(errbuf)) == -1)
+		errx(2, "%s", errbuf);
+	for (int i = 0; i < c->npeers; i++)
+		if (peer_add(sd, &c->peer[i], c->peerlen[i]) == -1)
 			err(1, "peer_add");
-	}
 	if (!o->insecure) {
 		read_key(sd,
 		    o->keyfile[0] != '\0' ? o->keyfile : SYNCD_KEYFILE);
@@ -665,6 +750,7 @@ daemon_close(struct syncd *sd)
 {
 	prom_http_close(sd->metrics);
 	sd->metrics = NULL;
+	reload_free(sd);
 	notify_stop();
 	control_close(sd->control);
 	localaddr_close(sd->localaddr);
@@ -742,7 +828,6 @@ daemon_open(struct syncd *sd, int stage, const char *metrics)
 	engine_update_demote(sd);
 	ev_signal_add(sd->loop, SIGTERM, on_signal, sd);
 	ev_signal_add(sd->loop, SIGINT, on_signal, sd);
-	ev_signal_add(sd->loop, SIGHUP, on_hup, sd);
 	signal(SIGPIPE, SIG_IGN);
 	return;
 fail:
@@ -779,16 +864,83 @@ check_key(const char *path)
 	free(buf);
 }
 
-/* The command line's policy options over the file's policy. */
-static void
-policy_options(struct opts *o)
+/* The command line's policy options over the file's policy; -1 with
+ * err. */
+static int
+policy_options(struct opts *o, char *err, size_t len)
 {
-	char errbuf[CONF_ERRLEN];
+	char errbuf[CONF_ERRLEN / 2];
 
 	for (int i = 0; i < o->npolopt; i++)
 		if (apply_polopt(&o->policy, o->polopt[i][0], o->polopt[i][1],
-			errbuf, sizeof(errbuf)) != 1)
-			errx(2, "--%s: %s", o->polopt[i][0], errbuf);
+			errbuf, sizeof(errbuf)) != 1) {
+			snprintf(err, len, "--%s: %s", o->polopt[i][0],
+			    errbuf);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * The settings: the command line's (cli), the file's under them (peers
+ * add up, the command line's policy options go over the file's), as at
+ * start and at every reload. -1 with err ("file:line: reason").
+ */
+static int
+load_settings(const struct opts *cli, struct opts *o, char *err, size_t len)
+{
+	*o = *cli;
+	if (o->config != NULL &&
+	    conf_parse_file(o->config, conf_cb, o, err, len) == -1)
+		return -1;
+	if (o->npeers == 0) {
+		if (o->config != NULL)
+			snprintf(err, len, "%s: no peer given", o->config);
+		else
+			snprintf(err, len,
+			    "no peer given (--peer or \"peer\" in the "
+			    "config)");
+		return -1;
+	}
+	return policy_options(o, err, len);
+}
+
+/* What SIGHUP needs: the daemon and the command line it started with. */
+struct hup {
+	struct syncd *sd;
+	struct opts cli;
+	char path[PATH_MAX]; /* the -c file, absolute (-B changes directory) */
+};
+
+/*
+ * SIGHUP: the file read again into fresh settings, under the same
+ * command line, checked whole; then reload.c compares and applies them.
+ * Nothing changes unless all of it is right.
+ */
+static void
+on_hup(int signo, void *arg)
+{
+	struct hup *h = arg;
+	struct syncd *sd = h->sd;
+	struct opts o;
+	struct syncd_conf c;
+	char errbuf[CONF_ERRLEN];
+
+	if (h->cli.config == NULL) {
+		reload_refused(sd, "",
+		    "SIGHUP: no configuration file (-c) to reload");
+		return;
+	}
+	log_info("SIGHUP: reloading %s", h->cli.config);
+	if (load_settings(&h->cli, &o, errbuf, sizeof(errbuf)) == -1) {
+		reload_refused(sd, h->cli.config, errbuf);
+		return;
+	}
+	conf_fixed(&o, &c);
+	if (conf_peers(&o, sd->listen.ss_family, sd->port, &c, errbuf,
+		sizeof(errbuf)) == -1 ||
+	    reload_apply(sd, &c, errbuf, sizeof(errbuf)) == -1)
+		reload_refused(sd, h->cli.config, errbuf);
 }
 
 /* The effective settings as syncd.conf(5), which reads back the same. */
@@ -862,10 +1014,22 @@ is_client_command(const char *w)
 	    strcmp(w, "resync") == 0 || strcmp(w, "diff") == 0;
 }
 
+/* SIGHUP reloads from now on (the loop is there to take it). */
+static void
+hup_start(struct hup *h, struct syncd *sd, const struct syncd_conf *run)
+{
+	h->sd = sd;
+	if (reload_init(sd, run) == -1)
+		fatal("reload");
+	ev_signal_add(sd->loop, SIGHUP, on_hup, h);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct syncd sd;
+	static struct hup hup;
+	static struct syncd_conf run;
 	struct privdrop_user user;
 	struct opts o;
 	char errbuf[CONF_ERRLEN];
@@ -878,18 +1042,17 @@ main(int argc, char *argv[])
 		return genkey();
 
 	privdrop_cloexec_all();
-	parse_options(argc, argv, &o);
-	if (o.config != NULL &&
-	    conf_parse_file(o.config, conf_cb, &o, errbuf, sizeof(errbuf)) ==
-		-1)
+	parse_options(argc, argv, &hup.cli);
+	if (load_settings(&hup.cli, &o, errbuf, sizeof(errbuf)) == -1)
 		errx(2, "%s", errbuf);
+	/* Read again on SIGHUP, after -B changed the directory to /. */
+	if (hup.cli.config != NULL &&
+	    realpath(hup.cli.config, hup.path) != NULL)
+		hup.cli.config = hup.path;
 	log_init("syncd", 0, o.verbose);
-	if (o.npeers == 0)
-		errx(2, "no peer given (--peer or \"peer\" in the config)");
 	if (o.user[0] != '\0' &&
 	    privdrop_lookup(o.user, &user, errbuf, sizeof(errbuf)) == -1)
 		errx(2, "--user: %s", errbuf);
-	policy_options(&o);
 	if (o.check) {
 		if (o.keyfile[0] != '\0')
 			check_key(o.keyfile);
@@ -898,7 +1061,8 @@ main(int argc, char *argv[])
 	}
 	if (util_sodium_init() == -1)
 		exit(1);
-	configure(&sd, &o);
+	conf_fixed(&o, &run);
+	configure(&sd, &o, &run);
 	if (o.daemonize) {
 		if (util_daemonize() == -1)
 			err(1, "daemonize");
@@ -906,6 +1070,7 @@ main(int argc, char *argv[])
 	}
 
 	daemon_open(&sd, !o.nostage, o.metrics);
+	hup_start(&hup, &sd, &run);
 	if (o.user[0] != '\0')
 		user_drop(&sd, &user);
 	if (notify_start(sd.loop, event_status_line, &sd) == -1)

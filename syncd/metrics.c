@@ -80,6 +80,10 @@ static const struct counter node_counters[] = {
 	    "its own.", NULL, NULL, SD(handed_over) },
 	{ "syncd_commits_total", "Commits done (peers' states into the "
 	    "kernel).", NULL, NULL, SD(commits) },
+	{ "syncd_reloads_total", "Configuration reloads (SIGHUP), by "
+	    "result.", "result", "ok", SD(reloads) },
+	{ "syncd_reloads_total", NULL, "result", "refused",
+	    SD(reloads_refused) },
 };
 #undef SD
 

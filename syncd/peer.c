@@ -240,12 +240,18 @@ send_ctl_rec(struct peer *p, int type, uint32_t id, uint64_t seq)
 void
 peer_request_bulk(struct peer *p, int reset_tries)
 {
-	if (reset_tries) {
+	/*
+	 * A repeat of a request keeps its id: a peer that is slow to
+	 * answer (a loaded machine) then goes on with the bulk it began
+	 * for it, and its answer counts, instead of starting over for
+	 * every new id while each answer comes too late.
+	 */
+	if (reset_tries || p->bulk_req_id == 0) {
 		p->bulk_req_tries = 0;
 		p->bulk_req_start_ns = ev_now_ns();
+		p->bulk_req_id = randombytes_random() | 1;
 	}
 	p->bulk_req_tries++;
-	p->bulk_req_id = randombytes_random() | 1;
 	p->bulk_req = BULK_REQ_SENT;
 	p->bulk_req_deadline = ev_now_ns() + SYNCD_BULK_RETRY_MS * NS_MS;
 	send_ctl_rec(p, SYNC_R_BULK_REQ, p->bulk_req_id, 0);
@@ -982,26 +988,22 @@ peer_rx_new(struct peer *p, uint64_t seq0)
 	p->ack_now = 1;
 }
 
-int
-peer_add(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
+/* A peer of address ss, not in the group yet. */
+static struct peer *
+peer_alloc(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
 {
 	struct peer *p;
 	char host[INET6_ADDRSTRLEN];
 
-	if (sd->npeers == SYNCD_MAXPEERS) {
-		errno = ENOSPC;
-		return -1;
-	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return -1;
+		return NULL;
 	if ((p->ext = cache_new()) == NULL ||
 	    (p->unstage = cache_new()) == NULL) {
 		cache_free(p->ext);
 		free(p);
-		return -1;
+		return NULL;
 	}
 	p->sd = sd;
-	p->idx = sd->npeers;
 	memcpy(&p->sa, ss, len);
 	p->salen = len;
 	if (ss->ss_family == AF_INET)
@@ -1013,8 +1015,114 @@ peer_add(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
 		    sizeof(host));
 	snprintf(p->name, sizeof(p->name), "%s", host);
 	p->tx_next = p->tx_una = sd->seq0;
+	return p;
+}
+
+int
+peer_add(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct peer *p;
+
+	if (sd->npeers == SYNCD_MAXPEERS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if ((p = peer_alloc(sd, ss, len)) == NULL)
+		return -1;
+	p->idx = sd->npeers;
 	sd->peers[sd->npeers++] = p;
 	return 0;
+}
+
+/*
+ * A peer a reload adds, made ready to join (its handshake keys) before
+ * anything changes, so that a failure leaves the group as it was. NULL
+ * (logged) on failure.
+ */
+struct peer *
+peer_new(struct syncd *sd, const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct peer *p;
+
+	if ((p = peer_alloc(sd, ss, len)) == NULL) {
+		log_warn("%s: peer", __func__);
+		return NULL;
+	}
+	if (sess_setup(p) == -1) {
+		peer_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* A peer_new() joins the group: handshake and bulk request, as a peer
+ * given at start. */
+void
+peer_join(struct peer *p)
+{
+	struct syncd *sd = p->sd;
+
+	p->idx = sd->npeers;
+	sd->peers[sd->npeers++] = p;
+	event_peer(p, "none", "init", "reload", "peer %s added", p->name);
+	control_peers_changed(sd->control, -1);
+	sess_start(p, SESS_WHY_START);
+	peer_request_bulk(p, 1);
+	engine_update_demote(sd);
+	transport_kick(sd);
+}
+
+/*
+ * p leaves the group (a reload removed it): its session ends without a
+ * word (it sees us fall silent), what it held here is dropped, and the
+ * states of it staged into the kernel leave the kernel, paced, unless
+ * they are this node's own by now (stage.c). The other peers keep their
+ * places in order.
+ */
+void
+peer_remove(struct peer *p)
+{
+	struct syncd *sd = p->sd;
+	const char *from = "init";
+	int alive = 0;
+
+	if (p->alive)
+		from = "up";
+	else if (p->last_rx_ns != 0)
+		from = "down";
+	event_peer(p, from, "removed", "reload",
+	    "peer %s removed: %zu of its states dropped here", p->name,
+	    cache_count(p->ext));
+	control_peers_changed(sd->control, p->idx);
+	for (int i = p->idx; i + 1 < sd->npeers; i++) {
+		sd->peers[i] = sd->peers[i + 1];
+		sd->peers[i]->idx = i;
+	}
+	sd->peers[--sd->npeers] = NULL;
+	stage_retire(sd, p->name, p->ext, p->unstage);
+	p->ext = p->unstage = NULL;
+	peer_free(p);
+	for (int i = 0; i < sd->npeers; i++)
+		alive |= sd->peers[i]->alive;
+	if (!alive)
+		engine_drop_queue(sd);
+	engine_update_demote(sd);
+	transport_kick(sd);
+}
+
+/* A peer out of the group (or never in it), and all it holds. */
+void
+peer_free(struct peer *p)
+{
+	if (p == NULL)
+		return;
+	win_drop(p);
+	rx_reset(p, 0);
+	sess_clear(p);
+	cache_free(p->ext);
+	cache_free(p->unstage);
+	free(p->exp);
+	free(p);
 }
 
 int
@@ -1089,15 +1197,7 @@ void
 transport_close(struct syncd *sd)
 {
 	for (int i = 0; i < sd->npeers; i++) {
-		struct peer *p = sd->peers[i];
-
-		win_drop(p);
-		rx_reset(p, 0);
-		sess_clear(p);
-		cache_free(p->ext);
-		cache_free(p->unstage);
-		free(p->exp);
-		free(p);
+		peer_free(sd->peers[i]);
 		sd->peers[i] = NULL;
 	}
 	sd->npeers = 0;

@@ -4,8 +4,11 @@
  * states, which wait for their masters) left to import; states a peer
  * dropped leave the kernel the same way. Each peer's cache queue is its
  * staging queue. The pace: a bulk being received comes first; while
- * states stream in, paced slices; in a pause, back to back.
+ * states stream in, paced slices; in a pause, back to back. A peer a
+ * reload removed leaves its caches here while its staged states are
+ * deleted from the kernel.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "log.h"
@@ -24,6 +27,19 @@
  * STAGE_DUTY_FULL states waiting. */
 #define STAGE_DUTY_MIN	   25
 #define STAGE_DUTY_FULL	   65536
+#define RETIRE_SLICE	   16384       /* removed peer's entries per turn */
+#define RETIRE_PAUSE_NS	   (1 * NS_MS) /* after a kernel request */
+
+/* A removed peer's caches, walked until its staged states are out of
+ * the kernel. */
+struct retired {
+	struct retired *next;
+	struct cache *ext, *unstage;
+	size_t pos;
+	uint64_t epoch;
+	size_t deleted;
+	char name[64];
+};
 
 struct stage {
 	struct ev_timer *timer;
@@ -31,9 +47,12 @@ struct stage {
 	 * imported (flagged once the kernel answered). */
 	struct ct_state *imp, *del;
 	struct centry **ents;
+	struct retired *retired; /* oldest first */
+	struct ev_timer *retire_t;
 };
 
 static void stage_timer(struct ev_timer *, void *);
+static void retire_step(struct ev_timer *, void *);
 
 int
 stage_open(struct syncd *sd, int enabled)
@@ -48,8 +67,9 @@ stage_open(struct syncd *sd, int enabled)
 	sg->del = calloc(STAGE_BATCH, sizeof(*sg->del));
 	sg->ents = calloc(STAGE_BATCH, sizeof(*sg->ents));
 	sg->timer = ev_timer_new(sd->loop, stage_timer, sd);
+	sg->retire_t = ev_timer_new(sd->loop, retire_step, sd);
 	if (sg->imp == NULL || sg->del == NULL || sg->ents == NULL ||
-	    sg->timer == NULL)
+	    sg->timer == NULL || sg->retire_t == NULL)
 		return -1;
 	return 0;
 }
@@ -58,9 +78,17 @@ void
 stage_close(struct syncd *sd)
 {
 	struct stage *sg = sd->stage;
+	struct retired *r;
 
 	if (sg == NULL)
 		return;
+	while ((r = sg->retired) != NULL) {
+		sg->retired = r->next;
+		cache_free(r->ext);
+		cache_free(r->unstage);
+		free(r);
+	}
+	ev_timer_free(sg->retire_t);
 	ev_timer_free(sg->timer);
 	free(sg->imp);
 	free(sg->del);
@@ -243,4 +271,132 @@ stage_timer(struct ev_timer *t, void *arg)
 	stage_run(sd, STAGE_BATCH);
 	if (stage_backlog(sd) > 0)
 		ev_timer_arm(t, 0);
+}
+
+/*
+ * A removed peer's states: those in the kernel (staged, or dropped and
+ * not deleted yet) are deleted, unless one is this node's own by now
+ * (committed, or with traffic here: deleting it would cut a live
+ * connection) or another peer holds it too (its copy is the kernel's).
+ * Left in the kernel, a removed member's states would outlive it there
+ * and a later table dump would take them for this node's own.
+ */
+void
+stage_retire(struct syncd *sd, const char *name, struct cache *ext,
+    struct cache *unstage)
+{
+	struct stage *sg = sd->stage;
+	struct retired *r, **tail;
+
+	if (sg == NULL || (r = calloc(1, sizeof(*r))) == NULL) {
+		if (sg != NULL)
+			log_warn("peer %s: its staged states stay in the "
+				 "kernel",
+			    name);
+		cache_free(ext);
+		cache_free(unstage);
+		return;
+	}
+	r->ext = ext;
+	r->unstage = unstage;
+	r->epoch = cache_epoch(ext);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	for (tail = &sg->retired; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = r;
+	if (!ev_timer_pending(sg->retire_t))
+		ev_timer_arm(sg->retire_t, 0);
+}
+
+int
+stage_retiring(const struct syncd *sd, const struct ct_state *st)
+{
+	const struct retired *r;
+
+	if (sd->stage == NULL)
+		return 0;
+	for (r = sd->stage->retired; r != NULL; r = r->next)
+		if (cache_lookup(r->ext, st) != NULL ||
+		    cache_lookup(r->unstage, st) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Whether e's state goes into the batch of deletes (sg->del[*nd]). */
+static void
+retire_take(struct syncd *sd, const struct centry *e, size_t *nd)
+{
+	struct ct_state *st = &sd->stage->del[*nd];
+
+	if (centry_state(e, syncd_now_s(), st) == -1 || engine_is_own(sd, st))
+		return;
+	for (int i = 0; i < sd->npeers; i++)
+		if (cache_lookup(sd->peers[i]->ext, st) != NULL)
+			return;
+	(*nd)++;
+}
+
+/*
+ * One slice of the oldest removed peer: its queue first (entries it
+ * dropped before, waiting to be deleted; entries still in the table
+ * come in the walk), then its table. Returns 1 when it is done.
+ */
+static int
+retire_slice(struct syncd *sd, struct retired *r, size_t *nd)
+{
+	struct centry *e = NULL;
+	size_t n = 0;
+
+	while (n < RETIRE_SLICE && *nd < STAGE_BATCH &&
+	    (e = cache_dequeue(r->ext)) != NULL) {
+		n++;
+		if (e->flags & CE_DELETED)
+			retire_take(sd, e, nd);
+		if (e->flags & (CE_DELETED | CE_DEAD))
+			free(e);
+	}
+	if (e != NULL)
+		return 0;
+	while (n < RETIRE_SLICE && *nd < STAGE_BATCH &&
+	    (e = cache_next(r->ext, &r->pos)) != NULL) {
+		n++;
+		if (e->flags & (CE_STAGED | CE_INKERNEL))
+			retire_take(sd, e, nd);
+	}
+	return e == NULL;
+}
+
+static void
+retire_step(struct ev_timer *t, void *arg)
+{
+	struct syncd *sd = arg;
+	struct stage *sg = sd->stage;
+	struct retired *r = sg->retired;
+	size_t nd = 0;
+	int done;
+
+	if (r == NULL)
+		return;
+	/* Nothing else changes the cache; a rebuild would restart. */
+	if (cache_epoch(r->ext) != r->epoch) {
+		r->pos = 0;
+		r->epoch = cache_epoch(r->ext);
+	}
+	done = retire_slice(sd, r, &nd);
+	if (nd > 0 && sd->ct != NULL) {
+		long k = ct_delete(sd->ct, sg->del, nd);
+
+		r->deleted += k > 0 ? (size_t)k : 0;
+	}
+	if (done) {
+		log_info("peer %s (removed): %zu of its staged states deleted "
+			 "from the kernel",
+		    r->name, r->deleted);
+		sg->retired = r->next;
+		cache_free(r->ext);
+		cache_free(r->unstage);
+		free(r);
+	}
+	if (sg->retired != NULL)
+		ev_timer_arm(t, nd > 0 ? RETIRE_PAUSE_NS : 0);
 }

@@ -14,6 +14,7 @@
  *   cachedump.c, ctfmt.c	the caches' dump, states as conntrack -L text
  *   policy.c	the send filter and the import policy (pure checks)
  *   localaddr.c	this node's addresses and helpers, kept current
+ *   reload.c	SIGHUP: the settings compared, peers and policy applied
  *   ct.c, ct_msg.c, cache.c	conntrack netlink and the caches
  */
 #ifndef SYNCD_SYNCD_H
@@ -268,6 +269,10 @@ struct syncd {
 	/* Set by control_open(); NULL without a control socket. */
 	struct control *control;
 	struct diff *diff;
+
+	/* Configuration reloads (reload.c): done, refused. */
+	struct reload *reload;
+	uint64_t reloads, reloads_refused;
 };
 
 /* event.c: event log lines (key=value, syncd(8) LOGGING); fmt is the
@@ -282,9 +287,20 @@ void event_status_line(char *buf, size_t len, void *sd);
 void event_commit(long states, double ms, size_t imported,
     unsigned long long refused, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* A reload: result "ok" (the counts) or "refused" (error). */
+void event_reload(const char *result, const char *file, int added, int removed,
+    int policy, const char *error, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 
 /* peer.c: transport. */
 int peer_add(struct syncd *, const struct sockaddr_storage *, socklen_t);
+/* At runtime (reload.c): a new peer made ready, then joined; a peer
+ * removed; a peer that never joined freed. */
+struct peer *
+peer_new(struct syncd *, const struct sockaddr_storage *, socklen_t);
+void peer_join(struct peer *);
+void peer_remove(struct peer *);
+void peer_free(struct peer *);
 int transport_open(struct syncd *);
 void transport_close(struct syncd *);
 void transport_kick(struct syncd *); /* work to send */
@@ -312,6 +328,11 @@ void stage_close(struct syncd *);
 void stage_kick(struct syncd *); /* states to stage */
 size_t stage_run(struct syncd *, size_t budget);
 size_t stage_backlog(const struct syncd *);
+/* A removed peer's caches (taken over): its staged states leave the
+ * kernel, paced; stage_retiring() says whether st is one of them. */
+void stage_retire(struct syncd *, const char *name, struct cache *ext,
+    struct cache *unstage);
+int stage_retiring(const struct syncd *, const struct ct_state *);
 
 /* engine.c: caches. */
 void engine_own_state(struct syncd *, enum ct_event, const struct ct_state *);
@@ -339,5 +360,8 @@ int engine_is_own(struct syncd *, const struct ct_state *);
 /* Count a refusal of p's state for reason r; the first of each reason
  * is logged with why. */
 void engine_reject(struct peer *, enum pol_reason, const char *why);
+/* The send filter changed: one of our own states checked again; 1 when
+ * it moved (kept home now, or sent now). */
+int engine_refilter(struct syncd *, const struct ct_state *);
 
 #endif

@@ -8,7 +8,8 @@
 #   client --[lan sw]--+-- lan .2 [fw1] wan .2 --+--[wan sw]-- server
 #    .100              +-- lan .3 [fw2] wan .3 --+              .100
 #   virtual .1 on both segments (the LAN's gateway; the SNAT address);
-#   sync cable fw1 10.0.3.1 <-> fw2 10.0.3.2
+#   sync cable fw1 10.0.3.1 <-> fw2 10.0.3.2 (LAB_SYNC_SW=1: a switch,
+#   ssw, where lab_sync_node adds more members)
 #
 # The switches are bridges in namespaces of their own, so "the master loses
 # all its links" is done on the switch ports without touching the firewall.
@@ -121,7 +122,8 @@ lab_setup() {
 	# in T_DIR (carpd connects to syncd's): it may be passed through.
 	[ -z "$LAB_USER" ] || chmod 711 "$T_DIR" || return 1
 	ns_add client fw1 fw2 server lsw wsw || return 1
-	for sw in lsw wsw; do
+	[ "${LAB_SYNC_SW:-0}" != 1 ] || ns_add ssw || return 1
+	for sw in lsw wsw $([ "${LAB_SYNC_SW:-0}" != 1 ] || echo ssw); do
 		ip -n "$(ns $sw)" link add br0 type bridge \
 		    forward_delay 0 stp_state 0 || return 1
 		ip -n "$(ns $sw)" link set br0 up
@@ -139,7 +141,15 @@ lab_setup() {
 	done
 	ip -n "$(ns lsw)" link set c master br0
 	ip -n "$(ns wsw)" link set s master br0
-	lab_veth fw1 sync fw2 sync || return 1
+	if [ "${LAB_SYNC_SW:-0}" = 1 ]; then
+		for f in fw1 fw2; do
+			i=$(lab_idx $f)
+			lab_veth $f sync ssw f$i || return 1
+			ip -n "$(ns ssw)" link set f$i master br0
+		done
+	else
+		lab_veth fw1 sync fw2 sync || return 1
+	fi
 	ip -n "$(ns fw1)" addr add 10.0.3.1/24 dev sync
 	ip -n "$(ns fw2)" addr add 10.0.3.2/24 dev sync
 
@@ -164,6 +174,15 @@ lab_setup() {
 		cat "$T_DIR/server.log" >&2
 		return 1
 	}
+}
+
+# lab_sync_node NAME ADDR: one more host on the sync switch (LAB_SYNC_SW=1),
+# ADDR/24 on its interface "sync", e.g. a third syncd.
+lab_sync_node() {
+	ns_add "$1" || return 1
+	lab_veth "$1" sync ssw "$1" || return 1
+	ip -n "$(ns ssw)" link set "$1" master br0
+	ip -n "$(ns "$1")" addr add "$2/24" dev sync
 }
 
 # lab_echo_start PORT: one more echo server on the server (TCP and UDP).
@@ -372,11 +391,16 @@ LAB_PASS=${LAB_PASS:-labsecret}
 # Both daemons drop to this user after opening their sockets (--user);
 # LAB_USER= (empty) runs them as root throughout.
 LAB_USER=${LAB_USER-nobody}
+# LAB_SYNCD_CONF=1: syncd reads its settings from a file (lab_syncd_conf),
+# which a test may rewrite and reload with SIGHUP; LAB_SYNC_SW=1 (before
+# lab_setup): the sync link is a switch, for more syncd members.
 
 # lab_user_opt: the --user option, or nothing.
 lab_user_opt() { [ -z "$LAB_USER" ] || echo "--user $LAB_USER"; }
 
-# lab_carpd_conf FW: carpd.conf for FW's two vhids (LAN 1, WAN 2).
+# lab_carpd_conf FW: carpd.conf for FW's two vhids (LAN 1, WAN 2);
+# LAB_VHID_EXTRA: more lines for each vhid block (e.g. scripts), @FW@ in
+# them standing for FW.
 lab_carpd_conf() {
 	local f i skew c v ifc net
 	f=$1; i=$(lab_idx "$f")
@@ -398,18 +422,42 @@ lab_carpd_conf() {
 			echo "	advbase $LAB_ADVBASE"
 			echo "	advskew $skew"
 			[ "$LAB_PREEMPT" = 1 ] && echo "	preempt yes"
+			[ -z "${LAB_VHID_EXTRA:-}" ] ||
+			    printf '%s\n' "$LAB_VHID_EXTRA" | sed "s/@FW@/$f/g"
 			echo "}"
 		done
 	} >"$c"
 	echo "$c"
 }
 
-# lab_start_syncd FW [extra options]: start FW's syncd.
+# lab_syncd_peer FW: the other firewall's sync address.
+lab_syncd_peer() { [ "$1" = fw1 ] && echo 10.0.3.2 || echo 10.0.3.1; }
+
+# lab_syncd_conf FW: syncd.conf for FW, the settings lab_start_syncd
+# otherwise gives on the command line; LAB_SYNCD_EXTRA: more lines (e.g.
+# peers, policy). Written beside and moved in place, as an editor does,
+# so that a running syncd can be sent SIGHUP after a rewrite.
+lab_syncd_conf() {
+	local c
+	c=$T_DIR/$1-syncd.conf
+	{
+		echo "# syncd.conf for $1 in the failover lab"
+		echo "interface sync"
+		echo "peer $(lab_syncd_peer "$1")"
+		echo "port $LAB_SYNC_PORT"
+		echo "key $T_DIR/sync.key"
+		echo "control $T_DIR/$1-syncd.sock"
+		[ -z "${LAB_SYNCD_EXTRA:-}" ] ||
+		    printf '%s\n' "$LAB_SYNCD_EXTRA"
+	} >"$c.new" && mv "$c.new" "$c" && echo "$c"
+}
+
+# lab_start_syncd FW [extra options]: start FW's syncd; with
+# LAB_SYNCD_CONF=1 from a file (lab_syncd_conf), else from the command
+# line.
 lab_start_syncd() {
-	local f i peer log p
+	local f log p c
 	f=$1; shift
-	i=$(lab_idx "$f")
-	if [ "$i" = 1 ]; then peer=10.0.3.2; else peer=10.0.3.1; fi
 	# one log file per start; $f-syncd.log points at the newest
 	log=$T_DIR/$f-syncd.log.$(date +%s%N)
 	rm -f "$T_DIR/$f-syncd.sock"
@@ -417,10 +465,16 @@ lab_start_syncd() {
 	# before it drops to the user)
 	[ -s "$T_DIR/sync.key" ] ||
 	    (umask 077 && "$SYNCD" genkey >"$T_DIR/sync.key")
+	if [ "${LAB_SYNCD_CONF:-0}" = 1 ]; then
+		c=$(lab_syncd_conf "$f") || return 1
+		set -- -c "$c" "$@"
+	else
+		set -- --interface sync --peer "$(lab_syncd_peer "$f")" \
+		    --port $LAB_SYNC_PORT --control "$T_DIR/$f-syncd.sock" \
+		    --key "$T_DIR/sync.key" "$@"
+	fi
 	# shellcheck disable=SC2046
-	p=$(bg $f "$log" "$SYNCD" --interface sync --peer $peer \
-	    --port $LAB_SYNC_PORT --control "$T_DIR/$f-syncd.sock" \
-	    --key "$T_DIR/sync.key" $(lab_user_opt) "$@")
+	p=$(bg $f "$log" "$SYNCD" "$@" $(lab_user_opt))
 	eval "LAB_SYNCD_PID_$f=$p"
 	ln -sf "$log" "$T_DIR/$f-syncd.log"
 	wait_for 5 test -S "$T_DIR/$f-syncd.sock"
@@ -568,19 +622,27 @@ lab_master() {
 	esac
 }
 
-# lab_crash FW: FW dies at once: every link gone, daemons killed -9, its
-# conntrack table forgotten (as after a power cut).
-# Every process in FW's namespace is frozen first (so none of them can
-# react: no bow-out, no link-down demotion), then the links go, then the
-# processes are killed. The addresses stay on the dead box's interfaces,
-# as they would.
-lab_crash() {
+# lab_freeze FW: FW stops dead: every process in its namespace frozen (so
+# none of them can react: no bow-out, no link-down demotion), then every
+# link gone. The addresses stay on the dead box's interfaces, as they
+# would. Its daemons can be sent SIGTERM and SIGCONT afterwards to see them
+# stop cleanly.
+lab_freeze() {
 	local pids
 	pids=$(ip netns pids "$(ns "$1")" 2>/dev/null)
 	[ -n "$pids" ] && kill -STOP $pids 2>/dev/null
 	lab_links "$1" down
-	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 	touch "$T_DIR/down-$1"
+}
+
+# lab_crash FW: FW dies at once as after a power cut: frozen, its links
+# gone (lab_freeze), then its processes killed -9 and its conntrack table
+# forgotten (by lab_revive).
+lab_crash() {
+	local pids
+	lab_freeze "$1"
+	pids=$(ip netns pids "$(ns "$1")" 2>/dev/null)
+	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 }
 
 # lab_down FW: FW crashed and has not been revived.

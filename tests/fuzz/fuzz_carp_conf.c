@@ -16,21 +16,16 @@ struct carpd *carpd;
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	static const struct carpd_opts o = { -1, 0, 0, 0 };
+	static const struct carpd_opts o = { .vmac = -1 };
 	static struct carpd c;
+	struct carpd_conf *cf;
 	char err[512];
-	int i;
 
 	memset(&c, 0, sizeof(c));
 	carpd = &c;
-	(void)carpd_conf_buf("fuzz", (const char *)data, len, &o, err,
+	cf = carpd_conf_buf("fuzz", (const char *)data, len, &o, err,
 	    sizeof(err));
-	for (i = 0; i < c.nvh; i++)
-		vh_free(c.vh[i]);
-	check_free_all();
-	free(c.control);
-	free(c.sync_path);
-	free(c.metrics);
+	carpd_conf_free(cf);
 	carpd = NULL;
 	return 0;
 }

@@ -173,6 +173,9 @@ def syncd_pairs(j1, j2):
                    ("commits", "syncd_commits_total"),
                    ("rx_unknown_source", "syncd_rx_unknown_source_total")):
         pairs.append((k, j1[k], fam, {}, j2[k]))
+    for k, res in (("reloads", "ok"), ("reloads_refused", "refused")):
+        pairs.append((k, j1[k], "syncd_reloads_total", {"result": res},
+                      j2[k]))
     for k, v in j1.get("kernel", {}).items():
         pairs.append(("kernel " + k, v, "syncd_kernel_%s_total" % k, {},
                       j2["kernel"][k]))

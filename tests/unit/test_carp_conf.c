@@ -1,6 +1,7 @@
 /*
  * test_carp_conf.c: carpd.conf parsing: a full file into vhids, and every
- * error naming file:line: reason; check blocks and preempt-delay.
+ * error naming file:line: reason; check blocks and preempt-delay; the
+ * command line's options over the file; what a reload compares.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "check.h"
 
 struct carpd *carpd;
+static struct carpd_conf *cf; /* the last parse's */
 
 static int
 setup(void **state)
@@ -28,27 +30,29 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	int i;
-
 	(void)state;
-	for (i = 0; i < carpd->nvh; i++)
-		vh_free(carpd->vh[i]);
-	check_free_all();
-	free(carpd->control);
-	free(carpd->sync_path);
-	free(carpd->metrics);
+	carpd_conf_free(cf);
+	cf = NULL;
 	free(carpd);
 	carpd = NULL;
 	return 0;
 }
 
-static const struct carpd_opts opts = { -1, 0, 0, 0 };
+static const struct carpd_opts opts = { .vmac = -1 };
+
+static int
+parse_opts(const char *text, const struct carpd_opts *o, char *err,
+    size_t errlen)
+{
+	carpd_conf_free(cf);
+	cf = carpd_conf_buf("t.conf", text, strlen(text), o, err, errlen);
+	return cf == NULL ? -1 : 0;
+}
 
 static int
 parse(const char *text, char *err, size_t errlen)
 {
-	return carpd_conf_buf("t.conf", text, strlen(text), &opts, err,
-	    errlen);
+	return parse_opts(text, &opts, err, errlen);
 }
 
 static void
@@ -83,8 +87,8 @@ test_good(void **state)
 
 	(void)state;
 	assert_int_equal(parse(c, err, sizeof(err)), 0);
-	assert_int_equal(carpd->nvh, 2);
-	v = carpd->vh[0];
+	assert_int_equal(cf->nvh, 2);
+	v = cf->vh[0];
 	assert_int_equal(v->fsm.cfg.vhid, 7);
 	assert_string_equal(v->ifname, "eth0");
 	assert_int_equal(v->naddrs, 3);
@@ -101,37 +105,38 @@ test_good(void **state)
 	assert_true(v->vmac);
 	assert_int_equal(v->npeers, 1);
 	assert_string_equal(v->xparam, "foo");
-	assert_string_equal(carpd->sync_path, "/run/s.sock");
-	assert_int_equal(carpd->sync_timeout_ms, 1500);
-	assert_true(carpd->demote_skew);
-	assert_string_equal(carpd->metrics, "[fd00::1]:9101");
-	assert_int_equal(carpd->nifs, 3); /* eth9, eth0, eth1 */
-	assert_true(carpd->ifs[0].track);
-	assert_int_equal(carpd->vh[1]->fsm.cfg.advbase, 1);
-	assert_false(carpd->vh[1]->vmac);
-	assert_int_equal(carpd->vh[1]->fsm.cfg.deadratio, 2);
-	inet_ntop(AF_INET, &carpd->vh[1]->mcast4, b, sizeof(b));
+	assert_string_equal(cf->sync_path, "/run/s.sock");
+	assert_int_equal(cf->sync_timeout_ms, 1500);
+	assert_true(cf->demote_skew);
+	assert_string_equal(cf->metrics, "[fd00::1]:9101");
+	assert_string_equal(cf->control, "/run/carpd.sock"); /* default */
+	assert_int_equal(cf->ntrack, 1);
+	assert_string_equal(cf->track[0], "eth9");
+	assert_int_equal(v->line, 7);
+	assert_null(v->ifp); /* bound only when it runs */
+	assert_int_equal(cf->vh[1]->fsm.cfg.advbase, 1);
+	assert_false(cf->vh[1]->vmac);
+	assert_int_equal(cf->vh[1]->fsm.cfg.deadratio, 2);
+	inet_ntop(AF_INET, &cf->vh[1]->mcast4, b, sizeof(b));
 	assert_string_equal(b, "239.1.2.3");
 	inet_ntop(AF_INET, &v->mcast4, b, sizeof(b));
 	assert_string_equal(b, "224.0.0.18");
-	assert_true(carpd->vh[1]->nomcast);
-	assert_true(carpd->vh[1]->ignoreifstate);
-	assert_true(carpd->ifs[2].ignore);
+	assert_true(cf->vh[1]->nomcast);
+	assert_true(cf->vh[1]->ignoreifstate);
+	/* Parsing touched nothing that runs. */
+	assert_int_equal(carpd->nvh, 0);
+	assert_int_equal(carpd->nifs, 0);
 }
 
 static void
 bad(const char *text, const char *want)
 {
 	char err[256] = "";
-	int i;
 
 	assert_int_equal(parse(text, err, sizeof(err)), -1);
 	if (strstr(err, want) == NULL)
 		fail_msg("error \"%s\" lacks \"%s\"", err, want);
-	for (i = 0; i < carpd->nvh; i++)
-		vh_free(carpd->vh[i]);
-	carpd->nvh = 0;
-	check_free_all();
+	assert_null(cf);
 }
 
 static void
@@ -203,8 +208,6 @@ test_checks(void **state)
 	/* Two of exec, interface, ping in one block: refused. */
 	assert_int_equal(parse(c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "t.conf:12: check gw4: one of exec"));
-	check_free_all();
-	carpd->nifs = 0;
 
 	c = "preempt-delay 30\n"
 	    "check web {\n"
@@ -219,11 +222,11 @@ test_checks(void **state)
 	    " preempt-delay 5\n}\n"
 	    "vhid 2 {\n interface eth0\n addr 10.0.0.2\n}\n";
 	assert_int_equal(parse(c, err, sizeof(err)), 0);
-	assert_int_equal(carpd->preempt_delay, 30);
-	assert_int_equal(carpd->vh[0]->preempt_delay, 5);
-	assert_int_equal(carpd->vh[1]->preempt_delay, -1);
-	assert_int_equal(carpd->nchecks, 4);
-	k = check_find("web");
+	assert_int_equal(cf->preempt_delay, 30);
+	assert_int_equal(cf->vh[0]->preempt_delay, 5);
+	assert_int_equal(cf->vh[1]->preempt_delay, -1);
+	assert_int_equal(cf->nchecks, 4);
+	k = check_find(cf->checks, cf->nchecks, "web");
 	assert_non_null(k);
 	assert_int_equal(k->kind, CHECK_EXEC);
 	assert_string_equal(k->argv[0], "/usr/bin/curl");
@@ -236,20 +239,20 @@ test_checks(void **state)
 	assert_int_equal(k->rise, 3);
 	assert_int_equal(k->fall, 2);
 	assert_int_equal(k->weight, 50);
-	k = check_find("up");
+	k = check_find(cf->checks, cf->nchecks, "up");
 	assert_int_equal(k->kind, CHECK_IFACE);
-	assert_string_equal(k->ifp->name, "eth3");
+	assert_string_equal(k->ifname, "eth3");
 	assert_int_equal(k->weight, 255);
 	/* defaults: 1 s, timeout the interval, rise 1, fall 1, weight 1 */
 	assert_int_equal(k->interval_ms, 1000);
 	assert_int_equal(k->timeout_ms, 1000);
 	assert_int_equal(k->rise, 1);
 	assert_int_equal(k->fall, 1);
-	k = check_find("gw");
+	k = check_find(cf->checks, cf->nchecks, "gw");
 	assert_int_equal(k->kind, CHECK_PING);
 	assert_int_equal(k->dst.family, AF_INET6);
 	assert_string_equal(k->ifname, "eth4");
-	k = check_find("run");
+	k = check_find(cf->checks, cf->nchecks, "run");
 	assert_string_equal(k->argv[2], "/tmp/a b");
 	assert_null(k->argv[3]);
 }
@@ -319,6 +322,138 @@ test_checks_many(void **state)
 	bad(buf, "t.conf:33: too many checks (at most 32)");
 }
 
+static void
+test_no_vhid(void **state)
+{
+	(void)state;
+	bad("track eth1\n", "t.conf: no vhid configured");
+	bad("", "t.conf: no vhid configured");
+}
+
+/* The command line's options win over the file's, --track adds. */
+static void
+test_opts_win(void **state)
+{
+	struct carpd_opts o = { .vmac = 1, .preempt = 1 };
+	char err[256] = "";
+	const char *c =
+	    "control /run/file.sock\n"
+	    "sync /run/file-syncd.sock\n"
+	    "sync-timeout 100\n"
+	    "demote-skew no\n"
+	    "track eth5\n"
+	    "vhid 1 {\n interface eth0\n addr 10.0.0.1\n"
+	    " preempt no\n vmac no\n}\n"
+	    "vhid 2 {\n interface eth0\n addr 10.0.0.2\n}\n";
+
+	(void)state;
+	o.control = "/run/cmd.sock";
+	o.sync_timeout_set = 1;
+	o.sync_timeout_ms = 700;
+	o.demote_skew = 1;
+	assert_int_equal(carpd_opts_track(&o, "eth6"), 0);
+	assert_int_equal(carpd_opts_track(&o, "eth5"), 0);
+	assert_int_equal(o.ntrack, 2);
+	assert_int_equal(parse_opts(c, &o, err, sizeof(err)), 0);
+	assert_string_equal(cf->control, "/run/cmd.sock");
+	assert_string_equal(cf->sync_path, "/run/file-syncd.sock");
+	assert_int_equal(cf->sync_timeout_ms, 700);
+	assert_true(cf->demote_skew);
+	assert_int_equal(cf->ntrack, 2); /* eth5 once, eth6 */
+	assert_string_equal(cf->track[1], "eth6");
+	/* -P over "preempt no"; --vmac only where the block says nothing */
+	assert_true(cf->vh[0]->fsm.cfg.preempt);
+	assert_false(cf->vh[0]->vmac);
+	assert_true(cf->vh[1]->vmac);
+}
+
+static struct carpd_conf *
+conf_of(const char *text)
+{
+	char err[256] = "";
+	struct carpd_conf *c;
+
+	c = carpd_conf_buf("d.conf", text, strlen(text), &opts, err,
+	    sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	return c;
+}
+
+/* What a reload compares: the keywords that changed, in any order of
+ * the addresses, and the words it logs. */
+static void
+test_diff(void **state)
+{
+	struct carpd_conf *a, *b;
+	char buf[512];
+	unsigned int ch;
+
+	(void)state;
+	a = conf_of("vhid 1 {\n interface eth0\n addr 10.0.0.1/24\n"
+		    " addr 10.0.0.2/24\n pass x\n advskew 0\n}\n");
+	b = conf_of("vhid 1 {\n interface eth0\n addr 10.0.0.2/24\n"
+		    " addr 10.0.0.1/24\n pass x\n}\n");
+	assert_int_equal(vh_diff(a->vh[0], b->vh[0]), 0);
+	carpd_conf_free(b);
+	b = conf_of(
+	    "vhid 1 {\n interface eth0\n addr 10.0.0.2/24\n"
+	    " addr 10.0.0.3/24\n pass y\n advskew 10\n"
+	    " preempt yes\n upscript /bin/up\n}\n");
+	ch = vh_diff(a->vh[0], b->vh[0]);
+	assert_int_equal(ch,
+	    VH_CH_ADVSKEW | VH_CH_ADDR | VH_CH_PASS | VH_CH_PREEMPT |
+		VH_CH_UPSCRIPT);
+	assert_false(ch & VH_CH_RESTART);
+	vh_diff_names(ch, buf, sizeof(buf));
+	assert_string_equal(buf, "advskew,addr,pass,upscript,preempt");
+	vh_diff_text(a->vh[0], b->vh[0], ch, buf, sizeof(buf));
+	assert_string_equal(buf,
+	    "advskew 0 -> 10, addr +10.0.0.3/24 -10.0.0.1/24, pass, "
+	    "upscript, preempt no -> yes");
+	carpd_conf_free(b);
+	/* Another prefix length is another address. */
+	b = conf_of(
+	    "vhid 1 {\n interface eth0\n addr 10.0.0.1/25\n"
+	    " addr 10.0.0.2/24\n pass x\n vmac yes\n"
+	    " mcast 239.0.0.1\n}\n");
+	ch = vh_diff(a->vh[0], b->vh[0]);
+	assert_int_equal(ch, VH_CH_ADDR | VH_CH_VMAC | VH_CH_MCAST);
+	assert_int_equal(ch & VH_CH_RESTART, VH_CH_VMAC | VH_CH_MCAST);
+	assert_non_null(vh_lookup(b->vh, b->nvh, 1, "eth0"));
+	assert_null(vh_lookup(b->vh, b->nvh, 1, "eth1"));
+	assert_null(vh_lookup(b->vh, b->nvh, 2, "eth0"));
+	carpd_conf_free(a);
+	carpd_conf_free(b);
+}
+
+/* Checks: the same test with other timing, or another test. */
+static void
+test_check_same(void **state)
+{
+	struct carpd_conf *a, *b;
+	const char *v = "vhid 1 {\n interface eth0\n addr 10.0.0.1\n}\n";
+	char buf[512];
+
+	(void)state;
+	snprintf(buf, sizeof(buf),
+	    "check a { exec \"/bin/x -y\" }\n"
+	    "check b { ping 10.0.0.9 }\ncheck c { interface eth1 }\n%s",
+	    v);
+	a = conf_of(buf);
+	snprintf(buf, sizeof(buf),
+	    "check a {\n exec /bin/x -y\n interval 5 weight 9\n}\n"
+	    "check b { ping 10.0.0.8 }\ncheck c { interface eth2 }\n%s",
+	    v);
+	b = conf_of(buf);
+	assert_true(check_same_target(a->checks[0], b->checks[0]));
+	assert_false(check_same_target(a->checks[1], b->checks[1]));
+	assert_false(check_same_target(a->checks[2], b->checks[2]));
+	assert_false(check_same_target(a->checks[0], b->checks[1]));
+	carpd_conf_free(a);
+	carpd_conf_free(b);
+}
+
 int
 main(void)
 {
@@ -329,6 +464,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_checks_bad, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_checks_many, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_no_vhid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_opts_win, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_same, setup,
 		    teardown),
 	};
 

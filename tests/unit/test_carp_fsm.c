@@ -1,7 +1,8 @@
 /*
  * test_carp_fsm.c: the CARP state machine on a fake clock: election,
  * preemption, demotion, tie-break, bow-out, "master will time out",
- * split brain, the sync commit wait and the preemption hold-down.
+ * split brain, the sync commit wait and the preemption hold-down; a
+ * vhid removed or reconfigured by a reload, and a release received.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -590,6 +591,111 @@ test_standby_demotion(void **state)
 	assert_int_equal(fsm_demotion(&f), 0);
 }
 
+/* A vhid taken out of the configuration: a MASTER releases it (not a
+ * bow-out), removes its addresses; the down script runs in any state. */
+static void
+test_remove(void **state)
+{
+	unsigned int a;
+
+	(void)state;
+	setup(1, 0, 0);
+	run_until(now + 4 * S);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	fsm_step(&f, FSM_EV_REMOVE, NULL, now, &o);
+	a = o.actions;
+	assert_true(a & FSM_A_SEND_RELEASE);
+	assert_false(a & FSM_A_SEND_BOWOUT);
+	assert_true(a & FSM_A_ADDRS_DEL);
+	assert_true(a & FSM_A_RUN_DOWN);
+	assert_false(a & FSM_A_GROUP);
+	assert_int_equal(f.state, CARP_ST_INIT);
+	assert_string_equal(f.last_reason, "removed from the configuration");
+	assert_int_equal(f.transitions_by[CARP_ST_INIT][FSM_EV_REMOVE], 1);
+	assert_string_equal(fsm_ev_names[FSM_EV_REMOVE], "removed");
+	assert_int_equal(fsm_next(&f), 0);
+	setup(1, 0, 0);
+	fsm_step(&f, FSM_EV_REMOVE, NULL, now, &o);
+	assert_false(o.actions & FSM_A_SEND_RELEASE);
+	assert_true(o.actions & FSM_A_RUN_DOWN);
+	assert_int_equal(f.state, CARP_ST_INIT);
+}
+
+/* A release moves that vhid alone: no group takeover; a master that
+ * hears another one release does not yield to it. */
+static void
+test_release(void **state)
+{
+	(void)state;
+	setup(1, 100, 0);
+	adv(1, 0, 0);
+	adv(255, CARP_RELEASE, 0);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_string_equal(f.last_reason, "master released the vhid");
+	assert_false(o.actions & FSM_A_GROUP);
+	adv(255, CARP_RELEASE, 0);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_false(o.actions & FSM_A_SPLITBRAIN);
+	/* Even less demoted, a releasing master is not yielded to. */
+	demote(5, 0);
+	adv(255, CARP_RELEASE, 0);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+}
+
+/* New settings: no transition, no timer restarted; a MASTER advertises
+ * new timers at once, then at the new interval. */
+static void
+test_config(void **state)
+{
+	struct fsm_cfg c;
+	uint64_t down, t0;
+
+	(void)state;
+	setup(1, 0, 1);
+	run_until(now + 4 * S);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	t0 = f.transitions;
+	c = f.cfg;
+	c.advskew = 128;
+	c.vhid = 9; /* not the caller's to change */
+	fsm_step(&f, FSM_EV_CONFIG, &c, now, &o);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_int_equal(o.changed, 0);
+	assert_int_equal(f.transitions, t0);
+	assert_true(o.actions & FSM_A_SEND_AD);
+	assert_int_equal(f.cfg.vhid, 1);
+	assert_int_equal(fsm_wire_advskew(&f), 128);
+	assert_int_equal(f.ad_at, now + S + S / 2);
+	/* The same timers again, or another preempt: nothing to send. */
+	c.preempt = 0;
+	fsm_step(&f, FSM_EV_CONFIG, &c, now, &o);
+	assert_int_equal(o.actions, 0);
+	/* A BACKUP keeps its master-down deadline; the next ad uses the
+	 * new values. */
+	setup(1, 100, 0);
+	adv(1, 0, 0);
+	down = f.down_at;
+	c = f.cfg;
+	c.advskew = 200;
+	now += S / 2;
+	fsm_step(&f, FSM_EV_CONFIG, &c, now, &o);
+	assert_int_equal(o.actions, 0);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	assert_int_equal(f.down_at, down);
+	adv(1, 0, 0);
+	assert_int_equal(f.down_at, now + 3 * S + 200 * S / 256);
+	/* preempt-delay taken away: no hold left. */
+	setup(1, 0, 1);
+	c = f.cfg;
+	c.hold_ns = 30 * S;
+	fsm_step(&f, FSM_EV_CONFIG, &c, now, &o);
+	fsm_step(&f, FSM_EV_HOLD, NULL, now, &o);
+	assert_int_equal(fsm_hold_left(&f, now), 30 * S);
+	c.hold_ns = 0;
+	fsm_step(&f, FSM_EV_CONFIG, &c, now, &o);
+	assert_int_equal(fsm_hold_left(&f, now), 0);
+}
+
 int
 main(void)
 {
@@ -610,6 +716,9 @@ main(void)
 		cmocka_unit_test(test_sync_commit),
 		cmocka_unit_test(test_preempt_hold),
 		cmocka_unit_test(test_preempt_hold_not_master_down),
+		cmocka_unit_test(test_remove),
+		cmocka_unit_test(test_release),
+		cmocka_unit_test(test_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,7 +28,7 @@ test_quote(void **state)
 		{ "k=v", "\"k=v\"" },
 		{ "nl\ncr\rtab\t", "\"nl\\ncr\\rtab\\t\"" },
 		{ "\001\037\177", "\"\\x01\\x1f\\x7f\"" },
-		{ "caf\xc3\xa9", "caf\xc3\xa9" },
+		{ "caf\xc3\xa9", "\"caf\\xc3\\xa9\"" },
 	};
 	char out[64];
 

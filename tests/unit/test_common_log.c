@@ -70,6 +70,25 @@ test_escaped(void **ctx)
 }
 
 static void
+log_kvline(void)
+{
+	log_event(1,
+	    "event=reload result=refused error=\"bad \\\"x\\\" \\\\\"");
+}
+
+/* An event line keeps its own escapes: its backslashes are not doubled. */
+static void
+test_event(void **ctx)
+{
+	char buf[512];
+
+	log_init("t", 0, 0);
+	capture(log_kvline, buf, sizeof(buf));
+	assert_string_equal(buf,
+	    "t: event=reload result=refused error=\"bad \\\"x\\\" \\\\\"\n");
+}
+
+static void
 test_errno(void **ctx)
 {
 	char buf[512];
@@ -87,6 +106,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escaped),
 		cmocka_unit_test(test_errno),
+		cmocka_unit_test(test_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
