@@ -323,6 +323,7 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    "\"mtu\":%d,\"cache_bytes\":%zu,\"expectations\":%zu,"
 	    "\"sync_flows_ignored\":%llu,\"rx_unknown_source\":%llu,"
 	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu,"
+	    "\"staged_expired\":%llu,\"handed_over\":%llu,"
 	    "\"peer_owned_ignored\":%llu,\"commits\":%llu,"
 	    "\"commit_seconds\":%.3f,\"reloads\":%llu,"
 	    "\"reloads_refused\":%llu",
@@ -331,7 +332,10 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    (unsigned long long)sd->sync_flows,
 	    (unsigned long long)sd->rx_unknown,
 	    sd->stage_enabled ? "true" : "false", stage_backlog(sd),
-	    (unsigned long long)sd->staged, (unsigned long long)sd->peer_owned,
+	    (unsigned long long)sd->staged,
+	    (unsigned long long)sd->stage_expired,
+	    (unsigned long long)sd->handed_over,
+	    (unsigned long long)sd->peer_owned,
 	    (unsigned long long)sd->commits, (double)sd->commit_ns / 1e9,
 	    (unsigned long long)sd->reloads,
 	    (unsigned long long)sd->reloads_refused);

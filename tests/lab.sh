@@ -1069,3 +1069,36 @@ lab_t_end() {
 		fi
 	fi
 }
+
+# ------------------------------------------------------------- agreement
+
+# lab_diff_clean FW: `syncd diff` on FW: the peer answered and holds
+# exactly FW's own states (what it says is in $T_DIR/diff-FW).
+lab_diff_clean() {
+	nsx "$1" "$SYNCD" diff --control "$T_DIR/$1-syncd.sock" \
+	    >"$T_DIR/diff-$1" 2>&1 || return 1
+	grep -q '(identical)' "$T_DIR/diff-$1" &&
+	    ! grep -q 'no answer' "$T_DIR/diff-$1"
+}
+
+# lab_states_sample FILE: every 100 ms, "fw1-states fw2-states" into FILE
+# (bounded: 2 minutes), until lab_states_stop.
+lab_states_sample() {
+	rm -f "$T_DIR/sample.stop"
+	(
+		i=0
+		while [ $i -lt 1200 ] && [ -d "$T_DIR" ] &&
+		    [ ! -e "$T_DIR/sample.stop" ]; do
+			echo "$(lab_carp_states fw1)|$(lab_carp_states fw2)" \
+			    >>"$1"
+			sleep 0.1
+			i=$((i + 1))
+		done
+	) &
+	LAB_SAMPLE_PID=$!
+}
+
+lab_states_stop() {
+	touch "$T_DIR/sample.stop"
+	wait "$LAB_SAMPLE_PID" 2>/dev/null
+}

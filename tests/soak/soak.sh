@@ -171,7 +171,11 @@ monitor() {
 # agreed FULL: exactly one member is MASTER on every vhid and holds every
 # virtual address; any other member whose carpd runs is BACKUP and holds
 # none; with FULL=1 also syncd diff clean on every member whose syncd runs
-# (both must run). Sets AG_WHY.
+# (both must run), and the pair settled: fw1, which preempts with the
+# lower advskew, is master unless it is demoted for something else than
+# syncd (a failback is part of the event that brings it back, and a
+# syncd demotion of fw1 only says that it is still catching up before
+# it preempts). Sets AG_WHY.
 agreed() {
 	local f m st live
 	m="" live=""
@@ -191,6 +195,12 @@ agreed() {
 	*) AG_WHY="two masters"; return 1 ;;
 	esac
 	lab_has_vip "$m" || { AG_WHY="master $m lacks an address"; return 1; }
+	if [ "$1" = 1 ] && [ "$m" = fw2 ] && ! lab_down fw1 &&
+	    [ -e "$T_DIR/pids/fw1-carpd" ] &&
+	    [ "$(lab_carp_demote_other fw1)" = 0 ]; then
+		AG_WHY="fw1 (not demoted but for syncd) is not master yet"
+		return 1
+	fi
 	for f in $live; do
 		[ "$f" = "$m" ] && continue
 		[ -e "$T_DIR/pids/$f-carpd" ] || continue
@@ -312,6 +322,13 @@ check_alive() {
 }
 
 master() { lab_master; }
+
+# lab_carp_demote_other FW: FW's carpd demotion but syncd's part.
+lab_carp_demote_other() {
+	lab_carp_status "$1" | tr -d ' \n' | sed -n \
+	    's/.*"demote":{"total":\([0-9]*\),"reasons":{[^}]*"sync":\([0-9]*\).*/\1 \2/p' |
+	    awk '{ print $1 - $2 }'
+}
 
 ev_crash() {
 	local m t
