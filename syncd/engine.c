@@ -550,6 +550,8 @@ table_read(void *arg, int error)
 {
 	struct syncd *sd = arg;
 
+	sd->table_reading = 0;
+	transport_kick(sd); /* bulks asked for meanwhile */
 	if (error != 0)
 		log_warnx("initial table dump failed: %s", strerror(error));
 	else
@@ -561,15 +563,21 @@ table_read(void *arg, int error)
 /*
  * Our own table is read once the first bulk from a peer is in (or
  * failed): until then the loop belongs to receiving it. Events are
- * subscribed already, so nothing is missed meanwhile.
+ * subscribed already, so nothing is missed meanwhile. A bulk a peer
+ * asks for while the table is being read waits for it (stream.c):
+ * sent earlier, it would hold only part of our states, and the peer
+ * would take it as whole.
  */
 static void
 first_bulk_settled(struct syncd *sd)
 {
-	if (sd->ct != NULL && ct_dump_start(sd->ct, table_read, sd) == -1) {
+	if (sd->ct == NULL)
+		return;
+	if (ct_dump_start(sd->ct, table_read, sd) == -1) {
 		log_warn("initial table dump");
 		notify_ready();
-	}
+	} else
+		sd->table_reading = 1;
 }
 
 static void

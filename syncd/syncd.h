@@ -282,6 +282,7 @@ struct syncd {
 	uint64_t dump_stale_skipped; /* dump entries skipped so */
 
 	enum first_bulk first_bulk;
+	int table_reading; /* our own table being read after it */
 	int demote;
 	char demote_reason[128];
 
