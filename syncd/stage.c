@@ -181,6 +181,14 @@ stage_run(struct syncd *sd, size_t budget)
 
 	if (sd->ct == NULL || sg == NULL)
 		return 0;
+	/*
+	 * The kernel's events first: one that tells of traffic here on a
+	 * peer's staged copy (a connection that moved to this node before
+	 * the commit had it) makes it ours, and a delete the peer sent for
+	 * it must then not cut it.
+	 */
+	if (stage_backlog(sd) > 0)
+		ct_events_drain(sd->ct);
 	for (int i = 0; i < sd->npeers && done < budget; i++) {
 		struct peer *p = sd->peers[i];
 
