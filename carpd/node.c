@@ -278,6 +278,8 @@ carpd_step(struct vh *v, enum fsm_ev ev, const void *arg)
 
 	fsm_step(&v->fsm, ev, arg, ev_now_ns(), &o);
 	apply(v, &o);
+	if (o.changed)
+		syncc_role();
 }
 
 static void

@@ -885,6 +885,15 @@ rx_takeover(struct peer *p, const struct sync_ctl *c)
 	/* Whatever we still had to tell p of a takeover of ours is older
 	 * than this one. */
 	p->bulk.takeover = 0;
+	if (sd->serving) {
+		/* We are master of other addresses (a group with masters
+		 * of different vhids): our states carry our traffic. */
+		sd->takeovers_kept++;
+		log_info("peer %s took over (%u states); this node is master "
+			 "too: the states we hold as ours stay ours",
+		    p->name, c->count);
+		return;
+	}
 	while ((e = cache_next(sd->internal, &pos)) != NULL) {
 		if (centry_state(e, 0, &st) == -1 ||
 		    (x = cache_lookup(p->ext, &st)) == NULL ||

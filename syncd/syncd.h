@@ -298,6 +298,8 @@ struct syncd {
 	uint64_t stage_expired;	  /* staged copies the kernel expired */
 	uint64_t heap_release_ns; /* give freed heap back then (0: no) */
 	uint64_t handed_over;	  /* own states a peer's takeover took */
+	uint64_t takeovers_kept;  /* takeovers while we serve: kept ours */
+	int serving;		  /* carpd: master of some vhid here */
 	uint64_t last_state_ns;	  /* last peer state rx */
 	int pump_armed;
 	uint64_t rx_unknown;	 /* frames from unknown addresses */
