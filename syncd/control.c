@@ -325,7 +325,7 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    "\"sync_flows_ignored\":%llu,\"rx_unknown_source\":%llu,"
 	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu,"
 	    "\"staged_expired\":%llu,\"handed_over\":%llu,"
-	    "\"takeovers_kept\":%llu,\"master\":%s,"
+	    "\"takeovers_held\":%llu,\"master\":%s,"
 	    "\"peer_owned_ignored\":%llu,\"commits\":%llu,"
 	    "\"commit_seconds\":%.3f,\"reloads\":%llu,"
 	    "\"reloads_refused\":%llu",
@@ -337,7 +337,7 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    (unsigned long long)sd->staged,
 	    (unsigned long long)sd->stage_expired,
 	    (unsigned long long)sd->handed_over,
-	    (unsigned long long)sd->takeovers_kept,
+	    (unsigned long long)sd->takeovers_held,
 	    sd->serving ? "true" : "false", (unsigned long long)sd->peer_owned,
 	    (unsigned long long)sd->commits, (double)sd->commit_ns / 1e9,
 	    (unsigned long long)sd->reloads,
@@ -368,8 +368,8 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 
 /*
  * "role master|backup": carpd says whether this node is master of any
- * vhid, i.e. carries traffic. A peer's takeover then leaves our own
- * states ours (engine.c rx_takeover). It lasts while that connection
+ * vhid, i.e. carries traffic. A peer's takeover is held while it is
+ * (engine.c rx_takeover). It lasts while that connection
  * does: a carpd that is gone has removed its addresses or stopped
  * advertising them.
  */
@@ -386,12 +386,7 @@ role_request(struct control *c, struct ctl_conn *conn, int argc, char **argv)
 		return;
 	}
 	master = strcmp(argv[1], "master") == 0;
-	if (master != sd->serving)
-		log_info("carpd: this node is %s",
-		    master ?
-			"master (a peer's takeover leaves our states ours)" :
-			"not master");
-	sd->serving = master;
+	engine_role(sd, master);
 	c->role_conn = master ? conn : NULL;
 	ctl_replyf(conn, 1, "role %s", argv[1]);
 }
@@ -448,8 +443,9 @@ on_close(struct ctl_conn *conn, void *arg)
 
 	if (conn == c->role_conn) {
 		c->role_conn = NULL;
-		c->sd->serving = 0;
-		log_info("carpd gone: this node is not master");
+		log_info(
+		    "carpd gone: counting this node as master of no vhid");
+		engine_role(c->sd, 0);
 	}
 	commit_conn_closed(c->commit, conn);
 	diff_conn_closed(c->diff, conn);

@@ -865,35 +865,24 @@ engine_adopt(struct syncd *sd)
 }
 
 /*
- * p committed (took over) and has just sent its whole table: the states
- * in it are its own now, also those we still hold as ours (we were
- * master before it; our kernel copies no longer see their traffic).
- * They leave our own cache (deleted at the peers like any other, which
- * never removes a peer's kernel copy of its own state) and become p's
- * staged copies, refreshed from its version; when p deletes one, our
- * kernel copy goes. Only states of p's latest bulk count: older ones
- * are swept at its BULK_END.
+ * p committed (took over) and has sent its whole table: the states in it
+ * are its own now, also those we still hold as ours (we were master
+ * before it; our kernel copies no longer see their traffic). They leave
+ * our own cache (deleted at the peers like any other, which never
+ * removes a peer's kernel copy of its own state) and become p's staged
+ * copies, refreshed from its version; when p deletes one, our kernel
+ * copy goes. Only states of p's latest bulk count: older ones are swept
+ * at its BULK_END.
  */
 static void
-rx_takeover(struct peer *p, const struct sync_ctl *c)
+takeover_apply(struct peer *p)
 {
 	struct syncd *sd = p->sd;
 	struct centry *e, *x;
 	struct ct_state st;
 	size_t pos = 0, n = 0;
 
-	/* Whatever we still had to tell p of a takeover of ours is older
-	 * than this one. */
-	p->bulk.takeover = 0;
-	if (sd->serving) {
-		/* We are master of other addresses (a group with masters
-		 * of different vhids): our states carry our traffic. */
-		sd->takeovers_kept++;
-		log_info("peer %s took over (%u states); this node is master "
-			 "too: the states we hold as ours stay ours",
-		    p->name, c->count);
-		return;
-	}
+	p->takeover_held = 0;
 	while ((e = cache_next(sd->internal, &pos)) != NULL) {
 		if (centry_state(e, 0, &st) == -1 ||
 		    (x = cache_lookup(p->ext, &st)) == NULL ||
@@ -908,12 +897,54 @@ rx_takeover(struct peer *p, const struct sync_ctl *c)
 	}
 	log_info("peer %s took over (%u states): %zu of the states we held "
 		 "as ours are its own now",
-	    p->name, c->count, n);
+	    p->name, p->takeover_count, n);
 	if (n > 0) {
 		stage_kick(sd);
 		transport_kick(sd);
 		engine_heap_release_soon(sd);
 	}
+}
+
+/*
+ * A takeover that finds this node master (carpd says so) is held: either
+ * this node is about to step down (a failback: the peer commits before
+ * it advertises) and it applies then, or this node stays master of other
+ * vhids and its traffic keeps using its states. Only the latest takeover
+ * counts.
+ */
+static void
+rx_takeover(struct peer *p, const struct sync_ctl *c)
+{
+	struct syncd *sd = p->sd;
+
+	/* Whatever we still had to tell p of a takeover of ours is older
+	 * than this one. */
+	p->bulk.takeover = 0;
+	for (int i = 0; i < sd->npeers; i++)
+		sd->peers[i]->takeover_held = 0;
+	p->takeover_count = c->count;
+	if (!sd->serving) {
+		takeover_apply(p);
+		return;
+	}
+	p->takeover_held = 1;
+	sd->takeovers_held++;
+	log_info("peer %s took over (%u states) while this node is master: "
+		 "our states stay ours while it is",
+	    p->name, c->count);
+}
+
+/* carpd says whether this node is master of any vhid. */
+void
+engine_role(struct syncd *sd, int master)
+{
+	if (master != sd->serving)
+		log_info("carpd: this node is %s",
+		    master ? "master of a vhid" : "master of no vhid");
+	sd->serving = master;
+	for (int i = 0; !master && i < sd->npeers; i++)
+		if (sd->peers[i]->takeover_held)
+			takeover_apply(sd->peers[i]);
 }
 
 /*

@@ -81,9 +81,9 @@ static const struct counter node_counters[] = {
 	    "(a commit imports them).", NULL, NULL, SD(stage_expired) },
 	{ "syncd_handed_over_total", "Own states a peer's takeover made "
 	    "its own.", NULL, NULL, SD(handed_over) },
-	{ "syncd_takeovers_kept_total", "Peers' takeovers that left our "
-	    "states ours (this node is master of other vhids).", NULL, NULL,
-	    SD(takeovers_kept) },
+	{ "syncd_takeovers_held_total", "Peers' takeovers that came while "
+	    "this node was master (applied once it is master of nothing).",
+	    NULL, NULL, SD(takeovers_held) },
 	{ "syncd_commits_total", "Commits done (peers' states into the "
 	    "kernel).", NULL, NULL, SD(commits) },
 	{ "syncd_reloads_total", "Configuration reloads (SIGHUP), by "

@@ -224,6 +224,10 @@ struct peer {
 	/* Generation of the peer's bulk; entries older than the latest
 	 * bulk are swept at its end. */
 	uint8_t bulk_gen;
+	/* Its takeover came while this node was master: applied when it is
+	 * master of nothing (engine_role). */
+	int takeover_held;
+	uint32_t takeover_count;
 
 	/* What the peer holds as its own: states and expectations. */
 	struct cache *ext;
@@ -298,7 +302,7 @@ struct syncd {
 	uint64_t stage_expired;	  /* staged copies the kernel expired */
 	uint64_t heap_release_ns; /* give freed heap back then (0: no) */
 	uint64_t handed_over;	  /* own states a peer's takeover took */
-	uint64_t takeovers_kept;  /* takeovers while we serve: kept ours */
+	uint64_t takeovers_held;  /* takeovers that came while master */
 	int serving;		  /* carpd: master of some vhid here */
 	uint64_t last_state_ns;	  /* last peer state rx */
 	int pump_armed;
@@ -441,6 +445,7 @@ void engine_expire(struct syncd *);
 /* A large transient was dropped or is being sent out: give the memory
  * back a little later (engine_expire's tick). */
 void engine_heap_release_soon(struct syncd *);
+void engine_role(struct syncd *, int master);
 void engine_drop_queue(struct syncd *);
 void engine_ext_drop(struct peer *, struct centry *);
 /* A peer's state to import, its timeout at least SYNCD_STALE_S once the

@@ -348,7 +348,7 @@ check "fw1 keeps 10.0.1.51 (vhid 1)" has_addr fw1 10.0.1.51
 # fw2 committed for vhid 3 and sent its table ended by a takeover; fw1,
 # still master of vhids 1 and 2 (carpd told its syncd), keeps its states.
 kept_ours() {
-	[ "$(sj fw1 "s['takeovers_kept'] >= 1 and s['master'] and \
+	[ "$(sj fw1 "s['takeovers_held'] >= 1 and s['master'] and \
 s['handed_over'] == 0 and s['internal'] >= $LAB_N")" = True ]
 }
 check "fw1's syncd kept its $LAB_N states through fw2's takeover" \
