@@ -452,6 +452,13 @@ lab_syncd_conf() {
 	} >"$c.new" && mv "$c.new" "$c" && echo "$c"
 }
 
+# lab_wrap FW: what FW's daemons are started under, from LAB_WRAP_FW (a
+# command and its arguments without spaces in them, e.g. env VAR=x ...;
+# empty by default).
+lab_wrap() {
+	eval "echo \${LAB_WRAP_$1:-}"
+}
+
 # lab_start_syncd FW [extra options]: start FW's syncd; with
 # LAB_SYNCD_CONF=1 from a file (lab_syncd_conf), else from the command
 # line.
@@ -474,7 +481,7 @@ lab_start_syncd() {
 		    --key "$T_DIR/sync.key" "$@"
 	fi
 	# shellcheck disable=SC2046
-	p=$(bg $f "$log" "$SYNCD" "$@" $(lab_user_opt))
+	p=$(bg $f "$log" $(lab_wrap $f) "$SYNCD" "$@" $(lab_user_opt))
 	eval "LAB_SYNCD_PID_$f=$p"
 	ln -sf "$log" "$T_DIR/$f-syncd.log"
 	wait_for 5 test -S "$T_DIR/$f-syncd.sock"
@@ -494,7 +501,7 @@ lab_start_carpd() {
 	log=$T_DIR/$f-carpd.log.$(date +%s%N)
 	rm -f "$T_DIR/$f-carpd.sock"
 	# shellcheck disable=SC2046
-	p=$(bg $f "$log" "$CARPD" -c "$conf" \
+	p=$(bg $f "$log" $(lab_wrap $f) "$CARPD" -c "$conf" \
 	    --control "$T_DIR/$f-carpd.sock" $(lab_user_opt) "$@")
 	eval "LAB_CARPD_PID_$f=$p"
 	ln -sf "$log" "$T_DIR/$f-carpd.log"
