@@ -179,7 +179,8 @@ soak:
 soak-run: all $(TOOL_BINS)
 	@sh tests/soak/soak.sh
 
-# The 90 s soak with a fixed seed, TAP lines and N passed, N failed.
+# The 90 s soak with a fixed seed, TAP lines and N passed, N failed (make
+# check runs it as soak/check).
 soak-check: all $(TOOL_BINS)
 	@sh tests/soak/check.sh
 

@@ -53,7 +53,7 @@ enum carpd_dem {
 extern const char *const carpd_dem_names[DEM_MAX];
 
 /* Requests to syncd: they are answered in the order they were sent. */
-enum syncc_req { SYNCC_SUBSCRIBE, SYNCC_COMMIT, SYNCC_RESYNC };
+enum syncc_req { SYNCC_SUBSCRIBE, SYNCC_COMMIT, SYNCC_RESYNC, SYNCC_ROLE };
 
 /* Receive-side counters (OpenBSD carpstats) and send-side ones. */
 struct carpd_stats {
@@ -220,6 +220,7 @@ struct carpd {
 	int sync_ninflight;
 	int sync_commit_outstanding;
 	int sync_handed_over; /* until its next demote */
+	int sync_role;	      /* last role told, -1: none yet */
 	uint64_t sync_commits;
 	uint64_t sync_commit_fail;
 	char sync_last_commit[160];
@@ -312,6 +313,7 @@ void script_wait_all(unsigned int ms);
 int syncc_start(void);
 void syncc_send(enum syncc_req, const char *req);
 int syncc_commit_outstanding(void);
+void syncc_role(void);
 
 /* event.c: event log lines (key=value, carpd(8) LOGGING) */
 const char *carpd_cause(const char *reason);

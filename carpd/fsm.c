@@ -35,14 +35,22 @@ fsm_init(struct fsm *f, const struct fsm_cfg *cfg)
 	f->last_reason = "start";
 }
 
+unsigned int
+fsm_demotion(const struct fsm *f)
+{
+	unsigned int sb = f->standby < f->demote ? f->standby : f->demote;
+
+	return f->state == CARP_ST_MASTER ? f->demote - sb : f->demote;
+}
+
 uint8_t
 fsm_wire_advskew(const struct fsm *f)
 {
-	unsigned int s = f->cfg.advskew;
+	unsigned int s = f->cfg.advskew, d = fsm_demotion(f);
 
 	/* FreeBSD style: peers that ignore the demote byte see it here. */
-	if (f->cfg.demote_skew && f->demote > 0 && s < CARP_MAXSKEW) {
-		s += f->demote;
+	if (f->cfg.demote_skew && d > 0 && s < CARP_MAXSKEW) {
+		s += d;
 		if (s > CARP_MAXSKEW)
 			s = CARP_MAXSKEW;
 	}
@@ -52,9 +60,9 @@ fsm_wire_advskew(const struct fsm *f)
 uint8_t
 fsm_wire_demote(const struct fsm *f)
 {
-	return f->demote > CARP_DEMOTE_MAX ?
-	    CARP_DEMOTE_MAX :
-	    (uint8_t)f->demote;
+	unsigned int d = fsm_demotion(f);
+
+	return d > CARP_DEMOTE_MAX ? CARP_DEMOTE_MAX : (uint8_t)d;
 }
 
 uint64_t
@@ -389,10 +397,11 @@ fsm_step(struct fsm *f, enum fsm_ev ev, const void *arg, uint64_t now,
 		on_timer(f, now, o);
 		break;
 	case FSM_EV_DEMOTE:
-		old = f->demote;
-		f->demote = *(const unsigned int *)arg;
+		old = fsm_demotion(f);
+		f->demote = ((const struct fsm_demote *)arg)->total;
+		f->standby = ((const struct fsm_demote *)arg)->standby;
 		/* Raising (or lowering) demotion is advertised at once. */
-		if (f->state == CARP_ST_MASTER && f->demote != old) {
+		if (f->state == CARP_ST_MASTER && fsm_demotion(f) != old) {
 			o->actions |= FSM_A_SEND_AD;
 			f->ad_at = now + fsm_adv_ns(f);
 		}

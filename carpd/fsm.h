@@ -20,7 +20,7 @@ enum fsm_ev {
 	FSM_EV_DOWN,	 /* interface lost: -> INIT */
 	FSM_EV_ADV,	 /* a valid advertisement from a peer */
 	FSM_EV_TIMER,	 /* a deadline may have passed */
-	FSM_EV_DEMOTE,	 /* node demotion changed (arg: value) */
+	FSM_EV_DEMOTE,	 /* node demotion changed (arg: fsm_demote) */
 	FSM_EV_COMMIT,	 /* syncd answered the commit */
 	FSM_EV_SHUTDOWN, /* bow out and stop */
 	FSM_EV_HANDOVER, /* give mastership away now (bow out), stay */
@@ -64,6 +64,18 @@ struct fsm_cfg {
 	uint64_t hold_ns; /* preempt-delay, 0: none */
 };
 
+/*
+ * The node's demotion. Of the total, the standby part (syncd's: its copy
+ * of the peers' states is missing or going stale) counts only while the
+ * vhid is not MASTER: it keeps a backup from taking mastership it could
+ * not serve with every state, but never makes the master, which holds
+ * the authoritative states, look worse than its backup.
+ */
+struct fsm_demote {
+	unsigned int total;
+	unsigned int standby; /* part of total */
+};
+
 /* What a peer advertised. */
 struct fsm_adv {
 	uint8_t advbase;
@@ -74,8 +86,9 @@ struct fsm_adv {
 struct fsm {
 	struct fsm_cfg cfg;
 	enum carp_state state;
-	unsigned int demote; /* node demotion count */
-	int pending;	     /* takeover awaits commit */
+	unsigned int demote;  /* node demotion count */
+	unsigned int standby; /* its part counted only outside MASTER */
+	int pending;	      /* takeover awaits commit */
 	const char *pending_reason;
 
 	/* Deadlines on the monotonic clock (ns), 0 when idle. */
@@ -116,14 +129,16 @@ struct fsm_out {
 
 void fsm_init(struct fsm *, const struct fsm_cfg *);
 /* One step. arg: the advertisement for FSM_EV_ADV, the new demotion for
- * FSM_EV_DEMOTE (as unsigned int *), the settings for FSM_EV_CONFIG (as
- * const struct fsm_cfg *), NULL otherwise. */
+ * FSM_EV_DEMOTE (as struct fsm_demote *), the settings for FSM_EV_CONFIG
+ * (as const struct fsm_cfg *), NULL otherwise. */
 void fsm_step(struct fsm *, enum fsm_ev, const void *arg, uint64_t now,
     struct fsm_out *);
 /* Earliest deadline, 0 when none (the caller's one timer per vhid). */
 uint64_t fsm_next(const struct fsm *);
 
-/* What we put on the wire. */
+/* The demotion that counts in the vhid's state now (the standby part
+ * left out while MASTER), and what we put on the wire. */
+unsigned int fsm_demotion(const struct fsm *);
 uint8_t fsm_wire_advskew(const struct fsm *);
 uint8_t fsm_wire_demote(const struct fsm *);
 uint64_t fsm_adv_ns(const struct fsm *);

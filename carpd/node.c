@@ -69,22 +69,41 @@ node_hold(const char *why)
 		log_info("preemption held back (preempt-delay): %s", why);
 }
 
+/*
+ * syncd's demotion is the standby part: it says this node's copy of the
+ * peers' states is missing or going stale, a reason not to take
+ * mastership, never one for a master (which holds the authoritative
+ * states) to give it up. The state machine counts it only outside
+ * MASTER.
+ */
+static struct fsm_demote
+demote_now(void)
+{
+	struct fsm_demote d;
+
+	d.total = demote_sum();
+	d.standby = carpd->dem[DEM_SYNC];
+	return d;
+}
+
 void
 carpd_set_demote(enum carpd_dem r, unsigned int n)
 {
-	unsigned int sum, old = carpd->dem[r];
+	unsigned int old = carpd->dem[r];
+	struct fsm_demote d;
 
+	if (n == old)
+		return;
 	carpd->dem[r] = n;
 	/* syncd's first bulk is done: settle before preempting. */
 	if (r == DEM_SYNC && old != 0 && n == 0)
 		node_hold("syncd in sync");
-	sum = demote_sum();
-	if (sum == carpd->demote)
-		return;
-	carpd_log_demote(carpd->demote, sum);
-	carpd->demote = sum;
+	d = demote_now();
+	if (d.total != carpd->demote)
+		carpd_log_demote(carpd->demote, d.total);
+	carpd->demote = d.total;
 	for (int i = 0; i < carpd->nvh; i++)
-		carpd_step(carpd->vh[i], FSM_EV_DEMOTE, &sum);
+		carpd_step(carpd->vh[i], FSM_EV_DEMOTE, &d);
 }
 
 /*
@@ -259,6 +278,8 @@ carpd_step(struct vh *v, enum fsm_ev ev, const void *arg)
 
 	fsm_step(&v->fsm, ev, arg, ev_now_ns(), &o);
 	apply(v, &o);
+	if (o.changed)
+		syncc_role();
 }
 
 static void
@@ -554,13 +575,15 @@ void
 node_vh_start(struct vh *v)
 {
 	struct fsm_cfg cfg = v->fsm.cfg;
+	struct fsm_demote d;
 	struct fsm_out out;
 
 	node_fsm_cfg(v, &cfg);
 	fsm_init(&v->fsm, &cfg);
 	if ((v->timer = ev_timer_new(carpd->loop, vh_timer_cb, v)) == NULL)
 		fatal("timer");
-	fsm_step(&v->fsm, FSM_EV_DEMOTE, &carpd->demote, ev_now_ns(), &out);
+	d = demote_now();
+	fsm_step(&v->fsm, FSM_EV_DEMOTE, &d, ev_now_ns(), &out);
 	log_info("vhid %u on %s: advbase %u advskew %u%s, %d "
 		 "address(es), %s",
 	    v->fsm.cfg.vhid, v->ifname, v->fsm.cfg.advbase, v->fsm.cfg.advskew,

@@ -716,6 +716,7 @@ apply(struct reload *r)
 	checks_start(r);
 	carpd_set_demote(DEM_LINK, node_links_down());
 	carpd_set_demote(DEM_CHECK, check_demotion());
+	syncc_role(); /* a MASTER vhid may be gone */
 }
 
 /* SIGHUP: read the file again; refuse it whole or apply it. */

@@ -1,7 +1,7 @@
 /*
  * syncc.c: carpd as a client of syncd's control socket: subscribe to its
  * demotion and handover events, commit before takeover, resync after
- * stepping down (docs/handshake.md).
+ * stepping down, tell whether this node is master (docs/handshake.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +42,26 @@ syncc_send(enum syncc_req kind, const char *req)
 	carpd->sync_inflight[carpd->sync_ninflight++] = kind;
 	if (kind == SYNCC_COMMIT)
 		carpd->sync_commit_outstanding = 1;
+}
+
+/*
+ * Tell syncd whether this node is master of any vhid (it carries traffic)
+ * whenever that changes: syncd hands its states over to a peer that took
+ * over only when this node no longer serves any (docs/handshake.md).
+ */
+void
+syncc_role(void)
+{
+	int master = 0;
+
+	if (carpd->sync == NULL || !carpd->sync_up)
+		return;
+	for (int i = 0; i < carpd->nvh && !master; i++)
+		master = carpd->vh[i]->fsm.state == CARP_ST_MASTER;
+	if (master == carpd->sync_role)
+		return;
+	carpd->sync_role = master;
+	syncc_send(SYNCC_ROLE, master ? "role master" : "role backup");
 }
 
 static void
@@ -138,6 +158,10 @@ syncc_on_message(struct ctl_client *cl, int type, const char *body, size_t len,
 		break;
 	case SYNCC_RESYNC:
 		break;
+	case SYNCC_ROLE:
+		if (type != CTL_OK)
+			log_warnx("syncd refused role: %.*s", (int)len, body);
+		break;
 	}
 }
 
@@ -152,7 +176,9 @@ syncc_connect(void)
 		log_info("connected to syncd at %s", carpd->sync_path);
 	carpd->sync_up = 1;
 	carpd->sync_ninflight = 0;
+	carpd->sync_role = -1;
 	syncc_send(SYNCC_SUBSCRIBE, "subscribe");
+	syncc_role();
 }
 
 static void

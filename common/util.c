@@ -149,6 +149,22 @@ out:
 	return ret;
 }
 
+/*
+ * glibc keeps freed heap memory for reuse, and entries still in use
+ * between freed ones keep it from the top of the heap: after a diff's
+ * copy of the table or a takeover the process would stay at that size
+ * for good. malloc_trim also returns free pages inside the heap. A weak
+ * reference: C libraries without it return memory their own way.
+ */
+int malloc_trim(size_t) __attribute__((weak));
+
+void
+util_heap_release(void)
+{
+	if (malloc_trim != NULL)
+		malloc_trim(0);
+}
+
 double
 util_wallclock(void)
 {

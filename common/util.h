@@ -22,6 +22,10 @@ int util_nonblock(int fd);
 /* Read a whole small file (at most max bytes) into a NUL-terminated
  * malloc'd buffer. -1 with errno on error (EFBIG when too large). */
 int util_read_file(const char *path, size_t max, char **out, size_t *len);
+/* Give the heap memory freed since back to the system, after dropping a
+ * large transient (a copy of a whole table). Only where the C library
+ * keeps it otherwise (glibc: malloc_trim); a no-op elsewhere. */
+void util_heap_release(void);
 /* Wall-clock and monotonic seconds, for status output. */
 double util_wallclock(void);
 /* Spawn argv[0] with argv and extra environment entries (NULL-terminated

@@ -628,7 +628,8 @@ sync_ack_decode(struct rd *r, struct sync_ack *a)
 static int
 ctl_has_count(int type)
 {
-	return type == SYNC_R_BULK_END || type == SYNC_R_DIFF_END;
+	return type == SYNC_R_BULK_END || type == SYNC_R_DIFF_END ||
+	    type == SYNC_R_TAKEOVER;
 }
 
 int

@@ -82,6 +82,7 @@ enum sync_rec_type {
 	SYNC_R_DIFF_REQ = 22,	/* send me what you hold for me */
 	SYNC_R_DIFF_STATE = 23, /* as STATE: one of the asker's states */
 	SYNC_R_DIFF_END = 24,
+	SYNC_R_TAKEOVER = 25, /* the states just sent are the sender's own */
 };
 
 /* SYNC_R_UPDATE field mask. */
@@ -132,10 +133,10 @@ struct sync_ack {
 	struct sync_range range[SYNC_ACK_MAXRANGES]; /* missing */
 };
 
-/* BULK_REQ, BULK_BEGIN, BULK_END, DIFF_REQ, DIFF_END, SKIP. */
+/* BULK_REQ, BULK_BEGIN, BULK_END, DIFF_REQ, DIFF_END, SKIP, TAKEOVER. */
 struct sync_ctl {
 	uint32_t id;	/* request id */
-	uint32_t count; /* BULK_END, DIFF_END */
+	uint32_t count; /* BULK_END, DIFF_END, TAKEOVER */
 	uint64_t seq;	/* SKIP: the sender's oldest seq */
 };
 

@@ -59,7 +59,25 @@ commit_finish(struct commit *c)
 			ct_import_expect(sd->ct, p->exp, p->nexp);
 		p->nexp = 0;
 	}
+	/*
+	 * What came in during the last passes: a staged copy a peer deleted
+	 * meanwhile must leave the kernel now, or nothing would remember it
+	 * once the peers' caches are ours (a few: one loop turn's worth).
+	 */
+	while (stage_backlog(sd) > 0 && stage_run(sd, COMMIT_BUDGET) > 0)
+		;
 	adopted = (long)engine_adopt(sd);
+	engine_heap_release_soon(sd);
+	/*
+	 * What the kernel refused, or what went from it unseen (a staged
+	 * copy it dropped before we knew), is not ours: the table is read
+	 * again, and adopted states it lacks are deleted here and at the
+	 * peers.
+	 */
+	if (adopted > 0 && sd->ct != NULL) {
+		sd->resync_why = "after the commit";
+		ct_resync(sd->ct);
+	}
 	sd->commit_last_ns = ev_now_ns() - c->start_ns;
 	sd->commit_ns += sd->commit_last_ns;
 	sd->commits++;
@@ -118,7 +136,7 @@ commit_import(struct commit *c, size_t *budget)
 			*budget -= *budget > 0 ? 1 : 0;
 			if (e->flags & CE_STAGED)
 				continue;
-			if (centry_state(e, now, &c->chunk[n]) == -1)
+			if (engine_ext_state(e, now, &c->chunk[n]) == -1)
 				continue;
 			if ((c->pass == COMMIT_MASTERS) !=
 			    !(c->chunk[n].fields & CT_F_MASTER))

@@ -25,6 +25,7 @@ struct control {
 	struct commit *commit;
 	struct diff *diff;
 	struct cachedump *dump;
+	struct ctl_conn *role_conn; /* the one that said "role master" */
 };
 
 static int
@@ -323,6 +324,8 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    "\"mtu\":%d,\"cache_bytes\":%zu,\"expectations\":%zu,"
 	    "\"sync_flows_ignored\":%llu,\"rx_unknown_source\":%llu,"
 	    "\"staging\":%s,\"stage_backlog\":%zu,\"staged\":%llu,"
+	    "\"staged_expired\":%llu,\"handed_over\":%llu,"
+	    "\"takeovers_held\":%llu,\"master\":%s,"
 	    "\"peer_owned_ignored\":%llu,\"commits\":%llu,"
 	    "\"commit_seconds\":%.3f,\"reloads\":%llu,"
 	    "\"reloads_refused\":%llu",
@@ -331,7 +334,11 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 	    (unsigned long long)sd->sync_flows,
 	    (unsigned long long)sd->rx_unknown,
 	    sd->stage_enabled ? "true" : "false", stage_backlog(sd),
-	    (unsigned long long)sd->staged, (unsigned long long)sd->peer_owned,
+	    (unsigned long long)sd->staged,
+	    (unsigned long long)sd->stage_expired,
+	    (unsigned long long)sd->handed_over,
+	    (unsigned long long)sd->takeovers_held,
+	    sd->serving ? "true" : "false", (unsigned long long)sd->peer_owned,
 	    (unsigned long long)sd->commits, (double)sd->commit_ns / 1e9,
 	    (unsigned long long)sd->reloads,
 	    (unsigned long long)sd->reloads_refused);
@@ -357,6 +364,31 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 		json_peer(b, sd->peers[i]);
 	}
 	sbuf_puts(b, "]}\n");
+}
+
+/*
+ * "role master|backup": carpd says whether this node is master of any
+ * vhid, i.e. carries traffic. A peer's takeover is held while it is
+ * (engine.c rx_takeover). It lasts while that connection
+ * does: a carpd that is gone has removed its addresses or stopped
+ * advertising them.
+ */
+static void
+role_request(struct control *c, struct ctl_conn *conn, int argc, char **argv)
+{
+	struct syncd *sd = c->sd;
+	int master;
+
+	if (argc != 2 ||
+	    (strcmp(argv[1], "master") != 0 &&
+		strcmp(argv[1], "backup") != 0)) {
+		ctl_replyf(conn, 0, "usage: role master|backup");
+		return;
+	}
+	master = strcmp(argv[1], "master") == 0;
+	engine_role(sd, master);
+	c->role_conn = master ? conn : NULL;
+	ctl_replyf(conn, 1, "role %s", argv[1]);
 }
 
 static void
@@ -388,6 +420,8 @@ on_request(struct ctl_conn *conn, int argc, char **argv, void *arg)
 		send_demote(c, conn);
 	} else if (strcmp(argv[0], "commit") == 0) {
 		commit_request(c->commit, conn);
+	} else if (strcmp(argv[0], "role") == 0) {
+		role_request(c, conn, argc, argv);
 	} else if (strcmp(argv[0], "resync") == 0) {
 		for (int i = 0; i < sd->npeers; i++)
 			peer_request_bulk(sd->peers[i], 1);
@@ -407,6 +441,12 @@ on_close(struct ctl_conn *conn, void *arg)
 {
 	struct control *c = arg;
 
+	if (conn == c->role_conn) {
+		c->role_conn = NULL;
+		log_info(
+		    "carpd gone: counting this node as master of no vhid");
+		engine_role(c->sd, 0);
+	}
 	commit_conn_closed(c->commit, conn);
 	diff_conn_closed(c->diff, conn);
 	cachedump_conn_closed(c->dump, conn);

@@ -498,6 +498,19 @@ ct_events_drain(struct ct_handle *h)
 		ct_ev_readable(h->evfd, EV_READ, h);
 }
 
+void
+ct_resync(struct ct_handle *h)
+{
+	if (h == NULL || h->evfd == -1)
+		return;
+	h->resync_pending = 1;
+	ct_ev_readable(h->evfd, EV_READ, h);
+	/* Events still waiting (or a dump running): it starts once they
+	 * are read; try again in a second should none come. */
+	if (h->resync_pending && h->dumping == CT_DUMP_NONE)
+		ev_timer_arm(h->retry, 1000000000ULL);
+}
+
 static void
 ct_resync_retry(struct ev_timer *t, void *arg)
 {

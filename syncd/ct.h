@@ -121,6 +121,9 @@ ct_parse_expect_msg(const struct nlmsghdr *, size_t len, struct ct_expect *);
 /* Handle the events waiting now (within the usual budget): a commit
  * about to run wants this node's newest own states known. */
 void ct_events_drain(struct ct_handle *);
+/* Re-read the table as after lost events (resync_begin, the entries,
+ * resync_end), once the events waiting are read. */
+void ct_resync(struct ct_handle *);
 
 /* The netlink port id of the request socket; events carrying it are
  * ours and filtered (counted in own_events). */

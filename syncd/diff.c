@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "sbuf.h"
+#include "util.h"
 
 #define DIFF_TRIES	   10 /* seconds waiting for the peers */
 #define DIFF_RETRY_NS	   (1000 * NS_MS)
@@ -350,6 +351,8 @@ diff_cleanup(struct diff *d)
 		cache_free(d->held[i]);
 		d->held[i] = NULL;
 	}
+	/* The copies of the table are gone: give their memory back. */
+	util_heap_release();
 }
 
 /* One slice of the comparison; the reply when all peers are done. */

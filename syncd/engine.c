@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <linux/netfilter/nf_conntrack_tcp.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +19,11 @@
 #include "log.h"
 #include "notify.h"
 #include "syncd.h"
+#include "util.h"
 
-#define EXPIRE_SLOTS 65536 /* slots scanned per tick and cache */
+#define EXPIRE_SLOTS	65536 /* slots scanned per tick and cache */
+/* After a takeover: once the bulk and the deletes are out. */
+#define HEAP_RELEASE_NS (5000 * NS_MS)
 
 static uint8_t
 change_mask(const struct ct_state *o, const struct ct_state *n)
@@ -295,6 +300,34 @@ engine_own_hint(struct syncd *sd, const struct ct_state *st)
 	cache_prefetch_state(sd->internal, st);
 }
 
+/*
+ * The kernel destroyed a state on its own (it expired: our own requests
+ * cause no events). A peer's copy staged here can expire while the state
+ * lives on at the peer: the kernel refreshes a timeout on traffic without
+ * any event, so a steady flow (a UDP stream) outlives the timeout its
+ * owner last sent, and while the owner is alive its DELETE says when a
+ * state is gone. The cache stops saying the copy is in the kernel, so a
+ * commit imports it again (engine_ext_state gives it a timeout); staging
+ * it again now would only race with the owner's DELETE of a state that
+ * ends.
+ */
+static void
+ext_destroyed(struct syncd *sd, const struct ct_state *st)
+{
+	struct centry *x;
+
+	for (int i = 0; i < sd->npeers; i++) {
+		struct peer *p = sd->peers[i];
+
+		free(cache_del(p->unstage, st));
+		if ((x = cache_lookup(p->ext, st)) == NULL ||
+		    !(x->flags & (CE_STAGED | CE_INKERNEL)))
+			continue;
+		x->flags &= (uint8_t) ~(CE_STAGED | CE_INKERNEL);
+		sd->stage_expired++;
+	}
+}
+
 void
 engine_own_state(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
 {
@@ -315,6 +348,7 @@ engine_own_state(struct syncd *sd, enum ct_event ev, const struct ct_state *st)
 		if (sd->unsent != NULL)
 			free(cache_del(sd->unsent, st));
 		own_delete(sd, st);
+		ext_destroyed(sd, st);
 		transport_kick(sd);
 		return;
 	}
@@ -470,7 +504,9 @@ void
 engine_resync_begin(struct syncd *sd)
 {
 	sd->resync_gen++;
-	log_info("kernel events lost: re-reading the table");
+	log_info("%s: re-reading the table",
+	    sd->resync_why != NULL ? sd->resync_why : "kernel events lost");
+	sd->resync_why = NULL;
 }
 
 void
@@ -628,29 +664,67 @@ engine_update_demote(struct syncd *sd)
  * steady flow (a UDP stream, ASSURED, no more status changes) outlives
  * it. While the peer is alive its DELETE (reliable, or the bulk's sweep
  * after a gap) says when a state is gone; the timeout only bounds what
- * a peer that went away left behind.
+ * a peer that went away left behind. A state whose timeout ran out while
+ * the peer was still heard was alive then: it is kept SYNCD_STALE_S
+ * after the peer was last heard, so that the commit of a takeover, which
+ * comes after the peer is found dead, still has it.
  */
 void
 engine_expire(struct syncd *sd)
 {
-	uint32_t now = syncd_now_s();
+	uint32_t now = syncd_now_s(), heard;
 	struct centry *e = NULL;
 	size_t end;
 
 	for (int i = 0; i < sd->npeers; i++) {
-		struct cache *c = sd->peers[i]->ext;
-		size_t *pos = &sd->peers[i]->expire_pos;
+		struct peer *p = sd->peers[i];
+		struct cache *c = p->ext;
+		size_t *pos = &p->expire_pos;
 
-		if (sd->peers[i]->alive)
+		if (p->alive)
 			continue;
+		heard = (uint32_t)(p->last_rx_ns / 1000000000ULL) + 1;
 		e = NULL;
 		end = *pos + EXPIRE_SLOTS;
 		while (*pos < end && (e = cache_next(c, pos)) != NULL)
-			if (e->expire != 0 && e->expire < now)
+			if (e->expire != 0 && e->expire < now &&
+			    (e->expire > heard ||
+				now >= heard + SYNCD_STALE_S))
 				cache_del_at(c, *pos);
 		if (e == NULL)
 			*pos = 0;
 	}
+	if (sd->heap_release_ns != 0 && ev_now_ns() >= sd->heap_release_ns) {
+		sd->heap_release_ns = 0;
+		util_heap_release();
+	}
+}
+
+void
+engine_heap_release_soon(struct syncd *sd)
+{
+	sd->heap_release_ns = ev_now_ns() + HEAP_RELEASE_NS;
+}
+
+/* A TCP connection that is closing: its timeout is not refreshed by a
+ * steady flow, it ends. */
+static int
+tcp_closing(const struct ct_state *st)
+{
+	return st->orig.proto == IPPROTO_TCP && (st->fields & CT_F_TCP) &&
+	    (st->tcp_state == TCP_CONNTRACK_TIME_WAIT ||
+		st->tcp_state == TCP_CONNTRACK_CLOSE);
+}
+
+int
+engine_ext_state(const struct centry *e, uint32_t now, struct ct_state *st)
+{
+	if (centry_state(e, now, st) == -1)
+		return -1;
+	if (e->expire != 0 && e->expire <= now &&
+	    st->timeout < SYNCD_STALE_S && !tcp_closing(st))
+		st->timeout = SYNCD_STALE_S;
+	return 0;
 }
 
 /* A state from a peer: into its cache and, when staging, to the kernel
@@ -697,6 +771,25 @@ engine_ext_drop(struct peer *p, struct centry *e)
 }
 
 /*
+ * The peer's entries just became our own table: their generation was the
+ * peer's bulk's, ours is the kernel re-read's (a re-read keeps only the
+ * entries it marked, and a bulk generation that happened to equal it
+ * would keep a state the kernel no longer has); the staging marks are
+ * the peer cache's.
+ */
+static void
+adopt_marks(struct syncd *sd)
+{
+	struct centry *e;
+	size_t pos = 0;
+
+	while ((e = cache_next(sd->internal, &pos)) != NULL) {
+		e->gen = sd->resync_gen;
+		e->flags &= (uint8_t) ~(CE_STAGED | CE_INKERNEL);
+	}
+}
+
+/*
  * After a commit the peers' states are this node's own. The largest
  * cache becomes the internal one by exchanging the tables (no per-state
  * work); the smaller ones are merged state by state. Peers then get the
@@ -715,7 +808,7 @@ engine_adopt(struct syncd *sd)
 	for (int i = 0; i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
 
-		/* The staging queue is empty after a commit; be safe. */
+		/* The commit emptied the staging queue; be safe. */
 		while ((e = cache_dequeue(p->ext)) != NULL)
 			if (e->flags & (CE_DEAD | CE_DELETED))
 				free(e);
@@ -734,6 +827,7 @@ engine_adopt(struct syncd *sd)
 				else if (e->flags & CE_DELETED)
 					cache_enqueue(sd->internal, e);
 			}
+			adopt_marks(sd);
 		} else
 			small = p->ext;
 		pos = 0;
@@ -752,14 +846,105 @@ engine_adopt(struct syncd *sd)
 		while ((e = cache_dequeue(small)) != NULL)
 			free(e);
 	}
+	/*
+	 * Every live peer gets the whole table, ended by TAKEOVER: a peer
+	 * that was master before us still holds these states as its own
+	 * (its kernel copies no longer see the traffic) and hands them
+	 * over. A bulk under way starts over (the table changed under it).
+	 */
 	for (int i = 0; n > 0 && i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
 
-		if (p->alive && !p->bulk.active)
-			stream_start_bulk(p, 0);
+		if (!p->alive)
+			continue;
+		p->bulk.takeover = 1;
+		stream_start_bulk(p, p->bulk.active ? p->bulk.id : 0);
 	}
 	transport_kick(sd);
 	return n;
+}
+
+/*
+ * p committed (took over) and has sent its whole table: the states in it
+ * are its own now, also those we still hold as ours (we were master
+ * before it; our kernel copies no longer see their traffic). They leave
+ * our own cache (deleted at the peers like any other, which never
+ * removes a peer's kernel copy of its own state) and become p's staged
+ * copies, refreshed from its version; when p deletes one, our kernel
+ * copy goes. Only states of p's latest bulk count: older ones are swept
+ * at its BULK_END.
+ */
+static void
+takeover_apply(struct peer *p)
+{
+	struct syncd *sd = p->sd;
+	struct centry *e, *x;
+	struct ct_state st;
+	size_t pos = 0, n = 0;
+
+	p->takeover_held = 0;
+	while ((e = cache_next(sd->internal, &pos)) != NULL) {
+		if (centry_state(e, 0, &st) == -1 ||
+		    (x = cache_lookup(p->ext, &st)) == NULL ||
+		    x->gen != p->bulk_gen)
+			continue;
+		own_delete(sd, &st);
+		sd->handed_over++;
+		x->flags = (uint8_t)((x->flags & ~CE_STAGED) | CE_INKERNEL);
+		if (sd->stage_enabled)
+			cache_enqueue(p->ext, x);
+		n++;
+	}
+	log_info("peer %s took over (%u states): %zu of the states we held "
+		 "as ours are its own now",
+	    p->name, p->takeover_count, n);
+	if (n > 0) {
+		stage_kick(sd);
+		transport_kick(sd);
+		engine_heap_release_soon(sd);
+	}
+}
+
+/*
+ * A takeover that finds this node master (carpd says so) is held: either
+ * this node is about to step down (a failback: the peer commits before
+ * it advertises) and it applies then, or this node stays master of other
+ * vhids and its traffic keeps using its states. Only the latest takeover
+ * counts.
+ */
+static void
+rx_takeover(struct peer *p, const struct sync_ctl *c)
+{
+	struct syncd *sd = p->sd;
+
+	/* Whatever we still had to tell p of a takeover of ours is older
+	 * than this one. */
+	p->bulk.takeover = 0;
+	for (int i = 0; i < sd->npeers; i++)
+		sd->peers[i]->takeover_held = 0;
+	p->takeover_count = c->count;
+	if (!sd->serving) {
+		takeover_apply(p);
+		return;
+	}
+	p->takeover_held = 1;
+	sd->takeovers_held++;
+	log_info("peer %s took over (%u states) while this node is master: "
+		 "our states stay ours while it is",
+	    p->name, c->count);
+}
+
+/* carpd says whether this node is master of any vhid. */
+void
+engine_role(struct syncd *sd, int master)
+{
+	if (master != sd->serving)
+		log_info("carpd: this node is %s",
+		    master ? "master of a vhid" : "master of no vhid");
+	sd->serving = master;
+	for (int i = 0; !master && i < sd->npeers; i++)
+		if (sd->peers[i]->takeover_held)
+			takeover_apply(sd->peers[i]);
 }
 
 /*
@@ -848,6 +1033,7 @@ engine_rx_record(struct peer *p, uint8_t type, struct rd *v, uint64_t now_ns)
 	struct syncd *sd = p->sd;
 	struct ct_state st, cur;
 	struct sync_update u;
+	struct sync_ctl c;
 	struct ct_expect x;
 	struct centry *e;
 	uint32_t now = syncd_s(now_ns);
@@ -907,6 +1093,11 @@ engine_rx_record(struct peer *p, uint8_t type, struct rd *v, uint64_t now_ns)
 		if (sync_state_decode(v, &st) == -1)
 			goto bad;
 		diff_peer_state(sd->diff, p, &st);
+		return;
+	case SYNC_R_TAKEOVER:
+		if (sync_ctl_decode(v, type, &c) == -1)
+			goto bad;
+		rx_takeover(p, &c);
 		return;
 	default:
 		/* Unknown record types are skipped. */

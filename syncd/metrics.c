@@ -77,6 +77,13 @@ static const struct counter node_counters[] = {
 	    "not taken as ours.", NULL, NULL, SD(peer_owned) },
 	{ "syncd_staged_total", "Peers' states staged into the kernel.",
 	    NULL, NULL, SD(staged) },
+	{ "syncd_staged_expired_total", "Staged copies the kernel expired "
+	    "(a commit imports them).", NULL, NULL, SD(stage_expired) },
+	{ "syncd_handed_over_total", "Own states a peer's takeover made "
+	    "its own.", NULL, NULL, SD(handed_over) },
+	{ "syncd_takeovers_held_total", "Peers' takeovers that came while "
+	    "this node was master (applied once it is master of nothing).",
+	    NULL, NULL, SD(takeovers_held) },
 	{ "syncd_commits_total", "Commits done (peers' states into the "
 	    "kernel).", NULL, NULL, SD(commits) },
 	{ "syncd_reloads_total", "Configuration reloads (SIGHUP), by "

@@ -733,9 +733,13 @@ peer_up(struct peer *p, int first)
 	p->alive = 1;
 	event_peer(p, first ? "init" : "down", "up", "contact",
 	    "peer %s is alive", p->name);
-	/* Back after an outage: it missed what we sent meanwhile. */
+	/*
+	 * Back after an outage: it missed what we sent meanwhile. Under the
+	 * id of the bulk it asked for last, which the outage may have cut
+	 * short: its request stays running until a BULK_END with that id.
+	 */
 	if (!first && !p->bulk.active)
-		stream_start_bulk(p, 0);
+		stream_start_bulk(p, p->bulk.id);
 	/* Our requests had given up on it: ask again now it is here. */
 	if (p->bulk_req == BULK_REQ_FAILED || p->bulk_req == BULK_REQ_NONE)
 		peer_request_bulk(p, 1);
@@ -964,24 +968,45 @@ bulk_req_tick(struct peer *p, uint64_t now)
 	}
 }
 
+/*
+ * Whether p has been silent for SYNCD_DEAD_MS, counted in our loop's
+ * time: each tick adds the time since the previous one, but at most two
+ * tick intervals. A loop that did not run (CPU starvation, a long step)
+ * has not been listening, and the peer's frames may be waiting in the
+ * socket: that time is not the peer's silence. A peer that cannot send
+ * for as long is not syncing and counts as dead.
+ */
+static int
+peer_silent(struct peer *p, uint64_t now, uint64_t since_tick)
+{
+	if (p->quiet_rx != p->last_rx_ns) {
+		p->quiet_rx = p->last_rx_ns;
+		p->quiet_ns = now - p->last_rx_ns;
+	} else
+		p->quiet_ns += since_tick < 2 * TICK_NS ?
+		    since_tick :
+		    2 * TICK_NS;
+	return p->quiet_ns > SYNCD_DEAD_MS * NS_MS;
+}
+
 static void
 tick_cb(struct ev_timer *t, void *arg)
 {
 	struct syncd *sd = arg;
-	uint64_t now = ev_now_ns();
+	uint64_t now = ev_now_ns(), since = now - sd->last_tick_ns;
 	int hello = now - sd->last_hello_ns >= HELLO_NS;
 	/* Our loop was held up (a burst of kernel events on a loaded
 	 * machine): what the peers sent meanwhile may wait unread. */
 	int late = sd->tick_ns != 0 && now - sd->tick_ns > TICK_NS + LATE_NS;
 
+	sd->last_tick_ns = now;
 	if (hello)
 		sd->last_hello_ns = now;
 	sd->tick_ns = now;
 	for (int i = 0; i < sd->npeers; i++) {
 		struct peer *p = sd->peers[i];
 
-		if (p->alive && !late &&
-		    now - p->last_rx_ns > SYNCD_DEAD_MS * NS_MS)
+		if (peer_silent(p, now, since) && p->alive && !late)
 			peer_down(p);
 		if (hello)
 			send_ack(p, 1);

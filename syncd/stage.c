@@ -107,6 +107,18 @@ stage_kick(struct syncd *sd)
 		ev_timer_arm(sg->timer, STAGE_DELAY_NS);
 }
 
+/* Another peer than p holds st: the kernel copy is that one's now. */
+static int
+held_by_other(struct syncd *sd, const struct peer *p,
+    const struct ct_state *st)
+{
+	for (int i = 0; i < sd->npeers; i++)
+		if (sd->peers[i] != p &&
+		    cache_lookup(sd->peers[i]->ext, st) != NULL)
+			return 1;
+	return 0;
+}
+
 /*
  * Take at most budget entries of p's staging queue into one batch:
  * deletes in sg->del (*nd), imports in sg->imp (*ni, entries in
@@ -133,10 +145,12 @@ stage_collect(struct syncd *sd, struct peer *p, size_t budget, size_t *ni,
 			 * Not if the state is ours meanwhile: the kernel
 			 * copy is then our own, and our own requests cause
 			 * no events here, so its delete would leave it
-			 * stale in our cache.
+			 * stale in our cache. Nor if another peer holds it
+			 * (it took the state over from p).
 			 */
 			if (centry_state(e, now, &sg->del[*nd]) == 0) {
-				if (!engine_is_own(sd, &sg->del[*nd]))
+				if (!engine_is_own(sd, &sg->del[*nd]) &&
+				    !held_by_other(sd, p, &sg->del[*nd]))
 					(*nd)++;
 				else
 					free(cache_del(p->unstage,
@@ -145,7 +159,7 @@ stage_collect(struct syncd *sd, struct peer *p, size_t budget, size_t *ni,
 			free(e);
 			continue;
 		}
-		if (centry_state(e, now, &sg->imp[*ni]) == -1 ||
+		if (engine_ext_state(e, now, &sg->imp[*ni]) == -1 ||
 		    (sg->imp[*ni].fields & CT_F_MASTER))
 			continue;
 		/* Ours meanwhile: the kernel has it already, and ours
@@ -167,6 +181,14 @@ stage_run(struct syncd *sd, size_t budget)
 
 	if (sd->ct == NULL || sg == NULL)
 		return 0;
+	/*
+	 * The kernel's events first: one that tells of traffic here on a
+	 * peer's staged copy (a connection that moved to this node before
+	 * the commit had it) makes it ours, and a delete the peer sent for
+	 * it must then not cut it.
+	 */
+	if (stage_backlog(sd) > 0)
+		ct_events_drain(sd->ct);
 	for (int i = 0; i < sd->npeers && done < budget; i++) {
 		struct peer *p = sd->peers[i];
 

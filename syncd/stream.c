@@ -159,7 +159,12 @@ build_stream(struct peer *p, struct stream *s, enum stream_kind kind,
 	ctl.id = s->id;
 	ctl.count = s->count;
 	save = w.off;
-	if (sync_ctl_encode(&w,
+	/* After a commit: the peer's copies of what it just got are ours
+	 * (before BULK_END: the peer still tells this bulk's states from
+	 * older ones). In the frame of BULK_END, or both wait. */
+	if ((kind == STREAM_BULK && s->takeover &&
+		sync_ctl_encode(&w, SYNC_R_TAKEOVER, &ctl) == -1) ||
+	    sync_ctl_encode(&w,
 		kind == STREAM_BULK ? SYNC_R_BULK_END : SYNC_R_DIFF_END,
 		&ctl) == -1) {
 		wr_rewind(&w, save);
@@ -167,6 +172,11 @@ build_stream(struct peer *p, struct stream *s, enum stream_kind kind,
 	}
 	s->active = 0;
 	if (kind == STREAM_BULK) {
+		if (s->takeover)
+			log_info("bulk to %s done with a takeover: %u states "
+				 "are ours",
+			    p->name, s->count);
+		s->takeover = 0;
 		p->st.bulks_sent++;
 		event_bulk(p, "tx", "done", s->count, -1,
 		    "bulk to %s done: %u states", p->name, s->count);
@@ -192,13 +202,17 @@ stream_pending(const struct peer *p)
 	return (p->bulk.active && !p->sd->table_reading) || p->diff.active;
 }
 
-/* Send p our whole table from the start (id 0: unsolicited). */
+/* Send p our whole table from the start (id 0: unsolicited); a
+ * takeover still to be told goes with it. */
 void
 stream_start_bulk(struct peer *p, uint32_t id)
 {
+	int takeover = p->bulk.takeover;
+
 	memset(&p->bulk, 0, sizeof(p->bulk));
 	p->bulk.active = 1;
 	p->bulk.id = id;
+	p->bulk.takeover = takeover;
 	transport_kick(p->sd);
 }
 

@@ -53,6 +53,11 @@
 /* Demotion asked of carpd until the first bulk is in: carpd's own. */
 #define SYNCD_DEMOTE_PENDING   CARP_DEMOTE_SYNC
 #define SYNCD_DEMOTE_LINK_DOWN 1 /* no peer alive */
+/* A peer's state whose timeout ran out while the peer was alive is alive
+ * there (traffic refreshes a timeout without any event): imported with
+ * this timeout (not a closing TCP one), kept this long after the peer
+ * was last heard. */
+#define SYNCD_STALE_S	       60
 #define NS_MS		       1000000ULL
 
 /* Monotonic seconds, from 1: the caches' clock (0 means "no expiry"),
@@ -99,6 +104,10 @@ struct stream {
 	uint32_t count;
 	int begun;
 	size_t exp_pos;
+	/* Bulk: end it with TAKEOVER (we committed: the peer's copies of
+	 * these states are ours). Kept when the bulk starts over, until
+	 * sent. */
+	int takeover;
 };
 
 struct txslot {
@@ -199,6 +208,8 @@ struct peer {
 
 	uint64_t last_rx_ns; /* 0: never */
 	int alive;
+	/* Silence as our loop saw it (peer.c: peer_silent). */
+	uint64_t quiet_ns, quiet_rx;
 	uint32_t peer_internal; /* from HELLO */
 
 	/* Streams we send to the peer. */
@@ -213,6 +224,10 @@ struct peer {
 	/* Generation of the peer's bulk; entries older than the latest
 	 * bulk are swept at its end. */
 	uint8_t bulk_gen;
+	/* Its takeover came while this node was master: applied when it is
+	 * master of nothing (engine_role). */
+	int takeover_held;
+	uint32_t takeover_count;
 
 	/* What the peer holds as its own: states and expectations. */
 	struct cache *ext;
@@ -262,8 +277,9 @@ struct syncd {
 	struct cache *internal;
 	struct ct_expect *exp; /* our expectations */
 	size_t nexp;
-	uint8_t resync_gen; /* kernel re-read generation */
-	int adopting;	    /* commit merging peers' states */
+	uint8_t resync_gen;	/* kernel re-read generation */
+	const char *resync_why; /* of the next re-read; NULL: lost events */
+	int adopting;		/* commit merging peers' states */
 	/* Destroyed while a dump runs: its older entries must not bring
 	 * them back. Emptied when no dump runs. */
 	struct cache *dump_gone;
@@ -276,13 +292,19 @@ struct syncd {
 
 	struct ev_timer *tick, *pump_t, *ack_t;
 	struct ev_timer *path_t; /* with a peer of several paths */
+	uint64_t last_tick_ns;
 	uint64_t last_hello_ns;
 	struct transport_bufs *bufs; /* peer.c: frame buffers */
 	struct ct_handle *ct;
 	int stage_enabled;   /* stage peers' states */
 	struct stage *stage; /* stage.c */
 	uint64_t staged;
-	uint64_t last_state_ns; /* last peer state rx */
+	uint64_t stage_expired;	  /* staged copies the kernel expired */
+	uint64_t heap_release_ns; /* give freed heap back then (0: no) */
+	uint64_t handed_over;	  /* own states a peer's takeover took */
+	uint64_t takeovers_held;  /* takeovers that came while master */
+	int serving;		  /* carpd: master of some vhid here */
+	uint64_t last_state_ns;	  /* last peer state rx */
 	int pump_armed;
 	uint64_t rx_unknown;	 /* frames from unknown addresses */
 	uint64_t sync_flows;	 /* events of the sync link itself */
@@ -420,8 +442,15 @@ void engine_resync_end(struct syncd *);
 size_t engine_external(const struct syncd *);
 void engine_update_demote(struct syncd *);
 void engine_expire(struct syncd *);
+/* A large transient was dropped or is being sent out: give the memory
+ * back a little later (engine_expire's tick). */
+void engine_heap_release_soon(struct syncd *);
+void engine_role(struct syncd *, int master);
 void engine_drop_queue(struct syncd *);
 void engine_ext_drop(struct peer *, struct centry *);
+/* A peer's state to import, its timeout at least SYNCD_STALE_S once the
+ * one the peer sent ran out. 0 or -1. */
+int engine_ext_state(const struct centry *, uint32_t now, struct ct_state *);
 size_t engine_adopt(struct syncd *);
 /* Receive side: records from a peer, in order; now_ns: when their
  * frame arrived (ev_now_ns). */

@@ -452,6 +452,13 @@ lab_syncd_conf() {
 	} >"$c.new" && mv "$c.new" "$c" && echo "$c"
 }
 
+# lab_wrap FW: what FW's daemons are started under, from LAB_WRAP_FW (a
+# command and its arguments without spaces in them, e.g. env VAR=x ...;
+# empty by default).
+lab_wrap() {
+	eval "echo \${LAB_WRAP_$1:-}"
+}
+
 # lab_start_syncd FW [extra options]: start FW's syncd; with
 # LAB_SYNCD_CONF=1 from a file (lab_syncd_conf), else from the command
 # line.
@@ -474,7 +481,7 @@ lab_start_syncd() {
 		    --key "$T_DIR/sync.key" "$@"
 	fi
 	# shellcheck disable=SC2046
-	p=$(bg $f "$log" "$SYNCD" "$@" $(lab_user_opt))
+	p=$(bg $f "$log" $(lab_wrap $f) "$SYNCD" "$@" $(lab_user_opt))
 	eval "LAB_SYNCD_PID_$f=$p"
 	ln -sf "$log" "$T_DIR/$f-syncd.log"
 	wait_for 5 test -S "$T_DIR/$f-syncd.sock"
@@ -494,7 +501,7 @@ lab_start_carpd() {
 	log=$T_DIR/$f-carpd.log.$(date +%s%N)
 	rm -f "$T_DIR/$f-carpd.sock"
 	# shellcheck disable=SC2046
-	p=$(bg $f "$log" "$CARPD" -c "$conf" \
+	p=$(bg $f "$log" $(lab_wrap $f) "$CARPD" -c "$conf" \
 	    --control "$T_DIR/$f-carpd.sock" $(lab_user_opt) "$@")
 	eval "LAB_CARPD_PID_$f=$p"
 	ln -sf "$log" "$T_DIR/$f-carpd.log"
@@ -1068,4 +1075,37 @@ lab_t_end() {
 			dump $(lab_logs)
 		fi
 	fi
+}
+
+# ------------------------------------------------------------- agreement
+
+# lab_diff_clean FW: `syncd diff` on FW: the peer answered and holds
+# exactly FW's own states (what it says is in $T_DIR/diff-FW).
+lab_diff_clean() {
+	nsx "$1" "$SYNCD" diff --control "$T_DIR/$1-syncd.sock" \
+	    >"$T_DIR/diff-$1" 2>&1 || return 1
+	grep -q '(identical)' "$T_DIR/diff-$1" &&
+	    ! grep -q 'no answer' "$T_DIR/diff-$1"
+}
+
+# lab_states_sample FILE: every 100 ms, "fw1-states fw2-states" into FILE
+# (bounded: 2 minutes), until lab_states_stop.
+lab_states_sample() {
+	rm -f "$T_DIR/sample.stop"
+	(
+		i=0
+		while [ $i -lt 1200 ] && [ -d "$T_DIR" ] &&
+		    [ ! -e "$T_DIR/sample.stop" ]; do
+			echo "$(lab_carp_states fw1)|$(lab_carp_states fw2)" \
+			    >>"$1"
+			sleep 0.1
+			i=$((i + 1))
+		done
+	) &
+	LAB_SAMPLE_PID=$!
+}
+
+lab_states_stop() {
+	touch "$T_DIR/sample.stop"
+	wait "$LAB_SAMPLE_PID" 2>/dev/null
 }

@@ -75,6 +75,21 @@ if [ "$only_unit" -eq 0 ]; then
 		fi
 		run "$n" timeout -k 10 ${NETNS_TIMEOUT:-600} sh "$t"
 	done
+
+	# The 90 s chaos soak, as `make soak-check` runs it.
+	n=soak/check
+	case "$n" in
+	*"$pat"*)
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "== $n"
+			echo "ok - $n # SKIP needs root (CAP_NET_ADMIN, CAP_NET_RAW) for network namespaces"
+			skip=$((skip + 1))
+		else
+			run "$n" timeout -k 10 ${SOAK_TIMEOUT:-900} \
+			    sh tests/soak/check.sh
+		fi
+		;;
+	esac
 fi
 
 echo

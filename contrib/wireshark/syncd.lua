@@ -346,11 +346,11 @@ local rec_names = {[1] = "STATE", [2] = "UPDATE", [3] = "DELETE",
     [4] = "EXPECT", [5] = "EXPECT_DEL", [16] = "HELLO", [17] = "ACK",
     [18] = "BULK_REQ", [19] = "BULK_BEGIN", [20] = "BULK_END",
     [21] = "SKIP", [22] = "DIFF_REQ", [23] = "DIFF_STATE",
-    [24] = "DIFF_END"}
+    [24] = "DIFF_END", [25] = "TAKEOVER"}
 -- Which frame type may carry a known record (4 of the spec).
 local rec_frame = {[1] = 3, [2] = 3, [3] = 3, [4] = 3, [5] = 3, [19] = 3,
-    [20] = 3, [23] = 3, [24] = 3, [16] = 4, [21] = 4, [17] = 5, [18] = 5,
-    [22] = 5}
+    [20] = 3, [23] = 3, [24] = 3, [25] = 3, [16] = 4, [21] = 4, [17] = 5,
+    [18] = 5, [22] = 5}
 local proto_names = {[1] = "ICMP", [6] = "TCP", [17] = "UDP",
     [33] = "DCCP", [47] = "GRE", [58] = "ICMPv6", [132] = "SCTP",
     [136] = "UDPLite"}
@@ -852,7 +852,7 @@ local function dis_simple(rtype, r, tree)
 		if not rd_u(r, tree, F.skip_next, 8) then return nil end
 	else
 		if not rd_u(r, tree, F.ctl_id, 4) then return nil end
-		if (rtype == 20 or rtype == 24) and
+		if (rtype == 20 or rtype == 24 or rtype == 25) and
 		    not rd_u(r, tree, F.ctl_count, 4) then
 			return nil
 		end

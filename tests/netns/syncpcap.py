@@ -195,9 +195,10 @@ def main():
     body = rec(1, state_v4()) + rec(1, state_v6()) + rec(2, upd) + \
         rec(3, dele) + rec(99, b"abc") + rec(19, struct.pack(">I", 5)) + \
         rec(20, struct.pack(">II", 5, 2)) + rec(23, state_v4()) + \
-        rec(24, struct.pack(">II", 6, 1))
+        rec(24, struct.pack(">II", 6, 1)) + rec(25, struct.pack(">II", 5, 3))
     sealed(S, R, 3, sid, 1, fwd, body, {
-        "syncd.decrypted": "1", "syncd.rec.type": "1,1,2,3,99,19,20,23,24",
+        "syncd.decrypted": "1",
+        "syncd.rec.type": "1,1,2,3,99,19,20,23,24,25",
         "syncd.src": "10.1.0.1,10.3.0.1,10.1.0.1,10.1.0.9,10.1.0.1",
         "syncd.src6": "fd00::1,fd00::2", "syncd.sport":
         "1000,5000,36412,2000,1000,53,1000", "syncd.zone": "7",
@@ -206,7 +207,7 @@ def main():
         "syncd.labels": "000102030405060708090a0b0c0d0e0f," + "00" * 16,
         "syncd.seqadj.after": "3,6", "syncd.tcp.state": "3,3,4,3",
         "syncd.sctp.vtag_reply": "0x22222222", "syncd.update.mask": "0x1f",
-        "syncd.count": "2,1", "syncd.rec.unknown": "1"})
+        "syncd.count": "2,1,3", "syncd.rec.unknown": "1"})
     body = rec(4, expect(True)) + rec(5, expect(False)) + \
         rec(1, state_v4()[:5]) + bytes([1, 200]) + bytes(10)
     sealed(S, R, 3, sid, 2, fwd, body, {
@@ -272,7 +273,8 @@ def random_frames(seed, count, out):
                          "big") or 1
     fwd = kdf(group, "syncd2 forward", parts, 32)
     rev = kdf(group, "syncd2 reverse", parts, 32)
-    types = [1, 2, 3, 4, 5, 16, 17, 18, 19, 20, 21, 22, 23, 24, 0, 99, 255]
+    types = [1, 2, 3, 4, 5, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 0, 99,
+             255]
     for seq in range(1, count + 1):
         body = b""
         for _ in range(rnd.randint(0, 6)):

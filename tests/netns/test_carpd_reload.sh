@@ -345,6 +345,14 @@ sleep 1
 stayed fw2 "$stay2" "fw2's vhids 1 and 2 stayed BACKUP (no group takeover)"
 stayed fw1 "$stay1" "fw1's vhids 1 and 2 stayed MASTER"
 check "fw1 keeps 10.0.1.51 (vhid 1)" has_addr fw1 10.0.1.51
+# fw2 committed for vhid 3 and sent its table ended by a takeover; fw1,
+# still master of vhids 1 and 2 (carpd told its syncd), keeps its states.
+kept_ours() {
+	[ "$(sj fw1 "s['takeovers_held'] >= 1 and s['master'] and \
+s['handed_over'] == 0 and s['internal'] >= $LAB_N")" = True ]
+}
+check "fw1's syncd kept its $LAB_N states through fw2's takeover" \
+    wait_for 10 kept_ours
 
 # --- 4. syncd on both: a third member added, the policy changed
 lab_sync_node fw3 "$FW3" &&

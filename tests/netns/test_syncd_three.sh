@@ -1,8 +1,9 @@
 #!/bin/sh
 # test_syncd_three.sh: a group of three on one sync segment (a bridge in
 # its own namespace). Each node learns the other two's states, keyed per
-# origin; a commit on C installs the union of A's and B's; a node that dies
-# is reported out of sync with the reason, and the survivors stay in sync.
+# origin; a commit on C installs the union of A's and B's and makes them
+# C's (A and B hand theirs over); a node that dies is reported out of sync
+# with the reason, and the survivors stay in sync.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/syncd_lib.sh"
 need_tools
@@ -59,8 +60,17 @@ else
 	diff "$T_DIR/tab" "$T_DIR/tc" | head | sed 's/^/#   /'
 fi
 
-# C's committed states are its own now: A and B learn them from C.
-check "A learns C's adopted states" wait_for 30 has a external 11000
+# C's committed states are its own now (its bulk after the commit ends
+# with TAKEOVER): A and B hand theirs over and hold C's 8000, their own
+# among them; B's deletes of what it handed over do not remove A's kernel
+# copies, which are C's now.
+check "A holds C's 8000 adopted states, its own among them" \
+    wait_for 30 has a external 8000
+check "A handed its states over to C" wait_for 10 has a internal 0
+check "B handed its states over to C" wait_for 10 has b internal 0
+check "B holds C's 8000 states" wait_for 30 has b external 8000
+check "A's kernel still has all 8000" sh -c \
+    "[ \$(ip netns exec $(ns a) $CTLIST -x $SYNC_PORT | wc -l) = 8000 ]"
 
 # A dies: B and C say so, and why.
 kill -KILL "$PID_a"

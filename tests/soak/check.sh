@@ -9,18 +9,12 @@
 # daemons and the traffic tools all run several times slower and the
 # failover checks need the CPU that 1000 a second would take.
 #
-# The faults leave out those that hit a defect of today's code (`make soak`
-# has them all): a graceful handover (SIGTERM, carpd demote, a kill or a
-# restart on the master) leaves the former master holding kernel states of
-# connections it no longer owns, so syncd diff is not clean after it; a
-# 5 s cut of the sync link makes both members demote at once, the backup
-# takes over on stale states and long-lived connections stall. So here:
-# the master's crash and its return (failback with preemption), kill -9 of
-# the backup's carpd and of its syncd, a restart of the backup's syncd, 5%
-# loss on the sync link, the backup's LAN link down and up. Each left out
-# joins when fixed. Likewise the soak's last look (the load stopped, syncd
-# diff identical on both) is shown, not asserted: today, after the
-# backup's syncd restarted, it never gets the master's UDP states back.
+# Every fault kind of `make soak`, and the soak's last look asserted:
+# with the load stopped, syncd diff identical on both members. The kills
+# and restarts of one daemon hit the master (SOAK_ON=master; a crash,
+# a SIGTERM and a failback do anyway), so the backup's daemons live the
+# whole run: only a daemon that lived a minute after its warm-up is
+# judged on its memory, and in 90 s with every fault kind no other does.
 . "$(dirname "$0")/../netns/lib.sh"
 
 rate=1000
@@ -32,8 +26,7 @@ trap 'rm -rf "$S_DIR"; finish; exit $?' EXIT
 out=$S_DIR/soak
 SOAK_S=${SOAK_CHECK_S:-90} SOAK_SEED=${SOAK_CHECK_SEED:-4242} \
     SOAK_RATE=${SOAK_CHECK_RATE:-$rate} SOAK_WARM=20 SOAK_OUT=$out \
-    SOAK_KINDS="crash kill9carpd kill9syncd syncdrestart loss lanlink" \
-    SOAK_ON=backup SOAK_FINAL_EXACT=0 \
+    SOAK_FINAL_EXACT=1 SOAK_ON=${SOAK_CHECK_ON:-master} \
     T_PREFIX=${T_PREFIX}s \
     sh "$TOP/tests/soak/soak.sh" >"$S_DIR/soak.log" 2>&1
 rc=$?

@@ -128,9 +128,14 @@ def resources(data, args):
     for pid, (t, fw, dm) in sorted(starts.items(), key=lambda x: x[1][0]):
         ss = sorted(samples.get(pid, []))
         after = [x for x in ss if x[0] >= t + args.warm]
+        # A life of less than a minute after the warm-up shows no trend:
+        # the first takeover a daemon goes through moves its working
+        # set once (a syncd's window of frames for the bulk it sends,
+        # both caches full while states are handed over), and in a
+        # short life that step falls in the half that is compared.
         inst = {"fw": fw, "daemon": dm, "pid": int(pid),
                 "start_s": round(t - data["t0"], 1),
-                "samples": len(ss), "judged": len(after) >= 20}
+                "samples": len(ss), "judged": len(after) >= 60}
         if ss:
             inst["max_rss_kb"] = max(x[1] for x in ss)
             inst["max_fds"] = max(x[2] for x in ss)

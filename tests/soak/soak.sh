@@ -17,7 +17,7 @@
 # and of syncd alone (master or backup, by the seed); a syncd restart; the
 # sync link down for 5 s; 5% loss on the sync link for 30 s (beside the
 # other faults); the backup's LAN link down and up; carpd demote and its
-# undo.
+# undo; fw2's wall clock stepped by an hour (libfaketime).
 #
 # Asserted: no long-lived connection lost; new connections fail only
 # inside an event's disruption (counted, with the gap); within 5 s of each
@@ -28,7 +28,7 @@
 #
 # Environment: SOAK_S (default 600), SOAK_SEED (default 1), SOAK_KINDS
 # (the fault kinds to draw from, default all: crash sigterm kill9carpd
-# kill9syncd syncdrestart synclink loss lanlink demote), SOAK_ON (master or
+# kill9syncd syncdrestart synclink loss lanlink demote clockstep), SOAK_ON (master or
 # backup: whom kill9* and syncdrestart hit; default the dice), SOAK_CONNS
 # (1000), SOAK_RATE (1000), SOAK_UDP_FLOWS (16), SOAK_FINAL_EXACT (1: the
 # diff once the load stopped must be identical; 0: only shown), SOAK_WARM (warm-up before
@@ -171,7 +171,11 @@ monitor() {
 # agreed FULL: exactly one member is MASTER on every vhid and holds every
 # virtual address; any other member whose carpd runs is BACKUP and holds
 # none; with FULL=1 also syncd diff clean on every member whose syncd runs
-# (both must run). Sets AG_WHY.
+# (both must run), and the pair settled: fw1, which preempts with the
+# lower advskew, is master unless it is demoted for something else than
+# syncd (a failback is part of the event that brings it back, and a
+# syncd demotion of fw1 only says that it is still catching up before
+# it preempts). Sets AG_WHY.
 agreed() {
 	local f m st live
 	m="" live=""
@@ -191,6 +195,12 @@ agreed() {
 	*) AG_WHY="two masters"; return 1 ;;
 	esac
 	lab_has_vip "$m" || { AG_WHY="master $m lacks an address"; return 1; }
+	if [ "$1" = 1 ] && [ "$m" = fw2 ] && ! lab_down fw1 &&
+	    [ -e "$T_DIR/pids/fw1-carpd" ] &&
+	    [ "$(lab_carp_demote_other fw1)" = 0 ]; then
+		AG_WHY="fw1 (not demoted but for syncd) is not master yet"
+		return 1
+	fi
 	for f in $live; do
 		[ "$f" = "$m" ] && continue
 		[ -e "$T_DIR/pids/$f-carpd" ] || continue
@@ -313,6 +323,13 @@ check_alive() {
 
 master() { lab_master; }
 
+# lab_carp_demote_other FW: FW's carpd demotion but syncd's part.
+lab_carp_demote_other() {
+	lab_carp_status "$1" | tr -d ' \n' | sed -n \
+	    's/.*"demote":{"total":\([0-9]*\),"reasons":{[^}]*"sync":\([0-9]*\).*/\1 \2/p' |
+	    awk '{ print $1 - $2 }'
+}
+
 ev_crash() {
 	local m t
 	m=$(master); [ "$m" = fw1 ] || [ "$m" = fw2 ] || m=fw1
@@ -432,15 +449,56 @@ ev_demote() {
 	record "$t" "carpd demote -50 on $m (undo)" 1
 }
 
-# --------------------------------------------------------------------------
-# A clock step on one member: the place for it. (Restart one member's syncd
-# under faketime with its clock an hour off; it belongs in the schedule
-# once sessions no longer depend on the wall clock.)
-# ev_clockstep() { ... }
-# --------------------------------------------------------------------------
+# A clock step on fw2: its wall clock jumps an hour ahead, then two back,
+# then to the true time again (a step, not a slew: NTP's first sync after
+# a long outage, an operator's `date -s`). fw2's daemons run under
+# libfaketime from the start, reading the offset from CLOCK_FILE at most a
+# second after it changed; their monotonic clock is left alone, as a
+# stepped wall clock leaves it. Sessions, liveness, timers and staging run
+# on the monotonic clock and handshakes, so nothing may move; what shows
+# the step is the wall-clock time of fw2's carpd's last transition.
+ev_clockstep() {
+	local t off w0 w1 n0 n1 d
+	case "$(cat "$CLOCK_FILE")" in
+	+0) off=+1h d=3600 ;;
+	+1h) off=-1h d=-7200 ;;
+	*) off=+0 d=3600 ;;
+	esac
+	w0=$(clock_seen) n0=$(transitions fw2)
+	t=$(now)
+	echo "$off" >"$CLOCK_FILE"
+	sleep 1.5
+	w1=$(clock_seen) n1=$(transitions fw2)
+	if [ -n "$w0" ] && [ -n "$w1" ] && [ "$n0" = "$n1" ]; then
+		if awk -v a="$w0" -v b="$w1" -v d="$d" \
+		    'BEGIN { x = b - a - d; exit !(x > -5 && x < 5) }'; then
+			say "  fw2's carpd sees the step ($off)"
+		else
+			say "  warning: fw2's carpd does not see the step" \
+			    "($w0 -> $w1, expected ${d} s)"
+		fi
+	fi
+	record "$t" "fw2's wall clock stepped (now $off off)" 1
+}
+
+# clock_seen: the wall-clock time of fw2's carpd's last transition on
+# vhid 1 as it reports it (it moves with fw2's wall clock).
+clock_seen() {
+	nsx fw2 "$CARPD" status --json --control "$T_DIR/fw2-carpd.sock" \
+	    2>/dev/null | python3 -c "import json,sys
+print(json.load(sys.stdin)['vhids'][0]['last_transition']['time'])" \
+	    2>/dev/null
+}
+
+transitions() {
+	nsx "$1" "$CARPD" status --json --control "$T_DIR/$1-carpd.sock" \
+	    2>/dev/null | python3 -c "import json,sys
+print(sum(v['transitions'] for v in json.load(sys.stdin)['vhids']))" \
+	    2>/dev/null
+}
 
 SOAK_ALL_KINDS="crash sigterm kill9carpd kill9syncd syncdrestart synclink loss
-lanlink demote"
+lanlink demote clockstep"
 KINDS=${SOAK_KINDS:-$SOAK_ALL_KINDS}
 for k in $KINDS; do
 	case " $(echo $SOAK_ALL_KINDS) " in
@@ -486,6 +544,7 @@ run_kind() {
 	loss) ev_loss ;;
 	lanlink) ev_lanlink ;;
 	demote) ev_demote ;;
+	clockstep) ev_clockstep ;;
 	esac
 }
 
@@ -514,6 +573,22 @@ pair_start() {
 say "chaos soak: ${SOAK_S} s, seed $SOAK_SEED, faults: $(echo $KINDS); $SOAK_CONNS long-lived TCP" \
     "connections, $SOAK_RATE new connections/s, $SOAK_UDP_FLOWS UDP flows," \
     "a TCP stream, a 1 ms UDP probe; results in $SOAK_OUT"
+# fw2's daemons under libfaketime for the clock steps (scripts/deps.sh
+# installs it).
+CLOCK_FILE=$T_DIR/fw2.clock
+case " $KINDS " in
+*" clockstep "*)
+	FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
+	[ -n "$FT" ] || fail_setup "clockstep needs libfaketime" \
+	    "(apt-get install faketime), or leave it out of SOAK_KINDS"
+	echo +0 >"$CLOCK_FILE"
+	chmod 644 "$CLOCK_FILE"
+	LAB_WRAP_fw2="env LD_PRELOAD=$FT FAKETIME_TIMESTAMP_FILE=$CLOCK_FILE"
+	LAB_WRAP_fw2="$LAB_WRAP_fw2 FAKETIME_CACHE_DURATION=1"
+	LAB_WRAP_fw2="$LAB_WRAP_fw2 FAKETIME_DONT_FAKE_MONOTONIC=1"
+	LAB_WRAP_fw2="$LAB_WRAP_fw2 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	;;
+esac
 lab_setup || fail_setup "lab setup failed"
 lab_echo_start $SOAK_PORT2 || fail_setup "second echo server did not start"
 lab_churn_tune 10 || fail_setup "sysctls for the short connections"

@@ -35,6 +35,16 @@ setup(uint8_t advbase, uint8_t advskew, int preempt)
 	fsm_step(&f, FSM_EV_UP, NULL, now, &o);
 }
 
+/* The node's demotion: total, of which standby counts only outside
+ * MASTER. */
+static void
+demote(unsigned int total, unsigned int standby)
+{
+	struct fsm_demote d = { total, standby };
+
+	fsm_step(&f, FSM_EV_DEMOTE, &d, now, &o);
+}
+
 static void
 adv(uint8_t advbase, uint8_t advskew, uint8_t demote)
 {
@@ -122,13 +132,12 @@ test_master_election(void **state)
 		{ 1, 50, 2, 1, 50, 2, 0 },   /* equal demotion, equal */
 		{ 1, 0, 0, 255, 255, 0, 1 }, /* bow-out never wins */
 	};
-	unsigned int i, D;
+	unsigned int i;
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		setup(t[i].myb, t[i].mys, 0);
-		D = t[i].D;
-		fsm_step(&f, FSM_EV_DEMOTE, &D, now, &o);
+		demote(t[i].D, 0);
 		run_until(now + 10 * S);
 		assert_int_equal(f.state, CARP_ST_MASTER);
 		adv(t[i].b, t[i].s, t[i].d);
@@ -157,11 +166,7 @@ test_preempt(void **state)
 	assert_string_equal(f.last_reason, "preempting a slower master");
 	/* ... but not one that is less demoted than we are. */
 	setup(1, 0, 1);
-	{
-		unsigned int D = 1;
-
-		fsm_step(&f, FSM_EV_DEMOTE, &D, now, &o);
-	}
+	demote(1, 0);
 	adv(1, 100, 0);
 	assert_int_equal(f.state, CARP_ST_BACKUP);
 	/* ... nor a faster one. */
@@ -314,22 +319,18 @@ test_deadratio(void **state)
 static void
 test_demotion(void **state)
 {
-	unsigned int D;
-
 	(void)state;
 	setup(1, 10, 0);
 	run_until(now + 4 * S);
 	assert_int_equal(f.state, CARP_ST_MASTER);
-	D = 1;
-	fsm_step(&f, FSM_EV_DEMOTE, &D, now, &o);
+	demote(1, 0);
 	assert_true(o.actions & FSM_A_SEND_AD); /* at once */
 	assert_int_equal(fsm_wire_demote(&f), 1);
 	assert_int_equal(fsm_wire_advskew(&f), 10); /* not folded */
 	/* FreeBSD style folding, clamped at 240. */
 	f.cfg.demote_skew = 1;
 	assert_int_equal(fsm_wire_advskew(&f), 11);
-	D = 1000;
-	fsm_step(&f, FSM_EV_DEMOTE, &D, now, &o);
+	demote(1000, 0);
 	assert_int_equal(fsm_wire_advskew(&f), CARP_MAXSKEW);
 	assert_int_equal(fsm_wire_demote(&f), 255);
 	/* Link loss: INIT, addresses dropped. */
@@ -499,8 +500,6 @@ test_preempt_hold(void **state)
 static void
 test_preempt_hold_not_master_down(void **state)
 {
-	unsigned int d = 1;
-
 	(void)state;
 	/* The master goes silent during the hold: taken over at once. */
 	setup_hold(30 * S);
@@ -526,9 +525,70 @@ test_preempt_hold_not_master_down(void **state)
 
 	/* A demoted backup does not preempt even after the hold. */
 	setup_hold(2 * S);
-	fsm_step(&f, FSM_EV_DEMOTE, &d, now, &o);
+	demote(1, 0);
 	slower_master_until(now + 5 * S);
 	assert_int_equal(f.state, CARP_ST_BACKUP);
+}
+
+/*
+ * syncd's demotion (the standby part) counts only outside MASTER: a
+ * backup whose copy of the states is stale does not preempt, a master
+ * whose sync link is down keeps mastership and does not even advertise
+ * it, whichever of the two learns of the outage first.
+ */
+static void
+test_standby_demotion(void **state)
+{
+	(void)state;
+	/* A master: not advertised, no advertisement sent for it. */
+	setup(1, 50, 0);
+	run_until(now + 4 * S);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	demote(1, 1);
+	assert_false(o.actions & FSM_A_SEND_AD);
+	assert_int_equal(fsm_demotion(&f), 0);
+	assert_int_equal(fsm_wire_demote(&f), 0);
+	f.cfg.demote_skew = 1;
+	assert_int_equal(fsm_wire_advskew(&f), 50);
+	f.cfg.demote_skew = 0;
+	/* A backup that preempts (faster) with the same standby demotion
+	 * does not take over from it; a master stays against it. */
+	adv(1, 0, 1);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	/* Another part of the demotion still counts: advertised at once,
+	 * the backup that is not demoted takes over. */
+	demote(3, 1);
+	assert_true(o.actions & FSM_A_SEND_AD);
+	assert_int_equal(fsm_wire_demote(&f), 2);
+	adv(1, 100, 0);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	/* As a backup the whole demotion counts. */
+	assert_int_equal(fsm_wire_demote(&f), 3);
+
+	/* A preempting backup with a standby demotion holds back... */
+	setup(1, 0, 1);
+	demote(1, 1);
+	adv(1, 100, 0);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	/* ... takes over a master that times out all the same ... */
+	run_until(now + 4 * S);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	assert_string_equal(f.last_reason, "master timed out");
+	/* ... and as master no longer counts it. */
+	assert_int_equal(fsm_wire_demote(&f), 0);
+	/* Once the standby part is gone it preempts. */
+	setup(1, 0, 1);
+	demote(1, 1);
+	adv(1, 100, 0);
+	assert_int_equal(f.state, CARP_ST_BACKUP);
+	demote(0, 0);
+	adv(1, 100, 0);
+	assert_int_equal(f.state, CARP_ST_MASTER);
+	/* A standby part larger than the total is clamped. */
+	setup(1, 0, 0);
+	run_until(now + 4 * S);
+	demote(1, 5);
+	assert_int_equal(fsm_demotion(&f), 0);
 }
 
 /* A vhid taken out of the configuration: a MASTER releases it (not a
@@ -577,7 +637,7 @@ test_release(void **state)
 	assert_int_equal(f.state, CARP_ST_MASTER);
 	assert_false(o.actions & FSM_A_SPLITBRAIN);
 	/* Even less demoted, a releasing master is not yielded to. */
-	fsm_step(&f, FSM_EV_DEMOTE, &(unsigned int){ 5 }, now, &o);
+	demote(5, 0);
 	adv(255, CARP_RELEASE, 0);
 	assert_int_equal(f.state, CARP_ST_MASTER);
 }
@@ -651,6 +711,7 @@ main(void)
 		cmocka_unit_test(test_subsecond),
 		cmocka_unit_test(test_deadratio),
 		cmocka_unit_test(test_demotion),
+		cmocka_unit_test(test_standby_demotion),
 		cmocka_unit_test(test_splitbrain),
 		cmocka_unit_test(test_sync_commit),
 		cmocka_unit_test(test_preempt_hold),

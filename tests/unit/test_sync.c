@@ -324,8 +324,8 @@ static void
 test_control(void **ctx)
 {
 	static const int ctls[] = { SYNC_R_BULK_REQ, SYNC_R_BULK_BEGIN,
-		SYNC_R_BULK_END, SYNC_R_SKIP, SYNC_R_DIFF_REQ,
-		SYNC_R_DIFF_END };
+		SYNC_R_BULK_END, SYNC_R_SKIP, SYNC_R_DIFF_REQ, SYNC_R_DIFF_END,
+		SYNC_R_TAKEOVER };
 	struct sync_hello h = { SYNC_H_BULK_DONE, 123456, 0 }, ho;
 	struct sync_ack a, ao;
 	struct sync_ctl c = { 0xabcdef01, 1000000, 0xfffffffffffffff0ULL }, co;
@@ -365,7 +365,8 @@ test_control(void **ctx)
 			assert_true(co.seq == c.seq);
 		else
 			assert_int_equal(co.id, c.id);
-		if (t == SYNC_R_BULK_END || t == SYNC_R_DIFF_END)
+		if (t == SYNC_R_BULK_END || t == SYNC_R_DIFF_END ||
+		    t == SYNC_R_TAKEOVER)
 			assert_int_equal(co.count, c.count);
 	}
 	assert_int_equal(sync_rec_next(&b, &t, &v), 0);
@@ -418,6 +419,40 @@ test_hello_paths(void **ctx)
 	assert_int_equal(ho.flags, SYNC_H_BULK_DONE);
 	assert_int_equal(ho.internal, 7);
 	assert_int_equal(ho.paths, 0);
+}
+
+/* TAKEOVER: id and count, hand-checked; shorter values are malformed,
+ * longer ones keep their known fields. */
+static void
+test_takeover_golden(void **ctx)
+{
+	static const uint8_t want[] = { 25, 8, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x01, 0x86, 0xa0 };
+	struct sync_ctl c = { 0, 100000, 0 }, co;
+	uint8_t buf[32], t;
+	struct wr w;
+	struct rd b, v;
+
+	(void)ctx;
+	wr_init(&w, buf, sizeof(buf));
+	assert_int_equal(sync_ctl_encode(&w, SYNC_R_TAKEOVER, &c), 0);
+	assert_int_equal(w.off, sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+	rd_init(&b, buf, w.off);
+	assert_int_equal(sync_rec_next(&b, &t, &v), 1);
+	assert_int_equal(t, SYNC_R_TAKEOVER);
+	assert_int_equal(sync_ctl_decode(&v, t, &co), 0);
+	assert_int_equal(co.id, 0);
+	assert_int_equal(co.count, 100000);
+	for (size_t n = 0; n < 8; n++) {
+		rd_init(&v, buf + 2, n);
+		assert_int_equal(sync_ctl_decode(&v, SYNC_R_TAKEOVER, &co),
+		    -1);
+	}
+	memset(buf + 10, 0xee, 4);
+	rd_init(&v, buf + 2, 12);
+	assert_int_equal(sync_ctl_decode(&v, SYNC_R_TAKEOVER, &co), 0);
+	assert_int_equal(co.count, 100000);
 }
 
 static void
@@ -700,6 +735,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_plain),
 		cmocka_unit_test(test_state_golden),
+		cmocka_unit_test(test_takeover_golden),
 		cmocka_unit_test(test_state_nat_v6_full),
 		cmocka_unit_test(test_state_value),
 		cmocka_unit_test(test_update_delete),
