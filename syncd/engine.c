@@ -923,15 +923,23 @@ rx_takeover(struct peer *p, const struct sync_ctl *c)
 	for (int i = 0; i < sd->npeers; i++)
 		sd->peers[i]->takeover_held = 0;
 	p->takeover_count = c->count;
-	if (!sd->serving) {
+	if (!sd->serving)
 		takeover_apply(p);
-		return;
+	else {
+		p->takeover_held = 1;
+		sd->takeovers_held++;
+		log_info("peer %s took over (%u states) while this node is "
+			 "master: our states stay ours while it is",
+		    p->name, c->count);
 	}
-	p->takeover_held = 1;
-	sd->takeovers_held++;
-	log_info("peer %s took over (%u states) while this node is master: "
-		 "our states stay ours while it is",
-	    p->name, c->count);
+	/*
+	 * p's commit made its copies of our states its own: it holds none
+	 * of ours now. What stays ours (all of it while we are master; else
+	 * what p's table lacks, e.g. a state its kernel refused) goes to p
+	 * again as a bulk, whose end also sweeps whatever p still had.
+	 */
+	stream_start_bulk(p, p->bulk.active ? p->bulk.id : 0);
+	transport_kick(sd);
 }
 
 /* carpd says whether this node is master of any vhid. */

@@ -353,6 +353,20 @@ s['handed_over'] == 0 and s['internal'] >= $LAB_N")" = True ]
 }
 check "fw1's syncd kept its $LAB_N states through fw2's takeover" \
     wait_for 10 kept_ours
+# fw2's commit made its copies of fw1's states its own; fw1 sends it its
+# table again, so that fw2 holds them as fw1's: fw1's diff is clean.
+fw1_diff_clean() {
+	nsx fw1 "$SYNCD" diff --control "$T_DIR/fw1-syncd.sock" \
+	    >"$T_DIR/diff.out" 2>&1 &&
+	    grep -q "^peer 10.0.3.2: kernel [0-9]*, .* missing 0," \
+	    "$T_DIR/diff.out"
+}
+if wait_for 10 fw1_diff_clean; then
+	ok "fw1's syncd diff: fw2 holds fw1's states as fw1's again"
+else
+	not_ok "fw1's syncd diff: fw2 holds fw1's states as fw1's again"
+	dump "$T_DIR/diff.out"
+fi
 
 # --- 4. syncd on both: a third member added, the policy changed
 lab_sync_node fw3 "$FW3" &&
