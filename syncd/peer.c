@@ -980,14 +980,13 @@ static int
 peer_silent(struct peer *p, uint64_t now, uint64_t since_tick)
 {
 	uint64_t d = since_tick < 2 * TICK_NS ? since_tick : 2 * TICK_NS;
+	uint64_t since_rx = now - p->last_rx_ns;
 
 	/* Heard since the last tick: quiet since that frame, but for at
 	 * most d (our loop may have stalled right after it read it). */
 	if (p->quiet_rx != p->last_rx_ns) {
 		p->quiet_rx = p->last_rx_ns;
-		p->quiet_ns = now - p->last_rx_ns < d ?
-		    now - p->last_rx_ns :
-		    d;
+		p->quiet_ns = since_rx > d ? d : since_rx;
 	} else
 		p->quiet_ns += d;
 	return p->quiet_ns > SYNCD_DEAD_MS * NS_MS;
