@@ -550,7 +550,7 @@ table_read(void *arg, int error)
 {
 	struct syncd *sd = arg;
 
-	sd->table_reading = 0;
+	sd->table = TABLE_READ;
 	transport_kick(sd); /* bulks asked for meanwhile */
 	if (error != 0)
 		log_warnx("initial table dump failed: %s", strerror(error));
@@ -561,23 +561,29 @@ table_read(void *arg, int error)
 }
 
 /*
- * Our own table is read once the first bulk from a peer is in (or
- * failed): until then the loop belongs to receiving it. Events are
- * subscribed already, so nothing is missed meanwhile. A bulk a peer
- * asks for while the table is being read waits for it (stream.c):
- * sent earlier, it would hold only part of our states, and the peer
- * would take it as whole.
+ * Read our own table, once: when the first bulk from a peer is in (or
+ * failed), since until then the loop belongs to receiving it, or at
+ * once when a peer asks us for a bulk first. Events are subscribed
+ * already, so nothing is missed meanwhile. A bulk waits until the table
+ * is read (stream.c): sent earlier, it would hold none or part of our
+ * states, and the peer would take it as whole and drop the rest (a
+ * restarted master's syncd would make its backup forget its states).
  */
-static void
-first_bulk_settled(struct syncd *sd)
+void
+engine_table_read(struct syncd *sd)
 {
-	if (sd->ct == NULL)
+	if (sd->table != TABLE_UNREAD)
 		return;
+	if (sd->ct == NULL) {
+		sd->table = TABLE_READ;
+		return;
+	}
 	if (ct_dump_start(sd->ct, table_read, sd) == -1) {
 		log_warn("initial table dump");
+		sd->table = TABLE_READ;
 		notify_ready();
 	} else
-		sd->table_reading = 1;
+		sd->table = TABLE_READING;
 }
 
 static void
@@ -610,7 +616,7 @@ update_first_bulk(struct syncd *sd)
 			    "first bulk sync failed: no peer reachable");
 	}
 	if (sd->first_bulk != FIRST_BULK_PENDING)
-		first_bulk_settled(sd);
+		engine_table_read(sd);
 }
 
 /* A live peer whose bulk to us failed, or NULL. */
