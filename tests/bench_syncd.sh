@@ -253,23 +253,27 @@ run_syncd() {
 	else
 		S_DIFF=nan; S_STMAX=nan	# minutes of dumping: left out
 	fi
-	# Bulk to a fresh peer: B restarts with an empty table.
-	kill "$SPID_b"; wait "$SPID_b" 2>/dev/null
-	nsx b conntrack -F >/dev/null 2>&1
-	cpu_a2=$(cpu "$SPID_a")
+	# Bulk to a fresh peer. B committed: the states are its own now (A
+	# handed its copies over on B's takeover), so the member replaced is
+	# A, the backup: it restarts with an empty table and B sends it the
+	# whole table.
+	kill "$SPID_a"; wait "$SPID_a" 2>/dev/null
+	nsx a conntrack -F >/dev/null 2>&1
+	cpu_b2=$(cpu "$SPID_b")
 	b0=$(now)
-	sy_start b 10.9.0.2 10.9.0.1
-	bench_perf_start "$SPID_a" 3 "$nm-sender-bulk"
-	wait_num b external "$n" "$tmo"
+	sy_start a 10.9.0.1 10.9.0.2
+	bench_perf_start "$SPID_b" 3 "$nm-sender-bulk"
+	wait_num a external "$n" "$tmo" ||
+	    echo "  syncd: the bulk did not complete ($(sy_num a external) of $n)"
 	b1=$(now)
 	S_BULK=$(calc "$b1 - $b0")
-	S_BULKCPU=$(calc "($(cpu "$SPID_a") - $cpu_a2) / $HZ")
+	S_BULKCPU=$(calc "($(cpu "$SPID_b") - $cpu_b2) / $HZ")
 	bench_perf_wait
-	grep "bulk from" "$D/b.log" | tail -1 | sed 's/^/  (receiver log) /'
+	grep "bulk from" "$D/a.log" | tail -1 | sed 's/^/  (receiver log) /'
 	# the receiver's own time for the bulk (without its start-up)
-	S_BULKOWN=$(grep "bulk from .* done:" "$D/b.log" | tail -1 |
+	S_BULKOWN=$(grep "bulk from .* done:" "$D/a.log" | tail -1 |
 	    sed -n 's/.* in \([0-9.]*\) s.*/\1/p')
-	grep "stale" "$D/a.log" | tail -1 | sed 's/^/  (sender log) /'
+	grep "stale" "$D/b.log" | tail -1 | sed 's/^/  (sender log) /'
 	teardown
 	printf "  syncd      %8d states: created at %.0f/s; replication %.0f states/s end to end, %.3f s after the last; staged in the peer's kernel %.3f s after the last; commit %.3f s (%.0f/s; %s; stage backlog at the last state %s); bulk to a fresh peer %.3f s; %.1f wire bytes/state; %.0f resident bytes/state (receiver), %.0f (sender); sender CPU %.2f s, receiver CPU %.2f s\n" \
 	    "$n" "$S_GEN" "$S_REP" "$S_LAG" "$S_STAGE" "$S_COMMIT" "$S_CRATE" \
