@@ -550,7 +550,7 @@ table_read(void *arg, int error)
 {
 	struct syncd *sd = arg;
 
-	sd->table = TABLE_READ;
+	sd->table_reading = 0;
 	transport_kick(sd); /* bulks asked for meanwhile */
 	if (error != 0)
 		log_warnx("initial table dump failed: %s", strerror(error));
@@ -561,29 +561,23 @@ table_read(void *arg, int error)
 }
 
 /*
- * Read our own table, once: when the first bulk from a peer is in (or
- * failed), since until then the loop belongs to receiving it, or at
- * once when a peer asks us for a bulk first. Events are subscribed
- * already, so nothing is missed meanwhile. A bulk waits until the table
- * is read (stream.c): sent earlier, it would hold none or part of our
- * states, and the peer would take it as whole and drop the rest (a
- * restarted master's syncd would make its backup forget its states).
+ * Our own table is read once the first bulk from a peer is in (or
+ * failed): until then the loop belongs to receiving it. Events are
+ * subscribed already, so nothing is missed meanwhile. A bulk a peer
+ * asks for while the table is being read waits for it (stream.c):
+ * sent earlier, it would hold only part of our states, and the peer
+ * would take it as whole.
  */
-void
-engine_table_read(struct syncd *sd)
+static void
+first_bulk_settled(struct syncd *sd)
 {
-	if (sd->table != TABLE_UNREAD)
+	if (sd->ct == NULL)
 		return;
-	if (sd->ct == NULL) {
-		sd->table = TABLE_READ;
-		return;
-	}
 	if (ct_dump_start(sd->ct, table_read, sd) == -1) {
 		log_warn("initial table dump");
-		sd->table = TABLE_READ;
 		notify_ready();
 	} else
-		sd->table = TABLE_READING;
+		sd->table_reading = 1;
 }
 
 static void
@@ -616,7 +610,7 @@ update_first_bulk(struct syncd *sd)
 			    "first bulk sync failed: no peer reachable");
 	}
 	if (sd->first_bulk != FIRST_BULK_PENDING)
-		engine_table_read(sd);
+		first_bulk_settled(sd);
 }
 
 /* A live peer whose bulk to us failed, or NULL. */

@@ -188,7 +188,7 @@ build_stream(struct peer *p, struct stream *s, enum stream_kind kind,
 size_t
 stream_build_next(struct peer *p, uint8_t *body, size_t cap)
 {
-	if (p->bulk.active && p->sd->table == TABLE_READ)
+	if (p->bulk.active && !p->sd->table_reading)
 		return build_stream(p, &p->bulk, STREAM_BULK, body, cap);
 	if (p->diff.active)
 		return build_stream(p, &p->diff, STREAM_DIFF, body, cap);
@@ -198,9 +198,8 @@ stream_build_next(struct peer *p, uint8_t *body, size_t cap)
 int
 stream_pending(const struct peer *p)
 {
-	/* A bulk waits until our own table is read (engine.c). */
-	return (p->bulk.active && p->sd->table == TABLE_READ) ||
-	    p->diff.active;
+	/* A bulk waits while our own table is being read (engine.c). */
+	return (p->bulk.active && !p->sd->table_reading) || p->diff.active;
 }
 
 /* Send p our whole table from the start (id 0: unsolicited); a
@@ -214,7 +213,6 @@ stream_start_bulk(struct peer *p, uint32_t id)
 	p->bulk.active = 1;
 	p->bulk.id = id;
 	p->bulk.takeover = takeover;
-	engine_table_read(p->sd); /* the bulk waits for it */
 	transport_kick(p->sd);
 }
 

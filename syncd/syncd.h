@@ -286,7 +286,7 @@ struct syncd {
 	uint64_t dump_stale_skipped; /* dump entries skipped so */
 
 	enum first_bulk first_bulk;
-	enum { TABLE_UNREAD, TABLE_READING, TABLE_READ } table; /* own */
+	int table_reading; /* our own table being read after it */
 	int demote;
 	char demote_reason[128];
 
@@ -446,7 +446,6 @@ void engine_expire(struct syncd *);
  * back a little later (engine_expire's tick). */
 void engine_heap_release_soon(struct syncd *);
 void engine_role(struct syncd *, int master);
-void engine_table_read(struct syncd *);
 void engine_drop_queue(struct syncd *);
 void engine_ext_drop(struct peer *, struct centry *);
 /* A peer's state to import, its timeout at least SYNCD_STALE_S once the

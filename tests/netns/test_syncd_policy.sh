@@ -136,10 +136,17 @@ nsx b conntrack -L expect >"$T_DIR/b.exp" 2>/dev/null
     ! grep -q "helper=sip" "$T_DIR/b.exp" && rej_ge b expect_helper 1; } &&
     ok "expectations: only of allowed helpers" ||
     { not_ok "expectations: only of allowed helpers"; dump "$T_DIR/b.exp"; }
+# The commit made the states B imported its own; A, handing them over,
+# sends B what stays its own again, and that counts against A's maximum
+# anew: B holds MAX of A's states again, more of the 40 are in B's kernel
+# than before the commit, and the rest are counted.
+check "per-peer maximum after the commit: B holds $MAX of A's again" \
+    wait_for 10 has b external $MAX
 n50=$(nsx b conntrack -L 2>/dev/null | grep -c "src=10.50.0.0 ")
-{ [ "$n50" -eq $((MAX - 6)) ] && rej_ge b max_states 26; } &&
-    ok "per-peer maximum: $n50 of 40 imported, the rest counted" ||
-    not_ok "per-peer maximum: $n50 of 40 imported (expected $((MAX - 6)))"
+{ [ "$n50" -gt $((MAX - 6)) ] && [ "$n50" -le 40 ] &&
+    rej_ge b max_states 26; } &&
+    ok "per-peer maximum: $n50 of 40 in B's kernel, the rest counted" ||
+    not_ok "per-peer maximum: $n50 of 40 in B's kernel (expected more than $((MAX - 6)), at most 40)"
 { notb 1020 && ! nsx b conntrack -L -p tcp --sport 1021 2>/dev/null |
     grep -q dport; } && ok "send filter: nothing of it reached B" ||
     not_ok "send filter: nothing of it reached B"
