@@ -5,9 +5,10 @@ SYNC_PORT=7475
 CTLIST=$TOOLS/ctlist
 CTGEN=$TOOLS/ctgen
 
-# link NAME1 ADDR1 NAME2 ADDR2: a veth pair between two namespaces.
+# link NAME1 ADDR1 NAME2 ADDR2 [SUFFIX]: a veth pair between two
+# namespaces (SUFFIX names a second pair between the same two).
 link() {
-	l1="${T_PREFIX}$1$3"; l2="${T_PREFIX}$3$1"
+	l1="${T_PREFIX}$1$3${5:-}"; l2="${T_PREFIX}$3$1${5:-}"
 	ip link add "$l1" type veth peer name "$l2" || return 1
 	ip link set "$l1" netns "$(ns "$1")"
 	ip link set "$l2" netns "$(ns "$3")"

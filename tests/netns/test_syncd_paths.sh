@@ -60,14 +60,8 @@ N=100000
 ns_add a b
 link a 10.9.0.1 b 10.9.0.2
 # The second link between the same two namespaces: names of its own.
-L2A="${T_PREFIX}a2"; L2B="${T_PREFIX}b2"
-ip link add "$L2A" type veth peer name "$L2B"
-ip link set "$L2A" netns "$(ns a)"
-ip link set "$L2B" netns "$(ns b)"
-nsx a ip addr add 10.10.0.1/24 dev "$L2A"
-nsx a ip link set "$L2A" up
-nsx b ip addr add 10.10.0.2/24 dev "$L2B"
-nsx b ip link set "$L2B" up
+link a 10.10.0.1 b 10.10.0.2 2
+L2A="${T_PREFIX}ab2"
 L1A="${T_PREFIX}ab"
 
 start_syncd a 10.9.0.1,10.10.0.1 10.9.0.2,10.10.0.2
