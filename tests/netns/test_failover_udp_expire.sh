@@ -90,6 +90,7 @@ if lab_t_begin udp_expire short_udp; then
 	check "fw2 committed the flow" wait_for 5 flow_at fw2
 	check "the server's datagrams reach the client through fw2" \
 	    wait_for 8 got_since "$t"
+	[ "$T_FAIL" = 0 ] || dump $(lab_logs)
 	lab_t_settle 3
 	lab_t_end all "fw1's crash"
 fi
