@@ -112,6 +112,20 @@ commit_rewind(struct commit *c)
 	c->epoch = (uint64_t)-1;
 }
 
+/*
+ * A staged copy went into the kernel with the timeout its peer last sent,
+ * and traffic at the peer refreshes it there without an event: once that
+ * timeout has run out, the copy here may be gone without its destroy
+ * event yet (the kernel reaps expired entries lazily, and a dump no
+ * longer lists them). The commit imports it again: a copy still there is
+ * updated, one expired is replaced.
+ */
+static int
+staged_run_out(const struct centry *e, uint32_t now)
+{
+	return e->expire != 0 && e->expire <= now + 1;
+}
+
 /* Import the current pass's states of the peers' caches, at most
  * *budget looked at. Returns 1 when every peer is done. */
 static int
@@ -134,7 +148,7 @@ commit_import(struct commit *c, size_t *budget)
 		while (n < COMMIT_CHUNK &&
 		    (e = cache_next(ext, &c->pos)) != NULL) {
 			*budget -= *budget > 0 ? 1 : 0;
-			if (e->flags & CE_STAGED)
+			if ((e->flags & CE_STAGED) && !staged_run_out(e, now))
 				continue;
 			if (engine_ext_state(e, now, &c->chunk[n]) == -1)
 				continue;

@@ -664,11 +664,16 @@ engine_update_demote(struct syncd *sd)
  * steady flow (a UDP stream, ASSURED, no more status changes) outlives
  * it. While the peer is alive its DELETE (reliable, or the bulk's sweep
  * after a gap) says when a state is gone; the timeout only bounds what
- * a peer that went away left behind. A state whose timeout ran out while
- * the peer was still heard was alive then: it is kept SYNCD_STALE_S
- * after the peer was last heard, so that the commit of a takeover, which
- * comes after the peer is found dead, still has it.
+ * a peer that went away left behind, and only loosely: the peer was
+ * heard last up to a hello interval before it died, and whether its
+ * copy still saw traffic then is unknown. A dead peer's state is kept
+ * SYNCD_STALE_S past its timeout or past the peer's last contact,
+ * whichever is later, so that the commit of a takeover, which comes
+ * after the peer is found dead, still has it; a TCP connection that was
+ * closing ends at its timeout.
  */
+static int dead_peer_expired(const struct centry *, uint32_t, uint32_t);
+
 void
 engine_expire(struct syncd *sd)
 {
@@ -683,13 +688,11 @@ engine_expire(struct syncd *sd)
 
 		if (p->alive)
 			continue;
-		heard = (uint32_t)(p->last_rx_ns / 1000000000ULL) + 1;
+		heard = syncd_s(p->last_rx_ns);
 		e = NULL;
 		end = *pos + EXPIRE_SLOTS;
 		while (*pos < end && (e = cache_next(c, pos)) != NULL)
-			if (e->expire != 0 && e->expire < now &&
-			    (e->expire > heard ||
-				now >= heard + SYNCD_STALE_S))
+			if (dead_peer_expired(e, now, heard))
 				cache_del_at(c, *pos);
 		if (e == NULL)
 			*pos = 0;
@@ -714,6 +717,18 @@ tcp_closing(const struct ct_state *st)
 	return st->orig.proto == IPPROTO_TCP && (st->fields & CT_F_TCP) &&
 	    (st->tcp_state == TCP_CONNTRACK_TIME_WAIT ||
 		st->tcp_state == TCP_CONNTRACK_CLOSE);
+}
+
+static int
+dead_peer_expired(const struct centry *e, uint32_t now, uint32_t heard)
+{
+	struct ct_state st;
+
+	if (e->expire == 0 || e->expire >= now)
+		return 0;
+	if (now >= (e->expire > heard ? e->expire : heard) + SYNCD_STALE_S)
+		return 1;
+	return centry_state(e, now, &st) == 0 && tcp_closing(&st);
 }
 
 int

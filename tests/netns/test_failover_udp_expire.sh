@@ -84,13 +84,23 @@ if lab_t_begin udp_expire short_udp; then
 	check "fw2's syncd saw it expire" wait_for 5 expired_at_fw2
 	t=$(date +%s.%N)
 	check "the flow goes on through fw1 meanwhile" wait_for 3 got_since "$t"
+	# what fw2 holds before the crash (shown when a check fails)
+	snap() {
+		echo "== $1"
+		nsx fw2 "$SYNCD" dump external --control "$T_DIR/fw2-syncd.sock" 2>&1 | grep udp
+		nsx fw2 conntrack -L -p udp 2>&1
+		nsx fw2 "$SYNCD" dump internal --control "$T_DIR/fw2-syncd.sock" 2>&1 | grep udp
+		lab_syncd_status fw2
+	}
+	snap "before the crash" >"$T_DIR/fw2.snap"
 	lab_crash fw1
 	lab_t_master fw2 "fw1 crashed"
 	t=$(date +%s.%N)
+	snap "after takeover" >>"$T_DIR/fw2.snap"
 	check "fw2 committed the flow" wait_for 5 flow_at fw2
 	check "the server's datagrams reach the client through fw2" \
 	    wait_for 8 got_since "$t"
-	[ "$T_FAIL" = 0 ] || dump $(lab_logs)
+	[ "$T_FAIL" = 0 ] || dump $(lab_logs) "$T_DIR/fw2.snap"
 	lab_t_settle 3
 	lab_t_end all "fw1's crash"
 fi
