@@ -35,7 +35,7 @@ struct commit {
 	uint64_t start_ns;
 	struct ctl_conn *waiting[CTL_MAXCONN];
 	int nwaiting;
-	struct ct_state *chunk;
+	struct ct_state *chunk; /* 2 * COMMIT_CHUNK */
 };
 
 static uint64_t
@@ -135,7 +135,7 @@ commit_import(struct commit *c, size_t *budget)
 	uint32_t now = syncd_now_s();
 	struct centry *e = NULL;
 	struct cache *ext;
-	size_t n;
+	size_t n, nk;
 	long r;
 
 	while (*budget > 0 && c->peer_idx < sd->npeers) {
@@ -144,8 +144,8 @@ commit_import(struct commit *c, size_t *budget)
 			c->pos = 0;
 			c->epoch = cache_epoch(ext);
 		}
-		n = 0;
-		while (n < COMMIT_CHUNK &&
+		n = nk = 0;
+		while (n + nk < COMMIT_CHUNK &&
 		    (e = cache_next(ext, &c->pos)) != NULL) {
 			*budget -= *budget > 0 ? 1 : 0;
 			if ((e->flags & CE_STAGED) && !staged_run_out(e, now))
@@ -162,10 +162,17 @@ commit_import(struct commit *c, size_t *budget)
 				    "node's own connections (left as it is)");
 				continue;
 			}
-			n++;
+			/* A copy the kernel has goes last: an update. */
+			if (e->flags & CE_INKERNEL)
+				c->chunk[COMMIT_CHUNK + nk++] = c->chunk[n];
+			else
+				n++;
 		}
-		if (n > 0 && sd->ct != NULL) {
-			r = ct_import(sd->ct, c->chunk, n);
+		if (sd->ct != NULL) {
+			r = n > 0 ? ct_import(sd->ct, c->chunk, n) : 0;
+			r += nk > 0 ?
+			    ct_refresh(sd->ct, c->chunk + COMMIT_CHUNK, nk) :
+			    0;
 			if (r > 0)
 				c->imported += (size_t)r;
 		}
@@ -268,7 +275,8 @@ commit_new(struct syncd *sd)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->sd = sd;
-	c->chunk = calloc(COMMIT_CHUNK, sizeof(*c->chunk));
+	/* New states, then (from COMMIT_CHUNK on) copies in the kernel. */
+	c->chunk = calloc(2 * COMMIT_CHUNK, sizeof(*c->chunk));
 	c->timer = ev_timer_new(sd->loop, commit_step, c);
 	if (c->chunk == NULL || c->timer == NULL) {
 		commit_free(c);

@@ -117,7 +117,7 @@ struct ct_handle {
 	uint8_t *sbuf;	/* CT_BATCH_BYTES+CT_MSG_MAX */
 	uint8_t *rbuf;	/* CT_RX_SIZE */
 	int *errs;	/* CT_BATCH_MSGS */
-	size_t *lst[2]; /* CT_BATCH_MSGS each */
+	size_t *lst[3]; /* CT_BATCH_MSGS each */
 	size_t *defer;	/* ct_import: retry at end */
 	size_t ndefer, capdefer;
 	int first_err;
@@ -250,10 +250,11 @@ ct_open(struct ev_loop *loop, const struct ct_callbacks *cb, void *arg,
 	h->rbuf = malloc(CT_RX_SIZE);
 	h->dbuf = malloc(CT_DUMP_RX);
 	h->errs = calloc(CT_BATCH_MSGS, sizeof(*h->errs));
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < 3; i++)
 		h->lst[i] = calloc(CT_BATCH_MSGS, sizeof(size_t));
 	if (h->sbuf == NULL || h->rbuf == NULL || h->dbuf == NULL ||
-	    h->errs == NULL || h->lst[0] == NULL || h->lst[1] == NULL)
+	    h->errs == NULL || h->lst[0] == NULL || h->lst[1] == NULL ||
+	    h->lst[2] == NULL)
 		goto fail;
 
 	/* The request socket blocks on send; errors are read non-blocking. */
@@ -332,7 +333,7 @@ ct_close(struct ct_handle *h)
 	free(h->rbuf);
 	free(h->dbuf);
 	free(h->errs);
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < 3; i++)
 		free(h->lst[i]);
 	free(h->defer);
 	free(h);
@@ -931,10 +932,12 @@ ct_import_error(struct ct_handle *h, int e)
 	h->st.import_errors++;
 }
 
-/* Existing entries: update without NAT, helper and master. */
+/* Existing entries: update without NAT, helper and master. With gone,
+ * the entries the kernel no longer has (at most CT_BATCH_MSGS) go there
+ * (*ngone of them) instead of counting as errors. */
 static long
 ct_update(struct ct_handle *h, const struct ct_state *s, const size_t *upd,
-    size_t n)
+    size_t n, size_t *gone, size_t *ngone)
 {
 	size_t *retry = h->lst[1];
 	size_t sent, rsent, nretry;
@@ -948,7 +951,9 @@ ct_update(struct ct_handle *h, const struct ct_state *s, const size_t *upd,
 				h->st.updated++;
 				done++;
 			} else if (h->errs[k] == EBUSY)
-				retry[nretry++] = upd[k0 + k];
+				retry[nretry++] = CT_IDX(upd, k0 + k);
+			else if (h->errs[k] == ENOENT && gone != NULL)
+				gone[(*ngone)++] = CT_IDX(upd, k0 + k);
 			else
 				ct_import_error(h, h->errs[k]);
 		}
@@ -1024,9 +1029,22 @@ ct_create(struct ct_handle *h, const struct ct_state *s, const size_t *lst,
 			else
 				ct_import_error(h, e);
 		}
-		done += ct_update(h, s, upd, nupd);
+		done += ct_update(h, s, upd, nupd, NULL, NULL);
 	}
 	return done;
+}
+
+/* The end of an import: failures in one log line, our own events
+ * counted. */
+static void
+ct_import_done(struct ct_handle *h, uint64_t errs0, size_t n, long done)
+{
+	if (h->st.import_errors > errs0)
+		log_warnx("%llu of %zu states refused by the kernel "
+			  "(first: %s)",
+		    (unsigned long long)(h->st.import_errors - errs0), n,
+		    strerror(h->first_err));
+	ct_own_count(h, done);
 }
 
 long
@@ -1056,13 +1074,29 @@ ct_import(struct ct_handle *h, const struct ct_state *s, size_t n)
 		    0);
 		h->ndefer = 0;
 	}
-	if (h->st.import_errors > errs0)
-		log_warnx("%s: %llu of %zu states refused by the kernel "
-			  "(first: %s)",
-		    __func__,
-		    (unsigned long long)(h->st.import_errors - errs0), n,
-		    strerror(h->first_err));
-	ct_own_count(h, done);
+	ct_import_done(h, errs0, n, done);
+	return done;
+}
+
+long
+ct_refresh(struct ct_handle *h, const struct ct_state *s, size_t n)
+{
+	size_t *gone = h->lst[2];
+	size_t m, ngone;
+	uint64_t errs0 = h->st.import_errors;
+	long done = 0;
+
+	h->first_err = 0;
+	for (size_t k0 = 0; k0 < n; k0 += m) {
+		m = n - k0 < CT_BATCH_MSGS ? n - k0 : CT_BATCH_MSGS;
+		ngone = 0;
+		done += ct_update(h, s + k0, NULL, m, gone, &ngone);
+		/* Expired here meanwhile: in again, whole. */
+		if (ngone > 0)
+			done += ct_create(h, s + k0, gone, ngone,
+			    CT_BUILD_CREATE, 0);
+	}
+	ct_import_done(h, errs0, n, done);
 	return done;
 }
 

@@ -102,6 +102,10 @@ int ct_dump_sync(struct ct_handle *,
  * imported or updated; failures are counted in stats and summarised in
  * one log line per call. Events of our own requests never reach state(). */
 long ct_import(struct ct_handle *, const struct ct_state *, size_t n);
+/* Entries the kernel has (imported before): updated in place, as
+ * ct_import updates them; one it no longer has is imported again. One
+ * kernel request per state where ct_import takes two. */
+long ct_refresh(struct ct_handle *, const struct ct_state *, size_t n);
 long ct_import_expect(struct ct_handle *, const struct ct_expect *, size_t n);
 /* Delete by original tuple (+ zone). Missing entries are not an error. */
 long ct_delete(struct ct_handle *, const struct ct_state *, size_t n);

@@ -3,8 +3,8 @@
  * in batches, so that a commit has only what arrived last (and related
  * states, which wait for their masters) left to import; states a peer
  * dropped leave the kernel the same way. Each peer's cache queue is its
- * staging queue. The pace: a bulk being received comes first; while
- * states stream in, paced slices; in a pause, back to back. A peer a
+ * staging queue. The pace: a bulk being received comes first; then
+ * slices of a batch, soon after states come in. A peer a
  * reload removed leaves its caches here while its staged states are
  * deleted from the kernel.
  */
@@ -17,18 +17,8 @@
 #define STAGE_BATCH	   2048		/* states per kernel request */
 #define STAGE_DELAY_NS	   (2 * NS_MS)	/* after the first state */
 #define STAGE_BULK_WAIT_NS (50 * NS_MS) /* while a bulk comes in */
-#define STAGE_QUIET_NS	   (20 * NS_MS)
-#define STAGE_BUSY_NS	   (5 * NS_MS)
-#define STAGE_SLICE_MIN	   512
-#define STAGE_SLICE_MAX	   8192
-#define STAGE_SLICE_DIV	   8
-/* Share of the time staging takes while states stream in: from
- * STAGE_DUTY_MIN % with a small backlog up to all of it at
- * STAGE_DUTY_FULL states waiting. */
-#define STAGE_DUTY_MIN	   25
-#define STAGE_DUTY_FULL	   65536
-#define RETIRE_SLICE	   16384       /* removed peer's entries per turn */
-#define RETIRE_PAUSE_NS	   (1 * NS_MS) /* after a kernel request */
+#define RETIRE_SLICE	   16384	/* removed peer's entries per turn */
+#define RETIRE_PAUSE_NS	   (1 * NS_MS)	/* after a kernel request */
 
 /* A removed peer's caches, walked until its staged states are out of
  * the kernel. */
@@ -170,6 +160,53 @@ stage_collect(struct syncd *sd, struct peer *p, size_t budget, size_t *ni,
 	}
 }
 
+/* The kernel request for n entries of a batch (all new, or all in the
+ * kernel already); those that failed are deleted harmlessly later. */
+static void
+stage_request(struct syncd *sd, size_t k0, size_t n, int refresh)
+{
+	struct stage *sg = sd->stage;
+	long r;
+
+	if (n == 0)
+		return;
+	r = refresh ?
+	    ct_refresh(sd->ct, sg->imp + k0, n) :
+	    ct_import(sd->ct, sg->imp + k0, n);
+	for (size_t k = k0; k < k0 + n; k++)
+		sg->ents[k]->flags |= CE_INKERNEL |
+		    (r == (long)n ? CE_STAGED : 0);
+	sd->staged += r > 0 ? (uint64_t)r : 0;
+}
+
+/* Import a batch of ni entries: new ones first, then updates of copies
+ * the kernel has (one request each instead of a create that fails and
+ * an update). */
+static void
+stage_import(struct syncd *sd, size_t ni)
+{
+	struct stage *sg = sd->stage;
+	struct ct_state st;
+	struct centry *e;
+	size_t nn = 0;
+
+	for (size_t k = 0; k < ni; k++) {
+		if (sg->ents[k]->flags & CE_INKERNEL)
+			continue;
+		if (k != nn) {
+			st = sg->imp[k];
+			sg->imp[k] = sg->imp[nn];
+			sg->imp[nn] = st;
+			e = sg->ents[k];
+			sg->ents[k] = sg->ents[nn];
+			sg->ents[nn] = e;
+		}
+		nn++;
+	}
+	stage_request(sd, 0, nn, 0);
+	stage_request(sd, nn, ni - nn, 1);
+}
+
 /* Stage what is queued, at most budget entries (that bounds the time
  * spent in the kernel). Returns the entries handled. */
 size_t
@@ -177,7 +214,6 @@ stage_run(struct syncd *sd, size_t budget)
 {
 	struct stage *sg = sd->stage;
 	size_t done = 0, ni, nd;
-	long r;
 
 	if (sd->ct == NULL || sg == NULL)
 		return 0;
@@ -198,14 +234,8 @@ stage_run(struct syncd *sd, size_t budget)
 			for (size_t k = 0; k < nd; k++)
 				free(cache_del(p->unstage, &sg->del[k]));
 		}
-		if (ni > 0) {
-			r = ct_import(sd->ct, sg->imp, ni);
-			/* Those that failed are deleted harmlessly later. */
-			for (size_t k = 0; k < ni; k++)
-				sg->ents[k]->flags |= CE_INKERNEL |
-				    (r == (long)ni ? CE_STAGED : 0);
-			sd->staged += r > 0 ? (uint64_t)r : 0;
-		}
+		if (ni > 0)
+			stage_import(sd, ni);
 		done += ni + nd;
 	}
 	return done;
@@ -222,60 +252,26 @@ stage_backlog(const struct syncd *sd)
 }
 
 /*
- * While states stream in, staging (kernel inserts, which contend with
- * the sender's on a small machine) runs in paced slices of an eighth of
- * the backlog (bounded), taking a share of the time that grows with the
- * backlog, so that the live stream keeps the loop and the un-staged
- * backlog stays small (a takeover mid-burst has little left to import).
+ * Staging runs soon after states come in (a few milliseconds gather what
+ * arrives together, so that a connection's burst of events is staged
+ * once), in slices of one kernel batch, each turn of the loop reading
+ * the sync link between two slices: the peer's kernel follows the
+ * owner's by milliseconds, and a takeover has little left to import. A
+ * bulk being received comes first: staging waits for its end.
  */
-static void
-stage_paced(struct syncd *sd, struct ev_timer *t, size_t backlog)
-{
-	size_t slice, n;
-	uint64_t t0, spent, pause, duty;
-
-	slice = backlog / STAGE_SLICE_DIV;
-	if (slice < STAGE_SLICE_MIN)
-		slice = STAGE_SLICE_MIN;
-	if (slice > STAGE_SLICE_MAX)
-		slice = STAGE_SLICE_MAX;
-	t0 = ev_now_ns();
-	while (slice > 0 && (n = stage_run(sd, slice)) > 0)
-		slice -= n < slice ? n : slice;
-	spent = ev_now_ns() - t0;
-	duty = STAGE_DUTY_MIN +
-	    (100 - STAGE_DUTY_MIN) *
-		(backlog < STAGE_DUTY_FULL ? backlog : STAGE_DUTY_FULL) /
-		STAGE_DUTY_FULL;
-	pause = duty >= 100 ? 0 : spent * (100 - duty) / duty;
-	if (stage_backlog(sd) > 0)
-		ev_timer_arm(t,
-		    pause > STAGE_BUSY_NS ? pause :
-			duty >= 100	  ? 0 :
-					    STAGE_BUSY_NS);
-}
-
 static void
 stage_timer(struct ev_timer *t, void *arg)
 {
 	struct syncd *sd = arg;
-	size_t backlog;
 
-	/* A bulk being received comes first: stage when it is done. */
 	for (int i = 0; i < sd->npeers; i++) {
 		if (sd->peers[i]->bulk_req == BULK_REQ_RUNNING) {
 			ev_timer_arm(t, STAGE_BULK_WAIT_NS);
 			return;
 		}
 	}
-	backlog = stage_backlog(sd);
-	if (backlog == 0)
+	if (stage_backlog(sd) == 0)
 		return;
-	if (ev_now_ns() - sd->last_state_ns < STAGE_QUIET_NS) {
-		stage_paced(sd, t, backlog);
-		return;
-	}
-	/* In a pause: back to back. */
 	stage_run(sd, STAGE_BATCH);
 	if (stage_backlog(sd) > 0)
 		ev_timer_arm(t, 0);

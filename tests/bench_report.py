@@ -3,7 +3,8 @@
 # of figures (tests/bench_lib.sh) into one JSON file per run, prints the
 # figures against their targets (pass/miss, with the top of the profile
 # of a figure that misses), and draws one PNG per failover kind from the
-# UDP probe's receive times (gnuplot).
+# UDP probe's receive times and one of the replication lag over time
+# (gnuplot).
 #
 # usage: bench_report.py --dir RUNDIR --json FILE [--meta KEY=VALUE ...]
 import argparse
@@ -228,20 +229,78 @@ def plot_kind(rundir, events, kind):
     return png
 
 
+LAG_BIN_S = 0.25
+
+
+def plot_lag(rundir):
+    """Replication lag over the steady load (ctlag --trace files): per
+    quarter second, the median and the slowest state, syncd beside
+    conntrackd."""
+    files = []
+    for name, label in (("syncd", "syncd"), ("conntrackd", "conntrackd")):
+        src = os.path.join(rundir, "lag-%s.txt" % name)
+        if not os.path.exists(src):
+            continue
+        bins = {}
+        with open(src) as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 2 and num(p[0]) is not None and \
+                        num(p[1]) is not None:
+                    bins.setdefault(int(float(p[0]) / LAG_BIN_S),
+                                    []).append(max(float(p[1]), 0.01))
+        os.remove(src)		# a line per state: the bins are kept
+        if not bins:
+            continue
+        dat = os.path.join(rundir, "plot-lag-%s.dat" % name)
+        with open(dat, "w") as f:
+            for b in sorted(bins):
+                v = sorted(bins[b])
+                f.write("%.2f %.3f %.3f\n" % (b * LAG_BIN_S,
+                                              v[len(v) // 2], v[-1]))
+        files.append((dat, label))
+    if not files:
+        return None
+    png = os.path.join(rundir, "lag.png")
+    gp = ['set terminal pngcairo size 1100,600 font ",11"',
+          'set output "%s"' % png,
+          'set title "replication lag at a steady load, per %.2f s of '
+          'states made"' % LAG_BIN_S,
+          'set xlabel "time the state was made (s from the first)"',
+          'set ylabel "lag, sender kernel to peer kernel (ms, log scale)"',
+          'set logscale y', 'set grid', 'set key top left box opaque']
+    plots = []
+    colors = ["#1f77b4", "#d62728"]
+    for (dat, label), color in zip(files, colors):
+        plots.append('"%s" using 1:2 with lines lw 2 lc rgb "%s" '
+                     'title "%s median"' % (dat, color, label))
+        plots.append('"%s" using 1:3 with lines lw 1 dt 2 lc rgb "%s" '
+                     'title "%s slowest"' % (dat, color, label))
+    gp.append("plot " + ", ".join(plots))
+    r = subprocess.run(["gnuplot"], input="\n".join(gp) + "\n", text=True,
+                       capture_output=True)
+    if r.returncode != 0:
+        print("bench: gnuplot failed for %s: %s" % (png, r.stderr.strip()),
+              file=sys.stderr)
+        return None
+    return png
+
+
 def pictures(rundir):
     events = read_events(rundir)
-    if not events:
-        return []
     out = []
     try:
         subprocess.run(["gnuplot", "--version"], capture_output=True)
     except OSError:
         print("bench: gnuplot not installed: no pictures", file=sys.stderr)
         return out
-    for k in KINDS:
+    for k in KINDS if events else []:
         p = plot_kind(rundir, events, k)
         if p:
             out.append(p)
+    p = plot_lag(rundir)
+    if p:
+        out.append(p)
     return out
 
 

@@ -543,7 +543,8 @@ run_lag() {
 	bench_perf_start "$_pb" 5 "lag-$1-receiver"
 	"$CTLAG" --from "/run/netns/${P}a" --to "/run/netns/${P}b" \
 	    --new "$LAG_NEW" --updates "$LAG_UPD" --seconds "$LAG_SECS" \
-	    --wait 30 >"$D/lag.out" 2>&1 & wait $!
+	    --wait 30 ${BENCH_DIR:+--trace "$BENCH_DIR/lag-$1.txt"} \
+	    >"$D/lag.out" 2>&1 & wait $!
 	_t1=$(now)
 	_sa=$(calc "($(cpu "$_pa") - $_ca) / $HZ / ($_t1 - $_t0) * 100")
 	_sb=$(calc "($(cpu "$_pb") - $_cb) / $HZ / ($_t1 - $_t0) * 100")

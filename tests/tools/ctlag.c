@@ -13,7 +13,7 @@
  * round to it.
  *
  * usage: ctlag --from NETNS --to NETNS [--new R] [--updates R]
- *              [--seconds S] [--wait S] [--base A.B.C.D]
+ *              [--seconds S] [--wait S] [--base A.B.C.D] [--trace FILE]
  * NETNS: a path such as /run/netns/NAME. Prints one line:
  *   LAG states= matched= missing_from= missing_to= median_ms= p99_ms=
  *       max_ms= after_last_ms= new_rate= upd_rate= errors= overruns_from=
@@ -21,6 +21,8 @@
  * A state still missing on the peer when the wait ends counts with the
  * time waited for it (a lower bound; "censored" says how many): the
  * percentiles are then lower bounds too.
+ * --trace writes each arrived state's lag to FILE, "SECONDS LAG_MS" a
+ * line, seconds from the first state's event on the sender.
  * Exit status 0 when every state arrived, 1 otherwise, 2 on bad usage.
  */
 #include <sys/epoll.h>
@@ -67,6 +69,7 @@ struct side {
 
 static struct side from, to;
 static uint64_t nstates;	    /* capacity of the arrays */
+static const char *trace;	    /* --trace FILE */
 static uint32_t base = 0x0a400000u; /* 10.64.0.0 */
 static int stopfd;
 
@@ -85,7 +88,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: ctlag --from NETNS --to NETNS [--new rate] "
 	    "[--updates rate] [--seconds s]\n"
-	    "             [--wait s] [--base A.B.C.D]\n");
+	    "             [--wait s] [--base A.B.C.D] [--trace file]\n");
 	exit(2);
 }
 
@@ -368,6 +371,26 @@ wait_arrivals(uint64_t n, double seconds)
 	}
 }
 
+/* Each state's lag by when it was made: "SECONDS LAG_MS", seconds from
+ * the first state's event. */
+static void
+write_trace(const char *path)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "w")) == NULL) {
+		warn("%s", path);
+		return;
+	}
+	for (uint64_t i = 0; i < nstates; i++)
+		if (from.t[i] != 0 && to.t[i] != 0 && from.t[0] != 0)
+			fprintf(f, "%.4f %.3f\n",
+			    (double)(from.t[i] - from.t[0]) / 1e9,
+			    (double)(to.t[i] - from.t[i]) / 1e6);
+	if (fclose(f) != 0)
+		warn("%s", path);
+}
+
 static int
 report(const struct load *ld, int64_t t_end)
 {
@@ -393,6 +416,8 @@ report(const struct load *ld, int64_t t_end)
 			censored++;
 		}
 	}
+	if (trace != NULL)
+		write_trace(trace);
 	qsort(lag, m, sizeof(*lag), cmp_i64);
 	printf("LAG states=%llu matched=%llu missing_from=%llu "
 	       "missing_to=%llu median_ms=%.3f p99_ms=%.3f max_ms=%.3f "
@@ -431,7 +456,8 @@ main(int argc, char *argv[])
 		{ "updates", required_argument, NULL, 'u' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "wait", required_argument, NULL, 'w' },
-		{ "base", required_argument, NULL, 'b' }, { NULL, 0, NULL, 0 }
+		{ "base", required_argument, NULL, 'b' },
+		{ "trace", required_argument, NULL, 'T' }, { NULL, 0, NULL, 0 }
 	};
 	struct load ld = { 20000, 100000, 30, 0, 0, 0 };
 	struct mnl_socket *req;
@@ -462,6 +488,9 @@ main(int argc, char *argv[])
 			break;
 		case 'w':
 			waits = num(optarg, 0, 3600);
+			break;
+		case 'T':
+			trace = optarg;
 			break;
 		case 'b':
 			if (inet_pton(AF_INET, optarg, &a) != 1)
