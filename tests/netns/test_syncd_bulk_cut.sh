@@ -16,9 +16,19 @@ start_syncd a 10.9.0.1 10.9.0.2
 check "A read its $N states" wait_for 40 ge a internal $N
 echo "# A: $(jnum a internal) own states, kernel $(nsx a conntrack -C)"
 
-# As soon as A starts the bulk B asked for, A hears nothing more from B:
-# B's acks are lost, A's window fills, A counts B dead and drops the
-# bulk; B still hears A.
+# A's frames to B are thinned to 500/s (the rest lost), so that the bulk
+# takes seconds instead of a few tens of milliseconds: long enough to be
+# cut. As soon as A starts the bulk B asked for, A hears nothing more
+# from B: B's acks are lost, A's window fills, A counts B dead and drops
+# the bulk; B still hears A.
+nsx a nft -f - <<NFT
+table inet slow {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ip daddr 10.9.0.2 udp dport $SYNC_PORT limit rate over 500/second drop
+	}
+}
+NFT
 start_syncd b 10.9.0.2 10.9.0.1
 if wait_for 10 grep -q 'dir=tx state=requested' "$T_DIR/a.log"; then
 	nsx a nft -f - <<NFT
@@ -41,6 +51,7 @@ check "B holds only part of A's states" partial
 sleep 2
 check "B's request stays running while A counts B dead" running
 nsx a nft delete table inet deaf
+nsx a nft delete table inet slow
 back() { [ "$(grep -c 'to=up' "$T_DIR/a.log")" -ge 2 ]; }
 check "A hears B again" wait_for 10 back
 bulk_done() { [ "$(jstr b bulk)" = done ]; }
