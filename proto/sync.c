@@ -647,6 +647,8 @@ sync_ctl_encode(struct wr *w, int type, const struct sync_ctl *c)
 		wr_u32(w, c->id);
 	if (ctl_has_count(type))
 		wr_u32(w, c->count);
+	if (type == SYNC_R_BULK_REQ)
+		wr_u32(w, c->flags);
 	return rec_end(w, lenp, start);
 }
 
@@ -659,6 +661,10 @@ sync_ctl_decode(struct rd *r, int type, struct sync_ctl *c)
 	if (rd_u32(r, &c->id) == -1)
 		return -1;
 	if (ctl_has_count(type) && rd_u32(r, &c->count) == -1)
+		return -1;
+	/* Optional: a request without flags asks for no more. */
+	if (type == SYNC_R_BULK_REQ && r->len >= 4 &&
+	    rd_u32(r, &c->flags) == -1)
 		return -1;
 	return 0;
 }

@@ -138,7 +138,13 @@ struct sync_ctl {
 	uint32_t id;	/* request id */
 	uint32_t count; /* BULK_END, DIFF_END, TAKEOVER */
 	uint64_t seq;	/* SKIP: the sender's oldest seq */
+	uint32_t flags; /* BULK_REQ: SYNC_BULK_* (0 when absent) */
 };
+
+/* BULK_REQ flags. HOLDS: the requester holds states of the answerer
+ * (from before the answerer restarted): only the whole table will do,
+ * since the requester drops what the bulk lacks. */
+#define SYNC_BULK_HOLDS 0x01
 
 /* Header. decode checks magic, version and type. 0 or -1. */
 int sync_hdr_encode(struct wr *, const struct sync_hdr *);

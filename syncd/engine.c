@@ -550,7 +550,7 @@ table_read(void *arg, int error)
 {
 	struct syncd *sd = arg;
 
-	sd->table_reading = 0;
+	sd->table = TABLE_READ;
 	transport_kick(sd); /* bulks asked for meanwhile */
 	if (error != 0)
 		log_warnx("initial table dump failed: %s", strerror(error));
@@ -562,22 +562,23 @@ table_read(void *arg, int error)
 
 /*
  * Our own table is read once the first bulk from a peer is in (or
- * failed): until then the loop belongs to receiving it. Events are
- * subscribed already, so nothing is missed meanwhile. A bulk a peer
- * asks for while the table is being read waits for it (stream.c):
- * sent earlier, it would hold only part of our states, and the peer
- * would take it as whole.
+ * failed): until then the loop belongs to receiving it, and only the
+ * peers' bulks tell our kernel's staged copies of their states from
+ * our own. Events are subscribed already, so nothing is missed
+ * meanwhile. A bulk a peer asks for waits for the table (stream.c).
  */
 static void
 first_bulk_settled(struct syncd *sd)
 {
-	if (sd->ct == NULL)
+	if (sd->ct == NULL || sd->table != TABLE_UNREAD)
 		return;
 	if (ct_dump_start(sd->ct, table_read, sd) == -1) {
 		log_warn("initial table dump");
+		sd->table = TABLE_READ;
+		transport_kick(sd);
 		notify_ready();
 	} else
-		sd->table_reading = 1;
+		sd->table = TABLE_READING;
 }
 
 static void
@@ -873,7 +874,7 @@ engine_adopt(struct syncd *sd)
 		if (!p->alive)
 			continue;
 		p->bulk.takeover = 1;
-		stream_start_bulk(p, p->bulk.active ? p->bulk.id : 0);
+		stream_start_bulk(p, p->bulk.active ? p->bulk.id : 0, 1);
 	}
 	transport_kick(sd);
 	return n;
@@ -953,8 +954,7 @@ rx_takeover(struct peer *p, const struct sync_ctl *c)
 	 * what p's table lacks, e.g. a state its kernel refused) goes to p
 	 * again as a bulk, whose end also sweeps whatever p still had.
 	 */
-	stream_start_bulk(p, p->bulk.active ? p->bulk.id : 0);
-	transport_kick(sd);
+	stream_start_bulk(p, p->bulk.active ? p->bulk.id : 0, 1);
 }
 
 /* carpd says whether this node is master of any vhid. */

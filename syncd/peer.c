@@ -284,12 +284,28 @@ send_ctl_rec(struct peer *p, int type, uint32_t id, uint64_t seq)
 {
 	uint8_t body[32];
 	struct wr w;
-	struct sync_ctl c = { id, 0, seq };
+	struct sync_ctl c = { id, 0, seq, 0 };
 
 	wr_init(&w, body, sizeof(body));
 	if (sync_ctl_encode(&w, type, &c) == 0)
 		send_ctl(p, type == SYNC_R_SKIP ? SYNC_T_CTRL : SYNC_T_REPLY,
 		    body, w.off);
+}
+
+/* BULK_REQ, telling the peer whether we hold states of it already (it
+ * must then send its whole table, not what it has read so far). */
+static void
+send_bulk_req(struct peer *p)
+{
+	uint8_t body[32];
+	struct wr w;
+	struct sync_ctl c = { p->bulk_req_id, 0, 0, 0 };
+
+	if (cache_count(p->ext) > 0)
+		c.flags |= SYNC_BULK_HOLDS;
+	wr_init(&w, body, sizeof(body));
+	if (sync_ctl_encode(&w, SYNC_R_BULK_REQ, &c) == 0)
+		send_ctl(p, SYNC_T_REPLY, body, w.off);
 }
 
 void
@@ -309,7 +325,7 @@ peer_request_bulk(struct peer *p, int reset_tries)
 	p->bulk_req_tries++;
 	p->bulk_req = BULK_REQ_SENT;
 	p->bulk_req_deadline = ev_now_ns() + SYNCD_BULK_RETRY_MS * NS_MS;
-	send_ctl_rec(p, SYNC_R_BULK_REQ, p->bulk_req_id, 0);
+	send_bulk_req(p);
 }
 
 void
@@ -613,7 +629,7 @@ rx_record(struct peer *p, uint8_t type, struct rd *v, uint8_t ftype,
 			return;
 		event_bulk(p, "tx", "requested", -1, -1,
 		    "bulk to %s requested", p->name);
-		stream_start_bulk(p, c.id);
+		stream_start_bulk(p, c.id, (c.flags & SYNC_BULK_HOLDS) != 0);
 		return;
 	case SYNC_R_DIFF_REQ:
 		if (sync_ctl_decode(v, type, &c) == -1)
@@ -739,7 +755,7 @@ peer_up(struct peer *p, int first)
 	 * short: its request stays running until a BULK_END with that id.
 	 */
 	if (!first && !p->bulk.active)
-		stream_start_bulk(p, p->bulk.id);
+		stream_start_bulk(p, p->bulk.id, 1);
 	/* Our requests had given up on it: ask again now it is here. */
 	if (p->bulk_req == BULK_REQ_FAILED || p->bulk_req == BULK_REQ_NONE)
 		peer_request_bulk(p, 1);

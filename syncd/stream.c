@@ -184,11 +184,30 @@ build_stream(struct peer *p, struct stream *s, enum stream_kind kind,
 	return w.off;
 }
 
+/*
+ * A bulk waits while our own table is being read (engine.c), and one
+ * the peer needs whole (it holds our states, and drops what the bulk
+ * lacks) until the table is read: sent before, it would hold none or
+ * part of our states. A peer that holds none of ours (it just started
+ * too) gets what we have at once: it has nothing to lose, and two
+ * members starting together would otherwise wait for each other (each
+ * reads its table once the other's bulk is in).
+ */
+static int
+bulk_ready(const struct peer *p)
+{
+	const struct syncd *sd = p->sd;
+
+	if (sd->table == TABLE_READ || sd->ct == NULL)
+		return 1;
+	return sd->table == TABLE_UNREAD && !p->bulk.whole;
+}
+
 /* The next frame for p of its streams, the bulk first (0: nothing). */
 size_t
 stream_build_next(struct peer *p, uint8_t *body, size_t cap)
 {
-	if (p->bulk.active && !p->sd->table_reading)
+	if (p->bulk.active && bulk_ready(p))
 		return build_stream(p, &p->bulk, STREAM_BULK, body, cap);
 	if (p->diff.active)
 		return build_stream(p, &p->diff, STREAM_DIFF, body, cap);
@@ -198,14 +217,14 @@ stream_build_next(struct peer *p, uint8_t *body, size_t cap)
 int
 stream_pending(const struct peer *p)
 {
-	/* A bulk waits while our own table is being read (engine.c). */
-	return (p->bulk.active && !p->sd->table_reading) || p->diff.active;
+	return (p->bulk.active && bulk_ready(p)) || p->diff.active;
 }
 
 /* Send p our whole table from the start (id 0: unsolicited); a
- * takeover still to be told goes with it. */
+ * takeover still to be told goes with it. whole: p holds our states
+ * (bulk_ready). */
 void
-stream_start_bulk(struct peer *p, uint32_t id)
+stream_start_bulk(struct peer *p, uint32_t id, int whole)
 {
 	int takeover = p->bulk.takeover;
 
@@ -213,6 +232,7 @@ stream_start_bulk(struct peer *p, uint32_t id)
 	p->bulk.active = 1;
 	p->bulk.id = id;
 	p->bulk.takeover = takeover;
+	p->bulk.whole = whole;
 	transport_kick(p->sd);
 }
 

@@ -108,6 +108,9 @@ struct stream {
 	 * these states are ours). Kept when the bulk starts over, until
 	 * sent. */
 	int takeover;
+	/* Bulk: the peer holds our states (SYNC_BULK_HOLDS, or an
+	 * unsolicited bulk): it waits until our own table is read. */
+	int whole;
 };
 
 struct txslot {
@@ -286,7 +289,8 @@ struct syncd {
 	uint64_t dump_stale_skipped; /* dump entries skipped so */
 
 	enum first_bulk first_bulk;
-	int table_reading; /* our own table being read after it */
+	/* Our own table: read once the first bulk is in (engine.c). */
+	enum { TABLE_UNREAD, TABLE_READING, TABLE_READ } table;
 	int demote;
 	char demote_reason[128];
 
@@ -417,7 +421,7 @@ size_t stream_build_live(struct syncd *, uint8_t *body, size_t cap,
     uint32_t *nstates);
 size_t stream_build_next(struct peer *, uint8_t *body, size_t cap);
 int stream_pending(const struct peer *);
-void stream_start_bulk(struct peer *, uint32_t id);
+void stream_start_bulk(struct peer *, uint32_t id, int whole);
 void stream_start_diff(struct peer *, uint32_t id);
 
 /* stage.c: staging peers' states into the kernel. */

@@ -438,6 +438,8 @@ field("ack_from", ProtoField.uint64("syncd.ack.from", "Missing from"))
 field("ack_to", ProtoField.uint64("syncd.ack.to", "Missing to"))
 field("ctl_id", ProtoField.uint32("syncd.id", "Request id", b.HEX))
 field("ctl_count", ProtoField.uint32("syncd.count", "Count"))
+field("bulk_flags", ProtoField.uint32("syncd.bulk.flags", "Bulk request flags", b.HEX))
+field("bulk_holds", ProtoField.bool("syncd.bulk.holds", "Requester holds our states (whole table only)", 32, nil, 0x01))
 field("skip_next", ProtoField.uint64("syncd.skip.next", "Oldest retained sequence number"))
 
 -- Bit fields of the status word, STATE wflags and UPDATE mask.
@@ -855,6 +857,11 @@ local function dis_simple(rtype, r, tree)
 		if (rtype == 20 or rtype == 24 or rtype == 25) and
 		    not rd_u(r, tree, F.ctl_count, 4) then
 			return nil
+		end
+		-- BULK_REQ flags (absent from older senders)
+		if rtype == 18 and r.stop - r.off >= 4 then
+			local ft, fr = rd_u(r, tree, F.bulk_flags, 4)
+			ft:add(F.bulk_holds, fr)
 		end
 	end
 	return ""

@@ -165,7 +165,7 @@ bulk_send(struct peer *pa, uint8_t *bodies, size_t *blen, size_t maxb)
 {
 	size_t nb = 0;
 
-	stream_start_bulk(pa, 1);
+	stream_start_bulk(pa, 1, 0);
 	while (stream_pending(pa) && nb < maxb) {
 		blen[nb] = stream_build_next(pa, bodies + nb * BODY_CAP,
 		    BODY_CAP);
