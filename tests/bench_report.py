@@ -166,6 +166,17 @@ def read_events(rundir):
     return ev
 
 
+def gnuplot(script, png):
+    """Run a gnuplot script that draws png; png, or None when it fails."""
+    r = subprocess.run(["gnuplot"], input="\n".join(script) + "\n",
+                       text=True, capture_output=True)
+    if r.returncode != 0:
+        print("bench: gnuplot failed for %s: %s" % (png, r.stderr.strip()),
+              file=sys.stderr)
+        return None
+    return png
+
+
 def plot_kind(rundir, events, kind):
     ev_name, timers, title = kind
     series = []
@@ -220,13 +231,7 @@ def plot_kind(rundir, events, kind):
             plots.append('NaN with lines dt 2 lw 1.5 lc rgb "%s" '
                          'title "%s: %s"' % (color, sr[1], ev_name))
     gp.append("plot " + ", ".join(plots))
-    r = subprocess.run(["gnuplot"], input="\n".join(gp) + "\n", text=True,
-                       capture_output=True)
-    if r.returncode != 0:
-        print("bench: gnuplot failed for %s: %s" % (png, r.stderr.strip()),
-              file=sys.stderr)
-        return None
-    return png
+    return gnuplot(gp, png)
 
 
 LAG_BIN_S = 0.25
@@ -239,7 +244,10 @@ def plot_lag(rundir):
     files = []
     for name, label in (("syncd", "syncd"), ("conntrackd", "conntrackd")):
         src = os.path.join(rundir, "lag-%s.txt" % name)
+        dat = os.path.join(rundir, "plot-lag-%s.dat" % name)
         if not os.path.exists(src):
+            if os.path.exists(dat):	# binned by an earlier report
+                files.append((dat, label))
             continue
         bins = {}
         with open(src) as f:
@@ -252,7 +260,6 @@ def plot_lag(rundir):
         os.remove(src)		# a line per state: the bins are kept
         if not bins:
             continue
-        dat = os.path.join(rundir, "plot-lag-%s.dat" % name)
         with open(dat, "w") as f:
             for b in sorted(bins):
                 v = sorted(bins[b])
@@ -277,13 +284,7 @@ def plot_lag(rundir):
         plots.append('"%s" using 1:3 with lines lw 1 dt 2 lc rgb "%s" '
                      'title "%s slowest"' % (dat, color, label))
     gp.append("plot " + ", ".join(plots))
-    r = subprocess.run(["gnuplot"], input="\n".join(gp) + "\n", text=True,
-                       capture_output=True)
-    if r.returncode != 0:
-        print("bench: gnuplot failed for %s: %s" % (png, r.stderr.strip()),
-              file=sys.stderr)
-        return None
-    return png
+    return gnuplot(gp, png)
 
 
 def pictures(rundir):
