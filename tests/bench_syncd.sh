@@ -137,7 +137,7 @@ teardown() {
 sy_start() {	# node listen peer
 	rm -f "$D/$1.sock"
 	ip netns exec "$P$1" "$SYNCD" --peer "$3" --listen "$2" \
-	    --control "$D/$1.sock" --key "$KEY" $SYNCD_BENCH_OPTS \
+	    --control "$D/$1.sock" --key "$KEY" $SY_LIMIT $SYNCD_BENCH_OPTS \
 	    >"$D/$1.log" 2>&1 &
 	eval "SPID_$1=$!"
 	PIDS="$PIDS $!"
@@ -180,6 +180,9 @@ run_syncd() {
 	nm=syncd.$(tag "$n")
 	case "$SYNCD_BENCH_OPTS" in *--no-stage*) nm=$nm.nostage ;; esac
 	tmo=$((n / 5000 + 120))		# seconds, for the slowest machine
+	# a peer's states are bounded (import-max-states, default 1,048,576)
+	SY_LIMIT=""
+	[ "$n" -ge 1000000 ] && SY_LIMIT="--import-max-states $((n + n / 4))"
 	setup
 	sy_start a 10.9.0.1 10.9.0.2
 	sy_start b 10.9.0.2 10.9.0.1
