@@ -750,7 +750,6 @@ ext_put(struct peer *p, const struct ct_state *st, uint64_t now_ns)
 {
 	struct centry *e, *o;
 
-	p->sd->last_state_ns = now_ns;
 	if ((e = cache_put(p->ext, st, syncd_s(now_ns), &o)) == NULL)
 		return;
 	release(p->ext, o, NULL);

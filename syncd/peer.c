@@ -280,32 +280,17 @@ send_ack(struct peer *p, int hello)
 /* SKIP goes in our session (we send the stream it is about); requests
  * in the peer's (the answer comes in its stream). */
 static void
-send_ctl_rec(struct peer *p, int type, uint32_t id, uint64_t seq)
+send_ctl_rec(struct peer *p, int type, uint32_t id, uint64_t seq,
+    uint32_t flags)
 {
 	uint8_t body[32];
 	struct wr w;
-	struct sync_ctl c = { id, 0, seq, 0 };
+	struct sync_ctl c = { id, 0, seq, flags };
 
 	wr_init(&w, body, sizeof(body));
 	if (sync_ctl_encode(&w, type, &c) == 0)
 		send_ctl(p, type == SYNC_R_SKIP ? SYNC_T_CTRL : SYNC_T_REPLY,
 		    body, w.off);
-}
-
-/* BULK_REQ, telling the peer whether we hold states of it already (it
- * must then send its whole table, not what it has read so far). */
-static void
-send_bulk_req(struct peer *p)
-{
-	uint8_t body[32];
-	struct wr w;
-	struct sync_ctl c = { p->bulk_req_id, 0, 0, 0 };
-
-	if (cache_count(p->ext) > 0)
-		c.flags |= SYNC_BULK_HOLDS;
-	wr_init(&w, body, sizeof(body));
-	if (sync_ctl_encode(&w, SYNC_R_BULK_REQ, &c) == 0)
-		send_ctl(p, SYNC_T_REPLY, body, w.off);
 }
 
 void
@@ -325,13 +310,16 @@ peer_request_bulk(struct peer *p, int reset_tries)
 	p->bulk_req_tries++;
 	p->bulk_req = BULK_REQ_SENT;
 	p->bulk_req_deadline = ev_now_ns() + SYNCD_BULK_RETRY_MS * NS_MS;
-	send_bulk_req(p);
+	/* Holding states of p already, we need its whole table, not what
+	 * it has read so far. */
+	send_ctl_rec(p, SYNC_R_BULK_REQ, p->bulk_req_id, 0,
+	    cache_count(p->ext) > 0 ? SYNC_BULK_HOLDS : 0);
 }
 
 void
 peer_request_diff(struct peer *p, uint32_t id)
 {
-	send_ctl_rec(p, SYNC_R_DIFF_REQ, id, 0);
+	send_ctl_rec(p, SYNC_R_DIFF_REQ, id, 0, 0);
 }
 
 int
@@ -507,7 +495,7 @@ rx_ack(struct peer *p, const struct sync_ack *a)
 	}
 	if (skip) {
 		p->st.skips++;
-		send_ctl_rec(p, SYNC_R_SKIP, 0, p->tx_una);
+		send_ctl_rec(p, SYNC_R_SKIP, 0, p->tx_una, 0);
 	}
 	transport_kick(sd);
 }

@@ -308,7 +308,6 @@ struct syncd {
 	uint64_t handed_over;	  /* own states a peer's takeover took */
 	uint64_t takeovers_held;  /* takeovers that came while master */
 	int serving;		  /* carpd: master of some vhid here */
-	uint64_t last_state_ns;	  /* last peer state rx */
 	int pump_armed;
 	uint64_t rx_unknown;	 /* frames from unknown addresses */
 	uint64_t sync_flows;	 /* events of the sync link itself */
