@@ -188,11 +188,17 @@ ctl_send(struct ctl_conn *c, int type, const char *body, size_t len)
 	return 0;
 }
 
+static int ctl_conn_flush(struct ctl_conn *);
+static int ctl_conn_done(struct ctl_conn *);
+
 int
 ctl_reply(struct ctl_conn *c, int ok, const char *body, size_t len)
 {
+	int deferred;
+
 	if (c == NULL || c->dead)
 		return -1;
+	deferred = c->waiting;
 	if (c->waiting) {
 		c->waiting = 0;
 		/* Answered later: pick up requests already buffered. */
@@ -200,7 +206,19 @@ ctl_reply(struct ctl_conn *c, int ok, const char *body, size_t len)
 		    !ev_timer_pending(c->srv->kick))
 			ev_timer_arm(c->srv->kick, 0);
 	}
-	return ctl_send(c, ok ? CTL_OK : CTL_ERR, body, len);
+	if (ctl_send(c, ok ? CTL_OK : CTL_ERR, body, len) == -1)
+		return -1;
+	/*
+	 * A deferred answer (a commit's, say) goes out now, not when the
+	 * loop next polls: whatever else is ready in that turn (a table
+	 * dump) would otherwise delay the one waiting for it. An error is
+	 * left to the write handler, which drops the connection; so is a
+	 * connection that has nothing more to say.
+	 */
+	if (deferred && c->busy == 0 && c->drain_cb == NULL &&
+	    ctl_conn_flush(c) == 0 && !ctl_conn_done(c))
+		ctl_conn_want(c);
+	return 0;
 }
 
 int

@@ -348,7 +348,7 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 		    ",\"kernel\":{\"events\":%llu,"
 		    "\"own_events\":%llu,\"overruns\":%llu,\"resyncs\":%llu,"
 		    "\"parse_errors\":%llu,\"imported\":%llu,\"updated\":%llu,"
-		    "\"import_errors\":%llu}",
+		    "\"import_errors\":%llu,\"empty_reads\":%llu}",
 		    (unsigned long long)cs->events,
 		    (unsigned long long)cs->own_events,
 		    (unsigned long long)cs->overruns,
@@ -356,7 +356,8 @@ control_status(struct syncd *sd, int json, struct sbuf *b)
 		    (unsigned long long)cs->parse_errors,
 		    (unsigned long long)cs->imported,
 		    (unsigned long long)cs->updated,
-		    (unsigned long long)cs->import_errors);
+		    (unsigned long long)cs->import_errors,
+		    (unsigned long long)cs->dumps_empty);
 	sbuf_puts(b, ",\"peers\":[");
 	for (int i = 0; i < sd->npeers; i++) {
 		if (i > 0)

@@ -50,6 +50,7 @@ struct ct_stats {
 	uint64_t exp_events; /* delivered to expect() */
 	uint64_t exp_imported;
 	uint64_t exp_import_errors;
+	uint64_t dumps_empty; /* not asked of the kernel: no entry */
 };
 
 /* Subscribe to events (rcvbuf bytes, forced; 0: CT_RCVBUF_DEFAULT) and

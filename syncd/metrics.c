@@ -104,6 +104,9 @@ static const struct counter kernel_counters[] = {
 	    CS(overruns) },
 	{ "syncd_kernel_resyncs_total", "Re-reads of the conntrack table.",
 	    NULL, NULL, CS(resyncs) },
+	{ "syncd_kernel_empty_reads_total", "Reads of the conntrack table "
+	    "not asked of the kernel: the namespace had no entry.", NULL,
+	    NULL, CS(dumps_empty) },
 	{ "syncd_kernel_parse_errors_total", "Conntrack messages that "
 	    "could not be parsed.", NULL, NULL, CS(parse_errors) },
 	{ "syncd_kernel_imported_total", "States created in the kernel.",
