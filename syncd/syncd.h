@@ -227,6 +227,9 @@ struct peer {
 	/* Generation of the peer's bulk; entries older than the latest
 	 * bulk are swept at its end. */
 	uint8_t bulk_gen;
+	/* The generations its cache's entries may carry: the bulks' since
+	 * the last sweep (a bit per value). */
+	uint8_t bulk_gens[32];
 	/* Its takeover came while this node was master: applied when it is
 	 * master of nothing (engine_role). */
 	int takeover_held;
@@ -280,7 +283,11 @@ struct syncd {
 	struct cache *internal;
 	struct ct_expect *exp; /* our expectations */
 	size_t nexp;
-	uint8_t resync_gen;	/* kernel re-read generation */
+	uint8_t resync_gen; /* kernel re-read generation */
+	/* Generations adopted entries carry until the next re-read ends:
+	 * that re-read's own must differ (engine_adopt). */
+	uint8_t gen_avoid[32];
+	int resyncing;		/* between resync_begin and resync_end */
 	const char *resync_why; /* of the next re-read; NULL: lost events */
 	int adopting;		/* commit merging peers' states */
 	/* Destroyed while a dump runs: its older entries must not bring
