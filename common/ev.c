@@ -347,23 +347,54 @@ ev_signal_add(struct ev_loop *l, int signo, ev_signal_cb cb, void *arg)
 	return 0;
 }
 
-/* Milliseconds until the first timer, rounded up; -1 when none. */
-static int
-ev_timeout(struct ev_loop *l, int timeout_ms)
+/*
+ * How long to wait: until the first timer, or timeout_ms (-1: forever),
+ * whichever comes first; NULL to wait forever. Timers keep their
+ * nanoseconds (epoll_pwait2): a 1 ms wait rounded up to the next
+ * millisecond is two, and the callers' pacing (a batch of events each
+ * millisecond, a CARP advertisement each 1/256 s) is that precise.
+ */
+static struct timespec *
+ev_timeout(struct ev_loop *l, int timeout_ms, struct timespec *ts)
 {
-	uint64_t now, d;
-	int ms;
+	uint64_t now, d, lim;
 
-	if (l->timers == NULL)
-		return timeout_ms;
-	now = ev_now_ns();
-	if (l->timers->when <= now)
-		return 0;
-	d = (l->timers->when - now + 999999) / 1000000;
-	ms = d > 86400000 ? 86400000 : (int)d;
-	if (timeout_ms >= 0 && timeout_ms < ms)
-		return timeout_ms;
-	return ms;
+	if (l->timers == NULL && timeout_ms < 0)
+		return NULL;
+	lim = timeout_ms >= 0 ? (uint64_t)timeout_ms * 1000000ULL : UINT64_MAX;
+	d = lim;
+	if (l->timers != NULL) {
+		now = ev_now_ns();
+		d = l->timers->when <= now ? 0 : l->timers->when - now;
+		if (d > lim)
+			d = lim;
+	}
+	if (d > 86400ULL * 1000000000ULL)
+		d = 86400ULL * 1000000000ULL;
+	ts->tv_sec = (time_t)(d / 1000000000ULL);
+	ts->tv_nsec = (long)(d % 1000000000ULL);
+	return ts;
+}
+
+/* epoll_pwait2() where the kernel has it (5.11), else milliseconds,
+ * rounded up. */
+static int
+ev_wait(struct ev_loop *l, struct epoll_event *ev, const struct timespec *ts)
+{
+	static int no_pwait2;
+	int n, ms;
+
+	if (!no_pwait2) {
+		n = epoll_pwait2(l->epfd, ev, EV_MAXEVENTS, ts, NULL);
+		if (n != -1 || errno != ENOSYS)
+			return n;
+		no_pwait2 = 1;
+	}
+	if (ts == NULL)
+		ms = -1;
+	else
+		ms = (int)(ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000);
+	return epoll_wait(l->epfd, ev, EV_MAXEVENTS, ms);
 }
 
 static void
@@ -392,11 +423,12 @@ int
 ev_loop_once(struct ev_loop *l, int timeout_ms)
 {
 	struct epoll_event ev[EV_MAXEVENTS];
+	struct timespec ts;
 	struct ev_fd *f;
 	uint32_t gen;
 	int n, fd, events;
 
-	n = epoll_wait(l->epfd, ev, EV_MAXEVENTS, ev_timeout(l, timeout_ms));
+	n = ev_wait(l, ev, ev_timeout(l, timeout_ms, &ts));
 	if (n == -1) {
 		if (errno == EINTR)
 			return 0;
