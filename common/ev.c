@@ -393,7 +393,8 @@ ev_wait(struct ev_loop *l, struct epoll_event *ev, const struct timespec *ts)
 	if (ts == NULL)
 		ms = -1;
 	else
-		ms = (int)(ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000);
+		ms = (int)(ts->tv_sec * 1000 +
+		    (ts->tv_nsec + 999999) / 1000000);
 	return epoll_wait(l->epfd, ev, EV_MAXEVENTS, ms);
 }
 

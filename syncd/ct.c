@@ -122,7 +122,7 @@ struct ct_handle {
 	struct ev_timer *hold;	/* events read again after a pause */
 	uint64_t last_read_ns;
 	int hold_read; /* this read ends a pause */
-	int countfd;		/* this namespace's entry count, or -1 */
+	int countfd;   /* this namespace's entry count, or -1 */
 	void (*pend_done)(void *, int);
 	void *pend_arg;
 	void (*dump_done)(void *, int);
