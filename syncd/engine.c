@@ -500,12 +500,6 @@ engine_own_expect(struct syncd *sd, enum ct_event ev,
 	transport_kick(sd);
 }
 
-static int
-gen_in(const uint8_t set[32], uint8_t g)
-{
-	return (set[g >> 3] >> (g & 7)) & 1;
-}
-
 void
 engine_resync_begin(struct syncd *sd)
 {
@@ -513,7 +507,7 @@ engine_resync_begin(struct syncd *sd)
 	 * are taken, so this ends. */
 	do
 		sd->resync_gen++;
-	while (gen_in(sd->gen_avoid, sd->resync_gen));
+	while (gen_set_has(sd->gen_avoid, sd->resync_gen));
 	sd->resyncing = 1;
 	log_info("%s: re-reading the table",
 	    sd->resync_why != NULL ? sd->resync_why : "kernel events lost");
@@ -1059,7 +1053,7 @@ engine_rx_bulk_begin(struct peer *p)
 	size_t n = p->peer_internal;
 
 	p->bulk_gen++;
-	p->bulk_gens[p->bulk_gen >> 3] |= (uint8_t)(1U << (p->bulk_gen & 7));
+	gen_set_add(p->bulk_gens, p->bulk_gen);
 	p->nexp = 0;
 	if (n > p->sd->policy.max_states)
 		n = p->sd->policy.max_states;

@@ -514,7 +514,7 @@ sweep_ext(struct peer *p)
 		}
 	}
 	memset(p->bulk_gens, 0, sizeof(p->bulk_gens));
-	p->bulk_gens[p->bulk_gen >> 3] |= (uint8_t)(1U << (p->bulk_gen & 7));
+	gen_set_add(p->bulk_gens, p->bulk_gen);
 	if (n > 0)
 		event_bulk(p, "rx", "swept", (long long)n,
 		    (long long)((ev_now_ns() - t0) / 1000000),
@@ -1144,7 +1144,7 @@ peer_alloc(struct syncd *sd, const struct sockaddr_storage *ss,
 		return NULL;
 	}
 	p->sd = sd;
-	p->bulk_gens[0] = 1; /* bulk_gen 0, before any bulk */
+	gen_set_add(p->bulk_gens, p->bulk_gen); /* before any bulk */
 	memcpy(&p->sa, &ss[0], len[0]);
 	p->salen = len[0];
 	path_init(p, ss, len, n);

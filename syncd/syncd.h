@@ -74,6 +74,21 @@ syncd_now_s(void)
 	return syncd_s(ev_now_ns());
 }
 
+/* Sets of cache generations (uint8_t values), a bit each. */
+#define GEN_SET_BYTES 32
+
+static inline void
+gen_set_add(uint8_t set[GEN_SET_BYTES], uint8_t g)
+{
+	set[g >> 3] |= (uint8_t)(1U << (g & 7));
+}
+
+static inline int
+gen_set_has(const uint8_t set[GEN_SET_BYTES], uint8_t g)
+{
+	return (set[g >> 3] >> (g & 7)) & 1;
+}
+
 /* Our bulk request to one peer. */
 enum bulk_req_state {
 	BULK_REQ_NONE,
@@ -229,7 +244,7 @@ struct peer {
 	uint8_t bulk_gen;
 	/* The generations its cache's entries may carry: the bulks' since
 	 * the last sweep (a bit per value). */
-	uint8_t bulk_gens[32];
+	uint8_t bulk_gens[GEN_SET_BYTES];
 	/* Its takeover came while this node was master: applied when it is
 	 * master of nothing (engine_role). */
 	int takeover_held;
@@ -286,7 +301,7 @@ struct syncd {
 	uint8_t resync_gen; /* kernel re-read generation */
 	/* Generations adopted entries carry until the next re-read ends:
 	 * that re-read's own must differ (engine_adopt). */
-	uint8_t gen_avoid[32];
+	uint8_t gen_avoid[GEN_SET_BYTES];
 	int resyncing;		/* between resync_begin and resync_end */
 	const char *resync_why; /* of the next re-read; NULL: lost events */
 	int adopting;		/* commit merging peers' states */
