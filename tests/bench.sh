@@ -13,8 +13,10 @@
 #
 # For each stack: LAB_N established TCP connections through the master
 # (SNAT), one TCP stream and a UDP probe every millisecond. Events: the
-# master crashes (links cut, daemons killed) with 1 s timers and with the
-# fastest timers; the old master comes back and takes over again
+# master crashes (links cut, daemons killed) with 1 s timers, with the
+# fastest timers (advbase 0, advskew 1 on both) and, carpd only, with
+# sub-second timers that keep a preference (advskew 1 and 2); the old
+# master comes back and takes over again
 # (preemption: failback); the master's daemon gets SIGTERM (graceful
 # handover). The gap is the longest pause in the UDP probes' echoes (the
 # TCP stream's longest pause in brackets: it adds TCP's retransmission
@@ -90,8 +92,13 @@ run_case() (
 	if [ "$2" = control ]; then
 		LAB_NOSYNC=1	# no state sync: the strict ruleset's control
 	fi
-	if [ "$2" = fast ]; then
-		LAB_ADVBASE=0 LAB_SKEW1=1 LAB_SKEW2=2
+	if [ "$2" = fast ] || [ "$2" = pref ]; then
+		# Sub-second timers (advbase 0). fast: the fastest pair the
+		# protocol allows, advskew 1 on both (no preference, so no
+		# failback): a backup's master-down is 3/256 s. pref: a
+		# preference (advskew 1 and 2): master-down 3 x 2/256 s.
+		LAB_ADVBASE=0 LAB_SKEW1=1 LAB_SKEW2=1
+		[ "$2" = pref ] && LAB_SKEW2=2
 		LAB_KA_ADVERT=0.01 LAB_KA_PRIO1=250 LAB_KA_PRIO2=206
 		settle=2
 	else
@@ -144,8 +151,9 @@ run_case() (
 	( umask 077; "$SYNCD" genkey >"$LAB_SYNCD_KEY" ) || fail "syncd genkey" $2
 	timers=$2
 	RUN_IDX=$3
-	lab_log "$(lab_stack_name), $( [ "$timers" = fast ] &&
-	    echo "fastest timers" || echo "1 s timers")"
+	lab_log "$(lab_stack_name), $(case $timers in
+	    fast) echo "fastest timers" ;; pref) echo "sub-second timers," \
+	    "with a preference" ;; *) echo "1 s timers" ;; esac)"
 	lab_setup || fail setup $timers
 	lab_stack_start || fail "pair did not start" $timers
 	lab_traffic_start bench "$LAB_N" 600 --final-wait 5000 --quiet \
@@ -164,8 +172,8 @@ run_case() (
 	wait_for 15 lab_stack_is_master fw2 || fail "no takeover" $timers
 	sleep $settle
 	record crash $timers
-	[ "$timers" = fast ] || [ "$timers" = control ] &&
-	    { lab_traffic_stop; exit 0; }
+	[ "$timers" = fast ] || [ "$timers" = pref ] ||
+	    [ "$timers" = control ] && { lab_traffic_stop; exit 0; }
 
 	event
 	lab_stack_revive fw1
@@ -193,7 +201,8 @@ for s in $STACKS; do
 		echo "(keepalived or conntrackd not installed: no comparison)"
 		continue
 	fi
-	for t in slow fast; do
+	# keepalived has no counterpart of pref: its fast pair has one
+	for t in slow fast $([ "$s" = carp ] && echo pref); do
 		r=0
 		while [ $r -lt "$REPEAT" ]; do
 			run_case $s $t $((r + 1))
@@ -297,8 +306,8 @@ if [ -n "$STACKS" ]; then
 	echo "in brackets the TCP stream's longest pause; lost: connections that died."
 	printf '%-30s %-36s %-36s %s\n' "event" "carpd + syncd" \
 	    "keepalived + conntrackd" "ratio"
-	for ev in "baseline slow" "crash slow" "crash fast" "failback slow" \
-	    "graceful slow" "crash control"; do
+	for ev in "baseline slow" "crash slow" "crash fast" "crash pref" \
+	    "failback slow" "graceful slow" "crash control"; do
 		set -- $ev
 		case "$1 $2" in
 		"baseline slow") label="no event (noise floor, 3 s)"
@@ -306,6 +315,8 @@ if [ -n "$STACKS" ]; then
 		"crash slow") label="crash, 1 s timers"; name=crash_1s ;;
 		"crash fast") label="crash, sub-second timers"
 		    name=crash_subsecond ;;
+		"crash pref") label="crash, sub-second, preference"
+		    name=crash_subsecond_pref ;;
 		"failback slow") label="failback (preemption)"
 		    name=failback ;;
 		"graceful slow") label="graceful handover (SIGTERM)"
@@ -337,7 +348,11 @@ if [ -n "$STACKS" ]; then
 	echo "15 ms; graceful handover and failback 5 ms on every run; none lost."
 	echo "timers: 1 s = carpd advbase 1, advskew 0/50; keepalived VRRPv2"
 	echo "advert_int 1, priority 250/206 (the same skew). sub-second = carpd"
-	echo "advbase 0, advskew 1/2; keepalived VRRPv3 advert_int 0.01."
+	echo "advbase 0, advskew 1 on both (no preference: the fastest pair, a"
+	echo "backup's master-down 3/256 s = 11.7 ms); keepalived VRRPv3"
+	echo "advert_int 0.01 (master-down 3 x 10 ms + skew). sub-second with a"
+	echo "preference = carpd advskew 1/2 (master-down 3 x 2/256 s = 23.4 ms;"
+	echo "advskew 0 is refused with advbase 0), no target."
 fi
 
 for b in churn carpd syncd; do

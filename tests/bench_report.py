@@ -16,7 +16,9 @@ import sys
 
 KINDS = [
     ("crash", "slow", "crash, 1 s timers"),
-    ("crash", "fast", "crash, sub-second timers (advbase 0)"),
+    ("crash", "fast", "crash, sub-second timers (advbase 0, advskew 1/1)"),
+    ("crash", "pref", "crash, sub-second timers with a preference "
+     "(advbase 0, advskew 1/2)"),
     ("failback", "slow", "failback (preemption)"),
     ("graceful", "slow", "graceful handover (SIGTERM)"),
 ]
