@@ -22,11 +22,19 @@
  * makes room at once (cache_reserve) instead of the table being rebuilt
  * ever larger as they come.
  *
- * A rebuild (the table doubling as it fills) stops the daemon while it
- * runs, so it reads no entry and hashes nothing: beside each slot the
- * low 32 bits of its key's hash are kept (4 bytes a slot), and the
- * rebuild only moves slots, in order of the old table. At 786,432 states
- * that is 5 ms instead of 33 ms of rehashing scattered entries.
+ * A rebuild (the table doubling as it fills) reads no entry and hashes
+ * nothing: beside each slot the low 32 bits of its key's hash are kept
+ * (4 bytes a slot), and the rebuild only moves slots, in order of the
+ * old table. Still, moving 3M slots at once would stop the daemon for
+ * tens of milliseconds (its event socket filling meanwhile), so a table
+ * that fills as states come is rebuilt a little at a time: the new table
+ * takes every insert, and each insert or delete first moves MOVE_STEP
+ * slots of the old one, which lookups search too until it is empty. A
+ * move has its old table's worth of inserts to end (the new one is twice
+ * as large, and only three quarters full is a rebuild due), so a step of
+ * a few slots always ends it in time. A walk (cache_next) ends a move
+ * first, so that it sees every entry in one table; a rebuild a caller
+ * asks for (cache_reserve) is made at once.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -44,6 +52,7 @@
 #define SLOT_TOMB    ((uintptr_t)1)
 #define MINCAP	     1024
 #define PREFETCH_GAP 16 /* slots ahead whose entry is fetched early */
+#define MOVE_STEP    8	/* old slots moved by an insert or delete */
 
 _Static_assert(ENT_ALIGN >= 8, "entries need three free address bits");
 
@@ -51,8 +60,13 @@ struct cache {
 	uintptr_t *slot; /* entry address | tag, or SLOT_EMPTY, SLOT_TOMB */
 	uint32_t *hlo;	 /* a live slot's hash, low bits */
 	size_t cap;	 /* power of two */
-	size_t used;	 /* live entries */
-	size_t tombs;
+	size_t used;	 /* live entries (both tables while moving) */
+	size_t tombs;	 /* of the new table */
+	/* While a rebuild moves entries: the old table (NULL otherwise),
+	 * moved up to opos (its moved slots are tombstones). */
+	uintptr_t *oslot;
+	uint32_t *ohlo;
+	size_t ocap, opos;
 	size_t bytes; /* entry storage */
 	uint64_t epoch;
 	struct centry **q; /* ring */
@@ -161,8 +175,8 @@ cache_count(const struct cache *c)
 size_t
 cache_mem(const struct cache *c)
 {
-	return c->cap * (sizeof(*c->slot) + sizeof(*c->hlo)) + c->bytes +
-	    c->qcap * sizeof(*c->q);
+	return (c->cap + c->ocap) * (sizeof(*c->slot) + sizeof(*c->hlo)) +
+	    c->bytes + c->qcap * sizeof(*c->q);
 }
 
 uint64_t
@@ -176,16 +190,16 @@ cache_epoch(const struct cache *c)
  * it, the first tombstone on the way if any.
  */
 static size_t
-find(const struct cache *c, const uint8_t *key, size_t klen, uint64_t h,
-    int *found)
+find_in(const uintptr_t *slot, size_t cap, const uint8_t *key, size_t klen,
+    uint64_t h, int *found)
 {
-	size_t mask = c->cap - 1, i, tomb = (size_t)-1;
+	size_t mask = cap - 1, i, tomb = (size_t)-1;
 	uintptr_t v, tag = hash_tag(h);
 	struct centry *e;
 
 	i = (size_t)h & mask;
 	for (;;) {
-		v = c->slot[i];
+		v = slot[i];
 		if (v == SLOT_EMPTY) {
 			*found = 0;
 			return tomb != (size_t)-1 ? tomb : i;
@@ -205,15 +219,103 @@ find(const struct cache *c, const uint8_t *key, size_t klen, uint64_t h,
 	}
 }
 
-static int
-rebuild(struct cache *c, size_t ncap)
+static size_t
+find(const struct cache *c, const uint8_t *key, size_t klen, uint64_t h,
+    int *found)
 {
-	uintptr_t *ns, *os = c->slot, v;
-	uint32_t *nh, *oh = c->hlo;
-	size_t ocap = c->cap, mask = ncap - 1, j;
-	struct centry *e;
-	uint64_t h;
+	return find_in(c->slot, c->cap, key, klen, h, found);
+}
 
+/* Where an entry of hash h goes in the new table (no copy of it there). */
+static size_t
+free_slot(struct cache *c, uint64_t h)
+{
+	size_t mask = c->cap - 1, j = (size_t)h & mask;
+
+	while (slot_live(c->slot[j]))
+		j = (j + 1) & mask;
+	if (c->slot[j] == SLOT_TOMB)
+		c->tombs--;
+	return j;
+}
+
+/* The hash of the entry in slot v whose kept low bits are lo, as far
+ * as a table of cap slots needs it. */
+static uint64_t
+slot_hash(const struct cache *c, uintptr_t v, uint32_t lo, size_t cap)
+{
+	const struct centry *e;
+
+	if (cap - 1 <= UINT32_MAX)
+		return lo;
+	/* More slots than the kept bits tell apart. */
+	e = slot_entry(v);
+	return hash_key(c, e->rec, sync_key_len(e->rec, e->len));
+}
+
+/* Move at most n slots of the old table; the last one ends the move. */
+static void
+move_some(struct cache *c, size_t n)
+{
+	uintptr_t v;
+	uint64_t h;
+	size_t j;
+
+	for (; n > 0 && c->opos < c->ocap; n--, c->opos++) {
+		if (!slot_live(v = c->oslot[c->opos]))
+			continue;
+		h = slot_hash(c, v, c->ohlo[c->opos], c->cap);
+		j = free_slot(c, h);
+		c->slot[j] = v; /* the tag is the same hash's */
+		c->hlo[j] = (uint32_t)h;
+		c->oslot[c->opos] = SLOT_TOMB;
+	}
+	if (c->oslot != NULL && c->opos == c->ocap) {
+		free(c->oslot);
+		free(c->ohlo);
+		c->oslot = NULL;
+		c->ohlo = NULL;
+		c->ocap = c->opos = 0;
+	}
+}
+
+static void
+move_all(struct cache *c)
+{
+	if (c->oslot != NULL)
+		move_some(c, c->ocap);
+}
+
+/*
+ * The old table's slot of key (hash h), or -1: the slot is emptied (a
+ * tombstone) and the entry handed to the caller, who puts it in the new
+ * table or drops it.
+ */
+static struct centry *
+old_take(struct cache *c, const uint8_t *key, size_t klen, uint64_t h)
+{
+	struct centry *e;
+	size_t i;
+	int found;
+
+	if (c->oslot == NULL)
+		return NULL;
+	i = find_in(c->oslot, c->ocap, key, klen, h, &found);
+	if (!found)
+		return NULL;
+	e = slot_entry(c->oslot[i]);
+	c->oslot[i] = SLOT_TOMB;
+	return e;
+}
+
+/* Start a rebuild into ncap slots; with now, move it all at once. */
+static int
+rebuild(struct cache *c, size_t ncap, int now)
+{
+	uintptr_t *ns;
+	uint32_t *nh;
+
+	move_all(c);
 	ns = calloc(ncap, sizeof(*ns));
 	nh = malloc(ncap * sizeof(*nh));
 	if (ns == NULL || nh == NULL) {
@@ -221,29 +323,17 @@ rebuild(struct cache *c, size_t ncap)
 		free(nh);
 		return -1;
 	}
-	for (size_t i = 0; i < ocap; i++) {
-		if (!slot_live(v = os[i]))
-			continue;
-		if (mask <= UINT32_MAX) {
-			h = oh[i];
-		} else {
-			/* More slots than the kept bits tell apart. */
-			e = slot_entry(v);
-			h = hash_key(c, e->rec, sync_key_len(e->rec, e->len));
-		}
-		j = (size_t)h & mask;
-		while (ns[j] != SLOT_EMPTY)
-			j = (j + 1) & mask;
-		ns[j] = v; /* the tag is the same hash's */
-		nh[j] = (uint32_t)h;
-	}
-	free(os);
-	free(oh);
+	c->oslot = c->slot;
+	c->ohlo = c->hlo;
+	c->ocap = c->cap;
+	c->opos = 0;
 	c->slot = ns;
 	c->hlo = nh;
 	c->cap = ncap;
 	c->tombs = 0;
 	c->epoch++;
+	if (now)
+		move_all(c);
 	return 0;
 }
 
@@ -258,16 +348,29 @@ cap_for(size_t n)
 	return cap;
 }
 
+/*
+ * Before an insert: the move under way goes on; a table three quarters
+ * full (tombstones count) starts a rebuild, twice as large unless
+ * tombstones made it full. A move is over long before the new table
+ * fills; if it is not, it ends now.
+ */
 static int
 grow(struct cache *c)
 {
 	size_t ncap = c->cap;
 
+	if (c->oslot != NULL)
+		move_some(c, MOVE_STEP);
 	if ((c->used + c->tombs + 1) * 4 < c->cap * 3)
 		return 0;
+	if (c->oslot != NULL) {
+		move_all(c);
+		if ((c->used + c->tombs + 1) * 4 < c->cap * 3)
+			return 0;
+	}
 	if ((c->used + 1) * 2 > c->cap)
 		ncap = c->cap * 2;
-	return rebuild(c, ncap);
+	return rebuild(c, ncap, 0);
 }
 
 int
@@ -275,9 +378,11 @@ cache_reserve(struct cache *c, size_t n)
 {
 	size_t ncap = cap_for(n > c->used ? n : c->used);
 
-	if (ncap <= c->cap)
+	if (ncap <= c->cap) {
+		move_all(c);
 		return 0;
-	return rebuild(c, ncap);
+	}
+	return rebuild(c, ncap, 1);
 }
 
 void
@@ -306,12 +411,19 @@ cache_lookup(struct cache *c, const struct ct_state *st)
 {
 	uint8_t key[SYNC_KEY_MAX];
 	size_t klen, i;
+	uint64_t h;
 	int found;
 
 	if (c->used == 0 || (klen = sync_key_encode(key, st)) == 0)
 		return NULL;
-	i = find(c, key, klen, hash_key(c, key, klen), &found);
-	return found ? slot_entry(c->slot[i]) : NULL;
+	h = hash_key(c, key, klen);
+	i = find(c, key, klen, h, &found);
+	if (found)
+		return slot_entry(c->slot[i]);
+	if (c->oslot == NULL)
+		return NULL;
+	i = find_in(c->oslot, c->ocap, key, klen, h, &found);
+	return found ? slot_entry(c->oslot[i]) : NULL;
 }
 
 struct centry *
@@ -341,7 +453,16 @@ cache_put(struct cache *c, const struct ct_state *st, uint32_t now,
 		return NULL;
 	h = hash_key(c, buf + 2, klen);
 	i = find(c, buf + 2, klen, h, &found);
-	o = found ? slot_entry(c->slot[i]) : NULL;
+	if (found) {
+		o = slot_entry(c->slot[i]);
+	} else if ((o = old_take(c, buf + 2, klen, h)) != NULL) {
+		/* Still in the old table: it moves over now, where it
+		 * would go. */
+		if (c->slot[i] == SLOT_TOMB)
+			c->tombs--;
+		c->slot[i] = (uintptr_t)o | hash_tag(h);
+		c->hlo[i] = (uint32_t)h;
+	}
 	if (o != NULL && o->len == vlen) {
 		e = o;
 	} else {
@@ -390,24 +511,36 @@ struct centry *
 cache_del(struct cache *c, const struct ct_state *st)
 {
 	uint8_t key[SYNC_KEY_MAX];
+	struct centry *e;
 	size_t klen, i;
+	uint64_t h;
 	int found;
 
 	if (c->used == 0 || (klen = sync_key_encode(key, st)) == 0)
 		return NULL;
-	i = find(c, key, klen, hash_key(c, key, klen), &found);
-	return found ? take(c, i) : NULL;
+	if (c->oslot != NULL)
+		move_some(c, MOVE_STEP);
+	h = hash_key(c, key, klen);
+	i = find(c, key, klen, h, &found);
+	if (found)
+		return take(c, i);
+	if ((e = old_take(c, key, klen, h)) == NULL)
+		return NULL;
+	c->used--;
+	c->bytes -= entry_size(e->len);
+	return e;
 }
 
-void
-cache_clear(struct cache *c)
+/* Empty a table's n slots: entries freed, or left to the queue. */
+static void
+clear_slots(uintptr_t *slot, size_t n)
 {
 	struct centry *e;
 	uintptr_t v;
 
-	for (size_t i = 0; i < c->cap; i++) {
-		v = c->slot[i];
-		c->slot[i] = SLOT_EMPTY;
+	for (size_t i = 0; i < n; i++) {
+		v = slot[i];
+		slot[i] = SLOT_EMPTY;
 		if (!slot_live(v))
 			continue;
 		e = slot_entry(v);
@@ -415,6 +548,17 @@ cache_clear(struct cache *c)
 			e->flags |= CE_DEAD;
 		else
 			free(e);
+	}
+}
+
+void
+cache_clear(struct cache *c)
+{
+	clear_slots(c->slot, c->cap);
+	if (c->oslot != NULL) {
+		clear_slots(c->oslot, c->ocap);
+		c->opos = c->ocap;
+		move_some(c, 0); /* frees the old table */
 	}
 	c->used = c->tombs = c->bytes = 0;
 	c->epoch++;
@@ -425,6 +569,8 @@ cache_next(struct cache *c, size_t *pos)
 {
 	uintptr_t v;
 
+	/* A walk sees one table (a move started since changed the epoch). */
+	move_all(c);
 	while (*pos < c->cap) {
 		/* Entries lie in no order of their slots: fetch ahead. */
 		if (*pos + PREFETCH_GAP < c->cap &&

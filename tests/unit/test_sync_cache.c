@@ -4,7 +4,8 @@
  * misses nor repeats while entries are deleted, the send queue, rebuilds,
  * the memory per IPv4 state, the per-table hash secret, room made ahead
  * (cache_reserve), slots whose hash tags match for different states,
- * and prefetch hints that change nothing.
+ * prefetch hints that change nothing, and rebuilds made a little at a
+ * time (lookups, replacements, deletes, walks and clears meanwhile).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -207,6 +208,8 @@ test_reserve(void **ctx)
 		assert_non_null(cache_put(g, &st, 1, &old));
 	}
 	assert_int_equal(cache_epoch(c), ep);
+	/* g's last rebuild may still be moving: a walk ends it. */
+	assert_int_equal(count_iter(g), n);
 	assert_int_equal(cache_mem(c), cache_mem(g));
 	assert_int_equal(cache_reserve(c, 10), 0);
 	assert_int_equal(cache_epoch(c), ep);
@@ -275,6 +278,135 @@ test_tags(void **ctx)
 	cache_free(c);
 }
 
+/*
+ * A table that fills as states come is rebuilt a little at a time: the
+ * old table is emptied a few slots at every insert and delete, and a
+ * state must be found, replaced (also with an encoding of another size)
+ * and deleted wherever it is meanwhile. Checked against a plain record
+ * of what is in, through rebuilds and a long run of mixed changes; a
+ * walk started during a move sees every state once; a table cleared or
+ * freed during a move loses nothing to a leak (the sanitizers' runs).
+ */
+#define MV_KEYS 60000
+static void
+mv_check(struct cache *c, const uint8_t *in, uint32_t k0, uint32_t k1)
+{
+	struct ct_state st, out;
+	struct centry *e;
+
+	for (uint32_t k = k0; k < k1; k++) {
+		mk(&st, k);
+		e = cache_lookup(c, &st);
+		if (!in[k]) {
+			assert_null(e);
+			continue;
+		}
+		assert_non_null(e);
+		assert_int_equal(centry_state(e, 1, &out), 0);
+		assert_int_equal(out.orig.sport, st.orig.sport);
+		assert_int_equal(out.mark, in[k] == 2 ? 7 : 0);
+	}
+}
+
+static void
+test_move(void **ctx)
+{
+	struct cache *c = cache_new();
+	static uint8_t in[MV_KEYS]; /* 0 out, 1 in, 2 in with a mark */
+	struct ct_state st;
+	struct centry *e, *old;
+	size_t count = 0, moves = 0, pos;
+	uint64_t ep;
+	uint32_t x = 12345, k;
+
+	assert_non_null(c);
+	memset(in, 0, sizeof(in));
+	ep = cache_epoch(c);
+	for (uint32_t op = 0; op < 400000; op++) {
+		x = x * 1103515245u + 12345u;
+		k = (x >> 8) % MV_KEYS;
+		mk(&st, k);
+		switch ((x >> 28) & 3) {
+		case 0: /* delete */
+			e = cache_del(c, &st);
+			assert_true((e != NULL) == (in[k] != 0));
+			free(e);
+			count -= in[k] != 0;
+			in[k] = 0;
+			break;
+		case 1: /* put with a mark: a larger encoding */
+			st.fields |= CT_F_MARK;
+			st.mark = 7;
+			/* FALLTHROUGH */
+		default:
+			e = cache_put(c, &st, 1, &old);
+			assert_non_null(e);
+			assert_true(in[k] != 0 || old == NULL);
+			free(old);
+			count += in[k] == 0;
+			in[k] = (st.fields & CT_F_MARK) ? 2 : 1;
+			break;
+		}
+		assert_int_equal(cache_count(c), count);
+		if (cache_epoch(c) != ep) {
+			/* A move started: its old table holds most states. */
+			moves++;
+			ep = cache_epoch(c);
+			mv_check(c, in, 0, MV_KEYS);
+		} else if (op % 4099 == 0) {
+			mv_check(c, in, k,
+			    k + 64 < MV_KEYS ? k + 64 : MV_KEYS);
+		}
+	}
+	assert_true(moves >= 5);
+	mv_check(c, in, 0, MV_KEYS);
+	assert_int_equal(count_iter(c), count);
+
+	cache_free(c);
+
+	/* A walk that starts while a move is under way. */
+	c = cache_new();
+	assert_non_null(c);
+	memset(in, 0, sizeof(in));
+	ep = cache_epoch(c);
+	for (k = 0; k < MV_KEYS && cache_epoch(c) == ep; k++) {
+		mk(&st, k);
+		assert_non_null(cache_put(c, &st, 1, &old));
+		in[k] = 1;
+	}
+	assert_true(k < MV_KEYS);
+	pos = 0;
+	count = 0;
+	ep = cache_epoch(c);
+	while ((e = cache_next(c, &pos)) != NULL) {
+		struct ct_state out;
+		uint32_t a;
+
+		assert_int_equal(centry_state(e, 1, &out), 0);
+		memcpy(&a, out.orig.src, 4);
+		a = (ntohl(a) & 0xffff) << 16 | out.orig.sport;
+		assert_true(a < MV_KEYS && in[a] == 1);
+		in[a] = 0; /* seen once */
+		count++;
+	}
+	assert_int_equal(count, k);
+	assert_int_equal(cache_epoch(c), ep);
+
+	/* Cleared, then freed, in the middle of a move. */
+	for (k = 0; k < MV_KEYS && cache_epoch(c) == ep; k++) {
+		mk(&st, MV_KEYS + k);
+		assert_non_null(cache_put(c, &st, 1, &old));
+	}
+	cache_clear(c);
+	assert_int_equal(cache_count(c), 0);
+	assert_int_equal(count_iter(c), 0);
+	for (k = 0; k < 3000; k++) {
+		mk(&st, k);
+		assert_non_null(cache_put(c, &st, 1, &old));
+	}
+	cache_free(c);
+}
+
 /* A prefetch hint, for any bytes at all, changes nothing. */
 static void
 test_prefetch(void **ctx)
@@ -317,6 +449,7 @@ main(void)
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_prefetch),
+		cmocka_unit_test(test_move),
 	};
 
 	if (sodium_init() < 0)
