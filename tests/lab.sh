@@ -37,6 +37,11 @@ LAB_PORT=5001		# echo server, TCP and UDP
 LAB_SYNC_PORT=8370	# syncd (given explicitly)
 LAB_CTD_PORT=3780	# conntrackd
 
+# Debian's python3 first: a per-user interpreter shim earlier in PATH
+# (pyenv's) costs 0.4 s a start, seconds on a loaded machine, and lacks
+# the modules Debian installs (python3-prometheus-client).
+case ":$PATH:" in :/usr/bin:*) ;; *) PATH=/usr/bin:$PATH; export PATH ;; esac
+
 if ! command -v ns_add >/dev/null 2>&1; then
 	# Standalone: the helpers tests/netns/lib.sh would provide.
 	T_PREFIX=${T_PREFIX:-lab$$}
