@@ -634,13 +634,24 @@ lab_master() {
 	esac
 }
 
-# lab_freeze FW: FW stops dead: every process in its namespace frozen (so
-# none of them can react: no bow-out, no link-down demotion), then every
-# link gone. The addresses stay on the dead box's interfaces, as they
-# would. Its daemons can be sent SIGTERM and SIGCONT afterwards to see them
-# stop cleanly.
+# lab_freeze FW: FW stops dead: every frame in and out of its links
+# dropped at one instant (one nftables transaction: forwarding and its
+# daemons' packets stop together, as when a box loses power; taking the
+# links down one by one let it forward for milliseconds after its
+# daemons had gone silent, which shortened a measured crash gap), every
+# process in its namespace frozen (so none of them can react: no bow-out,
+# no link-down demotion), then every link gone. The addresses stay on the
+# dead box's interfaces, as they would. Its daemons can be sent SIGTERM
+# and SIGCONT afterwards to see them stop cleanly.
 lab_freeze() {
-	local pids
+	local pids d
+	d='{ "lan", "wan", "sync" } priority -500; policy drop;'
+	nsx "$1" nft -f - <<-EOF
+	table netdev labcut {
+		chain in { type filter hook ingress devices = $d }
+		chain out { type filter hook egress devices = $d }
+	}
+	EOF
 	pids=$(ip netns pids "$(ns "$1")" 2>/dev/null)
 	[ -n "$pids" ] && kill -STOP $pids 2>/dev/null
 	lab_links "$1" down
@@ -692,6 +703,7 @@ lab_together() {
 # virtual addresses gone, links up. Daemons are started by the caller.
 lab_revive() {
 	rm -f "$T_DIR/down-$1"
+	nsx "$1" nft delete table netdev labcut 2>/dev/null
 	nsx "$1" conntrack -F >/dev/null 2>&1
 	nsx "$1" ip addr del 10.0.1.1/24 dev lan 2>/dev/null
 	nsx "$1" ip addr del 10.0.2.1/24 dev wan 2>/dev/null

@@ -128,14 +128,18 @@ def resources(data, args):
     for pid, (t, fw, dm) in sorted(starts.items(), key=lambda x: x[1][0]):
         ss = sorted(samples.get(pid, []))
         after = [x for x in ss if x[0] >= t + args.warm]
-        # A life of less than a minute after the warm-up shows no trend:
+        # A life of less than a minute after the warm-up shows no trend
+        # (judged by the time its samples span, not their number: the
+        # monitor's second stretches on a loaded machine):
         # the first takeover a daemon goes through moves its working
         # set once (a syncd's window of frames for the bulk it sends,
         # both caches full while states are handed over), and in a
         # short life that step falls in the half that is compared.
         inst = {"fw": fw, "daemon": dm, "pid": int(pid),
                 "start_s": round(t - data["t0"], 1),
-                "samples": len(ss), "judged": len(after) >= 60}
+                "samples": len(ss),
+                "judged": (len(after) >= 30 and
+                           after[-1][0] - after[0][0] >= 59.0)}
         if ss:
             inst["max_rss_kb"] = max(x[1] for x in ss)
             inst["max_fds"] = max(x[2] for x in ss)
@@ -353,7 +357,7 @@ def main():
                    r["base_fds"], r["end_fds"]))
         else:
             print("  %s %-5s pid %-7d from %6.1fs  not judged (%d samples: "
-                  "too few after its warm-up to judge)" %
+                  "a life too short after its warm-up to judge)" %
                   (r["fw"], r["daemon"], r["pid"], r["start_s"],
                    r["samples"]))
     lr, sr = data["lresult"], data["sresult"]
