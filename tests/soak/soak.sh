@@ -648,6 +648,16 @@ kill -USR2 "$LONG_PID" "$SHORT_PID" 2>/dev/null
 wait_for 40 grep -q '^RESULT' "$LONG_OUT" || say "no result from the long-lived client"
 wait_for 10 grep -q '^RESULT' "$SHORT_OUT" || say "no result from the short connections"
 wait_for 20 sh -c "! kill -0 $LONG_PID 2>/dev/null && ! kill -0 $SHORT_PID 2>/dev/null"
+# What the network dropped, for a post-mortem of failed new connections:
+# each firewall's forward drops (invalid; neither established nor a new
+# SYN from the LAN) and the listen queues of the echo servers.
+for f in fw1 fw2; do
+	say "  $f forward drops: $(nsx $f nft list chain inet filter forward \
+	    2>/dev/null | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' |
+	    paste -sd/ -) (invalid/other)"
+done
+say "  server: $(nsx server nstat -asz TcpExtListenOverflows \
+    TcpExtListenDrops 2>/dev/null | awk 'NR > 1 { printf "%s %s ", $1, $2 }')"
 # With the load stopped (its last states expire within the shortened
 # TIME_WAIT), what each member holds of the other must match exactly.
 say "load stopped: syncd diff must become identical on both (at most 60 s)"
