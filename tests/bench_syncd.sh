@@ -39,7 +39,6 @@ CTBENCH=${CTBENCH:-$TOP/$B/tools/ctbench}
 CTLAG=${CTLAG:-$TOP/$B/tools/ctlag}
 . "$TOP/tests/bench_lib.sh"
 P=sb$$
-D=$(mktemp -d /tmp/syncd-bench.XXXXXX)
 HZ=$(getconf CLK_TCK)
 PORT=7475
 
@@ -50,6 +49,8 @@ fi
 for f in "$SYNCD" "$CTGEN" "$CTBENCH" "$CTLAG"; do
 	[ -x "$f" ] || { echo "bench_syncd: $f missing (make first)"; exit 1; }
 done
+# made once nothing can stop the run before its cleanup is in place
+D=$(mktemp -d /tmp/syncd-bench.XXXXXX)
 
 if [ "${BENCH_FULL:-0}" = 1 ]; then
 	SIZES=${SYNCD_BENCH_N:-100000 1000000 4000000}
