@@ -973,13 +973,20 @@ lab_stack_revive() {
 	fi
 }
 
+# lab_fwd_drops FW: the packets FW's forward chain dropped, "INVALID
+# OTHER" (invalid; neither established nor a new connection from the LAN).
+lab_fwd_drops() {
+	nsx "$1" nft list chain inet filter forward 2>/dev/null |
+	    sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | paste -sd' ' -
+}
+
 # lab_state: one TAP comment line on what each firewall is doing.
 lab_state() {
 	local f st inv
 	for f in fw1 fw2; do
 		st=$(lab_carp_states $f)
-		inv=$(nsx $f nft list chain inet filter forward 2>/dev/null |
-		    sed -n 's/.*ct state invalid counter packets \([0-9]*\).*/\1/p')
+		inv=$(lab_fwd_drops $f)
+		inv=${inv%% *}
 		echo "# $f: carp ${st:-down}, addresses $(lab_has_vip $f &&
 		    echo yes || echo no), $(lab_conntrack_count $f) states," \
 		    "${inv:-?} invalid packets dropped in forward"

@@ -649,12 +649,9 @@ wait_for 40 grep -q '^RESULT' "$LONG_OUT" || say "no result from the long-lived 
 wait_for 10 grep -q '^RESULT' "$SHORT_OUT" || say "no result from the short connections"
 wait_for 20 sh -c "! kill -0 $LONG_PID 2>/dev/null && ! kill -0 $SHORT_PID 2>/dev/null"
 # What the network dropped, for a post-mortem of failed new connections:
-# each firewall's forward drops (invalid; neither established nor a new
-# SYN from the LAN) and the listen queues of the echo servers.
+# each firewall's forward drops and the listen queues of the echo servers.
 for f in fw1 fw2; do
-	say "  $f forward drops: $(nsx $f nft list chain inet filter forward \
-	    2>/dev/null | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' |
-	    paste -sd/ -) (invalid/other)"
+	say "  $f forward drops: $(lab_fwd_drops $f | tr ' ' /) (invalid/other)"
 done
 say "  server: $(nsx server nstat -asz TcpExtListenOverflows \
     TcpExtListenDrops 2>/dev/null | awk 'NR > 1 { printf "%s %s ", $1, $2 }')"
