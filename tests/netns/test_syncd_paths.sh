@@ -105,8 +105,10 @@ A0=$(pj a "$COUNTERS"); B0=$(pj b "$COUNTERS")
 bulk_lines() { cat "$T_DIR/a.log" "$T_DIR/b.log" | grep -c 'event=bulk'; }
 BL0=$(bulk_lines)
 
-# The burst; link 1 goes down while it streams.
-nsx a "$CTGEN" -n $N >"$T_DIR/gen.out" 2>&1 &
+# The burst; link 1 goes down while it streams. It is held to 25,000
+# states a second (4 s in all): unpaced, a fast machine had imported and
+# sent all of it before this script, polling B, could cut the link.
+nsx a "$CTGEN" -n $N -r 25000 >"$T_DIR/gen.out" 2>&1 &
 GEN=$!
 T_PIDS="$T_PIDS $GEN"
 wait_for 30 ge b external 5000

@@ -29,7 +29,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: ctgen [-n count] [-b base] [-t timeout] "
-	    "[-z zone] [-m mark] [--delete | --update | --dump]\n"
+	    "[-z zone] [-m mark] [-r rate]\n"
+	    "             [--delete | --update | --dump]\n"
 	    "       ctgen --one [--proto tcp|udp] --src A --sport P --dst A "
 	    "--dport P\n"
 	    "             [--snat A [--snat-port P]] [--dnat A "
@@ -59,6 +60,22 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* -r: hold the run to RATE states per second (in chunks of a 50th of a
+ * second), so that a test can act while it is under way. */
+static void
+pace(double t0, uint64_t done, uint64_t rate)
+{
+	struct timespec ts;
+	double ahead;
+
+	ahead = (double)done / (double)rate - (now() - t0);
+	if (ahead <= 0)
+		return;
+	ts.tv_sec = (time_t)ahead;
+	ts.tv_nsec = (long)((ahead - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
 }
 
 /* State i: base+(i/PORTS):1024+(i%PORTS) -> 10.255.0.1:80. */
@@ -234,10 +251,10 @@ main(int argc, char *argv[])
 	struct ct_expect x;
 	const struct ct_stats *st;
 	struct in_addr base;
-	uint64_t n = 100000, i, done = 0, cnt = 0;
+	uint64_t n = 100000, i, done = 0, cnt = 0, rate = 0;
 	unsigned long long ull;
 	uint32_t timeout = 3600;
-	size_t k, m;
+	size_t k, m, chunk = CHUNK;
 	double t0, t;
 	struct one o;
 	int ch, mode = 0, zone = -1, mark = -1, one = 0;
@@ -247,13 +264,21 @@ main(int argc, char *argv[])
 	o.label = -1;
 	inet_pton(AF_INET, "10.1.0.0", &base);
 	while (
-	    (ch = getopt_long(argc, argv, "n:b:t:z:m:", lopts, NULL)) != -1) {
+	    (ch = getopt_long(argc, argv, "n:b:t:z:m:r:", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			ull = strtoull(optarg, &ep, 10);
 			if (*ep != '\0' || ull == 0 || ull > 100000000ULL)
 				usage();
 			n = ull;
+			break;
+		case 'r':
+			ull = strtoull(optarg, &ep, 10);
+			if (*ep != '\0' || ull == 0 || ull > 100000000ULL)
+				usage();
+			rate = ull;
+			chunk = rate / 50 == 0 ? 1 :
+			    rate / 50 < CHUNK ? (size_t)(rate / 50) : CHUNK;
 			break;
 		case 'b':
 			if (inet_pton(AF_INET, optarg, &base) != 1)
@@ -369,7 +394,9 @@ main(int argc, char *argv[])
 	}
 	t0 = now();
 	for (i = 0; i < n; i += m) {
-		m = n - i < CHUNK ? (size_t)(n - i) : CHUNK;
+		if (rate > 0)
+			pace(t0, i, rate);
+		m = n - i < chunk ? (size_t)(n - i) : chunk;
 		for (k = 0; k < m; k++)
 			gen(&v[k], ntohl(base.s_addr), i + k, timeout, zone,
 			    mark);
