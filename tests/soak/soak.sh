@@ -674,6 +674,23 @@ printf '%s\t%s\t%s\t%s\n' "$fin" "$(since_ms "$t")" "$AG_WHY" \
     "${SOAK_FINAL_EXACT:-1}" >"$SOAK_OUT/final.tsv"
 say "  $([ $fin = 1 ] && echo identical || echo 'NOT identical') after" \
     "$(since_ms "$t") ms: $AG_WHY"
+if [ $fin != 1 ]; then
+	# what differs, and how each firewall's kernel holds those flows now
+	for f in fw1 fw2; do
+		cp "$T_DIR/diff-$f" "$SOAK_OUT/final-diff-$f.json" 2>/dev/null
+		python3 -c '
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    sys.exit(0)
+for p in d.get("peers", []):
+    for x in p.get("differences", [])[:5]:
+        print("%s %s %s" % (x.get("kind"), x.get("state"), x.get("attribute", "")))
+' "$T_DIR/diff-$f" | while read -r l; do say "  $f differs: $l"; done
+		nsx $f conntrack -L >"$SOAK_OUT/final-conntrack-$f.txt" 2>/dev/null
+	done
+fi
 touch "$T_DIR/stop"
 wait "$MON_PID" 2>/dev/null
 check_alive

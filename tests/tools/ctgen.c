@@ -263,8 +263,8 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	o.label = -1;
 	inet_pton(AF_INET, "10.1.0.0", &base);
-	while (
-	    (ch = getopt_long(argc, argv, "n:b:t:z:m:r:", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:b:t:z:m:r:", lopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'n':
 			ull = strtoull(optarg, &ep, 10);
@@ -277,8 +277,11 @@ main(int argc, char *argv[])
 			if (*ep != '\0' || ull == 0 || ull > 100000000ULL)
 				usage();
 			rate = ull;
-			chunk = rate / 50 == 0 ? 1 :
-			    rate / 50 < CHUNK ? (size_t)(rate / 50) : CHUNK;
+			chunk = (size_t)(rate / 50);
+			if (chunk == 0)
+				chunk = 1;
+			else if (chunk > CHUNK)
+				chunk = CHUNK;
 			break;
 		case 'b':
 			if (inet_pton(AF_INET, optarg, &base) != 1)
