@@ -231,6 +231,7 @@ stage_run(struct syncd *sd, size_t budget)
 		stage_collect(sd, p, budget, &ni, &nd);
 		if (nd > 0) {
 			ct_delete(sd->ct, sg->del, nd);
+			engine_deleted(sd, sg->del, nd);
 			for (size_t k = 0; k < nd; k++)
 				free(cache_del(p->unstage, &sg->del[k]));
 		}
@@ -389,6 +390,8 @@ retire_step(struct ev_timer *t, void *arg)
 	done = retire_slice(sd, r, &nd);
 	if (nd > 0 && sd->ct != NULL) {
 		long k = ct_delete(sd->ct, sg->del, nd);
+
+		engine_deleted(sd, sg->del, nd);
 
 		r->deleted += k > 0 ? (size_t)k : 0;
 	}

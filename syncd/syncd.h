@@ -460,6 +460,7 @@ int stage_retiring(const struct syncd *, const struct ct_state *);
 /* engine.c: caches. */
 void engine_own_state(struct syncd *, enum ct_event, const struct ct_state *);
 void engine_own_hint(struct syncd *, const struct ct_state *);
+void engine_deleted(struct syncd *, const struct ct_state *, size_t);
 void
 engine_own_expect(struct syncd *, enum ct_event, const struct ct_expect *);
 void engine_resync_begin(struct syncd *);
