@@ -364,6 +364,17 @@ def main():
     print("long-lived: %s; short: %s" %
           (" ".join("%s=%s" % x for x in sorted(lr.items())),
            " ".join("%s=%s" % x for x in sorted(sr.items()))))
+    for f in stray[:10]:
+        s0 = float(f["start"]) - data["t0"]
+        near = [e for e in data["events"] if e["t"] - data["t0"] <= s0]
+        print("stray failure: started %.2fs, %s after %s ms at %s, port %s"
+              "%s" % (s0, f["err"],
+                      round((float(f["end"]) - float(f["start"])) * 1000),
+                      f.get("at", "?"), f.get("port", "?"),
+                      "" if not near else
+                      " (%.2f s after event #%d %s)" %
+                      (s0 - (near[-1]["t"] - data["t0"]), near[-1]["i"],
+                       near[-1]["name"])))
     png, why = plot(args.dir, data, args.t_end)
     tap = Tap()
     verdict(tap, data, args, stray, res)

@@ -33,7 +33,8 @@
 # (1000), SOAK_RATE (1000), SOAK_UDP_FLOWS (16), SOAK_FINAL_EXACT (1: the
 # diff once the load stopped must be identical; 0: only shown), SOAK_WARM (warm-up before
 # the memory baseline, default 30 s), SOAK_OUT (results directory; default
-# a new /tmp/carpd-soak.XXXXXX, printed), B (build directory).
+# a new /tmp/carpd-soak.XXXXXX, printed), SOAK_TRACE (1: log the packets
+# the firewalls drop as invalid, see below), B (build directory).
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 export TOP
@@ -600,6 +601,18 @@ case " $KINDS " in
 	;;
 esac
 lab_setup || fail_setup "lab setup failed"
+# SOAK_TRACE=1: each firewall logs the packets it drops as invalid (at most
+# 500/s) to the kernel log, prefixed "soak FW invalid", for a post-mortem
+# of failed new connections (a log from a namespace reaches the kernel log
+# only with net.netfilter.nf_log_all_netns=1 in the root namespace: set it
+# for such a run and put it back after).
+if [ "${SOAK_TRACE:-0}" = 1 ]; then
+	for f in fw1 fw2; do
+		nsx $f nft insert rule inet filter forward ct state invalid \
+		    limit rate 500/second log prefix "\"soak $f invalid \"" ||
+		    fail_setup "SOAK_TRACE: the log rule"
+	done
+fi
 lab_echo_start $SOAK_PORT2 || fail_setup "second echo server did not start"
 lab_churn_tune 10 || fail_setup "sysctls for the short connections"
 pair_start || fail_setup "the pair did not start"

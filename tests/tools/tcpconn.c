@@ -31,7 +31,9 @@
  *   --short RATE    open RATE short connections a second (connect, one
  *                   echo, close); one that errs or has not had its echo
  *                   within --short-timeout ms (default 2000) fails:
- *   SFAIL start=T end=T err=E        (T: wall-clock seconds)
+ *   SFAIL start=T end=T err=E at=S port=P
+ *                   (T: wall-clock seconds; S: connect or echo, the step
+ *                   it failed in; P: its local port, to find its flow)
  *   --udp-flows N   N more UDP flows, one datagram each every -i ms
  *   --series MS     every MS ms one line for the timeline:
  *   SERIES t=T probe_gap_ms=X stream_gap_ms=Y alive=A stalled=S dead=D
@@ -118,6 +120,7 @@ struct sconn {
 	int fd;
 	enum sst st;
 	int64_t start; /* us */
+	unsigned port; /* local, once connected (0: not known) */
 	uint8_t rx[MSGLEN];
 	size_t rxlen;
 };
@@ -837,9 +840,27 @@ err_name(int e)
 	}
 }
 
+/* The local port a connecting socket was given (0: unknown). */
+static unsigned
+local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
 static void
 short_end(struct client *cl, struct sconn *s, int err, int64_t now)
 {
+	const char *at = s->st == S_CONNECTING ? "connect" : "echo";
+
 	epoll_ctl(cl->ep, EPOLL_CTL_DEL, s->fd, NULL);
 	close(s->fd);
 	s->fd = -1;
@@ -852,8 +873,8 @@ short_end(struct client *cl, struct sconn *s, int err, int64_t now)
 	}
 	cl->sh_fail++;
 	cl->sh_fail_b++;
-	printf("SFAIL start=%.3f end=%.3f err=%s\n", wall(cl, s->start),
-	    wall(cl, now), err_name(err));
+	printf("SFAIL start=%.3f end=%.3f err=%s at=%s port=%u\n",
+	    wall(cl, s->start), wall(cl, now), err_name(err), at, s->port);
 }
 
 static void
@@ -939,6 +960,7 @@ short_tick(struct client *cl, int64_t now)
 			continue;
 		}
 		cl->sc[slot].st = S_CONNECTING;
+		cl->sc[slot].port = local_port(cl->sc[slot].fd);
 		cl->sc_open++;
 	}
 	short_expire(cl, now);
