@@ -190,11 +190,14 @@ lab_sync_node() {
 	ip -n "$(ns "$1")" addr add "$2/24" dev sync
 }
 
-# lab_echo_start PORT: one more echo server on the server (TCP and UDP).
+# lab_echo_start PORT [SERVER-OPTIONS]: one more echo server on the server
+# (TCP and UDP).
 lab_echo_start() {
-	bg server "$T_DIR/server-$1.log" "$TCPCONN" -l "0.0.0.0:$1" --rt \
-	    >/dev/null
-	wait_for 5 grep -q LISTENING "$T_DIR/server-$1.log"
+	local port
+	port=$1; shift
+	bg server "$T_DIR/server-$port.log" "$TCPCONN" -l "0.0.0.0:$port" \
+	    --rt "$@" >/dev/null
+	wait_for 5 grep -q LISTENING "$T_DIR/server-$port.log"
 }
 
 # lab_churn_tune TIME_WAIT: for many short connections a second: the

@@ -613,7 +613,14 @@ if [ "${SOAK_TRACE:-0}" = 1 ]; then
 		    fail_setup "SOAK_TRACE: the log rule"
 	done
 fi
-lab_echo_start $SOAK_PORT2 || fail_setup "second echo server did not start"
+# The short connections' server resets a connection idle for 5 s (more
+# than the client's timeout), as real servers time idle clients out: one
+# whose client gave up in an event, and whose close the firewall dropped
+# then, would else stay open there and fail every later connection from
+# its client port (SNAT keeps ports), one every minute or so, long after
+# the event.
+lab_echo_start $SOAK_PORT2 --idle-reset 5000 ||
+    fail_setup "second echo server did not start"
 lab_churn_tune 10 || fail_setup "sysctls for the short connections"
 pair_start || fail_setup "the pair did not start"
 for f in fw1 fw2; do

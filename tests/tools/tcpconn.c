@@ -4,7 +4,7 @@
  * stream and one UDP probe flow; reports survivors and traffic gaps.
  *
  * usage:
- *   tcpconn -l ADDR:PORT                       echo server (TCP and UDP)
+ *   tcpconn -l ADDR:PORT [--idle-reset MS]     echo server (TCP and UDP)
  *   tcpconn -c ADDR:PORT [-n N] [-i MS] [-d S] [options]   client
  *
  * The client opens N connections; each sends a 16-byte message every -i ms
@@ -130,7 +130,20 @@ struct srvconn {
 	uint8_t *buf;
 	size_t off, len;
 	int want_out;
+	int64_t last_rx; /* us */
+	struct srvconn *prev, *next;
 };
+
+/*
+ * --idle-reset MS: the server resets a connection that received nothing
+ * for MS ms, as real servers time idle clients out. Without it, a
+ * connection whose client gave up during a failover, and whose close the
+ * firewall dropped then, stays open at the server for good: every later
+ * connection from the same client port (SNAT keeps ports) then meets it,
+ * gets an ACK for the old connection instead of a SYN-ACK, and fails.
+ */
+static int64_t srv_idle_us;
+static struct srvconn *srv_list;
 
 static int64_t
 now_us(void)
@@ -145,7 +158,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: tcpconn -l ADDR:PORT [--rt]\n"
+	    "usage: tcpconn -l ADDR:PORT [--rt] [--idle-reset MS]\n"
 	    "       tcpconn -c ADDR:PORT [-n conns] [-i interval-ms] "
 	    "[-d seconds]\n"
 	    "               [--stream-us us] [--stream-bytes n] "
@@ -222,6 +235,12 @@ static void
 srv_close(int ep, struct srvconn *sc)
 {
 	epoll_ctl(ep, EPOLL_CTL_DEL, sc->fd, NULL);
+	if (sc->prev != NULL)
+		sc->prev->next = sc->next;
+	else
+		srv_list = sc->next;
+	if (sc->next != NULL)
+		sc->next->prev = sc->prev;
 	close(sc->fd);
 	free(sc->buf);
 	free(sc);
@@ -258,6 +277,7 @@ srv_io(int ep, struct srvconn *sc)
 		if (n == -1)
 			break;
 		sc->len = n;
+		sc->last_rx = now_us();
 	}
 	if ((sc->len > sc->off) != sc->want_out) {
 		sc->want_out = sc->len > sc->off;
@@ -265,6 +285,29 @@ srv_io(int ep, struct srvconn *sc)
 		ev.events = sc->want_out ? EPOLLOUT : EPOLLIN;
 		ev.data.ptr = sc;
 		epoll_ctl(ep, EPOLL_CTL_MOD, sc->fd, &ev);
+	}
+}
+
+/* --idle-reset: reset (SO_LINGER 0) the connections idle too long; at
+ * most every 100 ms. */
+static void
+srv_reap(int ep)
+{
+	static int64_t last;
+	struct linger lg = { 1, 0 };
+	struct srvconn *sc, *nx;
+	int64_t now = now_us();
+
+	if (srv_idle_us == 0 || now - last < 100000)
+		return;
+	last = now;
+	for (sc = srv_list; sc != NULL; sc = nx) {
+		nx = sc->next;
+		if (now - sc->last_rx > srv_idle_us) {
+			setsockopt(sc->fd, SOL_SOCKET, SO_LINGER, &lg,
+			    sizeof(lg));
+			srv_close(ep, sc);
+		}
 	}
 }
 
@@ -304,7 +347,7 @@ run_server(const struct sockaddr_in *sin)
 	    ntohs(sin->sin_port));
 	fflush(stdout);
 	for (;;) {
-		n = epoll_wait(ep, evs, 256, -1);
+		n = epoll_wait(ep, evs, 256, srv_idle_us ? 100 : -1);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -343,6 +386,11 @@ run_server(const struct sockaddr_in *sin)
 						continue;
 					}
 					sc->fd = fd;
+					sc->last_rx = now_us();
+					sc->next = srv_list;
+					if (srv_list != NULL)
+						srv_list->prev = sc;
+					srv_list = sc;
 					memset(&ev, 0, sizeof(ev));
 					ev.events = EPOLLIN;
 					ev.data.ptr = sc;
@@ -352,6 +400,8 @@ run_server(const struct sockaddr_in *sin)
 			}
 			srv_io(ep, evs[i].data.ptr);
 		}
+		/* after the events: none of them may name a freed one */
+		srv_reap(ep);
 	}
 fail:
 	perror("tcpconn: server");
@@ -1483,6 +1533,7 @@ main(int argc, char *argv[])
 		{ "series",	required_argument, NULL, 'e' },
 		{ "rx-log",	required_argument, NULL, 'L' },
 		{ "churn",	required_argument, NULL, 'C' },
+		{ "idle-reset",	required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 }
 	};
 	/* clang-format on */
@@ -1572,6 +1623,9 @@ main(int argc, char *argv[])
 			break;
 		case 'C':
 			cl.churn = num_arg(optarg, 1, 4096);
+			break;
+		case 'I':
+			srv_idle_us = num_arg(optarg, 100, 3600000) * 1000LL;
 			break;
 		default:
 			usage();
