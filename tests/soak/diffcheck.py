@@ -3,6 +3,9 @@
 # soak (tests/soak/soak.sh) while new connections churn through the pair.
 #
 # usage: diffcheck.py LONGPORT [--exact] < diff.json
+#        diffcheck.py LONGPORT [--exact] NAME=FILE...
+#                    (several answers at once, one python start: each
+#                    judged, the lines joined as "NAME: line; ...")
 #
 # Under a steady stream of short connections a diff is never empty: states
 # born, changed or deleted while the diff runs differ for a moment. So
@@ -16,14 +19,12 @@ import json
 import sys
 
 
-def main():
-    longport = ":%s " % sys.argv[1]
-    exact = "--exact" in sys.argv[2:]
+def judge(f, longport, exact):
+    """One answer: (line, clean)."""
     try:
-        d = json.load(sys.stdin)
+        d = json.load(f)
     except ValueError:
-        print("no answer (not JSON)")
-        return 1
+        return "no answer (not JSON)", False
     why = []
     counts = []
     for p in d.get("peers", []):
@@ -45,10 +46,30 @@ def main():
     if not d.get("peers"):
         why.append("no peer")
     if why:
-        print("; ".join(why[:3]))
-        return 1
-    print("; ".join(counts))
-    return 0
+        return "; ".join(why[:3]), False
+    return "; ".join(counts), True
+
+
+def main():
+    longport = ":%s " % sys.argv[1]
+    exact = "--exact" in sys.argv[2:]
+    files = [a for a in sys.argv[2:] if a != "--exact"]
+    if not files:
+        line, clean = judge(sys.stdin, longport, exact)
+        print(line)
+        return 0 if clean else 1
+    lines, bad = [], 0
+    for a in files:
+        name, _, path = a.partition("=")
+        try:
+            with open(path) as f:
+                line, clean = judge(f, longport, exact)
+        except OSError as e:
+            line, clean = "no answer (%s)" % e.strerror, False
+        lines.append("%s: %s" % (name, line))
+        bad += not clean
+    print("; ".join(lines))
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -184,12 +184,25 @@ monitor() {
 # syncd demotion of fw1 only says that it is still catching up before
 # it preempts). Sets AG_WHY.
 agreed() {
-	local f m st live
-	m="" live=""
+	local f m st live w
+	m="" live="" w=""
+	# what a look needs from each member, asked of all at once: on a
+	# loaded machine each question takes a good part of a second, and a
+	# look's length is the resolution of the agreement
 	for f in fw1 fw2; do
 		lab_down $f && continue
 		live="$live $f"
-		st=$(lab_carp_states $f)
+		lab_carp_status $f >"$T_DIR/ag-carp-$f" &
+		w="$w $!"
+		nsx $f ip -4 addr show >"$T_DIR/ag-addr-$f" 2>/dev/null &
+		w="$w $!"
+		[ "$1" = 1 ] || continue
+		lab_syncd_status $f >"$T_DIR/ag-syncd-$f" &
+		w="$w $!"
+	done
+	for f in $w; do wait $f; done
+	for f in $live; do
+		st=$(ag_states $f)
 		case "$st" in
 		"MASTER MASTER") m="$m $f" ;;
 		*MASTER*) AG_WHY="$f is MASTER on one vhid only ($st)"
@@ -201,22 +214,24 @@ agreed() {
 	"") AG_WHY="no master"; return 1 ;;
 	*) AG_WHY="two masters"; return 1 ;;
 	esac
-	lab_has_vip "$m" || { AG_WHY="master $m lacks an address"; return 1; }
+	grep -q 'inet 10\.0\.1\.1/' "$T_DIR/ag-addr-$m" &&
+	    grep -q 'inet 10\.0\.2\.1/' "$T_DIR/ag-addr-$m" ||
+	    { AG_WHY="master $m lacks an address"; return 1; }
 	if [ "$1" = 1 ] && [ "$m" = fw2 ] && ! lab_down fw1 &&
 	    [ -e "$T_DIR/pids/fw1-carpd" ] &&
-	    [ "$(lab_carp_demote_other fw1)" = 0 ]; then
+	    [ "$(demote_other <"$T_DIR/ag-carp-fw1")" = 0 ]; then
 		AG_WHY="fw1 (not demoted but for syncd) is not master yet"
 		return 1
 	fi
 	for f in $live; do
 		[ "$f" = "$m" ] && continue
 		[ -e "$T_DIR/pids/$f-carpd" ] || continue
-		st=$(lab_carp_states $f)
+		st=$(ag_states $f)
 		# a vhid whose link is down is INIT: only during such a fault
 		[ "$st" = "BACKUP BACKUP" ] || { [ "$1" = 0 ] &&
 		    [ "$st" = "INIT BACKUP" ]; } ||
 		    { AG_WHY="$f is ${st:-silent}"; return 1; }
-		if nsx $f ip -4 addr show | grep -q 'inet 10\.0\.[12]\.1/'; then
+		if grep -q 'inet 10\.0\.[12]\.1/' "$T_DIR/ag-addr-$f"; then
 			AG_WHY="backup $f holds a virtual address"
 			return 1
 		fi
@@ -227,10 +242,18 @@ agreed() {
 		    { AG_WHY="$f's syncd is not running"; return 1; }
 	done
 	for f in $live; do
-		[ "$(lab_syncd_val $f bulk)" = done ] ||
+		# the first "bulk" is the daemon's (the peers' follow)
+		[ "$(grep -o '"bulk": *"[a-z]*"' "$T_DIR/ag-syncd-$f" |
+		    head -1 | tr -d ' ')" = '"bulk":"done"' ] ||
 		    { AG_WHY="$f's bulk is not done"; return 1; }
 	done
 	diffs_clean $live
+}
+
+# ag_states FW: the vhid states in FW's carpd status of this look.
+ag_states() {
+	grep -o '"state": *"[A-Z]*"' "$T_DIR/ag-carp-$1" |
+	    sed 's/.*"\([A-Z]*\)"$/\1/' | tr '\n' ' ' | sed 's/ $//'
 }
 
 # diffs_clean FW... [--exact]: `syncd diff --json` on each (at once),
@@ -245,13 +268,16 @@ diffs_clean() {
 		w="$w $!"
 	done
 	for f in $w; do wait $f; done
-	r=0 AG_WHY=""
+	# one python start for all (on a loaded machine it takes most of a
+	# second, and a look's length is the resolution of the agreement)
+	w=""
 	for f in "$@"; do
-		[ "$f" = --exact ] && continue
-		AG_WHY="$AG_WHY${AG_WHY:+; }$f: $(python3 \
-		    "$TOP/tests/soak/diffcheck.py" "$LAB_PORT" $ex \
-		    <"$T_DIR/diff-$f")" || r=1
+		[ "$f" = --exact ] || w="$w $f=$T_DIR/diff-$f"
 	done
+	r=0
+	# shellcheck disable=SC2086
+	AG_WHY=$(python3 "$TOP/tests/soak/diffcheck.py" "$LAB_PORT" $ex $w) ||
+	    r=1
 	return $r
 }
 
@@ -330,9 +356,10 @@ check_alive() {
 
 master() { lab_master; }
 
-# lab_carp_demote_other FW: FW's carpd demotion but syncd's part.
-lab_carp_demote_other() {
-	lab_carp_status "$1" | tr -d ' \n' | sed -n \
+# demote_other < STATUS: a carpd's demotion but syncd's part, from its
+# status --json.
+demote_other() {
+	tr -d ' \n' | sed -n \
 	    's/.*"demote":{"total":\([0-9]*\),"reasons":{[^}]*"sync":\([0-9]*\).*/\1 \2/p' |
 	    awk '{ print $1 - $2 }'
 }
