@@ -37,8 +37,8 @@ check "A's table is empty" wait_for 30 has a internal 0
 check "B holds none of A's states" wait_for 60 has b external 0
 check "B's staging settles" wait_for 60 has b stage_backlog 0
 left() { nsx b conntrack -L 2>/dev/null | grep -c 'src=10\.64\.'; }
-if wait_for 30 sh -c "[ \"\$(ip netns exec $(ns b) conntrack -L 2>/dev/null |
-    grep -c 'src=10\.64\.')\" = 0 ]"; then
+none_left() { [ "$(left)" = 0 ]; }
+if wait_for 30 none_left; then
 	ok "every copy left B's kernel"
 else
 	not_ok "every copy left B's kernel: $(left) of $N stayed"
