@@ -76,6 +76,20 @@ if ! command -v ns_add >/dev/null 2>&1; then
 		done
 		return 1
 	}
+	alive() {
+		kill -0 "$1" 2>/dev/null || return 1
+		while read -r _al_l; do
+			case "$_al_l" in
+			State:*Z*) return 1 ;;
+			State:*) return 0 ;;
+			esac
+		done 2>/dev/null <"/proc/$1/status"
+		return 1
+	}
+	gone() {
+		for _go_p in "$@"; do alive "$_go_p" && return 1; done
+		return 0
+	}
 	cleanup() {
 		local p n
 		for p in $T_PIDS; do kill "$p" 2>/dev/null; done
@@ -537,11 +551,11 @@ lab_kill() {
 	[ -n "$2" ] || return 0
 	kill "-$1" "$2" 2>/dev/null
 	i=0
-	while kill -0 "$2" 2>/dev/null && [ $i -lt 100 ]; do
+	while alive "$2" && [ $i -lt 100 ]; do
 		sleep 0.05
 		i=$((i + 1))
 	done
-	kill -0 "$2" 2>/dev/null && kill -9 "$2" 2>/dev/null
+	alive "$2" && kill -9 "$2" 2>/dev/null
 	wait "$2" 2>/dev/null
 	return 0
 }

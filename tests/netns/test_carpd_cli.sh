@@ -110,7 +110,7 @@ pd=$(ns_pid_of a "$T_DIR/d.sock" | head -1)
 T_PIDS="$T_PIDS $pd"
 kill -TERM "$pd" 2>/dev/null
 check "detached carpd stops on SIGTERM" \
-    wait_for 3 sh -c "! kill -0 $pd 2>/dev/null"
+    wait_for 3 gone "$pd"
 check "and removed its address" no_addr a 10.0.0.104
 
 # -S (ucarp --ignoreifstate): link loss neither demotes nor leaves MASTER.

@@ -53,7 +53,7 @@ check "b counted a bow-out advertisement" \
 check "b took over because a bowed out" \
     test "$(jq_ b "s['vhids'][0]['last_transition']['reason']")" = \
     "master bowed out"
-wait_for 3 sh -c "! kill -0 $pa 2>/dev/null"
+wait_for 3 gone "$pa"
 check "a exited and removed its VIP" no_addr a $VIP
 check "a logged a clean stop" grep -q stopped "$T_DIR/a.log"
 

@@ -187,7 +187,7 @@ sed 's/^/# flood: sent, errors, per second: /' "$T_DIR/flood.out"
 sed 's/^/# control abuse: /' "$T_DIR/abuse.out"
 check "oversized control frame rejected with an ERR" \
     grep -q big_rejected "$T_DIR/abuse.out"
-check "b alive after the flood" kill -0 "$pb"
+check "b alive after the flood" alive "$pb"
 check "b still MASTER after the flood" is_state b MASTER
 for r in badauth badlen badttl; do
 	v=$(counter b $r)
@@ -220,8 +220,7 @@ check "b still MASTER" is_state b MASTER
 # Clean exit of both, and no sanitizer report (SAN=1 builds).
 kill -TERM "$pb" "$pa" 2>/dev/null
 k=0
-while [ $k -lt 50 ] && { kill -0 "$pb" 2>/dev/null ||
-    kill -0 "$pa" 2>/dev/null; }; do sleep 0.1; k=$((k + 1)); done
+while [ $k -lt 50 ] && ! gone "$pb" "$pa"; do sleep 0.1; k=$((k + 1)); done
 check "both exited on SIGTERM" test $k -lt 50
 if grep -q "Sanitizer\|runtime error" "$T_DIR/a.log" "$T_DIR/b.log"; then
 	not_ok "sanitizer report"; dump "$T_DIR/a.log" "$T_DIR/b.log"

@@ -228,7 +228,7 @@ fw2_took() {
 # STOPPED and has no sanitizer report.
 stopped() {
 	check "$1 stops on SIGTERM after the reloads" \
-	    wait_for 15 sh -c "! kill -0 $2 2>/dev/null"
+	    wait_for 15 gone "$2"
 	check "... logging \"$4\", no sanitizer report" \
 	    sh -c "grep -q '$4' '$3' &&
 	    ! grep -Eq 'Sanitizer|runtime error' '$3'"
@@ -318,7 +318,7 @@ check "status says the last reload was refused, naming file:line" \
     "('refused', True)" ]
 check "the running configuration is unchanged (status as before)" \
     [ "$(config fw1)" = "$before" ]
-check "fw1's carpd is alive" kill -0 "$(lab_carpd_pid fw1)"
+check "fw1's carpd is alive" alive "$(lab_carpd_pid fw1)"
 check "fw1 still holds 10.0.1.51 and 10.0.1.50" \
     sh -c "$(command -v ip) netns exec $(ns fw1) ip -o addr show | grep -q ' 10\.0\.1\.51/' &&
     $(command -v ip) netns exec $(ns fw1) ip -o addr show | grep -q ' 10\.0\.1\.50/'"
@@ -453,7 +453,7 @@ check "the same peers (10.0.3.9 not added)" \
     [ "$(peers fw2)" = "$speers2" ]
 check "the fw1<->fw2 sessions and the states held as before" \
     [ "$(pair fw2)" = "$spoint2" ]
-check "fw2's syncd is alive" kill -0 "$(lab_syncd_pid fw2)"
+check "fw2's syncd is alive" alive "$(lab_syncd_pid fw2)"
 
 # --- 6. new connections after the reloads; then fw1 dies: fw2 takes over
 # with the states synced

@@ -215,7 +215,7 @@ kill -HUP "$PC"
 check "carpd without -c refuses SIGHUP" \
     wait_for 5 grep -q 'event=reload result=refused .*started without -c' \
     "$T_DIR/c.log"
-check "... and runs on" kill -0 "$PC"
+check "... and runs on" alive "$PC"
 
 # --- 7. a clean stop after all this (a sanitizer build reports here)
 kill -TERM "$PA"

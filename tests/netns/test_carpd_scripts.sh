@@ -39,7 +39,7 @@ check "up script: ucarp's argument order and the environment" \
 pa=$(carpd_pid a)
 : >"$T_DIR/calls"
 kill "$pa"
-wait_for 5 sh -c "! kill -0 $pa 2>/dev/null"
+wait_for 5 gone "$pa"
 check "down script ran at exit" \
     grep -q "down.sh 3 \[eth0\] \[10.0.0.104\] \[extra\] 4 INIT" "$T_DIR/calls"
 

@@ -41,11 +41,11 @@ wait_for 8 is_state a BACKUP
 
 pa=$(carpd_pid a)
 kill "$pa"
-wait_for 5 sh -c "! kill -0 $pa 2>/dev/null"
+wait_for 5 gone "$pa"
 check "a removed its macvlan on exit" sh -c "[ -z \"\$(ip netns exec $(ns a) ip -o link show | grep carp5)\" ]"
 pb=$(carpd_pid b)
 kill "$pb"
-wait_for 5 sh -c "! kill -0 $pb 2>/dev/null"
+wait_for 5 gone "$pb"
 
 # Split brain: the switch drops CARP from a to b only.
 carpd_bg a -i eth0 -v 6 -p sb -a 10.0.0.106/24 -k 0

@@ -123,7 +123,7 @@ NGARBAGE=9
 # stop PID: a child of this shell ended, within 5 s (TERM, then KILL).
 stop() {
 	kill "$1" 2>/dev/null
-	wait_for 5 sh -c "! { kill -0 $1 && ! grep -q '^State:.*Z' /proc/$1/status; }" ||
+	wait_for 5 gone "$1" ||
 	    kill -9 "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }

@@ -7,7 +7,7 @@
 if lab_t_begin sigterm; then
 	lab_kill TERM "$(lab_carpd_pid fw1)"
 	check "fw1's carpd exited on SIGTERM" \
-	    sh -c "! kill -0 $(lab_carpd_pid fw1) 2>/dev/null"
+	    gone "$(lab_carpd_pid fw1)"
 	check "fw1 removed its virtual addresses" sh -c "! $(command -v ip) \
 	    netns exec $(ns fw1) ip -4 addr show | grep -q 'inet 10\.0\.[12]\.1/'"
 	lab_t_master fw2 "SIGTERM of fw1's carpd"

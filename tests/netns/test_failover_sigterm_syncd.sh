@@ -8,7 +8,7 @@
 if lab_t_begin sigterm_syncd; then
 	lab_kill TERM "$(lab_syncd_pid fw1)"
 	check "fw1's syncd exited on SIGTERM" \
-	    sh -c "! kill -0 $(lab_syncd_pid fw1) 2>/dev/null"
+	    gone "$(lab_syncd_pid fw1)"
 	lab_t_master fw2 "SIGTERM of fw1's syncd"
 	check "fw1's carpd is still running, as BACKUP" lab_is_backup fw1
 	sleep 4		# fw1 has preempt and the better skew: it must not

@@ -8,7 +8,7 @@
 if lab_t_begin syncd_restart; then
 	lab_kill TERM "$(lab_syncd_pid fw2)"
 	lab_start_syncd fw2
-	check "fw2's syncd restarted" kill -0 "$(lab_syncd_pid fw2)"
+	check "fw2's syncd restarted" alive "$(lab_syncd_pid fw2)"
 	check "fw2's new syncd finished its bulk sync" \
 	    wait_for 20 lab_bulk_done fw2
 	check "fw2's new syncd holds the $LAB_N states" \

@@ -290,7 +290,7 @@ while True:
 CHP=$!
 nsx a "$CTGEN" -n "$CH" --delete >/dev/null 2>&1
 nsx a "$CTGEN" -n "$CH" -b 10.100.0.0 >/dev/null 2>&1
-if kill -0 $CHP 2>/dev/null; then during=yes; else during=no; fi
+if alive $CHP; then during=yes; else during=no; fi
 wait $CHP
 lines=$(wc -l <"$T_DIR/ch.txt")
 uniq=$(sort -u "$T_DIR/ch.txt" | wc -l)
@@ -343,7 +343,7 @@ killed_dump() {
 sys.stdin.buffer.read(1 << 20); time.sleep(60)' <"$T_DIR/fifo" &
 	_r=$!
 	sleep 1
-	kill -0 $_c 2>/dev/null && mid=$((mid + 1))
+	alive $_c && mid=$((mid + 1))
 	kill -9 $_c $_r 2>/dev/null
 	wait $_c $_r 2>/dev/null
 }
@@ -373,6 +373,6 @@ check "then four whole dumps at once ($good of 4 complete)" [ $good -eq 4 ]
 
 # A clean exit: no sanitizer report, nothing leaked.
 kill "$PID_a"
-wait_for 10 sh -c "! kill -0 $PID_a"
+wait_for 10 gone "$PID_a"
 check "A exits on SIGTERM without a sanitizer report" \
     sh -c "! grep -q 'Sanitizer' '$T_DIR/a.log'"

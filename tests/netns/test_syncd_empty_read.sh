@@ -30,7 +30,7 @@ check "a state made after the skipped read is A's" wait_for 10 has a internal 1
 check "and reaches B" wait_for 10 has b external 1
 
 kill "$PID_a" 2>/dev/null
-wait_for 5 sh -c "! kill -0 $PID_a 2>/dev/null"
+wait_for 5 gone "$PID_a"
 start_syncd a 10.9.0.1 10.9.0.2
 check "restarted A finishes its first bulk" wait_for 10 has a demote 0
 check "restarted A finds its state in the table" wait_for 10 has a internal 1

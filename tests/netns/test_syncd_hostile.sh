@@ -135,7 +135,7 @@ phase() {
 	nsx a "$CTGEN" -n $N -b 10.50.0.0 >/dev/null 2>&1 &
 	G=$!
 	fails=0; asked=0
-	while kill -0 $F1 2>/dev/null || kill -0 $F2 2>/dev/null; do
+	while ! gone $F1 $F2; do
 		[ $asked -ge 200 ] && break
 		asked=$((asked + 1))
 		sctl b status >/dev/null 2>&1 || fails=$((fails + 1))

@@ -185,12 +185,12 @@ check "B's and A's states stay in A's kernel" sh -c \
 check "C sees A go silent" wait_for 15 peq c 10.9.0.1 alive false
 check "B is still in sync with A, same sessions" sh -c \
     "[ \"$(pj a 10.9.0.2 in_sync)/$(pj a 10.9.0.2 sessions_out)/$(pj a 10.9.0.2 sessions_in)\" = \"true/$ab_out/$ab_in\" ]"
-kill -0 "$PID_a" 2>/dev/null && ok "A is running" || not_ok "A is running"
+alive "$PID_a" && ok "A is running" || not_ok "A is running"
 
 # A stops cleanly after all this (with SAN=1: no sanitizer report, no
 # leak).
 kill -TERM "$PID_a"
-if wait_for 20 sh -c "! kill -0 $PID_a 2>/dev/null"; then
+if wait_for 20 gone "$PID_a"; then
 	wait "$PID_a"
 	rc=$?
 	check "A exits 0 on SIGTERM ($rc)" [ "$rc" = 0 ]

@@ -69,7 +69,7 @@ check_diff "fw2 still holds every state of fw1 (UDP ones too)"
 
 lab_kill KILL "$(lab_syncd_pid fw2)"
 lab_start_syncd fw2
-check "fw2's syncd killed and started again" kill -0 "$(lab_syncd_pid fw2)"
+check "fw2's syncd killed and started again" alive "$(lab_syncd_pid fw2)"
 check "fw2's new syncd finished its bulk sync" wait_for 20 lab_bulk_done fw2
 sleep $((UTO * 3))
 check_diff "fw2's new syncd holds every state of fw1 (UDP ones too)"
