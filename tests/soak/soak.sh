@@ -22,7 +22,7 @@
 # Asserted: no long-lived connection lost; new connections fail only
 # inside an event's disruption (counted, with the gap); within 5 s of each
 # event exactly one master holding every virtual address, and syncd diff
-# clean on both (see diffcheck.py for what clean means under churn); the
+# clean on both (see look.py for what clean means under churn); the
 # resident memory and descriptors of every daemon flat after a warm-up; no
 # daemon dies unless the schedule killed it.
 #
@@ -182,138 +182,23 @@ monitor() {
 }
 
 # -------------------------------------------------------- agreement
-# agreed FULL: exactly one member is MASTER on every vhid and holds every
-# virtual address; any other member whose carpd runs is BACKUP and holds
-# none; with FULL=1 also syncd diff clean on every member whose syncd runs
-# (both must run), and the pair settled: fw1, which preempts with the
-# lower advskew, is master unless it is demoted for something else than
-# syncd (a failback is part of the event that brings it back, and a
-# syncd demotion of fw1 only says that it is still catching up before
-# it preempts). Sets AG_WHY.
-agreed() {
-	local f m st live w
-	m="" live="" w=""
-	# what a look needs from each member, asked of all at once: on a
-	# loaded machine each question takes a good part of a second, and a
-	# look's length is the resolution of the agreement
-	for f in fw1 fw2; do
-		lab_down $f && continue
-		live="$live $f"
-		lab_carp_status $f >"$T_DIR/ag-carp-$f" &
-		w="$w $!"
-		nsx $f ip -4 addr show >"$T_DIR/ag-addr-$f" 2>/dev/null &
-		w="$w $!"
-		[ "$1" = 1 ] || continue
-		lab_syncd_status $f >"$T_DIR/ag-syncd-$f" &
-		w="$w $!"
-	done
-	for f in $w; do wait $f; done
-	for f in $live; do
-		st=$(ag_states $f)
-		case "$st" in
-		"MASTER MASTER") m="$m $f" ;;
-		*MASTER*) AG_WHY="$f is MASTER on one vhid only ($st)"
-			return 1 ;;
-		esac
-	done
-	case "$m" in
-	" fw1"|" fw2") m=${m# } ;;
-	"") AG_WHY="no master"; return 1 ;;
-	*) AG_WHY="two masters"; return 1 ;;
-	esac
-	grep -q 'inet 10\.0\.1\.1/' "$T_DIR/ag-addr-$m" &&
-	    grep -q 'inet 10\.0\.2\.1/' "$T_DIR/ag-addr-$m" ||
-	    { AG_WHY="master $m lacks an address"; return 1; }
-	if [ "$1" = 1 ] && [ "$m" = fw2 ] && ! lab_down fw1 &&
-	    [ -e "$T_DIR/pids/fw1-carpd" ] &&
-	    [ "$(demote_other <"$T_DIR/ag-carp-fw1")" = 0 ]; then
-		AG_WHY="fw1 (not demoted but for syncd) is not master yet"
-		return 1
-	fi
-	for f in $live; do
-		[ "$f" = "$m" ] && continue
-		[ -e "$T_DIR/pids/$f-carpd" ] || continue
-		st=$(ag_states $f)
-		# a vhid whose link is down is INIT: only during such a fault
-		[ "$st" = "BACKUP BACKUP" ] || { [ "$1" = 0 ] &&
-		    [ "$st" = "INIT BACKUP" ]; } ||
-		    { AG_WHY="$f is ${st:-silent}"; return 1; }
-		if grep -q 'inet 10\.0\.[12]\.1/' "$T_DIR/ag-addr-$f"; then
-			AG_WHY="backup $f holds a virtual address"
-			return 1
-		fi
-	done
-	[ "$1" = 1 ] || return 0
-	for f in $live; do
-		[ -e "$T_DIR/pids/$f-syncd" ] ||
-		    { AG_WHY="$f's syncd is not running"; return 1; }
-	done
-	for f in $live; do
-		# the first "bulk" is the daemon's (the peers' follow)
-		[ "$(grep -o '"bulk": *"[a-z]*"' "$T_DIR/ag-syncd-$f" |
-		    head -1 | tr -d ' ')" = '"bulk":"done"' ] ||
-		    { AG_WHY="$f's bulk is not done"; return 1; }
-	done
-	diffs_clean $live
+# What agreement means, and how a look is taken: tests/soak/look.py.
+look() {
+	LOOK_TDIR=$T_DIR LOOK_PREFIX=$T_PREFIX LOOK_PORT=$LAB_PORT \
+	    LOOK_AGREE_S=$SOAK_AGREE_S LOOK_LOG=$SOAK_OUT/agree.log \
+	    CARPD=$CARPD SYNCD=$SYNCD python3 "$TOP/tests/soak/look.py" "$@"
 }
 
-# ag_states FW: the vhid states in FW's carpd status of this look.
-ag_states() {
-	grep -o '"state": *"[A-Z]*"' "$T_DIR/ag-carp-$1" |
-	    sed 's/.*"\([A-Z]*\)"$/\1/' | tr '\n' ' ' | sed 's/ $//'
-}
-
-# diffs_clean FW... [--exact]: `syncd diff --json` on each (at once),
-# judged by diffcheck.py. Sets AG_WHY.
-diffs_clean() {
-	local f r ex w
-	ex="" w=""
-	for f in "$@"; do
-		[ "$f" = --exact ] && { ex=--exact; continue; }
-		timeout 20 ip netns exec "$(ns $f)" "$SYNCD" diff --json \
-		    --control "$T_DIR/$f-syncd.sock" >"$T_DIR/diff-$f" 2>&1 &
-		w="$w $!"
-	done
-	for f in $w; do wait $f; done
-	# one python start for all (on a loaded machine it takes most of a
-	# second, and a look's length is the resolution of the agreement)
-	w=""
-	for f in "$@"; do
-		[ "$f" = --exact ] || w="$w $f=$T_DIR/diff-$f"
-	done
-	r=0
-	# shellcheck disable=SC2086
-	AG_WHY=$(python3 "$TOP/tests/soak/diffcheck.py" "$LAB_PORT" $ex $w) ||
-	    r=1
-	return $r
-}
-
-# agree T0 FULL: wait until agreed; AG_MS is the time from T0 to the start
-# of the look that found agreement (AG_LOOK: how long that look took),
-# AG_OK 1 if within SOAK_AGREE_S. Waits on (bounded) for a whole pair either way.
+# agree T0 FULL: wait (bounded) until agreed; AG_MS is the time from T0 to
+# the start of the look that found agreement (AG_LOOK: how long that look
+# took), AG_OK 1 if within SOAK_AGREE_S, AG_WHY the look's last word.
 agree() {
-	local i ps
-	i=0
-	AG_OK=0 AG_MS=-1 AG_WHY="" AG_LOOK=0
-	while [ $i -lt 400 ]; do
-		# the time of a look is when it began: what it compares is
-		# taken then (a diff on a busy machine may take seconds)
-		ps=$(now)
-		if agreed "$2"; then
-			echo "$(now) agreed: $AG_WHY" >>"$SOAK_OUT/agree.log"
-			AG_LOOK=$(since_ms "$ps")
-			AG_MS=$(awk -v a="$ps" -v b="$1" \
-			    'BEGIN { d = (a - b) * 1000; printf "%d", (d > 0 ? d : 0) }')
-			[ "$AG_MS" -le $((SOAK_AGREE_S * 1000)) ] && AG_OK=1
-			return 0
-		fi
-		echo "$(now) not yet: $AG_WHY" >>"$SOAK_OUT/agree.log"
-		[ "$(since_ms "$1")" -gt 60000 ] && break
-		sleep 0.2
-		i=$((i + 1))
-	done
-	AG_MS=$(since_ms "$1")
-	return 1
+	local r
+	r=$(look agree "$1" "$2")
+	AG_OK=${r%%	*}; r=${r#*	}
+	AG_MS=${r%%	*}; r=${r#*	}
+	AG_LOOK=${r%%	*}; AG_WHY=${r#*	}
+	case "$AG_OK" in 0|1) ;; *) AG_OK=0 AG_MS=-1 AG_LOOK=0 ;; esac
 }
 : >"$SOAK_OUT/agree.log"
 
@@ -346,7 +231,7 @@ check_alive() {
 		[ -e "$f" ] || continue
 		p=$(cat "$f")
 		n=${f##*/}
-		if ! kill -0 "$p" 2>/dev/null && ! grep -qx "$p" "$T_DIR/expected"
+		if ! alive "$p" && ! grep -qx "$p" "$T_DIR/expected"
 		then
 			printf '%s\tdied\t%s\t%s\t%s\tunexpected\n' "$(now)" \
 			    "${n%-*}" "${n#*-}" "$p" >>"$DAEMONS"
@@ -362,14 +247,6 @@ check_alive() {
 }
 
 master() { lab_master; }
-
-# demote_other < STATUS: a carpd's demotion but syncd's part, from its
-# status --json.
-demote_other() {
-	tr -d ' \n' | sed -n \
-	    's/.*"demote":{"total":\([0-9]*\),"reasons":{[^}]*"sync":\([0-9]*\).*/\1 \2/p' |
-	    awk '{ print $1 - $2 }'
-}
 
 ev_crash() {
 	local m t
@@ -425,12 +302,15 @@ ev_kill9() {
 }
 
 ev_syncd_restart() {
-	local f t
+	local f t t1
 	pick_target
 	expect $f syncd restart
 	t=$(now)
 	lab_kill TERM "$(lab_syncd_pid $f)"
+	t1=$(since_ms "$t")
 	start_syncd $f
+	say "  (syncd on $f: stopped after $t1 ms, the new one listening" \
+	    "after $(since_ms "$t") ms)"
 	record "$t" "syncd restart on $f" 1
 }
 
@@ -707,7 +587,7 @@ say "stopping the load: every long-lived connection must answer its last" \
 kill -USR2 "$LONG_PID" "$SHORT_PID" 2>/dev/null
 wait_for 40 grep -q '^RESULT' "$LONG_OUT" || say "no result from the long-lived client"
 wait_for 10 grep -q '^RESULT' "$SHORT_OUT" || say "no result from the short connections"
-wait_for 20 sh -c "! kill -0 $LONG_PID 2>/dev/null && ! kill -0 $SHORT_PID 2>/dev/null"
+wait_for 20 gone "$LONG_PID" "$SHORT_PID"
 # What the network dropped, for a post-mortem of failed new connections:
 # each firewall's forward drops and the listen queues of the echo servers.
 for f in fw1 fw2; do
@@ -718,16 +598,14 @@ say "  server: $(nsx server nstat -asz TcpExtListenOverflows \
 # With the load stopped (its last states expire within the shortened
 # TIME_WAIT), what each member holds of the other must match exactly.
 say "load stopped: syncd diff must become identical on both (at most 60 s)"
-t=$(now) fin=0 i=0
-while [ $i -lt 60 ] && [ "$(since_ms "$t")" -lt 60000 ]; do
-	if diffs_clean fw1 fw2 --exact; then fin=1; break; fi
-	sleep 1
-	i=$((i + 1))
-done
-printf '%s\t%s\t%s\t%s\n' "$fin" "$(since_ms "$t")" "$AG_WHY" \
+r=$(look exact)
+fin=${r%%	*}; r=${r#*	}
+fin_ms=${r%%	*}; AG_WHY=${r#*	}
+[ "$fin" = 1 ] || fin=0
+printf '%s\t%s\t%s\t%s\n' "$fin" "$fin_ms" "$AG_WHY" \
     "${SOAK_FINAL_EXACT:-1}" >"$SOAK_OUT/final.tsv"
 say "  $([ $fin = 1 ] && echo identical || echo 'NOT identical') after" \
-    "$(since_ms "$t") ms: $AG_WHY"
+    "$fin_ms ms: $AG_WHY"
 if [ $fin != 1 ]; then
 	# what differs, and how each firewall's kernel holds those flows now
 	for f in fw1 fw2; do
