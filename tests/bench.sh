@@ -121,12 +121,15 @@ run_case() (
 		d=$(lab_mark_val $k dead)
 		s=$(lab_mark_val $k stalled)
 		lost=$(( ${d:-0} + ${s:-0} ))
-		echo "$LAB_STACK $2 $1 ${g:-nan} ${t:-nan} $((lost - lost_before))" \
-		    >>"$RES"
+		# stalled is a state, not a sum: connections stalled at the
+		# last mark that flow again make the difference negative
+		l=$((lost - lost_before))
+		[ $l -ge 0 ] || l=0
+		echo "$LAB_STACK $2 $1 ${g:-nan} ${t:-nan} $l" >>"$RES"
 		echo "$LAB_STACK $2 $1 $RUN_IDX $T_EV $(date +%s%N) $RX" \
 		    >>"$BENCH_DIR/events.tsv"
 		lab_log "  $1: gap ${g:-?} ms (TCP ${t:-?} ms)," \
-		    "$((lost - lost_before)) of $LAB_N connections lost"
+		    "$l of $LAB_N connections lost"
 		lost_before=$lost
 	}
 	# unrecorded: close a phase without an event in it
