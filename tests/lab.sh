@@ -76,20 +76,7 @@ if ! command -v ns_add >/dev/null 2>&1; then
 		done
 		return 1
 	}
-	alive() {
-		kill -0 "$1" 2>/dev/null || return 1
-		while read -r _al_l; do
-			case "$_al_l" in
-			State:*Z*) return 1 ;;
-			State:*) return 0 ;;
-			esac
-		done 2>/dev/null <"/proc/$1/status"
-		return 1
-	}
-	gone() {
-		for _go_p in "$@"; do alive "$_go_p" && return 1; done
-		return 0
-	}
+	. "$TOP/tests/pid.sh"
 	cleanup() {
 		local p n
 		for p in $T_PIDS; do kill "$p" 2>/dev/null; done

@@ -85,20 +85,7 @@ wait_for() {
 	return 1
 }
 
-# alive PID: the process runs. A zombie does not: a daemon started in a
-# subshell is an orphan, and PID 1 may take seconds to reap it once it
-# died (kill -0 still succeeds then). gone PID...: none of them runs.
-alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	while read -r _al_l; do
-		case "$_al_l" in State:*Z*) return 1 ;; State:*) return 0 ;; esac
-	done 2>/dev/null <"/proc/$1/status"
-	return 1
-}
-gone() {
-	for _go_p in "$@"; do alive "$_go_p" && return 1; done
-	return 0
-}
+. "$TOP/tests/pid.sh"
 
 # dump LOGFILE...: show logs of a failed test (indented, as TAP comments).
 dump() { for f in "$@"; do echo "# --- $f"; sed 's/^/#   /' "$f" | tail -40; done; }
